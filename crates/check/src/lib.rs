@@ -1,0 +1,1 @@
+//! Histories, models and the linearizability checker.

@@ -1,0 +1,1 @@
+//! Scenario files, protocol adapters and the run driver.
