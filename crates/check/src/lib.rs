@@ -1,1 +1,27 @@
-//! Histories, models and the linearizability checker.
+//! Histories, sequential models and a linearizability checker.
+//!
+//! - [`History`] holds client operations with invocation and completion times;
+//!   indeterminate operations (timeouts, Jepsen `:info`) may take effect at any point
+//!   after their invocation, or never.
+//! - [`Model`] is a sequential specification; [`RegisterModel`] and [`KvModel`] ship.
+//! - [`check`] runs a Wing–Gong/Lowe search with memoisation of (linearized set, state),
+//!   partitioned by key when the model allows, under a deterministic step budget.
+//! - [`formats`] reads faultline JSON, Jepsen EDN and Porcupine etcd logs.
+#![warn(missing_docs)]
+
+mod checker;
+mod counterexample;
+mod hashing;
+mod history;
+mod memo;
+mod model;
+pub mod models;
+mod search;
+mod states;
+
+pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_STEPS};
+pub use counterexample::{Counterexample, OpSummary};
+pub use history::{History, Operation};
+pub use model::Model;
+pub use models::kv::{KvInput, KvModel, KvOutput};
+pub use models::register::{RegisterInput, RegisterModel, RegisterOutput};

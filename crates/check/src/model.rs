@@ -1,0 +1,38 @@
+//! The sequential specification a history is checked against.
+
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+
+/// A sequential object: a state machine whose steps are client operations.
+///
+/// The checker interns states and caches transitions, so `step` is called at most once
+/// per distinct (state, operation) pair.
+pub trait Model {
+    /// The object's state.
+    type State: Clone + Eq + Hash + Debug;
+    /// An operation's arguments.
+    type Input: Display;
+    /// An operation's result.
+    type Output: Display;
+
+    /// The initial state.
+    fn init(&self) -> Self::State;
+
+    /// Applies `input` to `state`. Returns the next state when the operation can
+    /// return `output` from `state` (`None` output: any result is acceptable), or
+    /// `None` when it cannot.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Option<Self::State>;
+
+    /// The independent part of the object an operation touches (e.g. its key), when
+    /// the model is P-compositional; operations of different partitions are checked
+    /// separately. `None` puts every operation in one partition.
+    fn partition_key<'a>(&self, input: &'a Self::Input) -> Option<&'a str> {
+        let _ = input;
+        None
+    }
+}
