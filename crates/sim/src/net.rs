@@ -1,0 +1,352 @@
+//! The network model: per-link latency, loss, duplication and reordering; zones; partitions and cuts.
+
+use crate::detmath;
+use crate::hash::StableBuildHasher;
+use crate::rng::DetRng;
+use crate::time::{duration_nanos, Time};
+use crate::NodeId;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long a message takes on a link.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LatencyDist {
+    /// Every message takes exactly this long.
+    Fixed(Duration),
+    /// Uniform between `min` and `max` inclusive.
+    Uniform {
+        /// Shortest latency.
+        min: Duration,
+        /// Longest latency.
+        max: Duration,
+    },
+    /// Heavy-tailed: Pareto with scale `min` and shape `alpha`, truncated at `max`.
+    /// Smaller `alpha` means a heavier tail (1.1–2 is typical of real networks).
+    Pareto {
+        /// Scale: the shortest (and most common) latency.
+        min: Duration,
+        /// Shape parameter, positive.
+        alpha: f64,
+        /// Cap on any single draw.
+        max: Duration,
+    },
+}
+
+impl LatencyDist {
+    /// Draws one latency.
+    pub fn sample(&self, rng: &mut DetRng) -> Duration {
+        match *self {
+            LatencyDist::Fixed(d) => d,
+            LatencyDist::Uniform { min, max } => {
+                Duration::from_nanos(rng.between(duration_nanos(min), duration_nanos(max)))
+            }
+            LatencyDist::Pareto { min, alpha, max } => {
+                // Inverse CDF: min * U^(-1/alpha), U in (0, 1].
+                let u = 1.0 - rng.unit();
+                let factor = detmath::exp(-detmath::ln(u) / alpha);
+                let nanos = duration_nanos(min) as f64 * factor;
+                let capped = nanos.min(duration_nanos(max) as f64);
+                Duration::from_nanos(capped as u64)
+            }
+        }
+    }
+
+    /// The largest latency this distribution can produce.
+    pub fn max(&self) -> Duration {
+        match *self {
+            LatencyDist::Fixed(d) => d,
+            LatencyDist::Uniform { max, .. } | LatencyDist::Pareto { max, .. } => max,
+        }
+    }
+}
+
+/// Behaviour of one directed link (or of every link between two zones).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkConfig {
+    /// Latency distribution.
+    pub latency: LatencyDist,
+    /// Probability that a message is lost.
+    pub drop: f64,
+    /// Probability that a message is delivered twice (the copy has its own latency).
+    pub duplicate: f64,
+    /// Probability that a message may overtake earlier ones on its link. Messages that are not
+    /// reordered are delivered in send order (FIFO per directed link).
+    pub reorder: f64,
+}
+
+impl Default for LinkConfig {
+    /// A reliable link with 1 ms latency.
+    fn default() -> Self {
+        LinkConfig {
+            latency: LatencyDist::Fixed(Duration::from_millis(1)),
+            drop: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+        }
+    }
+}
+
+/// Index of a zone (rack, region) in a [`Topology`].
+pub type ZoneId = u16;
+
+/// Nodes placed in zones, with link behaviour per ordered pair of zones.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    zone_names: Vec<String>,
+    /// Row-major `zones x zones` matrix; `None` falls back to the default link.
+    pair_links: Vec<Option<LinkConfig>>,
+    default_link: LinkConfig,
+}
+
+impl Topology {
+    /// One zone, every link behaving as `default_link`.
+    pub fn uniform(default_link: LinkConfig) -> Self {
+        Topology {
+            zone_names: vec!["default".into()],
+            pair_links: vec![None],
+            default_link,
+        }
+    }
+
+    /// Adds a zone and returns its id.
+    pub fn add_zone(&mut self, name: &str) -> ZoneId {
+        let old = self.zone_names.len();
+        let new = old + 1;
+        let mut links = vec![None; new * new];
+        for from in 0..old {
+            for to in 0..old {
+                links[from * new + to] = self.pair_links[from * old + to].take();
+            }
+        }
+        self.pair_links = links;
+        self.zone_names.push(name.to_string());
+        ZoneId::try_from(old).expect("more than 65535 zones")
+    }
+
+    /// Id of the zone called `name`.
+    pub fn zone(&self, name: &str) -> Option<ZoneId> {
+        self.zone_names
+            .iter()
+            .position(|z| z == name)
+            .map(|i| i as ZoneId)
+    }
+
+    /// Name of a zone.
+    pub fn zone_name(&self, zone: ZoneId) -> &str {
+        &self.zone_names[zone as usize]
+    }
+
+    /// Number of zones.
+    pub fn zone_count(&self) -> usize {
+        self.zone_names.len()
+    }
+
+    /// Sets the link behaviour for messages from zone `from` to zone `to`.
+    pub fn set_link(&mut self, from: ZoneId, to: ZoneId, link: LinkConfig) {
+        let n = self.zone_names.len();
+        self.pair_links[from as usize * n + to as usize] = Some(link);
+    }
+
+    /// Replaces the default link (used where no zone pair overrides it).
+    pub fn set_default_link(&mut self, link: LinkConfig) {
+        self.default_link = link;
+    }
+
+    /// The default link.
+    pub fn default_link(&self) -> &LinkConfig {
+        &self.default_link
+    }
+
+    /// Link behaviour from zone `from` to zone `to`.
+    pub fn link(&self, from: ZoneId, to: ZoneId) -> &LinkConfig {
+        let n = self.zone_names.len();
+        self.pair_links[from as usize * n + to as usize]
+            .as_ref()
+            .unwrap_or(&self.default_link)
+    }
+}
+
+/// A one-way cut: messages from any node in `from` to any node in `to` are lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OneWayCut {
+    from: Vec<NodeId>,
+    to: Vec<NodeId>,
+}
+
+impl OneWayCut {
+    /// A cut blocking `from -> to` (the reverse direction still passes).
+    pub fn new(mut from: Vec<NodeId>, mut to: Vec<NodeId>) -> Self {
+        from.sort_unstable();
+        to.sort_unstable();
+        OneWayCut { from, to }
+    }
+
+    fn blocks(&self, from: NodeId, to: NodeId) -> bool {
+        self.from.binary_search(&from).is_ok() && self.to.binary_search(&to).is_ok()
+    }
+}
+
+/// Which directed links are currently cut.
+#[derive(Clone, Debug, Default)]
+pub struct Connectivity {
+    /// Partition group of each node; nodes without a group reach everyone.
+    group_of: Vec<Option<u32>>,
+    cuts: Vec<OneWayCut>,
+}
+
+impl Connectivity {
+    /// Splits the listed nodes into `groups` that cannot reach each other (replacing any earlier
+    /// partition). Nodes listed in no group keep reaching everyone.
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        self.group_of.iter_mut().for_each(|g| *g = None);
+        for (index, group) in groups.iter().enumerate() {
+            for node in group {
+                let slot = node.index();
+                if self.group_of.len() <= slot {
+                    self.group_of.resize(slot + 1, None);
+                }
+                self.group_of[slot] = Some(index as u32);
+            }
+        }
+    }
+
+    /// Adds a one-way cut.
+    pub fn cut(&mut self, cut: OneWayCut) {
+        self.cuts.push(cut);
+    }
+
+    /// Removes every partition and cut.
+    pub fn heal(&mut self) {
+        self.group_of.clear();
+        self.cuts.clear();
+    }
+
+    /// True if messages from `from` to `to` are currently lost.
+    pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
+        let group = |n: NodeId| self.group_of.get(n.index()).copied().flatten();
+        if let (Some(a), Some(b)) = (group(from), group(to)) {
+            if a != b {
+                return true;
+            }
+        }
+        self.cuts.iter().any(|cut| cut.blocks(from, to))
+    }
+
+    /// True when no partition or cut is in force.
+    pub fn is_healed(&self) -> bool {
+        self.cuts.is_empty() && self.group_of.iter().all(Option::is_none)
+    }
+}
+
+/// Per-link FIFO bookkeeping: the latest delivery time scheduled on each directed link.
+///
+/// A hash map with a fixed hasher, used only for lookups (never iterated to decide anything).
+#[derive(Debug, Default)]
+pub(crate) struct FifoLinks {
+    last_delivery: HashMap<(NodeId, NodeId), Time, StableBuildHasher>,
+    prune_at: usize,
+}
+
+impl FifoLinks {
+    /// The delivery time for a FIFO message proposed to arrive at `arrival`: never before an
+    /// earlier message on the same link.
+    pub(crate) fn order(&mut self, from: NodeId, to: NodeId, arrival: Time, now: Time) -> Time {
+        let slot = self.last_delivery.entry((from, to)).or_insert(Time::ZERO);
+        let at = arrival.max(*slot);
+        *slot = at;
+        if self.last_delivery.len() > self.prune_at.max(1024) {
+            // Entries in the past no longer constrain anything; dropping them changes no outcome.
+            self.last_delivery.retain(|_, last| *last > now);
+            self.prune_at = self.last_delivery.len() * 2;
+        }
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(i: u32) -> NodeId {
+        NodeId::new(i)
+    }
+
+    #[test]
+    fn partition_blocks_across_groups_only() {
+        let mut c = Connectivity::default();
+        c.partition(&[vec![n(0)], vec![n(1), n(2)]]);
+        assert!(c.is_blocked(n(0), n(1)) && c.is_blocked(n(2), n(0)));
+        assert!(!c.is_blocked(n(1), n(2)));
+        assert!(
+            !c.is_blocked(n(3), n(0)) && !c.is_blocked(n(0), n(3)),
+            "unlisted nodes reach all"
+        );
+        c.heal();
+        assert!(!c.is_blocked(n(0), n(1)) && c.is_healed());
+    }
+
+    #[test]
+    fn one_way_cut_blocks_one_direction() {
+        let mut c = Connectivity::default();
+        c.cut(OneWayCut::new(vec![n(0)], vec![n(1), n(2)]));
+        assert!(c.is_blocked(n(0), n(1)) && c.is_blocked(n(0), n(2)));
+        assert!(!c.is_blocked(n(1), n(0)) && !c.is_blocked(n(2), n(0)));
+    }
+
+    #[test]
+    fn latency_draws_respect_bounds() {
+        let mut rng = DetRng::from_seed(3);
+        let uniform = LatencyDist::Uniform {
+            min: Duration::from_millis(1),
+            max: Duration::from_millis(10),
+        };
+        let pareto = LatencyDist::Pareto {
+            min: Duration::from_millis(1),
+            alpha: 1.5,
+            max: Duration::from_millis(500),
+        };
+        let mut above_10ms = 0;
+        for _ in 0..10_000 {
+            let u = uniform.sample(&mut rng);
+            assert!(u >= Duration::from_millis(1) && u <= Duration::from_millis(10));
+            let p = pareto.sample(&mut rng);
+            assert!(p >= Duration::from_millis(1) && p <= Duration::from_millis(500));
+            above_10ms += usize::from(p > Duration::from_millis(10));
+        }
+        // P(X > 10 min) = 10^-1.5 ~ 3.2%: a real tail, not a uniform in disguise.
+        assert!((200..=450).contains(&above_10ms), "{above_10ms}");
+    }
+
+    #[test]
+    fn zone_pairs_override_the_default_link() {
+        let mut topo = Topology::uniform(LinkConfig::default());
+        let us = topo.add_zone("us");
+        let eu = topo.add_zone("eu");
+        let slow = LinkConfig {
+            latency: LatencyDist::Fixed(Duration::from_millis(80)),
+            ..LinkConfig::default()
+        };
+        topo.set_link(us, eu, slow.clone());
+        assert_eq!(topo.link(us, eu), &slow);
+        assert_eq!(topo.link(eu, us), &LinkConfig::default());
+        assert_eq!(topo.zone("eu"), Some(eu));
+    }
+
+    #[test]
+    fn fifo_links_never_deliver_out_of_order() {
+        let mut fifo = FifoLinks::default();
+        let now = Time::ZERO;
+        assert_eq!(
+            fifo.order(n(0), n(1), Time::from_millis(9), now),
+            Time::from_millis(9)
+        );
+        assert_eq!(
+            fifo.order(n(0), n(1), Time::from_millis(3), now),
+            Time::from_millis(9)
+        );
+        assert_eq!(
+            fifo.order(n(1), n(0), Time::from_millis(3), now),
+            Time::from_millis(3)
+        );
+    }
+}

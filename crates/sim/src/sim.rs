@@ -1,0 +1,617 @@
+//! The simulation: nodes, the event loop, the network and fault application.
+
+use crate::fault::Fault;
+use crate::hash::{StableBuildHasher, StableHasher};
+use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
+use crate::process::{Context, Process, TimerId};
+use crate::queue::EventQueue;
+use crate::rng::{DetRng, RngStreams};
+use crate::time::Time;
+use crate::trace::{Counters, DropReason, Trace, TraceKind};
+use crate::NodeId;
+use std::collections::HashSet;
+use std::io::Write;
+
+/// One part per million: a clock rate of `PPM_ONE` runs at true speed.
+pub const PPM_ONE: u64 = 1_000_000;
+
+/// Settings fixed for the whole run.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Root seed of every random stream.
+    pub seed: u64,
+    /// Zones and link behaviour.
+    pub topology: Topology,
+    /// Band of clock rates in ppm (e.g. 950_000..=1_050_000); each node draws its rate from it.
+    /// `None` means every clock runs at true speed.
+    pub clock_skew_ppm: Option<(u64, u64)>,
+}
+
+impl SimConfig {
+    /// One zone with `link` everywhere and no clock skew.
+    pub fn new(seed: u64, link: LinkConfig) -> Self {
+        SimConfig {
+            seed,
+            topology: Topology::uniform(link),
+            clock_skew_ppm: None,
+        }
+    }
+}
+
+/// What one call to [`Simulation::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stepped {
+    /// When it happened.
+    pub time: Time,
+    /// What happened.
+    pub kind: TraceKind,
+    /// The node whose state may have changed, if any.
+    pub node: Option<NodeId>,
+}
+
+enum Event<M> {
+    Start {
+        node: NodeId,
+        incarnation: u32,
+    },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        incarnation: u32,
+        msg: M,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        id: TimerId,
+        tag: u64,
+    },
+    Fault(usize),
+}
+
+struct Clock {
+    anchor_sim: Time,
+    anchor_local: Time,
+    rate_ppm: u64,
+}
+
+impl Clock {
+    fn local(&self, sim_now: Time) -> Time {
+        let elapsed = u128::from(sim_now.as_nanos() - self.anchor_sim.as_nanos());
+        let scaled = elapsed * u128::from(self.rate_ppm) / u128::from(PPM_ONE);
+        Time::from_nanos(
+            self.anchor_local
+                .as_nanos()
+                .saturating_add(scaled.min(u128::from(u64::MAX)) as u64),
+        )
+    }
+}
+
+struct NodeSlot<P: Process> {
+    process: Option<P>,
+    durable: P::Durable,
+    incarnation: u32,
+    zone: ZoneId,
+    rng: DetRng,
+    clock: Clock,
+    pending_timers: HashSet<TimerId, StableBuildHasher>,
+}
+
+type Factory<P> = Box<dyn FnMut(NodeId, &<P as Process>::Durable) -> P>;
+
+struct NetRngs {
+    latency: DetRng,
+    loss: DetRng,
+    duplicate: DetRng,
+    reorder: DetRng,
+}
+
+/// A deterministic simulation of processes of type `P` on a faulty network.
+pub struct Simulation<P: Process> {
+    now: Time,
+    queue: EventQueue<Event<P::Message>>,
+    nodes: Vec<NodeSlot<P>>,
+    factory: Factory<P>,
+    streams: RngStreams,
+    net_rng: NetRngs,
+    topology: Topology,
+    connectivity: Connectivity,
+    fifo: FifoLinks,
+    clock_skew_ppm: Option<(u64, u64)>,
+    faults: Vec<Fault>,
+    counters: Counters,
+    trace: Trace,
+    next_timer: u64,
+    outbox: Vec<(NodeId, P::Message)>,
+    new_timers: Vec<(TimerId, Time, u64)>,
+    cancelled: Vec<TimerId>,
+}
+
+impl<P: Process> Simulation<P> {
+    /// A simulation with no nodes yet. `factory` builds a node's process from its durable storage:
+    /// at first start (from `Default`) and at every restart.
+    pub fn new(config: SimConfig, factory: impl FnMut(NodeId, &P::Durable) -> P + 'static) -> Self {
+        let streams = RngStreams::new(config.seed);
+        Simulation {
+            now: Time::ZERO,
+            queue: EventQueue::new(),
+            nodes: Vec::new(),
+            factory: Box::new(factory),
+            net_rng: NetRngs {
+                latency: streams.stream("net.latency"),
+                loss: streams.stream("net.loss"),
+                duplicate: streams.stream("net.duplicate"),
+                reorder: streams.stream("net.reorder"),
+            },
+            streams,
+            topology: config.topology,
+            connectivity: Connectivity::default(),
+            fifo: FifoLinks::default(),
+            clock_skew_ppm: config.clock_skew_ppm,
+            faults: Vec::new(),
+            counters: Counters::default(),
+            trace: Trace::new(),
+            next_timer: 0,
+            outbox: Vec::new(),
+            new_timers: Vec::new(),
+            cancelled: Vec::new(),
+        }
+    }
+
+    /// Adds a node in the default zone; it starts at the current time.
+    pub fn add_node(&mut self, name: &str) -> NodeId {
+        self.add_node_in_zone(name, 0)
+    }
+
+    /// Adds a node in `zone` (see [`Topology::add_zone`]); it starts at the current time.
+    pub fn add_node_in_zone(&mut self, name: &str, zone: ZoneId) -> NodeId {
+        let id = NodeId::new(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
+        let rate_ppm = match self.clock_skew_ppm {
+            Some((low, high)) => self
+                .streams
+                .indexed("clock", u64::from(id.0))
+                .between(low, high)
+                .max(1),
+            None => PPM_ONE,
+        };
+        let durable = P::Durable::default();
+        let process = (self.factory)(id, &durable);
+        self.nodes.push(NodeSlot {
+            process: Some(process),
+            durable,
+            incarnation: 0,
+            zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
+            rng: self.streams.indexed("node", u64::from(id.0)),
+            clock: Clock {
+                anchor_sim: self.now,
+                anchor_local: self.now,
+                rate_ppm,
+            },
+            pending_timers: HashSet::default(),
+        });
+        self.trace.add_name(name.to_string());
+        self.queue.push(
+            self.now,
+            Event::Start {
+                node: id,
+                incarnation: 0,
+            },
+        );
+        id
+    }
+
+    /// Schedules `fault` at `at` (faults at the same time apply in scheduling order).
+    pub fn schedule_fault(&mut self, at: Time, fault: Fault) {
+        self.faults.push(fault);
+        self.queue
+            .push(at.max(self.now), Event::Fault(self.faults.len() - 1));
+    }
+
+    /// Writes every subsequent event to `sink` as a JSON line.
+    pub fn record_trace(&mut self, sink: Box<dyn Write>) {
+        self.trace.set_sink(sink);
+    }
+
+    /// Flushes the trace file, reporting the first write error.
+    pub fn finish_trace(&mut self) -> std::io::Result<()> {
+        self.trace.finish()
+    }
+
+    /// Current virtual time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Hash of every event so far; equal for equal (scenario, seed).
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+
+    /// Event counters so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// The named random streams of this run, for drivers that need their own purposes.
+    pub fn streams(&self) -> RngStreams {
+        self.streams
+    }
+
+    /// Number of nodes ever added.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The name a node was added with.
+    pub fn node_name(&self, node: NodeId) -> Option<&str> {
+        self.trace.names().get(node.index()).map(String::as_str)
+    }
+
+    /// The live process of `node`, or `None` if it is down or unknown.
+    pub fn process(&self, node: NodeId) -> Option<&P> {
+        self.nodes
+            .get(node.index())
+            .and_then(|slot| slot.process.as_ref())
+    }
+
+    /// Mutable access to a live process, for drivers that inject inputs between steps.
+    pub fn process_mut(&mut self, node: NodeId) -> Option<&mut P> {
+        self.nodes
+            .get_mut(node.index())
+            .and_then(|slot| slot.process.as_mut())
+    }
+
+    /// The durable storage of `node` (kept across crashes).
+    pub fn durable(&self, node: NodeId) -> Option<&P::Durable> {
+        self.nodes.get(node.index()).map(|slot| &slot.durable)
+    }
+
+    /// True if `node` is running.
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.process(node).is_some()
+    }
+
+    /// How many times `node` has crashed.
+    pub fn incarnation(&self, node: NodeId) -> Option<u32> {
+        self.nodes.get(node.index()).map(|slot| slot.incarnation)
+    }
+
+    /// `node`'s clock reading now.
+    pub fn local_time(&self, node: NodeId) -> Option<Time> {
+        self.nodes
+            .get(node.index())
+            .map(|slot| slot.clock.local(self.now))
+    }
+
+    /// The current partitions and cuts.
+    pub fn connectivity(&self) -> &Connectivity {
+        &self.connectivity
+    }
+
+    /// Time of the next pending event.
+    pub fn next_event_time(&self) -> Option<Time> {
+        self.queue.peek_time()
+    }
+
+    /// Processes the next event, if any.
+    pub fn step(&mut self) -> Option<Stepped> {
+        let (time, event) = self.queue.pop()?;
+        self.now = time;
+        self.counters.events += 1;
+        Some(match event {
+            Event::Start { node, incarnation } => self.start(node, incarnation),
+            Event::Deliver {
+                from,
+                to,
+                incarnation,
+                msg,
+            } => self.deliver(from, to, incarnation, msg),
+            Event::Timer {
+                node,
+                incarnation,
+                id,
+                tag,
+            } => self.fire_timer(node, incarnation, id, tag),
+            Event::Fault(index) => self.apply_fault(index),
+        })
+    }
+
+    /// Runs every event due at or before `until`, then advances the clock to `until`.
+    pub fn run_until(&mut self, until: Time) {
+        while self.queue.peek_time().is_some_and(|t| t <= until) {
+            self.step();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Runs until no event is pending or the next one is after `limit`; returns true if quiescent.
+    pub fn run_until_quiescent(&mut self, limit: Time) -> bool {
+        self.run_until(limit);
+        self.queue.is_empty()
+    }
+
+    fn stepped(&self, kind: TraceKind, node: Option<NodeId>) -> Stepped {
+        Stepped {
+            time: self.now,
+            kind,
+            node,
+        }
+    }
+
+    fn start(&mut self, node: NodeId, incarnation: u32) -> Stepped {
+        if self.nodes[node.index()].incarnation != incarnation
+            || self.nodes[node.index()].process.is_none()
+        {
+            return self.stepped(TraceKind::Start, None);
+        }
+        self.trace.record(
+            self.now,
+            TraceKind::Start,
+            Some(node),
+            None,
+            u64::from(incarnation),
+            String::new,
+        );
+        self.with_process(node, |process, ctx| process.on_start(ctx));
+        self.stepped(TraceKind::Start, Some(node))
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, incarnation: u32, msg: P::Message) -> Stepped {
+        let slot = &self.nodes[to.index()];
+        let reason = if slot.process.is_none() || slot.incarnation != incarnation {
+            Some(DropReason::Crashed)
+        } else if self.connectivity.is_blocked(from, to) {
+            Some(DropReason::Partition)
+        } else {
+            None
+        };
+        let digest = StableHasher::hash_one(&msg);
+        if let Some(reason) = reason {
+            return self.drop_message(from, to, reason, digest, &msg);
+        }
+        self.counters.delivered += 1;
+        let recording = self.trace.is_recording();
+        self.trace.record(
+            self.now,
+            TraceKind::Deliver,
+            Some(to),
+            Some(from),
+            digest,
+            || {
+                if recording {
+                    format!("{msg:?}")
+                } else {
+                    String::new()
+                }
+            },
+        );
+        self.with_process(to, |process, ctx| process.on_message(ctx, from, msg));
+        self.stepped(TraceKind::Deliver, Some(to))
+    }
+
+    fn drop_message(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        reason: DropReason,
+        digest: u64,
+        msg: &P::Message,
+    ) -> Stepped {
+        self.counters.dropped += 1;
+        let kind = TraceKind::Drop(reason);
+        self.trace
+            .record(self.now, kind, Some(from), Some(to), digest, || {
+                format!("{msg:?}")
+            });
+        self.stepped(kind, None)
+    }
+
+    fn fire_timer(&mut self, node: NodeId, incarnation: u32, id: TimerId, tag: u64) -> Stepped {
+        let slot = &mut self.nodes[node.index()];
+        let live = slot.process.is_some() && slot.incarnation == incarnation;
+        if !live || !slot.pending_timers.remove(&id) {
+            return self.stepped(TraceKind::Timer, None);
+        }
+        self.counters.timers += 1;
+        self.trace
+            .record(self.now, TraceKind::Timer, Some(node), None, tag, || {
+                format!("tag {tag}")
+            });
+        self.with_process(node, |process, ctx| process.on_timer(ctx, id, tag));
+        self.stepped(TraceKind::Timer, Some(node))
+    }
+
+    fn apply_fault(&mut self, index: usize) -> Stepped {
+        self.counters.faults += 1;
+        let fault = self.faults[index].clone();
+        let node = match &fault {
+            Fault::Crash(node) | Fault::Restart(node) | Fault::ClockRate { node, .. } => {
+                Some(*node)
+            }
+            _ => None,
+        };
+        self.trace.record(
+            self.now,
+            TraceKind::Fault(fault.kind()),
+            node,
+            None,
+            index as u64,
+            || format!("{fault:?}"),
+        );
+        match fault {
+            Fault::Crash(node) => self.crash(node),
+            Fault::Restart(node) => self.restart(node),
+            Fault::Partition(groups) => self.connectivity.partition(&groups),
+            Fault::Cut(cut) => self.connectivity.cut(cut),
+            Fault::Heal => self.connectivity.heal(),
+            Fault::ClockRate { node, rate_ppm } => {
+                if let Some(slot) = self.nodes.get_mut(node.index()) {
+                    let local = slot.clock.local(self.now);
+                    slot.clock = Clock {
+                        anchor_sim: self.now,
+                        anchor_local: local,
+                        rate_ppm: rate_ppm.max(1),
+                    };
+                }
+            }
+            Fault::DefaultLink(link) => self.topology.set_default_link(link),
+        }
+        self.stepped(TraceKind::Fault(self.faults[index].kind()), node)
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        if let Some(slot) = self.nodes.get_mut(node.index()) {
+            if slot.process.take().is_some() {
+                slot.incarnation += 1;
+                slot.pending_timers.clear();
+            }
+        }
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        let Some(slot) = self.nodes.get_mut(node.index()) else {
+            return;
+        };
+        if slot.process.is_some() {
+            return;
+        }
+        slot.process = Some((self.factory)(node, &slot.durable));
+        let incarnation = slot.incarnation;
+        self.queue
+            .push(self.now, Event::Start { node, incarnation });
+    }
+
+    /// Runs one callback of a live process with a fresh context, then routes what it produced.
+    fn with_process(
+        &mut self,
+        node: NodeId,
+        f: impl FnOnce(&mut P, &mut Context<'_, P::Message, P::Durable>),
+    ) {
+        let mut outbox = std::mem::take(&mut self.outbox);
+        let mut new_timers = std::mem::take(&mut self.new_timers);
+        let mut cancelled = std::mem::take(&mut self.cancelled);
+        let slot = &mut self.nodes[node.index()];
+        let Some(process) = slot.process.as_mut() else {
+            return;
+        };
+        let mut ctx = Context {
+            node,
+            local_now: slot.clock.local(self.now),
+            sim_now: self.now,
+            rate_ppm: slot.clock.rate_ppm,
+            outbox: &mut outbox,
+            new_timers: &mut new_timers,
+            cancelled: &mut cancelled,
+            next_timer: &mut self.next_timer,
+            rng: &mut slot.rng,
+            durable: &mut slot.durable,
+        };
+        f(process, &mut ctx);
+        let incarnation = slot.incarnation;
+        for id in cancelled.drain(..) {
+            slot.pending_timers.remove(&id);
+        }
+        for (id, at, tag) in new_timers.drain(..) {
+            slot.pending_timers.insert(id);
+            self.queue.push(
+                at,
+                Event::Timer {
+                    node,
+                    incarnation,
+                    id,
+                    tag,
+                },
+            );
+        }
+        for (to, msg) in outbox.drain(..) {
+            self.send(node, to, msg);
+        }
+        self.outbox = outbox;
+        self.new_timers = new_timers;
+        self.cancelled = cancelled;
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
+        self.counters.sent += 1;
+        let digest = StableHasher::hash_one(&msg);
+        let recording = self.trace.is_recording();
+        self.trace.record(
+            self.now,
+            TraceKind::Send,
+            Some(from),
+            Some(to),
+            digest,
+            || {
+                if recording {
+                    format!("{msg:?}")
+                } else {
+                    String::new()
+                }
+            },
+        );
+        let Some(target) = self.nodes.get(to.index()) else {
+            self.drop_message(from, to, DropReason::Crashed, digest, &msg);
+            return;
+        };
+        let incarnation = target.incarnation;
+        if from == to {
+            self.queue.push(
+                self.now,
+                Event::Deliver {
+                    from,
+                    to,
+                    incarnation,
+                    msg,
+                },
+            );
+            return;
+        }
+        if self.connectivity.is_blocked(from, to) {
+            self.drop_message(from, to, DropReason::Partition, digest, &msg);
+            return;
+        }
+        let link = self
+            .topology
+            .link(self.nodes[from.index()].zone, target.zone);
+        if self.net_rng.loss.chance(link.drop) {
+            self.drop_message(from, to, DropReason::Loss, digest, &msg);
+            return;
+        }
+        let arrival = self.now + link.latency.sample(&mut self.net_rng.latency);
+        let at = if self.net_rng.reorder.chance(link.reorder) {
+            arrival
+        } else {
+            self.fifo.order(from, to, arrival, self.now)
+        };
+        if self.net_rng.duplicate.chance(link.duplicate) {
+            let copy_at = self.now + link.latency.sample(&mut self.net_rng.latency);
+            self.counters.duplicated += 1;
+            self.trace.record(
+                self.now,
+                TraceKind::Duplicate,
+                Some(from),
+                Some(to),
+                digest,
+                String::new,
+            );
+            self.queue.push(
+                copy_at,
+                Event::Deliver {
+                    from,
+                    to,
+                    incarnation,
+                    msg: msg.clone(),
+                },
+            );
+        }
+        self.queue.push(
+            at,
+            Event::Deliver {
+                from,
+                to,
+                incarnation,
+                msg,
+            },
+        );
+    }
+}
