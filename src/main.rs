@@ -1,1 +1,52 @@
-fn main() {}
+//! The `faultline` command line: run scenarios and report their verdicts.
+
+mod output;
+mod run_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Deterministic discrete-event cluster simulator.
+#[derive(Parser)]
+#[command(name = "faultline", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario file and check its expectations (exit 0 all held, 1 one failed, 2 bad input).
+    Run(run_cmd::RunArgs),
+}
+
+/// Exit code when every check held.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a check failed.
+pub const EXIT_CHECK_FAILED: u8 = 1;
+/// Exit code for bad input (unreadable or invalid files, bad arguments).
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run_cmd::execute(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

@@ -1,1 +1,10 @@
-//! Scenario files, protocol adapters and the run driver.
+//! Scenario files, protocol adapters, and the driver that runs a scenario and checks it.
+#![warn(missing_docs)]
+
+pub mod protocols;
+pub mod report;
+pub mod run;
+pub mod scenario;
+
+pub use report::{CheckOutcome, RunReport};
+pub use run::{run, RunOptions};

@@ -1,0 +1,149 @@
+//! All-to-all heartbeats with a timeout failure detector: the kernel's end-to-end test protocol.
+//!
+//! Every `interval` each node sends a heartbeat to every other node; a peer not heard from within
+//! `timeout` (by the receiver's own clock) is suspected. The check `live_nodes_connected` asks that
+//! at the end every live node trusts exactly the live nodes that can currently reach it.
+
+use crate::report::{CheckOutcome, RunReport};
+use crate::run::{build, end_time, finish, RunOptions};
+use crate::scenario::{HeartbeatSpec, Scenario};
+use faultline_sim::{Context, NodeId, Process, Simulation, Time, TimerId};
+use std::time::Duration;
+
+/// A heartbeat node.
+#[derive(Debug)]
+pub struct HeartbeatNode {
+    peers: u32,
+    interval: Duration,
+    timeout: Duration,
+    /// Local time each peer was last heard from.
+    last_heard: Vec<Option<Time>>,
+}
+
+/// The only message.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Beat {
+    /// Sender's incarnation count, as persisted in its durable storage.
+    pub boot: u32,
+}
+
+impl HeartbeatNode {
+    /// A node in a cluster of `peers` nodes.
+    pub fn new(peers: u32, spec: &HeartbeatSpec) -> Self {
+        HeartbeatNode {
+            peers,
+            interval: spec.interval.0,
+            timeout: spec.timeout.0,
+            last_heard: vec![None; peers as usize],
+        }
+    }
+
+    /// True if this node, at local time `now`, considers `peer` alive.
+    pub fn trusts(&self, peer: NodeId, now: Time) -> bool {
+        self.last_heard
+            .get(peer.index())
+            .copied()
+            .flatten()
+            .is_some_and(|t| now.since(t) <= self.timeout)
+    }
+}
+
+impl Process for HeartbeatNode {
+    type Message = Beat;
+    /// Number of times the node has booted.
+    type Durable = u32;
+
+    fn on_start(&mut self, ctx: &mut Context<'_, Beat, u32>) {
+        *ctx.durable() += 1;
+        let jitter = ctx
+            .rng()
+            .below(faultline_sim::duration_nanos(self.interval));
+        ctx.set_timer(Duration::from_nanos(jitter), 0);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, Beat, u32>, from: NodeId, _msg: Beat) {
+        if let Some(slot) = self.last_heard.get_mut(from.index()) {
+            *slot = Some(ctx.now());
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, Beat, u32>, _: TimerId, _: u64) {
+        let boot = *ctx.durable();
+        let me = ctx.id();
+        for peer in (0..self.peers).map(NodeId::new).filter(|p| *p != me) {
+            ctx.send(peer, Beat { boot });
+        }
+        ctx.set_timer(self.interval, 0);
+    }
+}
+
+/// Runs a heartbeat scenario.
+pub fn run(
+    scenario: &Scenario,
+    spec: &HeartbeatSpec,
+    mut options: RunOptions,
+) -> std::io::Result<RunReport> {
+    let peers = scenario.cluster.nodes;
+    let spec_for_nodes = spec.clone();
+    let mut sim = build(scenario, &mut options, move |_, _| {
+        HeartbeatNode::new(peers, &spec_for_nodes)
+    });
+    sim.run_until(end_time(scenario));
+    let (wrong, pairs) = misjudged_pairs(&sim);
+    let boots: u32 = (0..peers).filter_map(|i| sim.durable(NodeId::new(i))).sum();
+    let summary = vec![
+        ("boots".to_string(), boots.to_string()),
+        (
+            "live nodes".to_string(),
+            (0..peers)
+                .filter(|i| sim.is_up(NodeId::new(*i)))
+                .count()
+                .to_string(),
+        ),
+    ];
+    let mut checks = Vec::new();
+    if scenario.expect.live_nodes_connected == Some(true) {
+        let detail = match wrong.first() {
+            None => format!("{pairs} live pairs judged correctly"),
+            Some(first) => format!(
+                "{} of {pairs} live pairs misjudged, first: {first}",
+                wrong.len()
+            ),
+        };
+        checks.push(CheckOutcome::new(
+            "live_nodes_connected",
+            wrong.is_empty(),
+            detail,
+        ));
+    }
+    finish(scenario, &mut sim, summary, checks)
+}
+
+/// Pairs (observer, peer) of live nodes where the observer's trust disagrees with reachability.
+fn misjudged_pairs(sim: &Simulation<HeartbeatNode>) -> (Vec<String>, usize) {
+    let live: Vec<NodeId> = (0..sim.node_count() as u32)
+        .map(NodeId::new)
+        .filter(|n| sim.is_up(*n))
+        .collect();
+    let mut wrong = Vec::new();
+    let mut pairs = 0;
+    for &observer in &live {
+        let (Some(process), Some(now)) = (sim.process(observer), sim.local_time(observer)) else {
+            continue;
+        };
+        for &peer in live.iter().filter(|p| **p != observer) {
+            pairs += 1;
+            let reachable = !sim.connectivity().is_blocked(peer, observer);
+            if process.trusts(peer, now) != reachable {
+                let name = |n| sim.node_name(n).unwrap_or("?").to_string();
+                let verdict = if reachable {
+                    "suspects reachable"
+                } else {
+                    "trusts unreachable"
+                };
+                wrong.push(format!("{} {verdict} {}", name(observer), name(peer)));
+            }
+        }
+    }
+    (wrong, pairs)
+}

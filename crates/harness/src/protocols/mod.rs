@@ -1,0 +1,3 @@
+//! Adapters that run each protocol under the kernel, and their checks.
+
+pub mod heartbeat;

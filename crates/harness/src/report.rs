@@ -1,0 +1,65 @@
+//! The outcome of one run: identity, counters, trace hash and each check's verdict.
+
+use faultline_sim::Counters;
+
+/// One named check and whether it held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckOutcome {
+    /// Stable name, e.g. `linearizable`; used as a key in `--json` output.
+    pub name: String,
+    /// True when the check held.
+    pub ok: bool,
+    /// One line explaining the verdict.
+    pub detail: String,
+}
+
+impl CheckOutcome {
+    /// A check result.
+    pub fn new(name: &str, ok: bool, detail: impl Into<String>) -> Self {
+        CheckOutcome {
+            name: name.to_string(),
+            ok,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Everything a run reports.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed the run used.
+    pub seed: u64,
+    /// Hash of every traced event.
+    pub trace_hash: u64,
+    /// Virtual time simulated, in nanoseconds.
+    pub virtual_ns: u64,
+    /// Kernel event counters.
+    pub counters: Counters,
+    /// Protocol-specific summary lines (label, value), in display order.
+    pub summary: Vec<(String, String)>,
+    /// Verdicts of every expectation.
+    pub checks: Vec<CheckOutcome>,
+}
+
+impl RunReport {
+    /// True when every check held.
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+
+    /// The names of the checks that failed.
+    pub fn failed_checks(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    /// The trace hash as 16 hex digits.
+    pub fn trace_hash_hex(&self) -> String {
+        format!("{:016x}", self.trace_hash)
+    }
+}

@@ -1,0 +1,211 @@
+//! Scenario files: parsing, validation, and translation into kernel settings.
+
+mod duration;
+mod error;
+mod spec;
+mod validate;
+
+pub use duration::{Span, DURATION_EXPECTED};
+pub use error::{Invalid, ScenarioError};
+pub use spec::{
+    ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
+    LinkOverride, NetworkSpec, ProtocolSpec, Scenario, ZoneLinkSpec, LATENCY_EXPECTED,
+};
+pub use validate::{validate, MAX_NODES};
+
+use faultline_sim::{
+    Fault, LatencyDist, LinkConfig, NodeId, OneWayCut, SimConfig, Time, Topology, PPM_ONE,
+};
+use std::path::Path;
+
+/// Largest scenario file accepted.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads, parses and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let io = |source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(ScenarioError::Field {
+            file: path.to_path_buf(),
+            field: String::new(),
+            message: format!("expected a scenario file of at most 16 MiB, found {size} bytes"),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    parse(&text, path)
+}
+
+/// Parses and validates scenario text; `path` is only used to name the file in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.to_path_buf();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let scenario: Scenario =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let field = error.path().to_string();
+            let inner = error.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                ScenarioError::Syntax {
+                    file: file.clone(),
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: inner.to_string(),
+                }
+            } else {
+                ScenarioError::Field {
+                    file: file.clone(),
+                    field: if field == "." { String::new() } else { field },
+                    message: strip_position(&inner.to_string()),
+                }
+            }
+        })?;
+    deserializer.end().map_err(|inner| ScenarioError::Syntax {
+        file: file.clone(),
+        line: inner.line(),
+        column: inner.column(),
+        message: inner.to_string(),
+    })?;
+    validate(&scenario).map_err(|invalid| ScenarioError::Field {
+        file,
+        field: invalid.field,
+        message: invalid.message,
+    })?;
+    Ok(scenario)
+}
+
+/// serde_json appends " at line L column C" to data errors; the field path already locates them.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The kernel id of scenario node `id` (1-based): protocol nodes are added first, in order.
+pub fn node(id: u32) -> NodeId {
+    NodeId::new(id - 1)
+}
+
+impl LatencySpec {
+    /// The kernel's distribution.
+    pub fn to_dist(&self) -> LatencyDist {
+        match *self {
+            LatencySpec::Fixed(d) => LatencyDist::Fixed(d.0),
+            LatencySpec::Uniform(min, max) => LatencyDist::Uniform {
+                min: min.0,
+                max: max.0,
+            },
+            LatencySpec::Pareto { min, alpha, max } => LatencyDist::Pareto {
+                min: min.0,
+                alpha,
+                max: max.0,
+            },
+        }
+    }
+}
+
+impl LinkOverride {
+    /// `base` with this override's fields replacing its own.
+    pub fn apply(&self, base: &LinkConfig) -> LinkConfig {
+        LinkConfig {
+            latency: self
+                .latency
+                .as_ref()
+                .map_or_else(|| base.latency.clone(), LatencySpec::to_dist),
+            drop: self.drop.unwrap_or(base.drop),
+            duplicate: self.duplicate.unwrap_or(base.duplicate),
+            reorder: self.reorder.unwrap_or(base.reorder),
+        }
+    }
+}
+
+impl Scenario {
+    /// Link behaviour where no zone override applies.
+    pub fn default_link(&self) -> LinkConfig {
+        let n = &self.network;
+        LinkConfig {
+            latency: n.latency.to_dist(),
+            drop: n.drop,
+            duplicate: n.duplicate,
+            reorder: n.reorder,
+        }
+    }
+
+    /// Zones (in name order, after "default") and their links.
+    pub fn topology(&self) -> Topology {
+        let base = self.default_link();
+        let mut topology = Topology::uniform(base.clone());
+        for name in self.cluster.zones.keys() {
+            if topology.zone(name).is_none() {
+                topology.add_zone(name);
+            }
+        }
+        for link in &self.network.links {
+            let (Some(from), Some(to)) = (topology.zone(&link.from), topology.zone(&link.to))
+            else {
+                continue;
+            };
+            let config = link.link.apply(&base);
+            if !link.one_way {
+                topology.set_link(to, from, config.clone());
+            }
+            topology.set_link(from, to, config);
+        }
+        topology
+    }
+
+    /// The zone name of scenario node `id`.
+    pub fn zone_of(&self, id: u32) -> &str {
+        self.cluster
+            .zones
+            .iter()
+            .find(|(_, members)| members.contains(&id))
+            .map_or("default", |(name, _)| name)
+    }
+
+    /// Kernel settings for a run with `seed`.
+    pub fn sim_config(&self, seed: u64) -> SimConfig {
+        let ppm = |rate: f64| (rate * PPM_ONE as f64).round() as u64;
+        SimConfig {
+            seed,
+            topology: self.topology(),
+            clock_skew_ppm: self
+                .cluster
+                .clock_skew
+                .map(|[low, high]| (ppm(low), ppm(high))),
+        }
+    }
+
+    /// The fault schedule in kernel terms, in file order.
+    pub fn kernel_faults(&self) -> Vec<(Time, Fault)> {
+        let nodes = |ids: &[u32]| ids.iter().copied().map(node).collect::<Vec<_>>();
+        let base = self.default_link();
+        self.faults
+            .iter()
+            .map(|f| {
+                let fault = if let Some(id) = f.crash {
+                    Fault::Crash(node(id))
+                } else if let Some(id) = f.restart {
+                    Fault::Restart(node(id))
+                } else if let Some(groups) = &f.partition {
+                    Fault::Partition(groups.iter().map(|g| nodes(g)).collect())
+                } else if let Some(cut) = &f.cut {
+                    Fault::Cut(OneWayCut::new(nodes(&cut.from), nodes(&cut.to)))
+                } else if let Some(clock) = &f.clock {
+                    Fault::ClockRate {
+                        node: node(clock.node),
+                        rate_ppm: (clock.rate * PPM_ONE as f64).round() as u64,
+                    }
+                } else if let Some(link) = &f.network {
+                    Fault::DefaultLink(link.apply(&base))
+                } else {
+                    Fault::Heal
+                };
+                (Time::from_nanos(f.at.nanos()), fault)
+            })
+            .collect()
+    }
+}

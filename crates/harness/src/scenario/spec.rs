@@ -1,0 +1,277 @@
+//! The v1 scenario format, as typed Rust values (see the README's "Scenario format" section).
+
+use super::duration::Span;
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must be 1.
+    pub version: u32,
+    /// Short identifier, shown in every report.
+    pub name: String,
+    /// What the scenario exercises and what should happen.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Root seed of every random stream (the CLI's `--seed` overrides it).
+    pub seed: u64,
+    /// Virtual time to simulate.
+    pub duration: Span,
+    /// Which protocol runs on the nodes, with its parameters.
+    pub protocol: ProtocolSpec,
+    /// Nodes, zones and clocks.
+    pub cluster: ClusterSpec,
+    /// Link behaviour.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// Scheduled faults, in any order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
+    /// What must hold for the run to pass.
+    #[serde(default)]
+    pub expect: ExpectSpec,
+}
+
+/// The protocol block: exactly one protocol with its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProtocolSpec {
+    /// All-to-all heartbeats with a timeout-based failure detector (the kernel's test protocol).
+    Heartbeat(HeartbeatSpec),
+}
+
+/// Parameters of the heartbeat protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatSpec {
+    /// How often each node sends a heartbeat to every other node.
+    pub interval: Span,
+    /// A peer not heard from for this long is suspected.
+    pub timeout: Span,
+}
+
+/// Nodes and where they are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Number of protocol nodes; they are numbered 1..=nodes in faults and zones.
+    pub nodes: u32,
+    /// Band of clock rates, e.g. `[0.95, 1.05]`: each node's timers run at a rate drawn from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew: Option<[f64; 2]>,
+    /// Zones (racks, regions) by name, each listing its nodes; unlisted nodes are in "default".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub zones: BTreeMap<String, Vec<u32>>,
+}
+
+/// Default link behaviour plus per-zone-pair overrides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Latency of every link not overridden.
+    #[serde(default = "default_latency")]
+    pub latency: LatencySpec,
+    /// Probability a message is lost.
+    #[serde(default)]
+    pub drop: f64,
+    /// Probability a message is delivered twice.
+    #[serde(default)]
+    pub duplicate: f64,
+    /// Probability a message may overtake earlier ones on its link.
+    #[serde(default)]
+    pub reorder: f64,
+    /// Overrides for messages between zones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<ZoneLinkSpec>,
+}
+
+fn default_latency() -> LatencySpec {
+    LatencySpec::Fixed(Span(std::time::Duration::from_millis(1)))
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            latency: default_latency(),
+            drop: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+            links: Vec::new(),
+        }
+    }
+}
+
+/// Link behaviour between two zones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneLinkSpec {
+    /// Zone the messages leave.
+    pub from: String,
+    /// Zone the messages reach.
+    pub to: String,
+    /// Apply only from `from` to `to` (by default the reverse direction gets the same link).
+    #[serde(default)]
+    pub one_way: bool,
+    /// The link; fields left out keep the network's defaults.
+    pub link: LinkOverride,
+}
+
+/// Some or all of a link's parameters.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverride {
+    /// Latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySpec>,
+    /// Loss probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<f64>,
+    /// Duplication probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<f64>,
+    /// Reordering probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder: Option<f64>,
+}
+
+/// A latency distribution: `"5ms"`, `["1ms", "10ms"]` (uniform) or
+/// `{"pareto": {"min": "1ms", "alpha": 1.5, "max": "1s"}}` (heavy-tailed).
+#[derive(Clone, Debug, PartialEq)]
+pub enum LatencySpec {
+    /// Always the same.
+    Fixed(Span),
+    /// Uniform in a range.
+    Uniform(Span, Span),
+    /// Pareto, truncated.
+    Pareto {
+        /// Scale (most common value).
+        min: Span,
+        /// Shape (> 0).
+        alpha: f64,
+        /// Cap.
+        max: Span,
+    },
+}
+
+/// What a latency field expects; used in error messages.
+pub const LATENCY_EXPECTED: &str =
+    "a duration (\"5ms\"), a range [\"1ms\", \"10ms\"], or {\"pareto\": {\"min\": \"1ms\", \"alpha\": 1.5, \"max\": \"1s\"}}";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParetoFields {
+    min: Span,
+    alpha: f64,
+    max: Span,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParetoWrapper {
+    pareto: ParetoFields,
+}
+
+impl Serialize for LatencySpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            LatencySpec::Fixed(span) => span.serialize(serializer),
+            LatencySpec::Uniform(min, max) => [min, max].serialize(serializer),
+            LatencySpec::Pareto { min, alpha, max } => ParetoWrapper {
+                pareto: ParetoFields { min, alpha, max },
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LatencySpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let invalid =
+            |what: &str| de::Error::custom(format!("expected {LATENCY_EXPECTED}; found {what}"));
+        match &value {
+            serde_json::Value::String(text) => Span::parse(text)
+                .map(LatencySpec::Fixed)
+                .ok_or_else(|| invalid(&format!("{text:?}"))),
+            serde_json::Value::Array(items) => match items.as_slice() {
+                [serde_json::Value::String(a), serde_json::Value::String(b)] => {
+                    match (Span::parse(a), Span::parse(b)) {
+                        (Some(min), Some(max)) => Ok(LatencySpec::Uniform(min, max)),
+                        _ => Err(invalid(&value.to_string())),
+                    }
+                }
+                _ => Err(invalid(&value.to_string())),
+            },
+            serde_json::Value::Object(_) => serde_json::from_value::<ParetoWrapper>(value)
+                .map(|w| LatencySpec::Pareto {
+                    min: w.pareto.min,
+                    alpha: w.pareto.alpha,
+                    max: w.pareto.max,
+                })
+                .map_err(|e| invalid(&e.to_string())),
+            other => Err(invalid(&other.to_string())),
+        }
+    }
+}
+
+/// One scheduled fault: `at` plus exactly one action.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// When it happens.
+    pub at: Span,
+    /// Crash this node (1-based id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<u32>,
+    /// Restart this crashed node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<u32>,
+    /// Split into groups that cannot reach each other; unlisted nodes reach everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Vec<Vec<u32>>>,
+    /// A one-way cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<CutSpec>,
+    /// `"all"`: remove every partition and cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heal: Option<String>,
+    /// Change one node's clock rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockSpec>,
+    /// Replace the default link behaviour from now on (loss bursts, latency spikes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<LinkOverride>,
+}
+
+/// A one-way cut between node sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CutSpec {
+    /// Senders whose messages are lost...
+    pub from: Vec<u32>,
+    /// ...when addressed to these nodes.
+    pub to: Vec<u32>,
+}
+
+/// A clock-rate change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// The node (1-based).
+    pub node: u32,
+    /// New rate relative to true time, e.g. 1.02.
+    pub rate: f64,
+}
+
+/// Expectations checked at the end of the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// Heartbeat: at the end, every live node hears from every live node it can reach and suspects
+    /// none of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_nodes_connected: Option<bool>,
+}

@@ -1,0 +1,331 @@
+//! Semantic checks the JSON schema cannot express: ranges, node ids, timing, combinations.
+
+use super::duration::Span;
+use super::error::Invalid;
+use super::spec::{FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, Scenario};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Largest cluster any protocol accepts.
+pub const MAX_NODES: u32 = 1_000_000;
+/// Longest virtual duration of a run.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// Longest latency a link may be given.
+pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
+/// Narrowest and widest clock rates.
+pub const CLOCK_RATE_RANGE: (f64, f64) = (0.5, 2.0);
+
+type Check = Result<(), Invalid>;
+
+/// Checks everything about `scenario` that types alone cannot.
+pub fn validate(scenario: &Scenario) -> Check {
+    if scenario.version != 1 {
+        return Err(Invalid::new(
+            "version",
+            format!(
+                "expected 1 (the only format version), found {}",
+                scenario.version
+            ),
+        ));
+    }
+    if scenario.name.trim().is_empty() || scenario.name.len() > 200 {
+        return Err(Invalid::new(
+            "name",
+            "expected a non-empty name of at most 200 characters",
+        ));
+    }
+    if scenario.duration.0.is_zero() || scenario.duration.0 > MAX_DURATION {
+        return Err(Invalid::new(
+            "duration",
+            "expected a positive duration of at most 24h of virtual time",
+        ));
+    }
+    validate_protocol(&scenario.protocol, scenario.cluster.nodes)?;
+    validate_cluster(scenario)?;
+    validate_network(scenario)?;
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        validate_fault(fault, scenario, &format!("faults[{index}]"))?;
+    }
+    Ok(())
+}
+
+fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
+    match protocol {
+        ProtocolSpec::Heartbeat(hb) => {
+            positive(hb.interval, "protocol.heartbeat.interval")?;
+            if hb.timeout <= hb.interval {
+                return Err(Invalid::new(
+                    "protocol.heartbeat.timeout",
+                    "expected a timeout longer than the interval",
+                ));
+            }
+            // All-to-all traffic grows as n^2.
+            at_most(
+                nodes,
+                1000,
+                "cluster.nodes",
+                "the heartbeat protocol (all-to-all)",
+            )
+        }
+    }
+}
+
+fn validate_cluster(scenario: &Scenario) -> Check {
+    let cluster = &scenario.cluster;
+    if cluster.nodes == 0 {
+        return Err(Invalid::new("cluster.nodes", "expected at least 1 node"));
+    }
+    at_most(cluster.nodes, MAX_NODES, "cluster.nodes", "any scenario")?;
+    if let Some([low, high]) = cluster.clock_skew {
+        let (min, max) = CLOCK_RATE_RANGE;
+        if !(min..=max).contains(&low) || !(min..=max).contains(&high) || low > high {
+            return Err(Invalid::new(
+                "cluster.clock_skew",
+                format!("expected [low, high] with {min} <= low <= high <= {max}, found [{low}, {high}]"),
+            ));
+        }
+    }
+    let mut placed = BTreeSet::new();
+    for (zone, members) in &cluster.zones {
+        let field = format!("cluster.zones.{zone}");
+        if zone.trim().is_empty() {
+            return Err(Invalid::new(
+                "cluster.zones",
+                "expected non-empty zone names",
+            ));
+        }
+        for (i, &node) in members.iter().enumerate() {
+            node_id(node, cluster.nodes, &format!("{field}[{i}]"))?;
+            if !placed.insert(node) {
+                return Err(Invalid::new(
+                    format!("{field}[{i}]"),
+                    format!("node {node} is already in another zone"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_network(scenario: &Scenario) -> Check {
+    let network = &scenario.network;
+    latency(&network.latency, "network.latency")?;
+    probability(network.drop, "network.drop")?;
+    probability(network.duplicate, "network.duplicate")?;
+    probability(network.reorder, "network.reorder")?;
+    for (index, link) in network.links.iter().enumerate() {
+        let field = format!("network.links[{index}]");
+        for (name, zone) in [("from", &link.from), ("to", &link.to)] {
+            if !scenario.cluster.zones.contains_key(zone) && zone != "default" {
+                return Err(Invalid::new(
+                    format!("{field}.{name}"),
+                    format!(
+                        "expected a zone named in cluster.zones (or \"default\"), found {zone:?}"
+                    ),
+                ));
+            }
+        }
+        link_override(&link.link, &format!("{field}.link"))?;
+    }
+    Ok(())
+}
+
+fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check {
+    if fault.at > scenario.duration {
+        return Err(Invalid::new(
+            format!("{field}.at"),
+            format!(
+                "expected a time within the scenario's duration ({}), found {}",
+                scenario.duration, fault.at
+            ),
+        ));
+    }
+    let actions = [
+        ("crash", fault.crash.is_some()),
+        ("restart", fault.restart.is_some()),
+        ("partition", fault.partition.is_some()),
+        ("cut", fault.cut.is_some()),
+        ("heal", fault.heal.is_some()),
+        ("clock", fault.clock.is_some()),
+        ("network", fault.network.is_some()),
+    ];
+    let present: Vec<&str> = actions
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect();
+    if present.len() != 1 {
+        let names: Vec<&str> = actions.iter().map(|(name, _)| *name).collect();
+        let found = if present.is_empty() {
+            "none".to_string()
+        } else {
+            present.join(" and ")
+        };
+        return Err(Invalid::new(
+            field,
+            format!(
+                "expected exactly one of {}; found {found}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let nodes = scenario.cluster.nodes;
+    if let Some(node) = fault.crash {
+        node_id(node, nodes, &format!("{field}.crash"))?;
+    }
+    if let Some(node) = fault.restart {
+        node_id(node, nodes, &format!("{field}.restart"))?;
+    }
+    if let Some(groups) = &fault.partition {
+        if groups.len() < 2 {
+            return Err(Invalid::new(
+                format!("{field}.partition"),
+                "expected at least two groups",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (g, group) in groups.iter().enumerate() {
+            if group.is_empty() {
+                return Err(Invalid::new(
+                    format!("{field}.partition[{g}]"),
+                    "expected a non-empty group",
+                ));
+            }
+            for (i, &node) in group.iter().enumerate() {
+                let here = format!("{field}.partition[{g}][{i}]");
+                node_id(node, nodes, &here)?;
+                if !seen.insert(node) {
+                    return Err(Invalid::new(
+                        here,
+                        format!("node {node} appears in two groups"),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(cut) = &fault.cut {
+        for (name, side) in [("from", &cut.from), ("to", &cut.to)] {
+            if side.is_empty() {
+                return Err(Invalid::new(
+                    format!("{field}.cut.{name}"),
+                    "expected at least one node",
+                ));
+            }
+            for (i, &node) in side.iter().enumerate() {
+                node_id(node, nodes, &format!("{field}.cut.{name}[{i}]"))?;
+            }
+        }
+    }
+    if let Some(heal) = &fault.heal {
+        if heal != "all" {
+            return Err(Invalid::new(
+                format!("{field}.heal"),
+                format!("expected \"all\", found {heal:?}"),
+            ));
+        }
+    }
+    if let Some(clock) = &fault.clock {
+        node_id(clock.node, nodes, &format!("{field}.clock.node"))?;
+        let (min, max) = CLOCK_RATE_RANGE;
+        if !(min..=max).contains(&clock.rate) {
+            return Err(Invalid::new(
+                format!("{field}.clock.rate"),
+                format!(
+                    "expected a rate between {min} and {max}, found {}",
+                    clock.rate
+                ),
+            ));
+        }
+    }
+    if let Some(link) = &fault.network {
+        link_override(link, &format!("{field}.network"))?;
+    }
+    Ok(())
+}
+
+fn link_override(link: &LinkOverride, field: &str) -> Check {
+    if let Some(l) = &link.latency {
+        latency(l, &format!("{field}.latency"))?;
+    }
+    for (name, p) in [
+        ("drop", link.drop),
+        ("duplicate", link.duplicate),
+        ("reorder", link.reorder),
+    ] {
+        if let Some(p) = p {
+            probability(p, &format!("{field}.{name}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn latency(spec: &LatencySpec, field: &str) -> Check {
+    let (min, max) = match *spec {
+        LatencySpec::Fixed(d) => (d, d),
+        LatencySpec::Uniform(min, max) => (min, max),
+        LatencySpec::Pareto { min, alpha, max } => {
+            if !(alpha.is_finite() && alpha > 0.0) {
+                return Err(Invalid::new(
+                    format!("{field}.pareto.alpha"),
+                    format!("expected a positive shape, found {alpha}"),
+                ));
+            }
+            positive(min, &format!("{field}.pareto.min"))?;
+            (min, max)
+        }
+    };
+    if min > max {
+        return Err(Invalid::new(
+            field,
+            format!("expected min <= max, found {min} > {max}"),
+        ));
+    }
+    if max.0 > MAX_LATENCY {
+        return Err(Invalid::new(
+            field,
+            format!("expected latencies of at most 1h, found {max}"),
+        ));
+    }
+    Ok(())
+}
+
+fn probability(p: f64, field: &str) -> Check {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("expected a probability between 0 and 1, found {p}"),
+        ))
+    }
+}
+
+fn positive(span: Span, field: &str) -> Check {
+    if span.0.is_zero() {
+        Err(Invalid::new(field, "expected a positive duration"))
+    } else {
+        Ok(())
+    }
+}
+
+fn node_id(node: u32, nodes: u32, field: &str) -> Check {
+    if (1..=nodes).contains(&node) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("expected a node id between 1 and {nodes}, found {node}"),
+        ))
+    }
+}
+
+fn at_most(value: u32, limit: u32, field: &str, what: &str) -> Check {
+    if value > limit {
+        Err(Invalid::new(
+            field,
+            format!("expected at most {limit} nodes for {what}, found {value}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
