@@ -11,6 +11,7 @@
 
 mod checker;
 mod counterexample;
+pub mod formats;
 mod hashing;
 mod history;
 mod memo;

@@ -1,0 +1,439 @@
+//! faultline's own JSON history, written by the simulator.
+//!
+//! ```json
+//! {"model": "kv", "ops": [
+//! {"client": 0, "invoke_ns": 100, "complete_ns": 250, "op": {"f": "put", "key": "k", "value": "v"}, "result": {"ok": true}},
+//! {"client": 1, "invoke_ns": 120, "complete_ns": 300, "op": {"f": "get", "key": "k"}, "result": {"value": "v"}},
+//! {"client": 2, "invoke_ns": 130, "complete_ns": null, "op": {"f": "append", "key": "k", "value": "x"}, "result": null}
+//! ]}
+//! ```
+//!
+//! - `model`: `"kv"` or `"register"`.
+//! - `client`: the client id; `invoke_ns`, `complete_ns`: virtual nanoseconds.
+//!   `complete_ns: null` means the client gave up: the operation may have taken effect
+//!   at any point after `invoke_ns`, or never. Ops touching at the same instant count as
+//!   concurrent.
+//! - `op` for kv: `{"f":"get","key":K}`, `{"f":"put","key":K,"value":V}`,
+//!   `{"f":"append","key":K,"value":V}`, `{"f":"cas","key":K,"expected":V,"new":V}`
+//!   (strings). For register: `{"f":"read"}`, `{"f":"write","value":N}`,
+//!   `{"f":"cas","expected":N,"new":N}` (integers).
+//! - `result`: `{"value": V}` for get/read (`null` is nil for a register),
+//!   `{"ok": true}` for put/append/write, `{"ok": B}` for cas (false: it happened and
+//!   saw another value), or `null`/absent when unknown. An operation known not to have
+//!   taken effect (rejected) should be left out of the file.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AnyHistory, ModelKind, ParseError};
+use crate::history::{History, Operation};
+use crate::models::kv::{KvInput, KvOutput};
+use crate::models::register::{RegisterInput, RegisterOutput};
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileJson {
+    model: ModelKind,
+    ops: Vec<OpJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpJson {
+    client: u64,
+    invoke_ns: u64,
+    complete_ns: Option<u64>,
+    op: CallJson,
+    #[serde(default)]
+    result: Option<ResultJson>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
+#[serde(untagged)]
+enum Scalar {
+    Int(i64),
+    Str(String),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "f", rename_all = "lowercase", deny_unknown_fields)]
+enum CallJson {
+    Get {
+        key: String,
+    },
+    Put {
+        key: String,
+        value: String,
+    },
+    Append {
+        key: String,
+        value: String,
+    },
+    Read,
+    Write {
+        value: i64,
+    },
+    Cas {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        expected: Scalar,
+        new: Scalar,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValueJson {
+    value: Option<Scalar>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OkJson {
+    ok: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ResultJson {
+    Value(ValueJson),
+    Ok(OkJson),
+}
+
+fn op_error(i: usize, message: impl std::fmt::Display) -> ParseError {
+    ParseError {
+        line: None,
+        message: format!("ops[{i}]: {message}"),
+    }
+}
+
+fn text(i: usize, s: &Scalar, what: &str) -> Result<String, ParseError> {
+    match s {
+        Scalar::Str(s) => Ok(s.clone()),
+        Scalar::Int(_) => Err(op_error(i, format!("expected a string {what} for kv"))),
+    }
+}
+
+fn number(i: usize, s: &Scalar, what: &str) -> Result<i64, ParseError> {
+    match s {
+        Scalar::Int(n) => Ok(*n),
+        Scalar::Str(_) => Err(op_error(
+            i,
+            format!("expected an integer {what} for register"),
+        )),
+    }
+}
+
+fn kv_op(i: usize, op: OpJson) -> Result<Operation<KvInput, KvOutput>, ParseError> {
+    let input = match op.op {
+        CallJson::Get { key } => KvInput::Get { key },
+        CallJson::Put { key, value } => KvInput::Put { key, value },
+        CallJson::Append { key, value } => KvInput::Append { key, value },
+        CallJson::Cas {
+            key: Some(key),
+            expected,
+            new,
+        } => KvInput::Cas {
+            key,
+            expected: text(i, &expected, "expected")?,
+            new: text(i, &new, "new")?,
+        },
+        CallJson::Cas { key: None, .. } => return Err(op_error(i, "expected a key for kv cas")),
+        CallJson::Read | CallJson::Write { .. } => {
+            return Err(op_error(i, "expected f get, put, append or cas for kv"))
+        }
+    };
+    let output = match (&input, op.result) {
+        (_, None) => None,
+        (KvInput::Get { .. }, Some(ResultJson::Value(ValueJson { value: Some(v) }))) => {
+            Some(KvOutput::Value(text(i, &v, "value")?))
+        }
+        (KvInput::Cas { .. }, Some(ResultJson::Ok(OkJson { ok }))) => Some(KvOutput::Cas(ok)),
+        (
+            KvInput::Put { .. } | KvInput::Append { .. },
+            Some(ResultJson::Ok(OkJson { ok: true })),
+        ) => Some(KvOutput::Ok),
+        _ => return Err(op_error(i, format!("result does not fit {input}"))),
+    };
+    finish(i, op.client, op.invoke_ns, op.complete_ns, input, output)
+}
+
+fn register_op(
+    i: usize,
+    op: OpJson,
+) -> Result<Operation<RegisterInput, RegisterOutput>, ParseError> {
+    let input = match op.op {
+        CallJson::Read => RegisterInput::Read,
+        CallJson::Write { value } => RegisterInput::Write(value),
+        CallJson::Cas {
+            key: None,
+            expected,
+            new,
+        } => RegisterInput::Cas {
+            expected: number(i, &expected, "expected")?,
+            new: number(i, &new, "new")?,
+        },
+        _ => {
+            return Err(op_error(
+                i,
+                "expected f read, write or cas (no key) for register",
+            ))
+        }
+    };
+    let output = match (&input, op.result) {
+        (_, None) => None,
+        (RegisterInput::Read, Some(ResultJson::Value(ValueJson { value }))) => Some(
+            RegisterOutput::Value(value.map(|v| number(i, &v, "value")).transpose()?),
+        ),
+        (RegisterInput::Cas { .. }, Some(ResultJson::Ok(OkJson { ok }))) => {
+            Some(RegisterOutput::Cas(ok))
+        }
+        (RegisterInput::Write(_), Some(ResultJson::Ok(OkJson { ok: true }))) => {
+            Some(RegisterOutput::Ok)
+        }
+        _ => return Err(op_error(i, format!("result does not fit {input}"))),
+    };
+    finish(i, op.client, op.invoke_ns, op.complete_ns, input, output)
+}
+
+fn finish<I, O>(
+    i: usize,
+    client: u64,
+    invoke: u64,
+    complete: Option<u64>,
+    input: I,
+    output: Option<O>,
+) -> Result<Operation<I, O>, ParseError> {
+    if complete.is_some_and(|c| c < invoke) {
+        return Err(op_error(i, "expected complete_ns >= invoke_ns"));
+    }
+    if complete.is_none() && output.is_some() {
+        return Err(op_error(i, "expected result null when complete_ns is null"));
+    }
+    Ok(Operation {
+        client,
+        invoke,
+        complete,
+        input,
+        output,
+    })
+}
+
+/// Parses a faultline JSON history; `model`, when given, must match the file's.
+pub fn parse(text: &str, model: Option<ModelKind>) -> Result<AnyHistory, ParseError> {
+    let file: FileJson = serde_json::from_str(text).map_err(|e| ParseError {
+        line: Some(e.line()),
+        message: format!("expected a faultline history {{\"model\", \"ops\"}}: {e}"),
+    })?;
+    if let Some(wanted) = model.filter(|&m| m != file.model) {
+        return Err(ParseError {
+            line: None,
+            message: format!("the file holds a {} history, not {wanted}", file.model),
+        });
+    }
+    let ops = file.ops.into_iter().enumerate();
+    Ok(match file.model {
+        ModelKind::Kv => AnyHistory::Kv(History {
+            ops: ops.map(|(i, op)| kv_op(i, op)).collect::<Result<_, _>>()?,
+        }),
+        ModelKind::Register => AnyHistory::Register(History {
+            ops: ops
+                .map(|(i, op)| register_op(i, op))
+                .collect::<Result<_, _>>()?,
+        }),
+    })
+}
+
+fn kv_json(op: &Operation<KvInput, KvOutput>) -> OpJson {
+    let call = match &op.input {
+        KvInput::Get { key } => CallJson::Get { key: key.clone() },
+        KvInput::Put { key, value } => CallJson::Put {
+            key: key.clone(),
+            value: value.clone(),
+        },
+        KvInput::Append { key, value } => CallJson::Append {
+            key: key.clone(),
+            value: value.clone(),
+        },
+        KvInput::Cas { key, expected, new } => CallJson::Cas {
+            key: Some(key.clone()),
+            expected: Scalar::Str(expected.clone()),
+            new: Scalar::Str(new.clone()),
+        },
+    };
+    let result = op.output.as_ref().map(|out| match out {
+        KvOutput::Value(v) => ResultJson::Value(ValueJson {
+            value: Some(Scalar::Str(v.clone())),
+        }),
+        KvOutput::Ok => ResultJson::Ok(OkJson { ok: true }),
+        KvOutput::Cas(ok) => ResultJson::Ok(OkJson { ok: *ok }),
+    });
+    op_json(op, call, result)
+}
+
+fn register_json(op: &Operation<RegisterInput, RegisterOutput>) -> OpJson {
+    let call = match op.input {
+        RegisterInput::Read => CallJson::Read,
+        RegisterInput::Write(value) => CallJson::Write { value },
+        RegisterInput::Cas { expected, new } => CallJson::Cas {
+            key: None,
+            expected: Scalar::Int(expected),
+            new: Scalar::Int(new),
+        },
+    };
+    let result = op.output.as_ref().map(|out| match out {
+        RegisterOutput::Value(v) => ResultJson::Value(ValueJson {
+            value: v.map(Scalar::Int),
+        }),
+        RegisterOutput::Ok => ResultJson::Ok(OkJson { ok: true }),
+        RegisterOutput::Cas(ok) => ResultJson::Ok(OkJson { ok: *ok }),
+    });
+    op_json(op, call, result)
+}
+
+fn op_json<I, O>(op: &Operation<I, O>, call: CallJson, result: Option<ResultJson>) -> OpJson {
+    OpJson {
+        client: op.client,
+        invoke_ns: op.invoke,
+        complete_ns: op.complete,
+        op: call,
+        result,
+    }
+}
+
+/// Writes a history in this format, one operation per line.
+pub fn to_json(history: &AnyHistory) -> String {
+    let ops: Vec<OpJson> = match history {
+        AnyHistory::Kv(h) => h.ops.iter().map(kv_json).collect(),
+        AnyHistory::Register(h) => h.ops.iter().map(register_json).collect(),
+    };
+    let mut out = format!("{{\"model\": \"{}\", \"ops\": [\n", history.model());
+    for (i, op) in ops.iter().enumerate() {
+        let line = serde_json::to_string(op).unwrap_or_default();
+        out.push_str(&line);
+        out.push_str(if i + 1 < ops.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("]}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KV: &str = r#"{"model": "kv", "ops": [
+{"client": 0, "invoke_ns": 100, "complete_ns": 250, "op": {"f": "put", "key": "k", "value": "v"}, "result": {"ok": true}},
+{"client": 1, "invoke_ns": 120, "complete_ns": 300, "op": {"f": "get", "key": "k"}, "result": {"value": "v"}},
+{"client": 2, "invoke_ns": 130, "complete_ns": null, "op": {"f": "append", "key": "k", "value": "x"}, "result": null},
+{"client": 3, "invoke_ns": 140, "complete_ns": 150, "op": {"f": "cas", "key": "k", "expected": "a", "new": "b"}, "result": {"ok": false}}
+]}"#;
+
+    #[test]
+    fn reads_the_documented_kv_example() {
+        let AnyHistory::Kv(h) = parse(KV, None).unwrap() else {
+            panic!("not kv")
+        };
+        assert_eq!(h.len(), 4);
+        assert_eq!(h.ops[1].output, Some(KvOutput::Value("v".into())));
+        assert_eq!(h.ops[2].complete, None);
+        assert_eq!(h.ops[3].output, Some(KvOutput::Cas(false)));
+        assert_eq!((h.ops[0].invoke, h.ops[0].complete), (100, Some(250)));
+    }
+
+    #[test]
+    fn round_trips_both_models() {
+        let kv = parse(KV, None).unwrap();
+        assert_eq!(parse(&to_json(&kv), None).unwrap(), kv);
+        let mut reg = History::new();
+        reg.push_complete(0, 1, 2, RegisterInput::Write(3), RegisterOutput::Ok);
+        reg.push_complete(1, 1, 5, RegisterInput::Read, RegisterOutput::Value(None));
+        reg.push_complete(
+            2,
+            3,
+            4,
+            RegisterInput::Cas {
+                expected: 3,
+                new: 4,
+            },
+            RegisterOutput::Cas(true),
+        );
+        reg.push_indeterminate(3, 6, RegisterInput::Read);
+        let reg = AnyHistory::Register(reg);
+        let text = to_json(&reg);
+        assert_eq!(text.lines().count(), 6, "{text}");
+        assert_eq!(parse(&text, None).unwrap(), reg);
+    }
+
+    #[test]
+    fn malformed_files_say_where_and_what() {
+        let syntax = parse(
+            "{\"model\": \"kv\",\n \"ops\": [\n {\"client\": 0,}]}",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(syntax.line, Some(3));
+        let unknown_model = parse(r#"{"model": "queue", "ops": []}"#, None).unwrap_err();
+        assert!(
+            unknown_model.message.contains("unknown variant"),
+            "{unknown_model}"
+        );
+        let cases = [
+            (
+                r#"{"f":"write","value":1}"#,
+                r#"{"ok":true}"#,
+                "kv",
+                "expected f get",
+            ),
+            (
+                r#"{"f":"get","key":"k"}"#,
+                r#"{"ok":true}"#,
+                "kv",
+                "does not fit",
+            ),
+            (
+                r#"{"f":"cas","expected":1,"new":2}"#,
+                "null",
+                "kv",
+                "expected a key",
+            ),
+            (
+                r#"{"f":"cas","key":"k","expected":1,"new":"2"}"#,
+                "null",
+                "kv",
+                "string expected",
+            ),
+            (
+                r#"{"f":"get","key":"k"}"#,
+                "null",
+                "register",
+                "expected f read",
+            ),
+            (
+                r#"{"f":"read"}"#,
+                r#"{"value":"x"}"#,
+                "register",
+                "integer value",
+            ),
+            (
+                r#"{"f":"write","value":1}"#,
+                r#"{"ok":false}"#,
+                "register",
+                "does not fit",
+            ),
+        ];
+        for (op, result, model, needle) in cases {
+            let text = format!(
+                r#"{{"model":"{model}","ops":[{{"client":0,"invoke_ns":1,"complete_ns":2,"op":{op},"result":{result}}}]}}"#
+            );
+            let err = parse(&text, None).unwrap_err();
+            assert!(err.message.starts_with("ops[0]: "), "{err}");
+            assert!(err.message.contains(needle), "{op} {result}: {err}");
+        }
+        let backwards = r#"{"model":"register","ops":[{"client":0,"invoke_ns":5,"complete_ns":2,"op":{"f":"read"}}]}"#;
+        assert!(parse(backwards, None)
+            .unwrap_err()
+            .message
+            .contains(">= invoke_ns"));
+        let mismatch = parse(KV, Some(ModelKind::Register)).unwrap_err();
+        assert!(mismatch.message.contains("kv history, not register"));
+    }
+}

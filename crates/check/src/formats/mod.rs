@@ -1,0 +1,303 @@
+//! History file formats, format detection and loading.
+//!
+//! - [`Format::Json`]: faultline's own history (see [`json`]).
+//! - [`Format::Edn`]: Jepsen EDN histories, a vector of op maps or one map per line;
+//!   `:fail` did not happen, `:info` may have happened. Porcupine's kv files
+//!   (`{:process 0, :type :invoke, :f :append, :key "0", :value "x"}` per line) are
+//!   read with this format.
+//! - [`Format::EtcdLog`]: Porcupine's Jepsen etcd logs, with Porcupine's meaning of
+//!   `:fail` (see [`etcd_log`]).
+
+pub mod edn;
+pub mod etcd_log;
+pub mod jepsen;
+pub mod json;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::checker::{check, CheckOptions, Verdict};
+use crate::history::History;
+use crate::models::kv::{KvInput, KvModel, KvOutput};
+use crate::models::register::{RegisterInput, RegisterModel, RegisterOutput};
+
+/// Which sequential model a history is checked against.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Key-value store: get, put, append, cas on string keys and values.
+    Kv,
+    /// One register: read, write, cas on integers, starting as nil.
+    Register,
+}
+
+impl ModelKind {
+    /// The model's name as used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Kv => "kv",
+            ModelKind::Register => "register",
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "kv" => Ok(ModelKind::Kv),
+            "register" => Ok(ModelKind::Register),
+            other => Err(format!("unknown model {other:?}, expected kv or register")),
+        }
+    }
+}
+
+/// A history file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// faultline's JSON history.
+    Json,
+    /// Jepsen EDN (also Porcupine's kv files).
+    Edn,
+    /// Porcupine's Jepsen etcd log lines.
+    EtcdLog,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "json" => Ok(Format::Json),
+            "edn" => Ok(Format::Edn),
+            "etcd-log" => Ok(Format::EtcdLog),
+            other => Err(format!(
+                "unknown format {other:?}, expected json, edn or etcd-log"
+            )),
+        }
+    }
+}
+
+/// A history of either model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnyHistory {
+    /// A key-value history.
+    Kv(History<KvInput, KvOutput>),
+    /// A register history.
+    Register(History<RegisterInput, RegisterOutput>),
+}
+
+impl AnyHistory {
+    /// The model the history is for.
+    pub fn model(&self) -> ModelKind {
+        match self {
+            AnyHistory::Kv(_) => ModelKind::Kv,
+            AnyHistory::Register(_) => ModelKind::Register,
+        }
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        match self {
+            AnyHistory::Kv(h) => h.len(),
+            AnyHistory::Register(h) => h.len(),
+        }
+    }
+
+    /// True when there are no operations.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of indeterminate operations.
+    pub fn indeterminate(&self) -> usize {
+        match self {
+            AnyHistory::Kv(h) => h.indeterminate(),
+            AnyHistory::Register(h) => h.indeterminate(),
+        }
+    }
+
+    /// Checks the history against its model.
+    pub fn check(&self, options: &CheckOptions) -> Verdict {
+        match self {
+            AnyHistory::Kv(h) => check(&KvModel, h, options),
+            AnyHistory::Register(h) => check(&RegisterModel, h, options),
+        }
+    }
+}
+
+/// A parse error inside a history text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl ParseError {
+    pub(crate) fn at(line: usize, message: impl Into<String>) -> Self {
+        Self {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a history file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file has no operations (e.g. Porcupine's `etcd_095.log`): nothing to check.
+    #[error("{}: empty history", file.display())]
+    Empty {
+        /// The file.
+        file: PathBuf,
+    },
+    /// The content matches no known format.
+    #[error("{}: unknown format: expected faultline JSON ('{{\"model\"'), Jepsen EDN ('{{:' or '[') or an etcd log ('INFO  jepsen.util')", file.display())]
+    UnknownFormat {
+        /// The file.
+        file: PathBuf,
+    },
+    /// The content is malformed.
+    #[error("{}:{}: {}", file.display(), line.map_or(String::new(), |l| format!("{l}:")), message)]
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+}
+
+/// Guesses the format from the content: `{"` is JSON, `{:` or `[` is EDN, `INFO` is an
+/// etcd log. `None` for blank or unrecognised text.
+pub fn detect_format(text: &str) -> Option<Format> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with("INFO") {
+        return Some(Format::EtcdLog);
+    }
+    if trimmed.starts_with('[') {
+        return Some(Format::Edn);
+    }
+    let inner = trimmed.strip_prefix('{')?.trim_start();
+    match inner.chars().next() {
+        Some('"') | Some('}') => Some(Format::Json),
+        Some(':') => Some(Format::Edn),
+        _ => None,
+    }
+}
+
+/// Parses a history text. `format` defaults to [`detect_format`]; `model` overrides the
+/// model named or implied by the text (it must agree with a JSON file's `model`).
+pub fn parse_history(
+    text: &str,
+    format: Option<Format>,
+    model: Option<ModelKind>,
+) -> Result<AnyHistory, ParseError> {
+    let format = format.or_else(|| detect_format(text)).ok_or(ParseError {
+        line: None,
+        message: "unknown format".into(),
+    })?;
+    match format {
+        Format::Json => json::parse(text, model),
+        Format::Edn => jepsen::parse_edn(text, model),
+        Format::EtcdLog => etcd_log::parse(text, model),
+    }
+}
+
+/// Reads and parses a history file. A file with no operations is
+/// [`LoadError::Empty`], so callers can report it as skipped.
+pub fn load_history(
+    path: &Path,
+    format: Option<Format>,
+    model: Option<ModelKind>,
+) -> Result<AnyHistory, LoadError> {
+    let file = path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    if text.trim().is_empty() {
+        return Err(LoadError::Empty { file });
+    }
+    let Some(format) = format.or_else(|| detect_format(&text)) else {
+        return Err(LoadError::UnknownFormat { file });
+    };
+    let history = parse_history(&text, Some(format), model).map_err(|e| LoadError::Parse {
+        file: file.clone(),
+        line: e.line,
+        message: e.message,
+    })?;
+    if history.is_empty() {
+        return Err(LoadError::Empty { file });
+    }
+    Ok(history)
+}
+
+/// The outcome of checking one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileReport {
+    /// The file.
+    pub file: PathBuf,
+    /// The model it was checked against.
+    pub model: ModelKind,
+    /// Number of operations.
+    pub ops: usize,
+    /// Number of indeterminate operations among them.
+    pub indeterminate: usize,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+impl FileReport {
+    /// `Some(true)`/`Some(false)`, or `None` when the budget ran out.
+    pub fn linearizable(&self) -> Option<bool> {
+        self.verdict.linearizable()
+    }
+}
+
+/// Loads and checks one history file.
+pub fn check_file(
+    path: &Path,
+    format: Option<Format>,
+    model: Option<ModelKind>,
+    options: &CheckOptions,
+) -> Result<FileReport, LoadError> {
+    let history = load_history(path, format, model)?;
+    Ok(FileReport {
+        file: path.to_path_buf(),
+        model: history.model(),
+        ops: history.len(),
+        indeterminate: history.indeterminate(),
+        verdict: history.check(options),
+    })
+}
