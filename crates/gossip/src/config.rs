@@ -1,0 +1,242 @@
+//! Node configuration: dissemination mode, timing, budgets, conflict mode, reconciliation, SWIM
+//! parameters and peer selection. Durations are nanoseconds.
+
+use crate::error::ConfigError;
+use crate::merkle::MerkleShape;
+use crate::store::ConflictMode;
+
+/// Which way state flows in one anti-entropy exchange, from the initiator's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exchange {
+    /// The initiator sends what the peer lacks.
+    Push,
+    /// The initiator fetches what it lacks.
+    Pull,
+    /// Both directions.
+    PushPull,
+}
+
+impl Exchange {
+    /// Whether the initiator gives data.
+    pub fn pushes(self) -> bool {
+        matches!(self, Exchange::Push | Exchange::PushPull)
+    }
+
+    /// Whether the initiator receives data.
+    pub fn pulls(self) -> bool {
+        matches!(self, Exchange::Pull | Exchange::PushPull)
+    }
+}
+
+/// Whether a rumor's sender learns if the contact was useful.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feedback {
+    /// The receiver replies which rumors it already knew; interest is lost only on useless contacts.
+    Feedback,
+    /// No reply; interest is lost on every contact.
+    Blind,
+}
+
+/// How a node loses interest in a rumor (Demers et al.).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossOfInterest {
+    /// After `k` (useless, with feedback) contacts.
+    Counter,
+    /// With probability `1/k` at each (useless, with feedback) contact.
+    Coin,
+}
+
+/// How updates spread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every interval, exchange state with `fanout` random peers.
+    AntiEntropy(Exchange),
+    /// Every interval, push hot rumors to `fanout` random peers until interest is lost.
+    RumorMongering {
+        /// Feedback or blind.
+        feedback: Feedback,
+        /// Counter or coin.
+        loss: LossOfInterest,
+        /// The parameter `k` (>= 1).
+        k: u32,
+    },
+}
+
+/// How anti-entropy finds the differences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reconciliation {
+    /// Root digest, then per-origin version summaries (Scuttlebutt) and the missing versions.
+    Scuttlebutt,
+    /// Root digest, then a descent of a Merkle tree over key hashes to the differing buckets.
+    Merkle(MerkleShape),
+}
+
+/// How gossip peers are chosen among the known ones.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PeerSelection {
+    /// Uniformly at random.
+    Uniform,
+    /// Demers et al.'s spatial distribution: a peer at distance `d` is chosen with weight
+    /// `Q(d)^-a`, where `Q(d)` counts peers no farther than `d` (needs a [`crate::Topology`]).
+    Spatial {
+        /// The exponent `a` (>= 0; 0 is uniform, 2 is Demers' recommendation).
+        a: f64,
+    },
+}
+
+/// SWIM failure-detector and dissemination parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwimConfig {
+    /// The protocol period: one probe per period.
+    pub probe_interval: u64,
+    /// How long to wait for a direct ack before asking others (must be < `probe_interval`).
+    pub ping_timeout: u64,
+    /// How many members relay an indirect ping (`k`).
+    pub indirect_probes: u32,
+    /// `Some(timeout)`: a failed probe makes a member suspect, dead after the timeout unless it
+    /// refutes; `None`: a failed probe declares it dead at once.
+    pub suspicion: Option<u64>,
+    /// Each membership update is piggybacked `retransmit_mult * ceil(log2(n + 1))` times.
+    pub retransmit_mult: u32,
+    /// Dead and left members are forgotten this long after the fact.
+    pub dead_retention: u64,
+}
+
+impl Default for SwimConfig {
+    fn default() -> Self {
+        Self {
+            probe_interval: 1_000_000_000,
+            ping_timeout: 200_000_000,
+            indirect_probes: 3,
+            suspicion: Some(5_000_000_000),
+            retransmit_mult: 4,
+            dead_retention: 30_000_000_000,
+        }
+    }
+}
+
+/// Everything a node needs to know about how to behave.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// Anti-entropy or rumor mongering.
+    pub mode: Mode,
+    /// Peers contacted per interval.
+    pub fanout: u32,
+    /// The gossip interval (one round).
+    pub interval: u64,
+    /// Estimated size limit of one message; data and piggybacked membership updates are cut to
+    /// fit (a message always carries at least one update so exchanges progress).
+    pub max_message_bytes: usize,
+    /// LWW or siblings.
+    pub conflict: ConflictMode,
+    /// Scuttlebutt digests or Merkle trees.
+    pub reconciliation: Reconciliation,
+    /// SWIM parameters (used with SWIM membership only).
+    pub swim: SwimConfig,
+    /// Uniform or spatial peer choice.
+    pub peer_selection: PeerSelection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::AntiEntropy(Exchange::PushPull),
+            fanout: 1,
+            interval: 1_000_000_000,
+            max_message_bytes: 64 * 1024,
+            conflict: ConflictMode::Lww,
+            reconciliation: Reconciliation::Scuttlebutt,
+            swim: SwimConfig::default(),
+            peer_selection: PeerSelection::Uniform,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.fanout == 0 {
+            return Err(ConfigError::new("fanout", "at least 1"));
+        }
+        if self.interval == 0 {
+            return Err(ConfigError::new("interval", "a positive duration"));
+        }
+        if self.max_message_bytes < 64 {
+            return Err(ConfigError::new("max_message_bytes", "at least 64"));
+        }
+        if let Mode::RumorMongering { k: 0, .. } = self.mode {
+            return Err(ConfigError::new("mode.k", "at least 1"));
+        }
+        if let Reconciliation::Merkle(shape) = self.reconciliation {
+            shape.validate()?;
+        }
+        if let PeerSelection::Spatial { a } = self.peer_selection {
+            if !(a.is_finite() && a >= 0.0) {
+                return Err(ConfigError::new("peer_selection.a", "a finite number >= 0"));
+            }
+        }
+        let s = &self.swim;
+        if s.probe_interval == 0 || s.ping_timeout == 0 || s.ping_timeout >= s.probe_interval {
+            return Err(ConfigError::new(
+                "swim.ping_timeout",
+                "0 < ping_timeout < probe_interval",
+            ));
+        }
+        if s.suspicion == Some(0) {
+            return Err(ConfigError::new(
+                "swim.suspicion",
+                "a positive timeout or none",
+            ));
+        }
+        if s.retransmit_mult == 0 {
+            return Err(ConfigError::new("swim.retransmit_mult", "at least 1"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_bad_fields_are_named() {
+        assert_eq!(Config::default().validate(), Ok(()));
+        let bad = Config {
+            fanout: 0,
+            ..Config::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "fanout");
+        let bad = Config {
+            mode: Mode::RumorMongering {
+                feedback: Feedback::Blind,
+                loss: LossOfInterest::Coin,
+                k: 0,
+            },
+            ..Config::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "mode.k");
+        let swim = SwimConfig {
+            ping_timeout: 2_000_000_000,
+            ..SwimConfig::default()
+        };
+        assert_eq!(
+            Config {
+                swim,
+                ..Config::default()
+            }
+            .validate()
+            .unwrap_err()
+            .field,
+            "swim.ping_timeout"
+        );
+        let spatial = Config {
+            peer_selection: PeerSelection::Spatial { a: f64::NAN },
+            ..Config::default()
+        };
+        assert!(spatial.validate().is_err());
+        assert!(
+            Exchange::PushPull.pushes() && Exchange::PushPull.pulls() && !Exchange::Push.pulls()
+        );
+    }
+}

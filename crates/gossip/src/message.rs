@@ -1,0 +1,150 @@
+//! The wire messages between gossip nodes and their estimated sizes.
+
+use crate::clock::Dot;
+use crate::config::Exchange;
+use crate::dots::DotSet;
+use crate::store::Update;
+use crate::swim::MemberUpdate;
+
+/// Fixed per-message overhead in the size estimate (type tag, lengths, framing).
+pub const HEADER_BYTES: usize = 8;
+
+/// One message: a body plus SWIM membership updates piggybacked within the byte budget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// What the message is for.
+    pub body: Body,
+    /// Piggybacked membership updates (empty with a static view).
+    pub members: Vec<MemberUpdate>,
+}
+
+/// The protocol content of a message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// Opens an anti-entropy exchange with the initiator's root digest (constant size).
+    SyncDigest {
+        /// The initiator's store digest (also its Merkle root).
+        root: u64,
+        /// The direction the initiator asks for.
+        exchange: Exchange,
+    },
+    /// Scuttlebutt: the responder's summary, sent when the roots differ.
+    SyncSummary {
+        /// The responder's causal context.
+        context: DotSet,
+        /// The exchange direction, echoed.
+        exchange: Exchange,
+    },
+    /// Scuttlebutt pull: asks for the versions whose dots `context` lacks.
+    SyncRequest {
+        /// The requester's causal context.
+        context: DotSet,
+    },
+    /// Scuttlebutt: the versions the receiver lacks, with the sender's context.
+    SyncDelta {
+        /// Versions whose dots the receiver's context lacks.
+        updates: Vec<Update>,
+        /// The sender's causal context (joined by the receiver when `complete`).
+        context: DotSet,
+        /// True when every missing version fit in the message.
+        complete: bool,
+        /// True when the receiver should answer with the versions `context` lacks.
+        reply: bool,
+    },
+    /// Merkle descent: hashes of tree nodes at one level, for the receiver to compare.
+    MerkleNodes {
+        /// The level (1 = the root's children).
+        level: u32,
+        /// `(index, hash)` of the nodes whose subtrees are in question.
+        nodes: Vec<(u64, u64)>,
+        /// The exchange direction of the initiator.
+        exchange: Exchange,
+        /// True when the sender is the exchange's initiator.
+        from_initiator: bool,
+    },
+    /// Merkle leaves: the differing buckets and, if the sender gives data, its versions in them.
+    MerkleLeaves {
+        /// The differing leaf buckets.
+        buckets: Vec<u64>,
+        /// The sender's versions in those buckets (empty if it does not give data).
+        updates: Vec<Update>,
+        /// True when the receiver should answer with its own versions in the buckets.
+        reply: bool,
+    },
+    /// Rumor mongering: hot updates.
+    Rumor {
+        /// The rumors.
+        updates: Vec<Update>,
+        /// True when the sender wants feedback.
+        feedback: bool,
+    },
+    /// Rumor feedback: the rumors the receiver already knew (useless contacts).
+    RumorFeedback {
+        /// Dots of the rumors that were not news.
+        known: Vec<Dot>,
+    },
+    /// SWIM direct probe.
+    Ping {
+        /// Probe sequence number, echoed in the ack.
+        seq: u64,
+    },
+    /// SWIM acknowledgement (direct, or relayed for an indirect probe).
+    Ack {
+        /// The probe's sequence number.
+        seq: u64,
+    },
+    /// SWIM indirect probe request: ping `target` for me.
+    PingReq {
+        /// The requester's probe sequence number.
+        seq: u64,
+        /// The member to probe.
+        target: u64,
+    },
+    /// SWIM join request to a seed.
+    Join {
+        /// The joiner's incarnation.
+        incarnation: u64,
+    },
+    /// SWIM join reply: the seed's whole membership view.
+    JoinReply {
+        /// All members the seed knows, itself included.
+        members: Vec<MemberUpdate>,
+    },
+    /// SWIM graceful leave notice (the `Left` update rides in the piggyback).
+    Leave,
+}
+
+fn updates_size(updates: &[Update]) -> usize {
+    4 + updates.iter().map(Update::size_bytes).sum::<usize>()
+}
+
+impl Body {
+    /// Estimated encoded size of the body alone.
+    pub fn size_bytes(&self) -> usize {
+        match self {
+            Body::SyncDigest { .. } => 9,
+            Body::SyncSummary { context, .. } => 1 + context.size_bytes(),
+            Body::SyncRequest { context } => context.size_bytes(),
+            Body::SyncDelta {
+                updates, context, ..
+            } => 2 + updates_size(updates) + context.size_bytes(),
+            Body::MerkleNodes { nodes, .. } => 6 + 4 + 16 * nodes.len(),
+            Body::MerkleLeaves {
+                buckets, updates, ..
+            } => 1 + 4 + 8 * buckets.len() + updates_size(updates),
+            Body::Rumor { updates, .. } => 1 + updates_size(updates),
+            Body::RumorFeedback { known } => 4 + 16 * known.len(),
+            Body::Ping { .. } | Body::Ack { .. } | Body::Join { .. } => 8,
+            Body::PingReq { .. } => 16,
+            Body::JoinReply { members } => 4 + MemberUpdate::SIZE * members.len(),
+            Body::Leave => 0,
+        }
+    }
+}
+
+impl Message {
+    /// Estimated encoded size: header, body and piggybacked updates.
+    pub fn size_bytes(&self) -> usize {
+        HEADER_BYTES + self.body.size_bytes() + 2 + MemberUpdate::SIZE * self.members.len()
+    }
+}

@@ -1,0 +1,656 @@
+//! The gossip node: a sans-IO state machine tying together the store, dissemination (anti-entropy
+//! or rumor mongering), reconciliation (Scuttlebutt or Merkle), peer choice and SWIM membership.
+//! The caller passes time in, delivers messages, and drains outputs and events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::clock::Dot;
+use crate::config::{Config, Exchange, Feedback, Mode, Reconciliation};
+use crate::error::{ConfigError, GossipError};
+use crate::event::Event;
+use crate::message::{Body, Message, HEADER_BYTES};
+use crate::rng;
+use crate::rumor::Rumors;
+use crate::store::{Store, Update, Value, Version};
+use crate::swim::{Member, Out, Swim};
+use crate::topology::{self, Topology};
+
+/// Where a node finds its peers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// A fixed view shared by all: the nodes `0..nodes`. Costs nothing per node (for very large runs).
+    Static {
+        /// Number of nodes; ids are `0..nodes`.
+        nodes: u64,
+    },
+    /// SWIM, starting from these members (more can join through seeds).
+    Swim {
+        /// Initially known members (may be empty; then `join` through seeds).
+        members: Vec<u64>,
+    },
+}
+
+/// Per-node traffic counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages sent.
+    pub messages_sent: u64,
+    /// Estimated bytes sent.
+    pub bytes_sent: u64,
+    /// Messages received.
+    pub messages_received: u64,
+    /// Estimated bytes received.
+    pub bytes_received: u64,
+    /// Messages sent to a node in another zone (needs a topology).
+    pub cross_zone_messages: u64,
+    /// Bytes sent to a node in another zone.
+    pub cross_zone_bytes: u64,
+    /// Versions sent (in deltas, Merkle leaves and rumors).
+    pub updates_sent: u64,
+}
+
+#[derive(Clone, Debug)]
+enum View {
+    Static(u64),
+    Swim(Box<Swim>),
+}
+
+/// One gossip node.
+#[derive(Clone, Debug)]
+pub struct GossipNode {
+    id: u64,
+    config: Config,
+    rng: ChaCha8Rng,
+    store: Store,
+    view: View,
+    topology: Option<Arc<Topology>>,
+    rumors: Rumors,
+    next_round: u64,
+    outputs: Vec<(u64, Message)>,
+    events: Vec<Event>,
+    stats: Stats,
+    left: bool,
+}
+
+impl GossipNode {
+    /// A node `id` with its configuration, membership, optional shared topology (needed for
+    /// spatial peer choice and cross-zone counters) and random generator. The first gossip round
+    /// and probe fall at a random offset within one interval, so nodes do not move in lockstep.
+    pub fn new(
+        id: u64,
+        config: Config,
+        membership: Membership,
+        topology: Option<Arc<Topology>>,
+        mut rng: ChaCha8Rng,
+    ) -> Result<Self, GossipError> {
+        config.validate()?;
+        if matches!(
+            config.peer_selection,
+            crate::config::PeerSelection::Spatial { .. }
+        ) && topology.is_none()
+        {
+            return Err(
+                ConfigError::new("peer_selection", "a topology for spatial selection").into(),
+            );
+        }
+        if let (Membership::Static { nodes }, Some(t)) = (&membership, &topology) {
+            if t.nodes() < *nodes {
+                return Err(ConfigError::new(
+                    "topology.zone_of",
+                    "a zone for every node of the static view",
+                )
+                .into());
+            }
+        }
+        let merkle = match config.reconciliation {
+            Reconciliation::Merkle(shape) => Some(shape),
+            Reconciliation::Scuttlebutt => None,
+        };
+        let next_round = rng::below(&mut rng, config.interval);
+        let view = match membership {
+            Membership::Static { nodes } => View::Static(nodes),
+            Membership::Swim { members } => {
+                let first = rng::below(&mut rng, config.swim.probe_interval);
+                View::Swim(Box::new(Swim::new(id, config.swim, &members, first)))
+            }
+        };
+        Ok(Self {
+            id,
+            store: Store::new(id, config.conflict, merkle),
+            config,
+            rng,
+            view,
+            topology,
+            rumors: Rumors::default(),
+            next_round,
+            outputs: Vec::new(),
+            events: Vec::new(),
+            stats: Stats::default(),
+            left: false,
+        })
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The replica (read access to the map, its digest and context).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The versions of `key` (one under LWW, the siblings otherwise; a `None` value is a delete).
+    pub fn get(&self, key: &str) -> &[Version] {
+        self.store.get(key)
+    }
+
+    /// Digest of the replicated map: deterministic, equal across nodes iff their maps are equal.
+    pub fn digest(&self) -> u64 {
+        self.store.digest()
+    }
+
+    /// Whether this node reflects the write `dot` (holds it or something that superseded it).
+    pub fn covers(&self, dot: Dot) -> bool {
+        self.store.context().contains(dot)
+    }
+
+    /// Traffic counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Number of rumors this node is still spreading.
+    pub fn hot_rumors(&self) -> usize {
+        self.rumors.len()
+    }
+
+    /// The SWIM view (`None` with a static view).
+    pub fn members(&self) -> Option<&BTreeMap<u64, Member>> {
+        match &self.view {
+            View::Swim(s) => Some(s.members()),
+            View::Static(_) => None,
+        }
+    }
+
+    /// This node's SWIM incarnation (0 with a static view).
+    pub fn incarnation(&self) -> u64 {
+        match &self.view {
+            View::Swim(s) => s.incarnation(),
+            View::Static(_) => 0,
+        }
+    }
+
+    /// Whether `leave` was called.
+    pub fn has_left(&self) -> bool {
+        self.left
+    }
+
+    /// Drains the messages to send, as `(destination, message)`.
+    pub fn take_outputs(&mut self) -> Vec<(u64, Message)> {
+        std::mem::take(&mut self.outputs)
+    }
+
+    /// Drains the monitoring events.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// When `handle_timeout` should next be called (`None` once left).
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.left {
+            return None;
+        }
+        let swim = match &self.view {
+            View::Swim(s) => s.deadline(),
+            View::Static(_) => None,
+        };
+        Some(swim.map_or(self.next_round, |t| t.min(self.next_round)))
+    }
+
+    /// Writes `value` to `key`; returns the write's dot.
+    pub fn put(&mut self, now: u64, key: &str, value: Value) -> Result<Dot, GossipError> {
+        self.write(now, key, Some(value))
+    }
+
+    /// Deletes `key` (a replicated tombstone); returns the write's dot.
+    pub fn delete(&mut self, now: u64, key: &str) -> Result<Dot, GossipError> {
+        self.write(now, key, None)
+    }
+
+    fn write(&mut self, now: u64, key: &str, value: Option<Value>) -> Result<Dot, GossipError> {
+        if self.left {
+            return Err(GossipError::Left);
+        }
+        let update = self.store.write(now, key, value);
+        let dot = update.version.dot;
+        self.events.push(Event::Applied {
+            key: update.key.clone(),
+            dot,
+        });
+        if matches!(self.config.mode, Mode::RumorMongering { .. }) {
+            self.rumors.add(update);
+        }
+        Ok(dot)
+    }
+
+    /// Joins through `seeds` (SWIM only).
+    pub fn join(&mut self, _now: u64, seeds: &[u64]) -> Result<(), GossipError> {
+        if self.left {
+            return Err(GossipError::Left);
+        }
+        let View::Swim(swim) = &mut self.view else {
+            return Err(GossipError::NotSwim);
+        };
+        let mut send = Vec::new();
+        swim.join(seeds, &mut send);
+        self.flush(send);
+        Ok(())
+    }
+
+    /// Leaves gracefully: with SWIM, tells a few members; then the node goes quiet for good.
+    pub fn leave(&mut self, _now: u64) -> Result<(), GossipError> {
+        if self.left {
+            return Err(GossipError::Left);
+        }
+        let mut send = Vec::new();
+        if let View::Swim(swim) = &mut self.view {
+            swim.leave(&mut Out {
+                rng: &mut self.rng,
+                send: &mut send,
+                events: &mut self.events,
+            });
+        }
+        self.flush(send);
+        self.left = true;
+        Ok(())
+    }
+
+    /// Runs everything due at `now`: a gossip round and the SWIM timers.
+    pub fn handle_timeout(&mut self, now: u64) {
+        if self.left {
+            return;
+        }
+        if now >= self.next_round {
+            while self.next_round <= now {
+                self.next_round += self.config.interval;
+            }
+            self.round();
+        }
+        let mut send = Vec::new();
+        if let View::Swim(swim) = &mut self.view {
+            swim.tick(
+                now,
+                &mut Out {
+                    rng: &mut self.rng,
+                    send: &mut send,
+                    events: &mut self.events,
+                },
+            );
+        }
+        self.flush(send);
+    }
+
+    fn round(&mut self) {
+        let peers = self.choose_peers(self.config.fanout as usize);
+        match self.config.mode {
+            Mode::AntiEntropy(exchange) => {
+                for p in peers {
+                    self.send(
+                        p,
+                        Body::SyncDigest {
+                            root: self.store.digest(),
+                            exchange,
+                        },
+                    );
+                }
+            }
+            Mode::RumorMongering { feedback, loss, k } => {
+                if self.rumors.len() == 0 {
+                    return;
+                }
+                for p in peers {
+                    let updates = self.rumors.batch(self.data_budget(0));
+                    let dots: Vec<Dot> = updates.iter().map(|u| u.version.dot).collect();
+                    self.send(
+                        p,
+                        Body::Rumor {
+                            updates,
+                            feedback: feedback == Feedback::Feedback,
+                        },
+                    );
+                    if feedback == Feedback::Blind {
+                        self.rumors.contacted(&dots, loss, k, &mut self.rng);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Up to `count` distinct peers from the static view or SWIM's live view.
+    fn choose_peers(&mut self, count: usize) -> Vec<u64> {
+        let sel = self.config.peer_selection;
+        let topo = self.topology.as_deref();
+        match &self.view {
+            View::Static(n) => topology::pick_static(&mut self.rng, self.id, *n, count, sel, topo),
+            View::Swim(s) => {
+                topology::pick_from(&mut self.rng, self.id, &s.live(), count, sel, topo)
+            }
+        }
+    }
+
+    /// Bytes left for versions once `fixed` bytes of the body are spent.
+    fn data_budget(&self, fixed: usize) -> usize {
+        self.config
+            .max_message_bytes
+            .saturating_sub(HEADER_BYTES + 16 + fixed)
+    }
+
+    fn flush(&mut self, send: Vec<(u64, Body)>) {
+        for (to, body) in send {
+            self.send(to, body);
+        }
+    }
+
+    /// Wraps `body` with piggybacked membership updates, counts it and queues it.
+    fn send(&mut self, to: u64, body: Body) {
+        let room = self
+            .config
+            .max_message_bytes
+            .saturating_sub(HEADER_BYTES + 2 + body.size_bytes());
+        let members = match &mut self.view {
+            View::Swim(s) => s.piggyback(room),
+            View::Static(_) => Vec::new(),
+        };
+        let updates = match &body {
+            Body::SyncDelta { updates, .. }
+            | Body::MerkleLeaves { updates, .. }
+            | Body::Rumor { updates, .. } => updates.len() as u64,
+            _ => 0,
+        };
+        let msg = Message { body, members };
+        let size = msg.size_bytes() as u64;
+        self.stats.messages_sent += 1;
+        self.stats.bytes_sent += size;
+        self.stats.updates_sent += updates;
+        if let Some(t) = &self.topology {
+            if t.zone(self.id) != t.zone(to) {
+                self.stats.cross_zone_messages += 1;
+                self.stats.cross_zone_bytes += size;
+            }
+        }
+        self.outputs.push((to, msg));
+    }
+
+    /// Merges a received version; emits `Applied` when it was news.
+    fn absorb(&mut self, update: &Update) -> bool {
+        let changed = self.store.apply(update);
+        if changed {
+            self.events.push(Event::Applied {
+                key: update.key.clone(),
+                dot: update.version.dot,
+            });
+        }
+        changed
+    }
+
+    /// Handles one message from `from`. Messages arriving after `leave` are ignored.
+    pub fn handle_message(&mut self, now: u64, from: u64, msg: Message) -> Result<(), GossipError> {
+        if from == self.id {
+            return Err(GossipError::FromSelf);
+        }
+        if self.left {
+            return Ok(());
+        }
+        self.stats.messages_received += 1;
+        self.stats.bytes_received += msg.size_bytes() as u64;
+        let Message { body, members } = msg;
+        let mut send = Vec::new();
+        if let View::Swim(swim) = &mut self.view {
+            let mut out = Out {
+                rng: &mut self.rng,
+                send: &mut send,
+                events: &mut self.events,
+            };
+            for u in members {
+                swim.apply(now, u, &mut out);
+            }
+        }
+        self.flush(send);
+        match body {
+            Body::SyncDigest { root, exchange } => self.on_digest(from, root, exchange),
+            Body::SyncSummary { context, exchange } => {
+                if exchange.pushes() {
+                    self.send_delta(from, &context, exchange.pulls());
+                } else {
+                    let context = self.store.context().clone();
+                    self.send(from, Body::SyncRequest { context });
+                }
+                Ok(())
+            }
+            Body::SyncRequest { context } => {
+                self.send_delta(from, &context, false);
+                Ok(())
+            }
+            Body::SyncDelta {
+                updates,
+                context,
+                complete,
+                reply,
+            } => {
+                for u in &updates {
+                    self.absorb(u);
+                }
+                if complete {
+                    self.store.union_context(&context);
+                }
+                if reply {
+                    self.send_delta(from, &context, false);
+                }
+                Ok(())
+            }
+            Body::MerkleNodes {
+                level,
+                nodes,
+                exchange,
+                from_initiator,
+            } => self.on_merkle_nodes(from, level, &nodes, exchange, from_initiator),
+            Body::MerkleLeaves {
+                buckets,
+                updates,
+                reply,
+            } => self.on_merkle_leaves(from, buckets, &updates, reply),
+            Body::Rumor { updates, feedback } => {
+                let mut known = Vec::new();
+                for u in updates {
+                    if self.absorb(&u) {
+                        if matches!(self.config.mode, Mode::RumorMongering { .. }) {
+                            self.rumors.add(u);
+                        }
+                    } else {
+                        known.push(u.version.dot);
+                    }
+                }
+                if feedback && !known.is_empty() {
+                    self.send(from, Body::RumorFeedback { known });
+                }
+                Ok(())
+            }
+            Body::RumorFeedback { known } => {
+                if let Mode::RumorMongering { loss, k, .. } = self.config.mode {
+                    self.rumors.contacted(&known, loss, k, &mut self.rng);
+                }
+                Ok(())
+            }
+            swim_body => {
+                let budget = self
+                    .config
+                    .max_message_bytes
+                    .saturating_sub(HEADER_BYTES + 8);
+                let View::Swim(swim) = &mut self.view else {
+                    return Err(GossipError::Unexpected(
+                        "SWIM message without SWIM membership",
+                    ));
+                };
+                let mut send = Vec::new();
+                let mut out = Out {
+                    rng: &mut self.rng,
+                    send: &mut send,
+                    events: &mut self.events,
+                };
+                swim.handle(now, from, &swim_body, budget, &mut out);
+                self.flush(send);
+                Ok(())
+            }
+        }
+    }
+
+    fn on_digest(&mut self, from: u64, root: u64, exchange: Exchange) -> Result<(), GossipError> {
+        if root == self.store.digest() {
+            return Ok(());
+        }
+        match self.config.reconciliation {
+            Reconciliation::Scuttlebutt => {
+                let context = self.store.context().clone();
+                self.send(from, Body::SyncSummary { context, exchange });
+            }
+            Reconciliation::Merkle(_) => {
+                let nodes = self.tree()?.children(0, 0);
+                self.send(
+                    from,
+                    Body::MerkleNodes {
+                        level: 1,
+                        nodes,
+                        exchange,
+                        from_initiator: false,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the versions `theirs` lacks, with this node's context.
+    fn send_delta(&mut self, to: u64, theirs: &crate::dots::DotSet, reply: bool) {
+        let context = self.store.context().clone();
+        let (updates, complete) = self
+            .store
+            .missing(theirs, self.data_budget(context.size_bytes()));
+        self.send(
+            to,
+            Body::SyncDelta {
+                updates,
+                context,
+                complete,
+                reply,
+            },
+        );
+    }
+
+    fn tree(&self) -> Result<&crate::merkle::MerkleTree, GossipError> {
+        self.store.merkle().ok_or(GossipError::Unexpected(
+            "Merkle message without a Merkle tree",
+        ))
+    }
+
+    fn on_merkle_nodes(
+        &mut self,
+        from: u64,
+        level: u32,
+        nodes: &[(u64, u64)],
+        exchange: Exchange,
+        from_initiator: bool,
+    ) -> Result<(), GossipError> {
+        let tree = self.tree()?;
+        let depth = tree.shape().depth;
+        if level == 0 || level > depth {
+            return Err(GossipError::MerkleRange);
+        }
+        let mut differing = Vec::new();
+        for (index, hash) in nodes {
+            if tree.node(level, *index).ok_or(GossipError::MerkleRange)? != *hash {
+                differing.push(*index);
+            }
+        }
+        if differing.is_empty() {
+            return Ok(());
+        }
+        let i_initiate = !from_initiator;
+        if level < depth {
+            let max = self.data_budget(0) / 16;
+            let children: Vec<(u64, u64)> = differing
+                .iter()
+                .flat_map(|i| tree.children(level, *i))
+                .take(max.max(1))
+                .collect();
+            let body = Body::MerkleNodes {
+                level: level + 1,
+                nodes: children,
+                exchange,
+                from_initiator: i_initiate,
+            };
+            self.send(from, body);
+            return Ok(());
+        }
+        let (i_give, they_give) = if i_initiate {
+            (exchange.pushes(), exchange.pulls())
+        } else {
+            (exchange.pulls(), exchange.pushes())
+        };
+        let updates = if i_give {
+            self.store
+                .in_buckets(&differing, self.data_budget(8 * differing.len()))
+                .0
+        } else {
+            Vec::new()
+        };
+        self.send(
+            from,
+            Body::MerkleLeaves {
+                buckets: differing,
+                updates,
+                reply: they_give,
+            },
+        );
+        Ok(())
+    }
+
+    fn on_merkle_leaves(
+        &mut self,
+        from: u64,
+        buckets: Vec<u64>,
+        updates: &[Update],
+        reply: bool,
+    ) -> Result<(), GossipError> {
+        let shape = self.tree()?.shape();
+        if buckets.iter().any(|b| *b >= shape.width(shape.depth)) {
+            return Err(GossipError::MerkleRange);
+        }
+        for u in updates {
+            self.absorb(u);
+        }
+        if reply {
+            let updates = self
+                .store
+                .in_buckets(&buckets, self.data_budget(8 * buckets.len()))
+                .0;
+            self.send(
+                from,
+                Body::MerkleLeaves {
+                    buckets,
+                    updates,
+                    reply: false,
+                },
+            );
+        }
+        Ok(())
+    }
+}

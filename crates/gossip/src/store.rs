@@ -1,0 +1,420 @@
+//! The replicated key-value map. Each value carries a vector clock and the dot of the write that
+//! made it; merging is a join (commutative, associative, idempotent) under either conflict mode:
+//! - `Lww`: one version per key, the greatest by (timestamp, dot, clock, value). A local write's
+//!   timestamp exceeds every version it overwrites, so causal order is respected.
+//! - `Siblings`: the versions not dominated by another (by vector clock) are all kept (Dynamo
+//!   style) until a write that has seen them all supersedes them.
+//!
+//! The store also keeps its causal context (dots reflected) for Scuttlebutt deltas, an XOR digest
+//! of all versions and, optionally, a Merkle tree over key hashes.
+
+use std::collections::BTreeMap;
+
+use crate::clock::{Dot, VectorClock};
+use crate::dots::DotSet;
+use crate::hash::Hasher64;
+use crate::merkle::{MerkleShape, MerkleTree};
+
+/// Keys of the replicated map.
+pub type Key = String;
+/// Values of the replicated map.
+pub type Value = Vec<u8>;
+
+/// How concurrent writes to one key are resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictMode {
+    /// Last writer wins, ties broken deterministically by dot.
+    Lww,
+    /// Concurrent versions are all kept as siblings.
+    Siblings,
+}
+
+/// One version of one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// The write that produced it.
+    pub dot: Dot,
+    /// Causal history of this key at that write (includes `dot`).
+    pub clock: VectorClock,
+    /// Writer's timestamp (ns), raised above what it overwrote; orders LWW.
+    pub timestamp: u64,
+    /// The value, or `None` for a delete (tombstone).
+    pub value: Option<Value>,
+}
+
+/// One version of one key in transit: the unit every dissemination mode moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Update {
+    /// The key.
+    pub key: Key,
+    /// Its version.
+    pub version: Version,
+}
+
+impl Update {
+    /// Estimated encoded size in bytes.
+    pub fn size_bytes(&self) -> usize {
+        4 + self.key.len()
+            + 16
+            + 8
+            + self.version.clock.size_bytes()
+            + 5
+            + self.version.value.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Hash of the key and the full version: the unit of the store digest.
+    fn hash(key: &str, v: &Version) -> u64 {
+        let mut h = Hasher64::new();
+        h.u64(key.len() as u64).bytes(key.as_bytes());
+        h.u64(v.dot.origin).u64(v.dot.seq).u64(v.timestamp);
+        h.u64(v.clock.len() as u64);
+        for (node, counter) in v.clock.entries() {
+            h.u64(node).u64(counter);
+        }
+        match &v.value {
+            Some(bytes) => h.u64(1).u64(bytes.len() as u64).bytes(bytes),
+            None => h.u64(0),
+        };
+        h.finish()
+    }
+}
+
+/// The hash that places a key in the Merkle tree and orders the store.
+pub(crate) fn key_hash(key: &str) -> u64 {
+    Hasher64::new()
+        .u64(key.len() as u64)
+        .bytes(key.as_bytes())
+        .finish()
+}
+
+/// Store order: by key hash first so a Merkle bucket is a contiguous range.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Slot {
+    hash: u64,
+    key: Key,
+}
+
+/// The LWW total order on versions.
+fn lww_rank(v: &Version) -> (u64, Dot, &VectorClock, &Option<Value>) {
+    (v.timestamp, v.dot, &v.clock, &v.value)
+}
+
+/// A replica of the map.
+#[derive(Clone, Debug)]
+pub struct Store {
+    owner: u64,
+    mode: ConflictMode,
+    entries: BTreeMap<Slot, Vec<Version>>,
+    digest: u64,
+    context: DotSet,
+    merkle: Option<MerkleTree>,
+    counter: u64,
+}
+
+impl Store {
+    /// An empty replica owned by node `owner` (whose writes it stamps).
+    pub fn new(owner: u64, mode: ConflictMode, merkle: Option<MerkleShape>) -> Self {
+        Self {
+            owner,
+            mode,
+            entries: BTreeMap::new(),
+            digest: 0,
+            context: DotSet::new(),
+            merkle: merkle.map(MerkleTree::new),
+            counter: 0,
+        }
+    }
+
+    /// The versions of `key`: empty if unknown, one under LWW, one or more siblings otherwise.
+    /// A delete shows as a version whose value is `None`.
+    pub fn get(&self, key: &str) -> &[Version] {
+        let slot = Slot {
+            hash: key_hash(key),
+            key: key.to_owned(),
+        };
+        self.entries.get(&slot).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every key with its versions, in store order (by key hash).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[Version])> {
+        self.entries
+            .iter()
+            .map(|(s, v)| (s.key.as_str(), v.as_slice()))
+    }
+
+    /// Number of keys (tombstones included).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no key was ever written.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// XOR of the hashes of all versions: equal (barring a 64-bit collision) iff the maps are equal.
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
+    /// The dots this replica reflects.
+    pub fn context(&self) -> &DotSet {
+        &self.context
+    }
+
+    /// The conflict mode.
+    pub fn mode(&self) -> ConflictMode {
+        self.mode
+    }
+
+    pub(crate) fn merkle(&self) -> Option<&MerkleTree> {
+        self.merkle.as_ref()
+    }
+
+    /// A local write (`None` deletes): supersedes every current version of `key`.
+    pub fn write(&mut self, now: u64, key: &str, value: Option<Value>) -> Update {
+        self.counter = self.counter.max(self.context.max_seq(self.owner)) + 1;
+        let dot = Dot {
+            origin: self.owner,
+            seq: self.counter,
+        };
+        let mut clock = VectorClock::new();
+        let mut timestamp = now;
+        for v in self.get(key) {
+            clock.merge(&v.clock);
+            timestamp = timestamp.max(v.timestamp.saturating_add(1));
+        }
+        clock.observe(dot);
+        let update = Update {
+            key: key.to_owned(),
+            version: Version {
+                dot,
+                clock,
+                timestamp,
+                value,
+            },
+        };
+        let applied = self.apply(&update);
+        debug_assert!(applied, "a local write always supersedes");
+        update
+    }
+
+    /// Merges one received version; returns whether the map changed. Either way the dot joins the
+    /// context: a rejected version is dominated by what the store already holds.
+    pub fn apply(&mut self, update: &Update) -> bool {
+        let v = &update.version;
+        self.context.insert(v.dot);
+        let hash = key_hash(&update.key);
+        let list = self
+            .entries
+            .entry(Slot {
+                hash,
+                key: update.key.clone(),
+            })
+            .or_default();
+        let removed: Vec<Version> = match self.mode {
+            ConflictMode::Lww => {
+                if list.first().is_some_and(|cur| lww_rank(v) <= lww_rank(cur)) {
+                    return false;
+                }
+                std::mem::take(list)
+            }
+            ConflictMode::Siblings => {
+                let covered = list
+                    .iter()
+                    .any(|e| e == v || (e.clock != v.clock && e.clock.descends(&v.clock)));
+                if covered {
+                    return false;
+                }
+                let (gone, kept) = std::mem::take(list)
+                    .into_iter()
+                    .partition(|e| e.clock != v.clock && v.clock.descends(&e.clock));
+                *list = kept;
+                gone
+            }
+        };
+        let at =
+            list.partition_point(|e| (e.dot, &e.clock, &e.value) < (v.dot, &v.clock, &v.value));
+        list.insert(at, v.clone());
+        for old in &removed {
+            self.toggle(hash, Update::hash(&update.key, old));
+        }
+        self.toggle(hash, Update::hash(&update.key, v));
+        true
+    }
+
+    fn toggle(&mut self, key_hash: u64, h: u64) {
+        self.digest ^= h;
+        if let Some(tree) = &mut self.merkle {
+            tree.toggle(key_hash, h);
+        }
+    }
+
+    /// Adds dots to the context: only after receiving a complete delta from a replica that reflects them.
+    pub(crate) fn union_context(&mut self, other: &DotSet) {
+        self.context.union(other);
+    }
+
+    /// The versions whose dots `theirs` lacks, in store order, within `budget` bytes (at least one,
+    /// so an exchange always progresses); the flag says whether all of them fit.
+    pub(crate) fn missing(&self, theirs: &DotSet, budget: usize) -> (Vec<Update>, bool) {
+        let wanted = self
+            .entries
+            .iter()
+            .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)));
+        take_within(wanted.filter(|(_, v)| !theirs.contains(v.dot)), budget)
+    }
+
+    /// The versions in the given Merkle leaf buckets, within `budget` bytes (at least one).
+    pub(crate) fn in_buckets(&self, buckets: &[u64], budget: usize) -> (Vec<Update>, bool) {
+        let Some(shape) = self.merkle.as_ref().map(MerkleTree::shape) else {
+            return (Vec::new(), true);
+        };
+        let wanted = buckets.iter().flat_map(|b| {
+            let (lo, hi) = shape.bucket_range(*b);
+            let from = Slot {
+                hash: lo,
+                key: Key::new(),
+            };
+            self.entries
+                .range(from..)
+                .take_while(move |(s, _)| s.hash <= hi)
+                .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
+        });
+        take_within(wanted, budget)
+    }
+}
+
+fn take_within<'a>(
+    items: impl Iterator<Item = (&'a Slot, &'a Version)>,
+    budget: usize,
+) -> (Vec<Update>, bool) {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for (slot, v) in items {
+        let u = Update {
+            key: slot.key.clone(),
+            version: v.clone(),
+        };
+        let size = u.size_bytes();
+        if !out.is_empty() && used + size > budget {
+            return (out, false);
+        }
+        used += size;
+        out.push(u);
+    }
+    (out, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn val(s: &str) -> Option<Value> {
+        Some(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn lww_keeps_the_later_write_and_is_order_independent() {
+        let mut a = Store::new(1, ConflictMode::Lww, None);
+        let mut b = Store::new(2, ConflictMode::Lww, None);
+        let ua = a.write(10, "k", val("a"));
+        let ub = b.write(20, "k", val("b"));
+        assert!(a.apply(&ub));
+        assert!(!b.apply(&ua));
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.get("k")[0].value, val("b"));
+        // Equal timestamps: the dot decides, the same way everywhere.
+        let mut c = Store::new(3, ConflictMode::Lww, None);
+        let mut d = Store::new(4, ConflictMode::Lww, None);
+        let uc = c.write(5, "x", val("c"));
+        let ud = d.write(5, "x", val("d"));
+        c.apply(&ud);
+        d.apply(&uc);
+        assert_eq!(c.get("x"), d.get("x"));
+        assert_eq!(c.get("x")[0].value, val("d"));
+    }
+
+    #[test]
+    fn lww_overwrite_beats_a_faster_clock_it_has_seen() {
+        let mut a = Store::new(1, ConflictMode::Lww, None);
+        let mut b = Store::new(2, ConflictMode::Lww, None);
+        let first = a.write(1_000, "k", val("old"));
+        b.apply(&first);
+        // b's clock lags behind a's, yet its causally later write wins.
+        let second = b.write(10, "k", val("new"));
+        assert!(second.version.timestamp > first.version.timestamp);
+        assert!(a.apply(&second));
+        assert_eq!(a.get("k")[0].value, val("new"));
+    }
+
+    #[test]
+    fn siblings_keep_concurrent_writes_until_a_later_write() {
+        let mut a = Store::new(1, ConflictMode::Siblings, None);
+        let mut b = Store::new(2, ConflictMode::Siblings, None);
+        let ua = a.write(1, "k", val("a"));
+        let ub = b.write(1, "k", val("b"));
+        a.apply(&ub);
+        b.apply(&ua);
+        assert_eq!(a.get("k").len(), 2);
+        assert_eq!(a.digest(), b.digest());
+        let resolved = a.write(2, "k", val("ab"));
+        assert_eq!(a.get("k").len(), 1);
+        assert!(b.apply(&resolved));
+        assert_eq!(b.get("k").len(), 1);
+        assert_eq!(b.get("k")[0].value, val("ab"));
+        // A stale sibling arriving late is ignored.
+        assert!(!b.apply(&ua));
+        assert_eq!(a.digest(), b.digest());
+    }
+
+    #[test]
+    fn delete_is_a_tombstone_that_replicates() {
+        let mut a = Store::new(1, ConflictMode::Lww, None);
+        let mut b = Store::new(2, ConflictMode::Lww, None);
+        b.apply(&a.write(1, "k", val("v")));
+        b.apply(&a.write(2, "k", None));
+        assert_eq!(b.get("k")[0].value, None);
+        assert_eq!(a.digest(), b.digest());
+    }
+
+    #[test]
+    fn missing_lists_only_unseen_dots_and_respects_the_budget() {
+        let mut a = Store::new(1, ConflictMode::Lww, None);
+        let b = Store::new(2, ConflictMode::Lww, None);
+        for i in 0..10 {
+            a.write(i, &format!("k{i}"), val("v"));
+        }
+        let (all, complete) = a.missing(b.context(), usize::MAX);
+        assert_eq!((all.len(), complete), (10, true));
+        let one = all[0].size_bytes();
+        let (some, complete) = a.missing(b.context(), 3 * one);
+        assert_eq!((some.len(), complete), (3, false));
+        let (none, complete) = a.missing(a.context(), usize::MAX);
+        assert!(none.is_empty() && complete);
+    }
+
+    #[test]
+    fn merkle_tree_root_matches_the_digest() {
+        let shape = MerkleShape {
+            fanout_bits: 2,
+            depth: 3,
+        };
+        let mut a = Store::new(1, ConflictMode::Siblings, Some(shape));
+        for i in 0..20 {
+            a.write(i, &format!("k{i}"), val("v"));
+        }
+        a.write(30, "k3", val("w"));
+        let tree = a.merkle().unwrap();
+        assert_eq!(tree.node(0, 0), Some(a.digest()));
+        let bucket = shape.index(3, key_hash("k3"));
+        let (in_bucket, complete) = a.in_buckets(&[bucket], usize::MAX);
+        assert!(complete);
+        assert!(in_bucket
+            .iter()
+            .any(|u| u.key == "k3" && u.version.value == val("w")));
+        assert!(in_bucket
+            .iter()
+            .all(|u| shape.index(3, key_hash(&u.key)) == bucket));
+    }
+}

@@ -1,0 +1,489 @@
+//! SWIM membership (Das, Gupta, Motivala): one randomized round-robin probe per protocol period,
+//! `ping`, then `ping-req` through `k` members, suspicion with a timeout and refutation by a
+//! higher incarnation, membership updates piggybacked on messages, joins through seeds, graceful
+//! leave, and dead members forgotten after a retention time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand_core::RngCore;
+
+use crate::config::SwimConfig;
+use crate::event::Event;
+use crate::message::Body;
+use crate::rng;
+
+/// A member's state in some node's view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MemberState {
+    /// Answering probes.
+    Alive,
+    /// Failed a probe; dead after the suspicion timeout unless it refutes.
+    Suspect,
+    /// Declared failed.
+    Dead,
+    /// Left gracefully.
+    Left,
+}
+
+/// A membership change as disseminated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberUpdate {
+    /// The member.
+    pub id: u64,
+    /// The incarnation the state refers to.
+    pub incarnation: u64,
+    /// The state.
+    pub state: MemberState,
+}
+
+impl MemberUpdate {
+    /// Estimated encoded size.
+    pub const SIZE: usize = 17;
+
+    /// Whether this update should replace `cur` (SWIM's precedence rules).
+    fn overrides(&self, cur: &Member) -> bool {
+        use MemberState::*;
+        match (self.state, cur.state) {
+            (Alive, _) => self.incarnation > cur.incarnation,
+            (Suspect, Alive) => self.incarnation >= cur.incarnation,
+            (Suspect, Suspect) => self.incarnation > cur.incarnation,
+            (Dead, Alive | Suspect) | (Left, Alive | Suspect | Dead) => {
+                self.incarnation >= cur.incarnation
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One entry of the membership view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Current state.
+    pub state: MemberState,
+    /// Incarnation of that state.
+    pub incarnation: u64,
+    /// When this node adopted the state (ns).
+    pub since: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Probe {
+    target: u64,
+    seq: u64,
+    start: u64,
+    indirect: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Relay {
+    requester: u64,
+    seq: u64,
+    expires: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Queued {
+    update: MemberUpdate,
+    remaining: u32,
+}
+
+/// The SWIM state of one node.
+#[derive(Clone, Debug)]
+pub(crate) struct Swim {
+    me: u64,
+    incarnation: u64,
+    cfg: SwimConfig,
+    members: BTreeMap<u64, Member>,
+    order: Vec<u64>,
+    pos: usize,
+    probe: Option<Probe>,
+    next_probe: u64,
+    seq: u64,
+    relays: BTreeMap<u64, Relay>,
+    queue: Vec<Queued>,
+    deadlines: BTreeSet<(u64, u64)>,
+    left: bool,
+}
+
+/// Where the outputs of a SWIM step go.
+pub(crate) struct Out<'a, R> {
+    pub(crate) rng: &'a mut R,
+    pub(crate) send: &'a mut Vec<(u64, Body)>,
+    pub(crate) events: &'a mut Vec<Event>,
+}
+
+impl Swim {
+    /// A member `me` that starts out knowing `members` as alive (incarnation 0); its first probe
+    /// is at `first_probe`.
+    pub(crate) fn new(me: u64, cfg: SwimConfig, members: &[u64], first_probe: u64) -> Self {
+        let members = members
+            .iter()
+            .filter(|m| **m != me)
+            .map(|m| {
+                (
+                    *m,
+                    Member {
+                        state: MemberState::Alive,
+                        incarnation: 0,
+                        since: 0,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            me,
+            incarnation: 0,
+            cfg,
+            members,
+            order: Vec::new(),
+            pos: 0,
+            probe: None,
+            next_probe: first_probe,
+            seq: 0,
+            relays: BTreeMap::new(),
+            queue: Vec::new(),
+            deadlines: BTreeSet::new(),
+            left: false,
+        }
+    }
+
+    pub(crate) fn members(&self) -> &BTreeMap<u64, Member> {
+        &self.members
+    }
+
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// Alive and suspect members other than self: the view gossip peers are chosen from.
+    pub(crate) fn live(&self) -> Vec<u64> {
+        self.members
+            .iter()
+            .filter(|(_, m)| is_live(m.state))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The next time `tick` has work.
+    pub(crate) fn deadline(&self) -> Option<u64> {
+        if self.left {
+            return None;
+        }
+        let mut t = self.next_probe;
+        if let Some(p) = &self.probe {
+            let step = if p.indirect {
+                self.cfg.probe_interval
+            } else {
+                self.cfg.ping_timeout
+            };
+            t = t.min(p.start.saturating_add(step));
+        }
+        if let Some((d, _)) = self.deadlines.first() {
+            t = t.min(*d);
+        }
+        Some(t)
+    }
+
+    fn retransmits(&self) -> u32 {
+        let n = self.members.len() as u64 + 2;
+        self.cfg.retransmit_mult * (64 - (n - 1).leading_zeros())
+    }
+
+    fn enqueue(&mut self, update: MemberUpdate) {
+        self.queue.retain(|q| q.update.id != update.id);
+        let remaining = self.retransmits();
+        self.queue.insert(0, Queued { update, remaining });
+    }
+
+    /// Membership updates to piggyback within `budget` bytes, least-sent first.
+    pub(crate) fn piggyback(&mut self, budget: usize) -> Vec<MemberUpdate> {
+        let max = budget / MemberUpdate::SIZE;
+        if max == 0 || self.queue.is_empty() {
+            return Vec::new();
+        }
+        self.queue.sort_by_key(|q| std::cmp::Reverse(q.remaining));
+        let n = max.min(self.queue.len());
+        let out = self.queue[..n].iter().map(|q| q.update).collect();
+        for q in &mut self.queue[..n] {
+            q.remaining -= 1;
+        }
+        self.queue.retain(|q| q.remaining > 0);
+        out
+    }
+
+    fn deadline_of(&self, m: &Member) -> Option<u64> {
+        match m.state {
+            MemberState::Alive => None,
+            MemberState::Suspect => Some(m.since.saturating_add(self.cfg.suspicion.unwrap_or(0))),
+            MemberState::Dead | MemberState::Left => {
+                Some(m.since.saturating_add(self.cfg.dead_retention))
+            }
+        }
+    }
+
+    /// Applies one membership update under SWIM's precedence rules; updates about this node that
+    /// suspect or kill it are refuted with a higher incarnation.
+    pub(crate) fn apply<R: RngCore>(&mut self, now: u64, u: MemberUpdate, out: &mut Out<'_, R>) {
+        if u.id == self.me {
+            let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
+            if !self.left && accusing && u.incarnation >= self.incarnation {
+                self.incarnation = u.incarnation + 1;
+                let alive = MemberUpdate {
+                    id: self.me,
+                    incarnation: self.incarnation,
+                    state: MemberState::Alive,
+                };
+                self.enqueue(alive);
+                out.events.push(Event::Member {
+                    id: self.me,
+                    state: MemberState::Alive,
+                    incarnation: self.incarnation,
+                });
+            }
+            return;
+        }
+        let accept = match self.members.get(&u.id) {
+            None => is_live(u.state),
+            Some(cur) => u.overrides(cur),
+        };
+        if !accept {
+            return;
+        }
+        let new = Member {
+            state: u.state,
+            incarnation: u.incarnation,
+            since: now,
+        };
+        if let Some(old) = self.members.insert(u.id, new) {
+            if let Some(d) = self.deadline_of(&old) {
+                self.deadlines.remove(&(d, u.id));
+            }
+        } else {
+            // SWIM inserts a newcomer at a random place in the rest of the probe order.
+            let at = self.pos
+                + rng::below(
+                    out.rng,
+                    (self.order.len() - self.pos.min(self.order.len()) + 1) as u64,
+                ) as usize;
+            self.order.insert(at.min(self.order.len()), u.id);
+        }
+        if let Some(d) = self.deadline_of(&new) {
+            self.deadlines.insert((d, u.id));
+        }
+        self.enqueue(u);
+        out.events.push(Event::Member {
+            id: u.id,
+            state: u.state,
+            incarnation: u.incarnation,
+        });
+    }
+
+    /// Runs the probe state machine and the suspicion and retention timers up to `now`.
+    pub(crate) fn tick<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
+        if self.left {
+            return;
+        }
+        while let Some(&(t, id)) = self.deadlines.first() {
+            if t > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            let Some(m) = self.members.get(&id).copied() else {
+                continue;
+            };
+            match m.state {
+                MemberState::Suspect => self.apply(
+                    now,
+                    MemberUpdate {
+                        id,
+                        incarnation: m.incarnation,
+                        state: MemberState::Dead,
+                    },
+                    out,
+                ),
+                MemberState::Dead | MemberState::Left => {
+                    self.members.remove(&id);
+                }
+                MemberState::Alive => {}
+            }
+        }
+        if let Some(mut p) = self.probe {
+            if !p.indirect && now >= p.start + self.cfg.ping_timeout {
+                p.indirect = true;
+                self.probe = Some(p);
+                let helpers: Vec<u64> =
+                    self.live().into_iter().filter(|m| *m != p.target).collect();
+                for h in rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize) {
+                    out.send.push((
+                        h,
+                        Body::PingReq {
+                            seq: p.seq,
+                            target: p.target,
+                        },
+                    ));
+                }
+            }
+            if now >= p.start + self.cfg.probe_interval {
+                self.probe = None;
+                self.probe_failed(now, p.target, out);
+            }
+        }
+        if now >= self.next_probe {
+            while self.next_probe <= now {
+                self.next_probe += self.cfg.probe_interval;
+            }
+            if self.probe.is_none() {
+                self.start_probe(now, out);
+            }
+        }
+        self.relays.retain(|_, r| r.expires > now);
+    }
+
+    fn probe_failed<R: RngCore>(&mut self, now: u64, target: u64, out: &mut Out<'_, R>) {
+        let Some(m) = self.members.get(&target).copied() else {
+            return;
+        };
+        let state = match (m.state, self.cfg.suspicion) {
+            (MemberState::Alive, Some(_)) => MemberState::Suspect,
+            (MemberState::Alive | MemberState::Suspect, None) => MemberState::Dead,
+            _ => return,
+        };
+        self.apply(
+            now,
+            MemberUpdate {
+                id: target,
+                incarnation: m.incarnation,
+                state,
+            },
+            out,
+        );
+    }
+
+    fn start_probe<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
+        for _ in 0..=self.order.len() {
+            if self.pos >= self.order.len() {
+                self.order = self.live();
+                rng::shuffle(out.rng, &mut self.order);
+                self.pos = 0;
+                if self.order.is_empty() {
+                    return;
+                }
+            }
+            let target = self.order[self.pos];
+            self.pos += 1;
+            if self.members.get(&target).is_some_and(|m| is_live(m.state)) {
+                self.seq += 1;
+                self.probe = Some(Probe {
+                    target,
+                    seq: self.seq,
+                    start: now,
+                    indirect: false,
+                });
+                out.send.push((target, Body::Ping { seq: self.seq }));
+                return;
+            }
+        }
+    }
+
+    /// Handles a SWIM message body from `from`.
+    pub(crate) fn handle<R: RngCore>(
+        &mut self,
+        now: u64,
+        from: u64,
+        body: &Body,
+        budget: usize,
+        out: &mut Out<'_, R>,
+    ) {
+        if self.left {
+            return;
+        }
+        match body {
+            Body::Ping { seq } => out.send.push((from, Body::Ack { seq: *seq })),
+            Body::Ack { seq } => {
+                if self.probe.is_some_and(|p| p.seq == *seq) {
+                    self.probe = None;
+                } else if let Some(r) = self.relays.remove(seq) {
+                    out.send.push((r.requester, Body::Ack { seq: r.seq }));
+                }
+            }
+            Body::PingReq { seq, target } => {
+                self.seq += 1;
+                let relay = Relay {
+                    requester: from,
+                    seq: *seq,
+                    expires: now + self.cfg.probe_interval,
+                };
+                self.relays.insert(self.seq, relay);
+                out.send.push((*target, Body::Ping { seq: self.seq }));
+            }
+            Body::Join { incarnation } => {
+                let joiner = MemberUpdate {
+                    id: from,
+                    incarnation: *incarnation,
+                    state: MemberState::Alive,
+                };
+                self.apply(now, joiner, out);
+                let me = MemberUpdate {
+                    id: self.me,
+                    incarnation: self.incarnation,
+                    state: MemberState::Alive,
+                };
+                let view = self.members.iter().map(|(id, m)| MemberUpdate {
+                    id: *id,
+                    incarnation: m.incarnation,
+                    state: m.state,
+                });
+                let max = (budget / MemberUpdate::SIZE).max(1);
+                let members = std::iter::once(me).chain(view).take(max).collect();
+                out.send.push((from, Body::JoinReply { members }));
+            }
+            Body::JoinReply { members } => {
+                for u in members {
+                    self.apply(now, *u, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Asks `seeds` to let this node in.
+    pub(crate) fn join(&mut self, seeds: &[u64], send: &mut Vec<(u64, Body)>) {
+        self.enqueue(MemberUpdate {
+            id: self.me,
+            incarnation: self.incarnation,
+            state: MemberState::Alive,
+        });
+        for s in seeds.iter().filter(|s| **s != self.me) {
+            send.push((
+                *s,
+                Body::Join {
+                    incarnation: self.incarnation,
+                },
+            ));
+        }
+    }
+
+    /// Leaves gracefully: tells a few live members (the `Left` update rides first in the
+    /// piggyback) and goes quiet.
+    pub(crate) fn leave<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
+        let notice = MemberUpdate {
+            id: self.me,
+            incarnation: self.incarnation,
+            state: MemberState::Left,
+        };
+        self.queue.clear();
+        self.queue.push(Queued {
+            update: notice,
+            remaining: u32::MAX,
+        });
+        let live = self.live();
+        for m in rng::sample(out.rng, &live, self.cfg.indirect_probes.max(1) as usize + 1) {
+            out.send.push((m, Body::Leave));
+        }
+        self.left = true;
+    }
+}
+
+fn is_live(state: MemberState) -> bool {
+    matches!(state, MemberState::Alive | MemberState::Suspect)
+}
