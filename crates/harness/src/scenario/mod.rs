@@ -45,20 +45,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let scenario: Scenario =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let field = error.path().to_string();
+            let path = error.path().to_string();
             let inner = error.into_inner();
+            let message = strip_position(&inner.to_string());
             if inner.is_syntax() || inner.is_eof() {
                 ScenarioError::Syntax {
                     file: file.clone(),
                     line: inner.line(),
                     column: inner.column(),
-                    message: inner.to_string(),
+                    message,
                 }
             } else {
                 ScenarioError::Field {
                     file: file.clone(),
-                    field: if field == "." { String::new() } else { field },
-                    message: strip_position(&inner.to_string()),
+                    field: field_path(&path, &message),
+                    message,
                 }
             }
         })?;
@@ -66,7 +67,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         file: file.clone(),
         line: inner.line(),
         column: inner.column(),
-        message: inner.to_string(),
+        message: strip_position(&inner.to_string()),
     })?;
     validate(&scenario).map_err(|invalid| ScenarioError::Field {
         file,
@@ -74,6 +75,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         message: invalid.message,
     })?;
     Ok(scenario)
+}
+
+/// The full path of the field an error is about; serde reports a missing field at its parent.
+fn field_path(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (missing, parent) {
+        (Some(name), "") => name.to_string(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, parent) => parent.to_string(),
+    }
 }
 
 /// serde_json appends " at line L column C" to data errors; the field path already locates them.
