@@ -1,0 +1,161 @@
+//! The messages Raft servers exchange. The transport is the caller's business.
+
+use crate::types::{Entry, NodeId, SnapshotMeta};
+
+/// A message with the sender's current term.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Sender's term (for pre-votes: the term the sender would campaign in).
+    pub term: u64,
+    /// What the message says.
+    pub body: MessageBody,
+}
+
+/// Hint a follower returns with a rejected AppendEntries so the leader can skip back quickly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConflictHint {
+    /// With `term`: the follower's first index of that term. Without: its last index + 1.
+    pub index: u64,
+    /// Term of the follower's entry at the rejected `prev_log_index`, if it has one.
+    pub term: Option<u64>,
+}
+
+/// The kinds of Raft message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageBody {
+    /// Pre-vote: "would you vote for me in `term`?" Changes no state at the receiver.
+    PreVote {
+        /// Index of the candidate's last log entry.
+        last_log_index: u64,
+        /// Term of the candidate's last log entry.
+        last_log_term: u64,
+    },
+    /// Answer to [`MessageBody::PreVote`].
+    PreVoteResponse {
+        /// Whether the receiver would vote.
+        granted: bool,
+    },
+    /// RequestVote RPC.
+    RequestVote {
+        /// Index of the candidate's last log entry.
+        last_log_index: u64,
+        /// Term of the candidate's last log entry.
+        last_log_term: u64,
+        /// Sent on the leader's TimeoutNow: voters skip the "recently heard from a leader" check.
+        transfer: bool,
+    },
+    /// Answer to [`MessageBody::RequestVote`].
+    RequestVoteResponse {
+        /// Whether the vote was granted.
+        granted: bool,
+    },
+    /// AppendEntries RPC (replication; empty `entries` only carry the commit index).
+    AppendEntries {
+        /// Index of the entry just before `entries`.
+        prev_log_index: u64,
+        /// Term of that entry.
+        prev_log_term: u64,
+        /// Entries to store, contiguous from `prev_log_index + 1`.
+        entries: Vec<Entry>,
+        /// Leader's commit index.
+        leader_commit: u64,
+    },
+    /// Answer to [`MessageBody::AppendEntries`].
+    AppendEntriesResponse {
+        /// Whether the consistency check passed.
+        success: bool,
+        /// On success: the follower's matching index. On failure: the rejected `prev_log_index`.
+        index: u64,
+        /// On failure: where the leader should look next.
+        hint: Option<ConflictHint>,
+    },
+    /// Leader heartbeat: asserts leadership, carries a safe commit index and a round number.
+    Heartbeat {
+        /// `min(follower's match index, leader commit)`.
+        commit: u64,
+        /// Heartbeat round, echoed back (used by ReadIndex and leases).
+        seq: u64,
+    },
+    /// Answer to [`MessageBody::Heartbeat`].
+    HeartbeatResponse {
+        /// The round being acknowledged.
+        seq: u64,
+    },
+    /// One chunk of an InstallSnapshot transfer.
+    InstallSnapshot {
+        /// Which snapshot.
+        meta: SnapshotMeta,
+        /// Byte offset of `data` in the snapshot.
+        offset: u64,
+        /// Chunk bytes.
+        data: Vec<u8>,
+        /// True on the last chunk.
+        done: bool,
+    },
+    /// Answer to [`MessageBody::InstallSnapshot`].
+    InstallSnapshotResponse {
+        /// Index of the snapshot being acknowledged.
+        index: u64,
+        /// Bytes received so far (where the next chunk must start).
+        next_offset: u64,
+        /// True once the snapshot is installed (or already covered by the follower's commit).
+        done: bool,
+    },
+    /// Leadership transfer: "campaign now, skipping pre-vote".
+    TimeoutNow,
+}
+
+/// A message together with its destination, as drained from [`crate::Ready`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outbound {
+    /// Destination server.
+    pub to: NodeId,
+    /// The message.
+    pub message: Message,
+}
+
+impl Message {
+    /// Approximate encoded size in bytes (for bandwidth models).
+    pub fn approx_size(&self) -> u64 {
+        const HEADER: u64 = 24;
+        HEADER
+            + match &self.body {
+                MessageBody::AppendEntries { entries, .. } => {
+                    24 + entries.iter().map(Entry::approx_size).sum::<u64>()
+                }
+                MessageBody::InstallSnapshot { meta, data, .. } => {
+                    24 + meta.config.approx_size() + data.len() as u64
+                }
+                MessageBody::AppendEntriesResponse { .. } => 24,
+                _ => 16,
+            }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::EntryKind;
+
+    #[test]
+    fn size_grows_with_payload() {
+        let small = Message {
+            term: 1,
+            body: MessageBody::AppendEntries {
+                prev_log_index: 0,
+                prev_log_term: 0,
+                entries: vec![],
+                leader_commit: 0,
+            },
+        };
+        let mut big = small.clone();
+        if let MessageBody::AppendEntries { entries, .. } = &mut big.body {
+            entries.push(Entry {
+                term: 1,
+                index: 1,
+                kind: EntryKind::Normal(vec![0; 1000]),
+            });
+        }
+        assert!(big.approx_size() >= small.approx_size() + 1000);
+    }
+}

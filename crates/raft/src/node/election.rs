@@ -1,0 +1,181 @@
+//! Leader election (§5.2, §5.4.1): timeouts, pre-vote, RequestVote with the up-to-date check,
+//! and the rule that keeps servers that recently heard from a leader from voting (§6).
+
+use rand_core::RngCore;
+
+use super::RaftNode;
+use crate::message::MessageBody;
+use crate::ready::Role;
+use crate::types::{NodeId, VoteResult};
+
+impl RaftNode {
+    /// Draws a fresh election deadline in `[now + min, now + max]`.
+    pub(super) fn reset_election_timer(&mut self, now: u64) {
+        let span = self.cfg.election_timeout_max - self.cfg.election_timeout_min;
+        let jitter = if span == 0 {
+            0
+        } else {
+            self.rng.next_u64() % (span + 1)
+        };
+        self.election_deadline = Some(now + self.cfg.election_timeout_min + jitter);
+    }
+
+    /// True if this server may campaign: it is a voter in the configuration in force.
+    pub(super) fn promotable(&self) -> bool {
+        self.log.config().is_voter(self.id)
+    }
+
+    /// True while this server would not vote for anyone else: it leads, or it heard from the
+    /// leader less than the minimum election timeout ago.
+    pub(super) fn in_leader_lease(&self, now: u64) -> bool {
+        if self.role == Role::Leader {
+            return true;
+        }
+        self.leader.is_some()
+            && self
+                .leader_contact
+                .is_some_and(|t| now < t + self.cfg.election_timeout_min)
+    }
+
+    /// §5.4.1: a candidate's log is at least as up-to-date as ours.
+    fn log_up_to_date(&self, last_index: u64, last_term: u64) -> bool {
+        let (my_index, my_term) = (self.log.last_index(), self.log.last_term());
+        last_term > my_term || (last_term == my_term && last_index >= my_index)
+    }
+
+    fn log_check_passes(&self, last_index: u64, last_term: u64) -> bool {
+        self.cfg.bugs.vote_without_log_check || self.log_up_to_date(last_index, last_term)
+    }
+
+    /// Records contact from the leader of the current term.
+    pub(super) fn follow(&mut self, now: u64, leader: NodeId) {
+        if self.role != Role::Follower {
+            self.become_follower(now, self.term, Some(leader));
+        }
+        self.leader = Some(leader);
+        self.leader_contact = Some(now);
+        self.reset_election_timer(now);
+    }
+
+    /// Becomes a follower in `term` (clearing the vote if the term is new).
+    pub(super) fn become_follower(&mut self, now: u64, term: u64, leader: Option<NodeId>) {
+        if term > self.term {
+            self.term = term;
+            self.vote = None;
+            self.out.hard_state_dirty = true;
+        }
+        if let Some(lead) = self.lead.take() {
+            self.abort_reads(lead);
+        }
+        self.role = Role::Follower;
+        self.leader = leader;
+        self.votes.clear();
+        self.reset_election_timer(now);
+    }
+
+    /// Starts an election: a pre-vote round first if `pre_vote`, otherwise a real one.
+    /// `transfer` marks a campaign ordered by the leader (TimeoutNow).
+    pub(super) fn campaign(&mut self, now: u64, pre_vote: bool, transfer: bool) {
+        if !self.promotable() {
+            return;
+        }
+        self.lead = None;
+        self.leader = None;
+        self.votes.clear();
+        self.votes.insert(self.id, true);
+        let term = if pre_vote {
+            self.role = Role::PreCandidate;
+            self.term + 1
+        } else {
+            self.role = Role::Candidate;
+            self.term += 1;
+            self.vote = Some(self.id);
+            self.out.hard_state_dirty = true;
+            self.term
+        };
+        self.reset_election_timer(now);
+        let (last_log_index, last_log_term) = (self.log.last_index(), self.log.last_term());
+        let voters: Vec<NodeId> = self
+            .log
+            .config()
+            .voters
+            .iter()
+            .chain(self.log.config().outgoing.iter())
+            .copied()
+            .filter(|&id| id != self.id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for to in voters {
+            let body = if pre_vote {
+                MessageBody::PreVote {
+                    last_log_index,
+                    last_log_term,
+                }
+            } else {
+                MessageBody::RequestVote {
+                    last_log_index,
+                    last_log_term,
+                    transfer,
+                }
+            };
+            self.send_with_term(to, term, body);
+        }
+        self.tally(now);
+    }
+
+    /// Answers a pre-vote: granted if the campaign term is newer and the log up-to-date.
+    /// Changes no state.
+    pub(super) fn handle_pre_vote(
+        &mut self,
+        from: NodeId,
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+    ) {
+        let granted = term > self.term && self.log_check_passes(last_index, last_term);
+        self.send_with_term(
+            from,
+            term.max(self.term),
+            MessageBody::PreVoteResponse { granted },
+        );
+    }
+
+    /// Figure 2, RequestVote receiver: grant if we have not voted for someone else in this term
+    /// and the candidate's log is at least as up-to-date as ours. Granting resets the timer.
+    pub(super) fn handle_request_vote(
+        &mut self,
+        now: u64,
+        from: NodeId,
+        last_index: u64,
+        last_term: u64,
+    ) {
+        let free = self.vote.is_none() || self.vote == Some(from);
+        let granted = free && self.log_check_passes(last_index, last_term);
+        if granted {
+            self.vote = Some(from);
+            self.out.hard_state_dirty = true;
+            self.reset_election_timer(now);
+        }
+        self.send(from, MessageBody::RequestVoteResponse { granted });
+    }
+
+    /// Counts a (pre-)vote answer.
+    pub(super) fn handle_vote_response(&mut self, now: u64, from: NodeId, granted: bool) {
+        self.votes.entry(from).or_insert(granted);
+        self.tally(now);
+    }
+
+    fn tally(&mut self, now: u64) {
+        let result = self
+            .log
+            .config()
+            .vote_result(|id| self.votes.get(&id).copied());
+        match (result, self.role) {
+            (VoteResult::Won, Role::PreCandidate) => self.campaign(now, false, false),
+            (VoteResult::Won, Role::Candidate) => self.become_leader(now),
+            (VoteResult::Lost, _) => self.become_follower(now, self.term, None),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Linearizable reads (§8): ReadIndex confirms leadership with a heartbeat round; the lease
+//! option skips the round while a quorum acknowledged a heartbeat less than
+//! `election_timeout_min - max_clock_drift` ago.
+
+use super::leader::{LeaderState, PendingRead};
+use super::RaftNode;
+use crate::ready::{ReadError, ReadState};
+use crate::types::VoteResult;
+
+impl RaftNode {
+    /// Asks for a read index for `request_id`. The answer arrives as a [`ReadState`] in a later
+    /// [`crate::Ready`]: serve the read once the state machine has applied that index.
+    /// A leader that has not yet committed an entry of its term holds the request until it has.
+    pub fn read_index(&mut self, now: u64, request_id: u64) -> Result<(), ReadError> {
+        let Some(lead) = self.lead.as_mut() else {
+            return Err(ReadError::NotLeader {
+                leader_hint: self.leader,
+            });
+        };
+        if self.cfg.bugs.read_without_quorum_check {
+            self.out.read_states.push(ReadState {
+                request_id,
+                result: Ok(self.commit),
+            });
+            return Ok(());
+        }
+        if self.log.term_at(self.commit) != Some(self.term) {
+            lead.waiting_reads.push(request_id);
+            return Ok(());
+        }
+        self.start_reads(now, vec![request_id]);
+        Ok(())
+    }
+
+    /// Serves `ids` at the current commit index: at once if this leader alone is a quorum or
+    /// holds a valid lease, otherwise after a quorum acknowledges a fresh heartbeat round.
+    fn start_reads(&mut self, now: u64, ids: Vec<u64>) {
+        let index = self.commit;
+        let alone = self.log.config().vote_result(|id| Some(id == self.id)) == VoteResult::Won;
+        if alone || self.lease_valid(now) {
+            for request_id in ids {
+                self.out.read_states.push(ReadState {
+                    request_id,
+                    result: Ok(index),
+                });
+            }
+            return;
+        }
+        let seq = self.broadcast_heartbeat(now);
+        if let Some(lead) = self.lead.as_mut() {
+            lead.reads
+                .extend(ids.into_iter().map(|request_id| PendingRead {
+                    request_id,
+                    index,
+                    seq,
+                }));
+        }
+    }
+
+    /// True if a quorum acknowledged a heartbeat sent less than the lease duration ago.
+    fn lease_valid(&self, now: u64) -> bool {
+        let Some(lead) = &self.lead else {
+            return false;
+        };
+        if !self.cfg.lease_reads || lead.lease_revoked || lead.transfer.is_some() {
+            return false;
+        }
+        let id = self.id;
+        let since = self.log.config().quorum_value(|peer| {
+            if peer == id {
+                now + 1
+            } else {
+                lead.progress
+                    .get(&peer)
+                    .and_then(|p| p.acked_at)
+                    .map_or(0, |t| t + 1)
+            }
+        });
+        since > 0 && now < since - 1 + self.cfg.lease_duration()
+    }
+
+    /// Answers every pending read whose heartbeat round a quorum has acknowledged.
+    pub(super) fn confirm_reads(&mut self) {
+        let Some(lead) = self.lead.as_mut() else {
+            return;
+        };
+        let config = self.log.config();
+        while let Some(read) = lead.reads.front().copied() {
+            let confirmed = config.vote_result(|peer| {
+                Some(
+                    peer == self.id
+                        || lead
+                            .progress
+                            .get(&peer)
+                            .is_some_and(|p| p.acked_seq >= read.seq),
+                )
+            });
+            if confirmed != VoteResult::Won {
+                break;
+            }
+            lead.reads.pop_front();
+            self.out.read_states.push(ReadState {
+                request_id: read.request_id,
+                result: Ok(read.index),
+            });
+        }
+    }
+
+    /// Releases reads held until this leader committed an entry of its own term.
+    pub(super) fn release_waiting_reads(&mut self, now: u64) {
+        if self.log.term_at(self.commit) != Some(self.term) {
+            return;
+        }
+        let ids = self
+            .lead
+            .as_mut()
+            .map(|l| std::mem::take(&mut l.waiting_reads))
+            .unwrap_or_default();
+        if !ids.is_empty() {
+            self.start_reads(now, ids);
+        }
+    }
+
+    /// Fails every read of a leadership that just ended.
+    pub(super) fn abort_reads(&mut self, lead: LeaderState) {
+        let ids = lead
+            .reads
+            .iter()
+            .map(|r| r.request_id)
+            .chain(lead.waiting_reads.iter().copied());
+        self.out.read_states.extend(ids.map(|request_id| ReadState {
+            request_id,
+            result: Err(ReadError::LeadershipLost),
+        }));
+    }
+}
