@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
 
 use crate::clock::Dot;
 use crate::config::{Config, Exchange, Feedback, Mode, Reconciliation};
@@ -156,11 +157,6 @@ impl GossipNode {
     /// Digest of the replicated map: deterministic, equal across nodes iff their maps are equal.
     pub fn digest(&self) -> u64 {
         self.store.digest()
-    }
-
-    /// Whether this node reflects the write `dot` (holds it or something that superseded it).
-    pub fn covers(&self, dot: Dot) -> bool {
-        self.store.context().contains(dot)
     }
 
     /// Traffic counters.
@@ -606,9 +602,7 @@ impl GossipNode {
             (exchange.pulls(), exchange.pushes())
         };
         let updates = if i_give {
-            self.store
-                .in_buckets(&differing, self.data_budget(8 * differing.len()))
-                .0
+            self.bucket_updates(&differing)
         } else {
             Vec::new()
         };
@@ -621,6 +615,13 @@ impl GossipNode {
             },
         );
         Ok(())
+    }
+
+    /// This node's versions in `buckets`, within the budget, from a random rotation.
+    fn bucket_updates(&mut self, buckets: &[u64]) -> Vec<Update> {
+        let budget = self.data_budget(8 * buckets.len());
+        let rotation = self.rng.next_u64();
+        self.store.in_buckets(buckets, budget, rotation).0
     }
 
     fn on_merkle_leaves(
@@ -638,10 +639,7 @@ impl GossipNode {
             self.absorb(u);
         }
         if reply {
-            let updates = self
-                .store
-                .in_buckets(&buckets, self.data_budget(8 * buckets.len()))
-                .0;
+            let updates = self.bucket_updates(&buckets);
             self.send(
                 from,
                 Body::MerkleLeaves {

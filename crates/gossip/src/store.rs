@@ -255,34 +255,61 @@ impl Store {
         self.context.union(other);
     }
 
-    /// The versions whose dots `theirs` lacks, in store order, within `budget` bytes (at least one,
-    /// so an exchange always progresses); the flag says whether all of them fit.
+    /// The versions whose dots `theirs` lacks, in dot order (so a cut-off prefix leaves the
+    /// receiver's context compact, as in Scuttlebutt), within `budget` bytes (at least one, so an
+    /// exchange always progresses); the flag says whether all of them fit.
     pub(crate) fn missing(&self, theirs: &DotSet, budget: usize) -> (Vec<Update>, bool) {
-        let wanted = self
+        let mut wanted: Vec<(&Slot, &Version)> = self
             .entries
             .iter()
-            .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)));
-        take_within(wanted.filter(|(_, v)| !theirs.contains(v.dot)), budget)
+            .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
+            .filter(|(_, v)| !theirs.contains(v.dot))
+            .collect();
+        wanted.sort_by_key(|(_, v)| v.dot);
+        take_within(wanted.into_iter(), budget)
     }
 
-    /// The versions in the given Merkle leaf buckets, within `budget` bytes (at least one).
-    pub(crate) fn in_buckets(&self, buckets: &[u64], budget: usize) -> (Vec<Update>, bool) {
+    /// The versions in the given Merkle leaf buckets, within `budget` bytes (at least one). When
+    /// they do not all fit, the list starts at position `rotation` (mod its length) and wraps, so
+    /// a caller passing a random rotation eventually sends every version.
+    pub(crate) fn in_buckets(
+        &self,
+        buckets: &[u64],
+        budget: usize,
+        rotation: u64,
+    ) -> (Vec<Update>, bool) {
         let Some(shape) = self.merkle.as_ref().map(MerkleTree::shape) else {
             return (Vec::new(), true);
         };
-        let wanted = buckets.iter().flat_map(|b| {
-            let (lo, hi) = shape.bucket_range(*b);
-            let from = Slot {
-                hash: lo,
-                key: Key::new(),
-            };
-            self.entries
-                .range(from..)
-                .take_while(move |(s, _)| s.hash <= hi)
-                .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
-        });
-        take_within(wanted, budget)
+        let mut wanted: Vec<(&Slot, &Version)> = buckets
+            .iter()
+            .flat_map(|b| {
+                let (lo, hi) = shape.bucket_range(*b);
+                let from = Slot {
+                    hash: lo,
+                    key: Key::new(),
+                };
+                self.entries
+                    .range(from..)
+                    .take_while(move |(s, _)| s.hash <= hi)
+                    .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
+            })
+            .collect();
+        let total: usize = wanted.iter().map(|(s, v)| update_size(s, v)).sum();
+        if total > budget && !wanted.is_empty() {
+            let len = wanted.len() as u64;
+            wanted.rotate_left((rotation % len) as usize);
+        }
+        take_within(wanted.into_iter(), budget)
     }
+}
+
+fn update_size(slot: &Slot, v: &Version) -> usize {
+    Update {
+        key: slot.key.clone(),
+        version: v.clone(),
+    }
+    .size_bytes()
 }
 
 fn take_within<'a>(
@@ -408,7 +435,7 @@ mod tests {
         let tree = a.merkle().unwrap();
         assert_eq!(tree.node(0, 0), Some(a.digest()));
         let bucket = shape.index(3, key_hash("k3"));
-        let (in_bucket, complete) = a.in_buckets(&[bucket], usize::MAX);
+        let (in_bucket, complete) = a.in_buckets(&[bucket], usize::MAX, 0);
         assert!(complete);
         assert!(in_bucket
             .iter()
