@@ -18,7 +18,6 @@ mod memo;
 mod model;
 pub mod models;
 mod search;
-mod states;
 
 pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_STEPS};
 pub use counterexample::{Counterexample, OpSummary};

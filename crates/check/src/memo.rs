@@ -1,24 +1,27 @@
 //! The memo of visited search configurations: (set of linearized operations, state).
 //!
-//! Bitsets live in one flat arena; a fixed-hasher map from the configuration's hash to
-//! the head of a collision chain finds them. Nothing is ever iterated.
+//! Each configuration is stored once, in flat arenas, and named by its index; the
+//! search refers to states by that index, so states are never cloned. A fixed-hasher
+//! map from the configuration's hash to the head of a collision chain finds them.
+//! Nothing is ever iterated.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
 
-use crate::hashing::{mix64, FixedState};
+use crate::hashing::FixedState;
 
 const NONE: u32 = u32::MAX;
 
-/// Set of visited (bitset, state id) configurations.
-pub(crate) struct Memo {
+/// Set of visited (bitset, state) configurations.
+pub(crate) struct Memo<S> {
     words: usize,
     heads: HashMap<u64, u32, FixedState>,
-    states: Vec<u32>,
+    states: Vec<S>,
     chain: Vec<u32>,
     bits: Vec<u64>,
 }
 
-impl Memo {
+impl<S: Eq + Hash> Memo<S> {
     /// An empty memo for bitsets of `words` 64-bit words.
     pub(crate) fn new(words: usize) -> Self {
         Self {
@@ -30,18 +33,19 @@ impl Memo {
         }
     }
 
-    /// Records the configuration; returns false when it had been seen already.
-    /// `set_hash` must be a hash of `bits` (the XOR of its members' Zobrist keys).
-    pub(crate) fn insert(&mut self, set_hash: u64, bits: &[u64], state: u32) -> bool {
+    /// Records the configuration and returns its index, or `None` when it had been
+    /// seen already. `set_hash` must be a hash of `bits` (the XOR of its members'
+    /// Zobrist keys).
+    pub(crate) fn insert(&mut self, set_hash: u64, bits: &[u64], state: S) -> Option<u32> {
         debug_assert_eq!(bits.len(), self.words);
-        let hash = set_hash ^ mix64(u64::from(state));
+        let hash = set_hash ^ FixedState::default().hash_one(&state);
         let fresh = self.states.len() as u32;
         let head = self.heads.entry(hash).or_insert(NONE);
         let mut at = *head;
         while at != NONE {
             let i = at as usize;
-            if self.states[i] == state && &self.bits[i * self.words..(i + 1) * self.words] == bits {
-                return false;
+            if &self.bits[i * self.words..(i + 1) * self.words] == bits && self.states[i] == state {
+                return None;
             }
             at = self.chain[i];
         }
@@ -49,13 +53,12 @@ impl Memo {
         *head = fresh;
         self.states.push(state);
         self.bits.extend_from_slice(bits);
-        true
+        Some(fresh)
     }
 
-    /// Number of configurations recorded.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.states.len()
+    /// The state of configuration `id`.
+    pub(crate) fn state(&self, id: u32) -> &S {
+        &self.states[id as usize]
     }
 }
 
@@ -66,12 +69,12 @@ mod tests {
     #[test]
     fn detects_repeats_even_on_hash_collisions() {
         let mut memo = Memo::new(2);
-        assert!(memo.insert(7, &[1, 0], 0));
-        assert!(!memo.insert(7, &[1, 0], 0));
-        // Same hash, different content: both kept.
-        assert!(memo.insert(7, &[2, 0], 0));
-        assert!(memo.insert(7, &[1, 0], 1));
-        assert!(!memo.insert(7, &[2, 0], 0));
-        assert_eq!(memo.len(), 3);
+        assert_eq!(memo.insert(7, &[1, 0], 'a'), Some(0));
+        assert_eq!(memo.insert(7, &[1, 0], 'a'), None);
+        // Same set hash, different content: both kept.
+        assert_eq!(memo.insert(7, &[2, 0], 'a'), Some(1));
+        assert_eq!(memo.insert(7, &[1, 0], 'b'), Some(2));
+        assert_eq!(memo.insert(7, &[2, 0], 'a'), None);
+        assert_eq!(*memo.state(2), 'b');
     }
 }

@@ -14,7 +14,6 @@ use crate::hashing::zobrist;
 use crate::history::Operation;
 use crate::memo::Memo;
 use crate::model::Model;
-use crate::states::StateTable;
 
 const NONE: u32 = u32::MAX;
 
@@ -150,13 +149,15 @@ pub(crate) fn search<M: Model>(
     }
     let mut events = Events::new(ops);
     let head = events.head();
-    let mut states = StateTable::new(model);
     let mut memo = Memo::new(ops.len().div_ceil(64));
     let mut bits = vec![0u64; ops.len().div_ceil(64)];
     let mut set_hash = 0u64;
+    // States are named by their memo index; the stack holds (call event, state before).
     let mut stack: Vec<(u32, u32)> = Vec::new();
     let mut best: Option<Witness> = None;
-    let mut state = 0u32;
+    let Some(mut state) = memo.insert(set_hash, &bits, model.init()) else {
+        return Outcome::Linearizable;
+    };
     let mut entry = events.next[head as usize];
     loop {
         if *budget == 0 {
@@ -167,11 +168,11 @@ pub(crate) fn search<M: Model>(
         if entry != head && events.is_call[e] {
             let op = events.op[e];
             let o = ops[op as usize];
-            if let Some(next) = states.step(state, op, &o.input, o.output.as_ref()) {
+            if let Some(next) = model.step(memo.state(state), &o.input, o.output.as_ref()) {
                 let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
                 bits[word] |= bit;
                 set_hash ^= zobrist(op);
-                if memo.insert(set_hash, &bits, next) {
+                if let Some(next) = memo.insert(set_hash, &bits, next) {
                     stack.push((entry, state));
                     state = next;
                     events.lift(entry);

@@ -3,8 +3,9 @@
 //! Every key starts as the empty string. Keys are independent, so the model is
 //! partitioned by key.
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 use crate::model::Model;
 
@@ -64,54 +65,135 @@ pub enum KvOutput {
     Cas(bool),
 }
 
-/// Key-value model. The state maps keys to non-empty values; a missing key is "".
+/// A string shared between states, with a hash kept up to date on append, so that
+/// states hash in time independent of their values' length.
+#[derive(Clone, Debug)]
+pub struct Text {
+    hash: u64,
+    text: Rc<str>,
+}
+
+const ROLL: u64 = 0x0000_0100_0000_01b3;
+
+fn roll(hash: u64, s: &str) -> u64 {
+    s.bytes().fold(hash, |h, b| {
+        h.wrapping_mul(ROLL).wrapping_add(u64::from(b) + 1)
+    })
+}
+
+impl Text {
+    fn new(s: &str) -> Self {
+        Text {
+            hash: roll(0, s),
+            text: Rc::from(s),
+        }
+    }
+
+    fn appended(&self, suffix: &str) -> Self {
+        let mut text = String::with_capacity(self.text.len() + suffix.len());
+        text.push_str(&self.text);
+        text.push_str(suffix);
+        Text {
+            hash: roll(self.hash, suffix),
+            text: Rc::from(text),
+        }
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.text, &other.text) || (self.hash == other.hash && self.text == other.text)
+    }
+}
+
+impl Eq for Text {}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// A key-value state: the non-empty keys, sorted; a missing key holds "".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct KvState {
+    entries: Vec<(Text, Text)>,
+}
+
+impl KvState {
+    /// The value of `key` ("" when unset).
+    pub fn get(&self, key: &str) -> &str {
+        self.find(key)
+            .ok()
+            .map_or("", |i| self.entries[i].1.as_str())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    fn value(&self, key: &str) -> Option<&Text> {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// A copy with `key` set to `value` (removed when empty).
+    fn with(&self, key: &str, value: Option<Text>) -> KvState {
+        let mut next = self.clone();
+        match (next.find(key), value.filter(|v| !v.text.is_empty())) {
+            (Ok(i), Some(v)) => next.entries[i].1 = v,
+            (Ok(i), None) => {
+                next.entries.remove(i);
+            }
+            (Err(i), Some(v)) => next.entries.insert(i, (Text::new(key), v)),
+            (Err(_), None) => {}
+        }
+        next
+    }
+}
+
+/// Key-value model; every key starts as "".
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KvModel;
 
-fn set(state: &BTreeMap<String, String>, key: &str, value: String) -> BTreeMap<String, String> {
-    let mut next = state.clone();
-    if value.is_empty() {
-        next.remove(key);
-    } else {
-        next.insert(key.to_owned(), value);
-    }
-    next
-}
-
 impl Model for KvModel {
-    type State = BTreeMap<String, String>;
+    type State = KvState;
     type Input = KvInput;
     type Output = KvOutput;
 
-    fn init(&self) -> Self::State {
-        BTreeMap::new()
+    fn init(&self) -> KvState {
+        KvState::default()
     }
 
-    fn step(
-        &self,
-        state: &Self::State,
-        input: &KvInput,
-        output: Option<&KvOutput>,
-    ) -> Option<Self::State> {
-        let current = state.get(input.key()).map_or("", String::as_str);
+    fn step(&self, state: &KvState, input: &KvInput, output: Option<&KvOutput>) -> Option<KvState> {
+        let key = input.key();
+        let current = state.get(key);
         match (input, output) {
             (KvInput::Get { .. }, None) => Some(state.clone()),
             (KvInput::Get { .. }, Some(KvOutput::Value(v))) => {
                 (v == current).then(|| state.clone())
             }
-            (KvInput::Put { key, value }, None | Some(KvOutput::Ok)) => {
-                Some(set(state, key, value.clone()))
+            (KvInput::Put { value, .. }, None | Some(KvOutput::Ok)) => {
+                Some(state.with(key, Some(Text::new(value))))
             }
-            (KvInput::Append { key, value }, None | Some(KvOutput::Ok)) => {
-                Some(set(state, key, format!("{current}{value}")))
+            (KvInput::Append { value, .. }, None | Some(KvOutput::Ok)) => {
+                let next = match state.value(key) {
+                    Some(text) => text.appended(value),
+                    None => Text::new(value),
+                };
+                Some(state.with(key, Some(next)))
             }
-            (KvInput::Cas { key, expected, new }, out) => {
+            (KvInput::Cas { expected, new, .. }, out) => {
                 let swaps = current == expected;
                 match out {
-                    None if swaps => Some(set(state, key, new.clone())),
-                    None => Some(state.clone()),
-                    Some(KvOutput::Cas(true)) if swaps => Some(set(state, key, new.clone())),
-                    Some(KvOutput::Cas(false)) if !swaps => Some(state.clone()),
+                    None | Some(KvOutput::Cas(true)) if swaps => {
+                        Some(state.with(key, Some(Text::new(new))))
+                    }
+                    None | Some(KvOutput::Cas(false)) if !swaps => Some(state.clone()),
                     _ => None,
                 }
             }
@@ -150,6 +232,7 @@ impl fmt::Display for KvOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::BuildHasher;
 
     fn get(k: &str) -> KvInput {
         KvInput::Get { key: k.into() }
@@ -173,6 +256,43 @@ mod tests {
         let s = m.step(&s, &app("y"), None).unwrap();
         assert!(m.step(&s, &get("a"), Some(&value("xy"))).is_some());
         assert!(m.step(&s, &get("b"), Some(&value(""))).is_some());
+        assert_eq!(s.get("a"), "xy");
+    }
+
+    #[test]
+    fn equal_values_reached_differently_are_equal_states() {
+        let m = KvModel;
+        let app = |v: &str| KvInput::Append {
+            key: "a".into(),
+            value: v.into(),
+        };
+        let put = KvInput::Put {
+            key: "a".into(),
+            value: "xyz".into(),
+        };
+        let one = m.step(&m.init(), &put, None).unwrap();
+        let s = m.step(&m.init(), &app("x"), None).unwrap();
+        let s = m.step(&s, &app("yz"), None).unwrap();
+        assert_eq!(s, one);
+        let hash = |s: &KvState| crate::hashing::FixedState::default().hash_one(s);
+        assert_eq!(hash(&s), hash(&one));
+        let other = m.step(&m.init(), &app("xy"), None).unwrap();
+        assert_ne!(other, one);
+    }
+
+    #[test]
+    fn several_keys_stay_sorted_and_independent() {
+        let m = KvModel;
+        let put = |k: &str, v: &str| KvInput::Put {
+            key: k.into(),
+            value: v.into(),
+        };
+        let a = m.step(&m.init(), &put("b", "2"), None).unwrap();
+        let a = m.step(&a, &put("a", "1"), None).unwrap();
+        let b = m.step(&m.init(), &put("a", "1"), None).unwrap();
+        let b = m.step(&b, &put("b", "2"), None).unwrap();
+        assert_eq!(a, b);
+        assert_eq!((a.get("a"), a.get("b"), a.get("c")), ("1", "2", ""));
     }
 
     #[test]
@@ -187,6 +307,7 @@ mod tests {
         assert!(m.step(&s, &get("k"), Some(&value("2"))).is_some());
         let s = m.step(&s, &put(""), Some(&KvOutput::Ok)).unwrap();
         assert_eq!(s, m.init());
+        assert_eq!(s.get("k"), "");
     }
 
     #[test]
