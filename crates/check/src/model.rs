@@ -5,8 +5,8 @@ use std::hash::Hash;
 
 /// A sequential object: a state machine whose steps are client operations.
 ///
-/// The checker interns states and caches transitions, so `step` is called at most once
-/// per distinct (state, operation) pair.
+/// The checker stores one copy of each state it reaches and compares states with `Eq`
+/// and `Hash`, so both should be cheap (e.g. share large values behind `Rc`).
 pub trait Model {
     /// The object's state.
     type State: Clone + Eq + Hash + Debug;
