@@ -1,0 +1,368 @@
+//! §5.3 Log replication, and Figure 2's AppendEntries rules.
+
+use faultline_raft::{Config, ConflictHint, EntryKind, Message, MessageBody, Role};
+
+use crate::harness::*;
+
+fn follower(terms: &[u64], term: u64) -> faultline_raft::RaftNode {
+    lone_node(2, test_config(), disk_with_log(&[1, 2, 3], terms, term))
+}
+
+fn append(
+    prev: u64,
+    prev_term: u64,
+    entries: Vec<faultline_raft::Entry>,
+    commit: u64,
+) -> MessageBody {
+    MessageBody::AppendEntries {
+        prev_log_index: prev,
+        prev_log_term: prev_term,
+        entries,
+        leader_commit: commit,
+    }
+}
+
+fn response(out: &[(u64, Message)]) -> (u64, MessageBody) {
+    let (_, m) = out
+        .iter()
+        .find(|(_, m)| matches!(m.body, MessageBody::AppendEntriesResponse { .. }))
+        .expect("an append response");
+    (m.term, m.body.clone())
+}
+
+fn terms(n: &faultline_raft::RaftNode) -> Vec<u64> {
+    (n.first_index()..=n.last_index())
+        .map(|i| n.term_at(i).unwrap())
+        .collect()
+}
+
+/// Figure 2, AppendEntries receiver 1: "Reply false if term < currentTerm."
+#[test]
+fn append_from_stale_term_is_refused() {
+    let mut n = follower(&[1, 2], 3);
+    n.handle_message(0, 1, msg(2, append(2, 2, vec![entry(3, 2)], 3)));
+    let (term, body) = response(&drain(&mut n));
+    assert_eq!(term, 3, "the refusal tells the stale leader the newer term");
+    assert!(matches!(
+        body,
+        MessageBody::AppendEntriesResponse { success: false, .. }
+    ));
+    assert_eq!(n.last_index(), 2);
+    assert_eq!(n.commit_index(), 0);
+}
+
+/// Figure 2, AppendEntries receiver 2: "Reply false if log doesn't contain an entry at
+/// prevLogIndex whose term matches prevLogTerm" — with a hint for fast backtracking.
+#[test]
+fn append_with_missing_or_mismatching_prev_is_refused_with_a_hint() {
+    // Missing: follower has 2 entries, leader probes at 5.
+    let mut n = follower(&[1, 1], 3);
+    n.handle_message(0, 1, msg(3, append(5, 3, vec![], 0)));
+    let (_, body) = response(&drain(&mut n));
+    assert_eq!(
+        body,
+        MessageBody::AppendEntriesResponse {
+            success: false,
+            index: 5,
+            hint: Some(ConflictHint {
+                index: 3,
+                term: None
+            }),
+        }
+    );
+    // Mismatch: follower's entry 4 has term 2 (run of term 2 starts at 3).
+    let mut n = follower(&[1, 1, 2, 2], 3);
+    n.handle_message(0, 1, msg(3, append(4, 3, vec![], 0)));
+    let (_, body) = response(&drain(&mut n));
+    assert_eq!(
+        body,
+        MessageBody::AppendEntriesResponse {
+            success: false,
+            index: 4,
+            hint: Some(ConflictHint {
+                index: 3,
+                term: Some(2)
+            }),
+        }
+    );
+    assert_eq!(n.last_index(), 4, "a refused append changes nothing");
+}
+
+/// Figure 2, AppendEntries receiver 3 and 4: "If an existing entry conflicts with a new one
+/// (same index but different terms), delete the existing entry and all that follow it" and
+/// "Append any new entries not already in the log." The truncation is part of what to persist.
+#[test]
+fn conflicting_suffix_is_replaced() {
+    let mut n = follower(&[1, 1, 2, 2], 3);
+    n.take_ready();
+    n.handle_message(
+        0,
+        1,
+        msg(
+            3,
+            append(2, 1, vec![entry(3, 3), entry(4, 3), entry(5, 3)], 0),
+        ),
+    );
+    assert_eq!(terms(&n), vec![1, 1, 3, 3, 3]);
+    let ready = n.take_ready();
+    let write = ready.log.expect("log write");
+    assert_eq!(write.truncate_from, 3);
+    assert_eq!(write.entries.len(), 3);
+    assert!(ready.messages.iter().any(|o| o.message.body
+        == MessageBody::AppendEntriesResponse {
+            success: true,
+            index: 5,
+            hint: None
+        }));
+}
+
+/// An append whose entries are already present (a duplicate or reordered message) must not
+/// truncate anything that follows them.
+#[test]
+fn duplicate_append_keeps_later_entries() {
+    let mut n = follower(&[1, 1, 1, 1], 1);
+    n.handle_message(0, 1, msg(1, append(1, 1, vec![entry(2, 1)], 0)));
+    assert_eq!(n.last_index(), 4);
+    assert!(n.take_ready().log.is_none(), "nothing new to persist");
+}
+
+/// Figure 2, AppendEntries receiver 5: "If leaderCommit > commitIndex, set commitIndex =
+/// min(leaderCommit, index of last new entry)."
+#[test]
+fn follower_commit_is_bounded_by_last_new_entry() {
+    let mut n = follower(&[1, 1, 1, 1], 1);
+    // The leader has committed 10 but only vouches for entries up to 2 here.
+    n.handle_message(0, 1, msg(1, append(1, 1, vec![entry(2, 1)], 10)));
+    assert_eq!(n.commit_index(), 2);
+    let ready = n.take_ready();
+    assert_eq!(
+        ready.committed_entries.len(),
+        2,
+        "Figure 2: apply once committed"
+    );
+    n.handle_message(0, 1, msg(1, append(4, 1, vec![], 3)));
+    assert_eq!(n.commit_index(), 3);
+    n.handle_message(0, 1, msg(1, append(4, 1, vec![], 1)));
+    assert_eq!(n.commit_index(), 3, "the commit index never moves back");
+}
+
+/// §5.3: the leader appends the command, replicates it, and once it is committed every server
+/// applies it in log order.
+#[test]
+fn proposals_are_replicated_committed_and_applied_everywhere() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    let i = c.propose(1, b"a");
+    c.propose(1, b"b");
+    c.heartbeat(1);
+    for id in 1..=3 {
+        assert_eq!(c.node(id).commit_index(), i + 1);
+        assert_eq!(c.applied_data(id), vec![b"a".to_vec(), b"b".to_vec()]);
+    }
+    assert!(
+        c.node_mut(2).propose(0, b"x".to_vec()).is_err(),
+        "followers refuse proposals"
+    );
+}
+
+/// §5.3 and Figure 7: a leader brings divergent followers' logs in line with its own, and the
+/// conflict hints let it skip a whole term per round trip instead of one entry.
+#[test]
+fn leader_repairs_divergent_followers_quickly() {
+    let cfg = Config {
+        pre_vote: false,
+        ..test_config()
+    };
+    let mut c = Cluster::empty();
+    let voters = [1, 2, 3, 4, 5];
+    c.add_node(
+        1,
+        cfg.clone(),
+        disk_with_log(&voters, &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6], 6),
+    );
+    c.add_node(
+        2,
+        cfg.clone(),
+        disk_with_log(&voters, &[1, 1, 1, 4, 4, 5, 5, 6, 6], 6),
+    );
+    c.add_node(
+        3,
+        cfg.clone(),
+        disk_with_log(&voters, &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3], 3),
+    );
+    c.add_node(4, cfg.clone(), disk_with_log(&voters, &[1, 1, 1, 4], 4));
+    c.add_node(5, cfg, disk_with_log(&voters, &[1, 1, 1, 4, 4, 4, 4], 4));
+    c.campaign(1);
+    assert_eq!(c.node(1).role(), Role::Leader);
+    let mut rejections = 0;
+    while let Some((_, to, m)) = c.deliver_one() {
+        if to == 1
+            && matches!(
+                m.body,
+                MessageBody::AppendEntriesResponse { success: false, .. }
+            )
+        {
+            rejections += 1;
+        }
+    }
+    c.heartbeat(1);
+    let leader_terms = terms(c.node(1));
+    for id in 2..=5 {
+        assert_eq!(
+            terms(c.node(id)),
+            leader_terms,
+            "server {id} matches the leader"
+        );
+    }
+    assert!(
+        rejections <= 4,
+        "one rejection per diverging term run, got {rejections}"
+    );
+    c.assert_log_matching();
+    assert_eq!(c.node(3).commit_index(), 11);
+}
+
+/// Pipelining: in Replicate state the leader sends without waiting, but never more than
+/// `max_inflight_msgs` messages ahead; acknowledgements reopen the window.
+#[test]
+fn inflight_appends_are_bounded() {
+    let cfg = Config {
+        max_inflight_msgs: 2,
+        max_entries_per_msg: 1,
+        ..test_config()
+    };
+    let mut c = Cluster::new(3, cfg);
+    c.elect(1);
+    c.heartbeat(1);
+    for k in 0..6u8 {
+        c.node_mut(1).propose(0, vec![k]).unwrap();
+    }
+    c.process(1);
+    let to2 = c
+        .queue
+        .iter()
+        .filter(|(_, to, m)| *to == 2 && matches!(m.body, MessageBody::AppendEntries { .. }))
+        .count();
+    assert_eq!(to2, 2, "two appends in flight, the rest wait");
+    c.stabilize();
+    c.heartbeat(1);
+    assert_eq!(
+        c.applied_data(2).len(),
+        6,
+        "the window reopens as acks arrive"
+    );
+}
+
+/// The in-flight byte budget also pauses sending.
+#[test]
+fn inflight_bytes_are_bounded() {
+    let cfg = Config {
+        max_inflight_bytes: 1_000,
+        max_entries_per_msg: 1,
+        ..test_config()
+    };
+    let mut c = Cluster::new(3, cfg);
+    c.elect(1);
+    c.heartbeat(1);
+    for _ in 0..5 {
+        c.node_mut(1).propose(0, vec![0; 600]).unwrap();
+    }
+    c.process(1);
+    let to2 = c.queue.iter().filter(|(_, to, _)| *to == 2).count();
+    assert_eq!(
+        to2, 2,
+        "600 + 600 bytes exceed the 1000-byte budget after the second"
+    );
+    c.stabilize();
+    c.heartbeat(1);
+    assert_eq!(c.applied_data(3).len(), 5);
+}
+
+/// Batching: proposals made between two `take_ready` calls travel in one message.
+#[test]
+fn proposals_are_batched() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    for k in 0..10u8 {
+        c.node_mut(1).propose(0, vec![k]).unwrap();
+    }
+    c.process(1);
+    let appends: Vec<usize> = c
+        .queue
+        .iter()
+        .filter(|(_, to, _)| *to == 2)
+        .filter_map(|(_, _, m)| match &m.body {
+            MessageBody::AppendEntries { entries, .. } => Some(entries.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(appends, vec![10]);
+}
+
+/// Lost appends are recovered: heartbeat answers show the follower is behind and the leader
+/// probes and resends.
+#[test]
+fn lost_appends_are_resent() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    c.cut.insert((1, 3));
+    c.propose(1, b"lost");
+    c.propose(1, b"also lost");
+    c.heal();
+    c.heartbeat(1);
+    c.heartbeat(1);
+    assert_eq!(
+        c.applied_data(3),
+        vec![b"lost".to_vec(), b"also lost".to_vec()]
+    );
+}
+
+/// §5.3: heartbeats keep followers from starting elections.
+#[test]
+fn heartbeats_hold_off_elections() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    let term = c.node(1).term();
+    for _ in 0..50 {
+        c.heartbeat(1);
+        c.tick(2);
+        c.tick(3);
+        c.stabilize();
+    }
+    assert_eq!(c.leaders(), vec![(1, term)]);
+}
+
+/// A leader's log is append-only: it never overwrites or deletes its own entries.
+#[test]
+fn leader_never_truncates_its_log() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    let before: Vec<_> = (1..=c.node(1).last_index())
+        .map(|i| c.node(1).entry(i).cloned())
+        .collect();
+    // A follower's stale claim of a conflicting log does not change the leader's log.
+    let t = c.node(1).term();
+    c.node_mut(1).handle_message(
+        0,
+        2,
+        msg(
+            t,
+            append(
+                1,
+                9,
+                vec![faultline_raft::Entry {
+                    term: t,
+                    index: 2,
+                    kind: EntryKind::Noop,
+                }],
+                0,
+            ),
+        ),
+    );
+    let after: Vec<_> = (1..=before.len() as u64)
+        .map(|i| c.node(1).entry(i).cloned())
+        .collect();
+    assert_eq!(before, after);
+}
