@@ -1,0 +1,93 @@
+//! Merkle reconciliation costs: replicas that differ in `d` of `n` keys exchange O(d log n) bytes
+//! (counted by the nodes' own byte counters), not O(n).
+
+mod common;
+
+use common::{node, Net, MS, SEC};
+use faultline_gossip::{
+    Body, Config, Exchange, Membership, MerkleShape, Message, Mode, Reconciliation, Update,
+};
+
+/// Two replicas holding the same `n` keys, then node 1 rewrites `d` of them; returns the bytes
+/// both nodes sent until they agree again.
+fn sync_bytes(reconciliation: Reconciliation, n: usize, d: usize) -> u64 {
+    let cfg = Config {
+        mode: Mode::AntiEntropy(Exchange::PushPull),
+        interval: SEC,
+        max_message_bytes: 1 << 20,
+        reconciliation,
+        ..Config::default()
+    };
+    let mut a = node(0, cfg, Membership::Static { nodes: 2 }, None);
+    let mut b = node(1, cfg, Membership::Static { nodes: 2 }, None);
+    for i in 0..n {
+        a.put(0, &format!("key-{i}"), b"value".to_vec()).unwrap();
+    }
+    let updates: Vec<Update> = a
+        .store()
+        .iter()
+        .flat_map(|(k, vs)| {
+            vs.iter().map(|v| Update {
+                key: k.to_owned(),
+                version: v.clone(),
+            })
+        })
+        .collect();
+    let body = Body::SyncDelta {
+        updates,
+        context: a.store().context().clone(),
+        complete: true,
+        reply: false,
+    };
+    b.handle_message(
+        0,
+        0,
+        Message {
+            body,
+            members: vec![],
+        },
+    )
+    .unwrap();
+    assert_eq!(a.digest(), b.digest());
+    for i in 0..d {
+        b.put(1, &format!("key-{}", i * 7 % n), b"changed".to_vec())
+            .unwrap();
+    }
+    let mut net = Net::new(vec![a, b], MS);
+    let (before, _) = net.traffic();
+    net.run_until_true(MS, 5 * SEC, Net::converged)
+        .expect("converges");
+    net.traffic().0 - before
+}
+
+fn merkle(depth: u32) -> Reconciliation {
+    Reconciliation::Merkle(MerkleShape {
+        fanout_bits: 2,
+        depth,
+    })
+}
+
+#[test]
+fn merkle_bytes_grow_with_log_n_and_with_d_not_with_n() {
+    // About one key per leaf: 4^4 = 256 and 4^6 = 4096 buckets.
+    let small = sync_bytes(merkle(4), 256, 1);
+    let large = sync_bytes(merkle(6), 4096, 1);
+    eprintln!("d = 1: {small} bytes at n = 256, {large} bytes at n = 4096");
+    // n grew 16x, log n grew 1.5x: the cost follows log n.
+    assert!(large as f64 <= 2.0 * small as f64, "{small} -> {large}");
+    assert!(large > small);
+    let many = sync_bytes(merkle(6), 4096, 8);
+    eprintln!("d = 8: {many} bytes at n = 4096");
+    assert!(
+        many as f64 <= 8.0 * large as f64 && many as f64 >= 3.0 * large as f64,
+        "{large} -> {many}"
+    );
+    // A full-state transfer would cost about n update records.
+    assert!((many as usize) < 4096 * 40 / 10);
+}
+
+#[test]
+fn equal_replicas_stop_at_the_root() {
+    assert!(sync_bytes(merkle(6), 4096, 0) <= 24);
+    assert!(sync_bytes(Reconciliation::Scuttlebutt, 4096, 0) <= 24);
+}
