@@ -69,3 +69,58 @@ fn accept_stale_term_append_is_caught() {
         crate::safety::stale_leader_cannot_overwrite,
     );
 }
+
+#[test]
+fn forget_vote_on_restart_is_caught() {
+    let bugs = PlantedBugs {
+        forget_vote_on_restart: true,
+        ..PlantedBugs::default()
+    };
+    detects(
+        "forget_vote_on_restart",
+        bugs,
+        crate::restart::vote_survives_restart,
+    );
+}
+
+#[test]
+fn read_without_quorum_check_is_caught() {
+    let bugs = PlantedBugs {
+        read_without_quorum_check: true,
+        ..PlantedBugs::default()
+    };
+    detects(
+        "read_without_quorum_check",
+        bugs,
+        crate::reads::deposed_leader_serves_no_stale_read,
+    );
+}
+
+#[test]
+fn lease_ignores_clock_drift_is_caught() {
+    let bugs = PlantedBugs {
+        lease_ignores_clock_drift: true,
+        ..PlantedBugs::default()
+    };
+    detects(
+        "lease_ignores_clock_drift",
+        bugs,
+        crate::reads::lease_respects_clock_drift,
+    );
+}
+
+/// The default configuration plants nothing.
+#[test]
+fn all_switches_are_off_by_default() {
+    assert_eq!(test_config().bugs, PlantedBugs::default());
+    assert_eq!(Config::default().bugs, PlantedBugs::default());
+    let b = PlantedBugs::default();
+    assert!(
+        !(b.commit_previous_term_by_counting
+            || b.vote_without_log_check
+            || b.forget_vote_on_restart
+            || b.read_without_quorum_check
+            || b.accept_stale_term_append
+            || b.lease_ignores_clock_drift)
+    );
+}

@@ -1,1 +1,210 @@
-//! placeholder
+//! Linearizable reads (§8): ReadIndex confirms leadership with a heartbeat round before
+//! answering; lease reads skip the round only while the lease, shortened by the clock-drift
+//! bound, is valid.
+
+use faultline_raft::{Config, MessageBody, ReadError, ReadState, Role};
+
+use crate::harness::*;
+
+fn ok_reads(c: &Cluster, id: u64) -> Vec<(u64, u64)> {
+    c.slots[&id]
+        .reads
+        .iter()
+        .filter_map(|r| r.result.ok().map(|i| (r.request_id, i)))
+        .collect()
+}
+
+/// ReadIndex: the leader records its commit index and answers only after a majority
+/// acknowledged a heartbeat sent after the request.
+#[test]
+fn read_index_waits_for_a_heartbeat_quorum() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    let w = c.propose(1, b"w");
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 7).unwrap();
+    c.process(1);
+    assert!(c.slots[&1].reads.is_empty(), "not before the round");
+    assert!(c
+        .queue
+        .iter()
+        .any(|(_, _, m)| matches!(m.body, MessageBody::Heartbeat { .. })));
+    c.stabilize();
+    assert_eq!(ok_reads(&c, 1), vec![(7, w)]);
+}
+
+/// Followers do not answer reads; they point at the leader.
+#[test]
+fn read_index_on_a_follower_names_the_leader() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    let err = c.node_mut(2).read_index(0, 1).unwrap_err();
+    assert_eq!(
+        err,
+        ReadError::NotLeader {
+            leader_hint: Some(1)
+        }
+    );
+}
+
+/// §8: a new leader does not know the commit index until it commits an entry of its term, so
+/// reads wait for its no-op to commit.
+#[test]
+fn read_index_waits_for_an_entry_of_the_leaders_term() {
+    let cfg = Config {
+        pre_vote: false,
+        ..test_config()
+    };
+    let mut n = lone_node(1, cfg, disk_with_log(&[1, 2, 3], &[1, 1], 1));
+    n.handle_timeout(n.poll_timeout().unwrap());
+    n.handle_message(
+        0,
+        2,
+        msg(2, MessageBody::RequestVoteResponse { granted: true }),
+    );
+    assert_eq!(n.role(), Role::Leader);
+    n.read_index(0, 9).unwrap();
+    assert!(n.take_ready().read_states.is_empty());
+    let ack = msg(
+        2,
+        MessageBody::AppendEntriesResponse {
+            success: true,
+            index: 3,
+            hint: None,
+        },
+    );
+    n.handle_message(0, 2, ack);
+    assert_eq!(n.commit_index(), 3);
+    let hb: Vec<u64> = drain(&mut n)
+        .into_iter()
+        .filter_map(|(_, m)| match m.body {
+            MessageBody::Heartbeat { seq, .. } => Some(seq),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !hb.is_empty(),
+        "the held read starts its confirmation round"
+    );
+    n.handle_message(0, 2, msg(2, MessageBody::HeartbeatResponse { seq: hb[0] }));
+    assert_eq!(
+        n.take_ready().read_states,
+        vec![ReadState {
+            request_id: 9,
+            result: Ok(3)
+        }]
+    );
+}
+
+/// A deposed leader must not serve reads: while a new leader commits writes in the majority,
+/// the old one cannot confirm its leadership, so its read never completes with stale data.
+/// Detects `read_without_quorum_check` (etcd 2.0's `quorum=false` reads).
+pub fn deposed_leader_serves_no_stale_read(cfg: Config) {
+    let cfg = Config {
+        check_quorum: false,
+        ..cfg
+    };
+    let mut c = Cluster::new(3, cfg);
+    c.elect(1);
+    c.propose(1, b"v1");
+    c.isolate(1);
+    c.elect(2);
+    let w = c.propose(2, b"v2");
+    assert_eq!(
+        c.node(1).role(),
+        Role::Leader,
+        "the old leader does not know yet"
+    );
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 1).unwrap();
+    c.process(1);
+    c.stabilize();
+    for (_, index) in ok_reads(&c, 1) {
+        assert!(index >= w, "stale read served at index {index} < {w}");
+    }
+    // Once the partition heals, the old leader learns of the new term and fails the read.
+    c.heal();
+    c.heartbeat(2);
+    assert_eq!(
+        c.slots[&1].reads.last().map(|r| r.result),
+        Some(Err(ReadError::LeadershipLost))
+    );
+}
+
+#[test]
+fn deposed_leader_cannot_serve_reads() {
+    deposed_leader_serves_no_stale_read(test_config());
+}
+
+fn lease_config(cfg: Config) -> Config {
+    Config {
+        lease_reads: true,
+        election_timeout_min: 100 * MS,
+        election_timeout_max: 100 * MS,
+        heartbeat_interval: 20 * MS,
+        max_clock_drift: 30 * MS,
+        check_quorum: false,
+        ..cfg
+    }
+}
+
+/// With leases, a leader that a quorum acknowledged recently answers at once, without a round.
+#[test]
+fn lease_read_needs_no_round() {
+    let mut c = Cluster::new(3, lease_config(test_config()));
+    c.elect(1);
+    c.heartbeat(1);
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 5).unwrap();
+    c.process(1);
+    assert!(c.queue.is_empty(), "no messages needed");
+    assert_eq!(ok_reads(&c, 1).len(), 1);
+    // Past the lease it falls back to a heartbeat round.
+    c.isolate(1);
+    c.elapse(80 * MS);
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 6).unwrap();
+    c.process(1);
+    assert_eq!(
+        ok_reads(&c, 1).len(),
+        1,
+        "lease expired: no answer without a quorum"
+    );
+}
+
+/// Leases depend on bounded clock drift. The followers' clocks run 25% fast, within the 30 ms
+/// bound over a 100 ms lease: they time out and elect a new leader 80 ms (real time) after the
+/// last heartbeat. A lease of `min - drift` = 70 ms has expired by then; one that ignores the
+/// drift (100 ms) still answers with a stale index. Detects `lease_ignores_clock_drift`.
+pub fn lease_respects_clock_drift(cfg: Config) {
+    let mut c = Cluster::new(3, lease_config(cfg));
+    c.elect(1);
+    for id in [2, 3] {
+        c.slots.get_mut(&id).unwrap().rate = (5, 4);
+    }
+    // Anchor the followers' timers on their (now fast) clocks with a fresh heartbeat.
+    c.heartbeat(1);
+    let t_heartbeat = c.now;
+    c.isolate(1);
+    // 80 ms of real time is 100 ms on the followers' clocks.
+    c.now = t_heartbeat + 80 * MS;
+    c.tick(2);
+    c.stabilize();
+    assert_eq!(c.node(2).role(), Role::Leader, "followers moved on");
+    let w = c.propose(2, b"new");
+    c.elapse(5 * MS);
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 1).unwrap();
+    c.process(1);
+    for (_, index) in ok_reads(&c, 1) {
+        assert!(
+            index >= w,
+            "lease read at index {index} misses the write at {w}"
+        );
+    }
+}
+
+#[test]
+fn lease_is_shortened_by_the_drift_bound() {
+    lease_respects_clock_drift(test_config());
+}
