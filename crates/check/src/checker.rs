@@ -122,8 +122,10 @@ mod tests {
         };
         assert_eq!(counterexample.linearized, 1);
         assert_eq!(counterexample.blocked.as_ref().map(|op| op.index), Some(1));
+        assert_eq!(counterexample.state, "1");
         let text = counterexample.to_string();
         assert!(text.contains("#1 client 1 [20, 30] read -> nil"), "{text}");
+        assert!(text.contains("state then: 1\n"), "{text}");
     }
 
     #[test]

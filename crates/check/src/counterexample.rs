@@ -39,6 +39,8 @@ pub struct Counterexample {
     pub linearized: usize,
     /// The last few operations of that prefix, in linearization order.
     pub prefix_tail: Vec<OpSummary>,
+    /// The model state after that prefix.
+    pub state: String,
     /// The operation that completed before it could be placed after that prefix.
     pub blocked: Option<OpSummary>,
     /// Other operations invoked but not yet placed at that point (at most a few).
@@ -87,6 +89,7 @@ impl Counterexample {
                 .iter()
                 .map(|&op| render(op))
                 .collect(),
+            state: shorten(witness.state.clone()),
             blocked: witness.blocked.map(render),
             pending: witness.pending.iter().map(|&op| render(op)).collect(),
         }
@@ -130,6 +133,7 @@ impl fmt::Display for Counterexample {
         for op in &self.prefix_tail {
             writeln!(f, "    {op}")?;
         }
+        writeln!(f, "  state then: {}", self.state)?;
         if let Some(op) = &self.blocked {
             writeln!(f, "  then this op returned but cannot be placed:")?;
             writeln!(f, "    {op}")?;

@@ -44,7 +44,9 @@ impl<S: Eq + Hash> Memo<S> {
         let mut at = *head;
         while at != NONE {
             let i = at as usize;
-            if &self.bits[i * self.words..(i + 1) * self.words] == bits && self.states[i] == state {
+            let stored = &self.bits[i * self.words..(i + 1) * self.words];
+            // An explicit loop: the sets are a few words, too short for a memcmp call.
+            if stored.iter().zip(bits).all(|(a, b)| a == b) && self.states[i] == state {
                 return None;
             }
             at = self.chain[i];

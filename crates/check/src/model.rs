@@ -28,6 +28,11 @@ pub trait Model {
         output: Option<&Self::Output>,
     ) -> Option<Self::State>;
 
+    /// Renders a state for a counterexample.
+    fn describe_state(&self, state: &Self::State) -> String {
+        format!("{state:?}")
+    }
+
     /// The independent part of the object an operation touches (e.g. its key), when
     /// the model is P-compositional; operations of different partitions are checked
     /// separately. `None` puts every operation in one partition.

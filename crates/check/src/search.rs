@@ -26,6 +26,8 @@ pub(crate) struct Witness {
     pub(crate) blocked: Option<u32>,
     /// Other operations that were invoked but not placed at that point.
     pub(crate) pending: Vec<u32>,
+    /// The model state after the prefix, rendered.
+    pub(crate) state: String,
 }
 
 /// The outcome of searching one partition.
@@ -149,12 +151,13 @@ pub(crate) fn search<M: Model>(
     }
     let mut events = Events::new(ops);
     let head = events.head();
+    let keys: Vec<u64> = (0..ops.len() as u32).map(zobrist).collect();
     let mut memo = Memo::new(ops.len().div_ceil(64));
     let mut bits = vec![0u64; ops.len().div_ceil(64)];
     let mut set_hash = 0u64;
     // States are named by their memo index; the stack holds (call event, state before).
     let mut stack: Vec<(u32, u32)> = Vec::new();
-    let mut best: Option<Witness> = None;
+    let mut best: Option<(Witness, u32)> = None;
     let Some(mut state) = memo.insert(set_hash, &bits, model.init()) else {
         return Outcome::Linearizable;
     };
@@ -171,7 +174,7 @@ pub(crate) fn search<M: Model>(
             if let Some(next) = model.step(memo.state(state), &o.input, o.output.as_ref()) {
                 let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
                 bits[word] |= bit;
-                set_hash ^= zobrist(op);
+                set_hash ^= keys[op as usize];
                 if let Some(next) = memo.insert(set_hash, &bits, next) {
                     stack.push((entry, state));
                     state = next;
@@ -186,24 +189,31 @@ pub(crate) fn search<M: Model>(
                     continue;
                 }
                 bits[word] &= !bit;
-                set_hash ^= zobrist(op);
+                set_hash ^= keys[op as usize];
             }
             entry = events.next[e];
         } else {
-            if best.as_ref().is_none_or(|w| stack.len() > w.prefix.len()) {
+            if best
+                .as_ref()
+                .is_none_or(|(w, _)| stack.len() > w.prefix.len())
+            {
                 let blocked = (entry != head).then(|| events.op[e]);
-                best = Some(Witness {
+                let witness = Witness {
                     prefix: stack.iter().map(|&(c, _)| events.op[c as usize]).collect(),
                     blocked,
                     pending: events.pending_before(entry, blocked.unwrap_or(NONE)),
-                });
+                    state: String::new(),
+                };
+                best = Some((witness, state));
             }
             let Some((call, before)) = stack.pop() else {
-                return Outcome::NotLinearizable(best.take().unwrap_or_default());
+                let (mut witness, at) = best.take().unwrap_or_default();
+                witness.state = model.describe_state(memo.state(at));
+                return Outcome::NotLinearizable(witness);
             };
             let op = events.op[call as usize];
             bits[op as usize / 64] &= !(1u64 << (op % 64));
-            set_hash ^= zobrist(op);
+            set_hash ^= keys[op as usize];
             events.unlift(call);
             if ops[op as usize].complete.is_some() {
                 remaining += 1;

@@ -70,7 +70,7 @@ pub enum KvOutput {
 #[derive(Clone, Debug)]
 pub struct Text {
     hash: u64,
-    text: Rc<str>,
+    text: Rc<String>,
 }
 
 const ROLL: u64 = 0x0000_0100_0000_01b3;
@@ -85,7 +85,7 @@ impl Text {
     fn new(s: &str) -> Self {
         Text {
             hash: roll(0, s),
-            text: Rc::from(s),
+            text: Rc::new(s.to_owned()),
         }
     }
 
@@ -95,7 +95,7 @@ impl Text {
         text.push_str(suffix);
         Text {
             hash: roll(self.hash, suffix),
-            text: Rc::from(text),
+            text: Rc::new(text),
         }
     }
 
@@ -199,6 +199,15 @@ impl Model for KvModel {
             }
             _ => None,
         }
+    }
+
+    fn describe_state(&self, state: &KvState) -> String {
+        let entries: Vec<String> = state
+            .entries
+            .iter()
+            .map(|(k, v)| format!("{:?}: {:?}", k.as_str(), v.as_str()))
+            .collect();
+        format!("{{{}}}", entries.join(", "))
     }
 
     fn partition_key<'a>(&self, input: &'a KvInput) -> Option<&'a str> {
@@ -326,6 +335,19 @@ mod tests {
             Some(s.clone())
         );
         assert!(m.step(&m.init(), &cas, Some(&KvOutput::Ok)).is_none());
+    }
+
+    #[test]
+    fn states_describe_as_maps() {
+        let m = KvModel;
+        let put = |k: &str, v: &str| KvInput::Put {
+            key: k.into(),
+            value: v.into(),
+        };
+        let s = m.step(&m.init(), &put("b", "2"), None).unwrap();
+        let s = m.step(&s, &put("a", "1"), None).unwrap();
+        assert_eq!(m.describe_state(&s), r#"{"a": "1", "b": "2"}"#);
+        assert_eq!(m.describe_state(&m.init()), "{}");
     }
 
     #[test]

@@ -66,6 +66,10 @@ impl Model for RegisterModel {
             _ => None,
         }
     }
+
+    fn describe_state(&self, state: &Option<i64>) -> String {
+        state.map_or_else(|| "nil".to_owned(), |v| v.to_string())
+    }
 }
 
 fn fmt_value(v: Option<i64>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -173,5 +177,7 @@ mod tests {
             "cas 1->2"
         );
         assert_eq!(RegisterOutput::Value(None).to_string(), "nil");
+        assert_eq!(RegisterModel.describe_state(&Some(3)), "3");
+        assert_eq!(RegisterModel.describe_state(&None), "nil");
     }
 }
