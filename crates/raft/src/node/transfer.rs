@@ -46,7 +46,7 @@ impl RaftNode {
             });
         }
         self.maybe_send_timeout_now(target);
-        self.send_append(target, IfEmpty::Skip);
+        self.send_append(target, IfEmpty::Probe);
         Ok(())
     }
 
