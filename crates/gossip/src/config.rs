@@ -135,6 +135,10 @@ pub struct Config {
     pub swim: SwimConfig,
     /// Uniform or spatial peer choice.
     pub peer_selection: PeerSelection,
+    /// `true`: a node's first round (and first probe) falls at a random offset within one
+    /// interval, so nodes do not act in lockstep. `false`: rounds fall on multiples of the
+    /// interval for every node, i.e. synchronous rounds as in the epidemic analyses.
+    pub stagger: bool,
 }
 
 impl Default for Config {
@@ -148,6 +152,7 @@ impl Default for Config {
             reconciliation: Reconciliation::Scuttlebutt,
             swim: SwimConfig::default(),
             peer_selection: PeerSelection::Uniform,
+            stagger: true,
         }
     }
 }

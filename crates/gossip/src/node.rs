@@ -98,10 +98,10 @@ impl GossipNode {
             );
         }
         if let (Membership::Static { nodes }, Some(t)) = (&membership, &topology) {
-            if t.nodes() < *nodes {
+            if t.nodes() != *nodes {
                 return Err(ConfigError::new(
                     "topology.zone_of",
-                    "a zone for every node of the static view",
+                    "exactly one zone per node of the static view",
                 )
                 .into());
             }
@@ -110,11 +110,18 @@ impl GossipNode {
             Reconciliation::Merkle(shape) => Some(shape),
             Reconciliation::Scuttlebutt => None,
         };
-        let next_round = rng::below(&mut rng, config.interval);
+        let mut offset = |period: u64| {
+            if config.stagger {
+                rng::below(&mut rng, period)
+            } else {
+                0
+            }
+        };
+        let next_round = offset(config.interval);
         let view = match membership {
             Membership::Static { nodes } => View::Static(nodes),
             Membership::Swim { members } => {
-                let first = rng::below(&mut rng, config.swim.probe_interval);
+                let first = offset(config.swim.probe_interval);
                 View::Swim(Box::new(Swim::new(id, config.swim, &members, first)))
             }
         };
@@ -157,6 +164,18 @@ impl GossipNode {
     /// Digest of the replicated map: deterministic, equal across nodes iff their maps are equal.
     pub fn digest(&self) -> u64 {
         self.store.digest()
+    }
+
+    /// The highest write counter this node has used: keep it in durable storage and hand it to
+    /// [`GossipNode::restore_write_counter`] after a restart that lost the map, so new writes
+    /// never reuse a dot (a reused dot would look already seen to every peer).
+    pub fn write_counter(&self) -> u64 {
+        self.store.write_counter()
+    }
+
+    /// Resumes this node's write counter above `counter` (see [`GossipNode::write_counter`]).
+    pub fn restore_write_counter(&mut self, counter: u64) {
+        self.store.restore_write_counter(counter);
     }
 
     /// Traffic counters.
@@ -338,7 +357,7 @@ impl GossipNode {
         match &self.view {
             View::Static(n) => topology::pick_static(&mut self.rng, self.id, *n, count, sel, topo),
             View::Swim(s) => {
-                topology::pick_from(&mut self.rng, self.id, &s.live(), count, sel, topo)
+                topology::pick_from(&mut self.rng, self.id, s.live(), count, sel, topo)
             }
         }
     }

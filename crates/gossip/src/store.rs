@@ -171,6 +171,16 @@ impl Store {
         self.merkle.as_ref()
     }
 
+    /// The highest write counter used by the owner so far (including writes learnt from peers).
+    pub fn write_counter(&self) -> u64 {
+        self.counter.max(self.context.max_seq(self.owner))
+    }
+
+    /// Makes the next local write use a counter above `counter`.
+    pub fn restore_write_counter(&mut self, counter: u64) {
+        self.counter = self.counter.max(counter);
+    }
+
     /// A local write (`None` deletes): supersedes every current version of `key`.
     pub fn write(&mut self, now: u64, key: &str, value: Option<Value>) -> Update {
         self.counter = self.counter.max(self.context.max_seq(self.owner)) + 1;

@@ -94,6 +94,7 @@ pub(crate) struct Swim {
     incarnation: u64,
     cfg: SwimConfig,
     members: BTreeMap<u64, Member>,
+    live: Vec<u64>,
     order: Vec<u64>,
     pos: usize,
     probe: Option<Probe>,
@@ -116,7 +117,7 @@ impl Swim {
     /// A member `me` that starts out knowing `members` as alive (incarnation 0); its first probe
     /// is at `first_probe`.
     pub(crate) fn new(me: u64, cfg: SwimConfig, members: &[u64], first_probe: u64) -> Self {
-        let members = members
+        let members: BTreeMap<u64, Member> = members
             .iter()
             .filter(|m| **m != me)
             .map(|m| {
@@ -130,11 +131,13 @@ impl Swim {
                 )
             })
             .collect();
+        let live = members.keys().copied().collect();
         Self {
             me,
             incarnation: 0,
             cfg,
             members,
+            live,
             order: Vec::new(),
             pos: 0,
             probe: None,
@@ -155,13 +158,19 @@ impl Swim {
         self.incarnation
     }
 
-    /// Alive and suspect members other than self: the view gossip peers are chosen from.
-    pub(crate) fn live(&self) -> Vec<u64> {
-        self.members
-            .iter()
-            .filter(|(_, m)| is_live(m.state))
-            .map(|(id, _)| *id)
-            .collect()
+    /// Alive and suspect members other than self, sorted: the view gossip peers are chosen from.
+    pub(crate) fn live(&self) -> &[u64] {
+        &self.live
+    }
+
+    fn set_live(&mut self, id: u64, live: bool) {
+        match (self.live.binary_search(&id), live) {
+            (Err(i), true) => self.live.insert(i, id),
+            (Ok(i), false) => {
+                self.live.remove(i);
+            }
+            _ => {}
+        }
     }
 
     /// The next time `tick` has work.
@@ -270,6 +279,7 @@ impl Swim {
         if let Some(d) = self.deadline_of(&new) {
             self.deadlines.insert((d, u.id));
         }
+        self.set_live(u.id, is_live(u.state));
         self.enqueue(u);
         out.events.push(Event::Member {
             id: u.id,
@@ -311,8 +321,12 @@ impl Swim {
             if !p.indirect && now >= p.start + self.cfg.ping_timeout {
                 p.indirect = true;
                 self.probe = Some(p);
-                let helpers: Vec<u64> =
-                    self.live().into_iter().filter(|m| *m != p.target).collect();
+                let helpers: Vec<u64> = self
+                    .live
+                    .iter()
+                    .copied()
+                    .filter(|m| *m != p.target)
+                    .collect();
                 for h in rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize) {
                     out.send.push((
                         h,
@@ -362,7 +376,7 @@ impl Swim {
     fn start_probe<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
         for _ in 0..=self.order.len() {
             if self.pos >= self.order.len() {
-                self.order = self.live();
+                self.order = self.live.clone();
                 rng::shuffle(out.rng, &mut self.order);
                 self.pos = 0;
                 if self.order.is_empty() {
@@ -433,9 +447,17 @@ impl Swim {
                     incarnation: m.incarnation,
                     state: m.state,
                 });
+                // The whole view, in as many replies as the byte budget needs.
+                let all: Vec<MemberUpdate> = std::iter::once(me).chain(view).collect();
                 let max = (budget / MemberUpdate::SIZE).max(1);
-                let members = std::iter::once(me).chain(view).take(max).collect();
-                out.send.push((from, Body::JoinReply { members }));
+                for chunk in all.chunks(max) {
+                    out.send.push((
+                        from,
+                        Body::JoinReply {
+                            members: chunk.to_vec(),
+                        },
+                    ));
+                }
             }
             Body::JoinReply { members } => {
                 for u in members {
@@ -476,8 +498,11 @@ impl Swim {
             update: notice,
             remaining: u32::MAX,
         });
-        let live = self.live();
-        for m in rng::sample(out.rng, &live, self.cfg.indirect_probes.max(1) as usize + 1) {
+        for m in rng::sample(
+            out.rng,
+            &self.live,
+            self.cfg.indirect_probes.max(1) as usize + 1,
+        ) {
             out.send.push((m, Body::Leave));
         }
         self.left = true;

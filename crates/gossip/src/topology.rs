@@ -98,18 +98,24 @@ pub(crate) fn pick_static(
     let mut chosen: Vec<u64> = Vec::with_capacity(count);
     let spatial = match (selection, topology) {
         (PeerSelection::Spatial { a }, Some(t)) => {
-            t.zone(me).map(|z| (a, t, zone_weights(t, z, me, a)))
+            t.zone(me).map(|z| (t, zone_weights(t, z, me, a)))
         }
         _ => None,
     };
+    // Weights can underflow to zero for far zones; after enough misses, draw uniformly.
+    let mut attempts = 0;
     while chosen.len() < count {
-        let p = match &spatial {
-            None => rng::below(rng, n),
-            Some((_, t, weights)) => {
-                let z = weighted(rng, weights);
+        attempts += 1;
+        let zone = match &spatial {
+            Some((_, weights)) if attempts <= 64 * count => weighted(rng, weights),
+            _ => None,
+        };
+        let p = match (zone, &spatial) {
+            (Some(z), Some((t, _))) => {
                 let members = &t.zone_members[z];
                 members[rng::below(rng, members.len() as u64) as usize]
             }
+            _ => rng::below(rng, n),
         };
         if p != me && !chosen.contains(&p) {
             chosen.push(p);
@@ -142,17 +148,21 @@ fn zone_weights(t: &Topology, mine: u32, me: u64, a: f64) -> Vec<f64> {
         .collect()
 }
 
-/// An index drawn with probability proportional to `weights` (not all zero).
-fn weighted(rng: &mut impl RngCore, weights: &[f64]) -> usize {
+/// An index drawn with probability proportional to `weights`; `None` when they sum to zero
+/// (or are not finite), for callers to fall back to a uniform draw.
+fn weighted(rng: &mut impl RngCore, weights: &[f64]) -> Option<usize> {
     let total: f64 = weights.iter().sum();
+    if !(total.is_finite() && total > 0.0) {
+        return None;
+    }
     let mut x = rng::unit(rng) * total;
     for (i, w) in weights.iter().enumerate() {
         if x < *w {
-            return i;
+            return Some(i);
         }
         x -= w;
     }
-    weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
+    weights.iter().rposition(|w| *w > 0.0)
 }
 
 /// Chooses up to `count` distinct peers from `candidates` (which exclude `me`).
@@ -184,7 +194,15 @@ pub(crate) fn pick_from(
     let mut weights: Vec<f64> = dist.iter().map(|d| q[d].powf(-a)).collect();
     let mut chosen = Vec::new();
     while chosen.len() < count.min(candidates.len()) {
-        let i = weighted(rng, &weights);
+        let i = match weighted(rng, &weights) {
+            Some(i) => i,
+            None => {
+                let rest: Vec<usize> = (0..candidates.len())
+                    .filter(|i| !chosen.contains(&candidates[*i]))
+                    .collect();
+                rest[rng::below(rng, rest.len() as u64) as usize]
+            }
+        };
         weights[i] = 0.0;
         chosen.push(candidates[i]);
     }
@@ -241,5 +259,14 @@ mod tests {
         );
         assert!(Topology::new(vec![0, 3], vec![vec![1]]).is_err());
         assert!(Topology::new(vec![0], vec![vec![1, 2]]).is_err());
+        // A huge exponent underflows the far weights to zero: picks still complete.
+        let t = Topology::blocks(6, 2, 1, 10).unwrap();
+        let huge = PeerSelection::Spatial { a: 1e6 };
+        assert_eq!(pick_static(&mut rng, 0, 6, 4, huge, Some(&t)).len(), 4);
+        let all: Vec<u64> = (1..6).collect();
+        let mut p = pick_from(&mut rng, 0, &all, 4, huge, Some(&t));
+        p.sort_unstable();
+        p.dedup();
+        assert_eq!(p.len(), 4);
     }
 }
