@@ -1,5 +1,6 @@
 //! The `faultline` command line: run scenarios and report their verdicts.
 
+mod check_cmd;
 mod output;
 mod run_cmd;
 
@@ -18,6 +19,9 @@ struct Cli {
 enum Command {
     /// Run a scenario file and check its expectations (exit 0 all held, 1 one failed, 2 bad input).
     Run(run_cmd::RunArgs),
+    /// Check client histories for linearizability (exit 0 all linearizable, 1 one is not or the
+    /// search budget ran out, 2 bad input).
+    Check(check_cmd::CheckArgs),
 }
 
 /// Exit code when every check held.
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run_cmd::execute(args),
+        Command::Check(args) => check_cmd::execute(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
