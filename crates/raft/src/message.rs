@@ -3,7 +3,7 @@
 use crate::types::{Entry, NodeId, SnapshotMeta};
 
 /// A message with the sender's current term.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Message {
     /// Sender's term (for pre-votes: the term the sender would campaign in).
     pub term: u64,
@@ -12,7 +12,7 @@ pub struct Message {
 }
 
 /// Hint a follower returns with a rejected AppendEntries so the leader can skip back quickly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConflictHint {
     /// With `term`: the follower's first index of that term. Without: its last index + 1.
     pub index: u64,
@@ -21,7 +21,7 @@ pub struct ConflictHint {
 }
 
 /// The kinds of Raft message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MessageBody {
     /// Pre-vote: "would you vote for me in `term`?" Changes no state at the receiver.
     PreVote {
@@ -106,7 +106,7 @@ pub enum MessageBody {
 }
 
 /// A message together with its destination, as drained from [`crate::Ready`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Outbound {
     /// Destination server.
     pub to: NodeId,

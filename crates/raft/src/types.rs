@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 pub type NodeId = u64;
 
 /// One log entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     /// Term of the leader that created the entry.
     pub term: u64,
@@ -17,7 +17,7 @@ pub struct Entry {
 }
 
 /// The payload of a log entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum EntryKind {
     /// The empty entry a new leader appends to commit entries of earlier terms.
     Noop,
@@ -42,7 +42,7 @@ impl Entry {
 ///
 /// During joint consensus decisions need a majority of `voters` (the incoming configuration)
 /// **and** a majority of `outgoing` (the old one). Learners receive the log but never vote.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Membership {
     /// Voters of the (incoming) configuration.
     pub voters: BTreeSet<NodeId>,
@@ -163,7 +163,7 @@ fn majority_value(set: &BTreeSet<NodeId>, value: &impl Fn(NodeId) -> u64) -> u64
 /// enters joint consensus (old voters + new voters) and leaves it automatically once the joint
 /// entry is committed. A current voter cannot be turned into a learner in one change: remove it
 /// first, then add it back as a learner.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ConfChange {
     /// Voters of the target configuration (must not be empty).
     pub voters: BTreeSet<NodeId>,
@@ -172,7 +172,7 @@ pub struct ConfChange {
 }
 
 /// Where a snapshot sits in the log and the configuration in force at that point.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SnapshotMeta {
     /// Index of the last entry the snapshot covers.
     pub index: u64,
@@ -183,7 +183,7 @@ pub struct SnapshotMeta {
 }
 
 /// An application snapshot with its position in the log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Snapshot {
     /// Position and configuration.
     pub meta: SnapshotMeta,
@@ -192,7 +192,7 @@ pub struct Snapshot {
 }
 
 /// The small piece of state that must be durable before messages that depend on it are sent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct HardState {
     /// Latest term the server has seen.
     pub term: u64,

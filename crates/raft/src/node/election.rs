@@ -20,9 +20,15 @@ impl RaftNode {
         self.election_deadline = Some(now + self.cfg.election_timeout_min + jitter);
     }
 
-    /// True if this server may campaign: it is a voter in the configuration in force.
+    /// True if this server may campaign: it is a voter in the configuration in force, or in
+    /// the last committed one while a newer configuration is still uncommitted. (A server
+    /// that an uncommitted entry removes may still be needed to finish the change: without
+    /// it, the joint configuration could be left without anyone able to win.)
     pub(super) fn promotable(&self) -> bool {
-        self.log.config().is_voter(self.id)
+        let id = self.id;
+        self.log.config().is_voter(id)
+            || (self.log.config_index() > self.commit
+                && self.log.config_at(self.commit).1.is_voter(id))
     }
 
     /// True while this server would not vote for anyone else: it leads, or it heard from the

@@ -219,10 +219,14 @@ impl RaftNode {
         index: u64,
         hint: Option<ConflictHint>,
     ) {
+        let last = self.log.last_index();
         let Some(pr) = self.lead.as_mut().and_then(|l| l.progress.get_mut(&from)) else {
             return;
         };
         pr.recent_active = true;
+        if success && index > last {
+            return; // claims entries this leader never had: malformed
+        }
         if success {
             if let SendState::Snapshot { index: snap, .. } = pr.state {
                 if index >= snap {

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod chaos;
 mod election;
 mod membership;
 mod planted_bugs;

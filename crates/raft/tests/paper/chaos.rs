@@ -1,0 +1,213 @@
+//! Randomized fault runs over the hand-driven cluster: message loss, duplication and
+//! reordering, crashes and restarts, partitions, compaction. After every step the safety
+//! properties of Figure 3 are checked; at the end the healed cluster must make progress.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use faultline_raft::{ConfChange, Config, Entry, PersistentState, Role};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::harness::*;
+
+struct Oracle {
+    /// Leader seen for each term (Election Safety).
+    leaders: BTreeMap<u64, u64>,
+    /// Entries known committed somewhere (Leader Completeness).
+    committed: BTreeMap<u64, Entry>,
+}
+
+impl Oracle {
+    fn check(&mut self, c: &Cluster) {
+        for (id, term) in c.leaders() {
+            let prev = *self.leaders.entry(term).or_insert(id);
+            assert_eq!(prev, id, "two leaders in term {term}");
+        }
+        for slot in c.slots.values() {
+            let Some(n) = slot.raft.as_ref() else {
+                continue;
+            };
+            for i in n.first_index()..=n.commit_index() {
+                if let Some(e) = n.entry(i) {
+                    let known = self.committed.entry(i).or_insert_with(|| e.clone());
+                    assert_eq!(known, e, "committed entry {i} changed");
+                }
+            }
+        }
+        for (id, _) in c.leaders() {
+            let n = c.node(id);
+            for (&i, e) in self.committed.range(n.first_index()..) {
+                assert_eq!(n.entry(i), Some(e), "leader {id} lacks committed entry {i}");
+            }
+        }
+        c.assert_state_machine_safety();
+    }
+}
+
+fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
+    rng.next_u64() % n
+}
+
+fn run(seed: u64, steps: usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cfg = Config {
+        pre_vote: rng.next_u64() % 2 == 0,
+        check_quorum: rng.next_u64() % 2 == 0,
+        max_entries_per_msg: 3,
+        max_inflight_msgs: 4,
+        snapshot_chunk_size: 8,
+        ..test_config()
+    };
+    let n = 3 + 2 * below(&mut rng, 2);
+    // Five-server runs start with three voters; 4 and 5 join later through membership changes.
+    let mut c = Cluster::empty();
+    for id in 1..=n {
+        let disk = if id <= 3 {
+            PersistentState::bootstrap(1..=3)
+        } else {
+            PersistentState::default()
+        };
+        c.add_node(id, cfg.clone(), disk);
+    }
+    let mut oracle = Oracle {
+        leaders: BTreeMap::new(),
+        committed: BTreeMap::new(),
+    };
+    let mut proposals = 0u32;
+    for _ in 0..steps {
+        match below(&mut rng, 100) {
+            // Deliver a random queued message (reordering); sometimes lose or duplicate it.
+            0..=54 if !c.queue.is_empty() => {
+                let i = below(&mut rng, c.queue.len() as u64) as usize;
+                let m = c.queue.remove(i).unwrap();
+                match below(&mut rng, 20) {
+                    0 => {}
+                    1 => {
+                        c.queue.push_back(m.clone());
+                        c.queue.push_front(m);
+                        c.deliver_one();
+                    }
+                    _ => {
+                        c.queue.push_front(m);
+                        c.deliver_one();
+                    }
+                }
+            }
+            // Time passes; due timers fire.
+            0..=79 => {
+                c.elapse(1 + below(&mut rng, 15) * MS);
+                let ids: Vec<u64> = c.slots.keys().copied().collect();
+                for id in ids {
+                    let due = c.slots[&id]
+                        .raft
+                        .as_ref()
+                        .and_then(|r| r.poll_timeout())
+                        .is_some_and(|t| t <= c.local_now(id));
+                    if due {
+                        c.tick(id);
+                    }
+                }
+            }
+            // A client write at whoever leads.
+            80..=89 => {
+                if let Some(&(id, _)) = c.leaders().first() {
+                    let now = c.local_now(id);
+                    proposals += 1;
+                    let _ = c
+                        .node_mut(id)
+                        .propose(now, proposals.to_be_bytes().to_vec());
+                    c.process(id);
+                }
+            }
+            // Crash or restart one server (never more than a minority down).
+            90..=92 => {
+                let id = 1 + below(&mut rng, n);
+                let down = c.slots.values().filter(|s| s.raft.is_none()).count() as u64;
+                if c.slots[&id].raft.is_none() {
+                    c.restart(id);
+                } else if down < (n - 1) / 2 {
+                    c.crash(id);
+                }
+            }
+            // Partition one server away, or heal.
+            93..=95 => {
+                if c.cut.is_empty() {
+                    c.isolate(1 + below(&mut rng, n));
+                } else {
+                    c.heal();
+                }
+            }
+            // A membership change: a random voter set, the other servers as learners.
+            96..=97 => {
+                if let Some(&(id, _)) = c.leaders().first() {
+                    let voters: BTreeSet<u64> =
+                        (1..=n).filter(|_| below(&mut rng, 3) > 0).collect();
+                    let current = c.node(id).config().voters.clone();
+                    let learners = (1..=n)
+                        .filter(|v| !voters.contains(v) && !current.contains(v))
+                        .collect();
+                    let now = c.local_now(id);
+                    let _ = c
+                        .node_mut(id)
+                        .change_membership(now, ConfChange { voters, learners });
+                    c.process(id);
+                }
+            }
+            // The application snapshots what it applied.
+            _ => {
+                let id = 1 + below(&mut rng, n);
+                if let Some(r) = c.slots.get_mut(&id).and_then(|s| s.raft.as_mut()) {
+                    let applied = r.applied_index();
+                    let _ = r.compact(applied, applied.to_be_bytes().to_vec());
+                    c.process(id);
+                }
+            }
+        }
+        oracle.check(&c);
+    }
+    // Liveness: heal everything and let the cluster settle; a leader emerges and commits.
+    c.heal();
+    let ids: Vec<u64> = c.slots.keys().copied().collect();
+    for &id in &ids {
+        if c.slots[&id].raft.is_none() {
+            c.restart(id);
+        }
+    }
+    for _ in 0..200 {
+        c.elapse(10 * MS);
+        for &id in &ids {
+            if c.node(id)
+                .poll_timeout()
+                .is_some_and(|t| t <= c.local_now(id))
+            {
+                c.tick(id);
+            }
+        }
+        c.stabilize();
+        oracle.check(&c);
+    }
+    let leaders = c.leaders();
+    assert_eq!(leaders.len(), 1, "seed {seed}: one leader after healing");
+    let leader = leaders[0].0;
+    let i = c.propose(leader, b"final");
+    c.heartbeat(leader);
+    let members = c.node(leader).config().members();
+    for &id in &ids {
+        if members.contains(&id) {
+            assert!(
+                c.node(id).commit_index() >= i,
+                "seed {seed}: server {id} caught up"
+            );
+        }
+        assert_eq!(c.node(id).role() == Role::Leader, id == leader);
+    }
+    c.assert_log_matching();
+    oracle.check(&c);
+}
+
+#[test]
+fn random_faults_keep_raft_safe_and_live() {
+    for seed in 0..40 {
+        run(seed, 2500);
+    }
+}
