@@ -7,7 +7,7 @@ use crate::process::{Context, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
 use crate::time::Time;
-use crate::trace::{Counters, DropReason, Trace, TraceKind};
+use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
 use crate::NodeId;
 use std::collections::HashSet;
 use std::io::Write;
@@ -58,6 +58,7 @@ enum Event<M> {
         from: NodeId,
         to: NodeId,
         incarnation: u32,
+        id: u64,
         msg: M,
     },
     Timer {
@@ -304,8 +305,9 @@ impl<P: Process> Simulation<P> {
                 from,
                 to,
                 incarnation,
+                id,
                 msg,
-            } => self.deliver(from, to, incarnation, msg),
+            } => self.deliver(from, to, incarnation, id, msg),
             Event::Timer {
                 node,
                 incarnation,
@@ -338,25 +340,50 @@ impl<P: Process> Simulation<P> {
         }
     }
 
+    /// Records one event in the trace (hash, and the file when recording).
+    fn trace(
+        &mut self,
+        kind: TraceKind,
+        (node, peer): (Option<NodeId>, Option<NodeId>),
+        digest: u64,
+        msg: Option<u64>,
+        detail: impl FnOnce() -> String,
+    ) {
+        let event = TraceEvent {
+            time: self.now,
+            kind,
+            node,
+            peer,
+            digest,
+            msg,
+        };
+        self.trace.record(event, detail);
+    }
+
     fn start(&mut self, node: NodeId, incarnation: u32) -> Stepped {
-        if self.nodes[node.index()].incarnation != incarnation
-            || self.nodes[node.index()].process.is_none()
-        {
+        let slot = &self.nodes[node.index()];
+        if slot.incarnation != incarnation || slot.process.is_none() {
             return self.stepped(TraceKind::Start, None);
         }
-        self.trace.record(
-            self.now,
+        self.trace(
             TraceKind::Start,
-            Some(node),
-            None,
+            (Some(node), None),
             u64::from(incarnation),
+            None,
             String::new,
         );
         self.with_process(node, |process, ctx| process.on_start(ctx));
         self.stepped(TraceKind::Start, Some(node))
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, incarnation: u32, msg: P::Message) -> Stepped {
+    fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        incarnation: u32,
+        id: u64,
+        msg: P::Message,
+    ) -> Stepped {
         let slot = &self.nodes[to.index()];
         let reason = if slot.process.is_none() || slot.incarnation != incarnation {
             Some(DropReason::Crashed)
@@ -367,23 +394,15 @@ impl<P: Process> Simulation<P> {
         };
         let digest = StableHasher::hash_one(&msg);
         if let Some(reason) = reason {
-            return self.drop_message(from, to, reason, digest, &msg);
+            return self.drop_message(from, to, reason, (digest, id), &msg);
         }
         self.counters.delivered += 1;
-        let recording = self.trace.is_recording();
-        self.trace.record(
-            self.now,
+        self.trace(
             TraceKind::Deliver,
-            Some(to),
-            Some(from),
+            (Some(to), Some(from)),
             digest,
-            || {
-                if recording {
-                    format!("{msg:?}")
-                } else {
-                    String::new()
-                }
-            },
+            Some(id),
+            || format!("{msg:?}"),
         );
         self.with_process(to, |process, ctx| process.on_message(ctx, from, msg));
         self.stepped(TraceKind::Deliver, Some(to))
@@ -394,15 +413,14 @@ impl<P: Process> Simulation<P> {
         from: NodeId,
         to: NodeId,
         reason: DropReason,
-        digest: u64,
+        (digest, id): (u64, u64),
         msg: &P::Message,
     ) -> Stepped {
         self.counters.dropped += 1;
         let kind = TraceKind::Drop(reason);
-        self.trace
-            .record(self.now, kind, Some(from), Some(to), digest, || {
-                format!("{msg:?}")
-            });
+        self.trace(kind, (Some(from), Some(to)), digest, Some(id), || {
+            format!("{msg:?}")
+        });
         self.stepped(kind, None)
     }
 
@@ -413,10 +431,9 @@ impl<P: Process> Simulation<P> {
             return self.stepped(TraceKind::Timer, None);
         }
         self.counters.timers += 1;
-        self.trace
-            .record(self.now, TraceKind::Timer, Some(node), None, tag, || {
-                format!("tag {tag}")
-            });
+        self.trace(TraceKind::Timer, (Some(node), None), tag, None, || {
+            format!("tag {tag}")
+        });
         self.with_process(node, |process, ctx| process.on_timer(ctx, id, tag));
         self.stepped(TraceKind::Timer, Some(node))
     }
@@ -430,14 +447,10 @@ impl<P: Process> Simulation<P> {
             }
             _ => None,
         };
-        self.trace.record(
-            self.now,
-            TraceKind::Fault(fault.kind()),
-            node,
-            None,
-            index as u64,
-            || format!("{fault:?}"),
-        );
+        let kind = TraceKind::Fault(fault.kind());
+        self.trace(kind, (node, None), index as u64, None, || {
+            format!("{fault:?}")
+        });
         match fault {
             Fault::Crash(node) => self.crash(node),
             Fault::Restart(node) => self.restart(node),
@@ -456,7 +469,7 @@ impl<P: Process> Simulation<P> {
             }
             Fault::DefaultLink(link) => self.topology.set_default_link(link),
         }
-        self.stepped(TraceKind::Fault(self.faults[index].kind()), node)
+        self.stepped(kind, node)
     }
 
     fn crash(&mut self, node: NodeId) {
@@ -532,25 +545,18 @@ impl<P: Process> Simulation<P> {
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
+        let id = self.counters.sent;
         self.counters.sent += 1;
         let digest = StableHasher::hash_one(&msg);
-        let recording = self.trace.is_recording();
-        self.trace.record(
-            self.now,
+        self.trace(
             TraceKind::Send,
-            Some(from),
-            Some(to),
+            (Some(from), Some(to)),
             digest,
-            || {
-                if recording {
-                    format!("{msg:?}")
-                } else {
-                    String::new()
-                }
-            },
+            Some(id),
+            || format!("{msg:?}"),
         );
         let Some(target) = self.nodes.get(to.index()) else {
-            self.drop_message(from, to, DropReason::Crashed, digest, &msg);
+            self.drop_message(from, to, DropReason::Crashed, (digest, id), &msg);
             return;
         };
         let incarnation = target.incarnation;
@@ -561,20 +567,21 @@ impl<P: Process> Simulation<P> {
                     from,
                     to,
                     incarnation,
+                    id,
                     msg,
                 },
             );
             return;
         }
         if self.connectivity.is_blocked(from, to) {
-            self.drop_message(from, to, DropReason::Partition, digest, &msg);
+            self.drop_message(from, to, DropReason::Partition, (digest, id), &msg);
             return;
         }
         let link = self
             .topology
             .link(self.nodes[from.index()].zone, target.zone);
         if self.net_rng.loss.chance(link.drop) {
-            self.drop_message(from, to, DropReason::Loss, digest, &msg);
+            self.drop_message(from, to, DropReason::Loss, (digest, id), &msg);
             return;
         }
         let arrival = self.now + link.latency.sample(&mut self.net_rng.latency);
@@ -586,12 +593,11 @@ impl<P: Process> Simulation<P> {
         if self.net_rng.duplicate.chance(link.duplicate) {
             let copy_at = self.now + link.latency.sample(&mut self.net_rng.latency);
             self.counters.duplicated += 1;
-            self.trace.record(
-                self.now,
+            self.trace(
                 TraceKind::Duplicate,
-                Some(from),
-                Some(to),
+                (Some(from), Some(to)),
                 digest,
+                Some(id),
                 String::new,
             );
             self.queue.push(
@@ -600,6 +606,7 @@ impl<P: Process> Simulation<P> {
                     from,
                     to,
                     incarnation,
+                    id,
                     msg: msg.clone(),
                 },
             );
@@ -610,6 +617,7 @@ impl<P: Process> Simulation<P> {
                 from,
                 to,
                 incarnation,
+                id,
                 msg,
             },
         );

@@ -62,6 +62,22 @@ impl TraceKind {
     }
 }
 
+/// One event as the trace sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TraceEvent {
+    pub time: Time,
+    pub kind: TraceKind,
+    /// The node the event happened at (the sender, for sends and drops).
+    pub node: Option<NodeId>,
+    /// The other end of a message.
+    pub peer: Option<NodeId>,
+    /// Summary of the payload: message hash, timer tag, incarnation or fault index.
+    pub digest: u64,
+    /// The message's id (its send number), linking a send to its deliveries and drops. Written
+    /// to trace files only: it follows from the order of events already in the hash.
+    pub msg: Option<u64>,
+}
+
 /// Event counters for a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -111,48 +127,39 @@ impl Trace {
         &self.names
     }
 
-    /// True when events are being written out (callers skip formatting details otherwise).
-    pub(crate) fn is_recording(&self) -> bool {
-        self.sink.is_some()
-    }
-
-    /// Folds one event into the hash and writes it if recording. `digest` summarises the
-    /// payload (message hash, timer tag); `detail` is a human-readable form for the file.
-    pub(crate) fn record(
-        &mut self,
-        time: Time,
-        kind: TraceKind,
-        node: Option<NodeId>,
-        peer: Option<NodeId>,
-        digest: u64,
-        detail: impl FnOnce() -> String,
-    ) {
+    /// Folds one event into the hash and, if recording, writes it with `detail()` (a
+    /// human-readable payload, only formatted when a file is being written).
+    pub(crate) fn record(&mut self, event: TraceEvent, detail: impl FnOnce() -> String) {
         let h = &mut self.hasher;
-        h.write_u64(time.as_nanos());
-        std::hash::Hash::hash(&kind, h);
-        h.write_u64(node.map_or(u64::MAX, |n| u64::from(n.0)));
-        h.write_u64(peer.map_or(u64::MAX, |n| u64::from(n.0)));
-        h.write_u64(digest);
+        h.write_u64(event.time.as_nanos());
+        std::hash::Hash::hash(&event.kind, h);
+        h.write_u64(event.node.map_or(u64::MAX, |n| u64::from(n.0)));
+        h.write_u64(event.peer.map_or(u64::MAX, |n| u64::from(n.0)));
+        h.write_u64(event.digest);
         if self.sink.is_some() && self.write_error.is_none() {
-            let line = self.json_line(time, kind, node, peer, &detail());
+            let line = self.json_line(&event, &detail());
             if let Some(Err(e)) = self.sink.as_mut().map(|s| s.write_all(line.as_bytes())) {
                 self.write_error = Some(e);
             }
         }
     }
 
-    fn json_line(
-        &self,
-        time: Time,
-        kind: TraceKind,
-        node: Option<NodeId>,
-        peer: Option<NodeId>,
-        detail: &str,
-    ) -> String {
+    fn json_line(&self, event: &TraceEvent, detail: &str) -> String {
+        let TraceEvent {
+            time,
+            kind,
+            node,
+            peer,
+            msg,
+            ..
+        } = *event;
         let name = |n: Option<NodeId>| n.and_then(|n| self.names.get(n.index()).cloned());
         let mut obj = serde_json::Map::new();
         obj.insert("t_ns".into(), time.as_nanos().into());
         obj.insert("ev".into(), kind.name().into());
+        if let Some(id) = msg {
+            obj.insert("msg".into(), id.into());
+        }
         match kind {
             TraceKind::Drop(reason) => {
                 obj.insert("reason".into(), reason.as_str().into());

@@ -125,6 +125,33 @@ fn same_seed_gives_identical_hash_and_trace_file() {
 }
 
 #[test]
+fn trace_lines_link_each_delivery_to_its_send() {
+    let (_, file) = traced_run(11);
+    let events: Vec<serde_json::Value> = file
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let sends: std::collections::BTreeMap<u64, &serde_json::Value> = events
+        .iter()
+        .filter(|e| e["ev"] == "send")
+        .map(|e| (e["msg"].as_u64().unwrap(), e))
+        .collect();
+    let deliveries: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["ev"] == "deliver").collect();
+    assert!(!deliveries.is_empty());
+    for delivery in deliveries {
+        let send = sends[&delivery["msg"]
+            .as_u64()
+            .expect("a delivery names its message")];
+        assert_eq!(send["node"], delivery["peer"], "sender");
+        assert_eq!(send["peer"], delivery["node"], "receiver");
+        assert!(send["t_ns"].as_u64() <= delivery["t_ns"].as_u64());
+        assert_eq!(send["detail"], delivery["detail"]);
+    }
+}
+
+#[test]
 fn a_different_seed_gives_a_different_hash() {
     assert_ne!(traced_run(11).0, traced_run(12).0);
 }
