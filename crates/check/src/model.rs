@@ -28,8 +28,10 @@ pub trait Model {
         output: Option<&Self::Output>,
     ) -> Option<Self::State>;
 
-    /// Renders a state for a counterexample.
-    fn describe_state(&self, state: &Self::State) -> String {
+    /// Renders a state for a counterexample; `about` is the operation that could not be
+    /// placed, so a model may show only the part of the state it touches.
+    fn describe_state(&self, state: &Self::State, about: Option<&Self::Input>) -> String {
+        let _ = about;
         format!("{state:?}")
     }
 

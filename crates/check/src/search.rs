@@ -208,7 +208,8 @@ pub(crate) fn search<M: Model>(
             }
             let Some((call, before)) = stack.pop() else {
                 let (mut witness, at) = best.take().unwrap_or_default();
-                witness.state = model.describe_state(memo.state(at));
+                let about = witness.blocked.map(|op| &ops[op as usize].input);
+                witness.state = model.describe_state(memo.state(at), about);
                 return Outcome::NotLinearizable(witness);
             };
             let op = events.op[call as usize];

@@ -68,9 +68,9 @@ fn kv_input(g: &Gen, i: usize) -> KvInput {
 
 fn kv_output(state: &<KvModel as Model>::State, input: &KvInput) -> KvOutput {
     match input {
-        KvInput::Get { key } => KvOutput::Value(state.get(key).to_owned()),
+        KvInput::Get { key } => KvOutput::Value(state.get(key)),
         KvInput::Put { .. } | KvInput::Append { .. } => KvOutput::Ok,
-        KvInput::Cas { key, expected, .. } => KvOutput::Cas(state.get(key) == expected),
+        KvInput::Cas { key, expected, .. } => KvOutput::Cas(state.get(key) == *expected),
     }
 }
 

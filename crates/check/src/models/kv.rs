@@ -4,8 +4,9 @@
 //! partitioned by key.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+
+use super::text::Text;
 
 use crate::model::Model;
 
@@ -65,92 +66,42 @@ pub enum KvOutput {
     Cas(bool),
 }
 
-/// A string shared between states, with a hash kept up to date on append, so that
-/// states hash in time independent of their values' length.
-#[derive(Clone, Debug)]
-pub struct Text {
-    hash: u64,
-    text: Rc<String>,
-}
-
-const ROLL: u64 = 0x0000_0100_0000_01b3;
-
-fn roll(hash: u64, s: &str) -> u64 {
-    s.bytes().fold(hash, |h, b| {
-        h.wrapping_mul(ROLL).wrapping_add(u64::from(b) + 1)
-    })
-}
-
-impl Text {
-    fn new(s: &str) -> Self {
-        Text {
-            hash: roll(0, s),
-            text: Rc::new(s.to_owned()),
-        }
-    }
-
-    fn appended(&self, suffix: &str) -> Self {
-        let mut text = String::with_capacity(self.text.len() + suffix.len());
-        text.push_str(&self.text);
-        text.push_str(suffix);
-        Text {
-            hash: roll(self.hash, suffix),
-            text: Rc::new(text),
-        }
-    }
-
-    /// The string.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
-impl PartialEq for Text {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.text, &other.text) || (self.hash == other.hash && self.text == other.text)
-    }
-}
-
-impl Eq for Text {}
-
-impl Hash for Text {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
 /// A key-value state: the non-empty keys, sorted; a missing key holds "".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KvState {
-    entries: Vec<(Text, Text)>,
+    entries: Vec<(Rc<str>, Text)>,
 }
 
 impl KvState {
     /// The value of `key` ("" when unset).
-    pub fn get(&self, key: &str) -> &str {
-        self.find(key)
-            .ok()
-            .map_or("", |i| self.entries[i].1.as_str())
-    }
-
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    pub fn get(&self, key: &str) -> String {
+        self.value(key).map_or_else(String::new, Text::to_string)
     }
 
     fn value(&self, key: &str) -> Option<&Text> {
         self.find(key).ok().map(|i| &self.entries[i].1)
     }
 
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    /// True when `key` holds `value`.
+    fn holds(&self, key: &str, value: &str) -> bool {
+        self.value(key)
+            .map_or(value.is_empty(), |t| t.eq_str(value))
+    }
+
     /// A copy with `key` set to `value` (removed when empty).
-    fn with(&self, key: &str, value: Option<Text>) -> KvState {
+    fn with(&self, key: &str, value: Text) -> KvState {
         let mut next = self.clone();
-        match (next.find(key), value.filter(|v| !v.text.is_empty())) {
-            (Ok(i), Some(v)) => next.entries[i].1 = v,
-            (Ok(i), None) => {
+        match (next.find(key), value.is_empty()) {
+            (Ok(i), false) => next.entries[i].1 = value,
+            (Ok(i), true) => {
                 next.entries.remove(i);
             }
-            (Err(i), Some(v)) => next.entries.insert(i, (Text::new(key), v)),
-            (Err(_), None) => {}
+            (Err(i), false) => next.entries.insert(i, (Rc::from(key), value)),
+            (Err(_), true) => {}
         }
         next
     }
@@ -171,27 +122,26 @@ impl Model for KvModel {
 
     fn step(&self, state: &KvState, input: &KvInput, output: Option<&KvOutput>) -> Option<KvState> {
         let key = input.key();
-        let current = state.get(key);
         match (input, output) {
             (KvInput::Get { .. }, None) => Some(state.clone()),
             (KvInput::Get { .. }, Some(KvOutput::Value(v))) => {
-                (v == current).then(|| state.clone())
+                state.holds(key, v).then(|| state.clone())
             }
             (KvInput::Put { value, .. }, None | Some(KvOutput::Ok)) => {
-                Some(state.with(key, Some(Text::new(value))))
+                Some(state.with(key, Text::new(value)))
             }
             (KvInput::Append { value, .. }, None | Some(KvOutput::Ok)) => {
                 let next = match state.value(key) {
                     Some(text) => text.appended(value),
                     None => Text::new(value),
                 };
-                Some(state.with(key, Some(next)))
+                Some(state.with(key, next))
             }
             (KvInput::Cas { expected, new, .. }, out) => {
-                let swaps = current == expected;
+                let swaps = state.holds(key, expected);
                 match out {
                     None | Some(KvOutput::Cas(true)) if swaps => {
-                        Some(state.with(key, Some(Text::new(new))))
+                        Some(state.with(key, Text::new(new)))
                     }
                     None | Some(KvOutput::Cas(false)) if !swaps => Some(state.clone()),
                     _ => None,
@@ -201,11 +151,13 @@ impl Model for KvModel {
         }
     }
 
-    fn describe_state(&self, state: &KvState) -> String {
+    fn describe_state(&self, state: &KvState, about: Option<&KvInput>) -> String {
+        let key = about.map(KvInput::key);
         let entries: Vec<String> = state
             .entries
             .iter()
-            .map(|(k, v)| format!("{:?}: {:?}", k.as_str(), v.as_str()))
+            .filter(|(k, _)| key.is_none_or(|key| **k == *key))
+            .map(|(k, v)| format!("{k:?}: {v:?}"))
             .collect();
         format!("{{{}}}", entries.join(", "))
     }
@@ -301,7 +253,7 @@ mod tests {
         let b = m.step(&m.init(), &put("a", "1"), None).unwrap();
         let b = m.step(&b, &put("b", "2"), None).unwrap();
         assert_eq!(a, b);
-        assert_eq!((a.get("a"), a.get("b"), a.get("c")), ("1", "2", ""));
+        assert_eq!([a.get("a"), a.get("b"), a.get("c")], ["1", "2", ""]);
     }
 
     #[test]
@@ -346,8 +298,10 @@ mod tests {
         };
         let s = m.step(&m.init(), &put("b", "2"), None).unwrap();
         let s = m.step(&s, &put("a", "1"), None).unwrap();
-        assert_eq!(m.describe_state(&s), r#"{"a": "1", "b": "2"}"#);
-        assert_eq!(m.describe_state(&m.init()), "{}");
+        assert_eq!(m.describe_state(&s, None), r#"{"a": "1", "b": "2"}"#);
+        assert_eq!(m.describe_state(&s, Some(&get("b"))), r#"{"b": "2"}"#);
+        assert_eq!(m.describe_state(&s, Some(&get("c"))), "{}");
+        assert_eq!(m.describe_state(&m.init(), None), "{}");
     }
 
     #[test]

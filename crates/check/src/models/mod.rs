@@ -2,3 +2,4 @@
 
 pub mod kv;
 pub mod register;
+pub mod text;

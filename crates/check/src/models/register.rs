@@ -67,7 +67,7 @@ impl Model for RegisterModel {
         }
     }
 
-    fn describe_state(&self, state: &Option<i64>) -> String {
+    fn describe_state(&self, state: &Option<i64>, _about: Option<&RegisterInput>) -> String {
         state.map_or_else(|| "nil".to_owned(), |v| v.to_string())
     }
 }
@@ -177,7 +177,7 @@ mod tests {
             "cas 1->2"
         );
         assert_eq!(RegisterOutput::Value(None).to_string(), "nil");
-        assert_eq!(RegisterModel.describe_state(&Some(3)), "3");
-        assert_eq!(RegisterModel.describe_state(&None), "nil");
+        assert_eq!(RegisterModel.describe_state(&Some(3), None), "3");
+        assert_eq!(RegisterModel.describe_state(&None, None), "nil");
     }
 }
