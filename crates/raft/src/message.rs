@@ -114,7 +114,52 @@ pub struct Outbound {
     pub message: Message,
 }
 
+/// Terms, indexes and offsets at or above this bound mark a message as malformed; the bound
+/// leaves room for arithmetic that can never overflow.
+const MAX_SANE: u64 = 1 << 62;
+
 impl Message {
+    /// True if every term, index and offset in the message is below 2^62 (see `MAX_SANE`).
+    pub(crate) fn is_sane(&self) -> bool {
+        let ok = |v: u64| v < MAX_SANE;
+        ok(self.term)
+            && match &self.body {
+                MessageBody::PreVote {
+                    last_log_index,
+                    last_log_term,
+                }
+                | MessageBody::RequestVote {
+                    last_log_index,
+                    last_log_term,
+                    ..
+                } => ok(*last_log_index) && ok(*last_log_term),
+                MessageBody::AppendEntries {
+                    prev_log_index,
+                    prev_log_term,
+                    entries,
+                    ..
+                } => {
+                    ok(*prev_log_index)
+                        && ok(*prev_log_term)
+                        && entries.iter().all(|e| ok(e.index) && ok(e.term))
+                }
+                MessageBody::AppendEntriesResponse { index, hint, .. } => {
+                    ok(*index) && hint.is_none_or(|h| ok(h.index) && h.term.is_none_or(ok))
+                }
+                MessageBody::InstallSnapshot { meta, offset, .. } => {
+                    ok(meta.index) && ok(meta.term) && ok(*offset)
+                }
+                MessageBody::InstallSnapshotResponse {
+                    index, next_offset, ..
+                } => ok(*index) && ok(*next_offset),
+                MessageBody::PreVoteResponse { .. }
+                | MessageBody::RequestVoteResponse { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::HeartbeatResponse { .. }
+                | MessageBody::TimeoutNow => true,
+            }
+    }
+
     /// Approximate encoded size in bytes (for bandwidth models).
     pub fn approx_size(&self) -> u64 {
         const HEADER: u64 = 24;

@@ -17,7 +17,10 @@ impl RaftNode {
         } else {
             self.rng.next_u64() % (span + 1)
         };
-        self.election_deadline = Some(now + self.cfg.election_timeout_min + jitter);
+        self.election_deadline = Some(
+            now.saturating_add(self.cfg.election_timeout_min)
+                .saturating_add(jitter),
+        );
     }
 
     /// True if this server may campaign: it is a voter in the configuration in force, or in
@@ -40,7 +43,7 @@ impl RaftNode {
         self.leader.is_some()
             && self
                 .leader_contact
-                .is_some_and(|t| now < t + self.cfg.election_timeout_min)
+                .is_some_and(|t| now < t.saturating_add(self.cfg.election_timeout_min))
     }
 
     /// §5.4.1: a candidate's log is at least as up-to-date as ours.

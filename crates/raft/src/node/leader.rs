@@ -81,8 +81,8 @@ impl RaftNode {
         self.votes.clear();
         self.lead = Some(LeaderState {
             progress: BTreeMap::new(),
-            heartbeat_deadline: now + self.cfg.heartbeat_interval,
-            quorum_deadline: now + self.cfg.election_timeout_min,
+            heartbeat_deadline: now.saturating_add(self.cfg.heartbeat_interval),
+            quorum_deadline: now.saturating_add(self.cfg.election_timeout_min),
             transfer: None,
             hb_seq: 0,
             hb_sent: VecDeque::new(),
@@ -120,7 +120,7 @@ impl RaftNode {
             lead.transfer = None;
         }
         if self.cfg.check_quorum && now >= lead.quorum_deadline {
-            lead.quorum_deadline = now + self.cfg.election_timeout_min;
+            lead.quorum_deadline = now.saturating_add(self.cfg.election_timeout_min);
             if !self.quorum_recently_active() {
                 self.become_follower(now, self.term, None);
                 return;
@@ -135,7 +135,7 @@ impl RaftNode {
             return;
         };
         if now >= lead.heartbeat_deadline {
-            lead.heartbeat_deadline = now + self.cfg.heartbeat_interval;
+            lead.heartbeat_deadline = now.saturating_add(self.cfg.heartbeat_interval);
             self.broadcast_heartbeat(now);
             self.resend_snapshot_chunks();
         }

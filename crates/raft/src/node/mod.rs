@@ -330,7 +330,7 @@ impl RaftNode {
     /// Handles a message from `from`. Malformed or stale messages are ignored or answered
     /// with a rejection; they never panic.
     pub fn handle_message(&mut self, now: u64, from: NodeId, msg: Message) {
-        if from == self.id {
+        if from == self.id || !msg.is_sane() {
             return;
         }
         if self.election_deadline.is_none() {

@@ -68,7 +68,7 @@ impl RaftNode {
         let id = self.id;
         let since = self.log.config().quorum_value(|peer| {
             if peer == id {
-                now + 1
+                now.saturating_add(1)
             } else {
                 lead.progress
                     .get(&peer)
@@ -76,7 +76,7 @@ impl RaftNode {
                     .map_or(0, |t| t + 1)
             }
         });
-        since > 0 && now < since - 1 + self.cfg.lease_duration()
+        since > 0 && now < (since - 1).saturating_add(self.cfg.lease_duration())
     }
 
     /// Answers every pending read whose heartbeat round a quorum has acknowledged.

@@ -41,7 +41,7 @@ impl RaftNode {
         if let Some(lead) = self.lead.as_mut() {
             lead.transfer = Some(Transfer {
                 target,
-                deadline: now + self.cfg.election_timeout_min,
+                deadline: now.saturating_add(self.cfg.election_timeout_min),
                 timeout_now_sent: false,
             });
         }

@@ -5,6 +5,7 @@ mod harness;
 
 mod chaos;
 mod election;
+mod garbage;
 mod membership;
 mod planted_bugs;
 mod prevote_checkquorum;
