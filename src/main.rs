@@ -1,6 +1,7 @@
 //! The `faultline` command line: run scenarios and report their verdicts.
 
 mod check_cmd;
+mod fuzz_cmd;
 mod output;
 mod run_cmd;
 
@@ -22,6 +23,10 @@ enum Command {
     /// Check client histories for linearizability (exit 0 all linearizable, 1 one is not or the
     /// search budget ran out, 2 bad input).
     Check(check_cmd::CheckArgs),
+    /// Run a template over many seeds in parallel (exit 0 no seed failed, 1 some did, 2 bad input).
+    Fuzz(fuzz_cmd::FuzzArgs),
+    /// Shrink a failing scenario to a minimal one that fails the same check.
+    Shrink(fuzz_cmd::ShrinkArgs),
 }
 
 /// Exit code when every check held.
@@ -46,6 +51,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run_cmd::execute(args),
         Command::Check(args) => check_cmd::execute(args),
+        Command::Fuzz(args) => fuzz_cmd::fuzz(args),
+        Command::Shrink(args) => fuzz_cmd::shrink(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -45,6 +45,7 @@ mod net;
 mod process;
 mod queue;
 mod rng;
+mod seeds;
 mod sim;
 mod time;
 mod trace;
@@ -55,6 +56,7 @@ pub use net::{Connectivity, LatencyDist, LinkConfig, OneWayCut, Topology, ZoneId
 pub use process::{Context, Process, TimerId};
 pub use queue::EventQueue;
 pub use rng::{DetRng, RngStreams};
+pub use seeds::{check_seeds, SEED_ENV};
 pub use sim::{SimConfig, Simulation, Stepped, PPM_ONE};
 pub use time::{duration_nanos, Time};
 pub use trace::{Counters, DropReason, Trace, TraceKind};

@@ -11,6 +11,7 @@ pub use spec::{
     ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
     LinkOverride, NetworkSpec, ProtocolSpec, Scenario, ZoneLinkSpec, LATENCY_EXPECTED,
 };
+pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};
 
 use faultline_sim::{
@@ -78,7 +79,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
 }
 
 /// The full path of the field an error is about; serde reports a missing field at its parent.
-fn field_path(path: &str, message: &str) -> String {
+pub(crate) fn field_path(path: &str, message: &str) -> String {
     let parent = if path == "." { "" } else { path };
     let missing = message
         .strip_prefix("missing field `")
@@ -91,7 +92,7 @@ fn field_path(path: &str, message: &str) -> String {
 }
 
 /// serde_json appends " at line L column C" to data errors; the field path already locates them.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(cut) => message[..cut].to_string(),
         None => message.to_string(),

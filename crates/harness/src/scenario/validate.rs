@@ -259,7 +259,7 @@ fn link_override(link: &LinkOverride, field: &str) -> Check {
     Ok(())
 }
 
-fn latency(spec: &LatencySpec, field: &str) -> Check {
+pub(crate) fn latency(spec: &LatencySpec, field: &str) -> Check {
     let (min, max) = match *spec {
         LatencySpec::Fixed(d) => (d, d),
         LatencySpec::Uniform(min, max) => (min, max),

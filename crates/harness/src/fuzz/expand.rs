@@ -1,0 +1,308 @@
+//! Expanding a template and a seed into a concrete scenario with every fault listed.
+
+use super::template::{FuzzSpec, Template};
+use crate::scenario::{ClockSpec, CutSpec, FaultSpec, LinkOverride, Scenario, Span};
+use faultline_sim::{DetRng, RngStreams};
+use std::time::Duration;
+
+const MS: u64 = 1_000_000;
+
+/// The kinds of fault episode, in the order of [`super::template::KindWeights`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Partition,
+    OneWay,
+    Crash,
+    Loss,
+    Latency,
+    Clock,
+}
+
+/// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
+/// came from, and the drawn fault episodes added to its own faults, sorted by time.
+///
+/// The same (template, seed) always gives the same scenario: every draw comes from the stream
+/// `fuzz.faults` of the seed.
+pub fn expand(template: &Template, seed: u64) -> Scenario {
+    let mut scenario = template.base.clone();
+    scenario.seed = seed;
+    scenario.name = format!("{}-seed-{seed}", template.base.name);
+    let mut rng = RngStreams::new(seed).stream("fuzz.faults");
+    let mut drawn = Episodes::new(&template.fuzz, &scenario);
+    for _ in 0..rng.between(0, u64::from(template.fuzz.max_faults)) {
+        drawn.draw(&mut rng);
+    }
+    scenario.faults.extend(drawn.faults);
+    scenario.faults.sort_by_key(|f| f.at);
+    scenario
+}
+
+/// Draws fault episodes while keeping them consistent: one network change at a time, one link
+/// change at a time, never more than `max_crashed` nodes down, no node crashed twice at once.
+struct Episodes<'a> {
+    fuzz: &'a FuzzSpec,
+    nodes: u32,
+    window_end: u64,
+    network_free_at: u64,
+    link_free_at: u64,
+    /// (node, down from, back at) for each drawn crash.
+    crashes: Vec<(u32, u64, u64)>,
+    faults: Vec<FaultSpec>,
+}
+
+impl<'a> Episodes<'a> {
+    fn new(fuzz: &'a FuzzSpec, scenario: &Scenario) -> Self {
+        Episodes {
+            fuzz,
+            nodes: scenario.cluster.nodes,
+            window_end: scenario.duration.nanos() - fuzz.quiet_tail.nanos(),
+            network_free_at: 0,
+            link_free_at: 0,
+            crashes: Vec::new(),
+            faults: Vec::new(),
+        }
+    }
+
+    fn pick_kind(&self, rng: &mut DetRng) -> Kind {
+        let k = &self.fuzz.kinds;
+        let weighted = [
+            (Kind::Partition, k.partition),
+            (Kind::OneWay, k.one_way),
+            (Kind::Crash, k.crash),
+            (Kind::Loss, k.loss),
+            (Kind::Latency, k.latency),
+            (Kind::Clock, k.clock),
+        ];
+        let total: f64 = weighted.iter().map(|(_, w)| w).sum();
+        let mut point = rng.unit() * total;
+        for (kind, weight) in weighted {
+            if point < weight {
+                return kind;
+            }
+            point -= weight;
+        }
+        weighted
+            .iter()
+            .rev()
+            .find(|(_, w)| *w > 0.0)
+            .map_or(Kind::Crash, |(kind, _)| *kind)
+    }
+
+    /// Draws one episode; one that cannot fit (resource busy, too many down) is skipped, after
+    /// consuming the same draws, so later episodes do not shift.
+    fn draw(&mut self, rng: &mut DetRng) {
+        let kind = self.pick_kind(rng);
+        // Whole milliseconds keep expanded scenarios readable.
+        let start = rng.between(0, self.window_end / MS) * MS;
+        let [min, max] = self.fuzz.fault_duration;
+        let length = rng.between(min.nanos() / MS, max.nanos() / MS).max(1) * MS;
+        let end = (start + length).min(self.window_end / MS * MS);
+        let subject = rng.between(1, u64::from(self.nodes)) as u32;
+        let split = rng.next_u64();
+        let level = rng.unit();
+        if end <= start {
+            return;
+        }
+        match kind {
+            Kind::Partition | Kind::OneWay if start >= self.network_free_at && self.nodes >= 2 => {
+                let (left, right) = self.split_nodes(split);
+                let cause = if kind == Kind::Partition {
+                    FaultSpec {
+                        partition: Some(vec![left, right]),
+                        ..at(start)
+                    }
+                } else {
+                    FaultSpec {
+                        cut: Some(CutSpec {
+                            from: left,
+                            to: right,
+                        }),
+                        ..at(start)
+                    }
+                };
+                self.faults.push(cause);
+                self.faults.push(FaultSpec {
+                    heal: Some("all".into()),
+                    ..at(end)
+                });
+                self.network_free_at = end + 1;
+            }
+            Kind::Crash if self.can_crash(subject, start, end) => {
+                self.faults.push(FaultSpec {
+                    crash: Some(subject),
+                    ..at(start)
+                });
+                self.faults.push(FaultSpec {
+                    restart: Some(subject),
+                    ..at(end)
+                });
+                self.crashes.push((subject, start, end));
+            }
+            Kind::Loss | Kind::Latency if start >= self.link_free_at => {
+                let [low, high] = self.fuzz.loss;
+                let degraded = if kind == Kind::Loss {
+                    LinkOverride {
+                        drop: Some(low + (high - low) * level),
+                        ..LinkOverride::default()
+                    }
+                } else {
+                    LinkOverride {
+                        latency: Some(self.fuzz.latency.clone()),
+                        ..LinkOverride::default()
+                    }
+                };
+                self.faults.push(FaultSpec {
+                    network: Some(degraded),
+                    ..at(start)
+                });
+                self.faults.push(FaultSpec {
+                    network: Some(LinkOverride::default()),
+                    ..at(end)
+                });
+                self.link_free_at = end + 1;
+            }
+            Kind::Clock => {
+                let [slow, fast] = self.fuzz.clock_rate;
+                let rate = ((slow + (fast - slow) * level) * 1000.0).round() / 1000.0;
+                self.faults.push(FaultSpec {
+                    clock: Some(ClockSpec {
+                        node: subject,
+                        rate,
+                    }),
+                    ..at(start)
+                });
+                self.faults.push(FaultSpec {
+                    clock: Some(ClockSpec {
+                        node: subject,
+                        rate: 1.0,
+                    }),
+                    ..at(end)
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Splits the nodes into two non-empty groups using the bits of `split`.
+    fn split_nodes(&self, split: u64) -> (Vec<u32>, Vec<u32>) {
+        let mut order: Vec<u32> = (1..=self.nodes).collect();
+        DetRng::from_seed(split).shuffle(&mut order);
+        let cut = 1 + (split % u64::from(self.nodes - 1)) as usize;
+        let (mut left, mut right) = (order[..cut].to_vec(), order[cut..].to_vec());
+        left.sort_unstable();
+        right.sort_unstable();
+        (left, right)
+    }
+
+    fn can_crash(&self, node: u32, start: u64, end: u64) -> bool {
+        let max_down = self
+            .fuzz
+            .max_crashed
+            .unwrap_or(self.nodes.saturating_sub(1) / 2) as usize;
+        let overlapping: Vec<&(u32, u64, u64)> = self
+            .crashes
+            .iter()
+            .filter(|(_, from, to)| *from <= end && start <= *to)
+            .collect();
+        overlapping.len() < max_down && overlapping.iter().all(|(n, _, _)| *n != node)
+    }
+}
+
+fn at(nanos: u64) -> FaultSpec {
+    FaultSpec {
+        at: Span(Duration::from_nanos(nanos)),
+        ..FaultSpec::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::template::parse_template;
+    use crate::scenario::validate;
+    use std::path::Path;
+
+    fn template(max_crashed: Option<u32>) -> Template {
+        let crashed = max_crashed.map_or(String::new(), |n| format!(r#", "max_crashed": {n}"#));
+        let text = format!(
+            r#"{{"version": 1, "name": "t", "seed": 1, "duration": "10s",
+              "protocol": {{"heartbeat": {{"interval": "50ms", "timeout": "400ms"}}}},
+              "cluster": {{"nodes": 5}},
+              "fuzz": {{"max_faults": 12, "fault_duration": ["100ms", "3s"], "quiet_tail": "2s"{crashed},
+                        "kinds": {{"partition": 1, "one_way": 1, "crash": 2, "loss": 1, "latency": 1, "clock": 1}}}}}}"#
+        );
+        parse_template(&text, Path::new("t.json")).unwrap()
+    }
+
+    fn kind_of(f: &FaultSpec) -> &'static str {
+        let kinds = [
+            ("partition", f.partition.is_some()),
+            ("cut", f.cut.is_some()),
+            ("crash", f.crash.is_some()),
+            ("restart", f.restart.is_some()),
+            ("heal", f.heal.is_some()),
+            ("network", f.network.is_some()),
+            ("clock", f.clock.is_some()),
+        ];
+        kinds
+            .iter()
+            .find(|(_, set)| *set)
+            .map_or("none", |(name, _)| name)
+    }
+
+    #[test]
+    fn expansion_is_deterministic_and_differs_between_seeds() {
+        let t = template(None);
+        assert_eq!(expand(&t, 9), expand(&t, 9));
+        assert_ne!(expand(&t, 9).faults, expand(&t, 10).faults);
+        assert_eq!(expand(&t, 9).seed, 9);
+        assert_eq!(expand(&t, 9).name, "t-seed-9");
+    }
+
+    #[test]
+    fn expanded_scenarios_are_valid_and_respect_the_bounds() {
+        let t = template(Some(1));
+        let mut kinds_seen = std::collections::BTreeSet::new();
+        for seed in 0..300 {
+            let s = expand(&t, seed);
+            assert!(validate(&s).is_ok(), "seed {seed}");
+            assert!(s.faults.len() <= 24);
+            assert!(s.faults.windows(2).all(|w| w[0].at <= w[1].at), "sorted");
+            assert!(
+                s.faults.iter().all(|f| f.at.nanos() <= 8_000_000_000),
+                "quiet tail respected"
+            );
+            let (mut down, mut cut) = (0i32, 0i32);
+            for f in &s.faults {
+                down += i32::from(f.crash.is_some()) - i32::from(f.restart.is_some());
+                cut += i32::from(f.partition.is_some() || f.cut.is_some())
+                    - i32::from(f.heal.is_some());
+                assert!(
+                    (0..=1).contains(&down),
+                    "seed {seed}: at most one node down"
+                );
+                assert!(
+                    (0..=1).contains(&cut),
+                    "seed {seed}: one network fault at a time"
+                );
+                kinds_seen.insert(kind_of(f));
+            }
+            assert_eq!(down, 0, "every crash is restarted");
+            assert_eq!(cut, 0, "every cut is healed");
+        }
+        for kind in [
+            "partition",
+            "cut",
+            "crash",
+            "restart",
+            "heal",
+            "network",
+            "clock",
+        ] {
+            assert!(
+                kinds_seen.contains(kind),
+                "{kind} never drawn: {kinds_seen:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Fuzz templates: a scenario plus a `fuzz` block saying which faults to draw, how often and how big.
+
+use crate::scenario::{
+    self, field_path, strip_position, LatencySpec, Scenario, ScenarioError, Span,
+};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Relative weights of the fault kinds a seed may draw (0 or absent: never).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindWeights {
+    /// A symmetric partition into two groups, healed later.
+    #[serde(default)]
+    pub partition: f64,
+    /// A one-way cut between two node sets, healed later.
+    #[serde(default)]
+    pub one_way: f64,
+    /// A crash, restarted later.
+    #[serde(default)]
+    pub crash: f64,
+    /// A burst of message loss (and duplication), then back to the base network.
+    #[serde(default)]
+    pub loss: f64,
+    /// A latency spike, then back to the base network.
+    #[serde(default)]
+    pub latency: f64,
+    /// One node's clock runs fast or slow, then back to true speed.
+    #[serde(default)]
+    pub clock: f64,
+}
+
+/// The `fuzz` block of a template.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FuzzSpec {
+    /// Most fault episodes per seed (each is a fault and its repair); at least 0 are drawn.
+    pub max_faults: u32,
+    /// Which kinds to draw, by weight.
+    pub kinds: KindWeights,
+    /// How long an episode lasts before its repair, `[min, max]`.
+    pub fault_duration: [Span; 2],
+    /// No fault starts in this last part of the run, so liveness checks see a healed cluster.
+    pub quiet_tail: Span,
+    /// Most nodes down at once (default: a minority, `(nodes - 1) / 2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_crashed: Option<u32>,
+    /// Loss probability range for loss bursts (default `[0.2, 0.6]`).
+    #[serde(default = "default_loss")]
+    pub loss: [f64; 2],
+    /// Latency during spikes (default `["50ms", "400ms"]`).
+    #[serde(default = "default_spike")]
+    pub latency: LatencySpec,
+    /// Clock rate range for clock episodes (default `[0.9, 1.1]`).
+    #[serde(default = "default_rates")]
+    pub clock_rate: [f64; 2],
+}
+
+fn default_loss() -> [f64; 2] {
+    [0.2, 0.6]
+}
+
+fn default_spike() -> LatencySpec {
+    let ms = |n| Span(std::time::Duration::from_millis(n));
+    LatencySpec::Uniform(ms(50), ms(400))
+}
+
+fn default_rates() -> [f64; 2] {
+    [0.9, 1.1]
+}
+
+/// A parsed template: the base scenario and how to fuzz it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    /// The scenario every seed starts from (its own faults are kept).
+    pub base: Scenario,
+    /// What to draw.
+    pub fuzz: FuzzSpec,
+}
+
+/// Reads and validates a template file.
+pub fn load_template(path: &Path) -> Result<Template, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse_template(&text, path)
+}
+
+/// Parses and validates template text; `path` names the file in errors.
+pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError> {
+    let field_error = |field: String, message: String| ScenarioError::Field {
+        file: path.to_path_buf(),
+        field,
+        message,
+    };
+    let mut value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        // The scenario parser reports syntax errors with their line and column.
+        Err(error) => {
+            return Err(scenario::parse(text, path)
+                .err()
+                .unwrap_or_else(|| field_error(String::new(), error.to_string())))
+        }
+    };
+    let fuzz_value = value
+        .as_object_mut()
+        .and_then(|object| object.remove("fuzz"))
+        .ok_or_else(|| {
+            field_error(
+                "fuzz".into(),
+                "missing field `fuzz`: a template needs a fuzz block".into(),
+            )
+        })?;
+    let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
+        let inner = strip_position(&error.inner().to_string());
+        let path = field_path(&error.path().to_string(), &inner);
+        field_error(
+            if path.is_empty() {
+                "fuzz".into()
+            } else {
+                format!("fuzz.{path}")
+            },
+            inner,
+        )
+    })?;
+    let base = scenario::parse(&value.to_string(), path)?;
+    validate_fuzz(&fuzz, &base)
+        .map_err(|(field, message)| field_error(format!("fuzz.{field}"), message))?;
+    Ok(Template { base, fuzz })
+}
+
+fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
+    let k = &fuzz.kinds;
+    let weights = [k.partition, k.one_way, k.crash, k.loss, k.latency, k.clock];
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err((
+            "kinds".into(),
+            "expected non-negative finite weights".into(),
+        ));
+    }
+    if fuzz.max_faults > 0 && weights.iter().sum::<f64>() <= 0.0 {
+        return Err((
+            "kinds".into(),
+            "expected at least one kind with a positive weight".into(),
+        ));
+    }
+    if fuzz.max_faults > 1000 {
+        return Err((
+            "max_faults".into(),
+            format!("expected at most 1000, found {}", fuzz.max_faults),
+        ));
+    }
+    let [min, max] = fuzz.fault_duration;
+    if min.0.is_zero() || min > max {
+        return Err((
+            "fault_duration".into(),
+            format!("expected [min, max] with 0 < min <= max, found [{min}, {max}]"),
+        ));
+    }
+    if fuzz.quiet_tail >= base.duration {
+        return Err((
+            "quiet_tail".into(),
+            format!("expected less than the duration ({})", base.duration),
+        ));
+    }
+    let [low, high] = fuzz.loss;
+    if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) || low > high {
+        return Err((
+            "loss".into(),
+            format!("expected [low, high] probabilities with low <= high, found [{low}, {high}]"),
+        ));
+    }
+    let [slow, fast] = fuzz.clock_rate;
+    if !(0.5..=2.0).contains(&slow) || !(0.5..=2.0).contains(&fast) || slow > fast {
+        return Err((
+            "clock_rate".into(),
+            format!(
+                "expected [low, high] rates in [0.5, 2] with low <= high, found [{slow}, {fast}]"
+            ),
+        ));
+    }
+    crate::scenario::validate_latency(&fuzz.latency, "latency")
+        .map_err(|invalid| (invalid.field, invalid.message))?;
+    if let Some(max_crashed) = fuzz.max_crashed {
+        if max_crashed > base.cluster.nodes {
+            return Err((
+                "max_crashed".into(),
+                format!("expected at most the cluster size ({})", base.cluster.nodes),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#""version": 1, "name": "t", "seed": 1, "duration": "5s",
+        "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}}, "cluster": {"nodes": 3}"#;
+
+    fn error_field(fuzz: &str) -> String {
+        let text = format!("{{{BASE}, \"fuzz\": {fuzz}}}");
+        match parse_template(&text, Path::new("t.json")) {
+            Err(ScenarioError::Field { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn template_errors_name_the_fuzz_field() {
+        let ok = r#""max_faults": 3, "fault_duration": ["1s", "2s"], "quiet_tail": "1s""#;
+        assert_eq!(
+            error_field(&format!(
+                r#"{{{ok}, "kinds": {{"crash": 1, "meteor": 1}}}}"#
+            )),
+            "fuzz.kinds.meteor"
+        );
+        assert_eq!(
+            error_field(&format!(r#"{{{ok}, "kinds": {{}}}}"#)),
+            "fuzz.kinds"
+        );
+        assert_eq!(
+            error_field(&format!(r#"{{{ok}, "kinds": {{"crash": -1}}}}"#)),
+            "fuzz.kinds"
+        );
+        assert_eq!(
+            error_field(
+                r#"{"max_faults": 3, "fault_duration": ["1s", "2s"], "quiet_tail": "9s", "kinds": {"crash": 1}}"#
+            ),
+            "fuzz.quiet_tail"
+        );
+        assert_eq!(
+            error_field(
+                r#"{"fault_duration": ["1s", "2s"], "quiet_tail": "1s", "kinds": {"crash": 1}}"#
+            ),
+            "fuzz.max_faults"
+        );
+        assert_eq!(
+            error_field(&format!(
+                r#"{{{ok}, "kinds": {{"crash": 1}}, "max_crashed": 9}}"#
+            )),
+            "fuzz.max_crashed"
+        );
+        let no_block = parse_template(&format!("{{{BASE}}}"), Path::new("t.json")).unwrap_err();
+        assert_eq!(no_block.field(), Some("fuzz"));
+    }
+}

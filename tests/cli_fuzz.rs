@@ -1,0 +1,245 @@
+//! End-to-end tests of `faultline fuzz` and `faultline shrink`: parallel sweeps give the same
+//! results whatever the job count or shard split, interrupted sweeps resume without losing or
+//! repeating a seed, and failures replay and shrink.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+fn repo(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const TEMPLATE: &str = "scenarios/fuzz/heartbeat.json";
+
+/// The result lines of a sweep, sorted by seed (they are appended in completion order).
+fn results(out: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.sort_by_key(|r| r["seed"].as_u64().unwrap());
+    lines
+}
+
+fn sweep(template: &str, seeds: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "fuzz",
+        template,
+        "--seeds",
+        seeds,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    faultline(&args)
+}
+
+#[test]
+fn results_do_not_depend_on_jobs_or_shards() {
+    let dir = tempdir("fuzz-jobs");
+    let template = repo(TEMPLATE);
+    let one = dir.join("one");
+    assert_eq!(
+        sweep(&template, "0..60", &one, &["--jobs", "1"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let two = dir.join("two");
+    assert_eq!(
+        sweep(&template, "0..60", &two, &["--jobs", "2"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(results(&one), results(&two));
+    assert_eq!(results(&one).len(), 60);
+
+    let sharded = dir.join("sharded");
+    for shard in ["1/3", "2/3", "3/3"] {
+        let resume = if shard == "1/3" {
+            vec!["--shard", shard]
+        } else {
+            vec!["--shard", shard, "--resume"]
+        };
+        assert_eq!(
+            sweep(&template, "0..60", &sharded, &resume).status.code(),
+            Some(0)
+        );
+    }
+    assert_eq!(results(&sharded), results(&one));
+    assert!(dir.join("one/junit.xml").exists());
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_without_losing_or_repeating_a_seed() {
+    let dir = tempdir("fuzz-resume");
+    let template = repo(TEMPLATE);
+    let whole = dir.join("whole");
+    sweep(&template, "0..400", &whole, &["--jobs", "2"]);
+
+    let cut = dir.join("cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "fuzz",
+            &template,
+            "--seeds",
+            "0..400",
+            "--jobs",
+            "2",
+            "--out",
+            cut.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lines =
+        || std::fs::read_to_string(cut.join("results.jsonl")).map_or(0, |t| t.lines().count());
+    while lines() < 30 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = lines();
+    assert!(
+        (30..400).contains(&before),
+        "killed mid-sweep, after {before} seeds"
+    );
+
+    let resumed = sweep(&template, "0..400", &cut, &["--jobs", "2", "--resume"]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let after = results(&cut);
+    let seeds: Vec<u64> = after.iter().map(|r| r["seed"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seeds,
+        (0..400).collect::<Vec<_>>(),
+        "every seed exactly once"
+    );
+    assert_eq!(after, results(&whole));
+}
+
+#[test]
+fn an_existing_sweep_is_never_overwritten_without_resume() {
+    let dir = tempdir("fuzz-clobber");
+    let template = repo(TEMPLATE);
+    assert_eq!(sweep(&template, "0..5", &dir, &[]).status.code(), Some(0));
+    let again = sweep(&template, "0..5", &dir, &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    assert_eq!(results(&dir).len(), 5);
+}
+
+#[test]
+fn failures_replay_to_the_same_failure_and_shrink() {
+    let dir = tempdir("fuzz-failures");
+    // A quiet tail shorter than the detector's timeout: some seeds end while nodes still suspect
+    // peers they can reach again.
+    let text = std::fs::read_to_string(repo(TEMPLATE))
+        .unwrap()
+        .replace(r#""quiet_tail": "1.5s""#, r#""quiet_tail": "200ms""#);
+    let template = dir.join("short-tail.json");
+    std::fs::write(&template, text).unwrap();
+    let out = dir.join("out");
+    let sweep_out = sweep(template.to_str().unwrap(), "0..300", &out, &["--shrink"]);
+    assert_eq!(sweep_out.status.code(), Some(1));
+    let failed: Vec<serde_json::Value> = results(&out)
+        .into_iter()
+        .filter(|r| r["ok"] == false)
+        .collect();
+    assert!(
+        !failed.is_empty(),
+        "the fuzzer finds the late-repair failures"
+    );
+    for failure in &failed {
+        let scenario = failure["scenario"].as_str().unwrap();
+        let replay = faultline(&["run", scenario, "--json"]);
+        assert_eq!(replay.status.code(), Some(1));
+        let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+        assert_eq!(
+            report["trace_hash"], failure["trace_hash"],
+            "replays the same run"
+        );
+        assert_eq!(report["checks"]["live_nodes_connected"]["ok"], false);
+
+        let shrunk = failure["shrunk"].as_str().unwrap();
+        assert!(failure["shrunk_faults"].as_u64() <= failure["faults"].as_u64());
+        assert!(failure["shrunk_faults"].as_u64().unwrap() <= 5);
+        let replay_min = faultline(&["run", shrunk]);
+        assert_eq!(
+            replay_min.status.code(),
+            Some(1),
+            "the shrunk scenario still fails"
+        );
+    }
+
+    let copy = dir.join("copy.json");
+    std::fs::copy(failed[0]["scenario"].as_str().unwrap(), &copy).unwrap();
+    let shrink = faultline(&["shrink", copy.to_str().unwrap()]);
+    assert_eq!(shrink.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&shrink.stdout);
+    assert!(
+        text.contains("still fails  live_nodes_connected") && text.contains("removed fault"),
+        "{text}"
+    );
+    assert!(dir.join("copy.min.json").exists());
+    assert_eq!(
+        faultline(&["shrink", copy.to_str().unwrap()]).status.code(),
+        Some(2),
+        "never overwrites"
+    );
+}
+
+#[test]
+fn bad_fuzz_arguments_and_templates_exit_two() {
+    let template = repo(TEMPLATE);
+    let out = tempdir("fuzz-bad");
+    for seeds in ["10..5", "x..4", "7"] {
+        assert_eq!(
+            sweep(&template, seeds, &out.join("a"), &[]).status.code(),
+            Some(2),
+            "{seeds}"
+        );
+    }
+    assert_eq!(
+        sweep(&template, "0..4", &out.join("b"), &["--shard", "4/3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let no_block = faultline(&[
+        "fuzz",
+        &repo("scenarios/kernel/heartbeat-partition-crash.json"),
+        "--seeds",
+        "0..2",
+        "--out",
+        out.join("c").to_str().unwrap(),
+    ]);
+    assert_eq!(no_block.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_block.stderr).contains("field `fuzz`"));
+}
