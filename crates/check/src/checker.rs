@@ -1,6 +1,7 @@
 //! Linearizability checking of a whole history: partitioning, budget, verdict.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::counterexample::Counterexample;
 use crate::history::{History, Operation};
@@ -51,6 +52,18 @@ impl Verdict {
             Verdict::Linearizable => Some(true),
             Verdict::NotLinearizable { .. } => Some(false),
             Verdict::Unknown => None,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Linearizable => f.write_str("linearizable"),
+            Verdict::NotLinearizable { counterexample } => {
+                write!(f, "NOT linearizable: {counterexample}")
+            }
+            Verdict::Unknown => f.write_str("unknown (step budget exhausted)"),
         }
     }
 }
@@ -126,6 +139,10 @@ mod tests {
         let text = counterexample.to_string();
         assert!(text.contains("#1 client 1 [20, 30] read -> nil"), "{text}");
         assert!(text.contains("state then: 1\n"), "{text}");
+        let verdict = Verdict::NotLinearizable { counterexample };
+        assert!(verdict
+            .to_string()
+            .starts_with("NOT linearizable: history (2 ops)"));
     }
 
     #[test]
@@ -284,6 +301,10 @@ mod tests {
             partition: true,
         };
         assert_eq!(check(&RegisterModel, &h, &tight), Verdict::Unknown);
+        assert_eq!(
+            Verdict::Unknown.to_string(),
+            "unknown (step budget exhausted)"
+        );
         assert_eq!(verdict(&h), Some(false));
     }
 }
