@@ -2,6 +2,28 @@
 //! spread by anti-entropy (push, pull, push-pull; Scuttlebutt digests or Merkle trees) or rumor
 //! mongering, with SWIM membership and spatial peer choice. The caller owns time (`u64` ns),
 //! the network and the random seed: feed inputs into a [`GossipNode`], drain its outputs.
+//!
+//! ```
+//! use faultline_gossip::{Config, GossipNode, Membership};
+//! use rand_chacha::ChaCha8Rng;
+//! use rand_core::SeedableRng;
+//!
+//! let cfg = Config::default(); // push-pull anti-entropy, Scuttlebutt digests, LWW
+//! let view = || Membership::Static { nodes: 2 };
+//! let mut a = GossipNode::new(0, cfg, view(), None, ChaCha8Rng::seed_from_u64(0)).unwrap();
+//! let mut b = GossipNode::new(1, cfg, view(), None, ChaCha8Rng::seed_from_u64(1)).unwrap();
+//! a.put(0, "greeting", b"hello".to_vec()).unwrap();
+//! // Fire a's round and shuttle messages until both are quiet.
+//! a.handle_timeout(a.poll_timeout().unwrap());
+//! let mut in_flight: Vec<(u64, u64, _)> = a.take_outputs().into_iter().map(|(to, m)| (0, to, m)).collect();
+//! while let Some((from, to, msg)) = in_flight.pop() {
+//!     let node = if to == 0 { &mut a } else { &mut b };
+//!     node.handle_message(1, from, msg).unwrap();
+//!     in_flight.extend(node.take_outputs().into_iter().map(|(t, m)| (to, t, m)));
+//! }
+//! assert_eq!(a.digest(), b.digest());
+//! assert_eq!(b.get("greeting")[0].value.as_deref(), Some(&b"hello"[..]));
+//! ```
 #![warn(missing_docs)]
 
 pub mod clock;

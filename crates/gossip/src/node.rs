@@ -315,6 +315,9 @@ impl GossipNode {
     }
 
     fn round(&mut self) {
+        if matches!(self.config.mode, Mode::RumorMongering { .. }) && self.rumors.len() == 0 {
+            return;
+        }
         let peers = self.choose_peers(self.config.fanout as usize);
         match self.config.mode {
             Mode::AntiEntropy(exchange) => {
@@ -329,9 +332,6 @@ impl GossipNode {
                 }
             }
             Mode::RumorMongering { feedback, loss, k } => {
-                if self.rumors.len() == 0 {
-                    return;
-                }
                 for p in peers {
                     let updates = self.rumors.batch(self.data_budget(0));
                     let dots: Vec<Dot> = updates.iter().map(|u| u.version.dot).collect();
