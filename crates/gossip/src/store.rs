@@ -245,6 +245,7 @@ impl Store {
         };
         let at =
             list.partition_point(|e| (e.dot, &e.clock, &e.value) < (v.dot, &v.clock, &v.value));
+        list.reserve_exact(1);
         list.insert(at, v.clone());
         for old in &removed {
             self.toggle(hash, Update::hash(&update.key, old));
