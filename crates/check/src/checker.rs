@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::counterexample::Counterexample;
 use crate::history::{History, Operation};
+use crate::memo::Memo;
 use crate::model::Model;
 use crate::search::{search, Outcome};
 
@@ -89,10 +90,11 @@ pub fn check<M: Model>(
     let mut parts: Vec<(Option<&str>, Vec<usize>)> = groups.into_iter().collect();
     parts.sort_by_key(|(_, ops)| ops.len());
     let mut budget = options.max_steps.unwrap_or(u64::MAX);
+    let mut memo = Memo::new(0);
     for (key, indices) in parts {
         let ops: Vec<&Operation<M::Input, M::Output>> =
             indices.iter().map(|&i| &history.ops[i]).collect();
-        match search(model, &ops, &mut budget) {
+        match search(model, &ops, &mut budget, &mut memo) {
             Outcome::Linearizable => {}
             Outcome::OutOfBudget => return Verdict::Unknown,
             Outcome::NotLinearizable(witness) => {

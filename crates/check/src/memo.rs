@@ -33,6 +33,16 @@ impl<S: Eq + Hash> Memo<S> {
         }
     }
 
+    /// Empties the memo for bitsets of `words` words, keeping its allocations so the
+    /// next partition does not grow its tables again.
+    pub(crate) fn reset(&mut self, words: usize) {
+        self.words = words;
+        self.heads.clear();
+        self.states.clear();
+        self.chain.clear();
+        self.bits.clear();
+    }
+
     /// Records the configuration and returns its index, or `None` when it had been
     /// seen already. `set_hash` must be a hash of `bits` (the XOR of its members'
     /// Zobrist keys).
@@ -78,5 +88,8 @@ mod tests {
         assert_eq!(memo.insert(7, &[1, 0], 'b'), Some(2));
         assert_eq!(memo.insert(7, &[2, 0], 'a'), None);
         assert_eq!(*memo.state(2), 'b');
+        memo.reset(1);
+        assert_eq!(memo.insert(7, &[1], 'a'), Some(0));
+        assert_eq!(memo.insert(7, &[1], 'a'), None);
     }
 }

@@ -139,11 +139,12 @@ impl Events {
 }
 
 /// Searches for a linearization of `ops` under `model`, spending at most `*budget`
-/// steps (decremented by the steps used).
+/// steps (decremented by the steps used). `memo` is scratch space, reset here.
 pub(crate) fn search<M: Model>(
     model: &M,
     ops: &[&Operation<M::Input, M::Output>],
     budget: &mut u64,
+    memo: &mut Memo<M::State>,
 ) -> Outcome {
     let mut remaining = ops.iter().filter(|op| op.complete.is_some()).count();
     if remaining == 0 {
@@ -152,7 +153,7 @@ pub(crate) fn search<M: Model>(
     let mut events = Events::new(ops);
     let head = events.head();
     let keys: Vec<u64> = (0..ops.len() as u32).map(zobrist).collect();
-    let mut memo = Memo::new(ops.len().div_ceil(64));
+    memo.reset(ops.len().div_ceil(64));
     let mut bits = vec![0u64; ops.len().div_ceil(64)];
     let mut set_hash = 0u64;
     // States are named by their memo index; the stack holds (call event, state before).
