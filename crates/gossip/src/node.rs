@@ -16,7 +16,7 @@ use crate::message::{Body, Message, HEADER_BYTES};
 use crate::rng;
 use crate::rumor::Rumors;
 use crate::store::{Store, Update, Value, Version};
-use crate::swim::{Member, Out, Swim};
+use crate::swim::{Member, MemberUpdate, Out, Swim};
 use crate::topology::{self, Topology};
 
 /// Where a node finds its peers.
@@ -369,22 +369,28 @@ impl GossipNode {
             .saturating_sub(HEADER_BYTES + 16 + fixed)
     }
 
-    fn flush(&mut self, send: Vec<(u64, Body)>) {
-        for (to, body) in send {
-            self.send(to, body);
+    fn flush(&mut self, send: Vec<(u64, Body, Option<MemberUpdate>)>) {
+        for (to, body, about) in send {
+            self.send_with(to, body, about);
         }
     }
 
-    /// Wraps `body` with piggybacked membership updates, counts it and queues it.
     fn send(&mut self, to: u64, body: Body) {
+        self.send_with(to, body, None);
+    }
+
+    /// Wraps `body` with piggybacked membership updates (`about` first, if given), counts it and
+    /// queues it.
+    fn send_with(&mut self, to: u64, body: Body, about: Option<MemberUpdate>) {
         let room = self
             .config
             .max_message_bytes
             .saturating_sub(HEADER_BYTES + 2 + body.size_bytes());
-        let members = match &mut self.view {
-            View::Swim(s) => s.piggyback(room),
-            View::Static(_) => Vec::new(),
-        };
+        let room = room.saturating_sub(about.map_or(0, |_| MemberUpdate::SIZE));
+        let mut members: Vec<MemberUpdate> = about.into_iter().collect();
+        if let View::Swim(s) = &mut self.view {
+            members.extend(s.piggyback(room));
+        }
         let updates = match &body {
             Body::SyncDelta { updates, .. }
             | Body::MerkleLeaves { updates, .. }

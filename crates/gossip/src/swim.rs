@@ -109,8 +109,15 @@ pub(crate) struct Swim {
 /// Where the outputs of a SWIM step go.
 pub(crate) struct Out<'a, R> {
     pub(crate) rng: &'a mut R,
-    pub(crate) send: &'a mut Vec<(u64, Body)>,
+    /// Messages to send; the optional update must ride in that very message's piggyback.
+    pub(crate) send: &'a mut Vec<(u64, Body, Option<MemberUpdate>)>,
     pub(crate) events: &'a mut Vec<Event>,
+}
+
+impl<R> Out<'_, R> {
+    fn to(&mut self, to: u64, body: Body) {
+        self.send.push((to, body, None));
+    }
 }
 
 impl Swim {
@@ -328,13 +335,13 @@ impl Swim {
                     .filter(|m| *m != p.target)
                     .collect();
                 for h in rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize) {
-                    out.send.push((
+                    out.to(
                         h,
                         Body::PingReq {
                             seq: p.seq,
                             target: p.target,
                         },
-                    ));
+                    );
                 }
             }
             if now >= p.start + self.cfg.probe_interval {
@@ -349,8 +356,34 @@ impl Swim {
             if self.probe.is_none() {
                 self.start_probe(now, out);
             }
+            self.reconnect(out);
         }
         self.relays.retain(|_, r| r.expires > now);
+    }
+
+    /// With probability 1/4 per period, pings one member believed dead, telling it so: a member
+    /// that is in fact up (say, behind a partition that has healed) refutes in its ack with a
+    /// higher incarnation and is taken back. Without this, two halves that declared each other
+    /// dead would never talk again. Only members still retained (see `dead_retention`) are tried.
+    fn reconnect<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
+        let dead: Vec<(u64, u64)> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.state == MemberState::Dead)
+            .map(|(id, m)| (*id, m.incarnation))
+            .collect();
+        if dead.is_empty() || rng::below(out.rng, 4) != 0 {
+            return;
+        }
+        let (id, incarnation) = dead[rng::below(out.rng, dead.len() as u64) as usize];
+        self.seq += 1;
+        let about = MemberUpdate {
+            id,
+            incarnation,
+            state: MemberState::Dead,
+        };
+        out.send
+            .push((id, Body::Ping { seq: self.seq }, Some(about)));
     }
 
     fn probe_failed<R: RngCore>(&mut self, now: u64, target: u64, out: &mut Out<'_, R>) {
@@ -393,7 +426,7 @@ impl Swim {
                     start: now,
                     indirect: false,
                 });
-                out.send.push((target, Body::Ping { seq: self.seq }));
+                out.to(target, Body::Ping { seq: self.seq });
                 return;
             }
         }
@@ -412,12 +445,23 @@ impl Swim {
             return;
         }
         match body {
-            Body::Ping { seq } => out.send.push((from, Body::Ack { seq: *seq })),
+            Body::Ping { seq } => {
+                let about = self
+                    .members
+                    .get(&from)
+                    .filter(|m| m.state == MemberState::Dead)
+                    .map(|m| MemberUpdate {
+                        id: from,
+                        incarnation: m.incarnation,
+                        state: MemberState::Dead,
+                    });
+                out.send.push((from, Body::Ack { seq: *seq }, about));
+            }
             Body::Ack { seq } => {
                 if self.probe.is_some_and(|p| p.seq == *seq) {
                     self.probe = None;
                 } else if let Some(r) = self.relays.remove(seq) {
-                    out.send.push((r.requester, Body::Ack { seq: r.seq }));
+                    out.to(r.requester, Body::Ack { seq: r.seq });
                 }
             }
             Body::PingReq { seq, target } => {
@@ -428,7 +472,7 @@ impl Swim {
                     expires: now + self.cfg.probe_interval,
                 };
                 self.relays.insert(self.seq, relay);
-                out.send.push((*target, Body::Ping { seq: self.seq }));
+                out.to(*target, Body::Ping { seq: self.seq });
             }
             Body::Join { incarnation } => {
                 let joiner = MemberUpdate {
@@ -451,12 +495,12 @@ impl Swim {
                 let all: Vec<MemberUpdate> = std::iter::once(me).chain(view).collect();
                 let max = (budget / MemberUpdate::SIZE).max(1);
                 for chunk in all.chunks(max) {
-                    out.send.push((
+                    out.to(
                         from,
                         Body::JoinReply {
                             members: chunk.to_vec(),
                         },
-                    ));
+                    );
                 }
             }
             Body::JoinReply { members } => {
@@ -469,7 +513,11 @@ impl Swim {
     }
 
     /// Asks `seeds` to let this node in.
-    pub(crate) fn join(&mut self, seeds: &[u64], send: &mut Vec<(u64, Body)>) {
+    pub(crate) fn join(
+        &mut self,
+        seeds: &[u64],
+        send: &mut Vec<(u64, Body, Option<MemberUpdate>)>,
+    ) {
         self.enqueue(MemberUpdate {
             id: self.me,
             incarnation: self.incarnation,
@@ -481,6 +529,7 @@ impl Swim {
                 Body::Join {
                     incarnation: self.incarnation,
                 },
+                None,
             ));
         }
     }
@@ -503,7 +552,7 @@ impl Swim {
             &self.live,
             self.cfg.indirect_probes.max(1) as usize + 1,
         ) {
-            out.send.push((m, Body::Leave));
+            out.to(m, Body::Leave);
         }
         self.left = true;
     }
