@@ -271,7 +271,8 @@ fn a_graceful_leave_propagates_as_left_not_dead() {
         .is_err());
 }
 
-/// Distinct (member, incarnation) pairs declared dead although every member stays up.
+/// Under 5% loss, node 7 crashes half-way: returns the distinct (member, incarnation) pairs
+/// declared dead among the members that stayed up, after checking every survivor saw 7 die.
 fn false_deaths(suspicion: Option<u64>) -> usize {
     let cfg = config(SwimConfig {
         suspicion,
@@ -280,7 +281,15 @@ fn false_deaths(suspicion: Option<u64>) -> usize {
     });
     let mut net = Net::swim_cluster(8, cfg, MS);
     net.loss = 0.05;
+    net.run_until(100 * SEC);
+    net.crashed.insert(7);
     net.run_until(200 * SEC);
+    for observer in 0..7 {
+        let saw = history(&net, 7)
+            .iter()
+            .any(|h| h.0 == observer && h.1 == MemberState::Dead);
+        assert!(saw, "observer {observer} never saw the crashed member die");
+    }
     let deaths: BTreeSet<(u64, u64)> = net
         .events
         .iter()
@@ -289,7 +298,7 @@ fn false_deaths(suspicion: Option<u64>) -> usize {
                 id,
                 state: MemberState::Dead,
                 incarnation,
-            } => Some((*id, *incarnation)),
+            } if *id != 7 => Some((*id, *incarnation)),
             _ => None,
         })
         .collect();
@@ -379,4 +388,24 @@ fn a_crashed_member_that_restarts_rejoins_with_a_higher_incarnation() {
         "refuted its death with a higher incarnation"
     );
     assert_eq!(net.nodes[&4].members().unwrap().len(), 4);
+}
+
+#[test]
+fn several_simultaneous_crashes_are_all_detected() {
+    let mut net = Net::swim_cluster(8, config(swim()), MS);
+    net.run_until(3 * SEC);
+    for c in [1, 4, 6] {
+        net.crashed.insert(c);
+    }
+    let survivors = [0, 2, 3, 5, 7];
+    let detected = |net: &Net| {
+        survivors.iter().all(|o| {
+            [1, 4, 6]
+                .iter()
+                .all(|c| state(net, *o, *c) == Some(MemberState::Dead))
+        })
+    };
+    net.run_until_true(100 * MS, 40 * SEC, detected)
+        .expect("every crash detected by every survivor");
+    assert_eq!(accusations(&net, &survivors), 0);
 }
