@@ -13,12 +13,19 @@ use crate::search::{search, Outcome};
 /// history ends in `Unknown` within seconds instead of hanging.
 pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
 
+/// Default memory budget for the memo of one partition: 1 GiB.
+pub const DEFAULT_MAX_MEMO_BYTES: usize = 1 << 30;
+
 /// How to check a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
     /// Search steps allowed over all partitions; `None` is unlimited. Each step visits
     /// one event of the search, so the verdict for a given budget is deterministic.
     pub max_steps: Option<u64>,
+    /// Approximate memory the memo of one partition may hold before the verdict is
+    /// `Unknown`; `None` is unlimited. Counted from the configurations recorded, so it
+    /// is deterministic too.
+    pub max_memo_bytes: Option<usize>,
     /// Check each partition of a P-compositional model (e.g. each key) on its own.
     pub partition: bool,
 }
@@ -27,6 +34,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         Self {
             max_steps: Some(DEFAULT_MAX_STEPS),
+            max_memo_bytes: Some(DEFAULT_MAX_MEMO_BYTES),
             partition: true,
         }
     }
@@ -42,7 +50,7 @@ pub enum Verdict {
         /// The smallest failing partition and where the search got stuck.
         counterexample: Box<Counterexample>,
     },
-    /// The step budget ran out before a verdict.
+    /// The step or memory budget ran out before a verdict.
     Unknown,
 }
 
@@ -64,7 +72,7 @@ impl fmt::Display for Verdict {
             Verdict::NotLinearizable { counterexample } => {
                 write!(f, "NOT linearizable: {counterexample}")
             }
-            Verdict::Unknown => f.write_str("unknown (step budget exhausted)"),
+            Verdict::Unknown => f.write_str("unknown (budget exhausted)"),
         }
     }
 }
@@ -72,7 +80,8 @@ impl fmt::Display for Verdict {
 /// Checks `history` against `model`.
 ///
 /// Partitions are searched smallest first, so a counterexample comes from the smallest
-/// failing partition. The budget is shared: once it is spent the verdict is `Unknown`.
+/// failing partition. The step budget is shared by all partitions and the memory
+/// budget applies to each; once either is spent the verdict is `Unknown`.
 pub fn check<M: Model>(
     model: &M,
     history: &History<M::Input, M::Output>,
@@ -90,11 +99,12 @@ pub fn check<M: Model>(
     let mut parts: Vec<(Option<&str>, Vec<usize>)> = groups.into_iter().collect();
     parts.sort_by_key(|(_, ops)| ops.len());
     let mut budget = options.max_steps.unwrap_or(u64::MAX);
+    let max_memo_bytes = options.max_memo_bytes.unwrap_or(usize::MAX);
     let mut memo = Memo::new(0);
     for (key, indices) in parts {
         let ops: Vec<&Operation<M::Input, M::Output>> =
             indices.iter().map(|&i| &history.ops[i]).collect();
-        match search(model, &ops, &mut budget, &mut memo) {
+        match search(model, &ops, &mut budget, max_memo_bytes, &mut memo) {
             Outcome::Linearizable => {}
             Outcome::OutOfBudget => return Verdict::Unknown,
             Outcome::NotLinearizable(witness) => {
@@ -298,15 +308,17 @@ mod tests {
             h.push_complete(c, 0, 100, RI::Write(c as i64), RO::Ok);
         }
         h.push_complete(9, 200, 300, RI::Read, RO::Value(Some(42)));
-        let tight = CheckOptions {
+        let few_steps = CheckOptions {
             max_steps: Some(5),
-            partition: true,
+            ..CheckOptions::default()
         };
-        assert_eq!(check(&RegisterModel, &h, &tight), Verdict::Unknown);
-        assert_eq!(
-            Verdict::Unknown.to_string(),
-            "unknown (step budget exhausted)"
-        );
+        assert_eq!(check(&RegisterModel, &h, &few_steps), Verdict::Unknown);
+        let little_memory = CheckOptions {
+            max_memo_bytes: Some(200),
+            ..CheckOptions::default()
+        };
+        assert_eq!(check(&RegisterModel, &h, &little_memory), Verdict::Unknown);
+        assert_eq!(Verdict::Unknown.to_string(), "unknown (budget exhausted)");
         assert_eq!(verdict(&h), Some(false));
     }
 }

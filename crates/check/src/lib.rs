@@ -34,7 +34,7 @@ mod model;
 pub mod models;
 mod search;
 
-pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_STEPS};
+pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_MEMO_BYTES, DEFAULT_MAX_STEPS};
 pub use counterexample::{Counterexample, OpSummary};
 pub use history::{History, Operation};
 pub use model::Model;
