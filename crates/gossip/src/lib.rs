@@ -3,6 +3,26 @@
 //! mongering, with SWIM membership and spatial peer choice. The caller owns time (`u64` ns),
 //! the network and the random seed: feed inputs into a [`GossipNode`], drain its outputs.
 //!
+//! - **Data** ([`store`]): each value carries a [`VectorClock`] and the [`Dot`] of its write;
+//!   merges are joins (commutative, associative, idempotent) under [`ConflictMode::Lww`] or
+//!   [`ConflictMode::Siblings`]. [`GossipNode::digest`] is an XOR of version hashes.
+//! - **Anti-entropy** ([`Mode::AntiEntropy`]): every interval, `fanout` peers get a constant-size
+//!   `SyncDigest`; equal roots end the exchange. Otherwise Scuttlebutt: the responder's
+//!   [`DotSet`] summary, then deltas of the versions the other side lacks, in dot order within the
+//!   byte budget (push: 3 messages, pull and push-pull: 4). Or Merkle: a descent of
+//!   `MerkleNodes` levels to the differing buckets, then `MerkleLeaves` with their versions.
+//! - **Rumor mongering** ([`Mode::RumorMongering`]): hot updates pushed every interval; interest
+//!   lost by counter or coin with parameter `k`, on every contact (blind) or on useless ones
+//!   (feedback, reported by `RumorFeedback`).
+//! - **Membership** ([`Membership`]): a static view `0..n` (no per-node tables), or SWIM with
+//!   ping, ping-req through `k` members, suspicion and refutation by incarnation, piggybacked
+//!   updates on every message, joins through seeds, graceful leave, removal of the dead after
+//!   a retention time, and occasional pings to the dead so healed partitions reunite.
+//! - **Peers**: uniform, or Demers et al.'s spatial `Q(d)^-a` over a shared [`Topology`], with
+//!   cross-zone messages and bytes counted in [`Stats`].
+//! - **Monitoring**: [`Event::Applied`] when a version enters a node's map, [`Event::Member`] on
+//!   every view change; [`Message::size_bytes`] and [`Stats`] for traffic.
+//!
 //! ```
 //! use faultline_gossip::{Config, GossipNode, Membership};
 //! use rand_chacha::ChaCha8Rng;

@@ -183,17 +183,22 @@ impl Store {
 
     /// A local write (`None` deletes): supersedes every current version of `key`.
     pub fn write(&mut self, now: u64, key: &str, value: Option<Value>) -> Update {
-        self.counter = self.counter.max(self.context.max_seq(self.owner)) + 1;
-        let dot = Dot {
-            origin: self.owner,
-            seq: self.counter,
-        };
         let mut clock = VectorClock::new();
         let mut timestamp = now;
         for v in self.get(key) {
             clock.merge(&v.clock);
             timestamp = timestamp.max(v.timestamp.saturating_add(1));
         }
+        // Above every counter of ours seen anywhere, so the new clock dominates the old versions.
+        self.counter = self
+            .counter
+            .max(self.context.max_seq(self.owner))
+            .max(clock.get(self.owner))
+            + 1;
+        let dot = Dot {
+            origin: self.owner,
+            seq: self.counter,
+        };
         clock.observe(dot);
         let update = Update {
             key: key.to_owned(),
