@@ -158,6 +158,44 @@ mod tests {
     }
 
     #[test]
+    fn counterexample_lists_ops_that_were_pending_but_unplaceable() {
+        let mut h = History::new();
+        h.push_complete(0, 0, 10, RI::Write(1), RO::Ok);
+        h.push_complete(
+            1,
+            5,
+            100,
+            RI::Cas {
+                expected: 5,
+                new: 6,
+            },
+            RO::Cas(true),
+        );
+        h.push_complete(2, 20, 30, RI::Read, RO::Value(Some(3)));
+        let Verdict::NotLinearizable { counterexample } =
+            check(&RegisterModel, &h, &CheckOptions::default())
+        else {
+            panic!("impossible read accepted");
+        };
+        assert_eq!(counterexample.blocked.as_ref().map(|op| op.index), Some(2));
+        let pending: Vec<usize> = counterexample.pending.iter().map(|op| op.index).collect();
+        assert_eq!(pending, [1]);
+        assert!(counterexample
+            .to_string()
+            .contains("while these were pending:\n    #1 client 1 [5, 100] cas 5->6 -> true"));
+    }
+
+    #[test]
+    fn ops_touching_at_one_instant_count_as_concurrent() {
+        let mut h = History::new();
+        h.push_complete(0, 0, 10, RI::Write(1), RO::Ok);
+        h.push_complete(1, 10, 20, RI::Read, RO::Value(None));
+        assert_eq!(verdict(&h), Some(true));
+        h.ops[1].invoke = 11;
+        assert_eq!(verdict(&h), Some(false));
+    }
+
+    #[test]
     fn read_overlapping_a_write_may_see_either_value() {
         for seen in [None, Some(1)] {
             let mut h = History::new();
