@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 
 use crate::clock::Dot;
-use crate::config::{Config, Feedback, Mode, PeerSelection, Reconciliation};
+use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection, Reconciliation};
 use crate::error::{ConfigError, GossipError};
 use crate::event::Event;
 use crate::message::{Body, Message, HEADER_BYTES};
@@ -71,6 +71,7 @@ pub struct GossipNode {
     topology: Option<Arc<Topology>>,
     rumors: Rumors,
     next_round: u64,
+    rounds: u64,
     outputs: Vec<(u64, Message)>,
     events: Vec<Event>,
     stats: Stats,
@@ -131,6 +132,7 @@ impl GossipNode {
             topology,
             rumors: Rumors::default(),
             next_round,
+            rounds: 0,
             outputs: Vec::new(),
             events: Vec::new(),
             stats: Stats::default(),
@@ -312,34 +314,43 @@ impl GossipNode {
     }
 
     fn round(&mut self) {
-        if matches!(self.config.mode, Mode::RumorMongering { .. }) && self.rumors.len() == 0 {
-            return;
-        }
-        let peers = self.choose_peers(self.config.fanout as usize);
+        self.rounds += 1;
         match self.config.mode {
             Mode::AntiEntropy(exchange) => {
-                for p in peers {
-                    self.send(
-                        p,
-                        Body::SyncDigest {
-                            root: self.store.digest(),
-                            exchange,
-                        },
-                    );
+                for p in self.choose_peers(self.config.fanout as usize) {
+                    let root = self.store.digest();
+                    self.send(p, Body::SyncDigest { root, exchange });
                 }
             }
             Mode::RumorMongering { feedback, loss, k } => {
-                for p in peers {
+                let backup = u64::from(self.config.rumor_backup);
+                if backup > 0 && self.rounds % backup == 0 {
+                    for p in self.choose_peers(1) {
+                        let root = self.store.digest();
+                        self.send(
+                            p,
+                            Body::SyncDigest {
+                                root,
+                                exchange: Exchange::PushPull,
+                            },
+                        );
+                    }
+                }
+                if self.rumors.len() == 0 {
+                    return;
+                }
+                for p in self.choose_peers(self.config.fanout as usize) {
                     let updates = self.rumors.batch(self.data_budget(0));
                     let dots: Vec<Dot> = updates.iter().map(|u| u.version.dot).collect();
+                    let feedback_wanted = feedback == Feedback::Feedback;
                     self.send(
                         p,
                         Body::Rumor {
                             updates,
-                            feedback: feedback == Feedback::Feedback,
+                            feedback: feedback_wanted,
                         },
                     );
-                    if feedback == Feedback::Blind {
+                    if !feedback_wanted {
                         self.rumors.contacted(&dots, loss, k, &mut self.rng);
                     }
                 }
