@@ -40,18 +40,12 @@ impl MemberUpdate {
     /// Estimated encoded size.
     pub const SIZE: usize = 17;
 
-    /// Whether this update should replace `cur` (SWIM's precedence rules).
+    /// Whether this update should replace `cur`. SWIM's precedence rules amount to a total order
+    /// on (incarnation, state) with Alive < Suspect < Dead < Left: a higher incarnation wins, and
+    /// at equal incarnations suspicion beats aliveness and death beats suspicion. Replacing by
+    /// the maximum makes a view independent of the order in which updates arrive.
     fn overrides(&self, cur: &Member) -> bool {
-        use MemberState::*;
-        match (self.state, cur.state) {
-            (Alive, _) => self.incarnation > cur.incarnation,
-            (Suspect, Alive) => self.incarnation >= cur.incarnation,
-            (Suspect, Suspect) => self.incarnation > cur.incarnation,
-            (Dead, Alive | Suspect) | (Left, Alive | Suspect | Dead) => {
-                self.incarnation >= cur.incarnation
-            }
-            _ => false,
-        }
+        (self.incarnation, self.state) > (cur.incarnation, cur.state)
     }
 }
 
@@ -241,6 +235,10 @@ impl Swim {
     /// suspect or kill it are refuted with a higher incarnation.
     pub(crate) fn apply<R: RngCore>(&mut self, now: u64, u: MemberUpdate, out: &mut Out<'_, R>) {
         if u.id == self.me {
+            if u.state == MemberState::Alive {
+                // After a restart, others may remember a higher incarnation of ours: adopt it.
+                self.incarnation = self.incarnation.max(u.incarnation);
+            }
             let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
             if !self.left && accusing && u.incarnation >= self.incarnation {
                 self.incarnation = u.incarnation + 1;
@@ -560,4 +558,79 @@ impl Swim {
 
 fn is_live(state: MemberState) -> bool {
     matches!(state, MemberState::Alive | MemberState::Suspect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::SeedableRng;
+
+    fn state() -> impl Strategy<Value = MemberState> {
+        prop_oneof![
+            Just(MemberState::Alive),
+            Just(MemberState::Suspect),
+            Just(MemberState::Dead),
+            Just(MemberState::Left)
+        ]
+    }
+
+    fn view_after(updates: &[MemberUpdate]) -> Member {
+        let mut swim = Swim::new(0, SwimConfig::default(), &[1], 0);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let (mut send, mut events) = (Vec::new(), Vec::new());
+        let mut out = Out {
+            rng: &mut rng,
+            send: &mut send,
+            events: &mut events,
+        };
+        for u in updates {
+            swim.apply(1, *u, &mut out);
+        }
+        swim.members()[&1]
+    }
+
+    proptest! {
+        #[test]
+        fn views_converge_whatever_the_arrival_order(
+            raw in prop::collection::vec((0u64..4, state()), 1..12),
+            rotate in 0usize..12,
+        ) {
+            let updates: Vec<MemberUpdate> =
+                raw.iter().map(|(incarnation, state)| MemberUpdate { id: 1, incarnation: *incarnation, state: *state }).collect();
+            let mut reversed = updates.clone();
+            reversed.reverse();
+            let mut rotated = updates.clone();
+            rotated.rotate_left(rotate % updates.len());
+            let a = view_after(&updates);
+            prop_assert_eq!((a.incarnation, a.state), (view_after(&reversed).incarnation, view_after(&reversed).state));
+            prop_assert_eq!((a.incarnation, a.state), (view_after(&rotated).incarnation, view_after(&rotated).state));
+            // The result is the maximum (incarnation, state), or the initial Alive{0}.
+            let best = updates.iter().map(|u| (u.incarnation, u.state)).max().unwrap().max((0, MemberState::Alive));
+            prop_assert_eq!((a.incarnation, a.state), best);
+        }
+    }
+
+    #[test]
+    fn precedence_follows_the_swim_rules() {
+        let cur = |state, incarnation| Member {
+            state,
+            incarnation,
+            since: 0,
+        };
+        let up = |state, incarnation| MemberUpdate {
+            id: 1,
+            incarnation,
+            state,
+        };
+        use MemberState::*;
+        assert!(up(Suspect, 2).overrides(&cur(Alive, 2)));
+        assert!(!up(Alive, 2).overrides(&cur(Suspect, 2)));
+        assert!(up(Alive, 3).overrides(&cur(Suspect, 2)));
+        assert!(up(Alive, 3).overrides(&cur(Dead, 2)));
+        assert!(up(Dead, 2).overrides(&cur(Suspect, 2)));
+        assert!(!up(Suspect, 1).overrides(&cur(Alive, 2)));
+        assert!(up(Left, 2).overrides(&cur(Dead, 2)));
+    }
 }
