@@ -1,9 +1,11 @@
 //! Linearizability checking of a whole history: partitioning, budget, verdict.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::counterexample::Counterexample;
 use crate::history::{History, Operation};
+use crate::memo::Memo;
 use crate::model::Model;
 use crate::search::{search, Outcome};
 
@@ -11,12 +13,19 @@ use crate::search::{search, Outcome};
 /// history ends in `Unknown` within seconds instead of hanging.
 pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
 
+/// Default memory budget for the memo of one partition: 1 GiB.
+pub const DEFAULT_MAX_MEMO_BYTES: usize = 1 << 30;
+
 /// How to check a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
     /// Search steps allowed over all partitions; `None` is unlimited. Each step visits
     /// one event of the search, so the verdict for a given budget is deterministic.
     pub max_steps: Option<u64>,
+    /// Approximate memory the memo of one partition may hold before the verdict is
+    /// `Unknown`; `None` is unlimited. Counted from the configurations recorded, so it
+    /// is deterministic too.
+    pub max_memo_bytes: Option<usize>,
     /// Check each partition of a P-compositional model (e.g. each key) on its own.
     pub partition: bool,
 }
@@ -25,6 +34,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         Self {
             max_steps: Some(DEFAULT_MAX_STEPS),
+            max_memo_bytes: Some(DEFAULT_MAX_MEMO_BYTES),
             partition: true,
         }
     }
@@ -40,7 +50,7 @@ pub enum Verdict {
         /// The smallest failing partition and where the search got stuck.
         counterexample: Box<Counterexample>,
     },
-    /// The step budget ran out before a verdict.
+    /// The step or memory budget ran out before a verdict.
     Unknown,
 }
 
@@ -55,10 +65,23 @@ impl Verdict {
     }
 }
 
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Linearizable => f.write_str("linearizable"),
+            Verdict::NotLinearizable { counterexample } => {
+                write!(f, "NOT linearizable: {counterexample}")
+            }
+            Verdict::Unknown => f.write_str("unknown (budget exhausted)"),
+        }
+    }
+}
+
 /// Checks `history` against `model`.
 ///
 /// Partitions are searched smallest first, so a counterexample comes from the smallest
-/// failing partition. The budget is shared: once it is spent the verdict is `Unknown`.
+/// failing partition. The step budget is shared by all partitions and the memory
+/// budget applies to each; once either is spent the verdict is `Unknown`.
 pub fn check<M: Model>(
     model: &M,
     history: &History<M::Input, M::Output>,
@@ -76,10 +99,12 @@ pub fn check<M: Model>(
     let mut parts: Vec<(Option<&str>, Vec<usize>)> = groups.into_iter().collect();
     parts.sort_by_key(|(_, ops)| ops.len());
     let mut budget = options.max_steps.unwrap_or(u64::MAX);
+    let max_memo_bytes = options.max_memo_bytes.unwrap_or(usize::MAX);
+    let mut memo = Memo::new(0);
     for (key, indices) in parts {
         let ops: Vec<&Operation<M::Input, M::Output>> =
             indices.iter().map(|&i| &history.ops[i]).collect();
-        match search(model, &ops, &mut budget) {
+        match search(model, &ops, &mut budget, max_memo_bytes, &mut memo) {
             Outcome::Linearizable => {}
             Outcome::OutOfBudget => return Verdict::Unknown,
             Outcome::NotLinearizable(witness) => {
@@ -126,6 +151,48 @@ mod tests {
         let text = counterexample.to_string();
         assert!(text.contains("#1 client 1 [20, 30] read -> nil"), "{text}");
         assert!(text.contains("state then: 1\n"), "{text}");
+        let verdict = Verdict::NotLinearizable { counterexample };
+        assert!(verdict
+            .to_string()
+            .starts_with("NOT linearizable: history (2 ops)"));
+    }
+
+    #[test]
+    fn counterexample_lists_ops_that_were_pending_but_unplaceable() {
+        let mut h = History::new();
+        h.push_complete(0, 0, 10, RI::Write(1), RO::Ok);
+        h.push_complete(
+            1,
+            5,
+            100,
+            RI::Cas {
+                expected: 5,
+                new: 6,
+            },
+            RO::Cas(true),
+        );
+        h.push_complete(2, 20, 30, RI::Read, RO::Value(Some(3)));
+        let Verdict::NotLinearizable { counterexample } =
+            check(&RegisterModel, &h, &CheckOptions::default())
+        else {
+            panic!("impossible read accepted");
+        };
+        assert_eq!(counterexample.blocked.as_ref().map(|op| op.index), Some(2));
+        let pending: Vec<usize> = counterexample.pending.iter().map(|op| op.index).collect();
+        assert_eq!(pending, [1]);
+        assert!(counterexample
+            .to_string()
+            .contains("while these were pending:\n    #1 client 1 [5, 100] cas 5->6 -> true"));
+    }
+
+    #[test]
+    fn ops_touching_at_one_instant_count_as_concurrent() {
+        let mut h = History::new();
+        h.push_complete(0, 0, 10, RI::Write(1), RO::Ok);
+        h.push_complete(1, 10, 20, RI::Read, RO::Value(None));
+        assert_eq!(verdict(&h), Some(true));
+        h.ops[1].invoke = 11;
+        assert_eq!(verdict(&h), Some(false));
     }
 
     #[test]
@@ -279,11 +346,17 @@ mod tests {
             h.push_complete(c, 0, 100, RI::Write(c as i64), RO::Ok);
         }
         h.push_complete(9, 200, 300, RI::Read, RO::Value(Some(42)));
-        let tight = CheckOptions {
+        let few_steps = CheckOptions {
             max_steps: Some(5),
-            partition: true,
+            ..CheckOptions::default()
         };
-        assert_eq!(check(&RegisterModel, &h, &tight), Verdict::Unknown);
+        assert_eq!(check(&RegisterModel, &h, &few_steps), Verdict::Unknown);
+        let little_memory = CheckOptions {
+            max_memo_bytes: Some(200),
+            ..CheckOptions::default()
+        };
+        assert_eq!(check(&RegisterModel, &h, &little_memory), Verdict::Unknown);
+        assert_eq!(Verdict::Unknown.to_string(), "unknown (budget exhausted)");
         assert_eq!(verdict(&h), Some(false));
     }
 }

@@ -5,7 +5,8 @@
 /// `complete == None` means the client gave up (timeout, `:info`): the operation may
 /// have taken effect at any point after `invoke`, or never. `output == None` means the
 /// result is unknown; for a completed operation it still took effect between `invoke`
-/// and `complete`.
+/// and `complete`. An operation completing at the instant another is invoked counts as
+/// concurrent with it; a completion before the invocation is read as the invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Operation<I, O> {
     /// The client (process) that issued the operation.

@@ -6,7 +6,22 @@
 //! - [`Model`] is a sequential specification; [`RegisterModel`] and [`KvModel`] ship.
 //! - [`check`] runs a Wing–Gong/Lowe search with memoisation of (linearized set, state),
 //!   partitioned by key when the model allows, under a deterministic step budget.
-//! - [`formats`] reads faultline JSON, Jepsen EDN and Porcupine etcd logs.
+//! - [`formats`] reads faultline JSON, Jepsen EDN and Porcupine etcd logs;
+//!   [`formats::check_file`] loads and checks one file.
+//!
+//! Nothing here reads a clock, draws a random number or iterates a hash map: a
+//! history, a model and a step budget determine the verdict and the counterexample.
+//!
+//! ```
+//! use faultline_check::{check, CheckOptions, History, RegisterInput, RegisterModel, RegisterOutput};
+//!
+//! let mut h = History::new();
+//! h.push_complete(0, 0, 10, RegisterInput::Write(1), RegisterOutput::Ok);
+//! h.push_complete(1, 20, 30, RegisterInput::Read, RegisterOutput::Value(None));
+//! let verdict = check(&RegisterModel, &h, &CheckOptions::default());
+//! assert_eq!(verdict.linearizable(), Some(false));
+//! println!("{verdict}");
+//! ```
 #![warn(missing_docs)]
 
 mod checker;
@@ -19,7 +34,7 @@ mod model;
 pub mod models;
 mod search;
 
-pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_STEPS};
+pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_MEMO_BYTES, DEFAULT_MAX_STEPS};
 pub use counterexample::{Counterexample, OpSummary};
 pub use history::{History, Operation};
 pub use model::Model;

@@ -33,6 +33,16 @@ impl<S: Eq + Hash> Memo<S> {
         }
     }
 
+    /// Empties the memo for bitsets of `words` words, keeping its allocations so the
+    /// next partition does not grow its tables again.
+    pub(crate) fn reset(&mut self, words: usize) {
+        self.words = words;
+        self.heads.clear();
+        self.states.clear();
+        self.chain.clear();
+        self.bits.clear();
+    }
+
     /// Records the configuration and returns its index, or `None` when it had been
     /// seen already. `set_hash` must be a hash of `bits` (the XOR of its members'
     /// Zobrist keys).
@@ -58,6 +68,15 @@ impl<S: Eq + Hash> Memo<S> {
         Some(fresh)
     }
 
+    /// Approximate memory held for the configurations recorded since the last reset
+    /// (the arenas and the index; not memory that states point to). Depends only on
+    /// what was recorded, so limits on it are deterministic.
+    pub(crate) fn approx_bytes(&self) -> usize {
+        const INDEX_ENTRY: usize = 8 + 4 + 4;
+        let per_config = 4 + 4 + 8 * self.words + std::mem::size_of::<S>() + INDEX_ENTRY;
+        self.states.len() * per_config
+    }
+
     /// The state of configuration `id`.
     pub(crate) fn state(&self, id: u32) -> &S {
         &self.states[id as usize]
@@ -78,5 +97,11 @@ mod tests {
         assert_eq!(memo.insert(7, &[1, 0], 'b'), Some(2));
         assert_eq!(memo.insert(7, &[2, 0], 'a'), None);
         assert_eq!(*memo.state(2), 'b');
+        let three = memo.approx_bytes();
+        assert!(three > 3 * 16, "{three}");
+        memo.reset(1);
+        assert_eq!(memo.approx_bytes(), 0);
+        assert_eq!(memo.insert(7, &[1], 'a'), Some(0));
+        assert_eq!(memo.insert(7, &[1], 'a'), None);
     }
 }

@@ -37,7 +37,7 @@ pub(crate) enum Outcome {
     Linearizable,
     /// None exists.
     NotLinearizable(Witness),
-    /// The step budget ran out first.
+    /// The step or memory budget ran out first.
     OutOfBudget,
 }
 
@@ -139,11 +139,14 @@ impl Events {
 }
 
 /// Searches for a linearization of `ops` under `model`, spending at most `*budget`
-/// steps (decremented by the steps used).
+/// steps (decremented by the steps used) and giving up when the memo would hold more
+/// than about `max_memo_bytes`. `memo` is scratch space, reset here.
 pub(crate) fn search<M: Model>(
     model: &M,
     ops: &[&Operation<M::Input, M::Output>],
     budget: &mut u64,
+    max_memo_bytes: usize,
+    memo: &mut Memo<M::State>,
 ) -> Outcome {
     let mut remaining = ops.iter().filter(|op| op.complete.is_some()).count();
     if remaining == 0 {
@@ -152,7 +155,7 @@ pub(crate) fn search<M: Model>(
     let mut events = Events::new(ops);
     let head = events.head();
     let keys: Vec<u64> = (0..ops.len() as u32).map(zobrist).collect();
-    let mut memo = Memo::new(ops.len().div_ceil(64));
+    memo.reset(ops.len().div_ceil(64));
     let mut bits = vec![0u64; ops.len().div_ceil(64)];
     let mut set_hash = 0u64;
     // States are named by their memo index; the stack holds (call event, state before).
@@ -176,6 +179,9 @@ pub(crate) fn search<M: Model>(
                 bits[word] |= bit;
                 set_hash ^= keys[op as usize];
                 if let Some(next) = memo.insert(set_hash, &bits, next) {
+                    if memo.approx_bytes() > max_memo_bytes {
+                        return Outcome::OutOfBudget;
+                    }
                     stack.push((entry, state));
                     state = next;
                     events.lift(entry);

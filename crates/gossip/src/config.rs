@@ -135,6 +135,9 @@ pub struct Config {
     pub swim: SwimConfig,
     /// Uniform or spatial peer choice.
     pub peer_selection: PeerSelection,
+    /// With rumor mongering, every this many rounds also run one push-pull anti-entropy exchange
+    /// with a random peer (Demers et al.'s backup, which repairs the residue); 0 disables it.
+    pub rumor_backup: u32,
     /// `true`: a node's first round (and first probe) falls at a random offset within one
     /// interval, so nodes do not act in lockstep. `false`: rounds fall on multiples of the
     /// interval for every node, i.e. synchronous rounds as in the epidemic analyses.
@@ -153,6 +156,7 @@ impl Default for Config {
             swim: SwimConfig::default(),
             peer_selection: PeerSelection::Uniform,
             stagger: true,
+            rumor_backup: 0,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The causal context: the set of write dots whose effect a replica already reflects, kept compact
 //! as a contiguous prefix per origin plus the few dots beyond it (Scuttlebutt-style summary).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::clock::Dot;
 
@@ -44,7 +44,8 @@ impl OriginDots {
 /// A set of dots, compact when dots arrive in order (one integer per origin).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DotSet {
-    origins: BTreeMap<u64, OriginDots>,
+    /// Sorted by origin; a vector rather than a tree so a one-origin set costs one small allocation.
+    origins: Vec<(u64, OriginDots)>,
 }
 
 impl DotSet {
@@ -53,26 +54,39 @@ impl DotSet {
         Self::default()
     }
 
+    fn get(&self, origin: u64) -> Option<&OriginDots> {
+        let i = self.origins.binary_search_by_key(&origin, |e| e.0).ok()?;
+        Some(&self.origins[i].1)
+    }
+
+    fn entry(&mut self, origin: u64) -> &mut OriginDots {
+        let i = match self.origins.binary_search_by_key(&origin, |e| e.0) {
+            Ok(i) => i,
+            Err(i) => {
+                self.origins.reserve_exact(1);
+                self.origins.insert(i, (origin, OriginDots::default()));
+                i
+            }
+        };
+        &mut self.origins[i].1
+    }
+
     /// Whether `dot` is in the set.
     pub fn contains(&self, dot: Dot) -> bool {
-        dot.seq == 0
-            || self
-                .origins
-                .get(&dot.origin)
-                .is_some_and(|o| o.contains(dot.seq))
+        dot.seq == 0 || self.get(dot.origin).is_some_and(|o| o.contains(dot.seq))
     }
 
     /// Adds one dot.
     pub fn insert(&mut self, dot: Dot) {
         if dot.seq > 0 {
-            self.origins.entry(dot.origin).or_default().insert(dot.seq);
+            self.entry(dot.origin).insert(dot.seq);
         }
     }
 
     /// Adds every dot of `other`.
     pub fn union(&mut self, other: &DotSet) {
         for (origin, theirs) in &other.origins {
-            let mine = self.origins.entry(*origin).or_default();
+            let mine = self.entry(*origin);
             mine.base = mine.base.max(theirs.base);
             mine.extra.extend(theirs.extra.iter().copied());
             mine.compact();
@@ -81,7 +95,7 @@ impl DotSet {
 
     /// The highest seq of `origin` in the set (0 if none).
     pub fn max_seq(&self, origin: u64) -> u64 {
-        self.origins.get(&origin).map_or(0, OriginDots::max)
+        self.get(origin).map_or(0, OriginDots::max)
     }
 
     /// Number of origins with at least one dot.
@@ -93,8 +107,8 @@ impl DotSet {
     pub fn size_bytes(&self) -> usize {
         4 + self
             .origins
-            .values()
-            .map(|o| 20 + 8 * o.extra.len())
+            .iter()
+            .map(|(_, o)| 20 + 8 * o.extra.len())
             .sum::<usize>()
     }
 }

@@ -2,6 +2,48 @@
 //! spread by anti-entropy (push, pull, push-pull; Scuttlebutt digests or Merkle trees) or rumor
 //! mongering, with SWIM membership and spatial peer choice. The caller owns time (`u64` ns),
 //! the network and the random seed: feed inputs into a [`GossipNode`], drain its outputs.
+//!
+//! - **Data** ([`store`]): each value carries a [`VectorClock`] and the [`Dot`] of its write;
+//!   merges are joins (commutative, associative, idempotent) under [`ConflictMode::Lww`] or
+//!   [`ConflictMode::Siblings`]. [`GossipNode::digest`] is an XOR of version hashes.
+//! - **Anti-entropy** ([`Mode::AntiEntropy`]): every interval, `fanout` peers get a constant-size
+//!   `SyncDigest`; equal roots end the exchange. Otherwise Scuttlebutt: the responder's
+//!   [`DotSet`] summary, then deltas of the versions the other side lacks, in dot order within the
+//!   byte budget (push: 3 messages, pull and push-pull: 4). Or Merkle: a descent of
+//!   `MerkleNodes` levels to the differing buckets, then `MerkleLeaves` with their versions.
+//! - **Rumor mongering** ([`Mode::RumorMongering`]): hot updates pushed every interval; interest
+//!   lost by counter or coin with parameter `k`, on every contact (blind) or on useless ones
+//!   (feedback, reported by `RumorFeedback`).
+//! - **Membership** ([`Membership`]): a static view `0..n` (no per-node tables), or SWIM with
+//!   ping, ping-req through `k` members, suspicion and refutation by incarnation, piggybacked
+//!   updates on every message, joins through seeds, graceful leave, removal of the dead after
+//!   a retention time, and occasional pings to the dead so healed partitions reunite.
+//! - **Peers**: uniform, or Demers et al.'s spatial `Q(d)^-a` over a shared [`Topology`], with
+//!   cross-zone messages and bytes counted in [`Stats`].
+//! - **Monitoring**: [`Event::Applied`] when a version enters a node's map, [`Event::Member`] on
+//!   every view change; [`Message::size_bytes`] and [`Stats`] for traffic.
+//!
+//! ```
+//! use faultline_gossip::{Config, GossipNode, Membership};
+//! use rand_chacha::ChaCha8Rng;
+//! use rand_core::SeedableRng;
+//!
+//! let cfg = Config::default(); // push-pull anti-entropy, Scuttlebutt digests, LWW
+//! let view = || Membership::Static { nodes: 2 };
+//! let mut a = GossipNode::new(0, cfg, view(), None, ChaCha8Rng::seed_from_u64(0)).unwrap();
+//! let mut b = GossipNode::new(1, cfg, view(), None, ChaCha8Rng::seed_from_u64(1)).unwrap();
+//! a.put(0, "greeting", b"hello".to_vec()).unwrap();
+//! // Fire a's round and shuttle messages until both are quiet.
+//! a.handle_timeout(a.poll_timeout().unwrap());
+//! let mut in_flight: Vec<(u64, u64, _)> = a.take_outputs().into_iter().map(|(to, m)| (0, to, m)).collect();
+//! while let Some((from, to, msg)) = in_flight.pop() {
+//!     let node = if to == 0 { &mut a } else { &mut b };
+//!     node.handle_message(1, from, msg).unwrap();
+//!     in_flight.extend(node.take_outputs().into_iter().map(|(t, m)| (to, t, m)));
+//! }
+//! assert_eq!(a.digest(), b.digest());
+//! assert_eq!(b.get("greeting")[0].value.as_deref(), Some(&b"hello"[..]));
+//! ```
 #![warn(missing_docs)]
 
 pub mod clock;

@@ -183,17 +183,22 @@ impl Store {
 
     /// A local write (`None` deletes): supersedes every current version of `key`.
     pub fn write(&mut self, now: u64, key: &str, value: Option<Value>) -> Update {
-        self.counter = self.counter.max(self.context.max_seq(self.owner)) + 1;
-        let dot = Dot {
-            origin: self.owner,
-            seq: self.counter,
-        };
         let mut clock = VectorClock::new();
         let mut timestamp = now;
         for v in self.get(key) {
             clock.merge(&v.clock);
             timestamp = timestamp.max(v.timestamp.saturating_add(1));
         }
+        // Above every counter of ours seen anywhere, so the new clock dominates the old versions.
+        self.counter = self
+            .counter
+            .max(self.context.max_seq(self.owner))
+            .max(clock.get(self.owner))
+            + 1;
+        let dot = Dot {
+            origin: self.owner,
+            seq: self.counter,
+        };
         clock.observe(dot);
         let update = Update {
             key: key.to_owned(),
@@ -245,6 +250,7 @@ impl Store {
         };
         let at =
             list.partition_point(|e| (e.dot, &e.clock, &e.value) < (v.dot, &v.clock, &v.value));
+        list.reserve_exact(1);
         list.insert(at, v.clone());
         for old in &removed {
             self.toggle(hash, Update::hash(&update.key, old));

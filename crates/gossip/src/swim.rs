@@ -40,18 +40,12 @@ impl MemberUpdate {
     /// Estimated encoded size.
     pub const SIZE: usize = 17;
 
-    /// Whether this update should replace `cur` (SWIM's precedence rules).
+    /// Whether this update should replace `cur`. SWIM's precedence rules amount to a total order
+    /// on (incarnation, state) with Alive < Suspect < Dead < Left: a higher incarnation wins, and
+    /// at equal incarnations suspicion beats aliveness and death beats suspicion. Replacing by
+    /// the maximum makes a view independent of the order in which updates arrive.
     fn overrides(&self, cur: &Member) -> bool {
-        use MemberState::*;
-        match (self.state, cur.state) {
-            (Alive, _) => self.incarnation > cur.incarnation,
-            (Suspect, Alive) => self.incarnation >= cur.incarnation,
-            (Suspect, Suspect) => self.incarnation > cur.incarnation,
-            (Dead, Alive | Suspect) | (Left, Alive | Suspect | Dead) => {
-                self.incarnation >= cur.incarnation
-            }
-            _ => false,
-        }
+        (self.incarnation, self.state) > (cur.incarnation, cur.state)
     }
 }
 
@@ -109,8 +103,15 @@ pub(crate) struct Swim {
 /// Where the outputs of a SWIM step go.
 pub(crate) struct Out<'a, R> {
     pub(crate) rng: &'a mut R,
-    pub(crate) send: &'a mut Vec<(u64, Body)>,
+    /// Messages to send; the optional update must ride in that very message's piggyback.
+    pub(crate) send: &'a mut Vec<(u64, Body, Option<MemberUpdate>)>,
     pub(crate) events: &'a mut Vec<Event>,
+}
+
+impl<R> Out<'_, R> {
+    fn to(&mut self, to: u64, body: Body) {
+        self.send.push((to, body, None));
+    }
 }
 
 impl Swim {
@@ -234,6 +235,10 @@ impl Swim {
     /// suspect or kill it are refuted with a higher incarnation.
     pub(crate) fn apply<R: RngCore>(&mut self, now: u64, u: MemberUpdate, out: &mut Out<'_, R>) {
         if u.id == self.me {
+            if u.state == MemberState::Alive {
+                // After a restart, others may remember a higher incarnation of ours: adopt it.
+                self.incarnation = self.incarnation.max(u.incarnation);
+            }
             let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
             if !self.left && accusing && u.incarnation >= self.incarnation {
                 self.incarnation = u.incarnation + 1;
@@ -328,13 +333,13 @@ impl Swim {
                     .filter(|m| *m != p.target)
                     .collect();
                 for h in rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize) {
-                    out.send.push((
+                    out.to(
                         h,
                         Body::PingReq {
                             seq: p.seq,
                             target: p.target,
                         },
-                    ));
+                    );
                 }
             }
             if now >= p.start + self.cfg.probe_interval {
@@ -349,8 +354,34 @@ impl Swim {
             if self.probe.is_none() {
                 self.start_probe(now, out);
             }
+            self.reconnect(out);
         }
         self.relays.retain(|_, r| r.expires > now);
+    }
+
+    /// With probability 1/4 per period, pings one member believed dead, telling it so: a member
+    /// that is in fact up (say, behind a partition that has healed) refutes in its ack with a
+    /// higher incarnation and is taken back. Without this, two halves that declared each other
+    /// dead would never talk again. Only members still retained (see `dead_retention`) are tried.
+    fn reconnect<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
+        let dead: Vec<(u64, u64)> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.state == MemberState::Dead)
+            .map(|(id, m)| (*id, m.incarnation))
+            .collect();
+        if dead.is_empty() || rng::below(out.rng, 4) != 0 {
+            return;
+        }
+        let (id, incarnation) = dead[rng::below(out.rng, dead.len() as u64) as usize];
+        self.seq += 1;
+        let about = MemberUpdate {
+            id,
+            incarnation,
+            state: MemberState::Dead,
+        };
+        out.send
+            .push((id, Body::Ping { seq: self.seq }, Some(about)));
     }
 
     fn probe_failed<R: RngCore>(&mut self, now: u64, target: u64, out: &mut Out<'_, R>) {
@@ -393,7 +424,7 @@ impl Swim {
                     start: now,
                     indirect: false,
                 });
-                out.send.push((target, Body::Ping { seq: self.seq }));
+                out.to(target, Body::Ping { seq: self.seq });
                 return;
             }
         }
@@ -412,12 +443,23 @@ impl Swim {
             return;
         }
         match body {
-            Body::Ping { seq } => out.send.push((from, Body::Ack { seq: *seq })),
+            Body::Ping { seq } => {
+                let about = self
+                    .members
+                    .get(&from)
+                    .filter(|m| m.state == MemberState::Dead)
+                    .map(|m| MemberUpdate {
+                        id: from,
+                        incarnation: m.incarnation,
+                        state: MemberState::Dead,
+                    });
+                out.send.push((from, Body::Ack { seq: *seq }, about));
+            }
             Body::Ack { seq } => {
                 if self.probe.is_some_and(|p| p.seq == *seq) {
                     self.probe = None;
                 } else if let Some(r) = self.relays.remove(seq) {
-                    out.send.push((r.requester, Body::Ack { seq: r.seq }));
+                    out.to(r.requester, Body::Ack { seq: r.seq });
                 }
             }
             Body::PingReq { seq, target } => {
@@ -428,7 +470,7 @@ impl Swim {
                     expires: now + self.cfg.probe_interval,
                 };
                 self.relays.insert(self.seq, relay);
-                out.send.push((*target, Body::Ping { seq: self.seq }));
+                out.to(*target, Body::Ping { seq: self.seq });
             }
             Body::Join { incarnation } => {
                 let joiner = MemberUpdate {
@@ -451,12 +493,12 @@ impl Swim {
                 let all: Vec<MemberUpdate> = std::iter::once(me).chain(view).collect();
                 let max = (budget / MemberUpdate::SIZE).max(1);
                 for chunk in all.chunks(max) {
-                    out.send.push((
+                    out.to(
                         from,
                         Body::JoinReply {
                             members: chunk.to_vec(),
                         },
-                    ));
+                    );
                 }
             }
             Body::JoinReply { members } => {
@@ -469,7 +511,11 @@ impl Swim {
     }
 
     /// Asks `seeds` to let this node in.
-    pub(crate) fn join(&mut self, seeds: &[u64], send: &mut Vec<(u64, Body)>) {
+    pub(crate) fn join(
+        &mut self,
+        seeds: &[u64],
+        send: &mut Vec<(u64, Body, Option<MemberUpdate>)>,
+    ) {
         self.enqueue(MemberUpdate {
             id: self.me,
             incarnation: self.incarnation,
@@ -481,6 +527,7 @@ impl Swim {
                 Body::Join {
                     incarnation: self.incarnation,
                 },
+                None,
             ));
         }
     }
@@ -503,7 +550,7 @@ impl Swim {
             &self.live,
             self.cfg.indirect_probes.max(1) as usize + 1,
         ) {
-            out.send.push((m, Body::Leave));
+            out.to(m, Body::Leave);
         }
         self.left = true;
     }
@@ -511,4 +558,79 @@ impl Swim {
 
 fn is_live(state: MemberState) -> bool {
     matches!(state, MemberState::Alive | MemberState::Suspect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::SeedableRng;
+
+    fn state() -> impl Strategy<Value = MemberState> {
+        prop_oneof![
+            Just(MemberState::Alive),
+            Just(MemberState::Suspect),
+            Just(MemberState::Dead),
+            Just(MemberState::Left)
+        ]
+    }
+
+    fn view_after(updates: &[MemberUpdate]) -> Member {
+        let mut swim = Swim::new(0, SwimConfig::default(), &[1], 0);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let (mut send, mut events) = (Vec::new(), Vec::new());
+        let mut out = Out {
+            rng: &mut rng,
+            send: &mut send,
+            events: &mut events,
+        };
+        for u in updates {
+            swim.apply(1, *u, &mut out);
+        }
+        swim.members()[&1]
+    }
+
+    proptest! {
+        #[test]
+        fn views_converge_whatever_the_arrival_order(
+            raw in prop::collection::vec((0u64..4, state()), 1..12),
+            rotate in 0usize..12,
+        ) {
+            let updates: Vec<MemberUpdate> =
+                raw.iter().map(|(incarnation, state)| MemberUpdate { id: 1, incarnation: *incarnation, state: *state }).collect();
+            let mut reversed = updates.clone();
+            reversed.reverse();
+            let mut rotated = updates.clone();
+            rotated.rotate_left(rotate % updates.len());
+            let a = view_after(&updates);
+            prop_assert_eq!((a.incarnation, a.state), (view_after(&reversed).incarnation, view_after(&reversed).state));
+            prop_assert_eq!((a.incarnation, a.state), (view_after(&rotated).incarnation, view_after(&rotated).state));
+            // The result is the maximum (incarnation, state), or the initial Alive{0}.
+            let best = updates.iter().map(|u| (u.incarnation, u.state)).max().unwrap().max((0, MemberState::Alive));
+            prop_assert_eq!((a.incarnation, a.state), best);
+        }
+    }
+
+    #[test]
+    fn precedence_follows_the_swim_rules() {
+        let cur = |state, incarnation| Member {
+            state,
+            incarnation,
+            since: 0,
+        };
+        let up = |state, incarnation| MemberUpdate {
+            id: 1,
+            incarnation,
+            state,
+        };
+        use MemberState::*;
+        assert!(up(Suspect, 2).overrides(&cur(Alive, 2)));
+        assert!(!up(Alive, 2).overrides(&cur(Suspect, 2)));
+        assert!(up(Alive, 3).overrides(&cur(Suspect, 2)));
+        assert!(up(Alive, 3).overrides(&cur(Dead, 2)));
+        assert!(up(Dead, 2).overrides(&cur(Suspect, 2)));
+        assert!(!up(Suspect, 1).overrides(&cur(Alive, 2)));
+        assert!(up(Left, 2).overrides(&cur(Dead, 2)));
+    }
 }

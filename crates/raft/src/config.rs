@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// Configuration of one Raft node. Durations are nanoseconds of the caller's clock.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// Lower bound of the randomized election timeout.
     pub election_timeout_min: u64,
@@ -55,7 +55,7 @@ impl Default for Config {
 ///
 /// **All are `false` by default and must stay off outside fault-finding experiments.** Each one
 /// makes at least one of the crate's rule tests fail (see `tests/paper/planted_bugs.rs`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PlantedBugs {
     /// Commit entries of earlier terms by counting replicas (the paper's Figure 8 mistake).
     pub commit_previous_term_by_counting: bool,

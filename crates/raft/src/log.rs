@@ -8,6 +8,8 @@ use crate::types::{Entry, EntryKind, Membership, SnapshotMeta};
 pub(crate) struct RaftLog {
     snapshot: SnapshotMeta,
     entries: Vec<Entry>,
+    /// Indexes of the configuration entries among `entries`, ascending.
+    config_indexes: Vec<u64>,
 }
 
 impl RaftLog {
@@ -21,7 +23,16 @@ impl RaftLog {
             }
             prev_term = e.term;
         }
-        Some(RaftLog { snapshot, entries })
+        let config_indexes = entries
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::Config(_)))
+            .map(|e| e.index)
+            .collect();
+        Some(RaftLog {
+            snapshot,
+            entries,
+            config_indexes,
+        })
     }
 
     /// Index of the first entry still held (one past the snapshot point).
@@ -90,6 +101,9 @@ impl RaftLog {
     /// Appends one entry at `last_index() + 1` (the caller sets its index).
     pub(crate) fn push(&mut self, entry: Entry) {
         debug_assert_eq!(entry.index, self.last_index() + 1);
+        if matches!(entry.kind, EntryKind::Config(_)) {
+            self.config_indexes.push(entry.index);
+        }
         self.entries.push(entry);
     }
 
@@ -97,6 +111,7 @@ impl RaftLog {
     pub(crate) fn truncate_from(&mut self, index: u64) {
         let keep = index.max(self.first_index()) - self.first_index();
         self.entries.truncate(keep as usize);
+        self.config_indexes.retain(|&i| i < index);
     }
 
     /// Index of the last entry of `term` at or below `upto`, if any is held.
@@ -134,6 +149,7 @@ impl RaftLog {
         } else {
             self.entries.clear();
         }
+        self.config_indexes.retain(|&i| keep && i > meta.index);
         self.snapshot = meta;
         keep
     }
@@ -151,11 +167,10 @@ impl RaftLog {
     /// The configuration in force as of `index` and the index that set it.
     pub(crate) fn config_at(&self, index: u64) -> (u64, &Membership) {
         let upto = index.min(self.last_index());
-        self.entries
-            .iter()
-            .rev()
-            .skip_while(|e| e.index > upto)
-            .find_map(|e| match &e.kind {
+        let pos = self.config_indexes.partition_point(|&i| i <= upto);
+        pos.checked_sub(1)
+            .and_then(|p| self.entry(self.config_indexes[p]))
+            .and_then(|e| match &e.kind {
                 EntryKind::Config(m) => Some((e.index, m)),
                 _ => None,
             })
@@ -237,6 +252,30 @@ mod tests {
         assert_eq!(l.config_index(), 2);
         l.truncate_from(2);
         assert_eq!(l.config(), &Membership::default());
+    }
+
+    #[test]
+    fn config_lookup_survives_compaction() {
+        let mut l = log(&[1, 1]);
+        let c2 = Membership::new([1, 2]);
+        l.push(Entry {
+            term: 1,
+            index: 3,
+            kind: EntryKind::Config(c2.clone()),
+        });
+        l.push(e(4, 1));
+        assert_eq!(l.config_at(2), (0, &Membership::default()));
+        assert_eq!(l.config_at(4), (3, &c2));
+        let meta = |index| SnapshotMeta {
+            index,
+            term: 1,
+            config: c2.clone(),
+        };
+        l.compact_to(meta(2));
+        assert_eq!(l.config_index(), 3, "the entry still sets it");
+        l.compact_to(meta(4));
+        assert_eq!(l.config_index(), 4, "now the snapshot does");
+        assert_eq!(l.config(), &c2);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::types::{Entry, HardState, Membership, NodeId, Snapshot};
 use thiserror::Error;
 
 /// The role a server plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Follows a leader (also the role of learners and removed servers).
     Follower,
@@ -18,7 +18,7 @@ pub enum Role {
 }
 
 /// Volatile state worth reporting when it changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SoftState {
     /// Current role.
     pub role: Role,
@@ -30,7 +30,7 @@ pub struct SoftState {
 
 /// Log entries to make durable: delete every persisted entry with index `>= truncate_from`,
 /// then append `entries` (which, if not empty, start at `truncate_from`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LogWrite {
     /// First index to overwrite.
     pub truncate_from: u64,
@@ -39,7 +39,7 @@ pub struct LogWrite {
 }
 
 /// Why a read could not be served.
-#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq, Hash)]
 pub enum ReadError {
     /// This server is not the leader; try `leader_hint`.
     #[error("not the leader (hint: {leader_hint:?})")]
@@ -53,7 +53,7 @@ pub enum ReadError {
 }
 
 /// The answer to a [`crate::RaftNode::read_index`] request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ReadState {
     /// The caller's request id.
     pub request_id: u64,
@@ -69,7 +69,7 @@ pub struct ReadState {
 /// 3. restore the state machine from `snapshot` if `apply_snapshot`, then apply
 ///    `committed_entries` in order;
 /// 4. serve `read_states` once the applied index reaches each one's index.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Ready {
     /// Changed role/term/leader since the previous `Ready`.
     pub soft_state: Option<SoftState>,
@@ -97,7 +97,7 @@ impl Ready {
 }
 
 /// A snapshot of the node's state for observers and invariant checkers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Status {
     /// This server.
     pub id: NodeId,

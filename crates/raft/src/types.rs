@@ -53,7 +53,7 @@ pub struct Membership {
 }
 
 /// Outcome of counting votes (or acknowledgements) against a configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum VoteResult {
     /// A quorum said yes.
     Won,

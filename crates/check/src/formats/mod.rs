@@ -187,7 +187,7 @@ pub enum LoadError {
         file: PathBuf,
     },
     /// The content is malformed.
-    #[error("{}:{}: {}", file.display(), line.map_or(String::new(), |l| format!("{l}:")), message)]
+    #[error("{}:{} {}", file.display(), line.map_or(String::new(), |l| format!("{l}:")), message)]
     Parse {
         /// The file.
         file: PathBuf,
@@ -300,4 +300,113 @@ pub fn check_file(
         indeterminate: history.indeterminate(),
         verdict: history.check(options),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_by_content() {
+        assert_eq!(detect_format("  {\"model\": \"kv\"}"), Some(Format::Json));
+        assert_eq!(detect_format("{:process 0}"), Some(Format::Edn));
+        assert_eq!(detect_format("\n[{:process 0}]"), Some(Format::Edn));
+        assert_eq!(
+            detect_format("INFO  jepsen.util - 0\t:invoke"),
+            Some(Format::EtcdLog)
+        );
+        assert_eq!(detect_format("hello"), None);
+        assert_eq!(detect_format(""), None);
+    }
+
+    #[test]
+    fn names_parse_both_ways() {
+        for kind in [ModelKind::Kv, ModelKind::Register] {
+            assert_eq!(kind.name().parse::<ModelKind>(), Ok(kind));
+        }
+        assert!("queue"
+            .parse::<ModelKind>()
+            .unwrap_err()
+            .contains("kv or register"));
+        assert_eq!("etcd-log".parse::<Format>(), Ok(Format::EtcdLog));
+        assert!("xml".parse::<Format>().is_err());
+    }
+
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, text: &str) -> Self {
+            let path =
+                std::env::temp_dir().join(format!("faultline-check-{}-{name}", std::process::id()));
+            std::fs::write(&path, text).expect("temp file writable");
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn load_errors_name_the_file_and_line() {
+        let missing = load_history(Path::new("/nonexistent/h.edn"), None, None).unwrap_err();
+        assert!(matches!(missing, LoadError::Io { .. }));
+        assert!(missing
+            .to_string()
+            .starts_with("/nonexistent/h.edn: cannot read"));
+
+        let empty = TempFile::new("empty.log", "\n  \n");
+        assert!(matches!(
+            load_history(&empty.0, None, None),
+            Err(LoadError::Empty { .. })
+        ));
+
+        let nemesis_only = TempFile::new(
+            "nemesis.edn",
+            "{:process :nemesis, :type :info, :f :start}\n",
+        );
+        assert!(matches!(
+            load_history(&nemesis_only.0, None, None),
+            Err(LoadError::Empty { .. })
+        ));
+
+        let junk = TempFile::new("junk.txt", "hello\n");
+        let err = load_history(&junk.0, None, None).unwrap_err();
+        assert!(matches!(err, LoadError::UnknownFormat { .. }));
+        assert!(err.to_string().contains("expected faultline JSON"), "{err}");
+
+        let bad = TempFile::new(
+            "bad.edn",
+            "{:process 0, :type :invoke, :f :read}\n{:process 0 :type :nope :f :read}\n",
+        );
+        let err = load_history(&bad.0, None, None).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("{}:2: expected :type", bad.0.display())),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn check_file_reports_counts_and_verdict() {
+        let file = TempFile::new(
+            "stale.edn",
+            "[{:process 0 :type :invoke :f :write :value 1}\n\
+              {:process 0 :type :ok :f :write :value 1}\n\
+              {:process 1 :type :invoke :f :read :value nil}\n\
+              {:process 1 :type :ok :f :read :value nil}\n\
+              {:process 2 :type :invoke :f :write :value 2}]\n",
+        );
+        let report = check_file(&file.0, None, None, &CheckOptions::default()).unwrap();
+        assert_eq!(report.model, ModelKind::Register);
+        assert_eq!((report.ops, report.indeterminate), (3, 1));
+        assert_eq!(report.linearizable(), Some(false));
+        let forced = check_file(&file.0, Some(Format::Json), None, &CheckOptions::default());
+        assert!(matches!(
+            forced,
+            Err(LoadError::Parse { line: Some(1), .. })
+        ));
+    }
 }

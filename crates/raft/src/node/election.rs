@@ -66,7 +66,10 @@ impl RaftNode {
         self.reset_election_timer(now);
     }
 
-    /// Becomes a follower in `term` (clearing the vote if the term is new).
+    /// Becomes a follower in `term` (clearing the vote if the term is new). The election timer
+    /// keeps running (Figure 2 resets it only on contact from the leader or on granting a vote;
+    /// resetting it on every newer term lets hopeless candidates starve a viable one), except
+    /// for a former leader, which starts it afresh.
     pub(super) fn become_follower(&mut self, now: u64, term: u64, leader: Option<NodeId>) {
         if term > self.term {
             self.term = term;
@@ -75,11 +78,11 @@ impl RaftNode {
         }
         if let Some(lead) = self.lead.take() {
             self.abort_reads(lead);
+            self.reset_election_timer(now);
         }
         self.role = Role::Follower;
         self.leader = leader;
         self.votes.clear();
-        self.reset_election_timer(now);
     }
 
     /// Starts an election: a pre-vote round first if `pre_vote`, otherwise a real one.

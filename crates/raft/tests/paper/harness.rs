@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use faultline_raft::{
-    Config, Entry, EntryKind, Message, NodeId, PersistentState, RaftNode, ReadState, Role,
+    Config, Entry, EntryKind, Message, MessageBody, NodeId, Outbound, PersistentState, RaftNode,
+    ReadState, Role,
 };
 
 /// One millisecond in nanoseconds.
@@ -120,6 +121,9 @@ impl Cluster {
         };
         let ready = raft.take_ready();
         slot.disk.apply_ready(&ready);
+        for out in &ready.messages {
+            assert_durable_before_send(id, &slot.disk, out);
+        }
         for out in ready.messages {
             self.queue.push_back((id, out.to, out.message));
         }
@@ -325,6 +329,48 @@ impl Cluster {
                 }
             }
         }
+    }
+}
+
+/// The persistence contract: whatever a message vouches for is already on the sender's disk
+/// once its `Ready` was persisted.
+fn assert_durable_before_send(id: NodeId, disk: &PersistentState, out: &Outbound) {
+    let hs = disk.hard_state;
+    match &out.message.body {
+        MessageBody::RequestVoteResponse { granted: true } => {
+            assert_eq!(
+                (hs.term, hs.vote),
+                (out.message.term, Some(out.to)),
+                "vote not durable"
+            );
+        }
+        MessageBody::RequestVote { .. } => {
+            assert_eq!(
+                (hs.term, hs.vote),
+                (out.message.term, Some(id)),
+                "self-vote not durable"
+            );
+        }
+        MessageBody::AppendEntriesResponse {
+            success: true,
+            index,
+            ..
+        } => {
+            let last = disk
+                .entries
+                .last()
+                .map_or(disk.snapshot.meta.index, |e| e.index);
+            assert!(*index <= last, "acknowledged entries not durable");
+            assert!(hs.term >= out.message.term);
+        }
+        _ => assert!(
+            hs.term >= out.message.term
+                || matches!(
+                    out.message.body,
+                    MessageBody::PreVote { .. } | MessageBody::PreVoteResponse { .. }
+                ),
+            "term not durable"
+        ),
     }
 }
 

@@ -1,5 +1,6 @@
-//! Merkle reconciliation costs: replicas that differ in `d` of `n` keys exchange O(d log n) bytes
-//! (counted by the nodes' own byte counters), not O(n).
+//! Reconciliation costs, counted by the nodes' own byte counters: replicas that differ in `d` of
+//! `n` keys exchange O(d log n) bytes with Merkle trees and O(d + origins) with Scuttlebutt
+//! summaries, never O(n); equal replicas stop after one constant-size digest.
 
 mod common;
 
@@ -90,4 +91,14 @@ fn merkle_bytes_grow_with_log_n_and_with_d_not_with_n() {
 fn equal_replicas_stop_at_the_root() {
     assert!(sync_bytes(merkle(6), 4096, 0) <= 24);
     assert!(sync_bytes(Reconciliation::Scuttlebutt, 4096, 0) <= 24);
+}
+
+#[test]
+fn scuttlebutt_bytes_follow_d_not_n() {
+    let small = sync_bytes(Reconciliation::Scuttlebutt, 256, 1);
+    let large = sync_bytes(Reconciliation::Scuttlebutt, 4096, 1);
+    let many = sync_bytes(Reconciliation::Scuttlebutt, 4096, 8);
+    eprintln!("scuttlebutt: d = 1: {small} bytes at n = 256, {large} at n = 4096; d = 8: {many}");
+    assert!(large.abs_diff(small) <= 16, "{small} vs {large}");
+    assert!(many > large && (many as f64) <= 8.0 * large as f64);
 }

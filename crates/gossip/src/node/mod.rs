@@ -6,18 +6,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::RngCore;
 
 use crate::clock::Dot;
-use crate::config::{Config, Exchange, Feedback, Mode, Reconciliation};
+use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection, Reconciliation};
 use crate::error::{ConfigError, GossipError};
 use crate::event::Event;
 use crate::message::{Body, Message, HEADER_BYTES};
 use crate::rng;
 use crate::rumor::Rumors;
 use crate::store::{Store, Update, Value, Version};
-use crate::swim::{Member, Out, Swim};
+use crate::swim::{Member, MemberUpdate, Out, Swim};
 use crate::topology::{self, Topology};
+
+mod sync;
 
 /// Where a node finds its peers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +71,7 @@ pub struct GossipNode {
     topology: Option<Arc<Topology>>,
     rumors: Rumors,
     next_round: u64,
+    rounds: u64,
     outputs: Vec<(u64, Message)>,
     events: Vec<Event>,
     stats: Stats,
@@ -78,8 +80,8 @@ pub struct GossipNode {
 
 impl GossipNode {
     /// A node `id` with its configuration, membership, optional shared topology (needed for
-    /// spatial peer choice and cross-zone counters) and random generator. The first gossip round
-    /// and probe fall at a random offset within one interval, so nodes do not move in lockstep.
+    /// spatial peer choice and cross-zone counters) and random generator. With `config.stagger`
+    /// the first gossip round and probe fall at a random offset within one interval.
     pub fn new(
         id: u64,
         config: Config,
@@ -88,11 +90,7 @@ impl GossipNode {
         mut rng: ChaCha8Rng,
     ) -> Result<Self, GossipError> {
         config.validate()?;
-        if matches!(
-            config.peer_selection,
-            crate::config::PeerSelection::Spatial { .. }
-        ) && topology.is_none()
-        {
+        if matches!(config.peer_selection, PeerSelection::Spatial { .. }) && topology.is_none() {
             return Err(
                 ConfigError::new("peer_selection", "a topology for spatial selection").into(),
             );
@@ -134,6 +132,7 @@ impl GossipNode {
             topology,
             rumors: Rumors::default(),
             next_round,
+            rounds: 0,
             outputs: Vec::new(),
             events: Vec::new(),
             stats: Stats::default(),
@@ -315,34 +314,43 @@ impl GossipNode {
     }
 
     fn round(&mut self) {
-        let peers = self.choose_peers(self.config.fanout as usize);
+        self.rounds += 1;
         match self.config.mode {
             Mode::AntiEntropy(exchange) => {
-                for p in peers {
-                    self.send(
-                        p,
-                        Body::SyncDigest {
-                            root: self.store.digest(),
-                            exchange,
-                        },
-                    );
+                for p in self.choose_peers(self.config.fanout as usize) {
+                    let root = self.store.digest();
+                    self.send(p, Body::SyncDigest { root, exchange });
                 }
             }
             Mode::RumorMongering { feedback, loss, k } => {
+                let backup = u64::from(self.config.rumor_backup);
+                if backup > 0 && self.rounds % backup == 0 {
+                    for p in self.choose_peers(1) {
+                        let root = self.store.digest();
+                        self.send(
+                            p,
+                            Body::SyncDigest {
+                                root,
+                                exchange: Exchange::PushPull,
+                            },
+                        );
+                    }
+                }
                 if self.rumors.len() == 0 {
                     return;
                 }
-                for p in peers {
+                for p in self.choose_peers(self.config.fanout as usize) {
                     let updates = self.rumors.batch(self.data_budget(0));
                     let dots: Vec<Dot> = updates.iter().map(|u| u.version.dot).collect();
+                    let feedback_wanted = feedback == Feedback::Feedback;
                     self.send(
                         p,
                         Body::Rumor {
                             updates,
-                            feedback: feedback == Feedback::Feedback,
+                            feedback: feedback_wanted,
                         },
                     );
-                    if feedback == Feedback::Blind {
+                    if !feedback_wanted {
                         self.rumors.contacted(&dots, loss, k, &mut self.rng);
                     }
                 }
@@ -369,22 +377,28 @@ impl GossipNode {
             .saturating_sub(HEADER_BYTES + 16 + fixed)
     }
 
-    fn flush(&mut self, send: Vec<(u64, Body)>) {
-        for (to, body) in send {
-            self.send(to, body);
+    fn flush(&mut self, send: Vec<(u64, Body, Option<MemberUpdate>)>) {
+        for (to, body, about) in send {
+            self.send_with(to, body, about);
         }
     }
 
-    /// Wraps `body` with piggybacked membership updates, counts it and queues it.
     fn send(&mut self, to: u64, body: Body) {
+        self.send_with(to, body, None);
+    }
+
+    /// Wraps `body` with piggybacked membership updates (`about` first, if given), counts it and
+    /// queues it.
+    fn send_with(&mut self, to: u64, body: Body, about: Option<MemberUpdate>) {
         let room = self
             .config
             .max_message_bytes
             .saturating_sub(HEADER_BYTES + 2 + body.size_bytes());
-        let members = match &mut self.view {
-            View::Swim(s) => s.piggyback(room),
-            View::Static(_) => Vec::new(),
-        };
+        let room = room.saturating_sub(about.map_or(0, |_| MemberUpdate::SIZE));
+        let mut members: Vec<MemberUpdate> = about.into_iter().collect();
+        if let View::Swim(s) = &mut self.view {
+            members.extend(s.piggyback(room));
+        }
         let updates = match &body {
             Body::SyncDelta { updates, .. }
             | Body::MerkleLeaves { updates, .. }
@@ -441,48 +455,12 @@ impl GossipNode {
         }
         self.flush(send);
         match body {
-            Body::SyncDigest { root, exchange } => self.on_digest(from, root, exchange),
-            Body::SyncSummary { context, exchange } => {
-                if exchange.pushes() {
-                    self.send_delta(from, &context, exchange.pulls());
-                } else {
-                    let context = self.store.context().clone();
-                    self.send(from, Body::SyncRequest { context });
-                }
-                Ok(())
-            }
-            Body::SyncRequest { context } => {
-                self.send_delta(from, &context, false);
-                Ok(())
-            }
-            Body::SyncDelta {
-                updates,
-                context,
-                complete,
-                reply,
-            } => {
-                for u in &updates {
-                    self.absorb(u);
-                }
-                if complete {
-                    self.store.union_context(&context);
-                }
-                if reply {
-                    self.send_delta(from, &context, false);
-                }
-                Ok(())
-            }
-            Body::MerkleNodes {
-                level,
-                nodes,
-                exchange,
-                from_initiator,
-            } => self.on_merkle_nodes(from, level, &nodes, exchange, from_initiator),
-            Body::MerkleLeaves {
-                buckets,
-                updates,
-                reply,
-            } => self.on_merkle_leaves(from, buckets, &updates, reply),
+            body @ (Body::SyncDigest { .. }
+            | Body::SyncSummary { .. }
+            | Body::SyncRequest { .. }
+            | Body::SyncDelta { .. }
+            | Body::MerkleNodes { .. }
+            | Body::MerkleLeaves { .. }) => self.on_sync(from, body),
             Body::Rumor { updates, feedback } => {
                 let mut known = Vec::new();
                 for u in updates {
@@ -526,148 +504,5 @@ impl GossipNode {
                 Ok(())
             }
         }
-    }
-
-    fn on_digest(&mut self, from: u64, root: u64, exchange: Exchange) -> Result<(), GossipError> {
-        if root == self.store.digest() {
-            return Ok(());
-        }
-        match self.config.reconciliation {
-            Reconciliation::Scuttlebutt => {
-                let context = self.store.context().clone();
-                self.send(from, Body::SyncSummary { context, exchange });
-            }
-            Reconciliation::Merkle(_) => {
-                let nodes = self.tree()?.children(0, 0);
-                self.send(
-                    from,
-                    Body::MerkleNodes {
-                        level: 1,
-                        nodes,
-                        exchange,
-                        from_initiator: false,
-                    },
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the versions `theirs` lacks, with this node's context.
-    fn send_delta(&mut self, to: u64, theirs: &crate::dots::DotSet, reply: bool) {
-        let context = self.store.context().clone();
-        let (updates, complete) = self
-            .store
-            .missing(theirs, self.data_budget(context.size_bytes()));
-        self.send(
-            to,
-            Body::SyncDelta {
-                updates,
-                context,
-                complete,
-                reply,
-            },
-        );
-    }
-
-    fn tree(&self) -> Result<&crate::merkle::MerkleTree, GossipError> {
-        self.store.merkle().ok_or(GossipError::Unexpected(
-            "Merkle message without a Merkle tree",
-        ))
-    }
-
-    fn on_merkle_nodes(
-        &mut self,
-        from: u64,
-        level: u32,
-        nodes: &[(u64, u64)],
-        exchange: Exchange,
-        from_initiator: bool,
-    ) -> Result<(), GossipError> {
-        let tree = self.tree()?;
-        let depth = tree.shape().depth;
-        if level == 0 || level > depth {
-            return Err(GossipError::MerkleRange);
-        }
-        let mut differing = Vec::new();
-        for (index, hash) in nodes {
-            if tree.node(level, *index).ok_or(GossipError::MerkleRange)? != *hash {
-                differing.push(*index);
-            }
-        }
-        if differing.is_empty() {
-            return Ok(());
-        }
-        let i_initiate = !from_initiator;
-        if level < depth {
-            let max = self.data_budget(0) / 16;
-            let children: Vec<(u64, u64)> = differing
-                .iter()
-                .flat_map(|i| tree.children(level, *i))
-                .take(max.max(1))
-                .collect();
-            let body = Body::MerkleNodes {
-                level: level + 1,
-                nodes: children,
-                exchange,
-                from_initiator: i_initiate,
-            };
-            self.send(from, body);
-            return Ok(());
-        }
-        let (i_give, they_give) = if i_initiate {
-            (exchange.pushes(), exchange.pulls())
-        } else {
-            (exchange.pulls(), exchange.pushes())
-        };
-        let updates = if i_give {
-            self.bucket_updates(&differing)
-        } else {
-            Vec::new()
-        };
-        self.send(
-            from,
-            Body::MerkleLeaves {
-                buckets: differing,
-                updates,
-                reply: they_give,
-            },
-        );
-        Ok(())
-    }
-
-    /// This node's versions in `buckets`, within the budget, from a random rotation.
-    fn bucket_updates(&mut self, buckets: &[u64]) -> Vec<Update> {
-        let budget = self.data_budget(8 * buckets.len());
-        let rotation = self.rng.next_u64();
-        self.store.in_buckets(buckets, budget, rotation).0
-    }
-
-    fn on_merkle_leaves(
-        &mut self,
-        from: u64,
-        buckets: Vec<u64>,
-        updates: &[Update],
-        reply: bool,
-    ) -> Result<(), GossipError> {
-        let shape = self.tree()?.shape();
-        if buckets.iter().any(|b| *b >= shape.width(shape.depth)) {
-            return Err(GossipError::MerkleRange);
-        }
-        for u in updates {
-            self.absorb(u);
-        }
-        if reply {
-            let updates = self.bucket_updates(&buckets);
-            self.send(
-                from,
-                Body::MerkleLeaves {
-                    buckets,
-                    updates,
-                    reply: false,
-                },
-            );
-        }
-        Ok(())
     }
 }

@@ -1,0 +1,201 @@
+//! Anti-entropy exchanges: root digests, then Scuttlebutt summaries and deltas or a Merkle
+//! descent to the differing buckets.
+
+use super::GossipNode;
+use crate::config::{Exchange, Reconciliation};
+use crate::dots::DotSet;
+use crate::error::GossipError;
+use crate::merkle::MerkleTree;
+use crate::message::Body;
+use crate::store::Update;
+use rand_core::RngCore;
+
+impl GossipNode {
+    /// Handles one anti-entropy message body.
+    pub(super) fn on_sync(&mut self, from: u64, body: Body) -> Result<(), GossipError> {
+        match body {
+            Body::SyncDigest { root, exchange } => return self.on_digest(from, root, exchange),
+            Body::SyncSummary { context, exchange } => {
+                if exchange.pushes() {
+                    self.send_delta(from, &context, exchange.pulls());
+                } else {
+                    let context = self.store.context().clone();
+                    self.send(from, Body::SyncRequest { context });
+                }
+            }
+            Body::SyncRequest { context } => self.send_delta(from, &context, false),
+            Body::SyncDelta {
+                updates,
+                context,
+                complete,
+                reply,
+            } => {
+                for u in &updates {
+                    self.absorb(u);
+                }
+                if complete {
+                    self.store.union_context(&context);
+                }
+                if reply {
+                    self.send_delta(from, &context, false);
+                }
+            }
+            Body::MerkleNodes {
+                level,
+                nodes,
+                exchange,
+                from_initiator,
+            } => return self.on_merkle_nodes(from, level, &nodes, exchange, from_initiator),
+            Body::MerkleLeaves {
+                buckets,
+                updates,
+                reply,
+            } => return self.on_merkle_leaves(from, buckets, &updates, reply),
+            _ => return Err(GossipError::Unexpected("not an anti-entropy message")),
+        }
+        Ok(())
+    }
+
+    fn on_digest(&mut self, from: u64, root: u64, exchange: Exchange) -> Result<(), GossipError> {
+        if root == self.store.digest() {
+            return Ok(());
+        }
+        match self.config.reconciliation {
+            Reconciliation::Scuttlebutt => {
+                let context = self.store.context().clone();
+                self.send(from, Body::SyncSummary { context, exchange });
+            }
+            Reconciliation::Merkle(_) => {
+                let nodes = self.tree()?.children(0, 0);
+                self.send(
+                    from,
+                    Body::MerkleNodes {
+                        level: 1,
+                        nodes,
+                        exchange,
+                        from_initiator: false,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the versions `theirs` lacks, with this node's context.
+    fn send_delta(&mut self, to: u64, theirs: &DotSet, reply: bool) {
+        let context = self.store.context().clone();
+        let (updates, complete) = self
+            .store
+            .missing(theirs, self.data_budget(context.size_bytes()));
+        self.send(
+            to,
+            Body::SyncDelta {
+                updates,
+                context,
+                complete,
+                reply,
+            },
+        );
+    }
+
+    fn tree(&self) -> Result<&MerkleTree, GossipError> {
+        self.store.merkle().ok_or(GossipError::Unexpected(
+            "Merkle message without a Merkle tree",
+        ))
+    }
+
+    fn on_merkle_nodes(
+        &mut self,
+        from: u64,
+        level: u32,
+        nodes: &[(u64, u64)],
+        exchange: Exchange,
+        from_initiator: bool,
+    ) -> Result<(), GossipError> {
+        let tree = self.tree()?;
+        let depth = tree.shape().depth;
+        if level == 0 || level > depth {
+            return Err(GossipError::MerkleRange);
+        }
+        let mut differing = Vec::new();
+        for (index, hash) in nodes {
+            if tree.node(level, *index).ok_or(GossipError::MerkleRange)? != *hash {
+                differing.push(*index);
+            }
+        }
+        if differing.is_empty() {
+            return Ok(());
+        }
+        let i_initiate = !from_initiator;
+        if level < depth {
+            let max = self.data_budget(0) / 16;
+            let children: Vec<(u64, u64)> = differing
+                .iter()
+                .flat_map(|i| tree.children(level, *i))
+                .take(max.max(1))
+                .collect();
+            let body = Body::MerkleNodes {
+                level: level + 1,
+                nodes: children,
+                exchange,
+                from_initiator: i_initiate,
+            };
+            self.send(from, body);
+            return Ok(());
+        }
+        let (i_give, they_give) = if i_initiate {
+            (exchange.pushes(), exchange.pulls())
+        } else {
+            (exchange.pulls(), exchange.pushes())
+        };
+        let updates = if i_give {
+            self.bucket_updates(&differing)
+        } else {
+            Vec::new()
+        };
+        self.send(
+            from,
+            Body::MerkleLeaves {
+                buckets: differing,
+                updates,
+                reply: they_give,
+            },
+        );
+        Ok(())
+    }
+
+    /// This node's versions in `buckets`, within the budget, from a random rotation.
+    fn bucket_updates(&mut self, buckets: &[u64]) -> Vec<Update> {
+        let budget = self.data_budget(8 * buckets.len());
+        let rotation = self.rng.next_u64();
+        self.store.in_buckets(buckets, budget, rotation).0
+    }
+
+    fn on_merkle_leaves(
+        &mut self,
+        from: u64,
+        buckets: Vec<u64>,
+        updates: &[Update],
+        reply: bool,
+    ) -> Result<(), GossipError> {
+        let shape = self.tree()?.shape();
+        if buckets.iter().any(|b| *b >= shape.width(shape.depth)) {
+            return Err(GossipError::MerkleRange);
+        }
+        for u in updates {
+            self.absorb(u);
+        }
+        if reply {
+            let updates = self.bucket_updates(&buckets);
+            self.send(
+                from,
+                Body::MerkleLeaves {
+                    buckets,
+                    updates,
+                    reply: false,
+                },
+            );
+        }
+        Ok(())
+    }
+}
