@@ -85,7 +85,7 @@ fn rounds(n: u64, seed: u64, stagger: bool) -> f64 {
 
 fn main() {
     for stagger in [false, true] {
-        for (n, runs) in [(1_000u64, 20u64), (10_000, 6)] {
+        for (n, runs) in [(1_000u64, 200u64), (10_000, 50)] {
             let measured: Vec<f64> = (0..runs).map(|s| rounds(n, s, stagger)).collect();
             let mean = measured.iter().sum::<f64>() / runs as f64;
             let (min, max) = measured
