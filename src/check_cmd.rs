@@ -46,6 +46,7 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
     let options = CheckOptions {
         max_steps: Some(args.max_steps),
         partition: !args.no_partition,
+        ..CheckOptions::default()
     };
     let progress = ProgressBar::new(args.histories.len() as u64);
     progress.set_style(
