@@ -6,7 +6,7 @@ use crate::merkle::MerkleShape;
 use crate::store::ConflictMode;
 
 /// Which way state flows in one anti-entropy exchange, from the initiator's side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Exchange {
     /// The initiator sends what the peer lacks.
     Push,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::clock::Dot;
 
 /// Dots of one origin: every seq in `1..=base`, plus `extra` (all above `base + 1`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct OriginDots {
     base: u64,
     extra: BTreeSet<u64>,
@@ -42,7 +42,7 @@ impl OriginDots {
 }
 
 /// A set of dots, compact when dots arrive in order (one integer per origin).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DotSet {
     /// Sorted by origin; a vector rather than a tree so a one-origin set costs one small allocation.
     origins: Vec<(u64, OriginDots)>,

@@ -10,7 +10,7 @@ use crate::swim::MemberUpdate;
 pub const HEADER_BYTES: usize = 8;
 
 /// One message: a body plus SWIM membership updates piggybacked within the byte budget.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Message {
     /// What the message is for.
     pub body: Body,
@@ -19,7 +19,7 @@ pub struct Message {
 }
 
 /// The protocol content of a message.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
     /// Opens an anti-entropy exchange with the initiator's root digest (constant size).
     SyncDigest {

@@ -30,7 +30,7 @@ pub enum ConflictMode {
 }
 
 /// One version of one key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Version {
     /// The write that produced it.
     pub dot: Dot,
@@ -43,7 +43,7 @@ pub struct Version {
 }
 
 /// One version of one key in transit: the unit every dissemination mode moves.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Update {
     /// The key.
     pub key: Key,

@@ -26,7 +26,7 @@ pub enum MemberState {
 }
 
 /// A membership change as disseminated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemberUpdate {
     /// The member.
     pub id: u64,

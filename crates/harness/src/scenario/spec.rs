@@ -41,6 +41,8 @@ pub struct Scenario {
 pub enum ProtocolSpec {
     /// All-to-all heartbeats with a timeout-based failure detector (the kernel's test protocol).
     Heartbeat(HeartbeatSpec),
+    /// Epidemic dissemination with anti-entropy or rumor mongering, optionally SWIM membership.
+    Gossip(crate::protocols::gossip::GossipSpec),
 }
 
 /// Parameters of the heartbeat protocol.
@@ -274,4 +276,14 @@ pub struct ExpectSpec {
     /// none of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_nodes_connected: Option<bool>,
+    /// Gossip: at the end, live mutually reachable nodes hold equal state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converged: Option<bool>,
+    /// Gossip: equal state within this long after the last write and the last fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converged_within: Option<Span>,
+    /// Gossip with SWIM: every member crashed (and still down) is declared dead by every live
+    /// member within this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swim_detects_within: Option<Span>,
 }

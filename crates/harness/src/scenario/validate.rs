@@ -41,6 +41,10 @@ pub fn validate(scenario: &Scenario) -> Check {
         ));
     }
     validate_protocol(&scenario.protocol, scenario.cluster.nodes)?;
+    if let ProtocolSpec::Gossip(gossip) = &scenario.protocol {
+        gossip.validate(scenario.duration)?;
+    }
+    validate_expect(scenario)?;
     validate_cluster(scenario)?;
     validate_network(scenario)?;
     for (index, fault) in scenario.faults.iter().enumerate() {
@@ -67,7 +71,66 @@ fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
                 "the heartbeat protocol (all-to-all)",
             )
         }
+        ProtocolSpec::Gossip(gossip) => {
+            let writes = u64::from(gossip.writes.count) * u64::from(nodes);
+            if writes > 100_000_000 {
+                return Err(Invalid::new(
+                    "protocol.gossip.writes.count",
+                    format!("expected writes x nodes of at most 10^8 (dissemination is tracked per node), found {writes}"),
+                ));
+            }
+            Ok(())
+        }
     }
+}
+
+/// Expectations must belong to the scenario's protocol.
+fn validate_expect(scenario: &Scenario) -> Check {
+    let expect = &scenario.expect;
+    let set = [
+        (
+            "live_nodes_connected",
+            expect.live_nodes_connected.is_some(),
+            ["heartbeat"].as_slice(),
+        ),
+        ("converged", expect.converged.is_some(), &["gossip"]),
+        (
+            "converged_within",
+            expect.converged_within.is_some(),
+            &["gossip"],
+        ),
+        (
+            "swim_detects_within",
+            expect.swim_detects_within.is_some(),
+            &["gossip"],
+        ),
+    ];
+    let protocol = match &scenario.protocol {
+        ProtocolSpec::Heartbeat(_) => "heartbeat",
+        ProtocolSpec::Gossip(_) => "gossip",
+    };
+    for (name, present, protocols) in set {
+        if present && !protocols.contains(&protocol) {
+            return Err(Invalid::new(
+                format!("expect.{name}"),
+                format!(
+                    "applies to the {} protocol, not {protocol}",
+                    protocols.join(" or ")
+                ),
+            ));
+        }
+    }
+    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
+        (&scenario.protocol, expect.swim_detects_within)
+    {
+        if gossip.swim.is_none() {
+            return Err(Invalid::new(
+                "expect.swim_detects_within",
+                "expected protocol.gossip.swim to be set",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_cluster(scenario: &Scenario) -> Check {

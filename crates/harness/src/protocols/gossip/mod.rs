@@ -1,0 +1,392 @@
+//! Gossip clusters under the simulator: the sans-IO gossip core in every node, planned writes,
+//! and checks of convergence and SWIM failure detection.
+
+mod monitor;
+mod node;
+mod spec;
+
+pub use monitor::{Monitor, Verdict, WriteRecord};
+pub use node::{GossipDurable, GossipProcess, Observation, PlannedWrite};
+pub use spec::{
+    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
+    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+};
+
+use crate::report::{CheckOutcome, RunReport};
+use crate::run::{build, end_time, finish, RunOptions};
+use crate::scenario::Scenario;
+use faultline_gossip::{GossipNode, Membership, Topology};
+use faultline_sim::{NodeId, RngStreams, Simulation, Time, TraceKind};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use std::sync::Arc;
+
+/// The outcome of a gossip run, beyond the generic report: what the experiments and charts read.
+pub struct GossipRun {
+    /// The generic report (checks, counters, trace hash).
+    pub report: RunReport,
+    /// Dissemination and SWIM records.
+    pub monitor: Monitor,
+    /// When all live nodes first held equal state after the last write and fault.
+    pub converged_at: Option<Time>,
+    /// When the last write or fault was scheduled.
+    pub settled_from: Time,
+    /// Messages and bytes sent, summed over nodes alive at the end.
+    pub traffic: Traffic,
+}
+
+/// Traffic totals over the nodes alive at the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Messages sent.
+    pub messages: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Messages to another zone.
+    pub cross_zone_messages: u64,
+    /// Nodes counted.
+    pub nodes: u64,
+}
+
+/// Runs a gossip scenario.
+pub fn run(
+    scenario: &Scenario,
+    spec: &GossipSpec,
+    options: RunOptions,
+) -> std::io::Result<RunReport> {
+    simulate(scenario, spec, options).map(|run| run.report)
+}
+
+/// Runs a gossip scenario and keeps everything the monitor saw.
+pub fn simulate(
+    scenario: &Scenario,
+    spec: &GossipSpec,
+    mut options: RunOptions,
+) -> std::io::Result<GossipRun> {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let nodes = scenario.cluster.nodes;
+    let plan = Arc::new(plan_writes(spec, nodes, seed));
+    let config = spec.config();
+    let topology = topology(scenario);
+    let membership = match spec.swim {
+        Some(_) => Membership::Swim {
+            members: (0..u64::from(nodes)).collect(),
+        },
+        None => Membership::Static {
+            nodes: u64::from(nodes),
+        },
+    };
+    let streams = RngStreams::new(seed);
+    let factory_plan = Arc::clone(&plan);
+    let mut sim = build(
+        scenario,
+        &mut options,
+        move |id: NodeId, durable: &GossipDurable| {
+            let stream = streams
+                .indexed("gossip.node", (id.index() as u64) << 20 | durable.boots)
+                .next_u64();
+            let rng = ChaCha8Rng::seed_from_u64(stream);
+            let mut core = GossipNode::new(
+                id.index() as u64,
+                config,
+                membership.clone(),
+                topology.clone(),
+                rng,
+            )
+            .expect("the scenario validated this configuration");
+            core.restore_write_counter(durable.write_counter);
+            GossipProcess::new(core, Arc::clone(&factory_plan))
+        },
+    );
+    let settled_from = Time::from_nanos(
+        scenario
+            .faults
+            .iter()
+            .map(|f| f.at.nanos())
+            .chain(plan.iter().map(|w| w.at))
+            .max()
+            .unwrap_or(0),
+    );
+    let slice = std::time::Duration::from_nanos((spec.interval.nanos() / 5).max(1));
+    let mut monitor = Monitor::new(nodes as usize, plan.len());
+    let mut next_check = settled_from;
+    let mut converged_at = None;
+    let end = end_time(scenario);
+    while let Some(at) = sim.next_event_time().filter(|t| *t <= end) {
+        while converged_at.is_none() && next_check <= at && next_check <= end {
+            if live_digests_agree(&sim) {
+                converged_at = Some(next_check);
+            }
+            next_check = next_check + slice;
+        }
+        let Some(step) = sim.step() else { break };
+        match (step.kind, step.node) {
+            (TraceKind::Fault("crash"), Some(node)) => monitor.crashed(step.time, node),
+            (TraceKind::Fault("restart"), Some(node)) => monitor.restarted(node),
+            (_, Some(node)) => {
+                if let Some(process) = sim.process_mut(node) {
+                    let seen = process.take_observations();
+                    monitor.observe(step.time, node, seen);
+                }
+            }
+            _ => {}
+        }
+    }
+    sim.run_until(end);
+    if converged_at.is_none() && live_digests_agree(&sim) && next_check <= end {
+        converged_at = Some(next_check.min(end));
+    }
+    let traffic = traffic(&sim);
+    let checks = checks(scenario, &sim, &monitor, converged_at, settled_from);
+    let summary = summary(
+        spec,
+        &monitor,
+        converged_at,
+        settled_from,
+        &traffic,
+        plan.len(),
+    );
+    let report = finish(scenario, &mut sim, summary, checks)?;
+    Ok(GossipRun {
+        report,
+        monitor,
+        converged_at,
+        settled_from,
+        traffic,
+    })
+}
+
+/// The writes of the run, drawn from the stream `gossip.writes`: uniformly random writer and
+/// time (whole milliseconds) within the window, keys in rotation.
+fn plan_writes(spec: &GossipSpec, nodes: u32, seed: u64) -> Vec<PlannedWrite> {
+    let mut rng = RngStreams::new(seed).stream("gossip.writes");
+    let (from, until) = (
+        spec.writes.from.nanos() / 1_000_000,
+        spec.writes.until.nanos() / 1_000_000,
+    );
+    let mut plan: Vec<PlannedWrite> = (0..spec.writes.count)
+        .map(|i| PlannedWrite {
+            node: NodeId::new(rng.below(u64::from(nodes)) as u32),
+            at: rng.between(from, until) * 1_000_000,
+            key: format!("k{}", i % spec.writes.keys.max(1)),
+        })
+        .collect();
+    plan.sort_by_key(|w| w.at);
+    plan
+}
+
+/// The scenario's zones as the gossip core's topology (distance 1 inside a zone, 10 across).
+fn topology(scenario: &Scenario) -> Option<Arc<Topology>> {
+    if scenario.cluster.zones.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = std::iter::once("default")
+        .chain(scenario.cluster.zones.keys().map(String::as_str))
+        .collect();
+    let zone_of = (1..=scenario.cluster.nodes)
+        .map(|id| {
+            names
+                .iter()
+                .position(|n| *n == scenario.zone_of(id))
+                .unwrap_or(0) as u32
+        })
+        .collect();
+    let distance = (0..names.len())
+        .map(|a| {
+            (0..names.len())
+                .map(|b| if a == b { 1 } else { 10 })
+                .collect()
+        })
+        .collect();
+    Topology::new(zone_of, distance).ok().map(Arc::new)
+}
+
+/// True when every group of live, mutually reachable nodes holds one state.
+fn live_digests_agree(sim: &Simulation<GossipProcess>) -> bool {
+    let live: Vec<(NodeId, u64)> = (0..sim.node_count() as u32)
+        .map(NodeId::new)
+        .filter_map(|n| sim.process(n).map(|p| (n, p.core().digest())))
+        .collect();
+    if sim.connectivity().is_healed() {
+        return live.windows(2).all(|w| w[0].1 == w[1].1);
+    }
+    let reachable = |a: NodeId, b: NodeId| {
+        !sim.connectivity().is_blocked(a, b) && !sim.connectivity().is_blocked(b, a)
+    };
+    live.iter()
+        .all(|(a, da)| live.iter().all(|(b, db)| da == db || !reachable(*a, *b)))
+}
+
+fn traffic(sim: &Simulation<GossipProcess>) -> Traffic {
+    let mut total = Traffic::default();
+    for process in (0..sim.node_count() as u32).filter_map(|n| sim.process(NodeId::new(n))) {
+        let stats = process.core().stats();
+        total.messages += stats.messages_sent;
+        total.bytes += stats.bytes_sent;
+        total.cross_zone_messages += stats.cross_zone_messages;
+        total.nodes += 1;
+    }
+    total
+}
+
+fn checks(
+    scenario: &Scenario,
+    sim: &Simulation<GossipProcess>,
+    monitor: &Monitor,
+    converged_at: Option<Time>,
+    settled_from: Time,
+) -> Vec<CheckOutcome> {
+    let expect = &scenario.expect;
+    let mut checks = Vec::new();
+    if expect.converged == Some(true) {
+        let ok = live_digests_agree(sim);
+        let detail = if ok {
+            "live, mutually reachable nodes hold equal state"
+        } else {
+            "live reachable nodes disagree"
+        };
+        checks.push(CheckOutcome::new("converged", ok, detail));
+    }
+    if let Some(bound) = expect.converged_within {
+        let took = converged_at.map(|t| t.since(settled_from));
+        let ok = took.is_some_and(|d| d <= bound.0);
+        let detail = match took {
+            Some(d) => format!(
+                "converged {:.0} ms after the last write or fault (bound {bound})",
+                d.as_secs_f64() * 1e3
+            ),
+            None => format!("never converged after the last write or fault (bound {bound})"),
+        };
+        checks.push(CheckOutcome::new("converged_within", ok, detail));
+    }
+    if let Some(bound) = expect.swim_detects_within {
+        let (detected, missed) = swim_detections(sim, monitor, bound.0);
+        let ok = missed.is_empty();
+        let detail = match missed.first() {
+            None => format!(
+                "{detected} crashed members declared dead by every live member within {bound}"
+            ),
+            Some(first) => format!(
+                "{} of {} crashed members not detected in time, first: {first}",
+                missed.len(),
+                missed.len() + detected
+            ),
+        };
+        checks.push(CheckOutcome::new("swim_detects_crashes", ok, detail));
+    }
+    checks
+}
+
+/// For each node down at the end for at least `bound`: did every live node declare it dead
+/// within `bound` of its crash? Returns (detected, descriptions of misses).
+fn swim_detections(
+    sim: &Simulation<GossipProcess>,
+    monitor: &Monitor,
+    bound: std::time::Duration,
+) -> (usize, Vec<String>) {
+    let end = sim.now();
+    let live: Vec<NodeId> = (0..sim.node_count() as u32)
+        .map(NodeId::new)
+        .filter(|n| sim.is_up(*n))
+        .collect();
+    let mut detected = 0;
+    let mut missed = Vec::new();
+    for (index, since) in monitor.down_since.iter().enumerate() {
+        let Some(crashed_at) = *since else { continue };
+        if end.since(crashed_at) < bound {
+            continue;
+        }
+        let subject = NodeId::new(index as u32);
+        let late: Vec<NodeId> = live
+            .iter()
+            .copied()
+            .filter(|observer| {
+                !monitor.deaths.iter().any(|v| {
+                    v.observer == *observer
+                        && v.subject == subject
+                        && v.at >= crashed_at
+                        && v.at.since(crashed_at) <= bound
+                })
+            })
+            .collect();
+        if late.is_empty() {
+            detected += 1;
+        } else {
+            let name = |n: NodeId| sim.node_name(n).unwrap_or("?").to_string();
+            missed.push(format!(
+                "{} (crashed at {crashed_at}) not declared dead by {}",
+                name(subject),
+                name(late[0])
+            ));
+        }
+    }
+    (detected, missed)
+}
+
+fn summary(
+    spec: &GossipSpec,
+    monitor: &Monitor,
+    converged_at: Option<Time>,
+    settled_from: Time,
+    traffic: &Traffic,
+    planned: usize,
+) -> Vec<(String, String)> {
+    let done: Vec<&WriteRecord> = monitor
+        .writes
+        .iter()
+        .filter(|w| w.done_at.is_some())
+        .collect();
+    let mut spread: Vec<f64> = done
+        .iter()
+        .filter_map(|w| Some(w.full_at?.since(w.done_at?).as_secs_f64() * 1e3))
+        .collect();
+    spread.sort_by(f64::total_cmp);
+    let interval_ms = spec.interval.nanos() as f64 / 1e6;
+    let mut lines = vec![(
+        "writes".to_string(),
+        format!("{} performed of {planned} planned", done.len()),
+    )];
+    if let (Some(median), Some(max)) = (spread.get(spread.len() / 2), spread.last()) {
+        lines.push((
+            "spread".to_string(),
+            format!(
+                "{} of {} writes reached every live node; median {median:.0} ms ({:.1} rounds), max {max:.0} ms",
+                spread.len(),
+                done.len(),
+                median / interval_ms
+            ),
+        ));
+    }
+    let per_write = if done.is_empty() {
+        0.0
+    } else {
+        traffic.messages as f64 / done.len() as f64
+    };
+    let per_node = traffic.bytes.checked_div(traffic.nodes).unwrap_or(0);
+    lines.push((
+        "traffic".to_string(),
+        format!(
+            "{per_write:.0} messages per write, {per_node} bytes per node, {} cross-zone messages",
+            traffic.cross_zone_messages
+        ),
+    ));
+    if spec.swim.is_some() {
+        let false_positives = monitor.deaths.iter().filter(|v| !v.subject_down).count();
+        lines.push((
+            "swim".to_string(),
+            format!(
+                "{} dead verdicts, {false_positives} about live members",
+                monitor.deaths.len()
+            ),
+        ));
+    }
+    let converged = match converged_at {
+        Some(t) => format!(
+            "{:.0} ms after the last write or fault",
+            t.since(settled_from).as_secs_f64() * 1e3
+        ),
+        None => "not at the end".to_string(),
+    };
+    lines.push(("converged".to_string(), converged));
+    lines
+}

@@ -1,0 +1,143 @@
+//! Watching a gossip run: when each write reached each node, SWIM verdicts, digests.
+
+use super::node::Observation;
+use faultline_gossip::{Dot, Event, MemberState};
+use faultline_sim::{NodeId, Time};
+use std::collections::BTreeMap;
+
+/// Dissemination of one planned write.
+#[derive(Clone, Debug, Default)]
+pub struct WriteRecord {
+    /// When the writer performed it (`None`: the writer was down at the planned time).
+    pub done_at: Option<Time>,
+    /// Its identity, once performed.
+    pub dot: Option<Dot>,
+    /// Nodes currently holding it (lost again when they crash).
+    holders: Vec<bool>,
+    /// Number of `true`s in `holders`.
+    pub held_by: usize,
+    /// (time, holders) after every change: the dissemination curve.
+    pub curve: Vec<(Time, usize)>,
+    /// First time every live node held it.
+    pub full_at: Option<Time>,
+}
+
+/// A SWIM verdict about `subject` by `observer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// When.
+    pub at: Time,
+    /// Who judged.
+    pub observer: NodeId,
+    /// About whom.
+    pub subject: NodeId,
+    /// Was the subject actually down then?
+    pub subject_down: bool,
+}
+
+/// Everything the gossip checks and summaries need, updated after every step.
+#[derive(Debug)]
+pub struct Monitor {
+    /// One record per planned write.
+    pub writes: Vec<WriteRecord>,
+    by_dot: BTreeMap<Dot, usize>,
+    up: Vec<bool>,
+    live: usize,
+    /// Every `Dead` verdict.
+    pub deaths: Vec<Verdict>,
+    /// When each node last crashed, while it is down.
+    pub down_since: Vec<Option<Time>>,
+}
+
+impl Monitor {
+    /// A monitor for `nodes` nodes (all up) and `writes` planned writes.
+    pub fn new(nodes: usize, writes: usize) -> Self {
+        Monitor {
+            writes: (0..writes)
+                .map(|_| WriteRecord {
+                    holders: vec![false; nodes],
+                    ..WriteRecord::default()
+                })
+                .collect(),
+            by_dot: BTreeMap::new(),
+            up: vec![true; nodes],
+            live: nodes,
+            deaths: Vec::new(),
+            down_since: vec![None; nodes],
+        }
+    }
+
+    /// Live nodes now.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Records what `node` observed at `now`.
+    pub fn observe(&mut self, now: Time, node: NodeId, observations: Vec<Observation>) {
+        for observation in observations {
+            match observation {
+                Observation::Wrote { index, dot } => {
+                    self.writes[index].done_at = Some(now);
+                    self.writes[index].dot = Some(dot);
+                    self.by_dot.insert(dot, index);
+                    self.hold(now, node, index);
+                }
+                Observation::Core(Event::Applied { dot, .. }) => {
+                    if let Some(&index) = self.by_dot.get(&dot) {
+                        self.hold(now, node, index);
+                    }
+                }
+                Observation::Core(Event::Member {
+                    id,
+                    state: MemberState::Dead,
+                    ..
+                }) => {
+                    let subject = NodeId::new(id as u32);
+                    let subject_down = !self.up.get(subject.index()).copied().unwrap_or(false);
+                    self.deaths.push(Verdict {
+                        at: now,
+                        observer: node,
+                        subject,
+                        subject_down,
+                    });
+                }
+                Observation::Core(Event::Member { .. }) => {}
+            }
+        }
+    }
+
+    fn hold(&mut self, now: Time, node: NodeId, index: usize) {
+        let record = &mut self.writes[index];
+        if std::mem::replace(&mut record.holders[node.index()], true) {
+            return;
+        }
+        record.held_by += 1;
+        record.curve.push((now, record.held_by));
+        if record.full_at.is_none() && record.held_by >= self.live {
+            record.full_at = Some(now);
+        }
+    }
+
+    /// `node` crashed: it holds nothing any more.
+    pub fn crashed(&mut self, now: Time, node: NodeId) {
+        if !std::mem::replace(&mut self.up[node.index()], false) {
+            return;
+        }
+        self.live -= 1;
+        self.down_since[node.index()] = Some(now);
+        for record in &mut self.writes {
+            if std::mem::replace(&mut record.holders[node.index()], false) {
+                record.held_by -= 1;
+                record.curve.push((now, record.held_by));
+            }
+        }
+    }
+
+    /// `node` restarted (empty).
+    pub fn restarted(&mut self, node: NodeId) {
+        if !std::mem::replace(&mut self.up[node.index()], true) {
+            self.live += 1;
+            self.down_since[node.index()] = None;
+        }
+    }
+}

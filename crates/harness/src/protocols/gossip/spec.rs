@@ -1,0 +1,270 @@
+//! The `gossip` protocol block of a scenario.
+
+use crate::scenario::{Invalid, Span};
+use faultline_gossip::{
+    Config, ConflictMode, Exchange, Feedback, LossOfInterest, MerkleShape, Mode, PeerSelection,
+    Reconciliation, SwimConfig,
+};
+use serde::{Deserialize, Serialize};
+
+/// Merkle trees of 16-way nodes, 3 levels: 4,096 buckets.
+pub const MERKLE_SHAPE: MerkleShape = MerkleShape {
+    fanout_bits: 4,
+    depth: 3,
+};
+
+/// Parameters of a gossip cluster and the writes it disseminates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GossipSpec {
+    /// `"push"`, `"pull"`, `"push_pull"` (anti-entropy), or `{"rumor": {...}}`.
+    pub mode: ModeSpec,
+    /// Peers contacted per round.
+    #[serde(default = "one")]
+    pub fanout: u32,
+    /// Time between a node's rounds.
+    pub interval: Span,
+    /// `"lww"` (last writer wins) or `"siblings"` (keep concurrent values).
+    #[serde(default)]
+    pub conflict: ConflictSpec,
+    /// `"digest"` (Scuttlebutt summaries) or `"merkle"` (Merkle-tree descent).
+    #[serde(default)]
+    pub reconciliation: ReconciliationSpec,
+    /// Largest message, in bytes; deltas beyond it are split.
+    #[serde(default = "default_budget")]
+    pub max_message_bytes: usize,
+    /// `"uniform"`, or `{"spatial": {"a": 2.0}}` to favour peers in the same zone.
+    #[serde(default)]
+    pub peers: PeersSpec,
+    /// SWIM membership; absent: a static view of every node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swim: Option<SwimSpec>,
+    /// The writes to disseminate.
+    pub writes: WritesSpec,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_budget() -> usize {
+    64 * 1024
+}
+
+/// How updates spread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModeSpec {
+    /// Anti-entropy, pushing.
+    Push,
+    /// Anti-entropy, pulling.
+    Pull,
+    /// Anti-entropy, both ways.
+    PushPull,
+    /// Rumor mongering.
+    Rumor(RumorSpec),
+}
+
+/// Rumor-mongering parameters (Demers et al.).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RumorSpec {
+    /// Loss-of-interest parameter.
+    pub k: u32,
+    /// Lose interest only after useless contacts (true), or after any contact (false: blind).
+    #[serde(default = "yes")]
+    pub feedback: bool,
+    /// `"counter"` (after k) or `"coin"` (with probability 1/k each time).
+    #[serde(default)]
+    pub loss: LossSpec,
+    /// An anti-entropy pass every this many rounds (0: pure rumor mongering).
+    #[serde(default)]
+    pub backup_every: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Counter or coin loss of interest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossSpec {
+    /// Stop after k contacts.
+    #[default]
+    Counter,
+    /// Stop with probability 1/k per contact.
+    Coin,
+}
+
+/// Conflict resolution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictSpec {
+    /// Last writer wins.
+    #[default]
+    Lww,
+    /// Keep concurrent siblings.
+    Siblings,
+}
+
+/// Reconciliation scheme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconciliationSpec {
+    /// Scuttlebutt-style digests.
+    #[default]
+    Digest,
+    /// Merkle-tree comparison.
+    Merkle,
+}
+
+/// Peer selection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PeersSpec {
+    /// Uniform over the view.
+    #[default]
+    Uniform,
+    /// Demers et al.'s spatial distribution over the scenario's zones.
+    Spatial(SpatialSpec),
+}
+
+/// Spatial peer selection: peer at distance d chosen with weight Q(d)^-a.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpatialSpec {
+    /// The exponent a (0 is uniform; 2 strongly favours near peers).
+    pub a: f64,
+}
+
+/// SWIM failure-detection parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwimSpec {
+    /// Time between probes.
+    pub probe_interval: Span,
+    /// Wait for a direct ack this long before asking others.
+    pub ping_timeout: Span,
+    /// Members asked to probe indirectly.
+    #[serde(default = "three")]
+    pub indirect_probes: u32,
+    /// Suspect before declaring dead, for this long (absent: declare dead at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspicion: Option<Span>,
+    /// Forget dead members after this long.
+    #[serde(default = "default_retention")]
+    pub dead_retention: Span,
+}
+
+fn three() -> u32 {
+    3
+}
+
+fn default_retention() -> Span {
+    Span(std::time::Duration::from_secs(30))
+}
+
+/// The writes: `count` writes of distinct values, to keys `k0..k{keys-1}`, at uniformly random
+/// live nodes and times within `[from, until]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WritesSpec {
+    /// Number of writes.
+    pub count: u32,
+    /// Number of distinct keys.
+    pub keys: u32,
+    /// Earliest write.
+    pub from: Span,
+    /// Latest write.
+    pub until: Span,
+}
+
+impl GossipSpec {
+    /// The core's configuration.
+    pub fn config(&self) -> Config {
+        let mode = match &self.mode {
+            ModeSpec::Push => Mode::AntiEntropy(Exchange::Push),
+            ModeSpec::Pull => Mode::AntiEntropy(Exchange::Pull),
+            ModeSpec::PushPull => Mode::AntiEntropy(Exchange::PushPull),
+            ModeSpec::Rumor(r) => Mode::RumorMongering {
+                feedback: if r.feedback {
+                    Feedback::Feedback
+                } else {
+                    Feedback::Blind
+                },
+                loss: match r.loss {
+                    LossSpec::Counter => LossOfInterest::Counter,
+                    LossSpec::Coin => LossOfInterest::Coin,
+                },
+                k: r.k,
+            },
+        };
+        let swim = self
+            .swim
+            .as_ref()
+            .map_or_else(SwimConfig::default, |s| SwimConfig {
+                probe_interval: s.probe_interval.nanos(),
+                ping_timeout: s.ping_timeout.nanos(),
+                indirect_probes: s.indirect_probes,
+                suspicion: s.suspicion.map(Span::nanos),
+                dead_retention: s.dead_retention.nanos(),
+                ..SwimConfig::default()
+            });
+        Config {
+            mode,
+            fanout: self.fanout,
+            interval: self.interval.nanos(),
+            max_message_bytes: self.max_message_bytes,
+            conflict: match self.conflict {
+                ConflictSpec::Lww => ConflictMode::Lww,
+                ConflictSpec::Siblings => ConflictMode::Siblings,
+            },
+            reconciliation: match self.reconciliation {
+                ReconciliationSpec::Digest => Reconciliation::Scuttlebutt,
+                ReconciliationSpec::Merkle => Reconciliation::Merkle(MERKLE_SHAPE),
+            },
+            swim,
+            peer_selection: match &self.peers {
+                PeersSpec::Uniform => PeerSelection::Uniform,
+                PeersSpec::Spatial(s) => PeerSelection::Spatial { a: s.a },
+            },
+            rumor_backup: match &self.mode {
+                ModeSpec::Rumor(r) => r.backup_every,
+                _ => 0,
+            },
+            stagger: true,
+        }
+    }
+
+    /// Checks the block against the scenario's duration; field paths start at `protocol.gossip`.
+    pub fn validate(&self, duration: Span) -> Result<(), Invalid> {
+        let field = |name: &str| format!("protocol.gossip.{name}");
+        self.config()
+            .validate()
+            .map_err(|e| Invalid::new(field(e.field), format!("expected {}", e.expected)))?;
+        let w = &self.writes;
+        if w.keys == 0 && w.count > 0 {
+            return Err(Invalid::new(
+                field("writes.keys"),
+                "expected at least 1 key",
+            ));
+        }
+        if w.count > 1_000_000 {
+            return Err(Invalid::new(
+                field("writes.count"),
+                format!("expected at most 1000000 writes, found {}", w.count),
+            ));
+        }
+        if w.from > w.until || w.until > duration {
+            return Err(Invalid::new(
+                field("writes.until"),
+                format!(
+                    "expected from <= until <= the duration ({duration}), found {} and {}",
+                    w.from, w.until
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
