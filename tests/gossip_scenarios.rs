@@ -1,0 +1,131 @@
+//! Every scenario in scenarios/gossip/ passes with the real gossip core and replays to the same
+//! trace hash; the convergence checks fail when they should.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+fn scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+fn run_json(path: &Path) -> (Option<i32>, serde_json::Value) {
+    let out = faultline(&["run", path.to_str().unwrap(), "--json"]);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report)
+}
+
+#[test]
+fn every_gossip_scenario_passes_and_replays() {
+    let files = scenarios();
+    assert!(files.len() >= 10);
+    for path in files {
+        let (code, first) = run_json(&path);
+        assert_eq!(code, Some(0), "{}: {first}", path.display());
+        let (_, second) = run_json(&path);
+        assert_eq!(
+            first["trace_hash"],
+            second["trace_hash"],
+            "{}",
+            path.display()
+        );
+        assert!(
+            first["checks"].as_object().is_some_and(|c| !c.is_empty()),
+            "{} checks something",
+            path.display()
+        );
+    }
+}
+
+fn variant(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/gossip")
+        .join(name);
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
+    edit(&mut value);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gossip-variants");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn convergence_fails_when_the_partition_never_heals() {
+    let never_heals = variant("partition-heals.json", |s| {
+        s["faults"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|f| f.get("heal").is_none());
+        // Everything is judged while the halves are still cut off from each other.
+    });
+    let (code, report) = run_json(&never_heals);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report["checks"]["converged_within"]["ok"], false,
+        "{report}"
+    );
+    // Each half agrees internally, which is what `converged` asks of unreachable groups.
+    assert_eq!(report["checks"]["converged"]["ok"], true, "{report}");
+}
+
+#[test]
+fn a_one_way_cut_between_two_nodes_is_routed_around() {
+    let cut = variant("loss-30.json", |s| {
+        s["faults"] = serde_json::json!([{ "at": "500ms", "cut": { "from": [1], "to": [2] } }]);
+    });
+    assert_eq!(run_json(&cut).0, Some(0));
+}
+
+#[test]
+fn an_isolated_node_never_converges() {
+    let isolated = variant("push-pull-1000.json", |s| {
+        s["faults"] = serde_json::json!([{ "at": "500ms", "partition": [[1], (2..=1000).collect::<Vec<u32>>()] }]);
+    });
+    let (code, report) = run_json(&isolated);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["checks"]["converged_within"]["ok"], false);
+}
+
+#[test]
+fn state_right_after_a_write_has_not_converged() {
+    let late_write = variant("push-pull-1000.json", |s| {
+        s["protocol"]["gossip"]["writes"] =
+            serde_json::json!({ "count": 5, "keys": 5, "from": "29.9s", "until": "30s" });
+    });
+    let (code, report) = run_json(&late_write);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["checks"]["converged"]["ok"], false, "{report}");
+}
+
+#[test]
+fn swim_detection_fails_without_enough_time() {
+    let hurried = variant("churn-swim.json", |s| {
+        s["expect"]["swim_detects_within"] = serde_json::json!("100ms");
+    });
+    let (code, report) = run_json(&hurried);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report["checks"]["swim_detects_crashes"]["ok"], false,
+        "{report}"
+    );
+}
