@@ -1,6 +1,7 @@
 //! The `faultline` command line: run scenarios and report their verdicts.
 
 mod check_cmd;
+mod experiment_cmd;
 mod fuzz_cmd;
 mod output;
 mod run_cmd;
@@ -27,6 +28,9 @@ enum Command {
     Fuzz(fuzz_cmd::FuzzArgs),
     /// Shrink a failing scenario to a minimal one that fails the same check.
     Shrink(fuzz_cmd::ShrinkArgs),
+    /// Re-run a published measurement on the simulator and print it next to the reference.
+    #[command(subcommand)]
+    Experiment(experiment_cmd::Experiment),
 }
 
 /// Exit code when every check held.
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check_cmd::execute(args),
         Command::Fuzz(args) => fuzz_cmd::fuzz(args),
         Command::Shrink(args) => fuzz_cmd::shrink(args),
+        Command::Experiment(experiment) => experiment_cmd::execute(experiment),
     };
     match result {
         Ok(code) => ExitCode::from(code),

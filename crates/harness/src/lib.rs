@@ -1,6 +1,7 @@
 //! Scenario files, protocol adapters, and the driver that runs a scenario and checks it.
 #![warn(missing_docs)]
 
+pub mod experiments;
 pub mod fuzz;
 pub mod protocols;
 pub mod report;

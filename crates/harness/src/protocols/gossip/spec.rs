@@ -36,6 +36,10 @@ pub struct GossipSpec {
     /// `"uniform"`, or `{"spatial": {"a": 2.0}}` to favour peers in the same zone.
     #[serde(default)]
     pub peers: PeersSpec,
+    /// All nodes start their rounds together (the synchronous-rounds model of the analyses);
+    /// by default each node's first round falls at a random offset within one interval.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synchronous_rounds: bool,
     /// SWIM membership; absent: a static view of every node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swim: Option<SwimSpec>,
@@ -233,7 +237,7 @@ impl GossipSpec {
                 ModeSpec::Rumor(r) => r.backup_every,
                 _ => 0,
             },
-            stagger: true,
+            stagger: !self.synchronous_rounds,
         }
     }
 

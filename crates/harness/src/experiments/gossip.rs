@@ -1,0 +1,225 @@
+//! The gossip measurements of Demers et al. and Karp et al., run on the simulator.
+
+use super::{mean, Row};
+use crate::protocols::gossip::{simulate, GossipRun};
+use crate::scenario::{self, ProtocolSpec, Scenario};
+use crate::RunOptions;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Builds and runs one generated gossip scenario.
+fn run_generated(value: Value) -> GossipRun {
+    let scenario: Scenario = scenario::parse(&value.to_string(), Path::new("<experiment>"))
+        .expect("generated scenarios are valid");
+    let ProtocolSpec::Gossip(spec) = &scenario.protocol else {
+        unreachable!("built as a gossip scenario")
+    };
+    simulate(&scenario, spec, RunOptions::default()).expect("no trace file, so no I/O can fail")
+}
+
+fn base(name: &str, seed: u64, nodes: u32, duration: &str, gossip: Value) -> Value {
+    json!({
+        "version": 1, "name": name, "seed": seed, "duration": duration,
+        "protocol": { "gossip": gossip }, "cluster": { "nodes": nodes },
+        "network": { "latency": "1ms" }
+    })
+}
+
+/// log3(n) + ln(ln(n)): Karp et al.'s push-pull round count, the reference for [`push_pull_rounds`].
+pub fn karp_rounds(n: f64) -> f64 {
+    n.ln() / 3f64.ln() + n.ln().ln()
+}
+
+/// Synchronous push-pull rounds until one write reaches all `n` nodes: the write happens half-way
+/// through a round, and the count is the number of round starts until the last node holds it.
+pub fn push_pull_rounds(n: u32, seed: u64) -> f64 {
+    let interval_ms = 1000u64;
+    let run = run_generated(base(
+        "push-pull-rounds",
+        seed,
+        n,
+        "60s",
+        json!({ "mode": "push_pull", "interval": "1s", "synchronous_rounds": true,
+                "writes": { "count": 1, "keys": 1, "from": "500ms", "until": "500ms" } }),
+    ));
+    let write = &run.monitor.writes[0];
+    let (done, full) = (
+        write.done_at.expect("written"),
+        write.full_at.expect("reaches everyone in 60 s"),
+    );
+    let round = |t: faultline_sim::Time| t.as_nanos() / (interval_ms * 1_000_000);
+    (round(full) - round(done)) as f64
+}
+
+/// Rows for [`push_pull_rounds`] at each size.
+pub fn push_pull_table(sizes: &[(u32, usize)], first_seed: u64) -> Vec<Row> {
+    sizes
+        .iter()
+        .map(|&(n, runs)| {
+            let rounds: Vec<f64> = (0..runs as u64)
+                .map(|i| push_pull_rounds(n, first_seed + i))
+                .collect();
+            let (min, max) = rounds
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(*r), b.max(*r)));
+            Row {
+                label: format!("n = {n}"),
+                measured: mean(&rounds),
+                reference: Some(karp_rounds(f64::from(n))),
+                runs,
+                note: format!("rounds, min {min} max {max}"),
+            }
+        })
+        .collect()
+}
+
+/// The residue s solving s = e^(-(k+1)(1-s)) (Demers et al., rumor mongering with feedback and
+/// a coin of probability 1/k), by fixed-point iteration from below.
+pub fn demers_residue(k: u32) -> f64 {
+    let mut s: f64 = 0.0;
+    for _ in 0..200 {
+        s = (-(f64::from(k) + 1.0) * (1.0 - s)).exp();
+    }
+    s
+}
+
+/// Fraction of `n` nodes a pure rumor (feedback, coin 1/k, no anti-entropy backup) never reaches.
+pub fn rumor_residue(n: u32, k: u32, seed: u64) -> f64 {
+    let run = run_generated(base(
+        "rumor-residue",
+        seed,
+        n,
+        "60s",
+        json!({ "mode": { "rumor": { "k": k, "feedback": true, "loss": "coin" } }, "interval": "100ms",
+                "writes": { "count": 1, "keys": 1, "from": "100ms", "until": "100ms" } }),
+    ));
+    1.0 - run.monitor.writes[0].held_by as f64 / f64::from(n)
+}
+
+/// Rows for [`rumor_residue`], k = 1..=max_k.
+pub fn rumor_table(n: u32, max_k: u32, runs: usize, first_seed: u64) -> Vec<Row> {
+    (1..=max_k)
+        .map(|k| {
+            let residues: Vec<f64> = (0..runs as u64)
+                .map(|i| rumor_residue(n, k, first_seed + i))
+                .collect();
+            Row {
+                label: format!("k = {k}"),
+                measured: mean(&residues),
+                reference: Some(demers_residue(k)),
+                runs,
+                note: format!("residue on {n} nodes"),
+            }
+        })
+        .collect()
+}
+
+/// SWIM on `n` live nodes under `loss` for `seconds`: (dead verdicts about live members, runs).
+pub fn swim_false_positives(n: u32, loss: f64, suspicion: bool, seconds: u32, seed: u64) -> usize {
+    let mut swim = json!({ "probe_interval": "1s", "ping_timeout": "200ms", "indirect_probes": 1, "dead_retention": "600s" });
+    if suspicion {
+        swim["suspicion"] = json!("5s");
+    }
+    let mut value = base(
+        "swim-false-positives",
+        seed,
+        n,
+        &format!("{seconds}s"),
+        json!({ "mode": "push_pull", "interval": "1s", "swim": swim,
+                "writes": { "count": 0, "keys": 1, "from": "0s", "until": "0s" } }),
+    );
+    value["network"]["drop"] = json!(loss);
+    let run = run_generated(value);
+    run.monitor
+        .deaths
+        .iter()
+        .filter(|v| !v.subject_down)
+        .count()
+}
+
+/// Rows: false positives with and without suspicion, summed over `runs` seeds.
+pub fn swim_table(n: u32, loss: f64, seconds: u32, runs: usize, first_seed: u64) -> Vec<Row> {
+    [false, true]
+        .iter()
+        .map(|&suspicion| {
+            let counts: Vec<f64> =
+                (0..runs as u64).map(|i| swim_false_positives(n, loss, suspicion, seconds, first_seed + i) as f64).collect();
+            Row {
+                label: format!("suspicion {}", if suspicion { "on" } else { "off" }),
+                measured: counts.iter().sum(),
+                reference: None,
+                runs,
+                note: format!("live members declared dead, {n} nodes, {}% loss, {seconds}s per run, 1 indirect probe", loss * 100.0),
+            }
+        })
+        .collect()
+}
+
+/// Cross-region messages and convergence time on two regions of `n / 2` nodes, for peer choice
+/// `peers` (a JSON `peers` value): (cross-zone messages, ms from the last write to convergence).
+pub fn two_regions(n: u32, peers: Value, seed: u64) -> (f64, f64) {
+    let half = n / 2;
+    let mut value = base(
+        "two-regions",
+        seed,
+        n,
+        "20s",
+        json!({ "mode": "push_pull", "interval": "200ms", "peers": peers,
+                "writes": { "count": 10, "keys": 10, "from": "1s", "until": "2s" } }),
+    );
+    value["cluster"]["zones"] = json!({ "east": (1..=half).collect::<Vec<u32>>(), "west": (half + 1..=n).collect::<Vec<u32>>() });
+    value["network"] = json!({ "latency": ["500us", "1ms"], "links": [{ "from": "east", "to": "west", "link": { "latency": ["35ms", "45ms"] } }] });
+    let run = run_generated(value);
+    let converged = run
+        .converged_at
+        .map_or(f64::NAN, |t| t.since(run.settled_from).as_secs_f64() * 1e3);
+    (run.traffic.cross_zone_messages as f64, converged)
+}
+
+/// Rows comparing uniform and spatial (a) peer choice on two regions.
+pub fn spatial_table(n: u32, a: f64, runs: usize, first_seed: u64) -> Vec<Row> {
+    let measure = |peers: Value| -> (Vec<f64>, Vec<f64>) {
+        (0..runs as u64)
+            .map(|i| two_regions(n, peers.clone(), first_seed + i))
+            .unzip()
+    };
+    let (uniform_cross, uniform_ms) = measure(json!("uniform"));
+    let (spatial_cross, spatial_ms) = measure(json!({ "spatial": { "a": a } }));
+    vec![
+        Row {
+            label: "cross-region messages, uniform / spatial".into(),
+            measured: mean(&uniform_cross) / mean(&spatial_cross),
+            reference: Some(4.0),
+            runs,
+            note: format!(
+                "{:.0} vs {:.0} messages; reference: Demers et al.'s 'over 4x'",
+                mean(&uniform_cross),
+                mean(&spatial_cross)
+            ),
+        },
+        Row {
+            label: "convergence time, spatial / uniform".into(),
+            measured: mean(&spatial_ms) / mean(&uniform_ms),
+            reference: None,
+            runs,
+            note: format!(
+                "{:.0} ms vs {:.0} ms after the last write",
+                mean(&spatial_ms),
+                mean(&uniform_ms)
+            ),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_formulas_match_the_papers() {
+        assert!((karp_rounds(1000.0) - 8.22).abs() < 0.01);
+        assert!((demers_residue(1) - 0.203).abs() < 0.001);
+        assert!((demers_residue(2) - 0.060).abs() < 0.001);
+        assert!(demers_residue(5) < 0.003);
+    }
+}

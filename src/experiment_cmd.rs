@@ -1,0 +1,69 @@
+//! `faultline experiment`: the literature's measurements, re-run on the simulator.
+
+use crate::EXIT_OK;
+use anyhow::Result;
+use faultline_harness::experiments::{gossip, Row};
+
+/// Which experiment to run.
+#[derive(clap::Subcommand)]
+pub enum Experiment {
+    /// Synchronous push-pull rounds to full dissemination vs log3(n) + ln(ln(n)).
+    GossipRounds {
+        /// Runs at n = 1,000 (n = 10,000 gets a fifth as many).
+        #[arg(long, default_value_t = 100)]
+        runs: usize,
+    },
+    /// Pure rumor mongering residue for k = 1..5 vs s = e^(-(k+1)(1-s)).
+    RumorResidue {
+        /// Runs per k.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Cluster size.
+        #[arg(long, default_value_t = 1000)]
+        nodes: u32,
+    },
+    /// SWIM false positives under 5% loss, with and without suspicion.
+    SwimSuspicion {
+        /// Runs (seeds) per setting.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
+    /// Cross-region traffic and convergence time, uniform vs spatial peer choice.
+    Spatial {
+        /// Runs per setting.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The spatial exponent a.
+        #[arg(long, default_value_t = 2.0)]
+        a: f64,
+    },
+}
+
+/// Runs the experiment and prints its table.
+pub fn execute(experiment: Experiment) -> Result<u8> {
+    let rows = match experiment {
+        Experiment::GossipRounds { runs } => {
+            gossip::push_pull_table(&[(1000, runs), (10_000, (runs / 5).max(1))], 1)
+        }
+        Experiment::RumorResidue { runs, nodes } => gossip::rumor_table(nodes, 5, runs, 1),
+        Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1),
+        Experiment::Spatial { runs, a } => gossip::spatial_table(200, a, runs, 1),
+    };
+    print_rows(&rows);
+    Ok(EXIT_OK)
+}
+
+fn print_rows(rows: &[Row]) {
+    println!(
+        "{:<42} {:>10} {:>10} {:>7} {:>5}  note",
+        "measure", "measured", "reference", "ratio", "runs"
+    );
+    for row in rows {
+        let reference = row.reference.map_or("-".to_string(), |r| format!("{r:.4}"));
+        let ratio = row.ratio().map_or("-".to_string(), |r| format!("{r:.3}"));
+        println!(
+            "{:<42} {:>10.4} {reference:>10} {ratio:>7} {:>5}  {}",
+            row.label, row.measured, row.runs, row.note
+        );
+    }
+}
