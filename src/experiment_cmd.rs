@@ -33,9 +33,9 @@ pub enum Experiment {
         /// Runs per setting.
         #[arg(long, default_value_t = 20)]
         runs: usize,
-        /// The spatial exponent a.
-        #[arg(long, default_value_t = 2.0)]
-        a: f64,
+        /// Spatial exponents a to compare with uniform choice.
+        #[arg(long, num_args = 1.., default_values_t = vec![1.0, 2.0, 4.0, 8.0])]
+        a: Vec<f64>,
     },
 }
 
@@ -47,7 +47,7 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
         }
         Experiment::RumorResidue { runs, nodes } => gossip::rumor_table(nodes, 5, runs, 1),
         Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1),
-        Experiment::Spatial { runs, a } => gossip::spatial_table(200, a, runs, 1),
+        Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1),
     };
     print_rows(&rows);
     Ok(EXIT_OK)

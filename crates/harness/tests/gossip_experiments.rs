@@ -1,0 +1,44 @@
+//! The published gossip measurements, re-run small enough for CI: each asserts the shape the
+//! literature reports. The full-size figures come from `faultline experiment ...` (see README).
+
+use faultline_harness::experiments::gossip;
+
+#[test]
+fn push_pull_rounds_track_log3_n_plus_ln_ln_n() {
+    let rows = gossip::push_pull_table(&[(1000, 12)], 100);
+    let ratio = rows[0].ratio().unwrap();
+    assert!((0.9..1.2).contains(&ratio), "{rows:?}");
+}
+
+#[test]
+fn rumor_residue_follows_demers_formula() {
+    let rows = gossip::rumor_table(500, 2, 6, 200);
+    for row in &rows {
+        let reference = row.reference.unwrap();
+        assert!((row.measured - reference).abs() < 0.05, "{row:?}");
+    }
+    assert!(
+        rows[1].measured < rows[0].measured,
+        "a larger k leaves a smaller residue"
+    );
+}
+
+#[test]
+fn suspicion_cuts_swim_false_positives() {
+    let rows = gossip::swim_table(8, 0.05, 120, 2, 300);
+    let (without, with) = (rows[0].measured, rows[1].measured);
+    assert!(
+        without >= 4.0,
+        "5% loss makes SWIM without suspicion declare live members dead: {rows:?}"
+    );
+    assert!(
+        with * 4.0 <= without,
+        "suspicion removes most of them: {rows:?}"
+    );
+}
+
+#[test]
+fn spatial_peer_choice_cuts_cross_region_traffic() {
+    let rows = gossip::spatial_table(100, &[2.0], 3, 400);
+    assert!(rows[0].measured > 1.8, "{rows:?}");
+}
