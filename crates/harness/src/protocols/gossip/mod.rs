@@ -98,43 +98,56 @@ pub fn simulate(
             GossipProcess::new(core, Arc::clone(&factory_plan))
         },
     );
-    let settled_from = Time::from_nanos(
-        scenario
-            .faults
-            .iter()
-            .map(|f| f.at.nanos())
-            .chain(plan.iter().map(|w| w.at))
-            .max()
-            .unwrap_or(0),
-    );
+    // Nothing can settle before the last scheduled write or fault; a write performed late (a
+    // skewed clock) or a fault pushes the settling point further.
+    let scheduled_end = scenario
+        .faults
+        .iter()
+        .map(|f| f.at.nanos())
+        .chain(plan.iter().map(|w| w.at))
+        .max()
+        .unwrap_or(0);
+    let mut settled_from = Time::from_nanos(scheduled_end);
     let slice = std::time::Duration::from_nanos((spec.interval.nanos() / 5).max(1));
     let mut monitor = Monitor::new(nodes as usize, plan.len());
-    let mut next_check = settled_from;
+    let mut next_check = settled_from + slice;
     let mut converged_at = None;
     let end = end_time(scenario);
     while let Some(at) = sim.next_event_time().filter(|t| *t <= end) {
-        while converged_at.is_none() && next_check <= at && next_check <= end {
+        while converged_at.is_none() && next_check <= at {
             if live_digests_agree(&sim, Scope::AllLive) {
                 converged_at = Some(next_check);
             }
             next_check = next_check + slice;
         }
         let Some(step) = sim.step() else { break };
-        match (step.kind, step.node) {
-            (TraceKind::Fault("crash"), Some(node)) => monitor.crashed(step.time, node),
-            (TraceKind::Fault("restart"), Some(node)) => monitor.restarted(node),
-            (_, Some(node)) => {
-                if let Some(process) = sim.process_mut(node) {
-                    let seen = process.take_observations();
-                    monitor.observe(step.time, node, seen);
+        let disturbed = match (step.kind, step.node) {
+            (TraceKind::Fault(kind), node) => {
+                match (kind, node) {
+                    ("crash", Some(node)) => monitor.crashed(step.time, node),
+                    ("restart", Some(node)) => monitor.restarted(node),
+                    _ => {}
                 }
+                true
             }
-            _ => {}
+            (_, Some(node)) => match sim.process_mut(node) {
+                Some(process) => {
+                    let seen = process.take_observations();
+                    monitor.observe(step.time, node, seen)
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        if disturbed && step.time >= settled_from {
+            settled_from = step.time;
+            converged_at = None;
+            next_check = step.time + slice;
         }
     }
     sim.run_until(end);
-    if converged_at.is_none() && live_digests_agree(&sim, Scope::AllLive) && next_check <= end {
-        converged_at = Some(next_check.min(end));
+    if converged_at.is_none() && next_check <= end && live_digests_agree(&sim, Scope::AllLive) {
+        converged_at = Some(next_check);
     }
     let traffic = traffic(&sim);
     let checks = checks(scenario, &sim, &monitor, converged_at, settled_from);

@@ -72,11 +72,13 @@ impl Monitor {
         self.live
     }
 
-    /// Records what `node` observed at `now`.
-    pub fn observe(&mut self, now: Time, node: NodeId, observations: Vec<Observation>) {
+    /// Records what `node` observed at `now`; true if it performed a planned write.
+    pub fn observe(&mut self, now: Time, node: NodeId, observations: Vec<Observation>) -> bool {
+        let mut wrote = false;
         for observation in observations {
             match observation {
                 Observation::Wrote { index, dot } => {
+                    wrote = true;
                     self.writes[index].done_at = Some(now);
                     self.writes[index].dot = Some(dot);
                     self.by_dot.insert(dot, index);
@@ -104,6 +106,7 @@ impl Monitor {
                 Observation::Core(Event::Member { .. }) => {}
             }
         }
+        wrote
     }
 
     fn hold(&mut self, now: Time, node: NodeId, index: usize) {
