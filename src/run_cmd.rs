@@ -83,7 +83,16 @@ fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {
         "dropped": report.counters.dropped,
         "virtual_ns": report.virtual_ns,
         "wall_ms": (wall_ms * 1000.0).round() / 1000.0,
+        "peak_rss_bytes": peak_rss_bytes(),
     })
+}
+
+/// The process's peak resident memory, where the OS reports it (Linux: VmHWM).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn print_report(report: &RunReport, wall_secs: f64) {

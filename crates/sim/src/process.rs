@@ -85,7 +85,11 @@ impl<M, D> Context<'_, M, D> {
         *self.next_timer += 1;
         let local = crate::time::duration_nanos(delay);
         // A node whose clock runs fast (rate > 1) sees its timers fire early in true time.
-        let true_delay = (u128::from(local) * 1_000_000).div_ceil(u128::from(self.rate_ppm));
+        let true_delay = if self.rate_ppm == crate::PPM_ONE {
+            u128::from(local)
+        } else {
+            (u128::from(local) * u128::from(crate::PPM_ONE)).div_ceil(u128::from(self.rate_ppm))
+        };
         let at = Time::from_nanos(
             self.sim_now
                 .as_nanos()

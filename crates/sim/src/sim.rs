@@ -2,7 +2,7 @@
 
 use crate::fault::Fault;
 use crate::hash::{StableBuildHasher, StableHasher};
-use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
+use crate::net::{Connectivity, FifoLinks, LatencyDist, LinkConfig, Topology, ZoneId};
 use crate::process::{Context, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
@@ -59,6 +59,8 @@ enum Event<M> {
         to: NodeId,
         incarnation: u32,
         id: u64,
+        /// The message's hash, computed once when it was sent.
+        digest: u64,
         msg: M,
     },
     Timer {
@@ -78,6 +80,11 @@ struct Clock {
 
 impl Clock {
     fn local(&self, sim_now: Time) -> Time {
+        if self.rate_ppm == PPM_ONE {
+            return Time::from_nanos(
+                self.anchor_local.as_nanos() + (sim_now.as_nanos() - self.anchor_sim.as_nanos()),
+            );
+        }
         let elapsed = u128::from(sim_now.as_nanos() - self.anchor_sim.as_nanos());
         let scaled = elapsed * u128::from(self.rate_ppm) / u128::from(PPM_ONE);
         Time::from_nanos(
@@ -306,8 +313,9 @@ impl<P: Process> Simulation<P> {
                 to,
                 incarnation,
                 id,
+                digest,
                 msg,
-            } => self.deliver(from, to, incarnation, id, msg),
+            } => self.deliver(from, to, incarnation, (id, digest), msg),
             Event::Timer {
                 node,
                 incarnation,
@@ -381,7 +389,7 @@ impl<P: Process> Simulation<P> {
         from: NodeId,
         to: NodeId,
         incarnation: u32,
-        id: u64,
+        (id, digest): (u64, u64),
         msg: P::Message,
     ) -> Stepped {
         let slot = &self.nodes[to.index()];
@@ -392,7 +400,6 @@ impl<P: Process> Simulation<P> {
         } else {
             None
         };
-        let digest = StableHasher::hash_one(&msg);
         if let Some(reason) = reason {
             return self.drop_message(from, to, reason, (digest, id), &msg);
         }
@@ -568,6 +575,7 @@ impl<P: Process> Simulation<P> {
                     to,
                     incarnation,
                     id,
+                    digest,
                     msg,
                 },
             );
@@ -585,7 +593,9 @@ impl<P: Process> Simulation<P> {
             return;
         }
         let arrival = self.now + link.latency.sample(&mut self.net_rng.latency);
-        let at = if self.net_rng.reorder.chance(link.reorder) {
+        // A fixed latency keeps each link in send order by itself (ties go by sequence number).
+        let fifo_by_construction = matches!(link.latency, LatencyDist::Fixed(_));
+        let at = if self.net_rng.reorder.chance(link.reorder) || fifo_by_construction {
             arrival
         } else {
             self.fifo.order(from, to, arrival, self.now)
@@ -607,6 +617,7 @@ impl<P: Process> Simulation<P> {
                     to,
                     incarnation,
                     id,
+                    digest,
                     msg: msg.clone(),
                 },
             );
@@ -618,6 +629,7 @@ impl<P: Process> Simulation<P> {
                 to,
                 incarnation,
                 id,
+                digest,
                 msg,
             },
         );

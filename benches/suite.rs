@@ -1,0 +1,341 @@
+//! The benchmark suite: every figure next to a baseline measured in the same run.
+//!
+//! `cargo bench --bench suite` runs every row; name rows to run only those:
+//! `cargo bench --bench suite -- kernel potato checker gossip`.
+//! Set `FAULTLINE_BENCH_GOSSIP_MAX` (default 1000000) to cap the gossip scale row.
+
+use faultline_sim::{
+    Context, LatencyDist, LinkConfig, NodeId, Process, SimConfig, Simulation, Time, TimerId,
+};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |row: &str| wanted.is_empty() || wanted.iter().any(|w| w == row);
+    if run("kernel") {
+        kernel_row();
+    }
+    if run("potato") {
+        hot_potato_row();
+    }
+    if run("checker") {
+        checker_row();
+    }
+    if run("gossip") {
+        gossip_row();
+    }
+}
+
+// ---- Row 1: kernel events/s against a bare BinaryHeap loop --------------------------------
+
+const RELAY_NODES: u32 = 64;
+const RELAY_IN_FLIGHT: u32 = 1024;
+const RELAY_EVENTS: u64 = 4_000_000;
+
+/// Passes each message on to the next node: the least a process can do and still make events.
+struct Relay;
+
+impl Process for Relay {
+    type Message = u64;
+    type Durable = ();
+    fn on_start(&mut self, ctx: &mut Context<'_, u64, ()>) {
+        for i in 0..RELAY_IN_FLIGHT / RELAY_NODES {
+            ctx.send(
+                NodeId::new((ctx.id().index() as u32 + 1) % RELAY_NODES),
+                u64::from(i),
+            );
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Context<'_, u64, ()>, _: NodeId, msg: u64) {
+        ctx.send(
+            NodeId::new((ctx.id().index() as u32 + 1) % RELAY_NODES),
+            msg,
+        );
+    }
+    fn on_timer(&mut self, _: &mut Context<'_, u64, ()>, _: TimerId, _: u64) {}
+}
+
+fn fixed_link() -> LinkConfig {
+    LinkConfig {
+        latency: LatencyDist::Fixed(Duration::from_millis(1)),
+        ..LinkConfig::default()
+    }
+}
+
+fn kernel_events_per_sec() -> f64 {
+    let mut sim = Simulation::new(SimConfig::new(1, fixed_link()), |_, _| Relay);
+    for i in 0..RELAY_NODES {
+        sim.add_node(&format!("n{i}"));
+    }
+    let start = Instant::now();
+    while sim.counters().events < RELAY_EVENTS {
+        sim.step();
+    }
+    black_box(sim.trace_hash());
+    RELAY_EVENTS as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The payload the kernel queues for a delivery: endpoints, incarnation, message id, message.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Delivery {
+    from: u32,
+    to: u32,
+    incarnation: u32,
+    id: u64,
+    msg: u64,
+}
+
+fn bare_heap_events_per_sec() -> f64 {
+    let mut heap = BinaryHeap::new();
+    let mut seq = 0u64;
+    for i in 0..RELAY_IN_FLIGHT {
+        let d = Delivery {
+            from: i % RELAY_NODES,
+            to: (i + 1) % RELAY_NODES,
+            incarnation: 0,
+            id: seq,
+            msg: 0,
+        };
+        heap.push(Reverse((Time::ZERO, seq, d)));
+        seq += 1;
+    }
+    let start = Instant::now();
+    for _ in 0..RELAY_EVENTS {
+        let Reverse((time, _, d)) = heap.pop().expect("never empty");
+        let next = Delivery {
+            from: d.to,
+            to: (d.to + 1) % RELAY_NODES,
+            incarnation: d.incarnation,
+            id: seq,
+            msg: black_box(d.msg),
+        };
+        heap.push(Reverse((time + Duration::from_millis(1), seq, next)));
+        seq += 1;
+    }
+    black_box(heap.len());
+    RELAY_EVENTS as f64 / start.elapsed().as_secs_f64()
+}
+
+fn kernel_row() {
+    let _ = (kernel_events_per_sec(), bare_heap_events_per_sec()); // warm up
+    let bare = bare_heap_events_per_sec();
+    let kernel = kernel_events_per_sec();
+    println!("[1] kernel, no-op relay: {kernel:>12.0} events/s; bare BinaryHeap loop {bare:>12.0} events/s; ratio {:.1}% (goal >= 50%)", 100.0 * kernel / bare);
+}
+
+// ---- Row 2: hot potato in faultline and in turmoil ----------------------------------------
+
+/// Every message received is passed to a uniformly random other host.
+struct HotPotato {
+    hosts: u32,
+}
+
+impl HotPotato {
+    fn pass(&self, ctx: &mut Context<'_, u64, ()>) {
+        let me = ctx.id().index() as u64;
+        let other = (me + 1 + ctx.rng().below(u64::from(self.hosts) - 1)) % u64::from(self.hosts);
+        ctx.send(NodeId::new(other as u32), 0);
+    }
+}
+
+impl Process for HotPotato {
+    type Message = u64;
+    type Durable = ();
+    fn on_start(&mut self, ctx: &mut Context<'_, u64, ()>) {
+        self.pass(ctx);
+    }
+    fn on_message(&mut self, ctx: &mut Context<'_, u64, ()>, _: NodeId, _: u64) {
+        self.pass(ctx);
+    }
+    fn on_timer(&mut self, _: &mut Context<'_, u64, ()>, _: TimerId, _: u64) {}
+}
+
+/// Delivered messages per wall second for `hosts` hosts over `virtual_ms` of virtual time.
+fn faultline_potato(hosts: u32, virtual_ms: u64) -> f64 {
+    let mut sim = Simulation::new(SimConfig::new(7, fixed_link()), move |_, _| HotPotato {
+        hosts,
+    });
+    for i in 0..hosts {
+        sim.add_node(&format!("h{i}"));
+    }
+    let start = Instant::now();
+    sim.run_until(Time::from_millis(virtual_ms));
+    sim.counters().delivered as f64 / start.elapsed().as_secs_f64()
+}
+
+fn turmoil_potato(hosts: u32, virtual_ms: u64) -> f64 {
+    let delivered = Arc::new(AtomicU64::new(0));
+    let mut sim = turmoil::Builder::new()
+        .simulation_duration(Duration::from_secs(3600))
+        .tick_duration(Duration::from_millis(1))
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(1))
+        .rng_seed(7)
+        .build();
+    for i in 0..hosts {
+        let delivered = Arc::clone(&delivered);
+        sim.host(format!("h{i}"), move || {
+            let delivered = Arc::clone(&delivered);
+            async move {
+                let socket =
+                    turmoil::net::UdpSocket::bind((std::net::Ipv4Addr::UNSPECIFIED, 9000)).await?;
+                let peers: Vec<std::net::IpAddr> = (0..hosts)
+                    .filter(|j| *j != i)
+                    .map(|j| turmoil::lookup(format!("h{j}")))
+                    .collect();
+                let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(i);
+                let mut next_peer = move || {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    peers[(state % peers.len() as u64) as usize]
+                };
+                socket.send_to(&[0u8; 8], (next_peer(), 9000)).await?;
+                let mut buf = [0u8; 8];
+                loop {
+                    socket.recv_from(&mut buf).await?;
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                    socket.send_to(&buf, (next_peer(), 9000)).await?;
+                }
+            }
+        });
+    }
+    let start = Instant::now();
+    while sim.elapsed() < Duration::from_millis(virtual_ms) {
+        sim.step().expect("hosts never fail");
+    }
+    delivered.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn hot_potato_row() {
+    for hosts in [10u32, 50, 200] {
+        let virtual_ms = 200_000 / u64::from(hosts);
+        let ours = faultline_potato(hosts, virtual_ms * 20);
+        let theirs = turmoil_potato(hosts, virtual_ms);
+        println!(
+            "[2] hot potato, N = {hosts:>3}: faultline {ours:>12.0} msgs/s; turmoil {theirs:>10.0} msgs/s; ratio {:>7.1}x (goal >= 100x at N = 50)",
+            ours / theirs
+        );
+    }
+}
+
+// ---- Row 4: linearizability checker on the reference histories ----------------------------
+
+fn porcupine() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/porcupine");
+    dir.exists().then_some(dir)
+}
+
+fn check_files_ms(files: &[PathBuf], partition: bool) -> f64 {
+    use faultline_check::formats::check_file;
+    use faultline_check::CheckOptions;
+    let options = CheckOptions {
+        partition,
+        ..CheckOptions::default()
+    };
+    let start = Instant::now();
+    for file in files {
+        match check_file(file, None, None, &options) {
+            Ok(report) => {
+                black_box(report.linearizable());
+            }
+            Err(faultline_check::formats::LoadError::Empty { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+fn checker_row() {
+    let Some(dir) = porcupine() else {
+        println!("[4] checker: skipped (../shared/porcupine not found)");
+        return;
+    };
+    let kv = |name: &str| dir.join("kv").join(name);
+    let mut etcd: Vec<PathBuf> = std::fs::read_dir(dir.join("jepsen"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    etcd.sort();
+    let rows: [(&str, Vec<PathBuf>, bool, f64); 4] = [
+        (
+            "kv c50-ok, partitioned",
+            vec![kv("c50-ok.txt")],
+            true,
+            135.0,
+        ),
+        (
+            "kv c10-ok, unpartitioned",
+            vec![kv("c10-ok.txt")],
+            false,
+            2400.0,
+        ),
+        (
+            "kv c10-bad, unpartitioned",
+            vec![kv("c10-bad.txt")],
+            false,
+            3000.0,
+        ),
+        ("all etcd logs", etcd, true, 576.0),
+    ];
+    for (label, files, partition, reference_ms) in rows {
+        let _ = check_files_ms(&files, partition); // warm up
+        let ms = check_files_ms(&files, partition);
+        println!("[4] checker, {label:<26}: {ms:>9.1} ms; Porcupine on this machine class {reference_ms:>7.0} ms; ratio {:.2} (goal <= 0.5)", ms / reference_ms);
+    }
+}
+
+// ---- Row 5: gossip push-pull to convergence at scale ---------------------------------------
+
+fn gossip_row() {
+    let max: u64 = std::env::var("FAULTLINE_BENCH_GOSSIP_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("faultline-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for n in [10_000u64, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|n| *n <= max)
+    {
+        let scenario = serde_json::json!({
+            "version": 1, "name": format!("bench-push-pull-{n}"), "seed": 1, "duration": "20s",
+            "protocol": { "gossip": { "mode": "push_pull", "interval": "1s",
+                                      "writes": { "count": 1, "keys": 1, "from": "100ms", "until": "100ms" } } },
+            "cluster": { "nodes": n }, "network": { "latency": ["1ms", "10ms"] },
+            "expect": { "converged_within": "19s" }
+        });
+        let path = dir.join(format!("push-pull-{n}.json"));
+        std::fs::write(&path, scenario.to_string()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["run", path.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("run --json");
+        let peak = report["peak_rss_bytes"]
+            .as_u64()
+            .map_or("n/a".to_string(), |b| {
+                format!("{:.0} MiB", b as f64 / (1u64 << 20) as f64)
+            });
+        let per_node = report["peak_rss_bytes"]
+            .as_u64()
+            .map_or("n/a".to_string(), |b| format!("{} B/node", b / n));
+        println!(
+            "[5] gossip push-pull, n = {n:>9}: {:>8.1} s wall, peak {peak} ({per_node}), {} events, converged: {} (goal for 10^6: <= 60 s, <= 4 GiB)",
+            report["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+            report["events"],
+            report["checks"]["converged_within"]["ok"]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
