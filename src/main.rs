@@ -28,6 +28,8 @@ enum Command {
     Fuzz(fuzz_cmd::FuzzArgs),
     /// Shrink a failing scenario to a minimal one that fails the same check.
     Shrink(fuzz_cmd::ShrinkArgs),
+    /// Fuzz a template once per planted bug and report how fast each is found.
+    Campaign(fuzz_cmd::CampaignArgs),
     /// Re-run a published measurement on the simulator and print it next to the reference.
     #[command(subcommand)]
     Experiment(experiment_cmd::Experiment),
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check_cmd::execute(args),
         Command::Fuzz(args) => fuzz_cmd::fuzz(args),
         Command::Shrink(args) => fuzz_cmd::shrink(args),
+        Command::Campaign(args) => fuzz_cmd::campaign(args),
         Command::Experiment(experiment) => experiment_cmd::execute(experiment),
     };
     match result {

@@ -1,12 +1,14 @@
 //! Fuzz sweeps: templates expanded per seed, parallel runs, results that survive interrupts,
 //! and shrinking of failures to small replayable scenarios.
 
+mod campaign;
 mod expand;
 mod results;
 mod shrink;
 mod sweep;
 mod template;
 
+pub use campaign::{bug_names, hunt, with_bug, BugResult};
 pub use expand::expand;
 pub use results::{read_results, write_junit, ResultsWriter, SeedResult};
 pub use shrink::{describe, failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};

@@ -1,0 +1,148 @@
+//! The planted-bug campaign: for each planted bug the protocol offers, fuzz the template with
+//! that bug switched on and measure how many seeds it takes to find it and how small the shrunk
+//! failure gets; then the same seeds with no bug must find nothing.
+
+use super::expand::expand;
+use super::shrink::shrink;
+use super::template::Template;
+use crate::{run, RunOptions};
+use rayon::prelude::*;
+
+/// What the campaign found for one bug (or for none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BugResult {
+    /// The bug's switch name (`"none"` for the control run).
+    pub bug: String,
+    /// For each starting offset, how many seeds ran until the first failure (None: not found
+    /// within the budget).
+    pub seeds_to_failure: Vec<Option<u64>>,
+    /// The checks that failed, over all first failures.
+    pub failed_checks: Vec<String>,
+    /// Faults in the first failure found, and after shrinking it.
+    pub faults_before_after: Option<(usize, usize)>,
+}
+
+impl BugResult {
+    /// The median of the seeds-to-first-failure over the offsets where it was found, counting a
+    /// miss as the budget (so misses push the median up, never down).
+    pub fn median_seeds(&self, budget: u64) -> Option<u64> {
+        let mut counts: Vec<u64> = self
+            .seeds_to_failure
+            .iter()
+            .map(|c| c.unwrap_or(budget))
+            .collect();
+        if counts.is_empty() || self.seeds_to_failure.iter().all(Option::is_none) {
+            return None;
+        }
+        counts.sort_unstable();
+        Some(counts[counts.len() / 2])
+    }
+
+    /// True when every offset found the bug.
+    pub fn always_found(&self) -> bool {
+        self.seeds_to_failure.iter().all(Option::is_some)
+    }
+}
+
+/// The planted-bug switch names of the template's protocol (the keys of its `bugs` block).
+pub fn bug_names(template: &Template) -> Vec<String> {
+    protocol_block(template)
+        .and_then(|block| {
+            block
+                .get("bugs")
+                .and_then(|b| b.as_object())
+                .map(|b| b.keys().cloned().collect())
+        })
+        .unwrap_or_default()
+}
+
+fn protocol_block(template: &Template) -> Option<serde_json::Value> {
+    let value = serde_json::to_value(&template.base).ok()?;
+    value.get("protocol")?.as_object()?.values().next().cloned()
+}
+
+/// `template` with the planted bug `bug` switched on.
+pub fn with_bug(template: &Template, bug: &str) -> Option<Template> {
+    let mut value = serde_json::to_value(&template.base).ok()?;
+    let protocol = value
+        .get_mut("protocol")?
+        .as_object_mut()?
+        .values_mut()
+        .next()?;
+    *protocol.get_mut("bugs")?.get_mut(bug)? = serde_json::Value::Bool(true);
+    let base = serde_json::from_value(value).ok()?;
+    Some(Template {
+        base,
+        fuzz: template.fuzz.clone(),
+    })
+}
+
+/// Runs seeds `offset, offset+1, ...` (up to `budget` of them, `jobs` at a time, in order) until
+/// one fails; returns how many seeds that took and the failing seed.
+fn first_failure(
+    template: &Template,
+    offset: u64,
+    budget: u64,
+    jobs: usize,
+) -> std::io::Result<Option<(u64, u64)>> {
+    let chunk = jobs.max(1) as u64 * 4;
+    let mut start = 0;
+    while start < budget {
+        let seeds: Vec<u64> = (start..(start + chunk).min(budget)).collect();
+        let outcomes: Vec<std::io::Result<bool>> = seeds
+            .par_iter()
+            .map(|i| run(&expand(template, offset + i), RunOptions::default()).map(|r| r.ok()))
+            .collect();
+        for (i, outcome) in seeds.iter().zip(outcomes) {
+            if !outcome? {
+                return Ok(Some((i + 1, offset + i)));
+            }
+        }
+        start += chunk;
+    }
+    Ok(None)
+}
+
+/// Fuzzes `template` with `bug` on (or as it is, for `None`) from each offset; shrinks the first
+/// failure of the first offset that finds one.
+pub fn hunt(
+    template: &Template,
+    bug: Option<&str>,
+    offsets: &[u64],
+    budget: u64,
+    jobs: usize,
+) -> std::io::Result<BugResult> {
+    let armed = match bug {
+        Some(name) => with_bug(template, name).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "the template's protocol has no planted bug {name:?}"
+            ))
+        })?,
+        None => template.clone(),
+    };
+    let mut result = BugResult {
+        bug: bug.unwrap_or("none").to_string(),
+        seeds_to_failure: Vec::new(),
+        failed_checks: Vec::new(),
+        faults_before_after: None,
+    };
+    for &offset in offsets {
+        let found = first_failure(&armed, offset, budget, jobs)?;
+        result.seeds_to_failure.push(found.map(|(count, _)| count));
+        let Some((_, seed)) = found else { continue };
+        let scenario = expand(&armed, seed);
+        let report = run(&scenario, RunOptions::default())?;
+        for check in report.failed_checks() {
+            if !result.failed_checks.iter().any(|c| c == check) {
+                result.failed_checks.push(check.to_string());
+            }
+        }
+        if result.faults_before_after.is_none() {
+            if let Some(shrunk) = shrink(&scenario)? {
+                result.faults_before_after =
+                    Some((scenario.faults.len(), shrunk.scenario.faults.len()));
+            }
+        }
+    }
+    Ok(result)
+}
