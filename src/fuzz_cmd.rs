@@ -202,8 +202,8 @@ pub fn campaign(args: CampaignArgs) -> Result<u8> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let offsets: Vec<u64> = (0..args.offsets).map(|k| k * 10_000).collect();
     println!(
-        "{:<26} {:>13} {:>7}  {:<28} {}",
-        "planted bug", "median seeds", "found", "caught by", "faults before -> after shrinking"
+        "{:<26} {:>13} {:>7}  {:<28} faults before -> after shrinking",
+        "planted bug", "median seeds", "found", "caught by"
     );
     let mut ok = true;
     let names: Vec<Option<&str>> = bugs
