@@ -366,3 +366,18 @@ fn leader_never_truncates_its_log() {
         .collect();
     assert_eq!(before, after);
 }
+
+/// A follower whose acknowledgement arrives after the commit index already moved on (thanks to
+/// the other followers) is told the new commit index at once, not at the next heartbeat.
+#[test]
+fn late_acknowledger_learns_the_commit_index_at_once() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    c.holding.insert((3, 1));
+    let i = c.propose(1, b"a");
+    assert_eq!(c.node(1).commit_index(), i, "committed with server 2");
+    c.release_held();
+    c.stabilize();
+    assert_eq!(c.node(3).commit_index(), i);
+}
