@@ -6,6 +6,7 @@ use crate::types::{Entry, HardState, Membership, NodeId, Snapshot, SnapshotMeta}
 /// What a server keeps on stable storage. A driver may keep its own format; this one is a
 /// plain in-memory model that [`PersistentState::apply_ready`] keeps up to date.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PersistentState {
     /// Term, vote and commit.
     pub hard_state: HardState,
