@@ -19,6 +19,7 @@ pub struct RunOptions {
 pub fn run(scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
     match &scenario.protocol {
         ProtocolSpec::Heartbeat(spec) => protocols::heartbeat::run(scenario, spec, options),
+        ProtocolSpec::Raft(spec) => protocols::raft::run(scenario, spec, options),
     }
 }
 

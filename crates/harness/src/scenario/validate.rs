@@ -2,12 +2,20 @@
 
 use super::duration::Span;
 use super::error::Invalid;
-use super::spec::{FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, Scenario};
+use super::spec::{
+    FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec,
+};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Largest cluster any protocol accepts.
 pub const MAX_NODES: u32 = 1_000_000;
+/// Largest Raft cluster (every server talks to every other).
+pub const MAX_RAFT_NODES: u32 = 51;
+/// Most simulated clients.
+pub const MAX_CLIENTS: u32 = 1000;
+/// Most client operations in one run.
+pub const MAX_OPS: u32 = 1_000_000;
 /// Longest virtual duration of a run.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Longest latency a link may be given.
@@ -46,6 +54,173 @@ pub fn validate(scenario: &Scenario) -> Check {
     for (index, fault) in scenario.faults.iter().enumerate() {
         validate_fault(fault, scenario, &format!("faults[{index}]"))?;
     }
+    validate_protocol_fields(scenario)
+}
+
+/// Fields that only make sense for one protocol: workload, expectations, operator actions.
+fn validate_protocol_fields(scenario: &Scenario) -> Check {
+    let raft = matches!(scenario.protocol, ProtocolSpec::Raft(_));
+    let only = |field: &str, protocol: &str| {
+        Err(Invalid::new(
+            field,
+            format!("applies only to the {protocol} protocol; remove it or switch protocols"),
+        ))
+    };
+    let expect = &scenario.expect;
+    if raft {
+        if expect.live_nodes_connected.is_some() {
+            return only("expect.live_nodes_connected", "heartbeat");
+        }
+    } else {
+        if scenario.workload.is_some() {
+            return only("workload", "raft");
+        }
+        for (name, set) in [
+            ("linearizable", expect.linearizable.is_some()),
+            ("leader_within", expect.leader_within.is_some()),
+            ("all_ops_complete", expect.all_ops_complete.is_some()),
+        ] {
+            if set {
+                return only(&format!("expect.{name}"), "raft");
+            }
+        }
+        for (index, fault) in scenario.faults.iter().enumerate() {
+            if fault.membership.is_some() {
+                return only(&format!("faults[{index}].membership"), "raft");
+            }
+            if fault.transfer.is_some() {
+                return only(&format!("faults[{index}].transfer"), "raft");
+            }
+        }
+    }
+    if let Some(within) = expect.leader_within {
+        positive(within, "expect.leader_within")?;
+    }
+    if let Some(workload) = &scenario.workload {
+        validate_workload(workload)?;
+    }
+    Ok(())
+}
+
+fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
+    let [min, max] = raft.election_timeout;
+    positive(min, "protocol.raft.election_timeout[0]")?;
+    if min > max {
+        return Err(Invalid::new(
+            "protocol.raft.election_timeout",
+            format!("expected [min, max] with min <= max, found [{min}, {max}]"),
+        ));
+    }
+    positive(raft.heartbeat, "protocol.raft.heartbeat")?;
+    if raft.heartbeat >= min {
+        return Err(Invalid::new(
+            "protocol.raft.heartbeat",
+            format!(
+                "expected a heartbeat shorter than the minimum election timeout ({min}), found {}",
+                raft.heartbeat
+            ),
+        ));
+    }
+    if raft.snapshot_every == Some(0) {
+        return Err(Invalid::new(
+            "protocol.raft.snapshot_every",
+            "expected a positive number of entries",
+        ));
+    }
+    if let Some(drift) = raft.max_clock_drift {
+        if raft.reads != ReadMode::Lease {
+            return Err(Invalid::new(
+                "protocol.raft.max_clock_drift",
+                "applies only to lease reads (\"reads\": \"lease\")",
+            ));
+        }
+        if drift >= min {
+            return Err(Invalid::new(
+                "protocol.raft.max_clock_drift",
+                format!("expected a drift bound below the minimum election timeout ({min}), found {drift}"),
+            ));
+        }
+    }
+    let bugs = &raft.bugs;
+    if bugs.lease_ignores_drift && raft.reads != ReadMode::Lease {
+        return Err(Invalid::new(
+            "protocol.raft.bugs.lease_ignores_drift",
+            "applies only to lease reads (\"reads\": \"lease\")",
+        ));
+    }
+    if let Some(members) = &raft.initial_members {
+        if members.is_empty() {
+            return Err(Invalid::new(
+                "protocol.raft.initial_members",
+                "expected at least one founding voter",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, &node) in members.iter().enumerate() {
+            let field = format!("protocol.raft.initial_members[{i}]");
+            node_id(node, nodes, &field)?;
+            if !seen.insert(node) {
+                return Err(Invalid::new(field, format!("node {node} is listed twice")));
+            }
+        }
+    }
+    at_most(nodes, MAX_RAFT_NODES, "cluster.nodes", "the raft protocol")
+}
+
+fn validate_workload(workload: &WorkloadSpec) -> Check {
+    if workload.clients == 0 || workload.clients > MAX_CLIENTS {
+        return Err(Invalid::new(
+            "workload.clients",
+            format!(
+                "expected between 1 and {MAX_CLIENTS} clients, found {}",
+                workload.clients
+            ),
+        ));
+    }
+    if workload.ops > MAX_OPS {
+        return Err(Invalid::new(
+            "workload.ops",
+            format!(
+                "expected at most {MAX_OPS} operations, found {}",
+                workload.ops
+            ),
+        ));
+    }
+    if workload.keys == 0 || workload.keys > 10_000 {
+        return Err(Invalid::new(
+            "workload.keys",
+            format!("expected between 1 and 10000 keys, found {}", workload.keys),
+        ));
+    }
+    let mix = &workload.mix;
+    let weights = [
+        ("get", mix.get),
+        ("put", mix.put),
+        ("append", mix.append),
+        ("cas", mix.cas),
+    ];
+    for (name, weight) in weights {
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(Invalid::new(
+                format!("workload.mix.{name}"),
+                format!("expected a non-negative weight, found {weight}"),
+            ));
+        }
+    }
+    if weights.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
+        return Err(Invalid::new(
+            "workload.mix",
+            "expected at least one positive weight among get, put, append, cas",
+        ));
+    }
+    positive(workload.timeout, "workload.timeout")?;
+    let [low, high] = workload.think;
+    if low > high {
+        return Err(Invalid::new(
+            "workload.think",
+            format!("expected [min, max] with min <= max, found [{low}, {high}]"),
+        ));
+    }
     Ok(())
 }
 
@@ -67,6 +242,7 @@ fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
                 "the heartbeat protocol (all-to-all)",
             )
         }
+        ProtocolSpec::Raft(raft) => validate_raft(raft, nodes),
     }
 }
 
@@ -148,6 +324,8 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ("heal", fault.heal.is_some()),
         ("clock", fault.clock.is_some()),
         ("network", fault.network.is_some()),
+        ("membership", fault.membership.is_some()),
+        ("transfer", fault.transfer.is_some()),
     ];
     let present: Vec<&str> = actions
         .iter()
@@ -239,6 +417,27 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
     }
     if let Some(link) = &fault.network {
         link_override(link, &format!("{field}.network"))?;
+    }
+    if let Some(change) = &fault.membership {
+        if change.add.is_empty() && change.remove.is_empty() {
+            return Err(Invalid::new(
+                format!("{field}.membership"),
+                "expected at least one node in add or remove",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (name, side) in [("add", &change.add), ("remove", &change.remove)] {
+            for (i, &node) in side.iter().enumerate() {
+                let here = format!("{field}.membership.{name}[{i}]");
+                node_id(node, nodes, &here)?;
+                if !seen.insert(node) {
+                    return Err(Invalid::new(here, format!("node {node} is listed twice")));
+                }
+            }
+        }
+    }
+    if let Some(transfer) = &fault.transfer {
+        node_id(transfer.to, nodes, &format!("{field}.transfer.to"))?;
     }
     Ok(())
 }
