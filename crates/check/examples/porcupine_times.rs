@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use faultline_check::formats::{load_history, AnyHistory};
 use faultline_check::CheckOptions;
 
-const RUNS: usize = 3;
+const RUNS: usize = 7;
 
 fn best_of(history: &AnyHistory, options: &CheckOptions) -> (Duration, Option<bool>) {
     let mut best = Duration::MAX;

@@ -2,6 +2,7 @@
 //! accepted; an impossible read is always rejected; partitioning by key never changes
 //! a verdict.
 
+use faultline_check::formats::{parse_history, Format};
 use faultline_check::{
     check, CheckOptions, History, KvInput, KvModel, KvOutput, Model, RegisterInput, RegisterModel,
     RegisterOutput,
@@ -124,6 +125,17 @@ fn execute<M: Model>(
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn parsers_return_errors_instead_of_panicking(
+        text in "[\\[\\]{}():#_\"\\\\ \n\t,;a-z0-9é-]{0,60}",
+        prefix in prop::sample::select(vec!["", "{:process 0 :type :invoke :f ", "INFO  jepsen.util - 1 ", "{\"model\":\"kv\",\"ops\":["]),
+    ) {
+        let text = format!("{prefix}{text}");
+        for format in [None, Some(Format::Json), Some(Format::Edn), Some(Format::EtcdLog)] {
+            let _ = parse_history(&text, format, None);
+        }
+    }
 
     #[test]
     fn real_kv_executions_are_linearizable(gens in gens(14), partition in any::<bool>()) {

@@ -20,6 +20,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> std::io::Result<RunRepor
     match &scenario.protocol {
         ProtocolSpec::Heartbeat(spec) => protocols::heartbeat::run(scenario, spec, options),
         ProtocolSpec::Gossip(spec) => protocols::gossip::run(scenario, spec, options),
+        ProtocolSpec::Raft(spec) => protocols::raft::run(scenario, spec, options),
     }
 }
 

@@ -4,6 +4,7 @@ use thiserror::Error;
 
 /// Configuration of one Raft node. Durations are nanoseconds of the caller's clock.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Config {
     /// Lower bound of the randomized election timeout.
     pub election_timeout_min: u64,
@@ -56,6 +57,7 @@ impl Default for Config {
 /// **All are `false` by default and must stay off outside fault-finding experiments.** Each one
 /// makes at least one of the crate's rule tests fail (see `tests/paper/planted_bugs.rs`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PlantedBugs {
     /// Commit entries of earlier terms by counting replicas (the paper's Figure 8 mistake).
     pub commit_previous_term_by_counting: bool,
@@ -73,6 +75,7 @@ pub struct PlantedBugs {
 
 /// A configuration that cannot work.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ConfigError {
     /// `election_timeout_min` must be positive and not above `election_timeout_max`.
     #[error("election timeout range must satisfy 0 < min <= max")]

@@ -32,8 +32,8 @@
 //! 6. **Sleep** until [`RaftNode::poll_timeout`] or the next message, then go to 1.
 //!
 //! To restart after a crash, build the node again with [`RaftNode::new`] from the persisted
-//! [`PersistentState`]; committed entries after the snapshot are handed out again so the
-//! state machine can be rebuilt. A new cluster starts from [`PersistentState::bootstrap`]; a
+//! [`PersistentState`] and restore the state machine from its `snapshot` yourself; committed
+//! entries after the snapshot are then handed out again so the state machine catches up. A new cluster starts from [`PersistentState::bootstrap`]; a
 //! server to be added later starts from `PersistentState::default()` and learns the
 //! configuration from the leader.
 //!

@@ -4,6 +4,7 @@ use crate::types::{Entry, NodeId, SnapshotMeta};
 
 /// A message with the sender's current term.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message {
     /// Sender's term (for pre-votes: the term the sender would campaign in).
     pub term: u64,
@@ -13,6 +14,7 @@ pub struct Message {
 
 /// Hint a follower returns with a rejected AppendEntries so the leader can skip back quickly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConflictHint {
     /// With `term`: the follower's first index of that term. Without: its last index + 1.
     pub index: u64,
@@ -22,6 +24,7 @@ pub struct ConflictHint {
 
 /// The kinds of Raft message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MessageBody {
     /// Pre-vote: "would you vote for me in `term`?" Changes no state at the receiver.
     PreVote {
@@ -107,6 +110,7 @@ pub enum MessageBody {
 
 /// A message together with its destination, as drained from [`crate::Ready`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Outbound {
     /// Destination server.
     pub to: NodeId,
@@ -181,6 +185,26 @@ impl Message {
 mod tests {
     use super::*;
     use crate::types::EntryKind;
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn messages_round_trip_through_json() {
+        let m = Message {
+            term: 3,
+            body: MessageBody::AppendEntries {
+                prev_log_index: 1,
+                prev_log_term: 2,
+                entries: vec![Entry {
+                    term: 3,
+                    index: 2,
+                    kind: EntryKind::Config(crate::Membership::new([1, 2])),
+                }],
+                leader_commit: 1,
+            },
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), m);
+    }
 
     #[test]
     fn size_grows_with_payload() {

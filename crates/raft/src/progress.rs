@@ -33,6 +33,8 @@ pub(crate) struct Progress {
     pub(crate) acked_seq: u64,
     /// Send time of the latest acknowledged heartbeat (for the lease), if any.
     pub(crate) acked_at: Option<u64>,
+    /// Highest commit index this follower was told it may adopt.
+    pub(crate) commit_sent: u64,
 }
 
 impl Progress {
@@ -48,6 +50,7 @@ impl Progress {
             recent_active: false,
             acked_seq: 0,
             acked_at: None,
+            commit_sent: 0,
         }
     }
 

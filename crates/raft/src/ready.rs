@@ -6,6 +6,7 @@ use thiserror::Error;
 
 /// The role a server plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Role {
     /// Follows a leader (also the role of learners and removed servers).
     Follower,
@@ -19,6 +20,7 @@ pub enum Role {
 
 /// Volatile state worth reporting when it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SoftState {
     /// Current role.
     pub role: Role,
@@ -31,6 +33,7 @@ pub struct SoftState {
 /// Log entries to make durable: delete every persisted entry with index `>= truncate_from`,
 /// then append `entries` (which, if not empty, start at `truncate_from`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogWrite {
     /// First index to overwrite.
     pub truncate_from: u64,
@@ -40,6 +43,7 @@ pub struct LogWrite {
 
 /// Why a read could not be served.
 #[derive(Clone, Copy, Debug, Error, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ReadError {
     /// This server is not the leader; try `leader_hint`.
     #[error("not the leader (hint: {leader_hint:?})")]
@@ -54,6 +58,7 @@ pub enum ReadError {
 
 /// The answer to a [`crate::RaftNode::read_index`] request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReadState {
     /// The caller's request id.
     pub request_id: u64,
@@ -70,6 +75,7 @@ pub struct ReadState {
 ///    `committed_entries` in order;
 /// 4. serve `read_states` once the applied index reaches each one's index.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Ready {
     /// Changed role/term/leader since the previous `Ready`.
     pub soft_state: Option<SoftState>,
@@ -98,6 +104,7 @@ impl Ready {
 
 /// A snapshot of the node's state for observers and invariant checkers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Status {
     /// This server.
     pub id: NodeId,

@@ -6,6 +6,7 @@ use crate::types::{Entry, HardState, Membership, NodeId, Snapshot, SnapshotMeta}
 /// What a server keeps on stable storage. A driver may keep its own format; this one is a
 /// plain in-memory model that [`PersistentState::apply_ready`] keeps up to date.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PersistentState {
     /// Term, vote and commit.
     pub hard_state: HardState,
@@ -33,14 +34,18 @@ impl PersistentState {
     }
 
     /// Makes the persistence part of `ready` durable (snapshot, then log, then hard state).
+    /// Cost is proportional to what changed, not to the length of the log.
     pub fn apply_ready(&mut self, ready: &Ready) {
         if let Some(snap) = &ready.snapshot {
-            let keep_from = snap.meta.index + 1;
-            self.entries.retain(|e| e.index >= keep_from);
+            let covered = self.entries.partition_point(|e| e.index <= snap.meta.index);
+            self.entries.drain(..covered);
             self.snapshot = snap.clone();
         }
         if let Some(write) = &ready.log {
-            self.entries.retain(|e| e.index < write.truncate_from);
+            let keep = self
+                .entries
+                .partition_point(|e| e.index < write.truncate_from);
+            self.entries.truncate(keep);
             self.entries.extend(write.entries.iter().cloned());
         }
         if let Some(hs) = ready.hard_state {

@@ -7,6 +7,7 @@ pub type NodeId = u64;
 
 /// One log entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Entry {
     /// Term of the leader that created the entry.
     pub term: u64,
@@ -18,6 +19,7 @@ pub struct Entry {
 
 /// The payload of a log entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EntryKind {
     /// The empty entry a new leader appends to commit entries of earlier terms.
     Noop,
@@ -43,6 +45,7 @@ impl Entry {
 /// During joint consensus decisions need a majority of `voters` (the incoming configuration)
 /// **and** a majority of `outgoing` (the old one). Learners receive the log but never vote.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Membership {
     /// Voters of the (incoming) configuration.
     pub voters: BTreeSet<NodeId>,
@@ -164,6 +167,7 @@ fn majority_value(set: &BTreeSet<NodeId>, value: &impl Fn(NodeId) -> u64) -> u64
 /// entry is committed. A current voter cannot be turned into a learner in one change: remove it
 /// first, then add it back as a learner.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConfChange {
     /// Voters of the target configuration (must not be empty).
     pub voters: BTreeSet<NodeId>,
@@ -173,6 +177,7 @@ pub struct ConfChange {
 
 /// Where a snapshot sits in the log and the configuration in force at that point.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SnapshotMeta {
     /// Index of the last entry the snapshot covers.
     pub index: u64,
@@ -184,6 +189,7 @@ pub struct SnapshotMeta {
 
 /// An application snapshot with its position in the log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Snapshot {
     /// Position and configuration.
     pub meta: SnapshotMeta,
@@ -193,6 +199,7 @@ pub struct Snapshot {
 
 /// The small piece of state that must be durable before messages that depend on it are sent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HardState {
     /// Latest term the server has seen.
     pub term: u64,

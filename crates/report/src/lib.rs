@@ -1,1 +1,21 @@
-//! Charts and reports.
+//! Charts and reports for faultline runs.
+//!
+//! Everything here works on plain data (series of points, raw samples), so experiments and the
+//! CLI can feed it whatever they measured; nothing depends on the simulator.
+//!
+//! - [`chart`]: line charts (with dashed theoretical curves and shaded windows), CDFs, histograms
+//!   and bar charts, each rendered to SVG text or PNG bytes. PNG text uses a bundled font, so it
+//!   renders on a machine without any system fonts.
+//! - [`trace`]: the kernel's trace JSON lines as typed events.
+//! - [`export`]: Chrome trace event JSON (Perfetto) and ShiViz logs with vector clocks.
+//! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
+#![warn(missing_docs)]
+
+pub mod chart;
+mod error;
+pub mod export;
+mod font;
+pub mod stats;
+pub mod trace;
+
+pub use error::ReportError;

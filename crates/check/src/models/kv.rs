@@ -3,6 +3,7 @@
 //! Every key starts as the empty string. Keys are independent, so the model is
 //! partitioned by key.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::rc::Rc;
 
@@ -66,10 +67,14 @@ pub enum KvOutput {
     Cas(bool),
 }
 
-/// A key-value state: the non-empty keys, sorted; a missing key holds "".
+/// A key-value state: the non-empty keys in sorted order. The first is held inline, so
+/// a state with one key (every state of a per-key partition) clones without allocating.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KvState {
-    entries: Vec<(Rc<str>, Text)>,
+    /// The smallest key; `None` only when there are no keys.
+    first: Option<(Rc<str>, Text)>,
+    /// The other keys, sorted.
+    rest: Vec<(Rc<str>, Text)>,
 }
 
 impl KvState {
@@ -78,12 +83,21 @@ impl KvState {
         self.value(key).map_or_else(String::new, Text::to_string)
     }
 
-    fn value(&self, key: &str) -> Option<&Text> {
-        self.find(key).ok().map(|i| &self.entries[i].1)
+    fn entries(&self) -> impl Iterator<Item = &(Rc<str>, Text)> {
+        self.first.iter().chain(&self.rest)
     }
 
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    fn value(&self, key: &str) -> Option<&Text> {
+        let (first, value) = self.first.as_ref()?;
+        match (**first).cmp(key) {
+            Ordering::Equal => Some(value),
+            Ordering::Greater => None,
+            Ordering::Less => self
+                .rest
+                .binary_search_by(|(k, _)| (**k).cmp(key))
+                .ok()
+                .map(|i| &self.rest[i].1),
+        }
     }
 
     /// True when `key` holds `value`.
@@ -92,18 +106,42 @@ impl KvState {
             .map_or(value.is_empty(), |t| t.eq_str(value))
     }
 
+    fn single(key: Rc<str>, value: Text) -> KvState {
+        if value.is_empty() {
+            return KvState::default();
+        }
+        KvState {
+            first: Some((key, value)),
+            rest: Vec::new(),
+        }
+    }
+
     /// A copy with `key` set to `value` (removed when empty).
     fn with(&self, key: &str, value: Text) -> KvState {
-        let mut next = self.clone();
-        match (next.find(key), value.is_empty()) {
-            (Ok(i), false) => next.entries[i].1 = value,
-            (Ok(i), true) => {
-                next.entries.remove(i);
+        if self.rest.is_empty() {
+            match &self.first {
+                None => return KvState::single(Rc::from(key), value),
+                Some((k, _)) if **k == *key => return KvState::single(k.clone(), value),
+                Some(_) => {}
             }
-            (Err(i), false) => next.entries.insert(i, (Rc::from(key), value)),
+        }
+        let mut all: Vec<(Rc<str>, Text)> = self.entries().cloned().collect();
+        match (
+            all.binary_search_by(|(k, _)| (**k).cmp(key)),
+            value.is_empty(),
+        ) {
+            (Ok(i), false) => all[i].1 = value,
+            (Ok(i), true) => {
+                all.remove(i);
+            }
+            (Err(i), false) => all.insert(i, (Rc::from(key), value)),
             (Err(_), true) => {}
         }
-        next
+        let mut all = all.into_iter();
+        KvState {
+            first: all.next(),
+            rest: all.collect(),
+        }
     }
 }
 
@@ -154,8 +192,7 @@ impl Model for KvModel {
     fn describe_state(&self, state: &KvState, about: Option<&KvInput>) -> String {
         let key = about.map(KvInput::key);
         let entries: Vec<String> = state
-            .entries
-            .iter()
+            .entries()
             .filter(|(k, _)| key.is_none_or(|key| **k == *key))
             .map(|(k, v)| format!("{k:?}: {v:?}"))
             .collect();
@@ -254,6 +291,13 @@ mod tests {
         let b = m.step(&b, &put("b", "2"), None).unwrap();
         assert_eq!(a, b);
         assert_eq!([a.get("a"), a.get("b"), a.get("c")], ["1", "2", ""]);
+        let c = m.step(&a, &put("0", "z"), None).unwrap();
+        assert_eq!([c.get("0"), c.get("a"), c.get("b")], ["z", "1", "2"]);
+        let d = m.step(&c, &put("0", ""), None).unwrap();
+        assert_eq!(d, a);
+        let e = m.step(&a, &put("a", ""), None).unwrap();
+        let e = m.step(&e, &put("b", ""), None).unwrap();
+        assert_eq!(e, m.init());
     }
 
     #[test]

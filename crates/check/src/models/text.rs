@@ -14,11 +14,41 @@ fn roll(hash: u64, s: &str) -> u64 {
     })
 }
 
+/// Bytes of an appended piece; short pieces live inside the node, saving an allocation.
+enum Chunk {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+const INLINE: usize = 22;
+
+impl Chunk {
+    fn new(s: &str) -> Self {
+        if s.len() <= INLINE {
+            let mut bytes = [0u8; INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            Chunk::Inline {
+                len: s.len() as u8,
+                bytes,
+            }
+        } else {
+            Chunk::Heap(s.as_bytes().into())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Chunk::Heap(bytes) => bytes,
+        }
+    }
+}
+
 struct Node {
     /// The value before the last append, if any.
     prev: Option<Rc<Node>>,
     /// The appended piece.
-    chunk: Rc<str>,
+    chunk: Chunk,
     /// Length of the whole value, in bytes.
     len: usize,
     /// Rolling hash of the whole value.
@@ -47,7 +77,7 @@ impl Text {
     pub fn new(s: &str) -> Self {
         Text(Rc::new(Node {
             prev: None,
-            chunk: Rc::from(s),
+            chunk: Chunk::new(s),
             len: s.len(),
             hash: roll(0, s),
         }))
@@ -57,7 +87,7 @@ impl Text {
     pub fn appended(&self, suffix: &str) -> Self {
         Text(Rc::new(Node {
             prev: Some(self.0.clone()),
-            chunk: Rc::from(suffix),
+            chunk: Chunk::new(suffix),
             len: self.0.len + suffix.len(),
             hash: roll(self.0.hash, suffix),
         }))
@@ -74,8 +104,8 @@ impl Text {
     }
 
     /// The pieces, last first.
-    fn chunks_rev(&self) -> impl Iterator<Item = &str> {
-        std::iter::successors(Some(&*self.0), |n| n.prev.as_deref()).map(|n| &*n.chunk)
+    fn chunks_rev(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::successors(Some(&*self.0), |n| n.prev.as_deref()).map(|n| n.chunk.as_bytes())
     }
 
     /// True when the text equals `s`.
@@ -86,7 +116,7 @@ impl Text {
         let mut end = s.len();
         for chunk in self.chunks_rev() {
             let start = end - chunk.len();
-            if &s.as_bytes()[start..end] != chunk.as_bytes() {
+            if &s.as_bytes()[start..end] != chunk {
                 return false;
             }
             end = start;
@@ -148,8 +178,10 @@ impl Hash for Text {
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let chunks: Vec<&str> = self.chunks_rev().collect();
-        chunks.iter().rev().try_for_each(|c| f.write_str(c))
+        let chunks: Vec<&[u8]> = self.chunks_rev().collect();
+        let bytes: Vec<u8> = chunks.into_iter().rev().flatten().copied().collect();
+        // The pieces came from `&str`s, so their concatenation is valid UTF-8.
+        f.write_str(&String::from_utf8_lossy(&bytes))
     }
 }
 
@@ -205,6 +237,16 @@ mod tests {
         assert!(!t.eq_str("ab"));
         assert!(Text::new("").eq_str("") && Text::new("").is_empty());
         assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn long_and_multibyte_pieces_round_trip() {
+        let long = "é".repeat(40);
+        let t = build(&["ü", &long, "x"]);
+        assert_eq!(t.to_string(), format!("ü{long}x"));
+        assert!(t.eq_str(&format!("ü{long}x")));
+        assert_eq!(t, Text::new(&format!("ü{long}x")));
+        assert_eq!(t.len(), 2 + long.len() + 1);
     }
 
     #[test]

@@ -2,3 +2,4 @@
 
 pub mod gossip;
 pub mod heartbeat;
+pub mod raft;

@@ -8,8 +8,9 @@ mod validate;
 pub use duration::{Span, DURATION_EXPECTED};
 pub use error::{Invalid, ScenarioError};
 pub use spec::{
-    ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
-    LinkOverride, NetworkSpec, ProtocolSpec, Scenario, ZoneLinkSpec, LATENCY_EXPECTED,
+    BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
+    LinkOverride, MembershipSpec, MixSpec, NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario,
+    TransferSpec, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};
@@ -104,6 +105,14 @@ pub fn node(id: u32) -> NodeId {
     NodeId::new(id - 1)
 }
 
+impl FaultSpec {
+    /// True for actions carried out by an operator through the protocol (membership change,
+    /// leadership transfer) rather than by the simulated environment.
+    pub fn is_operator_action(&self) -> bool {
+        self.membership.is_some() || self.transfer.is_some()
+    }
+}
+
 impl LatencySpec {
     /// The kernel's distribution.
     pub fn to_dist(&self) -> LatencyDist {
@@ -194,12 +203,14 @@ impl Scenario {
         }
     }
 
-    /// The fault schedule in kernel terms, in file order.
+    /// The fault schedule in kernel terms, in file order (operator actions such as membership
+    /// changes are not kernel faults and are left out).
     pub fn kernel_faults(&self) -> Vec<(Time, Fault)> {
         let nodes = |ids: &[u32]| ids.iter().copied().map(node).collect::<Vec<_>>();
         let base = self.default_link();
         self.faults
             .iter()
+            .filter(|f| !f.is_operator_action())
             .map(|f| {
                 let fault = if let Some(id) = f.crash {
                     Fault::Crash(node(id))

@@ -27,6 +27,9 @@ pub struct Scenario {
     /// Link behaviour.
     #[serde(default)]
     pub network: NetworkSpec,
+    /// Simulated clients and the operations they issue (Raft only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadSpec>,
     /// Scheduled faults, in any order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
@@ -43,6 +46,130 @@ pub enum ProtocolSpec {
     Heartbeat(HeartbeatSpec),
     /// Epidemic dissemination with anti-entropy or rumor mongering, optionally SWIM membership.
     Gossip(crate::protocols::gossip::GossipSpec),
+    /// Raft servers running a replicated key-value store.
+    Raft(RaftSpec),
+}
+
+/// Parameters of the Raft protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaftSpec {
+    /// `[min, max]` of the randomized election timeout.
+    pub election_timeout: [Span; 2],
+    /// Leader heartbeat interval (below the minimum election timeout).
+    pub heartbeat: Span,
+    /// Run a pre-vote round before raising the term.
+    #[serde(default = "yes")]
+    pub pre_vote: bool,
+    /// A leader that has not heard from a quorum for an election timeout steps down.
+    #[serde(default = "yes")]
+    pub check_quorum: bool,
+    /// How reads are made linearizable.
+    #[serde(default)]
+    pub reads: ReadMode,
+    /// Each server snapshots its state machine once this many entries were applied since its
+    /// last snapshot; no snapshots when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_every: Option<u64>,
+    /// Founding voters (1-based ids); the other nodes start empty and join by membership change.
+    /// Default: every node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_members: Option<Vec<u32>>,
+    /// Bound on clock drift during one lease (lease reads only); default 10% of the minimum
+    /// election timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_clock_drift: Option<Span>,
+    /// Planted bugs to switch on (all off by default).
+    #[serde(default)]
+    pub bugs: BugsSpec,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How the key-value store serves reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadMode {
+    /// The leader confirms its leadership with a heartbeat round (ReadIndex).
+    #[default]
+    ReadIndex,
+    /// The leader serves reads while its lease (a recent quorum heartbeat) holds.
+    Lease,
+    /// Reads are appended to the log like writes.
+    Log,
+}
+
+/// Switches that re-introduce classic Raft bugs, so a scenario can show a check catching them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BugsSpec {
+    /// Commit entries of earlier terms by counting replicas (the paper's Figure 8).
+    #[serde(default)]
+    pub figure8_commit: bool,
+    /// Grant votes without the up-to-date log check.
+    #[serde(default)]
+    pub vote_without_log_check: bool,
+    /// Forget the vote on restart.
+    #[serde(default)]
+    pub forget_vote_on_restart: bool,
+    /// Serve reads from local state without confirming leadership.
+    #[serde(default)]
+    pub stale_local_reads: bool,
+    /// Accept AppendEntries from a leader of an older term.
+    #[serde(default)]
+    pub accept_stale_term_append: bool,
+    /// Lease reads ignore the clock drift bound.
+    #[serde(default)]
+    pub lease_ignores_drift: bool,
+}
+
+/// Simulated clients: each runs its share of `ops` one at a time against the cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Number of clients (named c1..cK).
+    pub clients: u32,
+    /// Total operations over all clients.
+    pub ops: u32,
+    /// Number of distinct keys (named k0..).
+    pub keys: u32,
+    /// Relative weights of the operation kinds.
+    pub mix: MixSpec,
+    /// A client gives up on an operation after this long (it is then indeterminate).
+    #[serde(default = "default_op_timeout")]
+    pub timeout: Span,
+    /// `[min, max]` pause between a client's operations.
+    #[serde(default = "default_think")]
+    pub think: [Span; 2],
+}
+
+fn default_op_timeout() -> Span {
+    Span(std::time::Duration::from_secs(2))
+}
+
+fn default_think() -> [Span; 2] {
+    let ms = |n| Span(std::time::Duration::from_millis(n));
+    [ms(0), ms(20)]
+}
+
+/// Weights of get, put, append and compare-and-set; missing kinds weigh 0.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixSpec {
+    /// Reads.
+    #[serde(default)]
+    pub get: f64,
+    /// Overwrites.
+    #[serde(default)]
+    pub put: f64,
+    /// Appends.
+    #[serde(default)]
+    pub append: f64,
+    /// Compare-and-set against the last value the client saw.
+    #[serde(default)]
+    pub cas: f64,
 }
 
 /// Parameters of the heartbeat protocol.
@@ -246,6 +373,32 @@ pub struct FaultSpec {
     /// Replace the default link behaviour from now on (loss bursts, latency spikes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<LinkOverride>,
+    /// Raft operator action: change the voters (learners catch up first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipSpec>,
+    /// Raft operator action: hand leadership to a node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferSpec>,
+}
+
+/// A membership change: voters to add and to remove.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipSpec {
+    /// Nodes that become voters (they join as learners and are promoted once caught up).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<u32>,
+    /// Voters to remove (the leader may be one of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<u32>,
+}
+
+/// A leadership transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSpec {
+    /// The node that should lead.
+    pub to: u32,
 }
 
 /// A one-way cut between node sets.
@@ -286,4 +439,13 @@ pub struct ExpectSpec {
     /// member within this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swim_detects_within: Option<Span>,
+    /// Raft: the client history is (true) or is not (false) linearizable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linearizable: Option<bool>,
+    /// Raft: after the last fault, a leader exists within this bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_within: Option<Span>,
+    /// Raft: every operation completed (ok or definitely failed; none indeterminate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_ops_complete: Option<bool>,
 }

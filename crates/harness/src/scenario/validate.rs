@@ -2,12 +2,20 @@
 
 use super::duration::Span;
 use super::error::Invalid;
-use super::spec::{FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, Scenario};
+use super::spec::{
+    FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec,
+};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Largest cluster any protocol accepts.
 pub const MAX_NODES: u32 = 1_000_000;
+/// Largest Raft cluster (every server talks to every other).
+pub const MAX_RAFT_NODES: u32 = 51;
+/// Most simulated clients.
+pub const MAX_CLIENTS: u32 = 1000;
+/// Most client operations in one run.
+pub const MAX_OPS: u32 = 1_000_000;
 /// Longest virtual duration of a run.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Longest latency a link may be given.
@@ -44,11 +52,223 @@ pub fn validate(scenario: &Scenario) -> Check {
     if let ProtocolSpec::Gossip(gossip) = &scenario.protocol {
         gossip.validate(scenario.duration)?;
     }
-    validate_expect(scenario)?;
     validate_cluster(scenario)?;
     validate_network(scenario)?;
     for (index, fault) in scenario.faults.iter().enumerate() {
         validate_fault(fault, scenario, &format!("faults[{index}]"))?;
+    }
+    validate_protocol_fields(scenario)
+}
+
+/// The protocol's name as written in scenario files.
+fn protocol_name(protocol: &ProtocolSpec) -> &'static str {
+    match protocol {
+        ProtocolSpec::Heartbeat(_) => "heartbeat",
+        ProtocolSpec::Gossip(_) => "gossip",
+        ProtocolSpec::Raft(_) => "raft",
+    }
+}
+
+/// Fields that only make sense for one protocol: workload, expectations, operator actions.
+fn validate_protocol_fields(scenario: &Scenario) -> Check {
+    let protocol = protocol_name(&scenario.protocol);
+    let expect = &scenario.expect;
+    let mut owned: Vec<(String, bool, &str)> = vec![
+        ("workload".into(), scenario.workload.is_some(), "raft"),
+        (
+            "expect.live_nodes_connected".into(),
+            expect.live_nodes_connected.is_some(),
+            "heartbeat",
+        ),
+        (
+            "expect.converged".into(),
+            expect.converged.is_some(),
+            "gossip",
+        ),
+        (
+            "expect.converged_within".into(),
+            expect.converged_within.is_some(),
+            "gossip",
+        ),
+        (
+            "expect.swim_detects_within".into(),
+            expect.swim_detects_within.is_some(),
+            "gossip",
+        ),
+        (
+            "expect.linearizable".into(),
+            expect.linearizable.is_some(),
+            "raft",
+        ),
+        (
+            "expect.leader_within".into(),
+            expect.leader_within.is_some(),
+            "raft",
+        ),
+        (
+            "expect.all_ops_complete".into(),
+            expect.all_ops_complete.is_some(),
+            "raft",
+        ),
+    ];
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        owned.push((
+            format!("faults[{index}].membership"),
+            fault.membership.is_some(),
+            "raft",
+        ));
+        owned.push((
+            format!("faults[{index}].transfer"),
+            fault.transfer.is_some(),
+            "raft",
+        ));
+    }
+    if let Some((field, _, owner)) = owned
+        .into_iter()
+        .find(|(_, set, owner)| *set && *owner != protocol)
+    {
+        return Err(Invalid::new(
+            field,
+            format!("applies only to the {owner} protocol; remove it or switch protocols"),
+        ));
+    }
+    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
+        (&scenario.protocol, expect.swim_detects_within)
+    {
+        if gossip.swim.is_none() {
+            return Err(Invalid::new(
+                "expect.swim_detects_within",
+                "expected protocol.gossip.swim to be set",
+            ));
+        }
+    }
+    if let Some(within) = expect.leader_within {
+        positive(within, "expect.leader_within")?;
+    }
+    if let Some(workload) = &scenario.workload {
+        validate_workload(workload)?;
+    }
+    Ok(())
+}
+
+fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
+    let [min, max] = raft.election_timeout;
+    positive(min, "protocol.raft.election_timeout[0]")?;
+    if min > max {
+        return Err(Invalid::new(
+            "protocol.raft.election_timeout",
+            format!("expected [min, max] with min <= max, found [{min}, {max}]"),
+        ));
+    }
+    positive(raft.heartbeat, "protocol.raft.heartbeat")?;
+    if raft.heartbeat >= min {
+        return Err(Invalid::new(
+            "protocol.raft.heartbeat",
+            format!(
+                "expected a heartbeat shorter than the minimum election timeout ({min}), found {}",
+                raft.heartbeat
+            ),
+        ));
+    }
+    if raft.snapshot_every == Some(0) {
+        return Err(Invalid::new(
+            "protocol.raft.snapshot_every",
+            "expected a positive number of entries",
+        ));
+    }
+    if let Some(drift) = raft.max_clock_drift {
+        if raft.reads != ReadMode::Lease {
+            return Err(Invalid::new(
+                "protocol.raft.max_clock_drift",
+                "applies only to lease reads (\"reads\": \"lease\")",
+            ));
+        }
+        if drift >= min {
+            return Err(Invalid::new(
+                "protocol.raft.max_clock_drift",
+                format!("expected a drift bound below the minimum election timeout ({min}), found {drift}"),
+            ));
+        }
+    }
+    let bugs = &raft.bugs;
+    if bugs.lease_ignores_drift && raft.reads != ReadMode::Lease {
+        return Err(Invalid::new(
+            "protocol.raft.bugs.lease_ignores_drift",
+            "applies only to lease reads (\"reads\": \"lease\")",
+        ));
+    }
+    if let Some(members) = &raft.initial_members {
+        if members.is_empty() {
+            return Err(Invalid::new(
+                "protocol.raft.initial_members",
+                "expected at least one founding voter",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, &node) in members.iter().enumerate() {
+            let field = format!("protocol.raft.initial_members[{i}]");
+            node_id(node, nodes, &field)?;
+            if !seen.insert(node) {
+                return Err(Invalid::new(field, format!("node {node} is listed twice")));
+            }
+        }
+    }
+    at_most(nodes, MAX_RAFT_NODES, "cluster.nodes", "the raft protocol")
+}
+
+fn validate_workload(workload: &WorkloadSpec) -> Check {
+    if workload.clients == 0 || workload.clients > MAX_CLIENTS {
+        return Err(Invalid::new(
+            "workload.clients",
+            format!(
+                "expected between 1 and {MAX_CLIENTS} clients, found {}",
+                workload.clients
+            ),
+        ));
+    }
+    if workload.ops > MAX_OPS {
+        return Err(Invalid::new(
+            "workload.ops",
+            format!(
+                "expected at most {MAX_OPS} operations, found {}",
+                workload.ops
+            ),
+        ));
+    }
+    if workload.keys == 0 || workload.keys > 10_000 {
+        return Err(Invalid::new(
+            "workload.keys",
+            format!("expected between 1 and 10000 keys, found {}", workload.keys),
+        ));
+    }
+    let mix = &workload.mix;
+    let weights = [
+        ("get", mix.get),
+        ("put", mix.put),
+        ("append", mix.append),
+        ("cas", mix.cas),
+    ];
+    for (name, weight) in weights {
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(Invalid::new(
+                format!("workload.mix.{name}"),
+                format!("expected a non-negative weight, found {weight}"),
+            ));
+        }
+    }
+    if weights.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
+        return Err(Invalid::new(
+            "workload.mix",
+            "expected at least one positive weight among get, put, append, cas",
+        ));
+    }
+    positive(workload.timeout, "workload.timeout")?;
+    let [low, high] = workload.think;
+    if low > high {
+        return Err(Invalid::new(
+            "workload.think",
+            format!("expected [min, max] with min <= max, found [{low}, {high}]"),
+        ));
     }
     Ok(())
 }
@@ -81,56 +301,8 @@ fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
             }
             Ok(())
         }
+        ProtocolSpec::Raft(raft) => validate_raft(raft, nodes),
     }
-}
-
-/// Expectations must belong to the scenario's protocol.
-fn validate_expect(scenario: &Scenario) -> Check {
-    let expect = &scenario.expect;
-    let set = [
-        (
-            "live_nodes_connected",
-            expect.live_nodes_connected.is_some(),
-            ["heartbeat"].as_slice(),
-        ),
-        ("converged", expect.converged.is_some(), &["gossip"]),
-        (
-            "converged_within",
-            expect.converged_within.is_some(),
-            &["gossip"],
-        ),
-        (
-            "swim_detects_within",
-            expect.swim_detects_within.is_some(),
-            &["gossip"],
-        ),
-    ];
-    let protocol = match &scenario.protocol {
-        ProtocolSpec::Heartbeat(_) => "heartbeat",
-        ProtocolSpec::Gossip(_) => "gossip",
-    };
-    for (name, present, protocols) in set {
-        if present && !protocols.contains(&protocol) {
-            return Err(Invalid::new(
-                format!("expect.{name}"),
-                format!(
-                    "applies to the {} protocol, not {protocol}",
-                    protocols.join(" or ")
-                ),
-            ));
-        }
-    }
-    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
-        (&scenario.protocol, expect.swim_detects_within)
-    {
-        if gossip.swim.is_none() {
-            return Err(Invalid::new(
-                "expect.swim_detects_within",
-                "expected protocol.gossip.swim to be set",
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn validate_cluster(scenario: &Scenario) -> Check {
@@ -211,6 +383,8 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ("heal", fault.heal.is_some()),
         ("clock", fault.clock.is_some()),
         ("network", fault.network.is_some()),
+        ("membership", fault.membership.is_some()),
+        ("transfer", fault.transfer.is_some()),
     ];
     let present: Vec<&str> = actions
         .iter()
@@ -302,6 +476,27 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
     }
     if let Some(link) = &fault.network {
         link_override(link, &format!("{field}.network"))?;
+    }
+    if let Some(change) = &fault.membership {
+        if change.add.is_empty() && change.remove.is_empty() {
+            return Err(Invalid::new(
+                format!("{field}.membership"),
+                "expected at least one node in add or remove",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (name, side) in [("add", &change.add), ("remove", &change.remove)] {
+            for (i, &node) in side.iter().enumerate() {
+                let here = format!("{field}.membership.{name}[{i}]");
+                node_id(node, nodes, &here)?;
+                if !seen.insert(node) {
+                    return Err(Invalid::new(here, format!("node {node} is listed twice")));
+                }
+            }
+        }
+    }
+    if let Some(transfer) = &fault.transfer {
+        node_id(transfer.to, nodes, &format!("{field}.transfer.to"))?;
     }
     Ok(())
 }

@@ -243,6 +243,18 @@ impl RaftNode {
         &self.snapshot
     }
 
+    /// On a leader: the highest index known replicated on `peer` (for example to decide that a
+    /// learner has caught up). `None` on other roles or for non-members.
+    pub fn match_index(&self, peer: NodeId) -> Option<u64> {
+        if peer == self.id {
+            return self.lead.as_ref().map(|_| self.log.last_index());
+        }
+        self.lead
+            .as_ref()
+            .and_then(|l| l.progress.get(&peer))
+            .map(|p| p.match_index)
+    }
+
     // ----- outputs ------------------------------------------------------------------------
 
     /// True if [`RaftNode::take_ready`] would return something.

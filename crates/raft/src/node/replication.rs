@@ -69,6 +69,16 @@ impl RaftNode {
         }
     }
 
+    /// True if `peer` could adopt a higher commit index than it was last told (its ack came
+    /// after the commit index moved on, so no broadcast carried the news to it).
+    fn commit_news_for(&self, peer: NodeId) -> bool {
+        self.lead.as_ref().is_some_and(|l| {
+            l.progress
+                .get(&peer)
+                .is_some_and(|p| p.match_index.min(self.commit) > p.commit_sent)
+        })
+    }
+
     fn has_more_for(&self, peer: NodeId) -> bool {
         self.lead.as_ref().is_some_and(|l| {
             l.progress.get(&peer).is_some_and(|p| {
@@ -115,6 +125,7 @@ impl RaftNode {
         }
         let sent = entries.last().map(|e| e.index);
         let bytes: u64 = entries.iter().map(Entry::approx_size).sum();
+        let adoptable = self.commit.min(prev + entries.len() as u64);
         self.send(
             to,
             MessageBody::AppendEntries {
@@ -125,6 +136,7 @@ impl RaftNode {
             },
         );
         if let Some(pr) = self.lead.as_mut().and_then(|l| l.progress.get_mut(&to)) {
+            pr.commit_sent = pr.commit_sent.max(adoptable);
             match sent {
                 Some(last_sent) => pr.sent(last_sent, bytes),
                 None if state == SendState::Probe => pr.probe_sent = true,
@@ -238,6 +250,9 @@ impl RaftNode {
                 self.maybe_send_timeout_now(from);
             }
             while self.send_append(from, IfEmpty::Skip) && self.has_more_for(from) {}
+            if self.commit_news_for(from) {
+                self.send_append(from, IfEmpty::Commit);
+            }
             return;
         }
         let stale = match pr.state {
@@ -308,8 +323,12 @@ impl RaftNode {
         }
         let targets: Vec<(NodeId, u64)> = lead
             .progress
-            .iter()
-            .map(|(&id, p)| (id, p.match_index.min(commit)))
+            .iter_mut()
+            .map(|(&id, p)| {
+                let safe = p.match_index.min(commit);
+                p.commit_sent = p.commit_sent.max(safe);
+                (id, safe)
+            })
             .collect();
         for (to, commit) in targets {
             self.send(to, MessageBody::Heartbeat { commit, seq });

@@ -208,3 +208,37 @@ pub fn lease_respects_clock_drift(cfg: Config) {
 fn lease_is_shortened_by_the_drift_bound() {
     lease_respects_clock_drift(test_config());
 }
+
+/// The lease depends on the drift bound holding: followers whose clocks run twice as fast
+/// elect a new leader 50 ms (real time) after the last heartbeat, inside the old leader's
+/// 70 ms lease, and the old leader then serves a stale read. This is the failure the
+/// simulator's clock skew must be able to produce; ReadIndex does not have it.
+#[test]
+fn lease_reads_break_when_skew_exceeds_the_bound() {
+    let mut c = Cluster::new(3, lease_config(test_config()));
+    c.elect(1);
+    for id in [2, 3] {
+        c.slots.get_mut(&id).unwrap().rate = (2, 1);
+    }
+    c.heartbeat(1);
+    let t_heartbeat = c.now;
+    c.isolate(1);
+    c.now = t_heartbeat + 50 * MS;
+    c.tick(2);
+    c.stabilize();
+    assert_eq!(c.node(2).role(), Role::Leader);
+    let w = c.propose(2, b"new");
+    c.elapse(5 * MS);
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 1).unwrap();
+    c.process(1);
+    let stale: Vec<_> = ok_reads(&c, 1)
+        .into_iter()
+        .filter(|&(_, i)| i < w)
+        .collect();
+    assert_eq!(
+        stale.len(),
+        1,
+        "the out-of-bound skew yields a stale lease read"
+    );
+}

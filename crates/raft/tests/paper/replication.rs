@@ -366,3 +366,92 @@ fn leader_never_truncates_its_log() {
         .collect();
     assert_eq!(before, after);
 }
+
+/// A follower whose acknowledgement arrives after the commit index already moved on (thanks to
+/// the other followers) is told the new commit index at once, not at the next heartbeat.
+#[test]
+fn late_acknowledger_learns_the_commit_index_at_once() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    c.holding.insert((3, 1));
+    let i = c.propose(1, b"a");
+    assert_eq!(c.node(1).commit_index(), i, "committed with server 2");
+    c.release_held();
+    c.stabilize();
+    assert_eq!(c.node(3).commit_index(), i);
+}
+
+/// Figure 2, Leaders: "If AppendEntries fails because of log inconsistency: decrement
+/// nextIndex and retry", sped up by the follower's hint: skip the follower's whole conflicting
+/// term when the leader has none of it, or jump to the leader's last entry of that term.
+#[test]
+fn leader_backs_off_using_the_conflict_hint() {
+    let cfg = Config {
+        pre_vote: false,
+        ..test_config()
+    };
+    let leader_log = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
+    let probe_after = |hint: ConflictHint| {
+        let mut n = lone_node(1, cfg.clone(), disk_with_log(&[1, 2, 3], &leader_log, 7));
+        n.handle_timeout(n.poll_timeout().unwrap());
+        n.handle_message(
+            0,
+            3,
+            msg(8, MessageBody::RequestVoteResponse { granted: true }),
+        );
+        assert_eq!(n.role(), Role::Leader);
+        let first: Vec<_> = drain(&mut n)
+            .into_iter()
+            .filter(|(to, m)| *to == 2 && matches!(m.body, MessageBody::AppendEntries { .. }))
+            .collect();
+        assert!(matches!(
+            first[0].1.body,
+            MessageBody::AppendEntries {
+                prev_log_index: 10,
+                ..
+            }
+        ));
+        let reject = MessageBody::AppendEntriesResponse {
+            success: false,
+            index: 10,
+            hint: Some(hint),
+        };
+        n.handle_message(0, 2, msg(8, reject));
+        drain(&mut n)
+            .into_iter()
+            .find_map(|(to, m)| match m.body {
+                MessageBody::AppendEntries {
+                    prev_log_index,
+                    entries,
+                    ..
+                } if to == 2 => Some((prev_log_index, entries.first().map(|e| e.index))),
+                _ => None,
+            })
+            .expect("a new probe")
+    };
+    // The follower's entries 4.. are of term 2, which the leader never had: skip them all.
+    assert_eq!(
+        probe_after(ConflictHint {
+            index: 4,
+            term: Some(2)
+        }),
+        (3, Some(4))
+    );
+    // The follower has term 4 from index 4 on: resume after the leader's last term-4 entry.
+    assert_eq!(
+        probe_after(ConflictHint {
+            index: 4,
+            term: Some(4)
+        }),
+        (5, Some(6))
+    );
+    // The follower's log is too short: resume right after its end.
+    assert_eq!(
+        probe_after(ConflictHint {
+            index: 7,
+            term: None
+        }),
+        (6, Some(7))
+    );
+}

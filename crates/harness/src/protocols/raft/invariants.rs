@@ -1,0 +1,247 @@
+//! Raft's safety properties (Figure 3 of the paper), checked online after every simulation
+//! step from what each server reports: election safety, log matching, leader completeness and
+//! state machine safety. The first violation of each is kept with the step that caused it.
+
+use faultline_raft::{RaftNode, Role};
+use std::collections::BTreeMap;
+
+/// Something a server did that the invariants care about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// Its role or term changed.
+    Role {
+        /// New role.
+        role: Role,
+        /// Current term.
+        term: u64,
+    },
+    /// It made an entry durable in its log.
+    Appended {
+        /// Entry index.
+        index: u64,
+        /// Entry term.
+        term: u64,
+        /// Digest of the payload.
+        digest: u64,
+        /// Term of the entry before it, when known.
+        prev_term: Option<u64>,
+    },
+    /// It applied a committed entry.
+    Applied {
+        /// Entry index.
+        index: u64,
+        /// Entry term.
+        term: u64,
+        /// Digest of the payload.
+        digest: u64,
+    },
+}
+
+/// The four checks, in report order.
+pub const NAMES: [&str; 4] = [
+    "election_safety",
+    "log_matching",
+    "leader_completeness",
+    "state_machine_safety",
+];
+
+/// Online checker state.
+#[derive(Debug, Default)]
+pub struct Invariants {
+    /// Leader of each term ever seen.
+    leaders: BTreeMap<u64, u64>,
+    /// Every (index, term) ever written to a log: payload digest and previous term.
+    written: BTreeMap<(u64, u64), (u64, Option<u64>)>,
+    /// Every applied index: term and digest of the entry applied there.
+    applied: BTreeMap<u64, (u64, u64)>,
+    /// First violation of each check, by position in [`NAMES`].
+    violations: [Option<String>; 4],
+    /// Steps checked.
+    steps: u64,
+}
+
+impl Invariants {
+    /// Counts one simulation step.
+    pub fn step(&mut self) {
+        self.steps += 1;
+    }
+
+    /// Steps checked so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Checks what server `id` reported; `core` is its state after the step, `at` describes
+    /// the step.
+    pub fn observe(&mut self, id: u64, observation: &Observation, core: &RaftNode, at: &str) {
+        match *observation {
+            Observation::Role { role, term } => {
+                if role == Role::Leader {
+                    self.new_leader(id, term, core, at);
+                }
+            }
+            Observation::Appended {
+                index,
+                term,
+                digest,
+                prev_term,
+            } => {
+                let known = *self
+                    .written
+                    .entry((index, term))
+                    .or_insert((digest, prev_term));
+                let prev_differs = matches!((known.1, prev_term), (Some(a), Some(b)) if a != b);
+                if known.0 != digest || prev_differs {
+                    let what = if known.0 != digest {
+                        "a different entry"
+                    } else {
+                        "a different predecessor"
+                    };
+                    self.violate(
+                        1,
+                        format!("n{id} wrote {what} at index {index} term {term} than another server; {at}"),
+                    );
+                }
+            }
+            Observation::Applied {
+                index,
+                term,
+                digest,
+            } => {
+                let known = *self.applied.entry(index).or_insert((term, digest));
+                if known != (term, digest) {
+                    self.violate(
+                        3,
+                        format!(
+                            "n{id} applied the term-{term} entry at index {index}, another server applied the term-{} one; {at}",
+                            known.0
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn new_leader(&mut self, id: u64, term: u64, core: &RaftNode, at: &str) {
+        let first = *self.leaders.entry(term).or_insert(id);
+        if first != id {
+            self.violate(0, format!("n{first} and n{id} both led term {term}; {at}"));
+        }
+        // Every entry applied anywhere (hence committed) must be in the new leader's log.
+        let from = core.first_index();
+        let missing = self
+            .applied
+            .range(from..)
+            .find(|(index, (t, _))| core.term_at(**index) != Some(*t));
+        if let Some((index, (t, _))) = missing {
+            let has = match core.term_at(*index) {
+                Some(other) => format!("a term-{other} entry"),
+                None => "nothing".to_string(),
+            };
+            self.violate(
+                2,
+                format!("n{id} became leader of term {term} without the committed term-{t} entry at index {index} (it has {has}); {at}"),
+            );
+        }
+    }
+
+    fn violate(&mut self, check: usize, detail: String) {
+        if self.violations[check].is_none() {
+            self.violations[check] = Some(detail);
+        }
+    }
+
+    /// Each check's name with its first violation, if any.
+    pub fn verdicts(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> {
+        NAMES
+            .iter()
+            .zip(self.violations.iter())
+            .map(|(name, v)| (*name, v.as_deref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_raft::{Config, PersistentState};
+
+    fn core() -> RaftNode {
+        RaftNode::with_seed(
+            1,
+            Config::default(),
+            PersistentState::bootstrap([1, 2, 3]),
+            1,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn two_leaders_in_one_term_break_election_safety() {
+        let mut inv = Invariants::default();
+        let lead = Observation::Role {
+            role: Role::Leader,
+            term: 2,
+        };
+        inv.observe(1, &lead, &core(), "step 1");
+        inv.observe(1, &lead, &core(), "step 2");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
+        inv.observe(2, &lead, &core(), "step 3");
+        let (name, detail) = inv.verdicts().next().unwrap();
+        assert_eq!(name, "election_safety");
+        assert!(detail.unwrap().contains("step 3"));
+    }
+
+    #[test]
+    fn divergent_entries_break_log_matching_and_state_machine_safety() {
+        let mut inv = Invariants::default();
+        let write = |digest, prev_term| Observation::Appended {
+            index: 5,
+            term: 2,
+            digest,
+            prev_term,
+        };
+        inv.observe(1, &write(7, Some(1)), &core(), "a");
+        inv.observe(2, &write(7, None), &core(), "b");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
+        inv.observe(3, &write(7, Some(2)), &core(), "c");
+        let apply = |term, digest| Observation::Applied {
+            index: 5,
+            term,
+            digest,
+        };
+        inv.observe(1, &apply(2, 7), &core(), "d");
+        inv.observe(2, &apply(3, 9), &core(), "e");
+        let broken: Vec<&str> = inv
+            .verdicts()
+            .filter(|(_, v)| v.is_some())
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(broken, ["log_matching", "state_machine_safety"]);
+    }
+
+    #[test]
+    fn a_leader_missing_an_applied_entry_breaks_leader_completeness() {
+        let mut inv = Invariants::default();
+        inv.observe(
+            2,
+            &Observation::Applied {
+                index: 1,
+                term: 1,
+                digest: 0,
+            },
+            &core(),
+            "x",
+        );
+        let lead = Observation::Role {
+            role: Role::Leader,
+            term: 3,
+        };
+        inv.observe(1, &lead, &core(), "y");
+        let broken: Vec<&str> = inv
+            .verdicts()
+            .filter(|(_, v)| v.is_some())
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(broken, ["leader_completeness"]);
+    }
+}

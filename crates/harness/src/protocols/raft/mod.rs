@@ -1,0 +1,69 @@
+//! Raft clusters under the kernel: server adapters around the sans-IO core, a key-value state
+//! machine with client sessions, simulated clients, an operator for membership changes and
+//! transfers, online safety invariants, and the end-of-run verdicts (linearizability of the
+//! client history, liveness after the last fault).
+
+pub mod actor;
+pub mod client;
+pub mod invariants;
+pub mod kv;
+pub mod msg;
+pub mod operator;
+pub mod server;
+pub mod setup;
+pub mod verdict;
+pub mod watch;
+
+use crate::report::RunReport;
+use crate::run::{build, end_time, finish, RunOptions};
+use crate::scenario::{RaftSpec, Scenario};
+use actor::Actor;
+use faultline_sim::Time;
+use operator::Operator;
+use watch::Watch;
+
+/// Runs a Raft scenario: servers n1..nN, clients c1..cK, and the operator `op` when the
+/// scenario has membership changes or transfers.
+pub fn run(
+    scenario: &Scenario,
+    spec: &RaftSpec,
+    mut options: RunOptions,
+) -> std::io::Result<RunReport> {
+    let nodes = scenario.cluster.nodes;
+    let servers: Vec<_> = (1..=nodes)
+        .map(|id| setup::server(scenario, spec, id))
+        .collect();
+    let clients = setup::clients(scenario, spec);
+    let schedule = setup::operator(scenario);
+    let client_count = clients.len();
+    let mut parts = (servers, clients, Some(schedule.clone()));
+    let server_ids = setup::servers(scenario);
+    let mut sim = build(scenario, &mut options, move |id, _| {
+        let index = id.index();
+        let (servers, clients, operator) = &mut parts;
+        if let Some(server) = servers.get(index) {
+            Actor::Booting(server.clone())
+        } else if let Some(client) = clients.get(index - servers.len()) {
+            Actor::Client(client::Client::new(client.clone()))
+        } else {
+            let schedule = operator.take().unwrap_or_default();
+            Actor::Operator(Operator::new(schedule, server_ids.clone()))
+        }
+    });
+    for k in 1..=client_count {
+        sim.add_node(&format!("c{k}"));
+    }
+    if !schedule.is_empty() {
+        sim.add_node("op");
+    }
+    let last_fault = scenario.faults.iter().map(|f| f.at.nanos()).max();
+    let mut watch = Watch::new(nodes, Time::from_nanos(last_fault.unwrap_or(0)));
+    let end = end_time(scenario);
+    while sim.next_event_time().is_some_and(|t| t <= end) {
+        let Some(stepped) = sim.step() else { break };
+        watch.after_step(&mut sim, &stepped);
+    }
+    sim.run_until(end);
+    let outcome = verdict::judge(scenario, &sim, &watch);
+    finish(scenario, &mut sim, outcome.summary, outcome.checks)
+}

@@ -1,0 +1,416 @@
+//! The Raft server adapter: drives the sans-IO core under the kernel (feed, take the ready,
+//! persist, send, apply), serves client requests from the key-value store and carries out
+//! operator actions when it leads.
+
+use super::invariants::Observation;
+use super::kv::{Command, KvStore, Op, OpResult};
+use super::msg::{AdminAction, Msg, Reply};
+use faultline_raft::{
+    ConfChange, Config, Entry, EntryKind, MessageBody, PersistentState, ProposeError, RaftNode,
+    ReadError, Role,
+};
+use faultline_sim::{Context, NodeId, StableHasher, TimerId};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// The kernel context a Raft run's processes act through.
+pub type Ctx<'a> = Context<'a, Msg, PersistentState>;
+
+/// A learner counts as caught up when its log is within this many entries of the commit index.
+const CAUGHT_UP_SLACK: u64 = 64;
+
+/// Everything a server needs to (re)start, fixed for the run.
+#[derive(Clone, Debug)]
+pub struct ServerSetup {
+    /// Raft id (the scenario's 1-based node id).
+    pub id: u64,
+    /// Core configuration (timeouts, reads, planted bugs).
+    pub config: Config,
+    /// Founding voters when this server founds the cluster; `None` for a server added later.
+    pub founders: Option<BTreeSet<u64>>,
+    /// Snapshot once this many entries were applied since the last snapshot.
+    pub snapshot_every: Option<u64>,
+    /// Reads go through the log instead of ReadIndex/lease.
+    pub log_reads: bool,
+}
+
+/// Where a membership change stands, from the leader's point of view.
+enum Step {
+    /// The configuration in force is the target.
+    Reached,
+    /// A step is underway (joint consensus, learners catching up).
+    Wait,
+    /// Propose this configuration next.
+    Propose(ConfChange),
+}
+
+/// A read waiting for its ReadIndex confirmation.
+#[derive(Clone, Debug)]
+struct PendingRead {
+    client: NodeId,
+    seq: u64,
+    key: String,
+}
+
+/// One running Raft server.
+#[derive(Debug)]
+pub struct Server {
+    setup: ServerSetup,
+    core: RaftNode,
+    kv: KvStore,
+    timer: Option<(u64, TimerId)>,
+    /// Writes (and log reads) proposed here, by (client, seq), waiting to be applied.
+    waiters: BTreeMap<(u64, u64), NodeId>,
+    /// Reads asked of the core, by request id.
+    reads: BTreeMap<u64, PendingRead>,
+    /// Confirmed reads: (read index, request id), served once applied.
+    confirmed: Vec<(u64, u64)>,
+    next_read: u64,
+    /// Highest log index each peer acknowledged (used to promote caught-up learners).
+    acked: BTreeMap<u64, u64>,
+    observations: Vec<Observation>,
+}
+
+/// The kernel node of Raft id `id` (scenario node `id` is kernel node `id - 1`).
+pub fn kernel_id(id: u64) -> Option<NodeId> {
+    u32::try_from(id).ok()?.checked_sub(1).map(NodeId::new)
+}
+
+/// Digest of an entry's payload, for comparing entries across servers.
+pub fn digest(entry: &Entry) -> u64 {
+    StableHasher::hash_one(&entry.kind)
+}
+
+impl Server {
+    /// Builds the server from its durable state; `seed` seeds its election timeouts.
+    pub fn new(setup: ServerSetup, state: PersistentState, seed: u64) -> Result<Self, String> {
+        let kv = KvStore::decode(&state.snapshot.data)
+            .ok_or_else(|| format!("n{}: unreadable state machine snapshot", setup.id))?;
+        let core = RaftNode::with_seed(setup.id, setup.config.clone(), state, seed)
+            .map_err(|e| format!("n{}: {e}", setup.id))?;
+        Ok(Server {
+            setup,
+            core,
+            kv,
+            timer: None,
+            waiters: BTreeMap::new(),
+            reads: BTreeMap::new(),
+            confirmed: Vec::new(),
+            next_read: 0,
+            acked: BTreeMap::new(),
+            observations: Vec::new(),
+        })
+    }
+
+    /// The Raft core, for observers.
+    pub fn core(&self) -> &RaftNode {
+        &self.core
+    }
+
+    /// Moves what happened since the last call into `into`.
+    pub fn drain_observations(&mut self, into: &mut Vec<Observation>) {
+        into.append(&mut self.observations);
+    }
+
+    /// First start or restart: hand out what the restored log already committed.
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.drive(ctx);
+    }
+
+    /// The core's wake-up timer fired.
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
+        if self.timer.is_some_and(|(_, id)| id == timer) {
+            self.timer = None;
+        }
+        self.core.handle_timeout(now(ctx));
+        self.drive(ctx);
+    }
+
+    /// A message arrived.
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Raft(message) => {
+                let peer = from.index() as u64 + 1;
+                match message.body {
+                    MessageBody::AppendEntriesResponse {
+                        success: true,
+                        index,
+                        ..
+                    }
+                    | MessageBody::InstallSnapshotResponse {
+                        done: true, index, ..
+                    } => {
+                        let acked = self.acked.entry(peer).or_default();
+                        *acked = (*acked).max(index);
+                    }
+                    _ => {}
+                }
+                self.core.handle_message(now(ctx), peer, message);
+            }
+            Msg::Request { seq, op } => self.on_request(ctx, from, seq, op),
+            Msg::Admin { id, action } => {
+                if self.core.role() == Role::Leader && self.admin(ctx, &action) {
+                    ctx.send(from, Msg::AdminDone { id });
+                }
+            }
+            Msg::Reply { .. } | Msg::AdminDone { .. } => {}
+        }
+        self.drive(ctx);
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, seq: u64, op: Op) {
+        let client = from.index() as u64;
+        let reply = |ctx: &mut Ctx, reply| ctx.send(from, Msg::Reply { seq, reply });
+        if self.core.role() != Role::Leader {
+            reply(ctx, Reply::NotLeader(self.core.leader()));
+            return;
+        }
+        if op.is_read() && !self.setup.log_reads {
+            let id = self.next_read;
+            self.next_read += 1;
+            let key = op.key().to_string();
+            match self.core.read_index(now(ctx), id) {
+                Ok(()) => {
+                    self.reads.insert(
+                        id,
+                        PendingRead {
+                            client: from,
+                            seq,
+                            key,
+                        },
+                    );
+                }
+                Err(error) => reply(ctx, Reply::NotLeader(hint(error))),
+            }
+            return;
+        }
+        if let Some(result) = self.kv.cached(client, seq) {
+            reply(ctx, Reply::Done(result.clone()));
+            return;
+        }
+        if self.kv.superseded(client, seq) {
+            return;
+        }
+        let data = Command { client, seq, op }.encode();
+        match self.core.propose(now(ctx), data) {
+            Ok(_) => {
+                self.waiters.insert((client, seq), from);
+            }
+            Err(ProposeError::NotLeader { leader_hint }) => {
+                reply(ctx, Reply::NotLeader(leader_hint));
+            }
+            Err(ProposeError::TransferInProgress) => reply(ctx, Reply::NotLeader(None)),
+        }
+    }
+
+    /// Takes one step of an operator action; true once the action is complete.
+    fn admin(&mut self, ctx: &mut Ctx, action: &AdminAction) -> bool {
+        let now = now(ctx);
+        match action {
+            AdminAction::Transfer { to } => {
+                if *to == self.setup.id {
+                    return true;
+                }
+                // Refusals (not a voter yet, already transferring) are retried by the operator.
+                let _ = self.core.transfer_leadership(now, *to);
+                false
+            }
+            AdminAction::Membership { add, remove } => match self.next_change(add, remove) {
+                Step::Reached => self.core.applied_config() == self.core.config(),
+                Step::Wait => false,
+                Step::Propose(change) => {
+                    // Refusals (a change still in progress, no commit in this term yet) are
+                    // retried by the operator.
+                    let _ = self.core.change_membership(now, change);
+                    false
+                }
+            },
+        }
+    }
+
+    /// The next configuration step towards adding `add` and removing `remove`: learners first,
+    /// then (once they caught up) the voter change by joint consensus.
+    fn next_change(&self, add: &[u64], remove: &[u64]) -> Step {
+        let config = self.core.config();
+        if config.is_joint() {
+            return Step::Wait;
+        }
+        let mut voters = config.voters.clone();
+        voters.retain(|v| !remove.contains(v));
+        voters.extend(add.iter().copied());
+        let mut learners = config.learners.clone();
+        learners.retain(|l| !voters.contains(l));
+        if voters == config.voters && learners == config.learners {
+            return Step::Reached;
+        }
+        let joining: BTreeSet<u64> = add
+            .iter()
+            .copied()
+            .filter(|a| !config.contains(*a))
+            .collect();
+        if !joining.is_empty() {
+            let mut with_learners = config.learners.clone();
+            with_learners.extend(joining);
+            return Step::Propose(ConfChange {
+                voters: config.voters.clone(),
+                learners: with_learners,
+            });
+        }
+        let commit = self.core.commit_index();
+        let lagging = add.iter().any(|a| {
+            config.learners.contains(a)
+                && self.acked.get(a).copied().unwrap_or(0) + CAUGHT_UP_SLACK < commit
+        });
+        if lagging {
+            return Step::Wait;
+        }
+        Step::Propose(ConfChange { voters, learners })
+    }
+
+    /// Handles everything the core has ready: persist, send, apply, serve reads, snapshot.
+    fn drive(&mut self, ctx: &mut Ctx) {
+        while self.core.has_ready() {
+            let ready = self.core.take_ready();
+            if let Some(soft) = ready.soft_state {
+                self.observations.push(Observation::Role {
+                    role: soft.role,
+                    term: soft.term,
+                });
+            }
+            // 1. Persist before anything that depends on it leaves the node.
+            ctx.durable().apply_ready(&ready);
+            if let Some(write) = &ready.log {
+                for entry in &write.entries {
+                    self.observations.push(Observation::Appended {
+                        index: entry.index,
+                        term: entry.term,
+                        digest: digest(entry),
+                        prev_term: self.core.term_at(entry.index - 1),
+                    });
+                }
+            }
+            // 2. Send.
+            for out in ready.messages {
+                if let Some(to) = kernel_id(out.to) {
+                    ctx.send(to, Msg::Raft(out.message));
+                }
+            }
+            // 3. Apply.
+            if ready.apply_snapshot {
+                if let Some(snapshot) = &ready.snapshot {
+                    if let Some(kv) = KvStore::decode(&snapshot.data) {
+                        self.kv = kv;
+                    }
+                }
+            }
+            for entry in &ready.committed_entries {
+                self.apply(ctx, entry);
+            }
+            // 4. Reads.
+            for read in ready.read_states {
+                match read.result {
+                    Ok(index) => self.confirmed.push((index, read.request_id)),
+                    Err(error) => {
+                        if let Some(pending) = self.reads.remove(&read.request_id) {
+                            let reply = Reply::NotLeader(hint(error));
+                            ctx.send(
+                                pending.client,
+                                Msg::Reply {
+                                    seq: pending.seq,
+                                    reply,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            self.serve_reads(ctx);
+            self.maybe_compact();
+        }
+        self.reset_timer(ctx);
+    }
+
+    fn apply(&mut self, ctx: &mut Ctx, entry: &Entry) {
+        self.observations.push(Observation::Applied {
+            index: entry.index,
+            term: entry.term,
+            digest: digest(entry),
+        });
+        let EntryKind::Normal(data) = &entry.kind else {
+            return;
+        };
+        let Some(command) = Command::decode(data) else {
+            return;
+        };
+        let result = self.kv.apply(&command);
+        if let (Some(client), Some(result)) =
+            (self.waiters.remove(&(command.client, command.seq)), result)
+        {
+            ctx.send(
+                client,
+                Msg::Reply {
+                    seq: command.seq,
+                    reply: Reply::Done(result),
+                },
+            );
+        }
+    }
+
+    fn serve_reads(&mut self, ctx: &mut Ctx) {
+        let applied = self.core.applied_index();
+        let (ready, waiting): (Vec<_>, Vec<_>) = self
+            .confirmed
+            .drain(..)
+            .partition(|(index, _)| *index <= applied);
+        self.confirmed = waiting;
+        for (_, id) in ready {
+            if let Some(read) = self.reads.remove(&id) {
+                let value = self.kv.get(&read.key);
+                ctx.send(
+                    read.client,
+                    Msg::Reply {
+                        seq: read.seq,
+                        reply: Reply::Done(OpResult::Value(value)),
+                    },
+                );
+            }
+        }
+    }
+
+    fn maybe_compact(&mut self) {
+        let Some(every) = self.setup.snapshot_every else {
+            return;
+        };
+        let applied = self.core.applied_index();
+        if applied >= self.core.snapshot().meta.index + every {
+            // Refused only if already compacted that far, which the condition rules out.
+            let _ = self.core.compact(applied, self.kv.encode());
+        }
+    }
+
+    /// Keeps exactly one kernel timer, at the core's next wake-up.
+    fn reset_timer(&mut self, ctx: &mut Ctx) {
+        let want = self.core.poll_timeout();
+        if self.timer.map(|(at, _)| at) == want {
+            return;
+        }
+        if let Some((_, id)) = self.timer.take() {
+            ctx.cancel_timer(id);
+        }
+        if let Some(at) = want {
+            let delay = Duration::from_nanos(at.saturating_sub(now(ctx)));
+            self.timer = Some((at, ctx.set_timer(delay, 0)));
+        }
+    }
+}
+
+fn now(ctx: &Ctx) -> u64 {
+    ctx.now().as_nanos()
+}
+
+fn hint(error: ReadError) -> Option<u64> {
+    match error {
+        ReadError::NotLeader { leader_hint } => leader_hint,
+        ReadError::LeadershipLost => None,
+    }
+}

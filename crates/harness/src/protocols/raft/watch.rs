@@ -1,0 +1,115 @@
+//! Watches a Raft run step by step: feeds each server's observations to the invariants, records
+//! leadership changes, and notes when a leader exists after the last fault.
+
+use super::actor::Actor;
+use super::invariants::{Invariants, Observation};
+use faultline_raft::Role;
+use faultline_sim::{NodeId, Simulation, Stepped, Time, TraceKind};
+
+/// A leadership change: when, who, which term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaderChange {
+    /// Virtual time.
+    pub at: Time,
+    /// Raft id of the new leader.
+    pub id: u64,
+    /// Its term.
+    pub term: u64,
+}
+
+/// Per-step observer of a Raft run.
+#[derive(Debug)]
+pub struct Watch {
+    servers: u32,
+    /// The online safety checks.
+    pub invariants: Invariants,
+    buffer: Vec<Observation>,
+    /// Every leadership change, in order.
+    pub leaders: Vec<LeaderChange>,
+    /// Time of the last scheduled fault (liveness is measured from here).
+    pub quiet_from: Time,
+    /// First time at or after `quiet_from` when an undisputed leader existed.
+    pub leader_at: Option<Time>,
+}
+
+impl Watch {
+    /// A watch over servers `0..servers` (kernel ids) whose liveness clock starts at `quiet_from`.
+    pub fn new(servers: u32, quiet_from: Time) -> Self {
+        Watch {
+            servers,
+            invariants: Invariants::default(),
+            buffer: Vec::new(),
+            leaders: Vec::new(),
+            quiet_from,
+            leader_at: None,
+        }
+    }
+
+    /// Checks everything the step may have changed.
+    pub fn after_step(&mut self, sim: &mut Simulation<Actor>, stepped: &Stepped) {
+        self.invariants.step();
+        if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
+            self.observe(sim, node, stepped);
+        }
+        if self.leader_at.is_none()
+            && stepped.time >= self.quiet_from
+            && has_leader(sim, self.servers)
+        {
+            self.leader_at = Some(stepped.time);
+        }
+    }
+
+    fn observe(&mut self, sim: &mut Simulation<Actor>, node: NodeId, stepped: &Stepped) {
+        if let Some(Actor::Server(server)) = sim.process_mut(node) {
+            server.drain_observations(&mut self.buffer);
+        }
+        if self.buffer.is_empty() {
+            return;
+        }
+        let Some(core) = sim.process(node).and_then(Actor::server).map(|s| s.core()) else {
+            self.buffer.clear();
+            return;
+        };
+        let id = node.index() as u64 + 1;
+        let at = describe(sim, stepped);
+        for observation in self.buffer.drain(..) {
+            self.invariants.observe(id, &observation, core, &at);
+            if let Observation::Role {
+                role: Role::Leader,
+                term,
+            } = observation
+            {
+                self.leaders.push(LeaderChange {
+                    at: stepped.time,
+                    id,
+                    term,
+                });
+            }
+        }
+    }
+}
+
+/// True if some running server leads in the highest term any running server has seen.
+fn has_leader(sim: &Simulation<Actor>, servers: u32) -> bool {
+    let cores: Vec<_> = (0..servers)
+        .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::server))
+        .map(|s| s.core())
+        .collect();
+    let top = cores.iter().map(|c| c.term()).max().unwrap_or(0);
+    cores
+        .iter()
+        .any(|c| c.role() == Role::Leader && c.term() == top)
+}
+
+/// "at 3.214s (message delivered to n2)": the step, for violation reports.
+fn describe(sim: &Simulation<Actor>, stepped: &Stepped) -> String {
+    let name = stepped.node.and_then(|n| sim.node_name(n)).unwrap_or("?");
+    let what = match stepped.kind {
+        TraceKind::Start => format!("{name} started"),
+        TraceKind::Deliver => format!("message delivered to {name}"),
+        TraceKind::Timer => format!("timer fired at {name}"),
+        TraceKind::Fault(kind) => format!("fault {kind} at {name}"),
+        other => format!("{other:?} at {name}"),
+    };
+    format!("at {} ({what})", stepped.time)
+}
