@@ -11,6 +11,7 @@
 //! - [`spacetime`]: a Lamport space-time diagram (SVG and HTML) of a trace.
 //! - [`html`]: a self-contained HTML report with a summary table and figures.
 //! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
+//! - [`theory`]: mean-field gossip convergence curves to overlay on measured ones.
 #![warn(missing_docs)]
 
 pub mod chart;
@@ -21,6 +22,7 @@ mod font;
 pub mod html;
 pub mod spacetime;
 pub mod stats;
+pub mod theory;
 pub mod trace;
 
 pub use error::ReportError;
