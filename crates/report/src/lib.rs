@@ -10,6 +10,8 @@
 //! - [`export`]: Chrome trace event JSON (Perfetto) and ShiViz logs with vector clocks.
 //! - [`spacetime`]: a Lamport space-time diagram (SVG and HTML) of a trace.
 //! - [`html`]: a self-contained HTML report with a summary table and figures.
+//! - [`run_report`]: a report of one run from its trace alone (counts, per-node messages,
+//!   drops by reason, space-time diagram).
 //! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
 //! - [`theory`]: mean-field gossip convergence curves to overlay on measured ones.
 #![warn(missing_docs)]
@@ -20,6 +22,7 @@ mod error;
 pub mod export;
 mod font;
 pub mod html;
+pub mod run_report;
 pub mod spacetime;
 pub mod stats;
 pub mod theory;
