@@ -1,6 +1,6 @@
 //! Charts and reports for faultline runs.
 //!
-//! Everything here works on plain data (series of points, raw samples), so experiments and the
+//! Everything here works on plain data (series of points, raw samples, trace events), so experiments and the
 //! CLI can feed it whatever they measured; nothing depends on the simulator.
 //!
 //! - [`chart`]: line charts (with dashed theoretical curves and shaded windows), CDFs, histograms
@@ -8,14 +8,24 @@
 //!   renders on a machine without any system fonts.
 //! - [`trace`]: the kernel's trace JSON lines as typed events.
 //! - [`export`]: Chrome trace event JSON (Perfetto) and ShiViz logs with vector clocks.
+//! - [`spacetime`]: a Lamport space-time diagram (SVG and HTML) of a trace.
+//! - [`html`]: a self-contained HTML report with a summary table and figures.
+//! - [`run_report`]: a report of one run from its trace alone (counts, per-node messages,
+//!   drops by reason, space-time diagram).
 //! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
+//! - [`theory`]: mean-field gossip convergence curves to overlay on measured ones.
 #![warn(missing_docs)]
 
 pub mod chart;
+mod encode;
 mod error;
 pub mod export;
 mod font;
+pub mod html;
+pub mod run_report;
+pub mod spacetime;
 pub mod stats;
+pub mod theory;
 pub mod trace;
 
 pub use error::ReportError;

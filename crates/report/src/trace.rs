@@ -172,6 +172,35 @@ pub fn format_ms(t_ns: u64) -> String {
     format!("{}.{:03}ms", t_ns / 1_000_000, (t_ns / 1_000) % 1_000)
 }
 
+/// One line of text for an event: time, kind, message id, the other end, fault, drop reason and
+/// detail (`"18.995ms send #7 to n2: Beat { boot: 1 }"`).
+pub fn describe(e: &TraceEvent) -> String {
+    let mut s = format!("{} {}", format_ms(e.t_ns), e.kind.as_str());
+    if let Some(msg) = e.msg {
+        s.push_str(&format!(" #{msg}"));
+    }
+    if let Some(peer) = &e.peer {
+        let dir = if e.kind == EventKind::Deliver {
+            "from"
+        } else {
+            "to"
+        };
+        s.push_str(&format!(" {dir} {peer}"));
+    }
+    if let Some(fault) = &e.fault {
+        s.push_str(&format!(" {fault}"));
+    }
+    if let Some(reason) = &e.reason {
+        s.push_str(&format!(" ({reason})"));
+    }
+    if let Some(detail) = &e.detail {
+        s.push_str(": ");
+        s.push_str(detail);
+    }
+    // One event per line: the regex's `.` does not cross newlines.
+    s.replace(['\n', '\r'], " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

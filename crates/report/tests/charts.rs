@@ -271,3 +271,27 @@ fn bad_inputs_are_errors_not_panics() {
     assert!(convergence().to_png(Size::new(0, 100)).is_err());
     assert!(convergence().to_png(Size::new(100_000, 400)).is_err());
 }
+
+#[test]
+fn rendering_is_deterministic_and_png_text_comes_from_the_bundled_font() {
+    let chart = election_cdf();
+    assert_eq!(chart.to_svg(SIZE).unwrap(), chart.to_svg(SIZE).unwrap());
+    let png = chart.to_png(SIZE).unwrap();
+    assert_eq!(png, chart.to_png(SIZE).unwrap());
+    // The title is centred: glyph pixels lie around the middle of the caption rows, not at the
+    // edges, and are anti-aliased (grey levels between ink and paper), as the bundled
+    // rasteriser draws them.
+    let img = Image::decode(&png);
+    let ink: Vec<u32> = (0..31)
+        .flat_map(|y| (0..img.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.pixel(x, y)[0] < 128)
+        .map(|(x, _)| x)
+        .collect();
+    let (left, right) = (*ink.iter().min().unwrap(), *ink.iter().max().unwrap());
+    assert!(left > 200 && right < 440, "title spans {left}..{right}");
+    let greys = (0..31)
+        .flat_map(|y| (left..=right).map(move |x| (x, y)))
+        .filter(|&(x, y)| (40..220).contains(&img.pixel(x, y)[0]))
+        .count();
+    assert!(greys > 20, "no anti-aliased glyph edges");
+}

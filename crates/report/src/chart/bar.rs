@@ -14,6 +14,7 @@ const SLOT_FILL: f64 = 0.8;
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &BarChart,
+    family: &'static str,
 ) -> Result<(), ReportError> {
     let n = c.categories.len();
     if n == 0 || c.groups.is_empty() {
@@ -46,7 +47,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
 
     root.fill(&WHITE).map_err(draw_err)?;
     let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, font(frame::TITLE_PX))
+        .caption(&c.title, font(family, frame::TITLE_PX))
         .margin(frame::MARGIN_PX)
         .x_label_area_size(48)
         .y_label_area_size(64)
@@ -61,15 +62,15 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .x_labels(n + 1)
         .x_label_formatter(&|v| category_at(categories, *v))
         .y_label_formatter(&|v| tick(*v))
-        .label_style(font(frame::TICK_PX))
-        .axis_desc_style(font(frame::LABEL_PX))
+        .label_style(font(family, frame::TICK_PX))
+        .axis_desc_style(font(family, frame::LABEL_PX))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(draw_err)?;
 
     let width = SLOT_FILL / c.groups.len() as f64;
     let value_style =
-        TextStyle::from(font(frame::TICK_PX)).pos(Pos::new(HPos::Center, VPos::Bottom));
+        TextStyle::from(font(family, frame::TICK_PX)).pos(Pos::new(HPos::Center, VPos::Bottom));
     for (gi, g) in c.groups.iter().enumerate() {
         let fill = color(gi).filled();
         let left = |ci: usize| ci as f64 - SLOT_FILL / 2.0 + width * gi as f64;
@@ -96,7 +97,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         chart
             .configure_series_labels()
             .position(frame::legend_position(c.legend))
-            .label_font(font(frame::LABEL_PX))
+            .label_font(font(family, frame::LABEL_PX))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(160, 160, 160))
             .draw()

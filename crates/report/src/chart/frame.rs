@@ -1,7 +1,6 @@
 //! Pieces shared by every chart: colours, fonts, ranges, tick text, legend placement.
 
 use super::LegendPosition;
-use crate::font::FAMILY;
 use crate::ReportError;
 use plotters::chart::SeriesLabelPosition;
 use plotters::style::{FontDesc, IntoFont, RGBColor};
@@ -34,9 +33,9 @@ pub(crate) fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
-/// The bundled font at `px` pixels.
-pub(crate) fn font(px: u32) -> FontDesc<'static> {
-    (FAMILY, px).into_font()
+/// The font `family` at `px` pixels.
+pub(crate) fn font(family: &'static str, px: u32) -> FontDesc<'static> {
+    (family, px).into_font()
 }
 
 /// Converts any plotters error into ours.

@@ -23,6 +23,7 @@ pub(crate) fn bin_counts(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<u
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &HistogramChart,
+    family: &'static str,
 ) -> Result<(), ReportError> {
     if c.series.is_empty() {
         return Err(ReportError::input(format!(
@@ -51,7 +52,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
 
     root.fill(&WHITE).map_err(draw_err)?;
     let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, font(frame::TITLE_PX))
+        .caption(&c.title, font(family, frame::TITLE_PX))
         .margin(frame::MARGIN_PX)
         .x_label_area_size(48)
         .y_label_area_size(64)
@@ -63,8 +64,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
         .y_desc(c.y_label.as_str())
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
-        .label_style(font(frame::TICK_PX))
-        .axis_desc_style(font(frame::LABEL_PX))
+        .label_style(font(family, frame::TICK_PX))
+        .axis_desc_style(font(family, frame::LABEL_PX))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(draw_err)?;
@@ -88,7 +89,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     chart
         .configure_series_labels()
         .position(frame::legend_position(c.legend))
-        .label_font(font(frame::LABEL_PX))
+        .label_font(font(family, frame::LABEL_PX))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(160, 160, 160))
         .draw()

@@ -29,6 +29,7 @@ pub(crate) fn cdf_as_lines(c: &CdfChart) -> Result<LineChart, ReportError> {
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &LineChart,
+    family: &'static str,
 ) -> Result<(), ReportError> {
     if c.series.is_empty() {
         return Err(ReportError::input(format!(
@@ -60,15 +61,22 @@ pub(crate) fn draw<DB: DrawingBackend>(
     };
     if c.x.log {
         let ticks = frame::log_ticks(x.0, x.1);
-        plot(root, c, (x.0..x.1).log_scale().with_key_points(ticks), y)
+        plot(
+            root,
+            c,
+            family,
+            (x.0..x.1).log_scale().with_key_points(ticks),
+            y,
+        )
     } else {
-        plot(root, c, x.0..x.1, y)
+        plot(root, c, family, x.0..x.1, y)
     }
 }
 
 fn plot<DB, X>(
     root: &DrawingArea<DB, Shift>,
     c: &LineChart,
+    family: &'static str,
     x: X,
     y: std::ops::Range<f64>,
 ) -> Result<(), ReportError>
@@ -80,7 +88,7 @@ where
     root.fill(&WHITE).map_err(draw_err)?;
     let (y_lo, y_hi) = (y.start, y.end);
     let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, font(frame::TITLE_PX))
+        .caption(&c.title, font(family, frame::TITLE_PX))
         .margin(frame::MARGIN_PX)
         .x_label_area_size(48)
         .y_label_area_size(64)
@@ -92,8 +100,8 @@ where
         .y_desc(c.y.label.as_str())
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
-        .label_style(font(frame::TICK_PX))
-        .axis_desc_style(font(frame::LABEL_PX))
+        .label_style(font(family, frame::TICK_PX))
+        .axis_desc_style(font(family, frame::LABEL_PX))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(draw_err)?;
@@ -110,7 +118,7 @@ where
             .draw_series(std::iter::once(Text::new(
                 w.label.clone(),
                 (w.start, y_hi),
-                font(frame::TICK_PX).color(&RGBColor(80, 80, 80)),
+                font(family, frame::TICK_PX).color(&RGBColor(80, 80, 80)),
             )))
             .map_err(draw_err)?;
     }
@@ -151,7 +159,7 @@ where
     chart
         .configure_series_labels()
         .position(frame::legend_position(c.legend))
-        .label_font(font(frame::LABEL_PX))
+        .label_font(font(family, frame::LABEL_PX))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(160, 160, 160))
         .draw()

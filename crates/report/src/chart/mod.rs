@@ -274,7 +274,7 @@ impl Chart {
         {
             let root =
                 SVGBackend::with_string(&mut out, (size.width, size.height)).into_drawing_area();
-            self.draw(&root)?;
+            self.draw(&root, font::SVG_FAMILY)?;
             root.present().map_err(frame::draw_err)?;
         }
         Ok(out)
@@ -288,18 +288,22 @@ impl Chart {
         {
             let root =
                 BitMapBackend::with_buffer(&mut rgb, (size.width, size.height)).into_drawing_area();
-            self.draw(&root)?;
+            self.draw(&root, font::PNG_FAMILY)?;
             root.present().map_err(frame::draw_err)?;
         }
         encode_png(&rgb, size)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        family: &'static str,
+    ) -> Result<(), ReportError> {
         match self {
-            Chart::Line(c) => line::draw(root, c),
-            Chart::Cdf(c) => line::draw(root, &line::cdf_as_lines(c)?),
-            Chart::Histogram(c) => histogram::draw(root, c),
-            Chart::Bar(c) => bar::draw(root, c),
+            Chart::Line(c) => line::draw(root, c, family),
+            Chart::Cdf(c) => line::draw(root, &line::cdf_as_lines(c)?, family),
+            Chart::Histogram(c) => histogram::draw(root, c, family),
+            Chart::Bar(c) => bar::draw(root, c, family),
         }
     }
 }

@@ -86,6 +86,19 @@ impl Invariants {
                 digest,
                 prev_term,
             } => {
+                // A server may hold stale entries where others committed, but never below its
+                // own commit index.
+                if let Some(&(applied_term, _)) = self.applied.get(&index) {
+                    if applied_term != term && index <= core.commit_index() {
+                        self.violate(
+                            3,
+                            format!(
+                                "n{id} overwrote the committed term-{applied_term} entry at index {index} (its commit index is {}) with a term-{term} entry; {at}",
+                                core.commit_index()
+                            ),
+                        );
+                    }
+                }
                 let known = *self
                     .written
                     .entry((index, term))

@@ -182,7 +182,10 @@ fn cores(sim: &Simulation<Actor>, nodes: u32) -> impl Iterator<Item = (u32, &Raf
 
 fn commit_line(sim: &Simulation<Actor>, nodes: u32) -> String {
     let commits: Vec<String> = cores(sim, nodes)
-        .map(|(id, core)| format!("n{id}:{}", core.commit_index()))
+        .map(|(id, core)| match core.snapshot().meta.index {
+            0 => format!("n{id}:{}", core.commit_index()),
+            snap => format!("n{id}:{} (snapshot {snap})", core.commit_index()),
+        })
         .collect();
     let max = cores(sim, nodes)
         .map(|(_, c)| c.commit_index())
