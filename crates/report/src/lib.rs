@@ -10,6 +10,8 @@
 //! - [`export`]: Chrome trace event JSON (Perfetto) and ShiViz logs with vector clocks.
 //! - [`spacetime`]: a Lamport space-time diagram (SVG and HTML) of a trace.
 //! - [`html`]: a self-contained HTML report with a summary table and figures.
+//! - [`presets`]: the standard charts (gossip convergence, Raft Figure 16, latency,
+//!   throughput with fault windows, fuzz summaries) with fixed titles and axes.
 //! - [`run_report`]: a report of one run from its trace alone (counts, per-node messages,
 //!   drops by reason, space-time diagram).
 //! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
@@ -22,6 +24,7 @@ mod error;
 pub mod export;
 mod font;
 pub mod html;
+pub mod presets;
 pub mod run_report;
 pub mod spacetime;
 pub mod stats;

@@ -101,9 +101,10 @@ pub(crate) fn fit_range(
     Ok((lo, hi))
 }
 
-/// Tick positions for a log axis over `lo..=hi` (positive): 1, 2 and 5 times each power of ten
-/// inside the range, thinned to 1 and 5 or 1 alone when there are too many; the range ends are
-/// added when fewer than three remain.
+/// Tick positions for a log axis over `lo..=hi` (positive): multiples of each power of ten
+/// inside the range, from the densest set of multiples that gives at most ten ticks (1, 1.5,
+/// 2, 3, ..., 9; then 1, 2, 5; then 1, 5; then 1); the range ends are added when fewer than
+/// three remain.
 pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let candidates = |mantissas: &[f64]| {
         let mut out = Vec::new();
@@ -119,13 +120,17 @@ pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         }
         out
     };
-    let mut ticks = candidates(&[1.0, 2.0, 5.0]);
-    if ticks.len() > 10 {
-        ticks = candidates(&[1.0, 5.0]);
-    }
-    if ticks.len() > 10 {
-        ticks = candidates(&[1.0]);
-    }
+    const SETS: [&[f64]; 4] = [
+        &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 5.0],
+        &[1.0],
+    ];
+    let mut ticks = SETS
+        .iter()
+        .map(|set| candidates(set))
+        .find(|t| t.len() <= 10)
+        .unwrap_or_default();
     if ticks.len() < 3 {
         ticks.insert(0, lo);
         ticks.push(hi);
@@ -161,7 +166,8 @@ mod tests {
     fn log_ticks_follow_decades() {
         assert_eq!(log_ticks(100.0, 1000.0), vec![100.0, 200.0, 500.0, 1000.0]);
         assert_eq!(log_ticks(150.0, 100_000.0).len(), 9);
-        assert_eq!(log_ticks(165.0, 315.0), vec![165.0, 200.0, 315.0]);
+        assert_eq!(log_ticks(165.0, 315.0), vec![165.0, 200.0, 300.0, 315.0]);
+        assert_eq!(log_ticks(151.0, 450.0), vec![200.0, 300.0, 400.0]);
         assert_eq!(log_ticks(1.0, 1e9).len(), 10);
     }
 
