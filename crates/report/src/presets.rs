@@ -3,31 +3,33 @@
 //! windows, fuzz failures by check and run lengths.
 
 use crate::chart::{
-    Axis, BarChart, BarGroup, CdfChart, Chart, HistogramChart, LegendPosition, LineChart, Samples,
-    Series, Window,
+    Axis, BarChart, BarGroup, CdfChart, Chart, HistogramChart, LegendPosition, LineChart,
+    LineStyle, Samples, Series, Window,
 };
 use crate::stats::SampleSummary;
 use crate::ReportError;
 
 /// Fraction of live nodes holding an update over time: `measured` curves (one per mode and
-/// cluster size) solid, `theory` curves dashed, after them.
+/// cluster size) solid, `theory` curves dashed after them; `theory[i]` takes the colour of
+/// `measured[i]` unless it has one, so a curve and its prediction match.
 pub fn gossip_convergence(measured: Vec<Series>, theory: Vec<Series>, time_label: &str) -> Chart {
     let mut c = LineChart::new(
         "Gossip convergence",
         Axis::new(time_label),
         Axis::new("fraction of live nodes holding the update").with_range(0.0, 1.0),
     );
-    c.series = measured
-        .into_iter()
-        .map(|s| Series {
-            style: crate::chart::LineStyle::Solid,
-            ..s
-        })
-        .collect();
-    c.series.extend(theory.into_iter().map(|s| Series {
-        style: crate::chart::LineStyle::Dashed,
+    let solid = measured.into_iter().enumerate().map(|(i, s)| Series {
+        style: LineStyle::Solid,
+        color: s.color.or(Some(i)),
         ..s
-    }));
+    });
+    c.series = solid.collect();
+    let dashed = theory.into_iter().enumerate().map(|(i, s)| Series {
+        style: LineStyle::Dashed,
+        color: s.color.or(Some(i)),
+        ..s
+    });
+    c.series.extend(dashed);
     Chart::Line(c)
 }
 

@@ -43,9 +43,11 @@ fn gossip_convergence_overlays_theory_dashed() {
             "push-pull theory",
         ],
     );
-    // Styles are forced: measured solid (one path), theory dashed (many dashes).
-    assert!(svg.matches("stroke=\"#1F77B4\"").count() <= 3);
-    assert!(svg.matches("stroke=\"#FF7F0E\"").count() > 10);
+    // Styles are forced (measured solid, theory dashed) and the pair shares the first colour:
+    // one solid path plus many dashes, and no second colour.
+    assert!(svg.matches("stroke=\"#1F77B4\"").count() > 10);
+    assert!(svg.matches("<polyline").count() >= 1);
+    assert_eq!(svg.matches("stroke=\"#FF7F0E\"").count(), 0);
 }
 
 #[test]

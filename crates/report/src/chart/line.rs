@@ -134,7 +134,7 @@ where
                 s.name
             )));
         }
-        let style = color(i).stroke_width(2);
+        let style = color(s.color.unwrap_or(i)).stroke_width(2);
         let points = s.points.iter().copied();
         let anno = match s.style {
             LineStyle::Solid => chart.draw_series(LineSeries::new(points, style)),

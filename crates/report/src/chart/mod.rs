@@ -53,6 +53,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Solid or dashed.
     pub style: LineStyle,
+    /// Palette index of its colour; `None` takes the series' position in the chart.
+    pub color: Option<usize>,
 }
 
 impl Series {
@@ -62,6 +64,7 @@ impl Series {
             name: name.into(),
             points,
             style: LineStyle::Solid,
+            color: None,
         }
     }
 
@@ -71,7 +74,14 @@ impl Series {
             name: name.into(),
             points,
             style: LineStyle::Dashed,
+            color: None,
         }
+    }
+
+    /// Uses palette colour `index` (to pair a theoretical curve with its measured one).
+    pub fn with_color(mut self, index: usize) -> Self {
+        self.color = Some(index);
+        self
     }
 }
 
