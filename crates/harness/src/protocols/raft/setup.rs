@@ -68,7 +68,7 @@ pub fn clients(scenario: &Scenario, spec: &RaftSpec) -> Vec<ClientSetup> {
             mix: [mix.get, mix.put, mix.append, mix.cas],
             timeout: workload.timeout.nanos(),
             think: workload.think.map(|t| t.nanos()),
-            attempt: spec.election_timeout[1].nanos(),
+            attempt: spec.election_timeout[0].nanos(),
             backoff: spec.heartbeat.nanos(),
             servers: servers(scenario),
         })
