@@ -16,6 +16,25 @@
 //!   drops by reason, space-time diagram).
 //! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
 //! - [`theory`]: mean-field gossip convergence curves to overlay on measured ones.
+//!
+//! ```
+//! use faultline_report::chart::{Axis, Chart, LineChart, Series, Size};
+//! use faultline_report::html::{Figure, ImageFormat, Report};
+//! use faultline_report::theory::{convergence_curve, Dissemination};
+//!
+//! let mut chart = LineChart::new("Gossip convergence", Axis::new("round"), Axis::new("informed"));
+//! let theory = convergence_curve(Dissemination::PushPull, 64, 1, 10)?;
+//! chart.series.push(Series::dashed("push-pull (theory)", theory));
+//! let chart = Chart::Line(chart);
+//!
+//! let mut report = Report::new("Gossip, 64 nodes");
+//! report.summary.push(("seed".into(), "7".into()));
+//! report.figures.push(Figure::chart("Convergence", &chart, Size::new(640, 400), ImageFormat::Svg)?);
+//! report.figures.push(Figure::chart("Convergence", &chart, Size::new(640, 400), ImageFormat::Png)?);
+//! let html = report.to_html()?;
+//! assert!(html.contains("push-pull (theory)") && html.contains("data:image/png;base64,"));
+//! # Ok::<(), faultline_report::ReportError>(())
+//! ```
 #![warn(missing_docs)]
 
 pub mod chart;

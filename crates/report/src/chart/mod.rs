@@ -319,7 +319,7 @@ impl Chart {
 }
 
 /// Largest accepted width or height, so a bad size cannot allocate gigabytes.
-const MAX_SIDE: u32 = 8192;
+const MAX_SIDE: u32 = 4096;
 /// Smallest accepted width or height that leaves room for title, labels and plot.
 const MIN_SIDE: u32 = 120;
 
