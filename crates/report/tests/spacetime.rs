@@ -175,6 +175,44 @@ fn highlighted_messages_and_window_stand_out() {
 }
 
 #[test]
+fn messages_can_be_highlighted_by_their_text() {
+    // After its restart n3 announces `Beat { boot: 2 }`: highlight exactly those messages.
+    let events = trace();
+    let options = SpaceTimeOptions {
+        from_ns: Some(5_990_000_000),
+        to_ns: Some(6_050_000_000),
+        max_events: None,
+        highlight_detail: vec!["boot: 2".to_string()],
+        ..SpaceTimeOptions::default()
+    };
+    let d = render_svg(&events, &options).unwrap();
+    let selected: Vec<&TraceEvent> = events
+        .iter()
+        .filter(|e| (5_990_000_000..=6_050_000_000).contains(&e.t_ns))
+        .collect();
+    let boot2 = |e: &&&TraceEvent| e.detail.as_deref().is_some_and(|d| d.contains("boot: 2"));
+    let arrows = selected
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Deliver | EventKind::Drop))
+        .filter(boot2)
+        .count();
+    let sent: BTreeSet<u64> = selected
+        .iter()
+        .filter(|e| e.kind == EventKind::Send)
+        .filter(boot2)
+        .map(|e| e.msg.unwrap())
+        .collect();
+    assert!(!sent.is_empty());
+    let ended: BTreeSet<u64> = selected
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Deliver | EventKind::Drop))
+        .map(|e| e.msg.unwrap())
+        .collect();
+    let stubs = sent.difference(&ended).count();
+    assert_eq!(tags_with(&d.svg, "line", " hl\"").len(), arrows + stubs);
+}
+
+#[test]
 fn linear_scale_spaces_rows_by_elapsed_time() {
     let events = trace();
     let options = SpaceTimeOptions {

@@ -201,6 +201,13 @@ fn messages(
 ) -> Result<(), ReportError> {
     let sends = send_index(events);
     let highlighted: BTreeSet<u64> = o.highlight_msgs.iter().copied().collect();
+    let is_highlighted = |msg: u64, send: &TraceEvent| {
+        highlighted.contains(&msg)
+            || send
+                .detail
+                .as_deref()
+                .is_some_and(|d| o.highlight_detail.iter().any(|h| d.contains(h.as_str())))
+    };
     // Messages with at least one outcome (delivery or drop) drawn.
     let mut drawn: BTreeSet<u64> = BTreeSet::new();
     let mut outcomes: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
@@ -237,7 +244,7 @@ fn messages(
         if !layout.contains(s) {
             class.push_str(" out");
         }
-        let hl = highlighted.contains(&msg);
+        let hl = is_highlighted(msg, send);
         if hl {
             class.push_str(" hl");
         }
@@ -276,7 +283,7 @@ fn messages(
         };
         let sx = x_of(e.node.as_deref());
         let rx = x_of(e.peer.as_deref());
-        let hl = highlighted.contains(&msg);
+        let hl = is_highlighted(msg, e);
         let class = if hl { "msg out hl" } else { "msg out" };
         let title = format!("{}\n{fate} (outside the window)", describe(e));
         line(

@@ -39,6 +39,9 @@ pub struct SpaceTimeOptions {
     pub timers: bool,
     /// Message ids whose arrows are highlighted (for example the failing operations).
     pub highlight_msgs: Vec<u64>,
+    /// Messages whose detail text contains any of these strings are highlighted too (for
+    /// example `"seq: 12"` for a client's failing operation).
+    pub highlight_detail: Vec<String>,
     /// A time window (virtual ns, inclusive) shaded across all lanes.
     pub highlight_window: Option<(u64, u64)>,
     /// Vertical time mapping.
@@ -54,6 +57,7 @@ impl Default for SpaceTimeOptions {
             max_events: Some(200),
             timers: true,
             highlight_msgs: Vec::new(),
+            highlight_detail: Vec::new(),
             highlight_window: None,
             scale: TimeScale::Ordinal,
         }
@@ -116,6 +120,12 @@ pub fn render_html(
         report
             .summary
             .push(("highlighted messages".to_string(), ids.join(", ")));
+    }
+    if !options.highlight_detail.is_empty() {
+        report.summary.push((
+            "highlighted detail".to_string(),
+            options.highlight_detail.join(", "),
+        ));
     }
     report.figures.push(Figure::svg(LEGEND, d.svg));
     report.to_html()
