@@ -1,7 +1,9 @@
 //! Expanding a template and a seed into a concrete scenario with every fault listed.
 
-use super::template::{FuzzSpec, Template};
-use crate::scenario::{ClockSpec, CutSpec, FaultSpec, LinkOverride, Scenario, Span};
+use super::template::{set_pointer, FuzzSpec, Template};
+use crate::scenario::{
+    ClockSpec, CutSpec, FaultSpec, LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
+};
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ enum Kind {
     Loss,
     Latency,
     Clock,
+    Membership,
 }
 
 /// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
@@ -24,7 +27,7 @@ enum Kind {
 /// The same (template, seed) always gives the same scenario: every draw comes from the stream
 /// `fuzz.faults` of the seed.
 pub fn expand(template: &Template, seed: u64) -> Scenario {
-    let mut scenario = template.base.clone();
+    let mut scenario = vary(template, seed);
     scenario.seed = seed;
     scenario.name = format!("{}-seed-{seed}", template.base.name);
     let mut rng = RngStreams::new(seed).stream("fuzz.faults");
@@ -37,6 +40,33 @@ pub fn expand(template: &Template, seed: u64) -> Scenario {
     scenario
 }
 
+/// The base scenario with each `vary` field set to a value drawn from the stream `fuzz.vary`.
+/// A choice that would make the scenario invalid together with earlier choices is skipped (the
+/// field keeps its base value), so every expansion is a valid scenario.
+fn vary(template: &Template, seed: u64) -> Scenario {
+    if template.fuzz.vary.is_empty() {
+        return template.base.clone();
+    }
+    let mut rng = RngStreams::new(seed).stream("fuzz.vary");
+    let Ok(mut value) = serde_json::to_value(&template.base) else {
+        return template.base.clone();
+    };
+    let mut scenario = template.base.clone();
+    for (pointer, choices) in &template.fuzz.vary {
+        let choice = &choices[rng.below(choices.len() as u64) as usize];
+        let Some(varied) = set_pointer(&value, pointer, choice) else {
+            continue;
+        };
+        if let Ok(parsed) =
+            crate::scenario::parse(&varied.to_string(), std::path::Path::new("<fuzz>"))
+        {
+            value = varied;
+            scenario = parsed;
+        }
+    }
+    scenario
+}
+
 /// Draws fault episodes while keeping them consistent: one network change at a time, one link
 /// change at a time, never more than `max_crashed` nodes down, no node crashed twice at once.
 struct Episodes<'a> {
@@ -45,6 +75,9 @@ struct Episodes<'a> {
     window_end: u64,
     network_free_at: u64,
     link_free_at: u64,
+    membership_free_at: u64,
+    /// Raft voters at the start (1-based), for membership episodes.
+    voters: Vec<u32>,
     /// (node, down from, back at) for each drawn crash.
     crashes: Vec<(u32, u64, u64)>,
     faults: Vec<FaultSpec>,
@@ -58,6 +91,14 @@ impl<'a> Episodes<'a> {
             window_end: scenario.duration.nanos() - fuzz.quiet_tail.nanos(),
             network_free_at: 0,
             link_free_at: 0,
+            membership_free_at: 0,
+            voters: match &scenario.protocol {
+                ProtocolSpec::Raft(raft) => raft
+                    .initial_members
+                    .clone()
+                    .unwrap_or_else(|| (1..=scenario.cluster.nodes).collect()),
+                _ => Vec::new(),
+            },
             crashes: Vec::new(),
             faults: Vec::new(),
         }
@@ -72,6 +113,7 @@ impl<'a> Episodes<'a> {
             (Kind::Loss, k.loss),
             (Kind::Latency, k.latency),
             (Kind::Clock, k.clock),
+            (Kind::Membership, k.membership),
         ];
         let total: f64 = weighted.iter().map(|(_, w)| w).sum();
         let mut point = rng.unit() * total;
@@ -178,6 +220,19 @@ impl<'a> Episodes<'a> {
                     }),
                     ..at(end)
                 });
+            }
+            Kind::Membership if start >= self.membership_free_at && self.voters.len() >= 3 => {
+                let voter = self.voters[(split % self.voters.len() as u64) as usize];
+                let change = |add: Vec<u32>, remove: Vec<u32>| Some(MembershipSpec { add, remove });
+                self.faults.push(FaultSpec {
+                    membership: change(Vec::new(), vec![voter]),
+                    ..at(start)
+                });
+                self.faults.push(FaultSpec {
+                    membership: change(vec![voter], Vec::new()),
+                    ..at(end)
+                });
+                self.membership_free_at = end + 1;
             }
             _ => {}
         }

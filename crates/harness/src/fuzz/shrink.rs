@@ -1,7 +1,7 @@
 //! Shrinking a failing scenario: remove and weaken faults, shorten the run, shrink the cluster,
 //! for as long as one of the originally failing checks still fails.
 
-use crate::scenario::{validate, FaultSpec, Scenario, Span};
+use crate::scenario::{validate, FaultSpec, ProtocolSpec, Scenario, Span};
 use crate::{run, RunOptions};
 use std::time::Duration;
 
@@ -126,10 +126,46 @@ fn reductions(scenario: &Scenario) -> Vec<(String, Scenario)> {
         for members in smaller.cluster.zones.values_mut() {
             members.retain(|n| *n != gone);
         }
+        if let ProtocolSpec::Raft(raft) = &mut smaller.protocol {
+            if let Some(members) = raft.initial_members.as_mut() {
+                members.retain(|n| *n != gone);
+            }
+        }
         out.push((
             format!("removed node {gone} (cluster of {})", gone - 1),
             smaller,
         ));
+    }
+    // Lighter load: half the operations, one client fewer.
+    if let Some(workload) = &scenario.workload {
+        if workload.ops > 1 {
+            let mut lighter = scenario.clone();
+            if let Some(w) = lighter.workload.as_mut() {
+                w.ops /= 2;
+            }
+            out.push((
+                format!(
+                    "halved the operations ({} -> {})",
+                    workload.ops,
+                    workload.ops / 2
+                ),
+                lighter,
+            ));
+        }
+        if workload.clients > 1 {
+            let mut fewer = scenario.clone();
+            if let Some(w) = fewer.workload.as_mut() {
+                w.clients -= 1;
+            }
+            out.push((
+                format!(
+                    "removed a client ({} -> {})",
+                    workload.clients,
+                    workload.clients - 1
+                ),
+                fewer,
+            ));
+        }
     }
     // Weaker faults: halve loss bursts.
     for (index, fault) in scenario.faults.iter().enumerate() {
@@ -171,6 +207,16 @@ fn without_node(mut fault: FaultSpec, node: u32) -> Option<FaultSpec> {
         cut.from.retain(|n| *n != node);
         cut.to.retain(|n| *n != node);
         if cut.from.is_empty() || cut.to.is_empty() {
+            return None;
+        }
+    }
+    if fault.transfer.as_ref().is_some_and(|t| t.to == node) {
+        return None;
+    }
+    if let Some(change) = fault.membership.as_mut() {
+        change.add.retain(|n| *n != node);
+        change.remove.retain(|n| *n != node);
+        if change.add.is_empty() && change.remove.is_empty() {
             return None;
         }
     }

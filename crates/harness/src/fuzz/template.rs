@@ -4,6 +4,7 @@ use crate::scenario::{
     self, field_path, strip_position, LatencySpec, Scenario, ScenarioError, Span,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Relative weights of the fault kinds a seed may draw (0 or absent: never).
@@ -28,6 +29,9 @@ pub struct KindWeights {
     /// One node's clock runs fast or slow, then back to true speed.
     #[serde(default)]
     pub clock: f64,
+    /// Raft only: a voter is removed from the configuration, then added back.
+    #[serde(default)]
+    pub membership: f64,
 }
 
 /// The `fuzz` block of a template.
@@ -54,6 +58,10 @@ pub struct FuzzSpec {
     /// Clock rate range for clock episodes (default `[0.9, 1.1]`).
     #[serde(default = "default_rates")]
     pub clock_rate: [f64; 2],
+    /// Scenario fields to vary per seed: a JSON pointer into the scenario (e.g.
+    /// `/protocol/raft/reads`) and the values to choose from.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vary: BTreeMap<String, Vec<serde_json::Value>>,
 }
 
 fn default_loss() -> [f64; 2] {
@@ -130,9 +138,37 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
     Ok(Template { base, fuzz })
 }
 
+/// `value` with the field at `pointer` (which must exist, or whose parent object must) set to
+/// `choice`.
+pub(crate) fn set_pointer(
+    value: &serde_json::Value,
+    pointer: &str,
+    choice: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let mut varied = value.clone();
+    if let Some(slot) = varied.pointer_mut(pointer) {
+        *slot = choice.clone();
+        return Some(varied);
+    }
+    let (parent, key) = pointer.rsplit_once('/')?;
+    varied
+        .pointer_mut(parent)?
+        .as_object_mut()?
+        .insert(key.to_string(), choice.clone());
+    Some(varied)
+}
+
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
     let k = &fuzz.kinds;
-    let weights = [k.partition, k.one_way, k.crash, k.loss, k.latency, k.clock];
+    let weights = [
+        k.partition,
+        k.one_way,
+        k.crash,
+        k.loss,
+        k.latency,
+        k.clock,
+        k.membership,
+    ];
     if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
         return Err((
             "kinds".into(),
@@ -143,6 +179,12 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
         return Err((
             "kinds".into(),
             "expected at least one kind with a positive weight".into(),
+        ));
+    }
+    if k.membership > 0.0 && !matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_)) {
+        return Err((
+            "kinds.membership".into(),
+            "applies only to the raft protocol".into(),
         ));
     }
     if fuzz.max_faults > 1000 {

@@ -54,6 +54,9 @@ pub struct Invariants {
     written: BTreeMap<(u64, u64), (u64, Option<u64>)>,
     /// Every applied index: term and digest of the entry applied there.
     applied: BTreeMap<u64, (u64, u64)>,
+    /// For each applied index, the highest term any leader had when it was first applied: the
+    /// entry was committed in that term or an earlier one.
+    committed_by: BTreeMap<u64, u64>,
     /// First violation of each check, by position in [`NAMES`].
     violations: [Option<String>; 4],
     /// Steps checked.
@@ -121,6 +124,10 @@ impl Invariants {
                 term,
                 digest,
             } => {
+                let latest_leader = self.leaders.keys().next_back().copied().unwrap_or(0);
+                self.committed_by
+                    .entry(index)
+                    .or_insert(latest_leader.max(term));
                 let known = *self.applied.entry(index).or_insert((term, digest));
                 if known != (term, digest) {
                     self.violate(
@@ -140,12 +147,14 @@ impl Invariants {
         if first != id {
             self.violate(0, format!("n{first} and n{id} both led term {term}; {at}"));
         }
-        // Every entry applied anywhere (hence committed) must be in the new leader's log.
+        // Every entry committed in an earlier term must be in the new leader's log. An entry
+        // applied anywhere was committed in a term no later than `committed_by`; a leader of a
+        // term at or below that (a late election) owes it nothing, as the paper's property reads.
         let from = core.first_index();
-        let missing = self
-            .applied
-            .range(from..)
-            .find(|(index, (t, _))| core.term_at(**index) != Some(*t));
+        let missing = self.applied.range(from..).find(|(index, (t, _))| {
+            let committed_by = self.committed_by.get(index).copied().unwrap_or(u64::MAX);
+            committed_by < term && core.term_at(**index) != Some(*t)
+        });
         if let Some((index, (t, _))) = missing {
             let has = match core.term_at(*index) {
                 Some(other) => format!("a term-{other} entry"),
@@ -250,6 +259,33 @@ mod tests {
             term: 3,
         };
         inv.observe(1, &lead, &core(), "y");
+        let broken: Vec<&str> = inv
+            .verdicts()
+            .filter(|(_, v)| v.is_some())
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(broken, ["leader_completeness"]);
+    }
+
+    #[test]
+    fn a_late_leader_of_an_older_term_owes_nothing_committed_later() {
+        let mut inv = Invariants::default();
+        let lead = |term| Observation::Role {
+            role: Role::Leader,
+            term,
+        };
+        // Term 5 leads and commits index 1; then a delayed election makes a term-4 leader.
+        inv.observe(3, &lead(5), &core(), "a");
+        let applied = Observation::Applied {
+            index: 1,
+            term: 5,
+            digest: 0,
+        };
+        inv.observe(3, &applied, &core(), "b");
+        inv.observe(1, &lead(4), &core(), "c");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
+        // A leader of a later term must have it.
+        inv.observe(1, &lead(6), &core(), "d");
         let broken: Vec<&str> = inv
             .verdicts()
             .filter(|(_, v)| v.is_some())
