@@ -95,10 +95,15 @@ fn has_leader(sim: &Simulation<Actor>, servers: u32) -> bool {
         .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::server))
         .map(|s| s.core())
         .collect();
-    let top = cores.iter().map(|c| c.term()).max().unwrap_or(0);
-    cores
-        .iter()
-        .any(|c| c.role() == Role::Leader && c.term() == top)
+    // Undisputed: no voter of the leader's configuration is in a later term. A server removed
+    // from the configuration may campaign forever in rising terms; it disputes nothing.
+    cores.iter().any(|leader| {
+        leader.role() == Role::Leader
+            && cores
+                .iter()
+                .filter(|c| leader.config().is_voter(c.id()))
+                .all(|c| c.term() <= leader.term())
+    })
 }
 
 /// "at 3.214s (message delivered to n2)": the step, for violation reports.
