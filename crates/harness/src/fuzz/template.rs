@@ -59,7 +59,8 @@ pub struct FuzzSpec {
     #[serde(default = "default_rates")]
     pub clock_rate: [f64; 2],
     /// Scenario fields to vary per seed: a JSON pointer into the scenario (e.g.
-    /// `/protocol/raft/reads`) and the values to choose from.
+    /// `/protocol/raft/reads`) and the values to choose from. For an object field, an object
+    /// choice is merged into it (e.g. `{"reads": "lease", "max_clock_drift": "100ms"}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vary: BTreeMap<String, Vec<serde_json::Value>>,
 }
