@@ -121,6 +121,15 @@ fn voting_without_the_log_check_loses_committed_entries() {
 }
 
 #[test]
+fn forgetting_the_vote_on_restart_elects_two_leaders_in_one_term() {
+    assert_caught(
+        "rolling-restarts",
+        "forget_vote_on_restart",
+        "election_safety",
+    );
+}
+
+#[test]
 fn the_readme_run_prints_the_raft_summary() {
     let out = faultline(&[
         "run",

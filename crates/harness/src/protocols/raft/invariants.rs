@@ -34,6 +34,8 @@ pub enum Observation {
         term: u64,
         /// Digest of the payload.
         digest: u64,
+        /// The server's current term: the entry was committed in this term or an earlier one.
+        seen_in: u64,
     },
 }
 
@@ -54,6 +56,9 @@ pub struct Invariants {
     written: BTreeMap<(u64, u64), (u64, Option<u64>)>,
     /// Every applied index: term and digest of the entry applied there.
     applied: BTreeMap<u64, (u64, u64)>,
+    /// Per applied index, the lowest term of a server that applied it: the entry was committed
+    /// no later than that term, so every leader of a later term must hold it.
+    committed_by: BTreeMap<u64, u64>,
     /// First violation of each check, by position in [`NAMES`].
     violations: [Option<String>; 4],
     /// Steps checked.
@@ -120,7 +125,10 @@ impl Invariants {
                 index,
                 term,
                 digest,
+                seen_in,
             } => {
+                let by = self.committed_by.entry(index).or_insert(seen_in);
+                *by = (*by).min(seen_in);
                 let known = *self.applied.entry(index).or_insert((term, digest));
                 if known != (term, digest) {
                     self.violate(
@@ -140,12 +148,12 @@ impl Invariants {
         if first != id {
             self.violate(0, format!("n{first} and n{id} both led term {term}; {at}"));
         }
-        // Every entry applied anywhere (hence committed) must be in the new leader's log.
+        // Every entry committed in an earlier term must be in the new leader's log.
         let from = core.first_index();
-        let missing = self
-            .applied
-            .range(from..)
-            .find(|(index, (t, _))| core.term_at(**index) != Some(*t));
+        let missing = self.applied.range(from..).find(|(index, (t, _))| {
+            self.committed_by.get(index).is_some_and(|by| *by < term)
+                && core.term_at(**index) != Some(*t)
+        });
         if let Some((index, (t, _))) = missing {
             let has = match core.term_at(*index) {
                 Some(other) => format!("a term-{other} entry"),
@@ -221,6 +229,7 @@ mod tests {
             index: 5,
             term,
             digest,
+            seen_in: term,
         };
         inv.observe(1, &apply(2, 7), &core(), "d");
         inv.observe(2, &apply(3, 9), &core(), "e");
@@ -241,10 +250,17 @@ mod tests {
                 index: 1,
                 term: 1,
                 digest: 0,
+                seen_in: 2,
             },
             &core(),
             "x",
         );
+        let early = Observation::Role {
+            role: Role::Leader,
+            term: 2,
+        };
+        inv.observe(1, &early, &core(), "late winner of an older term");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
         let lead = Observation::Role {
             role: Role::Leader,
             term: 3,
