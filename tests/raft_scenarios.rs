@@ -121,6 +121,26 @@ fn voting_without_the_log_check_loses_committed_entries() {
 }
 
 #[test]
+fn forgetting_the_vote_on_restart_elects_two_leaders_in_one_term() {
+    assert_caught(
+        "rolling-restarts",
+        "forget_vote_on_restart",
+        "election_safety",
+    );
+}
+
+#[test]
+fn accepting_appends_of_an_older_term_overwrites_committed_entries() {
+    let failed = with_bug("late-messages", "accept_stale_term_append");
+    for check in ["log_matching", "state_machine_safety"] {
+        assert!(
+            failed.iter().any(|c| c == check),
+            "{check} not in {failed:?}"
+        );
+    }
+}
+
+#[test]
 fn the_readme_run_prints_the_raft_summary() {
     let out = faultline(&[
         "run",

@@ -268,6 +268,12 @@ fn bad_inputs_are_errors_not_panics() {
         legend: LegendPosition::LowerRight,
     });
     assert!(log_zero.to_svg(SIZE).is_err());
+    // A fixed positive log range does not make non-positive samples drawable.
+    let Chart::Cdf(mut fixed) = log_zero else {
+        unreachable!()
+    };
+    fixed.x.range = Some((1.0, 100.0));
+    assert!(Chart::Cdf(fixed).to_png(SIZE).is_err());
     assert!(convergence().to_png(Size::new(0, 100)).is_err());
     assert!(convergence().to_png(Size::new(100_000, 400)).is_err());
 }

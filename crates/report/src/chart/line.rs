@@ -51,6 +51,13 @@ pub(crate) fn draw<DB: DrawingBackend>(
         }
     }
     let all = || c.series.iter().flat_map(|s| s.points.iter());
+    if c.x.log {
+        if let Some(p) = all().find(|p| p.0 <= 0.0) {
+            return Err(ReportError::input(format!(
+                "log x axis cannot show the point {p:?}"
+            )));
+        }
+    }
     let x = fit_range("x axis", all().map(|p| p.0), c.x.range, c.x.log)?;
     let (y_lo, y_hi) = fit_range("y axis", all().map(|p| p.1), c.y.range, false)?;
     // Leave headroom above the data unless the range was fixed.

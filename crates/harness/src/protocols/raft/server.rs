@@ -335,6 +335,7 @@ impl Server {
             index: entry.index,
             term: entry.term,
             digest: digest(entry),
+            seen_in: self.core.term(),
         });
         let EntryKind::Normal(data) = &entry.kind else {
             return;
