@@ -1,5 +1,6 @@
 //! The `faultline` command line: run scenarios and report their verdicts.
 
+mod chart_cmd;
 mod check_cmd;
 mod experiment_cmd;
 mod fuzz_cmd;
@@ -30,6 +31,9 @@ enum Command {
     Shrink(fuzz_cmd::ShrinkArgs),
     /// Fuzz a template once per planted bug and report how fast each is found.
     Campaign(fuzz_cmd::CampaignArgs),
+    /// Draw an experiment as SVG/PNG charts in a self-contained HTML report.
+    #[command(subcommand)]
+    Chart(chart_cmd::ChartKind),
     /// Re-run a published measurement on the simulator and print it next to the reference.
     #[command(subcommand)]
     Experiment(experiment_cmd::Experiment),
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Shrink(args) => fuzz_cmd::shrink(args),
         Command::Campaign(args) => fuzz_cmd::campaign(args),
         Command::Experiment(experiment) => experiment_cmd::execute(experiment),
+        Command::Chart(kind) => chart_cmd::execute(kind),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,12 +2,15 @@
 
 use crate::output::{create_file, thousands};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use faultline_harness::scenario;
 use faultline_harness::{RunOptions, RunReport};
+use faultline_report::run_report::run_artifacts;
+use faultline_report::spacetime::SpaceTimeOptions;
+use faultline_report::trace::parse_jsonl;
 use serde_json::json;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `faultline run`.
@@ -27,13 +30,26 @@ pub struct RunArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Write a report to DIR: report.html, the space-time diagram, a messages chart, the trace,
+    /// and the trace as Chrome trace JSON (Perfetto) and a ShiViz log.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 /// Runs the command; returns the exit code.
 pub fn execute(args: RunArgs) -> Result<u8> {
     let scenario = scenario::load(&args.scenario)?;
+    let trace_path = match (&args.trace, &args.report) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            Some(dir.join("trace.jsonl"))
+        }
+        (None, None) => None,
+    };
     let trace =
-        match &args.trace {
+        match &trace_path {
             Some(path) => Some(Box::new(BufWriter::new(create_file(path, args.overwrite)?))
                 as Box<dyn std::io::Write>),
             None => None,
@@ -52,11 +68,49 @@ pub fn execute(args: RunArgs) -> Result<u8> {
     } else {
         print_report(&report, wall.as_secs_f64());
     }
+    if let (Some(dir), Some(trace)) = (&args.report, &trace_path) {
+        write_report(dir, trace, &report, args.overwrite)?;
+        if !args.json {
+            println!("report     {}", dir.join("report.html").display());
+        }
+    }
     Ok(if report.ok() {
         EXIT_OK
     } else {
         EXIT_CHECK_FAILED
     })
+}
+
+/// Writes the report directory of a finished run from its trace file.
+fn write_report(dir: &Path, trace: &Path, report: &RunReport, overwrite: bool) -> Result<()> {
+    let text = std::fs::read_to_string(trace)
+        .with_context(|| format!("{}: cannot read", trace.display()))?;
+    let events = parse_jsonl(&text)
+        .with_context(|| format!("{}: not a faultline trace", trace.display()))?;
+    let mut summary = vec![
+        ("scenario".to_string(), report.scenario.clone()),
+        ("seed".to_string(), report.seed.to_string()),
+        (
+            "verdict".to_string(),
+            if report.ok() { "PASS" } else { "FAIL" }.to_string(),
+        ),
+        ("trace hash".to_string(), report.trace_hash_hex()),
+    ];
+    summary.extend(report.summary.iter().cloned());
+    summary.extend(report.checks.iter().map(|c| {
+        (
+            format!("check {}", c.name),
+            format!("{}: {}", if c.ok { "ok" } else { "FAIL" }, c.detail),
+        )
+    }));
+    let title = format!("faultline run: {}", report.scenario);
+    for (name, bytes) in run_artifacts(&title, &summary, &events, &SpaceTimeOptions::default())? {
+        let path = dir.join(name);
+        create_file(&path, overwrite)?
+            .write_all(&bytes)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
 }
 
 fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {

@@ -206,3 +206,47 @@ pub fn run_report(
     ));
     Ok(report)
 }
+
+/// Every file of a run's report directory, as (file name, contents): `report.html` (summary,
+/// charts, space-time diagram), `spacetime.svg` and `spacetime.html`, `messages.png` (messages
+/// sent per node), `trace.chrome.json` (open in Perfetto) and `trace.shiviz.log` (for ShiViz).
+pub fn run_artifacts(
+    title: &str,
+    summary: &[(String, String)],
+    events: &[TraceEvent],
+    diagram: &SpaceTimeOptions,
+) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
+    let report = run_report(title, summary, events, diagram)?;
+    let stats = TraceStats::of(events);
+    let sent = Chart::Bar(BarChart {
+        title: "Messages sent per node".to_string(),
+        x_label: "node".to_string(),
+        y_label: "messages".to_string(),
+        categories: stats.nodes.iter().map(|(n, _)| n.clone()).collect(),
+        groups: vec![BarGroup {
+            name: "sent".to_string(),
+            values: stats.nodes.iter().map(|(_, c)| c.sent as f64).collect(),
+        }],
+        legend: LegendPosition::UpperRight,
+    });
+    Ok(vec![
+        ("report.html", report.to_html()?.into_bytes()),
+        (
+            "spacetime.svg",
+            spacetime::render_svg(events, diagram)?.svg.into_bytes(),
+        ),
+        (
+            "spacetime.html",
+            spacetime::render_html(events, diagram)?.into_bytes(),
+        ),
+        ("messages.png", sent.to_png(Size::new(720, 400))?),
+        (
+            "trace.chrome.json",
+            crate::export::to_chrome_trace(events)?.into_bytes(),
+        ),
+        (
+            "trace.shiviz.log",
+            crate::export::to_shiviz(events)?.into_bytes(),
+        ),
+    ])
+}

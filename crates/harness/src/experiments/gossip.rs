@@ -57,6 +57,36 @@ pub fn pull_phase_rounds(n: f64) -> f64 {
     n.ln() / 3f64.ln() + n.ln().log2()
 }
 
+/// The dissemination curve of one write in synchronous rounds: (rounds since the write, fraction
+/// of nodes holding it), for the gossip `mode` given as its scenario JSON (e.g. `"push"` or
+/// `{"rumor": {"k": 2, "loss": "coin"}}`).
+pub fn dissemination_curve(mode: Value, n: u32, seed: u64) -> Vec<(f64, f64)> {
+    let run = run_generated(base(
+        "dissemination-curve",
+        seed,
+        n,
+        "60s",
+        json!({ "mode": mode, "interval": "1s", "synchronous_rounds": true,
+                "writes": { "count": 1, "keys": 1, "from": "500ms", "until": "500ms" } }),
+    ));
+    let write = &run.monitor.writes[0];
+    let Some(done) = write.done_at else {
+        return Vec::new();
+    };
+    let mut curve: Vec<(f64, f64)> = write
+        .curve
+        .iter()
+        .map(|(t, held)| {
+            (
+                t.since(done).as_secs_f64() + 0.5,
+                *held as f64 / f64::from(n),
+            )
+        })
+        .collect();
+    curve.insert(0, (0.0, 0.0));
+    curve
+}
+
 /// Rows for [`push_pull_rounds`] at each size: against log3(n) + ln(ln(n)), then against
 /// log3(n) + log2(ln(n)).
 pub fn push_pull_table(sizes: &[(u32, usize)], first_seed: u64) -> Vec<Row> {

@@ -1,0 +1,130 @@
+//! `faultline chart`: experiments drawn as SVG and PNG charts inside a self-contained HTML page.
+
+use crate::output::create_file;
+use crate::EXIT_OK;
+use anyhow::{Context, Result};
+use faultline_harness::experiments::gossip;
+use faultline_report::chart::{Chart, Series, Size};
+use faultline_report::html::{Figure, ImageFormat, Report};
+use faultline_report::presets;
+use faultline_report::theory::{convergence_curve, Dissemination};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Which chart to draw.
+#[derive(clap::Subcommand)]
+pub enum ChartKind {
+    /// Fraction of nodes holding one update over synchronous rounds for push, pull, push-pull and
+    /// rumor mongering, with the mean-field curves dashed; one chart per cluster size.
+    GossipConvergence {
+        /// Output folder.
+        #[arg(long, default_value = "reports/gossip-convergence")]
+        out: PathBuf,
+        /// Cluster sizes.
+        #[arg(long, num_args = 1.., default_values_t = vec![1000, 10_000])]
+        nodes: Vec<u32>,
+        /// Replace files that exist.
+        #[arg(long)]
+        overwrite: bool,
+    },
+}
+
+/// The dissemination modes drawn: label, scenario mode, theory model.
+fn modes() -> [(&'static str, serde_json::Value, Dissemination); 4] {
+    [
+        ("push", json!("push"), Dissemination::Push),
+        ("pull", json!("pull"), Dissemination::Pull),
+        ("push-pull", json!("push_pull"), Dissemination::PushPull),
+        (
+            "rumor k=2 (coin, feedback)",
+            json!({ "rumor": { "k": 2, "feedback": true, "loss": "coin" } }),
+            Dissemination::Rumor {
+                k: 2,
+                feedback: true,
+            },
+        ),
+    ]
+}
+
+/// Draws the chart; writes SVG and PNG files and `report.html` into the output folder.
+pub fn execute(kind: ChartKind) -> Result<u8> {
+    let ChartKind::GossipConvergence {
+        out,
+        nodes,
+        overwrite,
+    } = kind;
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let bar = ProgressBar::new((nodes.len() * modes().len()) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} runs {msg}").expect("static template"),
+    );
+    let mut report =
+        Report::new("Gossip convergence: measured (solid) and mean-field theory (dashed)");
+    report.summary.push((
+        "model".into(),
+        "synchronous rounds of 1 s, 1 ms latency, fanout 1, one write half-way through round 0"
+            .into(),
+    ));
+    for &n in &nodes {
+        let mut measured = Vec::new();
+        let mut theory = Vec::new();
+        for (label, mode, model) in modes() {
+            bar.set_message(format!("{label}, n = {n}"));
+            let curve = gossip::dissemination_curve(mode, n, 1);
+            let rounds = curve.last().map_or(10.0, |(x, _)| x.ceil()) as usize + 1;
+            report.summary.push((
+                format!("n = {n}, {label}"),
+                format!(
+                    "everyone after {:.1} rounds",
+                    curve.last().map_or(0.0, |p| p.0)
+                ),
+            ));
+            measured.push(Series::solid(label, thin(&curve, 400)));
+            theory.push(Series::dashed(
+                &format!("{label} (theory)"),
+                convergence_curve(model, n as usize, 1, rounds)?,
+            ));
+            bar.inc(1);
+        }
+        let chart = presets::gossip_convergence(measured, theory, "rounds since the write");
+        write_chart(&out, &format!("gossip-convergence-{n}"), &chart, overwrite)?;
+        let caption = format!("{n} nodes");
+        report.figures.push(Figure::chart(
+            &caption,
+            &chart,
+            Size::new(800, 480),
+            ImageFormat::Svg,
+        )?);
+    }
+    bar.finish_and_clear();
+    let html = out.join("report.html");
+    create_file(&html, overwrite)?.write_all(report.to_html()?.as_bytes())?;
+    println!("wrote {}", html.display());
+    Ok(EXIT_OK)
+}
+
+/// At most about `points` points of a monotone curve: keeps the first and last, and every point
+/// where the value moved by at least 1/`points` since the last kept one.
+fn thin(curve: &[(f64, f64)], points: usize) -> Vec<(f64, f64)> {
+    let step = 1.0 / points as f64;
+    let mut kept: Vec<(f64, f64)> = Vec::new();
+    for (i, &point) in curve.iter().enumerate() {
+        let moved = kept
+            .last()
+            .is_none_or(|last| (point.1 - last.1).abs() >= step);
+        if moved || i + 1 == curve.len() {
+            kept.push(point);
+        }
+    }
+    kept
+}
+
+fn write_chart(dir: &Path, stem: &str, chart: &Chart, overwrite: bool) -> Result<()> {
+    let size = Size::new(800, 480);
+    create_file(&dir.join(format!("{stem}.svg")), overwrite)?
+        .write_all(chart.to_svg(size)?.as_bytes())?;
+    create_file(&dir.join(format!("{stem}.png")), overwrite)?.write_all(&chart.to_png(size)?)?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! End-to-end tests of the report outputs: `run --report DIR` and `chart gossip-convergence`
+//! produce files whose content is what a reader needs, not just files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("faultline runs")
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn run_report_writes_a_readable_report_of_the_run() {
+    let dir = tempdir("run-report");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/kernel/heartbeat-partition-crash.json");
+    let out = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--report",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for needle in [
+        "heartbeat-partition-crash",
+        "trace hash",
+        "check live_nodes_connected",
+        "<svg",
+    ] {
+        assert!(html.contains(needle), "report.html lacks {needle:?}");
+    }
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("http://www.w3.org/").count(),
+        "no external resources"
+    );
+    let svg = std::fs::read_to_string(dir.join("spacetime.svg")).unwrap();
+    assert!(
+        svg.contains("n1") && svg.contains("n5") && svg.contains("<line"),
+        "lanes and arrows"
+    );
+    assert_eq!(
+        png_size(&std::fs::read(dir.join("messages.png")).unwrap()),
+        (720, 400)
+    );
+    let chrome: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("trace.chrome.json")).unwrap()).unwrap();
+    assert!(
+        chrome["traceEvents"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+            || chrome.as_array().is_some_and(|e| !e.is_empty())
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("trace.shiviz.log"))
+            .unwrap()
+            .lines()
+            .count()
+            > 100
+    );
+    let again = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--report",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "never overwrites a report without --overwrite"
+    );
+}
+
+#[test]
+fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
+    let dir = tempdir("chart-gossip");
+    let out = faultline(&[
+        "chart",
+        "gossip-convergence",
+        "--out",
+        dir.to_str().unwrap(),
+        "--nodes",
+        "200",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(dir.join("gossip-convergence-200.svg")).unwrap();
+    for needle in [
+        "Gossip convergence",
+        "rounds since the write",
+        "push-pull",
+        "pull (theory)",
+        "rumor k=2",
+    ] {
+        assert!(svg.contains(needle), "chart lacks {needle:?}");
+    }
+    assert_eq!(
+        png_size(&std::fs::read(dir.join("gossip-convergence-200.png")).unwrap()),
+        (800, 480)
+    );
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("200 nodes") && html.contains("everyone after"));
+}
