@@ -116,6 +116,17 @@ fn a_lease_ignoring_clock_drift_serves_stale_reads() {
 }
 
 #[test]
+fn committing_by_counting_replicas_of_an_old_term_loses_committed_entries() {
+    let failed = with_bug("figure8", "figure8_commit");
+    for check in ["leader_completeness", "state_machine_safety"] {
+        assert!(
+            failed.iter().any(|c| c == check),
+            "{check} not in {failed:?}"
+        );
+    }
+}
+
+#[test]
 fn voting_without_the_log_check_loses_committed_entries() {
     assert_caught("figure8", "vote_without_log_check", "leader_completeness");
 }
