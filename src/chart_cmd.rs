@@ -83,7 +83,7 @@ pub fn execute(kind: ChartKind) -> Result<u8> {
             ));
             measured.push(Series::solid(label, thin(&curve, 400)));
             theory.push(Series::dashed(
-                &format!("{label} (theory)"),
+                format!("{label} (theory)"),
                 convergence_curve(model, n as usize, 1, rounds)?,
             ));
             bar.inc(1);
