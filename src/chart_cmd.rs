@@ -3,8 +3,8 @@
 use crate::output::create_file;
 use crate::EXIT_OK;
 use anyhow::{Context, Result};
-use faultline_harness::experiments::gossip;
-use faultline_report::chart::{Chart, Series, Size};
+use faultline_harness::experiments::{gossip, raft};
+use faultline_report::chart::{Chart, Samples, Series, Size};
 use faultline_report::html::{Figure, ImageFormat, Report};
 use faultline_report::presets;
 use faultline_report::theory::{convergence_curve, Dissemination};
@@ -25,6 +25,19 @@ pub enum ChartKind {
         /// Cluster sizes.
         #[arg(long, num_args = 1.., default_values_t = vec![1000, 10_000])]
         nodes: Vec<u32>,
+        /// Replace files that exist.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// The Raft paper's Figure 16: CDF of the time without a leader after the leader crashes,
+    /// one line per election-timeout range (5 servers, about 15 ms broadcast time).
+    RaftElections {
+        /// Output folder.
+        #[arg(long, default_value = "reports/raft-elections")]
+        out: PathBuf,
+        /// Trials per timeout range.
+        #[arg(long, default_value_t = 1000)]
+        trials: u64,
         /// Replace files that exist.
         #[arg(long)]
         overwrite: bool,
@@ -50,12 +63,74 @@ fn modes() -> [(&'static str, serde_json::Value, Dissemination); 4] {
 
 /// Draws the chart; writes SVG and PNG files and `report.html` into the output folder.
 pub fn execute(kind: ChartKind) -> Result<u8> {
-    let ChartKind::GossipConvergence {
-        out,
-        nodes,
-        overwrite,
-    } = kind;
-    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    match kind {
+        ChartKind::GossipConvergence {
+            out,
+            nodes,
+            overwrite,
+        } => gossip_convergence(&out, &nodes, overwrite),
+        ChartKind::RaftElections {
+            out,
+            trials,
+            overwrite,
+        } => raft_elections(&out, trials, overwrite),
+    }
+}
+
+fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let bar = ProgressBar::new(trials * raft::FIGURE16_RANGES.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} trials, {per_sec}, ETA {eta}")
+            .expect("static template"),
+    );
+    let samples: Vec<Samples> = raft::figure16(trials, &|| bar.inc(1))
+        .into_iter()
+        .map(|((min, max), values)| Samples::new(format!("{min}-{max} ms"), values))
+        .collect();
+    bar.finish_and_clear();
+    let mut report =
+        Report::new("Raft: time without a leader after the leader crashes (the paper's Figure 16)");
+    report.summary.push((
+        "setup".into(),
+        format!("5 servers, latency 2-5 ms each way, heartbeat 50 ms, no pre-vote, no check-quorum; {trials} trials per range"),
+    ));
+    report.summary.extend(presets::election_summary(&samples)?);
+    for s in &samples {
+        let stuck = s.values.iter().filter(|v| **v >= raft::GIVE_UP_MS).count();
+        if stuck > 0 {
+            report.summary.push((
+                format!("{} split votes", s.name),
+                format!(
+                    "{stuck} of {} trials without a new leader within 10 s (plotted at 10 s)",
+                    s.values.len()
+                ),
+            ));
+        }
+    }
+    let chart = presets::election_downtime(samples);
+    write_chart(out, "raft-elections", &chart, overwrite)?;
+    report.figures.push(Figure::chart(
+        "Cumulative fraction of trials by time without a leader",
+        &chart,
+        Size::new(800, 480),
+        ImageFormat::Svg,
+    )?);
+    write_html(out, &report, overwrite)
+}
+
+fn write_html(out: &Path, report: &Report, overwrite: bool) -> Result<u8> {
+    let html = out.join("report.html");
+    create_file(&html, overwrite)?.write_all(report.to_html()?.as_bytes())?;
+    for (key, value) in &report.summary {
+        println!("{key:<26} {value}");
+    }
+    println!("wrote {}", html.display());
+    Ok(EXIT_OK)
+}
+
+fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> {
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let bar = ProgressBar::new((nodes.len() * modes().len()) as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} runs {msg}").expect("static template"),
@@ -67,7 +142,7 @@ pub fn execute(kind: ChartKind) -> Result<u8> {
         "synchronous rounds of 1 s, 1 ms latency, fanout 1, one write half-way through round 0"
             .into(),
     ));
-    for &n in &nodes {
+    for &n in nodes {
         let mut measured = Vec::new();
         let mut theory = Vec::new();
         for (label, mode, model) in modes() {
@@ -89,7 +164,7 @@ pub fn execute(kind: ChartKind) -> Result<u8> {
             bar.inc(1);
         }
         let chart = presets::gossip_convergence(measured, theory, "rounds since the write");
-        write_chart(&out, &format!("gossip-convergence-{n}"), &chart, overwrite)?;
+        write_chart(out, &format!("gossip-convergence-{n}"), &chart, overwrite)?;
         let caption = format!("{n} nodes");
         report.figures.push(Figure::chart(
             &caption,
@@ -99,10 +174,7 @@ pub fn execute(kind: ChartKind) -> Result<u8> {
         )?);
     }
     bar.finish_and_clear();
-    let html = out.join("report.html");
-    create_file(&html, overwrite)?.write_all(report.to_html()?.as_bytes())?;
-    println!("wrote {}", html.display());
-    Ok(EXIT_OK)
+    write_html(out, &report, overwrite)
 }
 
 /// At most about `points` points of a monotone curve: keeps the first and last, and every point

@@ -2,6 +2,7 @@
 //! next to the figure the theory or the paper predicts.
 
 pub mod gossip;
+pub mod raft;
 
 /// One row of an experiment's result table.
 #[derive(Clone, Debug, PartialEq)]

@@ -22,13 +22,30 @@ use faultline_sim::Time;
 use operator::Operator;
 use watch::Watch;
 
+/// The outcome of a Raft run, beyond the generic report: what experiments read.
+pub struct RaftRun {
+    /// The generic report (checks, counters, trace hash).
+    pub report: RunReport,
+    /// Every leadership change, in order.
+    pub leaders: Vec<watch::LeaderChange>,
+}
+
 /// Runs a Raft scenario: servers n1..nN, clients c1..cK, and the operator `op` when the
 /// scenario has membership changes or transfers.
 pub fn run(
     scenario: &Scenario,
     spec: &RaftSpec,
-    mut options: RunOptions,
+    options: RunOptions,
 ) -> std::io::Result<RunReport> {
+    simulate(scenario, spec, options).map(|run| run.report)
+}
+
+/// Runs a Raft scenario and keeps the leadership history.
+pub fn simulate(
+    scenario: &Scenario,
+    spec: &RaftSpec,
+    mut options: RunOptions,
+) -> std::io::Result<RaftRun> {
     let nodes = scenario.cluster.nodes;
     let servers: Vec<_> = (1..=nodes)
         .map(|id| setup::server(scenario, spec, id))
@@ -65,5 +82,9 @@ pub fn run(
     }
     sim.run_until(end);
     let outcome = verdict::judge(scenario, &sim, &watch);
-    finish(scenario, &mut sim, outcome.summary, outcome.checks)
+    let report = finish(scenario, &mut sim, outcome.summary, outcome.checks)?;
+    Ok(RaftRun {
+        report,
+        leaders: watch.leaders,
+    })
 }
