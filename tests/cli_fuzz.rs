@@ -2,30 +2,12 @@
 //! results whatever the job count or shard split, interrupted sweeps resume without losing or
 //! repeating a seed, and failures replay and shrink.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::*;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("faultline runs")
-}
-
-fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(path)
-        .display()
-        .to_string()
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 const TEMPLATE: &str = "scenarios/fuzz/heartbeat.json";
 
@@ -56,7 +38,7 @@ fn sweep(template: &str, seeds: &str, out: &Path, extra: &[&str]) -> Output {
 #[test]
 fn results_do_not_depend_on_jobs_or_shards() {
     let dir = tempdir("fuzz-jobs");
-    let template = repo(TEMPLATE);
+    let template = repo_arg(TEMPLATE);
     let one = dir.join("one");
     assert_eq!(
         sweep(&template, "0..60", &one, &["--jobs", "1"])
@@ -93,7 +75,7 @@ fn results_do_not_depend_on_jobs_or_shards() {
 #[test]
 fn an_interrupted_sweep_resumes_without_losing_or_repeating_a_seed() {
     let dir = tempdir("fuzz-resume");
-    let template = repo(TEMPLATE);
+    let template = repo_arg(TEMPLATE);
     let whole = dir.join("whole");
     sweep(&template, "0..400", &whole, &["--jobs", "2"]);
 
@@ -147,7 +129,7 @@ fn an_interrupted_sweep_resumes_without_losing_or_repeating_a_seed() {
 #[test]
 fn an_existing_sweep_is_never_overwritten_without_resume() {
     let dir = tempdir("fuzz-clobber");
-    let template = repo(TEMPLATE);
+    let template = repo_arg(TEMPLATE);
     assert_eq!(sweep(&template, "0..5", &dir, &[]).status.code(), Some(0));
     let again = sweep(&template, "0..5", &dir, &[]);
     assert_eq!(again.status.code(), Some(2));
@@ -160,7 +142,7 @@ fn failures_replay_to_the_same_failure_and_shrink() {
     let dir = tempdir("fuzz-failures");
     // A quiet tail shorter than the detector's timeout: some seeds end while nodes still suspect
     // peers they can reach again.
-    let text = std::fs::read_to_string(repo(TEMPLATE))
+    let text = std::fs::read_to_string(repo_arg(TEMPLATE))
         .unwrap()
         .replace(r#""quiet_tail": "1.5s""#, r#""quiet_tail": "200ms""#);
     let template = dir.join("short-tail.json");
@@ -217,7 +199,7 @@ fn failures_replay_to_the_same_failure_and_shrink() {
 
 #[test]
 fn bad_fuzz_arguments_and_templates_exit_two() {
-    let template = repo(TEMPLATE);
+    let template = repo_arg(TEMPLATE);
     let out = tempdir("fuzz-bad");
     for seeds in ["10..5", "x..4", "7"] {
         assert_eq!(
@@ -234,7 +216,7 @@ fn bad_fuzz_arguments_and_templates_exit_two() {
     );
     let no_block = faultline(&[
         "fuzz",
-        &repo("scenarios/kernel/heartbeat-partition-crash.json"),
+        &repo_arg("scenarios/kernel/heartbeat-partition-crash.json"),
         "--seeds",
         "0..2",
         "--out",

@@ -1,18 +1,9 @@
 //! End-to-end tests of `faultline run`: verdicts, exit codes, determinism, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("faultline runs")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use std::process::Output;
 
 const HEARTBEAT: &str = "scenarios/kernel/heartbeat-partition-crash.json";
 
@@ -201,11 +192,4 @@ fn a_missing_file_and_bad_arguments_exit_two() {
             .code(),
         Some(2)
     );
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -1,15 +1,10 @@
 //! Every scenario in scenarios/gossip/ passes with the real gossip core and replays to the same
 //! trace hash; the convergence checks fail when they should.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("faultline runs")
-}
+use std::path::{Path, PathBuf};
 
 fn scenarios() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip");

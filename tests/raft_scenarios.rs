@@ -2,20 +2,11 @@
 //! passes with a stable trace hash, and each planted Raft bug makes a scenario fail with the
 //! check that should catch it.
 
+mod common;
+use common::*;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("faultline runs")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 fn run_json(path: &Path) -> (Option<i32>, Value) {
     let out = faultline(&["run", path.to_str().unwrap(), "--json"]);
