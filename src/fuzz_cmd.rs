@@ -2,12 +2,15 @@
 
 use crate::output::thousands;
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use faultline_harness::fuzz::{self, SeedResult, Shard, SweepOptions};
 use faultline_harness::scenario;
+use faultline_report::chart::Size;
+use faultline_report::html::{Figure, ImageFormat, Report};
+use faultline_report::presets;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Arguments of `faultline fuzz`.
@@ -114,11 +117,65 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
         println!("  {count:>6}  {check}");
     }
     println!("results    {}", args.out.join("results.jsonl").display());
+    let html = write_summary(&args.out, &template.base.name, &summary, rate)?;
+    println!("summary    {}", html.display());
     Ok(if summary.failures == 0 {
         EXIT_OK
     } else {
         EXIT_CHECK_FAILED
     })
+}
+
+/// Writes `summary.html` into the sweep's folder: failures by check and the distribution of run
+/// lengths over every seed in `results.jsonl`, with the sweep's figures.
+fn write_summary(
+    out: &Path,
+    name: &str,
+    summary: &fuzz::SweepSummary,
+    rate: f64,
+) -> Result<PathBuf> {
+    let results = fuzz::read_results(&out.join("results.jsonl"))?;
+    let by_check: Vec<(String, u64)> = summary
+        .failures_by_check
+        .iter()
+        .map(|(c, n)| (c.clone(), *n as u64))
+        .collect();
+    let mut report = Report::new(format!("Fuzz sweep: {name}"));
+    report
+        .summary
+        .push(("seeds".into(), results.len().to_string()));
+    report
+        .summary
+        .push(("failing seeds".into(), summary.failures.to_string()));
+    report
+        .summary
+        .push(("seeds/s (this run)".into(), format!("{rate:.1}")));
+    if let Some((seed, wall)) = summary.slowest {
+        report.summary.push((
+            "slowest seed (this run)".into(),
+            format!("{seed} ({:.1} ms)", wall.as_secs_f64() * 1e3),
+        ));
+    }
+    let size = Size::new(720, 400);
+    if !by_check.is_empty() {
+        report.figures.push(Figure::chart(
+            "Failing seeds by check",
+            &presets::fuzz_failures(&by_check),
+            size,
+            ImageFormat::Svg,
+        )?);
+    }
+    let lengths: Vec<f64> = results.iter().map(|r| r.events as f64).collect();
+    report.figures.push(Figure::chart(
+        "Events per run",
+        &presets::run_lengths(lengths, 30),
+        size,
+        ImageFormat::Svg,
+    )?);
+    let path = out.join("summary.html");
+    std::fs::write(&path, report.to_html()?)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(path)
 }
 
 /// Arguments of `faultline shrink`.

@@ -154,6 +154,15 @@ fn failures_replay_to_the_same_failure_and_shrink() {
         .into_iter()
         .filter(|r| r["ok"] == false)
         .collect();
+    let summary = std::fs::read_to_string(out.join("summary.html")).unwrap();
+    for needle in [
+        "Failing seeds by check",
+        "live_nodes_connected",
+        "Events per run",
+        "<svg",
+    ] {
+        assert!(summary.contains(needle), "summary.html lacks {needle:?}");
+    }
     assert!(
         !failed.is_empty(),
         "the fuzzer finds the late-repair failures"

@@ -18,6 +18,9 @@ pub struct SeedResult {
     pub failed_checks: Vec<String>,
     /// Number of faults in the expanded scenario.
     pub faults: usize,
+    /// Kernel events the run processed (its length).
+    #[serde(default)]
+    pub events: u64,
     /// Path of the expanded failing scenario, when the seed failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
@@ -139,6 +142,7 @@ mod tests {
                 vec!["linearizable".into()]
             },
             faults: 2,
+            events: 1000,
             scenario: (!ok).then(|| format!("out/failures/t-seed-{seed}.json")),
             shrunk: None,
             shrunk_faults: None,

@@ -206,6 +206,7 @@ pub fn run_seed(
             .map(String::from)
             .collect(),
         faults: scenario.faults.len(),
+        events: report.counters.events,
         scenario: None,
         shrunk: None,
         shrunk_faults: None,
