@@ -3,8 +3,11 @@
 use crate::output::{create_file, thousands};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
-use faultline_harness::scenario;
+use faultline_harness::scenario::{self, Scenario};
 use faultline_harness::{RunOptions, RunReport};
+use faultline_report::chart::{Samples, Series, Size, Window};
+use faultline_report::html::{Figure, ImageFormat};
+use faultline_report::presets;
 use faultline_report::run_report::run_artifacts;
 use faultline_report::spacetime::SpaceTimeOptions;
 use faultline_report::trace::parse_jsonl;
@@ -69,7 +72,7 @@ pub fn execute(args: RunArgs) -> Result<u8> {
         print_report(&report, wall.as_secs_f64());
     }
     if let (Some(dir), Some(trace)) = (&args.report, &trace_path) {
-        write_report(dir, trace, &report, args.overwrite)?;
+        write_report(dir, trace, &report, &scenario, args.overwrite)?;
         if !args.json {
             println!("report     {}", dir.join("report.html").display());
         }
@@ -82,7 +85,13 @@ pub fn execute(args: RunArgs) -> Result<u8> {
 }
 
 /// Writes the report directory of a finished run from its trace file.
-fn write_report(dir: &Path, trace: &Path, report: &RunReport, overwrite: bool) -> Result<()> {
+fn write_report(
+    dir: &Path,
+    trace: &Path,
+    report: &RunReport,
+    scenario: &Scenario,
+    overwrite: bool,
+) -> Result<()> {
     let text = std::fs::read_to_string(trace)
         .with_context(|| format!("{}: cannot read", trace.display()))?;
     let events = parse_jsonl(&text)
@@ -104,13 +113,103 @@ fn write_report(dir: &Path, trace: &Path, report: &RunReport, overwrite: bool) -
         )
     }));
     let title = format!("faultline run: {}", report.scenario);
-    for (name, bytes) in run_artifacts(&title, &summary, &events, &SpaceTimeOptions::default())? {
+    let figures = client_figures(report, scenario)?;
+    for (name, bytes) in run_artifacts(
+        &title,
+        &summary,
+        &events,
+        &SpaceTimeOptions::default(),
+        figures,
+    )? {
         let path = dir.join(name);
         create_file(&path, overwrite)?
             .write_all(&bytes)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
+}
+
+/// Client latency and throughput charts, with the scenario's fault windows shaded, for runs
+/// whose protocol has clients.
+fn client_figures(report: &RunReport, scenario: &Scenario) -> Result<Vec<Figure>> {
+    if report.ops.is_empty() {
+        return Ok(Vec::new());
+    }
+    let latencies: Vec<f64> = report
+        .ops
+        .iter()
+        .filter_map(|op| Some((op.complete_ns? - op.invoke_ns) as f64 / 1e6))
+        .collect();
+    let bucket_ns = 100_000_000u64;
+    let buckets = (report.virtual_ns / bucket_ns + 1) as usize;
+    let mut completed = vec![0u64; buckets];
+    for done in report.ops.iter().filter_map(|op| op.complete_ns) {
+        completed[((done / bucket_ns) as usize).min(buckets - 1)] += 1;
+    }
+    let per_second: Vec<(f64, f64)> = completed
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i as f64 * 0.1, *n as f64 * 10.0))
+        .collect();
+    let size = Size::new(800, 400);
+    let mut figures = Vec::new();
+    if !latencies.is_empty() {
+        let chart =
+            presets::client_latency(vec![Samples::new("completed operations", latencies)], 40);
+        figures.push(Figure::chart(
+            "Client latency",
+            &chart,
+            size,
+            ImageFormat::Svg,
+        )?);
+    }
+    let chart = presets::throughput(
+        vec![Series::solid("operations completed per second", per_second)],
+        fault_windows(scenario),
+    );
+    figures.push(Figure::chart(
+        "Throughput, fault windows shaded",
+        &chart,
+        size,
+        ImageFormat::Svg,
+    )?);
+    Ok(figures)
+}
+
+/// Intervals when a fault was in force, in seconds: a partition or cut until the next heal, a
+/// crash until that node's restart, a degraded network until the next network change.
+fn fault_windows(scenario: &Scenario) -> Vec<Window> {
+    let mut faults = scenario.faults.clone();
+    faults.sort_by_key(|f| f.at);
+    let secs = |span: scenario::Span| span.nanos() as f64 / 1e9;
+    let end = secs(scenario.duration);
+    let mut windows = Vec::new();
+    for (i, fault) in faults.iter().enumerate() {
+        let later = &faults[i + 1..];
+        let (label, until) = if fault.partition.is_some() || fault.cut.is_some() {
+            ("partition", later.iter().find(|f| f.heal.is_some()))
+        } else if let Some(node) = fault.crash {
+            ("crash", later.iter().find(|f| f.restart == Some(node)))
+        } else if fault
+            .network
+            .as_ref()
+            .is_some_and(|n| n != &Default::default())
+        {
+            ("network", later.iter().find(|f| f.network.is_some()))
+        } else {
+            continue;
+        };
+        let label = match fault.crash {
+            Some(node) => format!("{label} n{node}"),
+            None => label.to_string(),
+        };
+        windows.push(Window {
+            start: secs(fault.at),
+            end: until.map_or(end, |f| secs(f.at)),
+            label,
+        });
+    }
+    windows
 }
 
 fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {

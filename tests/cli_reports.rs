@@ -115,3 +115,31 @@ fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("200 nodes") && html.contains("everyone after"));
 }
+
+#[test]
+fn a_raft_run_report_charts_client_latency_and_throughput_with_fault_windows() {
+    let dir = tempdir("raft-report");
+    let scenario = repo("scenarios/raft/leader-partitioned.json");
+    let out = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--report",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for needle in [
+        "Client latency",
+        "latency (ms)",
+        "Throughput, fault windows shaded",
+        "partition",
+        "check linearizable",
+    ] {
+        assert!(html.contains(needle), "report.html lacks {needle:?}");
+    }
+}

@@ -24,6 +24,15 @@ impl CheckOutcome {
     }
 }
 
+/// When one client operation was invoked and when it completed (true virtual time, ns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpTiming {
+    /// Invocation.
+    pub invoke_ns: u64,
+    /// Completion; `None` for an operation given up on.
+    pub complete_ns: Option<u64>,
+}
+
 /// Everything a run reports.
 #[derive(Clone, Debug)]
 pub struct RunReport {
@@ -41,6 +50,8 @@ pub struct RunReport {
     pub summary: Vec<(String, String)>,
     /// Verdicts of every expectation.
     pub checks: Vec<CheckOutcome>,
+    /// Client operations' timings, for protocols with clients (latency and throughput charts).
+    pub ops: Vec<OpTiming>,
 }
 
 impl RunReport {

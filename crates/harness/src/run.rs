@@ -64,6 +64,7 @@ pub fn finish<P: Process>(
         counters: sim.counters(),
         summary,
         checks,
+        ops: Vec::new(),
     })
 }
 

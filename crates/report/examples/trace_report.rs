@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         &summary,
         &events,
         &SpaceTimeOptions::default(),
+        Vec::new(),
     )? {
         std::fs::write(out.join(name), bytes)?;
     }

@@ -208,15 +208,17 @@ pub fn run_report(
 }
 
 /// Every file of a run's report directory, as (file name, contents): `report.html` (summary,
-/// charts, space-time diagram), `spacetime.svg` and `spacetime.html`, `messages.png` (messages
+/// charts, space-time diagram, then `figures` from the caller), `spacetime.svg` and `spacetime.html`, `messages.png` (messages
 /// sent per node), `trace.chrome.json` (open in Perfetto) and `trace.shiviz.log` (for ShiViz).
 pub fn run_artifacts(
     title: &str,
     summary: &[(String, String)],
     events: &[TraceEvent],
     diagram: &SpaceTimeOptions,
+    figures: Vec<Figure>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
-    let report = run_report(title, summary, events, diagram)?;
+    let mut report = run_report(title, summary, events, diagram)?;
+    report.figures.extend(figures);
     let stats = TraceStats::of(events);
     let sent = Chart::Bar(BarChart {
         title: "Messages sent per node".to_string(),

@@ -82,7 +82,8 @@ pub fn simulate(
     }
     sim.run_until(end);
     let outcome = verdict::judge(scenario, &sim, &watch);
-    let report = finish(scenario, &mut sim, outcome.summary, outcome.checks)?;
+    let mut report = finish(scenario, &mut sim, outcome.summary, outcome.checks)?;
+    report.ops = outcome.ops;
     Ok(RaftRun {
         report,
         leaders: watch.leaders,

@@ -18,6 +18,8 @@ pub struct Judgement {
     pub summary: Vec<(String, String)>,
     /// Verdicts.
     pub checks: Vec<CheckOutcome>,
+    /// Every operation's invocation and completion times.
+    pub ops: Vec<crate::report::OpTiming>,
 }
 
 /// Judges a finished run.
@@ -25,6 +27,13 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
     let records: Vec<Record> = (0..sim.node_count() as u32)
         .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::client))
         .flat_map(|c| c.records())
+        .collect();
+    let ops = records
+        .iter()
+        .map(|r| crate::report::OpTiming {
+            invoke_ns: r.invoke,
+            complete_ns: r.complete,
+        })
         .collect();
     let count = |o| records.iter().filter(|r| r.outcome == o).count();
     let (ok, failed, unsure) = (
@@ -38,7 +47,10 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
         .sum();
     let history = history(&records);
     let verdict = check(&KvModel, &history, &CheckOptions::default());
-    let mut j = Judgement::default();
+    let mut j = Judgement {
+        ops,
+        ..Judgement::default()
+    };
     j.summary.push(("leaders".into(), leaders_line(watch)));
     j.summary.push((
         "ops".into(),
