@@ -164,3 +164,37 @@ fn the_readme_run_prints_the_raft_summary() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+/// Operator actions run one at a time: an "add n4" due while "remove n4" is still pending waits
+/// for it, so n4 ends up a member. (Asked at once, the add finished first as a no-op on a leader
+/// that still counted n4 as a voter, and the remove then left n4 out for good.)
+#[test]
+fn operator_actions_complete_in_order() {
+    let source = repo("scenarios/raft/leader-partitioned.json");
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
+    value["faults"] = serde_json::json!([
+        { "at": "3s", "membership": { "remove": [4] } },
+        { "at": "3001ms", "partition": [[1, 2, 3], [4, 5]] },
+        { "at": "3050ms", "membership": { "add": [4] } },
+        { "at": "6s", "heal": "all" }
+    ]);
+    let dir = tempdir("operator-order");
+    let path = dir.join("remove-then-add.json");
+    std::fs::write(&path, value.to_string()).unwrap();
+    let out = faultline(&["run", path.to_str().unwrap(), "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let line = report["summary"]["operator"].as_str().unwrap().to_string();
+    let time = |label: &str| -> f64 {
+        let rest = line
+            .split(label)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{label} in {line}"));
+        rest.trim_start_matches(" done at ")
+            .split('s')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(time("remove n4") < time("add n4"), "{line}");
+}

@@ -1,5 +1,8 @@
 //! The operator: at each scheduled time it asks the cluster to carry out an action (membership
 //! change, leadership transfer) and keeps asking every server until the leader reports it done.
+//! Actions are carried out one at a time, in time order, as an operator would: an action due while
+//! an earlier one is unfinished waits for it (otherwise "add n4" could finish as a no-op while an
+//! earlier "remove n4" is still pending, and n4 would end up removed).
 
 use super::msg::{AdminAction, Msg};
 use super::server::Ctx;
@@ -30,7 +33,8 @@ pub struct Operator {
 
 impl Operator {
     /// An operator for `schedule`, talking to `servers`.
-    pub fn new(schedule: Vec<Scheduled>, servers: Vec<NodeId>) -> Self {
+    pub fn new(mut schedule: Vec<Scheduled>, servers: Vec<NodeId>) -> Self {
+        schedule.sort_by_key(|s| s.at);
         let done = vec![None; schedule.len()];
         Operator {
             schedule,
@@ -59,6 +63,10 @@ impl Operator {
         let (Some(action), Some(None)) = (self.schedule.get(index), self.done.get(index)) else {
             return;
         };
+        if self.done[..index].iter().any(Option::is_none) {
+            ctx.set_timer(RETRY, tag);
+            return;
+        }
         for &server in &self.servers {
             let msg = Msg::Admin {
                 id: tag,
