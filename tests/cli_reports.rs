@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 
-use std::path::Path;
+use std::path::PathBuf;
 
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(bytes: &[u8]) -> (u32, u32) {
@@ -13,14 +13,12 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(16), be(20))
 }
 
-#[test]
-fn run_report_writes_a_readable_report_of_the_run() {
-    let dir = tempdir("run-report");
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/kernel/heartbeat-partition-crash.json");
+/// Runs `scenario` with `--report` into a fresh folder; returns the folder and `report.html`.
+fn run_with_report(scenario: &str, folder: &str) -> (PathBuf, String) {
+    let dir = tempdir(folder);
     let out = faultline(&[
         "run",
-        scenario.to_str().unwrap(),
+        repo(scenario).to_str().unwrap(),
         "--report",
         dir.to_str().unwrap(),
     ]);
@@ -31,6 +29,13 @@ fn run_report_writes_a_readable_report_of_the_run() {
         String::from_utf8_lossy(&out.stderr)
     );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    (dir, html)
+}
+
+#[test]
+fn run_report_writes_a_readable_report_of_the_run() {
+    let scenario = "scenarios/kernel/heartbeat-partition-crash.json";
+    let (dir, html) = run_with_report(scenario, "run-report");
     for needle in [
         "heartbeat-partition-crash",
         "trace hash",
@@ -70,7 +75,7 @@ fn run_report_writes_a_readable_report_of_the_run() {
     );
     let again = faultline(&[
         "run",
-        scenario.to_str().unwrap(),
+        repo(scenario).to_str().unwrap(),
         "--report",
         dir.to_str().unwrap(),
     ]);
@@ -118,21 +123,7 @@ fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
 
 #[test]
 fn a_raft_run_report_charts_client_latency_and_throughput_with_fault_windows() {
-    let dir = tempdir("raft-report");
-    let scenario = repo("scenarios/raft/leader-partitioned.json");
-    let out = faultline(&[
-        "run",
-        scenario.to_str().unwrap(),
-        "--report",
-        dir.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let (_, html) = run_with_report("scenarios/raft/leader-partitioned.json", "raft-report");
     for needle in [
         "Client latency",
         "latency (ms)",
