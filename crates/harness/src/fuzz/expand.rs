@@ -19,6 +19,7 @@ enum Kind {
     Latency,
     Clock,
     Membership,
+    Storm,
 }
 
 /// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
@@ -114,6 +115,7 @@ impl<'a> Episodes<'a> {
             (Kind::Latency, k.latency),
             (Kind::Clock, k.clock),
             (Kind::Membership, k.membership),
+            (Kind::Storm, k.storm),
         ];
         let total: f64 = weighted.iter().map(|(_, w)| w).sum();
         let mut point = rng.unit() * total;
@@ -203,6 +205,7 @@ impl<'a> Episodes<'a> {
                 });
                 self.link_free_at = end + 1;
             }
+            Kind::Storm => self.storm(start, end, split),
             Kind::Clock => {
                 let [slow, fast] = self.fuzz.clock_rate;
                 let rate = ((slow + (fast - slow) * level) * 1000.0).round() / 1000.0;
@@ -247,6 +250,31 @@ impl<'a> Episodes<'a> {
         left.sort_unstable();
         right.sort_unstable();
         (left, right)
+    }
+
+    /// Crashes nodes in turn from `start` to `end`: every `period` (50-250 ms) the next node is
+    /// down for 1-10 ms, skipping nodes another episode has down. `bits` seeds the choices.
+    fn storm(&mut self, start: u64, end: u64, bits: u64) {
+        let mut rng = DetRng::from_seed(bits);
+        let period = rng.between(50, 250) * MS;
+        let down = rng.between(1, 10) * MS;
+        let mut node = rng.between(1, u64::from(self.nodes)) as u32;
+        let mut at_ns = start;
+        while at_ns + down <= end {
+            if self.can_crash(node, at_ns, at_ns + down) {
+                self.faults.push(FaultSpec {
+                    crash: Some(node),
+                    ..at(at_ns)
+                });
+                self.faults.push(FaultSpec {
+                    restart: Some(node),
+                    ..at(at_ns + down)
+                });
+                self.crashes.push((node, at_ns, at_ns + down));
+            }
+            node = node % self.nodes + 1;
+            at_ns += period;
+        }
     }
 
     fn can_crash(&self, node: u32, start: u64, end: u64) -> bool {

@@ -32,6 +32,10 @@ pub struct KindWeights {
     /// Raft only: a voter is removed from the configuration, then added back.
     #[serde(default)]
     pub membership: f64,
+    /// A restart storm: nodes crash in turn, each for a few milliseconds, every 50-250 ms for
+    /// the episode (restarts that land inside elections and between votes).
+    #[serde(default)]
+    pub storm: f64,
 }
 
 /// The `fuzz` block of a template.
