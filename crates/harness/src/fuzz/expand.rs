@@ -388,4 +388,35 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn restart_storms_crash_nodes_in_turn_for_milliseconds() {
+        let text = r#"{"version": 1, "name": "s", "seed": 1, "duration": "10s",
+            "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}}, "cluster": {"nodes": 5},
+            "fuzz": {"max_faults": 2, "fault_duration": ["1s", "3s"], "quiet_tail": "2s", "kinds": {"storm": 1}}}"#;
+        let t = parse_template(text, Path::new("s.json")).unwrap();
+        let storms: Vec<Scenario> = (0..50)
+            .map(|seed| expand(&t, seed))
+            .filter(|s| s.faults.len() > 4)
+            .collect();
+        assert!(!storms.is_empty(), "storms are drawn");
+        for s in storms {
+            let crashes: Vec<(u32, u64)> = s
+                .faults
+                .iter()
+                .filter_map(|f| Some((f.crash?, f.at.nanos())))
+                .collect();
+            for (node, at) in &crashes {
+                let back = s
+                    .faults
+                    .iter()
+                    .find(|f| f.restart == Some(*node) && f.at.nanos() > *at)
+                    .expect("restarted");
+                assert!(back.at.nanos() - at <= 10 * MS, "down for at most 10 ms");
+            }
+            let mut nodes: Vec<u32> = crashes.iter().map(|(n, _)| *n).collect();
+            nodes.dedup();
+            assert!(nodes.len() >= 3, "nodes take turns: {nodes:?}");
+        }
+    }
 }

@@ -173,6 +173,7 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
         k.latency,
         k.clock,
         k.membership,
+        k.storm,
     ];
     if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
         return Err((
