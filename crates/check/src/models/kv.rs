@@ -11,8 +11,9 @@ use super::text::Text;
 
 use crate::model::Model;
 
-/// A key-value operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A key-value operation. It is also the command type of the simulator's replicated KV store
+/// (hence `Hash` and serde), so histories need no translation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum KvInput {
     /// Read a key.
     Get {
@@ -53,6 +54,11 @@ impl KvInput {
             | KvInput::Append { key, .. }
             | KvInput::Cas { key, .. } => key,
         }
+    }
+
+    /// True for a read.
+    pub fn is_read(&self) -> bool {
+        matches!(self, KvInput::Get { .. })
     }
 }
 

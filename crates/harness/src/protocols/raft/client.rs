@@ -2,9 +2,10 @@
 //! leader by following hints, retries with the same sequence number (the servers deduplicate),
 //! and gives up after the workload's timeout. Every operation is recorded with virtual times.
 
-use super::kv::{Op, OpResult};
+use super::kv::OpResult;
 use super::msg::{Msg, Reply};
 use super::server::{kernel_id, Ctx};
+use faultline_check::KvInput;
 use faultline_sim::NodeId;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -56,7 +57,7 @@ pub struct Record {
     /// Completion, for completed operations.
     pub complete: Option<u64>,
     /// The operation.
-    pub op: Op,
+    pub op: KvInput,
     /// Its result, for completed operations.
     pub result: Option<OpResult>,
     /// How it ended.
@@ -66,7 +67,7 @@ pub struct Record {
 #[derive(Clone, Debug)]
 struct InFlight {
     seq: u64,
-    op: Op,
+    op: KvInput,
     invoked: u64,
     started_local: u64,
 }
@@ -239,24 +240,24 @@ impl Client {
             .max(1)
     }
 
-    fn next_op(&mut self, ctx: &mut Ctx) -> Op {
+    fn next_op(&mut self, ctx: &mut Ctx) -> KvInput {
         let [get, put, append, _] = self.setup.mix;
         let total: f64 = self.setup.mix.iter().sum();
         let draw = ctx.rng().unit() * total;
         let key = format!("k{}", ctx.rng().below(u64::from(self.setup.keys)));
         let value = format!("c{}.{}", self.setup.number, self.seq);
         if draw < get {
-            Op::Get { key }
+            KvInput::Get { key }
         } else if draw < get + put {
-            Op::Put { key, value }
+            KvInput::Put { key, value }
         } else if draw < get + put + append {
-            Op::Append {
+            KvInput::Append {
                 key,
                 value: format!("{value},"),
             }
         } else {
             let expected = self.last_seen.get(&key).cloned().unwrap_or_default();
-            Op::Cas {
+            KvInput::Cas {
                 key,
                 expected,
                 new: value,
@@ -265,13 +266,14 @@ impl Client {
     }
 
     /// Remembers the value an operation showed, so a later compare-and-set can expect it.
-    fn remember(&mut self, op: &Op, result: &OpResult) {
+    fn remember(&mut self, op: &KvInput, result: &OpResult) {
         let key = op.key().to_string();
         match (op, result) {
-            (Op::Get { .. }, OpResult::Value(value)) => {
+            (KvInput::Get { .. }, OpResult::Value(value)) => {
                 self.last_seen.insert(key, value.clone());
             }
-            (Op::Put { value, .. }, _) | (Op::Cas { new: value, .. }, OpResult::Swapped(true)) => {
+            (KvInput::Put { value, .. }, _)
+            | (KvInput::Cas { new: value, .. }, OpResult::Swapped(true)) => {
                 self.last_seen.insert(key, value.clone());
             }
             _ => {

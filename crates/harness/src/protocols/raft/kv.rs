@@ -1,58 +1,9 @@
 //! The replicated key-value state machine: get, put, append and compare-and-set, with client
 //! sessions that make retried commands take effect exactly once.
 
+use faultline_check::KvInput;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// A client operation on one key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Op {
-    /// Read a key ("" when unset).
-    Get {
-        /// The key.
-        key: String,
-    },
-    /// Overwrite a key.
-    Put {
-        /// The key.
-        key: String,
-        /// The new value.
-        value: String,
-    },
-    /// Append to a key's value.
-    Append {
-        /// The key.
-        key: String,
-        /// The suffix.
-        value: String,
-    },
-    /// Set `key` to `new` if it holds `expected`.
-    Cas {
-        /// The key.
-        key: String,
-        /// The value the key must hold.
-        expected: String,
-        /// The value written when it does.
-        new: String,
-    },
-}
-
-impl Op {
-    /// The key the operation touches.
-    pub fn key(&self) -> &str {
-        match self {
-            Op::Get { key }
-            | Op::Put { key, .. }
-            | Op::Append { key, .. }
-            | Op::Cas { key, .. } => key,
-        }
-    }
-
-    /// True for a read.
-    pub fn is_read(&self) -> bool {
-        matches!(self, Op::Get { .. })
-    }
-}
 
 /// What an operation returned.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,7 +24,7 @@ pub struct Command {
     /// The client's sequence number for this operation (one operation at a time per client).
     pub seq: u64,
     /// The operation.
-    pub op: Op,
+    pub op: KvInput,
 }
 
 impl Command {
@@ -126,16 +77,16 @@ impl KvStore {
             return None;
         }
         let result = match &command.op {
-            Op::Get { key } => OpResult::Value(self.get(key)),
-            Op::Put { key, value } => {
+            KvInput::Get { key } => OpResult::Value(self.get(key)),
+            KvInput::Put { key, value } => {
                 self.data.insert(key.clone(), value.clone());
                 OpResult::Done
             }
-            Op::Append { key, value } => {
+            KvInput::Append { key, value } => {
                 self.data.entry(key.clone()).or_default().push_str(value);
                 OpResult::Done
             }
-            Op::Cas { key, expected, new } => {
+            KvInput::Cas { key, expected, new } => {
                 let swap = self.get(key) == *expected;
                 if swap {
                     self.data.insert(key.clone(), new.clone());
@@ -166,12 +117,12 @@ impl KvStore {
 mod tests {
     use super::*;
 
-    fn cmd(client: u64, seq: u64, op: Op) -> Command {
+    fn cmd(client: u64, seq: u64, op: KvInput) -> Command {
         Command { client, seq, op }
     }
 
-    fn append(key: &str, value: &str) -> Op {
-        Op::Append {
+    fn append(key: &str, value: &str) -> KvInput {
+        KvInput::Append {
             key: key.into(),
             value: value.into(),
         }
@@ -191,7 +142,7 @@ mod tests {
     #[test]
     fn cas_swaps_only_on_match_and_snapshots_round_trip() {
         let mut kv = KvStore::default();
-        let cas = |expected: &str, new: &str| Op::Cas {
+        let cas = |expected: &str, new: &str| KvInput::Cas {
             key: "k".into(),
             expected: expected.into(),
             new: new.into(),
@@ -208,7 +159,7 @@ mod tests {
         assert_eq!(copy, kv);
         assert_eq!(copy.get("k"), "y");
         assert_eq!(KvStore::decode(b""), Some(KvStore::default()));
-        let c = cmd(3, 4, Op::Get { key: "k".into() });
+        let c = cmd(3, 4, KvInput::Get { key: "k".into() });
         assert_eq!(Command::decode(&c.encode()), Some(c));
     }
 }

@@ -1,7 +1,8 @@
 //! Everything that crosses the simulated network in a Raft run: Raft messages between servers,
 //! client requests and replies, and operator actions.
 
-use super::kv::{Op, OpResult};
+use super::kv::OpResult;
+use faultline_check::KvInput;
 
 /// One message on the simulated network.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -13,7 +14,7 @@ pub enum Msg {
         /// The client's sequence number (the same on every retry).
         seq: u64,
         /// The operation.
-        op: Op,
+        op: KvInput,
     },
     /// A server answers a client.
     Reply {

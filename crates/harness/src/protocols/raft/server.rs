@@ -3,8 +3,9 @@
 //! operator actions when it leads.
 
 use super::invariants::Observation;
-use super::kv::{Command, KvStore, Op, OpResult};
+use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
+use faultline_check::KvInput;
 use faultline_raft::{
     ConfChange, Config, Entry, EntryKind, MessageBody, PersistentState, ProposeError, RaftNode,
     ReadError, Role,
@@ -158,7 +159,7 @@ impl Server {
         self.drive(ctx);
     }
 
-    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, seq: u64, op: Op) {
+    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, seq: u64, op: KvInput) {
         let client = from.index() as u64;
         let reply = |ctx: &mut Ctx, reply| ctx.send(from, Msg::Reply { seq, reply });
         if self.core.role() != Role::Leader {

@@ -3,7 +3,7 @@
 
 use super::actor::Actor;
 use super::client::{Outcome, Record};
-use super::kv::{Op, OpResult};
+use super::kv::OpResult;
 use super::watch::Watch;
 use crate::report::CheckOutcome;
 use crate::scenario::Scenario;
@@ -135,12 +135,7 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
 fn history(records: &[Record]) -> History<KvInput, KvOutput> {
     let mut history = History::new();
     for r in records {
-        let input = match r.op.clone() {
-            Op::Get { key } => KvInput::Get { key },
-            Op::Put { key, value } => KvInput::Put { key, value },
-            Op::Append { key, value } => KvInput::Append { key, value },
-            Op::Cas { key, expected, new } => KvInput::Cas { key, expected, new },
-        };
+        let input = r.op.clone();
         let client = u64::from(r.client);
         match (r.outcome, r.complete, &r.result) {
             (Outcome::Ok, Some(complete), Some(result)) => {
