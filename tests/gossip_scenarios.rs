@@ -16,18 +16,6 @@ fn scenarios() -> Vec<PathBuf> {
     files
 }
 
-fn run_json(path: &Path) -> (Option<i32>, serde_json::Value) {
-    let out = faultline(&["run", path.to_str().unwrap(), "--json"]);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "{}: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code(), report)
-}
-
 #[test]
 fn every_gossip_scenario_passes_and_replays() {
     let files = scenarios();

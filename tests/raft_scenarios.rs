@@ -8,18 +8,6 @@ use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn run_json(path: &Path) -> (Option<i32>, Value) {
-    let out = faultline(&["run", path.to_str().unwrap(), "--json"]);
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "{}: no JSON report; stderr: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code(), report)
-}
-
 fn failed_checks(report: &Value) -> Vec<String> {
     report["checks"]
         .as_object()

@@ -30,3 +30,16 @@ pub fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Runs `faultline run PATH --json`: the exit code and the parsed report.
+pub fn run_json(path: &Path) -> (Option<i32>, serde_json::Value) {
+    let out = faultline(&["run", path.to_str().unwrap(), "--json"]);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{}: no JSON report; stderr: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report)
+}
