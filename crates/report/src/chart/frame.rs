@@ -2,7 +2,9 @@
 
 use super::LegendPosition;
 use crate::ReportError;
-use plotters::chart::SeriesLabelPosition;
+use plotters::chart::{ChartContext, SeriesLabelPosition};
+use plotters::coord::CoordTranslate;
+use plotters::prelude::{Color, DrawingBackend, WHITE};
 use plotters::style::{FontDesc, IntoFont, RGBColor};
 
 /// Title font size in pixels.
@@ -43,8 +45,24 @@ pub(crate) fn draw_err(e: impl std::fmt::Display) -> ReportError {
     ReportError::Draw(e.to_string())
 }
 
+/// Draws the series legend in the house style (white box, grey border) at `position`.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: LegendPosition,
+    family: &'static str,
+) -> Result<(), ReportError> {
+    chart
+        .configure_series_labels()
+        .position(legend_position(position))
+        .label_font(font(family, LABEL_PX))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .draw()
+        .map_err(draw_err)
+}
+
 /// Plotters' legend position for ours.
-pub(crate) fn legend_position(p: LegendPosition) -> SeriesLabelPosition {
+fn legend_position(p: LegendPosition) -> SeriesLabelPosition {
     match p {
         LegendPosition::UpperLeft => SeriesLabelPosition::UpperLeft,
         LegendPosition::UpperRight => SeriesLabelPosition::UpperRight,

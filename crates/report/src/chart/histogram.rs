@@ -86,14 +86,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             .label(s.name.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], fill));
     }
-    chart
-        .configure_series_labels()
-        .position(frame::legend_position(c.legend))
-        .label_font(font(family, frame::LABEL_PX))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .draw()
-        .map_err(draw_err)?;
+    frame::draw_legend(&mut chart, c.legend, family)?;
     Ok(())
 }
 

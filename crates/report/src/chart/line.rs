@@ -163,13 +163,6 @@ where
                 )
         });
     }
-    chart
-        .configure_series_labels()
-        .position(frame::legend_position(c.legend))
-        .label_font(font(family, frame::LABEL_PX))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .draw()
-        .map_err(draw_err)?;
+    frame::draw_legend(&mut chart, c.legend, family)?;
     Ok(())
 }
