@@ -93,7 +93,7 @@ fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
         Report::new("Raft: time without a leader after the leader crashes (the paper's Figure 16)");
     report.summary.push((
         "setup".into(),
-        format!("5 servers, latency 2-5 ms each way, heartbeat 50 ms, no pre-vote, no check-quorum; {trials} trials per range"),
+        format!("5 servers, latency {}-{} ms each way, heartbeat half the minimum timeout, no pre-vote or check-quorum (as in the paper); {trials} trials per range", raft::LATENCY_MS.0, raft::LATENCY_MS.1),
     ));
     report.summary.extend(presets::election_summary(&samples)?);
     for s in &samples {
@@ -108,6 +108,16 @@ fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
             ));
         }
     }
+    // The raw downtimes (to the microsecond), so readers can redo the chart's statistics.
+    let data: serde_json::Map<String, serde_json::Value> = samples
+        .iter()
+        .map(|s| {
+            let micros: Vec<f64> = s.values.iter().map(|v| (v * 1e3).round() / 1e3).collect();
+            (s.name.clone(), json!(micros))
+        })
+        .collect();
+    create_file(&out.join("raft-elections.json"), overwrite)?
+        .write_all(serde_json::to_string(&data)?.as_bytes())?;
     let chart = presets::election_downtime(samples);
     write_chart(out, "raft-elections", &chart, overwrite)?;
     report.figures.push(Figure::chart(

@@ -1,4 +1,4 @@
-//! End-to-end tests of the report outputs: `run --report DIR` and `chart gossip-convergence`
+//! End-to-end tests of the report outputs: `run --report DIR` and the `chart` experiments
 //! produce files whose content is what a reader needs, not just files.
 
 mod common;
@@ -119,6 +119,51 @@ fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
     );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("200 nodes") && html.contains("everyone after"));
+}
+
+#[test]
+fn raft_elections_chart_draws_every_timeout_range_and_writes_the_raw_downtimes() {
+    let dir = tempdir("chart-raft-elections");
+    let out = faultline(&[
+        "chart",
+        "raft-elections",
+        "--out",
+        dir.to_str().unwrap(),
+        "--trials",
+        "20",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(dir.join("raft-elections.svg")).unwrap();
+    for range in ["150-150 ms", "150-155 ms", "150-300 ms"] {
+        assert!(svg.contains(range), "chart lacks {range:?}");
+    }
+    assert_eq!(
+        png_size(&std::fs::read(dir.join("raft-elections.png")).unwrap()),
+        (800, 480)
+    );
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("raft-elections.json")).unwrap()).unwrap();
+    let downtimes = |range: &str| -> Vec<f64> {
+        let values = raw[range].as_array().unwrap_or_else(|| panic!("{range}"));
+        values.iter().map(|v| v.as_f64().unwrap()).collect()
+    };
+    assert_eq!(raw.as_object().unwrap().len(), 6);
+    // No randomness: mostly endless split votes; 150 ms of it: every election within 10 s.
+    let fixed = downtimes("150-150 ms");
+    assert!(
+        fixed.iter().filter(|d| **d >= 10_000.0).count() >= 10,
+        "{fixed:?}"
+    );
+    let wide = downtimes("150-300 ms");
+    assert_eq!(wide.len(), 20);
+    assert!(wide.iter().all(|d| (50.0..1_000.0).contains(d)), "{wide:?}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("Figure 16") && html.contains("split votes"));
 }
 
 #[test]

@@ -10,6 +10,9 @@ use std::path::Path;
 
 /// When the leader is crashed in every trial.
 const CRASH_AT_MS: u64 = 1000;
+/// One-way message latency (ms), uniform: a LAN RPC with its processing. Servers here persist
+/// instantly, so what decides split votes is how long a RequestVote takes to reach the others.
+pub const LATENCY_MS: (u64, u64) = (1, 4);
 /// How long after the crash a trial waits for a new leader; a trial without one counts as this.
 pub const GIVE_UP_MS: f64 = 10_000.0;
 
@@ -18,9 +21,9 @@ fn trial_scenario(seed: u64, (min_ms, max_ms): (u64, u64), crash: Option<u32>) -
         "version": 1, "name": format!("figure16-{min_ms}-{max_ms}"), "seed": seed,
         "duration": format!("{}ms", CRASH_AT_MS + if crash.is_some() { 10_000 } else { 0 }),
         "protocol": { "raft": { "election_timeout": [format!("{min_ms}ms"), format!("{max_ms}ms")],
-                                 "heartbeat": "50ms", "pre_vote": false, "check_quorum": false } },
+                                 "heartbeat": format!("{}ms", min_ms / 2), "pre_vote": false, "check_quorum": false } },
         "cluster": { "nodes": 5 },
-        "network": { "latency": ["2ms", "5ms"] }
+        "network": { "latency": [format!("{}ms", LATENCY_MS.0), format!("{}ms", LATENCY_MS.1)] }
     });
     // Servers boot at staggered times within the first 100 ms (as real ones do): otherwise with a
     // fixed timeout (150-150) every server would time out together forever.
@@ -96,13 +99,16 @@ mod tests {
         let before = leaders(&trial_scenario(3, (150, 300), None));
         assert!(!before.is_empty(), "{before:?}");
         let gap = downtime_ms(3, (150, 300)).expect("a new leader");
-        // Followers last heard the leader up to one heartbeat (50 ms) before the crash.
+        // Followers last heard the leader up to one heartbeat (75 ms) before the crash.
         assert!((100.0..1000.0).contains(&gap), "{gap}");
-        // Without randomness the paper saw elections take over 10 s from split votes.
-        let fixed: Vec<Option<f64>> = (0..10).map(|seed| downtime_ms(seed, (150, 150))).collect();
-        assert!(
-            fixed.iter().filter(|d| **d == Some(GIVE_UP_MS)).count() >= 8,
-            "{fixed:?}"
-        );
+        // Without randomness the paper saw elections take over 10 s from split votes; with
+        // 150 ms of randomness the same seeds all elect a leader within a few timeouts.
+        let stuck = |range| {
+            (0..10)
+                .filter(|&seed| downtime_ms(seed, range) == Some(GIVE_UP_MS))
+                .count()
+        };
+        assert!(stuck((150, 150)) >= 5, "{}", stuck((150, 150)));
+        assert_eq!(stuck((150, 300)), 0);
     }
 }

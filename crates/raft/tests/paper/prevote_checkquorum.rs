@@ -134,3 +134,33 @@ fn without_check_quorum_an_isolated_leader_stays() {
     }
     assert_eq!(c.node(1).role(), Role::Leader);
 }
+
+/// Leader stickiness (thesis §4.2.3): a follower that heard from the leader within the minimum
+/// election timeout ignores a higher-term RequestVote, so a removed or partitioned server cannot
+/// depose a working leader; past that time it votes.
+#[test]
+fn a_follower_ignores_vote_requests_while_it_hears_the_leader() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    let term = c.node(3).term();
+    let request = || {
+        msg(
+            term + 1,
+            MessageBody::RequestVote {
+                last_log_index: 10,
+                last_log_term: 10,
+                transfer: false,
+            },
+        )
+    };
+    let now = c.local_now(3);
+    c.node_mut(3).handle_message(now, 2, request());
+    assert_eq!((c.node(3).term(), c.node(3).status().vote), (term, Some(1)));
+    let later = now + test_config().election_timeout_min;
+    c.node_mut(3).handle_message(later, 2, request());
+    assert_eq!(
+        (c.node(3).term(), c.node(3).status().vote),
+        (term + 1, Some(2))
+    );
+}
