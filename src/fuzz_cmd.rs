@@ -178,6 +178,24 @@ fn write_summary(
     Ok(path)
 }
 
+/// Arguments of `faultline expand`.
+#[derive(clap::Args)]
+pub struct ExpandArgs {
+    /// A template: a scenario with a `fuzz` block.
+    template: PathBuf,
+    /// The seed whose scenario to print.
+    #[arg(long)]
+    seed: u64,
+}
+
+/// Prints the concrete scenario `faultline fuzz` runs for one seed, every fault listed.
+pub fn expand(args: ExpandArgs) -> Result<u8> {
+    let template = fuzz::load_template(&args.template)?;
+    let scenario = fuzz::expand(&template, args.seed);
+    println!("{}", serde_json::to_string_pretty(&scenario)?);
+    Ok(EXIT_OK)
+}
+
 /// Arguments of `faultline shrink`.
 #[derive(clap::Args)]
 pub struct ShrinkArgs {

@@ -27,6 +27,8 @@ enum Command {
     Check(check_cmd::CheckArgs),
     /// Run a template over many seeds in parallel (exit 0 no seed failed, 1 some did, 2 bad input).
     Fuzz(fuzz_cmd::FuzzArgs),
+    /// Print the concrete scenario a template runs for one seed (every fault listed).
+    Expand(fuzz_cmd::ExpandArgs),
     /// Shrink a failing scenario to a minimal one that fails the same check.
     Shrink(fuzz_cmd::ShrinkArgs),
     /// Fuzz a template once per planted bug and report how fast each is found.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::execute(args),
         Command::Check(args) => check_cmd::execute(args),
         Command::Fuzz(args) => fuzz_cmd::fuzz(args),
+        Command::Expand(args) => fuzz_cmd::expand(args),
         Command::Shrink(args) => fuzz_cmd::shrink(args),
         Command::Campaign(args) => fuzz_cmd::campaign(args),
         Command::Experiment(experiment) => experiment_cmd::execute(experiment),

@@ -189,13 +189,23 @@ fn failures_replay_to_the_same_failure_and_shrink() {
         );
     }
 
+    // `expand` prints exactly the scenario the sweep ran (and wrote) for a seed.
+    let seed = failed[0]["seed"].as_u64().unwrap().to_string();
+    let expanded = faultline(&["expand", template.to_str().unwrap(), "--seed", &seed]);
+    assert_eq!(expanded.status.code(), Some(0));
+    let written = std::fs::read(failed[0]["scenario"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&expanded.stdout).unwrap(),
+        serde_json::from_slice::<serde_json::Value>(&written).unwrap()
+    );
+
     let copy = dir.join("copy.json");
     std::fs::copy(failed[0]["scenario"].as_str().unwrap(), &copy).unwrap();
     let shrink = faultline(&["shrink", copy.to_str().unwrap()]);
     assert_eq!(shrink.status.code(), Some(1));
     let text = String::from_utf8_lossy(&shrink.stdout);
     assert!(
-        text.contains("still fails  live_nodes_connected") && text.contains("removed fault"),
+        text.contains("still fails  live_nodes_connected") && text.contains("  - removed "),
         "{text}"
     );
     assert!(dir.join("copy.min.json").exists());

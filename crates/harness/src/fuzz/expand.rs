@@ -9,7 +9,7 @@ use std::time::Duration;
 
 const MS: u64 = 1_000_000;
 
-/// The kinds of fault episode, in the order of [`super::template::KindWeights`].
+/// The kinds of fault episode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Partition,
@@ -22,11 +22,23 @@ enum Kind {
     Storm,
 }
 
+/// The kinds in the order of [`super::template::KindWeights::in_order`].
+const KINDS: [Kind; 8] = [
+    Kind::Partition,
+    Kind::OneWay,
+    Kind::Crash,
+    Kind::Loss,
+    Kind::Latency,
+    Kind::Clock,
+    Kind::Membership,
+    Kind::Storm,
+];
+
 /// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
 /// came from, and the drawn fault episodes added to its own faults, sorted by time.
 ///
-/// The same (template, seed) always gives the same scenario: every draw comes from the stream
-/// `fuzz.faults` of the seed.
+/// The same (template, seed) always gives the same scenario: every draw comes from the streams
+/// `fuzz.vary` and `fuzz.faults` of the seed.
 pub fn expand(template: &Template, seed: u64) -> Scenario {
     let mut scenario = vary(template, seed);
     scenario.seed = seed;
@@ -106,27 +118,18 @@ impl<'a> Episodes<'a> {
     }
 
     fn pick_kind(&self, rng: &mut DetRng) -> Kind {
-        let k = &self.fuzz.kinds;
-        let weighted = [
-            (Kind::Partition, k.partition),
-            (Kind::OneWay, k.one_way),
-            (Kind::Crash, k.crash),
-            (Kind::Loss, k.loss),
-            (Kind::Latency, k.latency),
-            (Kind::Clock, k.clock),
-            (Kind::Membership, k.membership),
-            (Kind::Storm, k.storm),
-        ];
-        let total: f64 = weighted.iter().map(|(_, w)| w).sum();
+        let weights = self.fuzz.kinds.in_order();
+        let total: f64 = weights.iter().sum();
         let mut point = rng.unit() * total;
-        for (kind, weight) in weighted {
+        for (kind, weight) in KINDS.iter().zip(weights) {
             if point < weight {
-                return kind;
+                return *kind;
             }
             point -= weight;
         }
-        weighted
+        KINDS
             .iter()
+            .zip(weights)
             .rev()
             .find(|(_, w)| *w > 0.0)
             .map_or(Kind::Crash, |(kind, _)| *kind)

@@ -2,6 +2,7 @@
 //! and shrinking of failures to small replayable scenarios.
 
 mod campaign;
+mod episodes;
 mod expand;
 mod results;
 mod shrink;

@@ -38,6 +38,23 @@ pub struct KindWeights {
     pub storm: f64,
 }
 
+impl KindWeights {
+    /// The weights in declaration order (partition, one-way, crash, loss, latency, clock,
+    /// membership, storm).
+    pub fn in_order(&self) -> [f64; 8] {
+        [
+            self.partition,
+            self.one_way,
+            self.crash,
+            self.loss,
+            self.latency,
+            self.clock,
+            self.membership,
+            self.storm,
+        ]
+    }
+}
+
 /// The `fuzz` block of a template.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,16 +182,7 @@ pub(crate) fn set_pointer(
 
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
     let k = &fuzz.kinds;
-    let weights = [
-        k.partition,
-        k.one_way,
-        k.crash,
-        k.loss,
-        k.latency,
-        k.clock,
-        k.membership,
-        k.storm,
-    ];
+    let weights = k.in_order();
     if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
         return Err((
             "kinds".into(),
@@ -219,15 +227,7 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
             format!("expected [low, high] probabilities with low <= high, found [{low}, {high}]"),
         ));
     }
-    let [slow, fast] = fuzz.clock_rate;
-    if !(0.5..=2.0).contains(&slow) || !(0.5..=2.0).contains(&fast) || slow > fast {
-        return Err((
-            "clock_rate".into(),
-            format!(
-                "expected [low, high] rates in [0.5, 2] with low <= high, found [{slow}, {fast}]"
-            ),
-        ));
-    }
+    validate_rates(fuzz.clock_rate, "clock_rate")?;
     crate::scenario::validate_latency(&fuzz.latency, "latency")
         .map_err(|invalid| (invalid.field, invalid.message))?;
     if let Some(max_crashed) = fuzz.max_crashed {
@@ -237,6 +237,18 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
                 format!("expected at most the cluster size ({})", base.cluster.nodes),
             ));
         }
+    }
+    Ok(())
+}
+
+fn validate_rates([slow, fast]: [f64; 2], field: &str) -> Result<(), (String, String)> {
+    if !(0.5..=2.0).contains(&slow) || !(0.5..=2.0).contains(&fast) || slow > fast {
+        return Err((
+            field.into(),
+            format!(
+                "expected [low, high] rates in [0.5, 2] with low <= high, found [{slow}, {fast}]"
+            ),
+        ));
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Raft's safety properties (Figure 3 of the paper), checked online after every simulation
 //! step from what each server reports: election safety, log matching, leader completeness and
-//! state machine safety. The first violation of each is kept with the step that caused it.
+//! state machine safety; and the promise of a read lease, that a leader answering a read
+//! without a heartbeat round is still the only leader. The first violation of each is kept with
+//! the step that caused it.
 
 use faultline_raft::{RaftNode, Role};
 use std::collections::BTreeMap;
@@ -37,14 +39,21 @@ pub enum Observation {
         /// The server's current term: the entry was committed in this term or an earlier one.
         seen_in: u64,
     },
+    /// As leader of `term`, it confirmed a read in the same step the read arrived: without a
+    /// heartbeat round, trusting its lease.
+    ReadWithoutRound {
+        /// The leader's term.
+        term: u64,
+    },
 }
 
-/// The four checks, in report order.
-pub const NAMES: [&str; 4] = [
+/// The checks, in report order.
+pub const NAMES: [&str; 5] = [
     "election_safety",
     "log_matching",
     "leader_completeness",
     "state_machine_safety",
+    "lease_safety",
 ];
 
 /// Online checker state.
@@ -60,7 +69,7 @@ pub struct Invariants {
     /// no later than that term, so every leader of a later term must hold it.
     committed_by: BTreeMap<u64, u64>,
     /// First violation of each check, by position in [`NAMES`].
-    violations: [Option<String>; 4],
+    violations: [Option<String>; NAMES.len()],
     /// Steps checked.
     steps: u64,
 }
@@ -137,6 +146,15 @@ impl Invariants {
                             "n{id} applied the term-{term} entry at index {index}, another server applied the term-{} one; {at}",
                             known.0
                         ),
+                    );
+                }
+            }
+            Observation::ReadWithoutRound { term } => {
+                // A lease must expire before anyone else can be elected.
+                if let Some((later, leader)) = self.leaders.range(term + 1..).next() {
+                    self.violate(
+                        4,
+                        format!("n{id} answered a read from its term-{term} lease after n{leader} was elected in term {later}; {at}"),
                     );
                 }
             }
@@ -272,5 +290,27 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(broken, ["leader_completeness"]);
+    }
+
+    #[test]
+    fn a_lease_read_after_a_later_leader_was_elected_breaks_lease_safety() {
+        let mut inv = Invariants::default();
+        let lead = |term| Observation::Role {
+            role: Role::Leader,
+            term,
+        };
+        let lease_read = |term| Observation::ReadWithoutRound { term };
+        inv.observe(1, &lead(2), &core(), "a");
+        inv.observe(1, &lease_read(2), &core(), "while it alone leads");
+        inv.observe(2, &lead(3), &core(), "b");
+        inv.observe(2, &lease_read(3), &core(), "the new leader's own lease");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
+        inv.observe(1, &lease_read(2), &core(), "stale lease");
+        let broken: Vec<(&str, &str)> = inv.verdicts().filter_map(|(n, v)| Some((n, v?))).collect();
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].0, "lease_safety");
+        assert!(broken[0]
+            .1
+            .contains("n2 was elected in term 3; stale lease"));
     }
 }

@@ -67,6 +67,9 @@ pub struct Server {
     /// Confirmed reads: (read index, request id), served once applied.
     confirmed: Vec<(u64, u64)>,
     next_read: u64,
+    /// The read asked of the core while handling the current event: confirmed before the event
+    /// ends, it was answered without a heartbeat round.
+    read_asked_now: Option<u64>,
     /// Highest log index each peer acknowledged (used to promote caught-up learners).
     acked: BTreeMap<u64, u64>,
     observations: Vec<Observation>,
@@ -98,6 +101,7 @@ impl Server {
             reads: BTreeMap::new(),
             confirmed: Vec::new(),
             next_read: 0,
+            read_asked_now: None,
             acked: BTreeMap::new(),
             observations: Vec::new(),
         })
@@ -170,6 +174,7 @@ impl Server {
             let id = self.next_read;
             self.next_read += 1;
             let key = op.key().to_string();
+            self.read_asked_now = Some(id);
             match self.core.read_index(now(ctx), id) {
                 Ok(()) => {
                     self.reads.insert(
@@ -310,7 +315,14 @@ impl Server {
             // 4. Reads.
             for read in ready.read_states {
                 match read.result {
-                    Ok(index) => self.confirmed.push((index, read.request_id)),
+                    Ok(index) => {
+                        if self.read_asked_now == Some(read.request_id) {
+                            self.observations.push(Observation::ReadWithoutRound {
+                                term: self.core.term(),
+                            });
+                        }
+                        self.confirmed.push((index, read.request_id));
+                    }
                     Err(error) => {
                         if let Some(pending) = self.reads.remove(&read.request_id) {
                             let reply = Reply::NotLeader(hint(error));
@@ -328,6 +340,7 @@ impl Server {
             self.serve_reads(ctx);
             self.maybe_compact();
         }
+        self.read_asked_now = None;
         self.reset_timer(ctx);
     }
 

@@ -3,6 +3,7 @@
 
 use super::actor::Actor;
 use super::client::{Outcome, Record};
+use super::invariants::NAMES;
 use super::kv::OpResult;
 use super::watch::Watch;
 use crate::report::CheckOutcome;
@@ -69,9 +70,13 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
     j.summary.push((
         "invariants".into(),
         if broken == 0 {
-            format!("all 4 held over {} steps", watch.invariants.steps())
+            format!(
+                "all {} held over {} steps",
+                NAMES.len(),
+                watch.invariants.steps()
+            )
         } else {
-            format!("{broken} of 4 broken")
+            format!("{broken} of {} broken", NAMES.len())
         },
     ));
     j.summary

@@ -1,0 +1,168 @@
+//! Fault episodes: a fault and the later fault that undoes it (a crash and its restart, a
+//! partition and its heal, a degraded network and its reset, a skewed clock and its reset, a
+//! voter's removal and its return). The shrinker removes and shortens whole episodes, so that
+//! taking a fault away never leaves its repair dangling or a node down forever by accident.
+
+use crate::scenario::{FaultSpec, LinkOverride};
+
+/// One episode: indices into the scenario's (time-sorted) fault list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Episode {
+    /// The fault that starts it.
+    pub cause: usize,
+    /// The later fault that undoes it, if there is one.
+    pub repair: Option<usize>,
+}
+
+impl Episode {
+    /// The indices it covers.
+    pub fn indices(&self) -> impl Iterator<Item = usize> {
+        std::iter::once(self.cause).chain(self.repair)
+    }
+}
+
+/// Groups `faults` (sorted by time) into episodes, in the order of their causes. Each fault
+/// belongs to exactly one episode; a fault that undoes nothing earlier starts its own.
+pub fn episodes(faults: &[FaultSpec]) -> Vec<Episode> {
+    let mut claimed = vec![false; faults.len()];
+    let mut out = Vec::new();
+    for cause in 0..faults.len() {
+        if claimed[cause] {
+            continue;
+        }
+        claimed[cause] = true;
+        let repair = (cause + 1..faults.len())
+            .find(|&later| !claimed[later] && undoes(&faults[later], &faults[cause]));
+        if let Some(index) = repair {
+            claimed[index] = true;
+        }
+        out.push(Episode { cause, repair });
+    }
+    out
+}
+
+/// True when `repair` undoes `cause`.
+fn undoes(repair: &FaultSpec, cause: &FaultSpec) -> bool {
+    let reset = LinkOverride::default();
+    if let Some(node) = cause.crash {
+        return repair.restart == Some(node);
+    }
+    if cause.partition.is_some() || cause.cut.is_some() {
+        return repair.heal.is_some();
+    }
+    if let Some(link) = &cause.network {
+        return *link != reset && repair.network.as_ref() == Some(&reset);
+    }
+    if let Some(clock) = &cause.clock {
+        return clock.rate != 1.0
+            && repair
+                .clock
+                .as_ref()
+                .is_some_and(|c| c.node == clock.node && c.rate == 1.0);
+    }
+    if let (Some(change), Some(back)) = (&cause.membership, &repair.membership) {
+        return !(change.add.is_empty() && change.remove.is_empty())
+            && change.add == back.remove
+            && change.remove == back.add;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{ClockSpec, MembershipSpec, Span};
+    use std::time::Duration;
+
+    fn at(ms: u64) -> FaultSpec {
+        FaultSpec {
+            at: Span(Duration::from_millis(ms)),
+            ..FaultSpec::default()
+        }
+    }
+
+    #[test]
+    fn causes_pair_with_the_next_fault_that_undoes_them() {
+        let faults = vec![
+            FaultSpec {
+                crash: Some(2),
+                ..at(0)
+            },
+            FaultSpec {
+                partition: Some(vec![vec![1], vec![3]]),
+                ..at(1)
+            },
+            FaultSpec {
+                crash: Some(3),
+                ..at(2)
+            },
+            FaultSpec {
+                restart: Some(3),
+                ..at(3)
+            },
+            FaultSpec {
+                heal: Some("all".into()),
+                ..at(4)
+            },
+            FaultSpec {
+                clock: Some(ClockSpec { node: 1, rate: 0.8 }),
+                ..at(5)
+            },
+            FaultSpec {
+                membership: Some(MembershipSpec {
+                    add: vec![],
+                    remove: vec![4],
+                }),
+                ..at(6)
+            },
+            FaultSpec {
+                clock: Some(ClockSpec { node: 1, rate: 1.0 }),
+                ..at(7)
+            },
+            FaultSpec {
+                membership: Some(MembershipSpec {
+                    add: vec![4],
+                    remove: vec![],
+                }),
+                ..at(8)
+            },
+            FaultSpec {
+                restart: Some(2),
+                ..at(9)
+            },
+        ];
+        let pairs: Vec<(usize, Option<usize>)> = episodes(&faults)
+            .iter()
+            .map(|e| (e.cause, e.repair))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (0, Some(9)),
+                (1, Some(4)),
+                (2, Some(3)),
+                (5, Some(7)),
+                (6, Some(8))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fault_that_undoes_nothing_is_an_episode_of_its_own() {
+        let faults = vec![
+            FaultSpec {
+                restart: Some(1),
+                ..at(0)
+            },
+            FaultSpec {
+                crash: Some(1),
+                ..at(1)
+            },
+        ];
+        let pairs: Vec<(usize, Option<usize>)> = episodes(&faults)
+            .iter()
+            .map(|e| (e.cause, e.repair))
+            .collect();
+        assert_eq!(pairs, vec![(0, None), (1, None)]);
+    }
+}
