@@ -10,7 +10,7 @@ use faultline_report::html::{Figure, ImageFormat};
 use faultline_report::presets;
 use faultline_report::run_report::run_artifacts;
 use faultline_report::spacetime::SpaceTimeOptions;
-use faultline_report::trace::parse_jsonl;
+use faultline_report::trace::{parse_jsonl, EventKind, TraceEvent};
 use serde_json::json;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -113,7 +113,7 @@ fn write_report(
         )
     }));
     let title = format!("faultline run: {}", report.scenario);
-    let figures = client_figures(report, scenario)?;
+    let figures = client_figures(report, scenario, &events)?;
     for (name, bytes) in run_artifacts(
         &title,
         &summary,
@@ -129,9 +129,13 @@ fn write_report(
     Ok(())
 }
 
-/// Client latency and throughput charts, with the scenario's fault windows shaded, for runs
-/// whose protocol has clients.
-fn client_figures(report: &RunReport, scenario: &Scenario) -> Result<Vec<Figure>> {
+/// Client latency, throughput and messages-per-operation charts, with the scenario's fault
+/// windows shaded, for runs whose protocol has clients.
+fn client_figures(
+    report: &RunReport,
+    scenario: &Scenario,
+    events: &[TraceEvent],
+) -> Result<Vec<Figure>> {
     if report.ops.is_empty() {
         return Ok(Vec::new());
     }
@@ -173,7 +177,40 @@ fn client_figures(report: &RunReport, scenario: &Scenario) -> Result<Vec<Figure>
         size,
         ImageFormat::Svg,
     )?);
+    let chart = presets::messages_per_operation(
+        vec![Series::solid(
+            "messages sent per completed operation, per second",
+            messages_per_operation(report, events),
+        )],
+        fault_windows(scenario),
+    );
+    figures.push(Figure::chart(
+        "Messages per operation, fault windows shaded",
+        &chart,
+        size,
+        ImageFormat::Svg,
+    )?);
     Ok(figures)
+}
+
+/// For each second of the run in which some operation completed: (start of the second,
+/// messages sent in it by every process / operations completed in it).
+fn messages_per_operation(report: &RunReport, events: &[TraceEvent]) -> Vec<(f64, f64)> {
+    const WINDOW_NS: u64 = 1_000_000_000;
+    let windows = (report.virtual_ns / WINDOW_NS + 1) as usize;
+    let window = |t_ns: u64| ((t_ns / WINDOW_NS) as usize).min(windows - 1);
+    let mut sent = vec![0u64; windows];
+    for e in events.iter().filter(|e| e.kind == EventKind::Send) {
+        sent[window(e.t_ns)] += 1;
+    }
+    let mut completed = vec![0u64; windows];
+    for done in report.ops.iter().filter_map(|op| op.complete_ns) {
+        completed[window(done)] += 1;
+    }
+    (0..windows)
+        .filter(|&w| completed[w] > 0)
+        .map(|w| (w as f64, sent[w] as f64 / completed[w] as f64))
+        .collect()
 }
 
 /// Intervals when a fault was in force, in seconds: a partition or cut until the next heal, a
@@ -282,4 +319,56 @@ fn print_report(report: &RunReport, wall_secs: f64) {
         );
     }
     println!("verdict    {}", if report.ok() { "PASS" } else { "FAIL" });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_harness::OpTiming;
+
+    fn send_at(t_ns: u64) -> TraceEvent {
+        TraceEvent {
+            t_ns,
+            kind: EventKind::Send,
+            node: Some("n1".into()),
+            peer: Some("n2".into()),
+            msg: None,
+            reason: None,
+            fault: None,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn messages_per_operation_divides_each_seconds_sends_by_its_completions() {
+        const S: u64 = 1_000_000_000;
+        let op = |done| OpTiming {
+            invoke_ns: 0,
+            complete_ns: done,
+        };
+        let report = RunReport {
+            scenario: "t".into(),
+            seed: 1,
+            trace_hash: 0,
+            virtual_ns: 3 * S,
+            counters: Default::default(),
+            summary: Vec::new(),
+            checks: Vec::new(),
+            // Two ops done in second 0, none in second 1 (skipped), one in second 2; one given up.
+            ops: vec![
+                op(Some(S / 2)),
+                op(Some(S / 3)),
+                op(Some(2 * S + 1)),
+                op(None),
+            ],
+        };
+        let events: Vec<TraceEvent> = [0, 1, 2, 3, S + 5, 2 * S, 2 * S + 9]
+            .into_iter()
+            .map(send_at)
+            .collect();
+        assert_eq!(
+            messages_per_operation(&report, &events),
+            vec![(0.0, 2.0), (2.0, 2.0)]
+        );
+    }
 }

@@ -167,12 +167,14 @@ fn raft_elections_chart_draws_every_timeout_range_and_writes_the_raw_downtimes()
 }
 
 #[test]
-fn a_raft_run_report_charts_client_latency_and_throughput_with_fault_windows() {
+fn a_raft_run_report_charts_client_latency_throughput_and_messages_per_operation() {
     let (_, html) = run_with_report("scenarios/raft/leader-partitioned.json", "raft-report");
     for needle in [
         "Client latency",
         "latency (ms)",
         "Throughput, fault windows shaded",
+        "Messages per operation, fault windows shaded",
+        "messages sent per completed operation",
         "partition",
         "check linearizable",
     ] {

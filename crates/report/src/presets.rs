@@ -78,14 +78,30 @@ pub fn client_latency(samples: Vec<Samples>, bins: usize) -> Chart {
 
 /// Throughput over time (seconds) with fault windows shaded and labelled; the y axis starts at 0.
 pub fn throughput(series: Vec<Series>, faults: Vec<Window>) -> Chart {
+    over_time("Throughput", "operations per second", series, faults)
+}
+
+/// Messages sent (by every node and client) per completed client operation, per time window
+/// (seconds), with fault windows shaded: what each fault costs in traffic.
+pub fn messages_per_operation(series: Vec<Series>, faults: Vec<Window>) -> Chart {
+    over_time(
+        "Messages per operation",
+        "messages sent per completed operation",
+        series,
+        faults,
+    )
+}
+
+/// A time series (seconds) with fault windows shaded and labelled; the y axis starts at 0.
+fn over_time(title: &str, y_label: &str, series: Vec<Series>, faults: Vec<Window>) -> Chart {
     let top = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(0.0, f64::max);
     let mut c = LineChart::new(
-        "Throughput",
+        title,
         Axis::new("time (s)"),
-        Axis::new("operations per second").with_range(0.0, if top > 0.0 { top * 1.1 } else { 1.0 }),
+        Axis::new(y_label).with_range(0.0, if top > 0.0 { top * 1.1 } else { 1.0 }),
     );
     c.series = series;
     c.windows = faults;
