@@ -89,6 +89,17 @@ fn stale_local_reads_break_linearizability() {
     assert_caught("leader-partitioned", "stale_local_reads", "linearizable");
 }
 
+/// Faults aimed at the leader find it wherever the seed put it: the isolated, slowed leader's
+/// lease outlives the election only when it ignores the drift bound.
+#[test]
+fn an_isolated_slow_leader_with_a_drift_blind_lease_breaks_lease_safety() {
+    assert_caught(
+        "leader-isolated-slow-clock",
+        "lease_ignores_drift",
+        "lease_safety",
+    );
+}
+
 #[test]
 fn a_lease_ignoring_clock_drift_serves_stale_reads() {
     assert_caught("clock-skew-lease", "lease_ignores_drift", "linearizable");

@@ -5,6 +5,7 @@
 use super::expand::expand;
 use super::shrink::shrink;
 use super::template::Template;
+use crate::scenario::Scenario;
 use crate::{run, RunOptions};
 use rayon::prelude::*;
 
@@ -61,26 +62,31 @@ fn protocol_block(template: &Template) -> Option<serde_json::Value> {
     value.get("protocol")?.as_object()?.values().next().cloned()
 }
 
-/// `template` with the planted bug `bug` switched on.
-pub fn with_bug(template: &Template, bug: &str) -> Option<Template> {
-    let mut value = serde_json::to_value(&template.base).ok()?;
+/// `scenario` with the planted bug `bug` switched on; `None` when its protocol has no such bug.
+pub fn with_bug(scenario: &Scenario, bug: &str) -> Option<Scenario> {
+    let mut value = serde_json::to_value(scenario).ok()?;
     let protocol = value
         .get_mut("protocol")?
         .as_object_mut()?
         .values_mut()
         .next()?;
     *protocol.get_mut("bugs")?.get_mut(bug)? = serde_json::Value::Bool(true);
-    let base = serde_json::from_value(value).ok()?;
-    Some(Template {
-        base,
-        fuzz: template.fuzz.clone(),
-    })
+    serde_json::from_value(value).ok()
 }
 
-/// Runs seeds `offset, offset+1, ...` (up to `budget` of them, `jobs` at a time, in order) until
-/// one fails; returns how many seeds that took and the failing seed.
+/// The scenario of `seed`: the template's expansion, with `bug` switched on when given. The bug
+/// is armed after expansion, so every bug (and the control) runs the very same scenarios.
+fn armed(template: &Template, seed: u64, bug: Option<&str>) -> Scenario {
+    let scenario = expand(template, seed);
+    bug.and_then(|name| with_bug(&scenario, name))
+        .unwrap_or(scenario)
+}
+
+/// Runs seeds `offset, offset+1, ...` (up to `budget` of them, `jobs` at a time, in order) with
+/// `bug` on until one fails; returns how many seeds that took and the failing seed.
 fn first_failure(
     template: &Template,
+    bug: Option<&str>,
     offset: u64,
     budget: u64,
     jobs: usize,
@@ -91,7 +97,7 @@ fn first_failure(
         let seeds: Vec<u64> = (start..(start + chunk).min(budget)).collect();
         let outcomes: Vec<std::io::Result<bool>> = seeds
             .par_iter()
-            .map(|i| run(&expand(template, offset + i), RunOptions::default()).map(|r| r.ok()))
+            .map(|i| run(&armed(template, offset + i, bug), RunOptions::default()).map(|r| r.ok()))
             .collect();
         for (i, outcome) in seeds.iter().zip(outcomes) {
             if !outcome? {
@@ -112,14 +118,13 @@ pub fn hunt(
     budget: u64,
     jobs: usize,
 ) -> std::io::Result<BugResult> {
-    let armed = match bug {
-        Some(name) => with_bug(template, name).ok_or_else(|| {
+    if let Some(name) = bug {
+        with_bug(&template.base, name).ok_or_else(|| {
             std::io::Error::other(format!(
                 "the template's protocol has no planted bug {name:?}"
             ))
-        })?,
-        None => template.clone(),
-    };
+        })?;
+    }
     let mut result = BugResult {
         bug: bug.unwrap_or("none").to_string(),
         seeds_to_failure: Vec::new(),
@@ -127,10 +132,10 @@ pub fn hunt(
         faults_before_after: None,
     };
     for &offset in offsets {
-        let found = first_failure(&armed, offset, budget, jobs)?;
+        let found = first_failure(template, bug, offset, budget, jobs)?;
         result.seeds_to_failure.push(found.map(|(count, _)| count));
         let Some((_, seed)) = found else { continue };
-        let scenario = expand(&armed, seed);
+        let scenario = armed(template, seed, bug);
         let report = run(&scenario, RunOptions::default())?;
         for check in report.failed_checks() {
             if !result.failed_checks.iter().any(|c| c == check) {

@@ -2,7 +2,8 @@
 
 use super::template::{set_pointer, FuzzSpec, Template};
 use crate::scenario::{
-    ClockSpec, CutSpec, FaultSpec, LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
+    ClockSpec, CutSpec, FaultSpec, LeaderFault, LinkOverride, MembershipSpec, ProtocolSpec,
+    Scenario, Span,
 };
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
@@ -20,10 +21,12 @@ enum Kind {
     Clock,
     Membership,
     Storm,
+    LeaderCrash,
+    LeaderIsolate,
 }
 
 /// The kinds in the order of [`super::template::KindWeights::in_order`].
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 10] = [
     Kind::Partition,
     Kind::OneWay,
     Kind::Crash,
@@ -32,6 +35,8 @@ const KINDS: [Kind; 8] = [
     Kind::Clock,
     Kind::Membership,
     Kind::Storm,
+    Kind::LeaderCrash,
+    Kind::LeaderIsolate,
 ];
 
 /// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
@@ -209,6 +214,31 @@ impl<'a> Episodes<'a> {
                 self.link_free_at = end + 1;
             }
             Kind::Storm => self.storm(start, end, split),
+            // The crashed node is only known when the fault fires; it takes a crash slot
+            // under the placeholder node 0, so at most `max_crashed` are down at once.
+            Kind::LeaderCrash if self.can_crash(0, start, end) => {
+                self.faults.push(FaultSpec {
+                    leader: Some(LeaderFault {
+                        crash: Some(Span(Duration::from_nanos(end - start))),
+                        ..LeaderFault::default()
+                    }),
+                    ..at(start)
+                });
+                self.crashes.push((0, start, end));
+            }
+            Kind::LeaderIsolate if start >= self.network_free_at => {
+                // Half the time at the slowest rate allowed: the worst case for a lease.
+                let clock = (split % 2 == 1).then_some(self.fuzz.clock_rate[0]);
+                self.faults.push(FaultSpec {
+                    leader: Some(LeaderFault {
+                        isolate: Some(Span(Duration::from_nanos(end - start))),
+                        clock,
+                        ..LeaderFault::default()
+                    }),
+                    ..at(start)
+                });
+                self.network_free_at = end + 1;
+            }
             Kind::Clock => {
                 let [slow, fast] = self.fuzz.clock_rate;
                 let rate = ((slow + (fast - slow) * level) * 1000.0).round() / 1000.0;
@@ -420,6 +450,36 @@ mod tests {
             let mut nodes: Vec<u32> = crashes.iter().map(|(n, _)| *n).collect();
             nodes.dedup();
             assert!(nodes.len() >= 3, "nodes take turns: {nodes:?}");
+        }
+    }
+
+    /// Every choice of every `vary` field of the shipped templates is actually drawn: a choice
+    /// that never makes a valid scenario would silently never be tested.
+    #[test]
+    fn every_vary_choice_of_the_shipped_templates_is_drawn() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        for name in ["raft.json", "gossip.json", "heartbeat.json"] {
+            let t = crate::fuzz::load_template(&dir.join(name)).unwrap();
+            let drawn: Vec<serde_json::Value> = (0..200)
+                .map(|seed| serde_json::to_value(expand(&t, seed)).unwrap())
+                .collect();
+            for (pointer, choices) in &t.fuzz.vary {
+                for choice in choices {
+                    let applied = |scenario: &serde_json::Value| {
+                        let Some(field) = scenario.pointer(pointer) else {
+                            return false;
+                        };
+                        match choice.as_object() {
+                            Some(keys) => keys.iter().all(|(k, v)| field.get(k) == Some(v)),
+                            None => field == choice,
+                        }
+                    };
+                    assert!(
+                        drawn.iter().any(applied),
+                        "{name}: {pointer} = {choice} is never drawn"
+                    );
+                }
+            }
         }
     }
 }

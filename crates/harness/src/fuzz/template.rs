@@ -36,12 +36,19 @@ pub struct KindWeights {
     /// the episode (restarts that land inside elections and between votes).
     #[serde(default)]
     pub storm: f64,
+    /// Raft only: whoever leads is crashed, and restarted later.
+    #[serde(default)]
+    pub leader_crash: f64,
+    /// Raft only: whoever leads is cut off from the other servers (clients still reach it), half
+    /// the time with its clock at the slowest rate of `clock_rate`; healed later.
+    #[serde(default)]
+    pub leader_isolate: f64,
 }
 
 impl KindWeights {
     /// The weights in declaration order (partition, one-way, crash, loss, latency, clock,
-    /// membership, storm).
-    pub fn in_order(&self) -> [f64; 8] {
+    /// membership, storm, leader crash, leader isolation).
+    pub fn in_order(&self) -> [f64; 10] {
         [
             self.partition,
             self.one_way,
@@ -51,6 +58,8 @@ impl KindWeights {
             self.clock,
             self.membership,
             self.storm,
+            self.leader_crash,
+            self.leader_isolate,
         ]
     }
 }
@@ -161,7 +170,7 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
 }
 
 /// `value` with the field at `pointer` (which must exist, or whose parent object must) set to
-/// `choice`.
+/// `choice`; when both the field and the choice are objects, the choice's keys are merged in.
 pub(crate) fn set_pointer(
     value: &serde_json::Value,
     pointer: &str,
@@ -169,7 +178,12 @@ pub(crate) fn set_pointer(
 ) -> Option<serde_json::Value> {
     let mut varied = value.clone();
     if let Some(slot) = varied.pointer_mut(pointer) {
-        *slot = choice.clone();
+        match (slot.as_object_mut(), choice.as_object()) {
+            (Some(fields), Some(chosen)) => {
+                fields.extend(chosen.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            _ => *slot = choice.clone(),
+        }
         return Some(varied);
     }
     let (parent, key) = pointer.rsplit_once('/')?;
@@ -195,11 +209,18 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
             "expected at least one kind with a positive weight".into(),
         ));
     }
-    if k.membership > 0.0 && !matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_)) {
-        return Err((
-            "kinds.membership".into(),
-            "applies only to the raft protocol".into(),
-        ));
+    let raft = matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_));
+    for (name, weight) in [
+        ("membership", k.membership),
+        ("leader_crash", k.leader_crash),
+        ("leader_isolate", k.leader_isolate),
+    ] {
+        if weight > 0.0 && !raft {
+            return Err((
+                format!("kinds.{name}"),
+                "applies only to the raft protocol".into(),
+            ));
+        }
     }
     if fuzz.max_faults > 1000 {
         return Err((

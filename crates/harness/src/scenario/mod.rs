@@ -9,8 +9,8 @@ pub use duration::{Span, DURATION_EXPECTED};
 pub use error::{Invalid, ScenarioError};
 pub use spec::{
     BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
-    LinkOverride, MembershipSpec, MixSpec, NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario,
-    TransferSpec, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
+    LeaderFault, LinkOverride, MembershipSpec, MixSpec, NetworkSpec, ProtocolSpec, RaftSpec,
+    ReadMode, Scenario, TransferSpec, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};
@@ -111,6 +111,17 @@ impl FaultSpec {
     pub fn is_operator_action(&self) -> bool {
         self.membership.is_some() || self.transfer.is_some()
     }
+
+    /// When the fault is over: its time, plus the duration of a self-repairing leader fault.
+    pub fn repaired_at(&self) -> Span {
+        let lasting = self.leader.as_ref().map(LeaderFault::duration);
+        Span(self.at.0 + lasting.unwrap_or_default().0)
+    }
+}
+
+/// A clock rate as the kernel takes it: parts per million of true time.
+pub fn rate_ppm(rate: f64) -> u64 {
+    (rate * PPM_ONE as f64).round() as u64
 }
 
 impl LatencySpec {
@@ -192,25 +203,24 @@ impl Scenario {
 
     /// Kernel settings for a run with `seed`.
     pub fn sim_config(&self, seed: u64) -> SimConfig {
-        let ppm = |rate: f64| (rate * PPM_ONE as f64).round() as u64;
         SimConfig {
             seed,
             topology: self.topology(),
             clock_skew_ppm: self
                 .cluster
                 .clock_skew
-                .map(|[low, high]| (ppm(low), ppm(high))),
+                .map(|[low, high]| (rate_ppm(low), rate_ppm(high))),
         }
     }
 
     /// The fault schedule in kernel terms, in file order (operator actions such as membership
-    /// changes are not kernel faults and are left out).
+    /// changes, and faults aimed at a leader, are resolved during the run and left out).
     pub fn kernel_faults(&self) -> Vec<(Time, Fault)> {
         let nodes = |ids: &[u32]| ids.iter().copied().map(node).collect::<Vec<_>>();
         let base = self.default_link();
         self.faults
             .iter()
-            .filter(|f| !f.is_operator_action())
+            .filter(|f| !f.is_operator_action() && f.leader.is_none())
             .map(|f| {
                 let fault = if let Some(id) = f.crash {
                     Fault::Crash(node(id))
@@ -223,7 +233,7 @@ impl Scenario {
                 } else if let Some(clock) = &f.clock {
                     Fault::ClockRate {
                         node: node(clock.node),
-                        rate_ppm: (clock.rate * PPM_ONE as f64).round() as u64,
+                        rate_ppm: rate_ppm(clock.rate),
                     }
                 } else if let Some(link) = &f.network {
                     Fault::DefaultLink(link.apply(&base))

@@ -379,6 +379,34 @@ pub struct FaultSpec {
     /// Raft operator action: hand leadership to a node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<TransferSpec>,
+    /// Raft: a fault aimed at whichever server leads when it fires, undone after a while.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<LeaderFault>,
+}
+
+/// A fault aimed at the server that leads when it fires (nothing happens while none does), and
+/// undone by itself: `{"crash": "500ms"}` crashes the leader and restarts it after 500 ms;
+/// `{"isolate": "1s"}` partitions it from every other server, then heals every partition; with
+/// `"clock": 0.6` its clock also runs at that rate while it is isolated (a lease's worst case).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderFault {
+    /// Crash the leader for this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<Span>,
+    /// Isolate the leader for this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<Span>,
+    /// With `isolate`: the isolated leader's clock rate until the heal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<f64>,
+}
+
+impl LeaderFault {
+    /// How long until the fault is undone.
+    pub fn duration(&self) -> Span {
+        self.crash.or(self.isolate).unwrap_or_default()
+    }
 }
 
 /// A membership change: voters to add and to remove.

@@ -3,7 +3,8 @@
 use super::duration::Span;
 use super::error::Invalid;
 use super::spec::{
-    FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec,
+    FaultSpec, LatencySpec, LeaderFault, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario,
+    WorkloadSpec,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -120,6 +121,11 @@ fn validate_protocol_fields(scenario: &Scenario) -> Check {
         owned.push((
             format!("faults[{index}].transfer"),
             fault.transfer.is_some(),
+            "raft",
+        ));
+        owned.push((
+            format!("faults[{index}].leader"),
+            fault.leader.is_some(),
             "raft",
         ));
     }
@@ -385,6 +391,7 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ("network", fault.network.is_some()),
         ("membership", fault.membership.is_some()),
         ("transfer", fault.transfer.is_some()),
+        ("leader", fault.leader.is_some()),
     ];
     let present: Vec<&str> = actions
         .iter()
@@ -497,6 +504,49 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
     }
     if let Some(transfer) = &fault.transfer {
         node_id(transfer.to, nodes, &format!("{field}.transfer.to"))?;
+    }
+    if let Some(aimed) = &fault.leader {
+        leader_fault(aimed, &format!("{field}.leader"))?;
+    }
+    Ok(())
+}
+
+fn leader_fault(aimed: &LeaderFault, field: &str) -> Check {
+    let span = match (aimed.crash, aimed.isolate) {
+        (Some(span), None) => span,
+        (None, Some(span)) => span,
+        _ => {
+            return Err(Invalid::new(
+                field,
+                "expected exactly one of crash and isolate (each with its duration)",
+            ))
+        }
+    };
+    positive(
+        span,
+        &format!(
+            "{field}.{}",
+            if aimed.crash.is_some() {
+                "crash"
+            } else {
+                "isolate"
+            }
+        ),
+    )?;
+    if let Some(rate) = aimed.clock {
+        if aimed.isolate.is_none() {
+            return Err(Invalid::new(
+                format!("{field}.clock"),
+                "applies only to isolate",
+            ));
+        }
+        let (min, max) = CLOCK_RATE_RANGE;
+        if !(min..=max).contains(&rate) {
+            return Err(Invalid::new(
+                format!("{field}.clock"),
+                format!("expected a rate between {min} and {max}, found {rate}"),
+            ));
+        }
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! client history, liveness after the last fault).
 
 pub mod actor;
+pub mod aimed;
 pub mod client;
 pub mod invariants;
 pub mod kv;
@@ -73,10 +74,16 @@ pub fn simulate(
     if !schedule.is_empty() {
         sim.add_node("op");
     }
-    let last_fault = scenario.faults.iter().map(|f| f.at.nanos()).max();
+    let last_fault = scenario
+        .faults
+        .iter()
+        .map(|f| f.repaired_at().nanos())
+        .max();
     let mut watch = Watch::new(nodes, Time::from_nanos(last_fault.unwrap_or(0)));
     let end = end_time(scenario);
-    while sim.next_event_time().is_some_and(|t| t <= end) {
+    let mut aimed = aimed::AimedFaults::new(scenario);
+    while let Some(next) = sim.next_event_time().filter(|t| *t <= end) {
+        aimed.fire_due(&mut sim, nodes, next);
         let Some(stepped) = sim.step() else { break };
         watch.after_step(&mut sim, &stepped);
     }

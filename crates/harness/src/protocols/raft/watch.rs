@@ -89,21 +89,27 @@ impl Watch {
     }
 }
 
-/// True if some running server leads in the highest term any running server has seen.
+/// True if some running server leads undisputed (see [`current_leader`]).
 fn has_leader(sim: &Simulation<Actor>, servers: u32) -> bool {
+    current_leader(sim, servers).is_some()
+}
+
+/// The running server (kernel id) that leads undisputed: no voter of its configuration is in a
+/// later term. A server removed from the configuration may campaign forever in rising terms; it
+/// disputes nothing.
+pub fn current_leader(sim: &Simulation<Actor>, servers: u32) -> Option<NodeId> {
     let cores: Vec<_> = (0..servers)
         .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::server))
         .map(|s| s.core())
         .collect();
-    // Undisputed: no voter of the leader's configuration is in a later term. A server removed
-    // from the configuration may campaign forever in rising terms; it disputes nothing.
-    cores.iter().any(|leader| {
+    let leader = cores.iter().find(|leader| {
         leader.role() == Role::Leader
             && cores
                 .iter()
                 .filter(|c| leader.config().is_voter(c.id()))
                 .all(|c| c.term() <= leader.term())
-    })
+    })?;
+    Some(NodeId::new(leader.id() as u32 - 1))
 }
 
 /// "at 3.214s (message delivered to n2)": the step, for violation reports.
