@@ -86,23 +86,24 @@ fn run_report_writes_a_readable_report_of_the_run() {
     );
 }
 
-#[test]
-fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
-    let dir = tempdir("chart-gossip");
-    let out = faultline(&[
-        "chart",
-        "gossip-convergence",
-        "--out",
-        dir.to_str().unwrap(),
-        "--nodes",
-        "200",
-    ]);
+/// Runs `faultline chart KIND --out DIR ARGS` into a fresh folder, which it returns.
+fn chart(kind: &str, args: &[&str]) -> PathBuf {
+    let dir = tempdir(&format!("chart-{kind}"));
+    let mut all = vec!["chart", kind, "--out", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = faultline(&all);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    dir
+}
+
+#[test]
+fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
+    let dir = chart("gossip-convergence", &["--nodes", "200"]);
     let svg = std::fs::read_to_string(dir.join("gossip-convergence-200.svg")).unwrap();
     for needle in [
         "Gossip convergence",
@@ -123,21 +124,7 @@ fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
 
 #[test]
 fn raft_elections_chart_draws_every_timeout_range_and_writes_the_raw_downtimes() {
-    let dir = tempdir("chart-raft-elections");
-    let out = faultline(&[
-        "chart",
-        "raft-elections",
-        "--out",
-        dir.to_str().unwrap(),
-        "--trials",
-        "20",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = chart("raft-elections", &["--trials", "20"]);
     let svg = std::fs::read_to_string(dir.join("raft-elections.svg")).unwrap();
     for range in ["150-150 ms", "150-155 ms", "150-300 ms"] {
         assert!(svg.contains(range), "chart lacks {range:?}");
