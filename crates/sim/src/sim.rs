@@ -533,7 +533,9 @@ impl<P: Process> Simulation<P> {
         }
         for (id, at, tag) in new_timers.drain(..) {
             slot.pending_timers.insert(id);
-            self.queue.push(
+            // Periodic timers share a delay: they queue in that delay's FIFO lane.
+            self.queue.push_after(
+                at.as_nanos() - self.now.as_nanos(),
                 at,
                 Event::Timer {
                     node,
@@ -593,9 +595,13 @@ impl<P: Process> Simulation<P> {
             return;
         }
         let arrival = self.now + link.latency.sample(&mut self.net_rng.latency);
-        // A fixed latency keeps each link in send order by itself (ties go by sequence number).
-        let fifo_by_construction = matches!(link.latency, LatencyDist::Fixed(_));
-        let at = if self.net_rng.reorder.chance(link.reorder) || fifo_by_construction {
+        // A fixed latency keeps each link in send order by itself (ties go by sequence number),
+        // and its deliveries can wait in the queue's lane for that delay.
+        let fixed = match link.latency {
+            LatencyDist::Fixed(d) => Some(crate::time::duration_nanos(d)),
+            _ => None,
+        };
+        let at = if self.net_rng.reorder.chance(link.reorder) || fixed.is_some() {
             arrival
         } else {
             self.fifo.order(from, to, arrival, self.now)
@@ -610,28 +616,32 @@ impl<P: Process> Simulation<P> {
                 Some(id),
                 String::new,
             );
-            self.queue.push(
-                copy_at,
-                Event::Deliver {
-                    from,
-                    to,
-                    incarnation,
-                    id,
-                    digest,
-                    msg: msg.clone(),
-                },
-            );
-        }
-        self.queue.push(
-            at,
-            Event::Deliver {
+            let copy = Event::Deliver {
                 from,
                 to,
                 incarnation,
                 id,
                 digest,
-                msg,
-            },
-        );
+                msg: msg.clone(),
+            };
+            self.schedule_delivery(fixed, copy_at, copy);
+        }
+        let event = Event::Deliver {
+            from,
+            to,
+            incarnation,
+            id,
+            digest,
+            msg,
+        };
+        self.schedule_delivery(fixed, at, event);
+    }
+
+    /// Queues a delivery: in the lane of its link's `fixed` latency if it has one.
+    fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event<P::Message>) {
+        match fixed {
+            Some(delay) => self.queue.push_after(delay, at, event),
+            None => self.queue.push(at, event),
+        }
     }
 }
