@@ -1,15 +1,15 @@
 //! The simulation: nodes, the event loop, the network and fault application.
 
 use crate::fault::Fault;
-use crate::hash::{StableBuildHasher, StableHasher};
+use crate::hash::StableHasher;
 use crate::net::{Connectivity, FifoLinks, LatencyDist, LinkConfig, Topology, ZoneId};
 use crate::process::{Context, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
 use crate::time::Time;
+use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
 use crate::NodeId;
-use std::collections::HashSet;
 use std::io::Write;
 
 /// One part per million: a clock rate of `PPM_ONE` runs at true speed.
@@ -95,14 +95,28 @@ impl Clock {
     }
 }
 
+/// What routing and liveness checks read of a node: kept apart from the (large) process in a
+/// dense array, so checking a message's target does not pull the target's state into cache.
+#[derive(Clone, Copy)]
+struct NodeMeta {
+    incarnation: u32,
+    zone: ZoneId,
+    up: bool,
+}
+
+impl NodeMeta {
+    /// True if the node is running `incarnation`.
+    fn runs(&self, incarnation: u32) -> bool {
+        self.up && self.incarnation == incarnation
+    }
+}
+
 struct NodeSlot<P: Process> {
     process: Option<P>,
     durable: P::Durable,
-    incarnation: u32,
-    zone: ZoneId,
-    rng: DetRng,
+    /// The node's stream, drawn from the first time the process asks for it.
+    rng: Option<DetRng>,
     clock: Clock,
-    pending_timers: HashSet<TimerId, StableBuildHasher>,
 }
 
 type Factory<P> = Box<dyn FnMut(NodeId, &<P as Process>::Durable) -> P>;
@@ -119,6 +133,8 @@ pub struct Simulation<P: Process> {
     now: Time,
     queue: EventQueue<Event<P::Message>>,
     nodes: Vec<NodeSlot<P>>,
+    meta: Vec<NodeMeta>,
+    pending_timers: PendingTimers,
     factory: Factory<P>,
     streams: RngStreams,
     net_rng: NetRngs,
@@ -144,6 +160,8 @@ impl<P: Process> Simulation<P> {
             now: Time::ZERO,
             queue: EventQueue::new(),
             nodes: Vec::new(),
+            meta: Vec::new(),
+            pending_timers: PendingTimers::default(),
             factory: Box::new(factory),
             net_rng: NetRngs {
                 latency: streams.stream("net.latency"),
@@ -187,15 +205,17 @@ impl<P: Process> Simulation<P> {
         self.nodes.push(NodeSlot {
             process: Some(process),
             durable,
-            incarnation: 0,
-            zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
-            rng: self.streams.indexed("node", u64::from(id.0)),
+            rng: None,
             clock: Clock {
                 anchor_sim: self.now,
                 anchor_local: self.now,
                 rate_ppm,
             },
-            pending_timers: HashSet::default(),
+        });
+        self.meta.push(NodeMeta {
+            incarnation: 0,
+            zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
+            up: true,
         });
         self.trace.add_name(name.to_string());
         self.queue.push(
@@ -281,7 +301,7 @@ impl<P: Process> Simulation<P> {
 
     /// How many times `node` has crashed.
     pub fn incarnation(&self, node: NodeId) -> Option<u32> {
-        self.nodes.get(node.index()).map(|slot| slot.incarnation)
+        self.meta.get(node.index()).map(|meta| meta.incarnation)
     }
 
     /// `node`'s clock reading now.
@@ -369,8 +389,7 @@ impl<P: Process> Simulation<P> {
     }
 
     fn start(&mut self, node: NodeId, incarnation: u32) -> Stepped {
-        let slot = &self.nodes[node.index()];
-        if slot.incarnation != incarnation || slot.process.is_none() {
+        if !self.meta[node.index()].runs(incarnation) {
             return self.stepped(TraceKind::Start, None);
         }
         self.trace(
@@ -392,8 +411,7 @@ impl<P: Process> Simulation<P> {
         (id, digest): (u64, u64),
         msg: P::Message,
     ) -> Stepped {
-        let slot = &self.nodes[to.index()];
-        let reason = if slot.process.is_none() || slot.incarnation != incarnation {
+        let reason = if !self.meta[to.index()].runs(incarnation) {
             Some(DropReason::Crashed)
         } else if self.connectivity.is_blocked(from, to) {
             Some(DropReason::Partition)
@@ -432,9 +450,9 @@ impl<P: Process> Simulation<P> {
     }
 
     fn fire_timer(&mut self, node: NodeId, incarnation: u32, id: TimerId, tag: u64) -> Stepped {
-        let slot = &mut self.nodes[node.index()];
-        let live = slot.process.is_some() && slot.incarnation == incarnation;
-        if !live || !slot.pending_timers.remove(&id) {
+        // A timer of a crashed incarnation is no longer pending: remove it whether it runs or not.
+        let pending = self.pending_timers.remove(id.0);
+        if !pending || !self.meta[node.index()].runs(incarnation) {
             return self.stepped(TraceKind::Timer, None);
         }
         self.counters.timers += 1;
@@ -482,8 +500,9 @@ impl<P: Process> Simulation<P> {
     fn crash(&mut self, node: NodeId) {
         if let Some(slot) = self.nodes.get_mut(node.index()) {
             if slot.process.take().is_some() {
-                slot.incarnation += 1;
-                slot.pending_timers.clear();
+                let meta = &mut self.meta[node.index()];
+                meta.incarnation += 1;
+                meta.up = false;
             }
         }
     }
@@ -496,7 +515,9 @@ impl<P: Process> Simulation<P> {
             return;
         }
         slot.process = Some((self.factory)(node, &slot.durable));
-        let incarnation = slot.incarnation;
+        let meta = &mut self.meta[node.index()];
+        meta.up = true;
+        let incarnation = meta.incarnation;
         self.queue
             .push(self.now, Event::Start { node, incarnation });
     }
@@ -523,16 +544,17 @@ impl<P: Process> Simulation<P> {
             new_timers: &mut new_timers,
             cancelled: &mut cancelled,
             next_timer: &mut self.next_timer,
+            streams: self.streams,
             rng: &mut slot.rng,
             durable: &mut slot.durable,
         };
         f(process, &mut ctx);
-        let incarnation = slot.incarnation;
+        let incarnation = self.meta[node.index()].incarnation;
         for id in cancelled.drain(..) {
-            slot.pending_timers.remove(&id);
+            self.pending_timers.remove(id.0);
         }
         for (id, at, tag) in new_timers.drain(..) {
-            slot.pending_timers.insert(id);
+            self.pending_timers.insert(id.0);
             // Periodic timers share a delay: they queue in that delay's FIFO lane.
             self.queue.push_after(
                 at.as_nanos() - self.now.as_nanos(),
@@ -564,7 +586,7 @@ impl<P: Process> Simulation<P> {
             Some(id),
             || format!("{msg:?}"),
         );
-        let Some(target) = self.nodes.get(to.index()) else {
+        let Some(&target) = self.meta.get(to.index()) else {
             self.drop_message(from, to, DropReason::Crashed, (digest, id), &msg);
             return;
         };
@@ -589,7 +611,7 @@ impl<P: Process> Simulation<P> {
         }
         let link = self
             .topology
-            .link(self.nodes[from.index()].zone, target.zone);
+            .link(self.meta[from.index()].zone, target.zone);
         if self.net_rng.loss.chance(link.drop) {
             self.drop_message(from, to, DropReason::Loss, (digest, id), &msg);
             return;
