@@ -120,6 +120,9 @@ pub fn simulate(
             }
             next_check = next_check + slice;
         }
+        if stopped(spec, converged_at, &monitor) {
+            break;
+        }
         let Some(step) = sim.step() else { break };
         let disturbed = match (step.kind, step.node) {
             (TraceKind::Fault(kind), node) => {
@@ -145,7 +148,9 @@ pub fn simulate(
             next_check = step.time + slice;
         }
     }
-    sim.run_until(end);
+    if !stopped(spec, converged_at, &monitor) {
+        sim.run_until(end);
+    }
     if converged_at.is_none() && next_check <= end && live_digests_agree(&sim, Scope::AllLive) {
         converged_at = Some(next_check);
     }
@@ -167,6 +172,12 @@ pub fn simulate(
         settled_from,
         traffic,
     })
+}
+
+/// True when the run may end early: asked to stop at convergence, converged, and no planned
+/// write still to come (a writer on a slow clock performs late).
+fn stopped(spec: &GossipSpec, converged_at: Option<Time>, monitor: &Monitor) -> bool {
+    spec.stop_at_convergence && converged_at.is_some() && monitor.all_performed()
 }
 
 /// The writes of the run, drawn from the stream `gossip.writes`: uniformly random writer and
