@@ -24,6 +24,10 @@ use std::collections::{BinaryHeap, VecDeque};
 /// Lanes kept at most; a delay without a lane (and no empty lane to take over) uses the heap.
 const MAX_LANES: usize = 8;
 
+/// A lane that empties gives back its buffer if it had grown beyond this many events, so a burst
+/// (every node starting at once) does not hold its memory for the rest of the run.
+const LANE_KEEP: usize = 1024;
+
 /// Where the event a heap key stands for waits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -192,6 +196,9 @@ impl<E> EventQueue<E> {
                     }
                     None => {
                         PeekMut::pop(top);
+                        if lane.capacity() > LANE_KEEP {
+                            *lane = VecDeque::new();
+                        }
                     }
                 }
                 Some((time, event))

@@ -218,14 +218,16 @@ impl<P: Process> Simulation<P> {
             up: true,
         });
         self.trace.add_name(name.to_string());
-        self.queue.push(
-            self.now,
-            Event::Start {
-                node: id,
-                incarnation: 0,
-            },
-        );
+        self.push_now(Event::Start {
+            node: id,
+            incarnation: 0,
+        });
         id
+    }
+
+    /// Queues an event due now (a start, a message to oneself): they share the zero-delay lane.
+    fn push_now(&mut self, event: Event<P::Message>) {
+        self.queue.push_after(0, self.now, event);
     }
 
     /// Schedules `fault` at `at` (faults at the same time apply in scheduling order).
@@ -518,8 +520,7 @@ impl<P: Process> Simulation<P> {
         let meta = &mut self.meta[node.index()];
         meta.up = true;
         let incarnation = meta.incarnation;
-        self.queue
-            .push(self.now, Event::Start { node, incarnation });
+        self.push_now(Event::Start { node, incarnation });
     }
 
     /// Runs one callback of a live process with a fresh context, then routes what it produced.
@@ -592,17 +593,14 @@ impl<P: Process> Simulation<P> {
         };
         let incarnation = target.incarnation;
         if from == to {
-            self.queue.push(
-                self.now,
-                Event::Deliver {
-                    from,
-                    to,
-                    incarnation,
-                    id,
-                    digest,
-                    msg,
-                },
-            );
+            self.push_now(Event::Deliver {
+                from,
+                to,
+                incarnation,
+                id,
+                digest,
+                msg,
+            });
             return;
         }
         if self.connectivity.is_blocked(from, to) {
