@@ -130,6 +130,7 @@ impl<E> EventQueue<E> {
     /// that instant). Events pushed with one delay wait in that delay's FIFO lane (one that would
     /// break its lane's time order goes to the heap); the order they pop in is the same as with
     /// `push`.
+    #[inline]
     pub fn push_after(&mut self, delay: u64, time: Time, event: E) {
         let seq = self.next_seq();
         let fits = |lane: &Lane<E>| lane.events.back().is_none_or(|last| last.0 <= time);
@@ -170,6 +171,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the earliest event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
         let mut top = self.heap.peek_mut()?;
         self.len -= 1;

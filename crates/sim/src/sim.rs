@@ -2,11 +2,11 @@
 
 use crate::fault::Fault;
 use crate::hash::StableHasher;
-use crate::net::{Connectivity, FifoLinks, LatencyDist, LinkConfig, Topology, ZoneId};
+use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
 use crate::process::{Context, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
-use crate::time::Time;
+use crate::time::{duration_nanos, Time};
 use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
 use crate::NodeId;
@@ -529,9 +529,6 @@ impl<P: Process> Simulation<P> {
         node: NodeId,
         f: impl FnOnce(&mut P, &mut Context<'_, P::Message, P::Durable>),
     ) {
-        let mut outbox = std::mem::take(&mut self.outbox);
-        let mut new_timers = std::mem::take(&mut self.new_timers);
-        let mut cancelled = std::mem::take(&mut self.cancelled);
         let slot = &mut self.nodes[node.index()];
         let Some(process) = slot.process.as_mut() else {
             return;
@@ -541,9 +538,9 @@ impl<P: Process> Simulation<P> {
             local_now: slot.clock.local(self.now),
             sim_now: self.now,
             rate_ppm: slot.clock.rate_ppm,
-            outbox: &mut outbox,
-            new_timers: &mut new_timers,
-            cancelled: &mut cancelled,
+            outbox: &mut self.outbox,
+            new_timers: &mut self.new_timers,
+            cancelled: &mut self.cancelled,
             next_timer: &mut self.next_timer,
             streams: self.streams,
             rng: &mut slot.rng,
@@ -551,10 +548,10 @@ impl<P: Process> Simulation<P> {
         };
         f(process, &mut ctx);
         let incarnation = self.meta[node.index()].incarnation;
-        for id in cancelled.drain(..) {
+        for id in self.cancelled.drain(..) {
             self.pending_timers.remove(id.0);
         }
-        for (id, at, tag) in new_timers.drain(..) {
+        for (id, at, tag) in self.new_timers.drain(..) {
             self.pending_timers.insert(id.0);
             // Periodic timers share a delay: they queue in that delay's FIFO lane.
             self.queue.push_after(
@@ -568,12 +565,12 @@ impl<P: Process> Simulation<P> {
                 },
             );
         }
+        // Sending needs the whole simulation: borrow the outbox out and back (no allocation).
+        let mut outbox = std::mem::take(&mut self.outbox);
         for (to, msg) in outbox.drain(..) {
             self.send(node, to, msg);
         }
         self.outbox = outbox;
-        self.new_timers = new_timers;
-        self.cancelled = cancelled;
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
@@ -614,13 +611,14 @@ impl<P: Process> Simulation<P> {
             self.drop_message(from, to, DropReason::Loss, (digest, id), &msg);
             return;
         }
-        let arrival = self.now + link.latency.sample(&mut self.net_rng.latency);
         // A fixed latency keeps each link in send order by itself (ties go by sequence number),
-        // and its deliveries can wait in the queue's lane for that delay.
-        let fixed = match link.latency {
-            LatencyDist::Fixed(d) => Some(crate::time::duration_nanos(d)),
-            _ => None,
+        // and its deliveries can wait in the queue's lane for that delay. It draws nothing.
+        let fixed = link.latency.fixed_nanos();
+        let latency = match fixed {
+            Some(nanos) => nanos,
+            None => duration_nanos(link.latency.sample(&mut self.net_rng.latency)),
         };
+        let arrival = Time::from_nanos(self.now.as_nanos().saturating_add(latency));
         let at = if self.net_rng.reorder.chance(link.reorder) || fixed.is_some() {
             arrival
         } else {
@@ -658,6 +656,7 @@ impl<P: Process> Simulation<P> {
     }
 
     /// Queues a delivery: in the lane of its link's `fixed` latency if it has one.
+    #[inline]
     fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event<P::Message>) {
         match fixed {
             Some(delay) => self.queue.push_after(delay, at, event),
