@@ -57,7 +57,8 @@ enum Event<M> {
     Deliver {
         from: NodeId,
         to: NodeId,
-        incarnation: u32,
+        /// Number of the event during which it was sent: a crash of `to` after it loses it.
+        sent_in: u64,
         id: u64,
         /// The message's hash, computed once when it was sent.
         digest: u64,
@@ -95,19 +96,28 @@ impl Clock {
     }
 }
 
-/// What routing and liveness checks read of a node: kept apart from the (large) process in a
-/// dense array, so checking a message's target does not pull the target's state into cache.
+/// What liveness checks and routing read of a node: kept apart from the (large) process in a
+/// dense array, so a check does not pull the node's state into cache.
 #[derive(Clone, Copy)]
 struct NodeMeta {
     incarnation: u32,
     zone: ZoneId,
     up: bool,
+    /// Number of the event that last crashed the node (0: never).
+    crashed_in: u64,
 }
 
 impl NodeMeta {
     /// True if the node is running `incarnation`.
     fn runs(&self, incarnation: u32) -> bool {
         self.up && self.incarnation == incarnation
+    }
+
+    /// True if a message sent during event `sent_in` reaches the node: it is up and has not
+    /// crashed since (the same as "still the incarnation it was sent to", without reading the
+    /// target at send time).
+    fn receives(&self, sent_in: u64) -> bool {
+        self.up && self.crashed_in < sent_in
     }
 }
 
@@ -216,6 +226,7 @@ impl<P: Process> Simulation<P> {
             incarnation: 0,
             zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
             up: true,
+            crashed_in: 0,
         });
         self.trace.add_name(name.to_string());
         self.push_now(Event::Start {
@@ -333,11 +344,11 @@ impl<P: Process> Simulation<P> {
             Event::Deliver {
                 from,
                 to,
-                incarnation,
+                sent_in,
                 id,
                 digest,
                 msg,
-            } => self.deliver(from, to, incarnation, (id, digest), msg),
+            } => self.deliver(from, to, sent_in, (id, digest), msg),
             Event::Timer {
                 node,
                 incarnation,
@@ -409,11 +420,11 @@ impl<P: Process> Simulation<P> {
         &mut self,
         from: NodeId,
         to: NodeId,
-        incarnation: u32,
+        sent_in: u64,
         (id, digest): (u64, u64),
         msg: P::Message,
     ) -> Stepped {
-        let reason = if !self.meta[to.index()].runs(incarnation) {
+        let reason = if !self.meta[to.index()].receives(sent_in) {
             Some(DropReason::Crashed)
         } else if self.connectivity.is_blocked(from, to) {
             Some(DropReason::Partition)
@@ -505,6 +516,7 @@ impl<P: Process> Simulation<P> {
                 let meta = &mut self.meta[node.index()];
                 meta.incarnation += 1;
                 meta.up = false;
+                meta.crashed_in = self.counters.events;
             }
         }
     }
@@ -584,16 +596,16 @@ impl<P: Process> Simulation<P> {
             Some(id),
             || format!("{msg:?}"),
         );
-        let Some(&target) = self.meta.get(to.index()) else {
+        if to.index() >= self.meta.len() {
             self.drop_message(from, to, DropReason::Crashed, (digest, id), &msg);
             return;
-        };
-        let incarnation = target.incarnation;
+        }
+        let sent_in = self.counters.events;
         if from == to {
             self.push_now(Event::Deliver {
                 from,
                 to,
-                incarnation,
+                sent_in,
                 id,
                 digest,
                 msg,
@@ -604,9 +616,7 @@ impl<P: Process> Simulation<P> {
             self.drop_message(from, to, DropReason::Partition, (digest, id), &msg);
             return;
         }
-        let link = self
-            .topology
-            .link(self.meta[from.index()].zone, target.zone);
+        let link = link_between(&self.topology, &self.meta, from, to);
         if self.net_rng.loss.chance(link.drop) {
             self.drop_message(from, to, DropReason::Loss, (digest, id), &msg);
             return;
@@ -637,7 +647,7 @@ impl<P: Process> Simulation<P> {
             let copy = Event::Deliver {
                 from,
                 to,
-                incarnation,
+                sent_in,
                 id,
                 digest,
                 msg: msg.clone(),
@@ -647,7 +657,7 @@ impl<P: Process> Simulation<P> {
         let event = Event::Deliver {
             from,
             to,
-            incarnation,
+            sent_in,
             id,
             digest,
             msg,
@@ -663,4 +673,19 @@ impl<P: Process> Simulation<P> {
             None => self.queue.push(at, event),
         }
     }
+}
+
+/// The link from `from` to `to`; with a single zone, without reading either node.
+#[inline]
+fn link_between<'a>(
+    topology: &'a Topology,
+    meta: &[NodeMeta],
+    from: NodeId,
+    to: NodeId,
+) -> &'a LinkConfig {
+    if topology.zone_count() == 1 {
+        return topology.link(0, 0);
+    }
+    let zone = |n: NodeId| meta[n.index()].zone;
+    topology.link(zone(from), zone(to))
 }
