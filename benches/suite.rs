@@ -1,7 +1,7 @@
 //! The benchmark suite: every figure next to a baseline measured in the same run.
 //!
 //! `cargo bench --bench suite` runs every row; name rows to run only those:
-//! `cargo bench --bench suite -- kernel potato checker gossip`.
+//! `cargo bench --bench suite -- kernel potato checker gossip raft`.
 //! Set `FAULTLINE_BENCH_GOSSIP_MAX` (default 1000000) to cap the gossip scale row.
 
 use faultline_sim::{
@@ -33,6 +33,9 @@ fn main() {
     }
     if run("gossip") {
         gossip_row();
+    }
+    if run("raft") {
+        raft_memory_row();
     }
 }
 
@@ -217,10 +220,13 @@ fn turmoil_potato(hosts: u32, virtual_ms: u64) -> f64 {
     delivered.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Both sides move 20M messages' worth of virtual time in faultline and 200k in turmoil, so each
+/// measurement spans about a second of wall time and a moment's load on a shared machine skews
+/// neither much.
 fn hot_potato_row() {
     for hosts in [10u32, 50, 200] {
         let virtual_ms = 200_000 / u64::from(hosts);
-        let ours = faultline_potato(hosts, virtual_ms * 20);
+        let ours = faultline_potato(hosts, virtual_ms * 100);
         let theirs = turmoil_potato(hosts, virtual_ms);
         println!(
             "[2] hot potato, N = {hosts:>3}: faultline {ours:>12.0} msgs/s; turmoil {theirs:>10.0} msgs/s; ratio {:>7.1}x (goal >= 100x at N = 50)",
@@ -297,31 +303,43 @@ fn checker_row() {
 
 // ---- Row 5: gossip push-pull to convergence at scale ---------------------------------------
 
+/// Runs `scenario` through the CLI (as a user would) and returns its `run --json` report.
+fn cli_run(dir: &Path, name: &str, scenario: &serde_json::Value) -> serde_json::Value {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", path.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).expect("run --json")
+}
+
+fn bench_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The run ends at the first convergence check that finds every node agreeing (the row measures
+/// the way to convergence, not idle rounds after it); `converged_within` confirms it converged.
 fn gossip_row() {
     let max: u64 = std::env::var("FAULTLINE_BENCH_GOSSIP_MAX")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = std::env::temp_dir().join(format!("faultline-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = bench_dir();
     for n in [10_000u64, 100_000, 1_000_000]
         .into_iter()
         .filter(|n| *n <= max)
     {
         let scenario = serde_json::json!({
             "version": 1, "name": format!("bench-push-pull-{n}"), "seed": 1, "duration": "20s",
-            "protocol": { "gossip": { "mode": "push_pull", "interval": "1s",
+            "protocol": { "gossip": { "mode": "push_pull", "interval": "1s", "stop_at_convergence": true,
                                       "writes": { "count": 1, "keys": 1, "from": "100ms", "until": "100ms" } } },
             "cluster": { "nodes": n }, "network": { "latency": ["1ms", "10ms"] },
             "expect": { "converged_within": "19s" }
         });
-        let path = dir.join(format!("push-pull-{n}.json"));
-        std::fs::write(&path, scenario.to_string()).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-            .args(["run", path.to_str().unwrap(), "--json"])
-            .output()
-            .unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("run --json");
+        let report = cli_run(&dir, &format!("push-pull-{n}"), &scenario);
         let peak = report["peak_rss_bytes"]
             .as_u64()
             .map_or("n/a".to_string(), |b| {
@@ -331,11 +349,58 @@ fn gossip_row() {
             .as_u64()
             .map_or("n/a".to_string(), |b| format!("{} B/node", b / n));
         println!(
-            "[5] gossip push-pull, n = {n:>9}: {:>8.1} s wall, peak {peak} ({per_node}), {} events, converged: {} (goal for 10^6: <= 60 s, <= 4 GiB)",
+            "[5] gossip push-pull, n = {n:>9}: {:>8.1} s wall, peak {peak} ({per_node}), {} events, stopped at {:.1} s virtual, converged: {} (goal for 10^6: <= 60 s, <= 4 GiB)",
             report["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
             report["events"],
+            report["virtual_ns"].as_f64().unwrap_or(f64::NAN) / 1e9,
             report["checks"]["converged_within"]["ok"]
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- Row 6: peak memory per simulated Raft node --------------------------------------------
+
+/// The same Raft workload at several cluster sizes; bytes per node is the least-squares slope of
+/// peak RSS over cluster size (the intercept is the process and the clients).
+fn raft_memory_row() {
+    let dir = bench_dir();
+    let mut points = Vec::new();
+    for n in [3u32, 11, 21, 31, 41, 51] {
+        let scenario = serde_json::json!({
+            "version": 1, "name": format!("bench-raft-{n}"), "seed": 1, "duration": "20s",
+            "protocol": { "raft": { "election_timeout": ["150ms", "300ms"], "heartbeat": "50ms", "pre_vote": true } },
+            "cluster": { "nodes": n }, "network": { "latency": ["1ms", "10ms"] },
+            "workload": { "clients": 4, "ops": 2000, "keys": 10, "mix": { "get": 0.4, "put": 0.4, "append": 0.2 } },
+            "expect": { "linearizable": true, "all_ops_complete": true }
+        });
+        let report = cli_run(&dir, &format!("raft-{n}"), &scenario);
+        let Some(peak) = report["peak_rss_bytes"].as_f64() else {
+            println!("[6] raft memory: skipped (peak_rss_bytes not available here)");
+            return;
+        };
+        assert_eq!(report["ok"], true, "{report}");
+        points.push((f64::from(n), peak));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let count = points.len() as f64;
+    let (mean_n, mean_peak) = (
+        points.iter().map(|p| p.0).sum::<f64>() / count,
+        points.iter().map(|p| p.1).sum::<f64>() / count,
+    );
+    let covariance: f64 = points
+        .iter()
+        .map(|(n, peak)| (n - mean_n) * (peak - mean_peak))
+        .sum();
+    let variance: f64 = points.iter().map(|(n, _)| (n - mean_n).powi(2)).sum();
+    let per_node = covariance / variance;
+    let peaks: Vec<String> = points
+        .iter()
+        .map(|(n, peak)| format!("{n}: {:.1} MiB", peak / (1u64 << 20) as f64))
+        .collect();
+    println!(
+        "[6] raft, 2,000 ops in 20 s: peak RSS {}; {:.0} KiB per node (slope)",
+        peaks.join(", "),
+        per_node / 1024.0
+    );
 }

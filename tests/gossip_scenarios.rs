@@ -112,3 +112,22 @@ fn swim_detection_fails_without_enough_time() {
         "{report}"
     );
 }
+
+#[test]
+fn stopping_at_convergence_ends_early_with_the_same_verdicts() {
+    let full_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip/push-pull-1000.json");
+    let early_path = variant("push-pull-1000.json", |s| {
+        s["protocol"]["gossip"]["stop_at_convergence"] = serde_json::json!(true);
+    });
+    let (full_code, full) = run_json(&full_path);
+    let (code, early) = run_json(&early_path);
+    assert_eq!((full_code, code), (Some(0), Some(0)), "{early}");
+    assert_eq!(
+        early["checks"], full["checks"],
+        "same verdicts, same convergence time"
+    );
+    let (early_ns, full_ns) = (early["virtual_ns"].as_u64(), full["virtual_ns"].as_u64());
+    assert!(early_ns < full_ns, "{early_ns:?} < {full_ns:?}");
+    assert!(early["events"].as_u64() < full["events"].as_u64());
+}

@@ -48,6 +48,7 @@ mod rng;
 mod seeds;
 mod sim;
 mod time;
+mod timers;
 mod trace;
 
 pub use fault::Fault;

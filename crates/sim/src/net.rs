@@ -51,6 +51,14 @@ impl LatencyDist {
         }
     }
 
+    /// The latency in nanoseconds when it is fixed.
+    pub fn fixed_nanos(&self) -> Option<u64> {
+        match *self {
+            LatencyDist::Fixed(d) => Some(duration_nanos(d)),
+            _ => None,
+        }
+    }
+
     /// The largest latency this distribution can produce.
     pub fn max(&self) -> Duration {
         match *self {
@@ -222,6 +230,7 @@ impl Connectivity {
     }
 
     /// True if messages from `from` to `to` are currently lost.
+    #[inline]
     pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
         let group = |n: NodeId| self.group_of.get(n.index()).copied().flatten();
         if let (Some(a), Some(b)) = (group(from), group(to)) {

@@ -1,6 +1,6 @@
 //! The `Process` trait a simulated node implements, and the `Context` it acts through.
 
-use crate::rng::DetRng;
+use crate::rng::{DetRng, RngStreams};
 use crate::time::Time;
 use crate::NodeId;
 use std::fmt::Debug;
@@ -53,7 +53,9 @@ pub struct Context<'a, M, D> {
     pub(crate) new_timers: &'a mut Vec<(TimerId, Time, u64)>,
     pub(crate) cancelled: &'a mut Vec<TimerId>,
     pub(crate) next_timer: &'a mut u64,
-    pub(crate) rng: &'a mut DetRng,
+    pub(crate) streams: RngStreams,
+    /// The node's stream, created on first use (its draws do not depend on when).
+    pub(crate) rng: &'a mut Option<DetRng>,
     pub(crate) durable: &'a mut D,
 }
 
@@ -99,14 +101,16 @@ impl<M, D> Context<'_, M, D> {
         id
     }
 
-    /// Cancels a timer; cancelling one that already fired does nothing.
+    /// Cancels a timer this node set; cancelling one that already fired does nothing.
     pub fn cancel_timer(&mut self, timer: TimerId) {
         self.cancelled.push(timer);
     }
 
     /// This node's own random stream (derived from the run seed and the node id).
     pub fn rng(&mut self) -> &mut DetRng {
+        let (streams, node) = (self.streams, self.node);
         self.rng
+            .get_or_insert_with(|| streams.indexed("node", u64::from(node.0)))
     }
 
     /// The node's durable storage: survives crashes, written immediately.

@@ -1,21 +1,47 @@
-//! The event queue: a binary heap ordered by (time, sequence number).
+//! The event queue: events popped in (time, sequence number) order.
 //!
 //! The sequence number is assigned at scheduling time, so events due at the same instant run in the
-//! order they were scheduled (FIFO) and a run never depends on the heap's internal layout.
+//! order they were scheduled (FIFO) and a run never depends on the queue's internal layout.
 //!
-//! The heap holds only small keys (time, sequence, slot); the events themselves wait in a slab of
-//! reusable slots. Sifting moves 24-byte keys instead of whole messages, and a steady-state run
-//! allocates nothing per event.
+//! Two kinds of storage, one order:
+//! - **Lanes.** Events scheduled a fixed delay after the current time (a fixed-latency link, a
+//!   periodic timer) arrive in nondecreasing time order for that delay, and their sequence numbers
+//!   only grow. So each delay gets a FIFO lane (a ring buffer, events stored inline), and only the
+//!   head of each lane sits in the heap. A run whose events mostly share a few delays keeps its
+//!   heap tiny and its lanes read sequentially.
+//! - **The heap.** Every other event: a binary heap of small keys (time, sequence, slot) while the
+//!   events themselves wait in a slab of reusable slots, so sifting moves 24-byte keys.
+//!
+//! The heap holds every heap event and the head of every non-empty lane, so its minimum is the
+//! global minimum by (time, sequence): the pop order is exactly that of a single heap. A steady
+//! run allocates nothing per event.
 
 use crate::time::Time;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
+use std::collections::{BinaryHeap, VecDeque};
 
-#[derive(PartialEq, Eq)]
+/// Lanes kept at most; a delay without a lane (and no empty lane to take over) uses the heap.
+const MAX_LANES: usize = 8;
+
+/// A lane that empties gives back its buffer if it had grown beyond this many events, so a burst
+/// (every node starting at once) does not hold its memory for the rest of the run.
+const LANE_KEEP: usize = 1024;
+
+/// Where the event a heap key stands for waits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// In the slab, at this slot.
+    Slot(u32),
+    /// At the head of this lane.
+    Lane(u32),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Key {
     time: Time,
     seq: u64,
-    slot: u32,
+    source: Source,
 }
 
 impl PartialOrd for Key {
@@ -34,12 +60,20 @@ impl Ord for Key {
     }
 }
 
+/// Events scheduled with one delay, in (time, seq) order.
+struct Lane<E> {
+    delay: u64,
+    events: VecDeque<(Time, u64, E)>,
+}
+
 /// A min-queue of events keyed by virtual time with FIFO tie-breaking.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Key>,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
+    lanes: Vec<Lane<E>>,
     next_seq: u64,
+    len: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -48,7 +82,9 @@ impl<E> Default for EventQueue<E> {
             heap: BinaryHeap::new(),
             slots: Vec::new(),
             free: Vec::new(),
+            lanes: Vec::new(),
             next_seq: 0,
+            len: 0,
         }
     }
 }
@@ -59,10 +95,20 @@ impl<E> EventQueue<E> {
         Self::default()
     }
 
-    /// Schedules `event` at `time`, after every event already scheduled for that time.
-    pub fn push(&mut self, time: Time, event: E) {
+    fn next_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
+        self.len += 1;
+        seq
+    }
+
+    /// Schedules `event` at `time`, after every event already scheduled for that time.
+    pub fn push(&mut self, time: Time, event: E) {
+        let seq = self.next_seq();
+        self.push_heap(time, seq, event);
+    }
+
+    fn push_heap(&mut self, time: Time, seq: u64, event: E) {
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(event);
@@ -73,17 +119,93 @@ impl<E> EventQueue<E> {
                 u32::try_from(self.slots.len() - 1).expect("more than 2^32 pending events")
             }
         };
-        self.heap.push(Key { time, seq, slot });
+        self.heap.push(Key {
+            time,
+            seq,
+            source: Source::Slot(slot),
+        });
+    }
+
+    /// Like [`EventQueue::push`] for an event due `delay` ns after the current time (`time` is
+    /// that instant). Events pushed with one delay wait in that delay's FIFO lane (one that would
+    /// break its lane's time order goes to the heap); the order they pop in is the same as with
+    /// `push`.
+    #[inline]
+    pub fn push_after(&mut self, delay: u64, time: Time, event: E) {
+        let seq = self.next_seq();
+        let fits = |lane: &Lane<E>| lane.events.back().is_none_or(|last| last.0 <= time);
+        let lane = match self.lanes.iter().position(|l| l.delay == delay) {
+            Some(i) => Some(i).filter(|i| fits(&self.lanes[*i])),
+            None => self.claim_lane(delay),
+        };
+        let Some(index) = lane else {
+            self.push_heap(time, seq, event);
+            return;
+        };
+        let lane = &mut self.lanes[index];
+        if lane.events.is_empty() {
+            self.heap.push(Key {
+                time,
+                seq,
+                source: Source::Lane(index as u32),
+            });
+        }
+        lane.events.push_back((time, seq, event));
+    }
+
+    /// A lane for `delay`: an empty one taken over, or a new one while there are fewer than
+    /// [`MAX_LANES`].
+    fn claim_lane(&mut self, delay: u64) -> Option<usize> {
+        if let Some(i) = self.lanes.iter().position(|l| l.events.is_empty()) {
+            self.lanes[i].delay = delay;
+            return Some(i);
+        }
+        if self.lanes.len() < MAX_LANES {
+            self.lanes.push(Lane {
+                delay,
+                events: VecDeque::new(),
+            });
+            return Some(self.lanes.len() - 1);
+        }
+        None
     }
 
     /// Removes and returns the earliest event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        let key = self.heap.pop()?;
-        let event = self.slots[key.slot as usize]
-            .take()
-            .expect("a queued slot holds its event");
-        self.free.push(key.slot);
-        Some((key.time, event))
+        let mut top = self.heap.peek_mut()?;
+        self.len -= 1;
+        match top.source {
+            Source::Slot(slot) => {
+                let time = PeekMut::pop(top).time;
+                let event = self.slots[slot as usize]
+                    .take()
+                    .expect("a queued slot holds its event");
+                self.free.push(slot);
+                Some((time, event))
+            }
+            Source::Lane(index) => {
+                let lane = &mut self.lanes[index as usize].events;
+                let (time, _, event) = lane.pop_front().expect("a lane in the heap has a head");
+                match lane.front() {
+                    // Replacing the top sifts it down once, instead of a pop and a push.
+                    Some(&(time, seq, _)) => {
+                        *top = Key {
+                            time,
+                            seq,
+                            source: Source::Lane(index),
+                        }
+                    }
+                    None => {
+                        PeekMut::pop(top);
+                        if lane.capacity() > LANE_KEEP {
+                            *lane = VecDeque::new();
+                        }
+                    }
+                }
+                Some((time, event))
+            }
+        }
     }
 
     /// The time of the earliest event, if any.
@@ -93,31 +215,75 @@ impl<E> EventQueue<E> {
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// True when nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn pops_in_time_order_with_fifo_ties() {
         let mut queue = EventQueue::new();
         queue.push(Time::from_nanos(5), "late");
         queue.push(Time::from_nanos(1), "first-at-1");
-        queue.push(Time::from_nanos(1), "second-at-1");
+        queue.push_after(1, Time::from_nanos(1), "second-at-1");
         queue.push(Time::from_nanos(3), "middle");
-        queue.push(Time::from_nanos(1), "third-at-1");
+        queue.push_after(1, Time::from_nanos(1), "third-at-1");
         let order: Vec<_> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
         assert_eq!(
             order,
             ["first-at-1", "second-at-1", "third-at-1", "middle", "late"]
         );
+        assert!(queue.is_empty());
+    }
+
+    proptest! {
+        /// Whatever mix of heap and lane pushes (including delays that break a lane's order and
+        /// more delays than lanes), events pop exactly in (time, push order).
+        #[test]
+        fn lanes_pop_in_the_same_order_as_one_heap(
+            ops in prop::collection::vec((0u8..4, 0u64..12, any::<bool>()), 1..400)
+        ) {
+            let mut queue = EventQueue::new();
+            let mut reference: Vec<(Time, usize)> = Vec::new();
+            let mut now = Time::ZERO;
+            let mut popped = Vec::new();
+            let mut expected = Vec::new();
+            for (pushed, (op, delay, lane)) in ops.into_iter().enumerate() {
+                if op == 0 {
+                    if let Some((time, id)) = queue.pop() {
+                        now = time;
+                        popped.push((time, id));
+                    }
+                    reference.sort();
+                    if !reference.is_empty() {
+                        expected.push(reference.remove(0));
+                    }
+                    continue;
+                }
+                let time = Time::from_nanos(now.as_nanos() + delay);
+                if lane {
+                    // Keys shared by several delays can break a lane's order: the heap takes those.
+                    let key = if op == 1 { delay % 5 } else { delay };
+                    queue.push_after(key, time, pushed);
+                } else {
+                    queue.push(time, pushed);
+                }
+                reference.push((time, pushed));
+                prop_assert_eq!(queue.len(), reference.len());
+            }
+            reference.sort();
+            expected.extend(reference);
+            popped.extend(std::iter::from_fn(|| queue.pop()));
+            prop_assert_eq!(popped, expected);
+        }
     }
 }

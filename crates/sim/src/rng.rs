@@ -64,23 +64,27 @@ impl DetRng {
     }
 
     /// The next 64 random bits.
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }
 
     /// A uniform integer in `0..n`; `n` must be positive (0 yields 0).
+    #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
         if n <= 1 {
             return 0;
         }
-        // Lemire's multiply-and-reject: unbiased, one draw in the common case.
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let product = u128::from(self.next_u64()) * u128::from(n);
-            if (product as u64) >= threshold {
-                return (product >> 64) as u64;
+        // Lemire's multiply-and-reject: unbiased, one draw in the common case. The rejection
+        // threshold (a division) is below `n`, so it is only computed when the low half is too.
+        let mut product = u128::from(self.next_u64()) * u128::from(n);
+        if (product as u64) < n {
+            let threshold = n.wrapping_neg() % n;
+            while (product as u64) < threshold {
+                product = u128::from(self.next_u64()) * u128::from(n);
             }
         }
+        (product >> 64) as u64
     }
 
     /// A uniform integer in `low..=high` (returns `low` if `high < low`).
@@ -95,11 +99,13 @@ impl DetRng {
     }
 
     /// A uniform float in `[0, 1)` with 53 random bits.
+    #[inline]
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// True with probability `p` (0 never, 1 always).
+    #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {
             return false;

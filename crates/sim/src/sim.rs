@@ -1,15 +1,15 @@
 //! The simulation: nodes, the event loop, the network and fault application.
 
 use crate::fault::Fault;
-use crate::hash::{StableBuildHasher, StableHasher};
-use crate::net::{Connectivity, FifoLinks, LatencyDist, LinkConfig, Topology, ZoneId};
+use crate::hash::StableHasher;
+use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
 use crate::process::{Context, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
-use crate::time::Time;
+use crate::time::{duration_nanos, Time};
+use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
 use crate::NodeId;
-use std::collections::HashSet;
 use std::io::Write;
 
 /// One part per million: a clock rate of `PPM_ONE` runs at true speed.
@@ -57,7 +57,8 @@ enum Event<M> {
     Deliver {
         from: NodeId,
         to: NodeId,
-        incarnation: u32,
+        /// Number of the event during which it was sent: a crash of `to` after it loses it.
+        sent_in: u64,
         id: u64,
         /// The message's hash, computed once when it was sent.
         digest: u64,
@@ -95,14 +96,37 @@ impl Clock {
     }
 }
 
+/// What liveness checks and routing read of a node: kept apart from the (large) process in a
+/// dense array, so a check does not pull the node's state into cache.
+#[derive(Clone, Copy)]
+struct NodeMeta {
+    incarnation: u32,
+    zone: ZoneId,
+    up: bool,
+    /// Number of the event that last crashed the node (0: never).
+    crashed_in: u64,
+}
+
+impl NodeMeta {
+    /// True if the node is running `incarnation`.
+    fn runs(&self, incarnation: u32) -> bool {
+        self.up && self.incarnation == incarnation
+    }
+
+    /// True if a message sent during event `sent_in` reaches the node: it is up and has not
+    /// crashed since (the same as "still the incarnation it was sent to", without reading the
+    /// target at send time).
+    fn receives(&self, sent_in: u64) -> bool {
+        self.up && self.crashed_in < sent_in
+    }
+}
+
 struct NodeSlot<P: Process> {
     process: Option<P>,
     durable: P::Durable,
-    incarnation: u32,
-    zone: ZoneId,
-    rng: DetRng,
+    /// The node's stream, drawn from the first time the process asks for it.
+    rng: Option<DetRng>,
     clock: Clock,
-    pending_timers: HashSet<TimerId, StableBuildHasher>,
 }
 
 type Factory<P> = Box<dyn FnMut(NodeId, &<P as Process>::Durable) -> P>;
@@ -119,6 +143,8 @@ pub struct Simulation<P: Process> {
     now: Time,
     queue: EventQueue<Event<P::Message>>,
     nodes: Vec<NodeSlot<P>>,
+    meta: Vec<NodeMeta>,
+    pending_timers: PendingTimers,
     factory: Factory<P>,
     streams: RngStreams,
     net_rng: NetRngs,
@@ -144,6 +170,8 @@ impl<P: Process> Simulation<P> {
             now: Time::ZERO,
             queue: EventQueue::new(),
             nodes: Vec::new(),
+            meta: Vec::new(),
+            pending_timers: PendingTimers::default(),
             factory: Box::new(factory),
             net_rng: NetRngs {
                 latency: streams.stream("net.latency"),
@@ -187,25 +215,30 @@ impl<P: Process> Simulation<P> {
         self.nodes.push(NodeSlot {
             process: Some(process),
             durable,
-            incarnation: 0,
-            zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
-            rng: self.streams.indexed("node", u64::from(id.0)),
+            rng: None,
             clock: Clock {
                 anchor_sim: self.now,
                 anchor_local: self.now,
                 rate_ppm,
             },
-            pending_timers: HashSet::default(),
+        });
+        self.meta.push(NodeMeta {
+            incarnation: 0,
+            zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
+            up: true,
+            crashed_in: 0,
         });
         self.trace.add_name(name.to_string());
-        self.queue.push(
-            self.now,
-            Event::Start {
-                node: id,
-                incarnation: 0,
-            },
-        );
+        self.push_now(Event::Start {
+            node: id,
+            incarnation: 0,
+        });
         id
+    }
+
+    /// Queues an event due now (a start, a message to oneself): they share the zero-delay lane.
+    fn push_now(&mut self, event: Event<P::Message>) {
+        self.queue.push_after(0, self.now, event);
     }
 
     /// Schedules `fault` at `at` (faults at the same time apply in scheduling order).
@@ -281,7 +314,7 @@ impl<P: Process> Simulation<P> {
 
     /// How many times `node` has crashed.
     pub fn incarnation(&self, node: NodeId) -> Option<u32> {
-        self.nodes.get(node.index()).map(|slot| slot.incarnation)
+        self.meta.get(node.index()).map(|meta| meta.incarnation)
     }
 
     /// `node`'s clock reading now.
@@ -311,11 +344,11 @@ impl<P: Process> Simulation<P> {
             Event::Deliver {
                 from,
                 to,
-                incarnation,
+                sent_in,
                 id,
                 digest,
                 msg,
-            } => self.deliver(from, to, incarnation, (id, digest), msg),
+            } => self.deliver(from, to, sent_in, (id, digest), msg),
             Event::Timer {
                 node,
                 incarnation,
@@ -369,8 +402,7 @@ impl<P: Process> Simulation<P> {
     }
 
     fn start(&mut self, node: NodeId, incarnation: u32) -> Stepped {
-        let slot = &self.nodes[node.index()];
-        if slot.incarnation != incarnation || slot.process.is_none() {
+        if !self.meta[node.index()].runs(incarnation) {
             return self.stepped(TraceKind::Start, None);
         }
         self.trace(
@@ -388,12 +420,11 @@ impl<P: Process> Simulation<P> {
         &mut self,
         from: NodeId,
         to: NodeId,
-        incarnation: u32,
+        sent_in: u64,
         (id, digest): (u64, u64),
         msg: P::Message,
     ) -> Stepped {
-        let slot = &self.nodes[to.index()];
-        let reason = if slot.process.is_none() || slot.incarnation != incarnation {
+        let reason = if !self.meta[to.index()].receives(sent_in) {
             Some(DropReason::Crashed)
         } else if self.connectivity.is_blocked(from, to) {
             Some(DropReason::Partition)
@@ -432,9 +463,9 @@ impl<P: Process> Simulation<P> {
     }
 
     fn fire_timer(&mut self, node: NodeId, incarnation: u32, id: TimerId, tag: u64) -> Stepped {
-        let slot = &mut self.nodes[node.index()];
-        let live = slot.process.is_some() && slot.incarnation == incarnation;
-        if !live || !slot.pending_timers.remove(&id) {
+        // A timer of a crashed incarnation is no longer pending: remove it whether it runs or not.
+        let pending = self.pending_timers.remove(id.0);
+        if !pending || !self.meta[node.index()].runs(incarnation) {
             return self.stepped(TraceKind::Timer, None);
         }
         self.counters.timers += 1;
@@ -482,8 +513,10 @@ impl<P: Process> Simulation<P> {
     fn crash(&mut self, node: NodeId) {
         if let Some(slot) = self.nodes.get_mut(node.index()) {
             if slot.process.take().is_some() {
-                slot.incarnation += 1;
-                slot.pending_timers.clear();
+                let meta = &mut self.meta[node.index()];
+                meta.incarnation += 1;
+                meta.up = false;
+                meta.crashed_in = self.counters.events;
             }
         }
     }
@@ -496,9 +529,10 @@ impl<P: Process> Simulation<P> {
             return;
         }
         slot.process = Some((self.factory)(node, &slot.durable));
-        let incarnation = slot.incarnation;
-        self.queue
-            .push(self.now, Event::Start { node, incarnation });
+        let meta = &mut self.meta[node.index()];
+        meta.up = true;
+        let incarnation = meta.incarnation;
+        self.push_now(Event::Start { node, incarnation });
     }
 
     /// Runs one callback of a live process with a fresh context, then routes what it produced.
@@ -507,9 +541,6 @@ impl<P: Process> Simulation<P> {
         node: NodeId,
         f: impl FnOnce(&mut P, &mut Context<'_, P::Message, P::Durable>),
     ) {
-        let mut outbox = std::mem::take(&mut self.outbox);
-        let mut new_timers = std::mem::take(&mut self.new_timers);
-        let mut cancelled = std::mem::take(&mut self.cancelled);
         let slot = &mut self.nodes[node.index()];
         let Some(process) = slot.process.as_mut() else {
             return;
@@ -519,21 +550,24 @@ impl<P: Process> Simulation<P> {
             local_now: slot.clock.local(self.now),
             sim_now: self.now,
             rate_ppm: slot.clock.rate_ppm,
-            outbox: &mut outbox,
-            new_timers: &mut new_timers,
-            cancelled: &mut cancelled,
+            outbox: &mut self.outbox,
+            new_timers: &mut self.new_timers,
+            cancelled: &mut self.cancelled,
             next_timer: &mut self.next_timer,
+            streams: self.streams,
             rng: &mut slot.rng,
             durable: &mut slot.durable,
         };
         f(process, &mut ctx);
-        let incarnation = slot.incarnation;
-        for id in cancelled.drain(..) {
-            slot.pending_timers.remove(&id);
+        let incarnation = self.meta[node.index()].incarnation;
+        for id in self.cancelled.drain(..) {
+            self.pending_timers.remove(id.0);
         }
-        for (id, at, tag) in new_timers.drain(..) {
-            slot.pending_timers.insert(id);
-            self.queue.push(
+        for (id, at, tag) in self.new_timers.drain(..) {
+            self.pending_timers.insert(id.0);
+            // Periodic timers share a delay: they queue in that delay's FIFO lane.
+            self.queue.push_after(
+                at.as_nanos() - self.now.as_nanos(),
                 at,
                 Event::Timer {
                     node,
@@ -543,12 +577,12 @@ impl<P: Process> Simulation<P> {
                 },
             );
         }
+        // Sending needs the whole simulation: borrow the outbox out and back (no allocation).
+        let mut outbox = std::mem::take(&mut self.outbox);
         for (to, msg) in outbox.drain(..) {
             self.send(node, to, msg);
         }
         self.outbox = outbox;
-        self.new_timers = new_timers;
-        self.cancelled = cancelled;
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
@@ -562,40 +596,40 @@ impl<P: Process> Simulation<P> {
             Some(id),
             || format!("{msg:?}"),
         );
-        let Some(target) = self.nodes.get(to.index()) else {
+        if to.index() >= self.meta.len() {
             self.drop_message(from, to, DropReason::Crashed, (digest, id), &msg);
             return;
-        };
-        let incarnation = target.incarnation;
+        }
+        let sent_in = self.counters.events;
         if from == to {
-            self.queue.push(
-                self.now,
-                Event::Deliver {
-                    from,
-                    to,
-                    incarnation,
-                    id,
-                    digest,
-                    msg,
-                },
-            );
+            self.push_now(Event::Deliver {
+                from,
+                to,
+                sent_in,
+                id,
+                digest,
+                msg,
+            });
             return;
         }
         if self.connectivity.is_blocked(from, to) {
             self.drop_message(from, to, DropReason::Partition, (digest, id), &msg);
             return;
         }
-        let link = self
-            .topology
-            .link(self.nodes[from.index()].zone, target.zone);
+        let link = link_between(&self.topology, &self.meta, from, to);
         if self.net_rng.loss.chance(link.drop) {
             self.drop_message(from, to, DropReason::Loss, (digest, id), &msg);
             return;
         }
-        let arrival = self.now + link.latency.sample(&mut self.net_rng.latency);
-        // A fixed latency keeps each link in send order by itself (ties go by sequence number).
-        let fifo_by_construction = matches!(link.latency, LatencyDist::Fixed(_));
-        let at = if self.net_rng.reorder.chance(link.reorder) || fifo_by_construction {
+        // A fixed latency keeps each link in send order by itself (ties go by sequence number),
+        // and its deliveries can wait in the queue's lane for that delay. It draws nothing.
+        let fixed = link.latency.fixed_nanos();
+        let latency = match fixed {
+            Some(nanos) => nanos,
+            None => duration_nanos(link.latency.sample(&mut self.net_rng.latency)),
+        };
+        let arrival = Time::from_nanos(self.now.as_nanos().saturating_add(latency));
+        let at = if self.net_rng.reorder.chance(link.reorder) || fixed.is_some() {
             arrival
         } else {
             self.fifo.order(from, to, arrival, self.now)
@@ -610,28 +644,48 @@ impl<P: Process> Simulation<P> {
                 Some(id),
                 String::new,
             );
-            self.queue.push(
-                copy_at,
-                Event::Deliver {
-                    from,
-                    to,
-                    incarnation,
-                    id,
-                    digest,
-                    msg: msg.clone(),
-                },
-            );
-        }
-        self.queue.push(
-            at,
-            Event::Deliver {
+            let copy = Event::Deliver {
                 from,
                 to,
-                incarnation,
+                sent_in,
                 id,
                 digest,
-                msg,
-            },
-        );
+                msg: msg.clone(),
+            };
+            self.schedule_delivery(fixed, copy_at, copy);
+        }
+        let event = Event::Deliver {
+            from,
+            to,
+            sent_in,
+            id,
+            digest,
+            msg,
+        };
+        self.schedule_delivery(fixed, at, event);
     }
+
+    /// Queues a delivery: in the lane of its link's `fixed` latency if it has one.
+    #[inline]
+    fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event<P::Message>) {
+        match fixed {
+            Some(delay) => self.queue.push_after(delay, at, event),
+            None => self.queue.push(at, event),
+        }
+    }
+}
+
+/// The link from `from` to `to`; with a single zone, without reading either node.
+#[inline]
+fn link_between<'a>(
+    topology: &'a Topology,
+    meta: &[NodeMeta],
+    from: NodeId,
+    to: NodeId,
+) -> &'a LinkConfig {
+    if topology.zone_count() == 1 {
+        return topology.link(0, 0);
+    }
+    let zone = |n: NodeId| meta[n.index()].zone;
+    topology.link(zone(from), zone(to))
 }

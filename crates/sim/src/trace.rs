@@ -129,6 +129,7 @@ impl Trace {
 
     /// Folds one event into the hash and, if recording, writes it with `detail()` (a
     /// human-readable payload, only formatted when a file is being written).
+    #[inline]
     pub(crate) fn record(&mut self, event: TraceEvent, detail: impl FnOnce() -> String) {
         let h = &mut self.hasher;
         h.write_u64(event.time.as_nanos());
@@ -137,10 +138,15 @@ impl Trace {
         h.write_u64(event.peer.map_or(u64::MAX, |n| u64::from(n.0)));
         h.write_u64(event.digest);
         if self.sink.is_some() && self.write_error.is_none() {
-            let line = self.json_line(&event, &detail());
-            if let Some(Err(e)) = self.sink.as_mut().map(|s| s.write_all(line.as_bytes())) {
-                self.write_error = Some(e);
-            }
+            self.write_line(&event, &detail());
+        }
+    }
+
+    #[cold]
+    fn write_line(&mut self, event: &TraceEvent, detail: &str) {
+        let line = self.json_line(event, detail);
+        if let Some(Err(e)) = self.sink.as_mut().map(|s| s.write_all(line.as_bytes())) {
+            self.write_error = Some(e);
         }
     }
 

@@ -41,6 +41,7 @@ pub struct Monitor {
     /// One record per planned write.
     pub writes: Vec<WriteRecord>,
     by_dot: BTreeMap<Dot, usize>,
+    performed: usize,
     up: Vec<bool>,
     live: usize,
     /// Every `Dead` verdict.
@@ -60,6 +61,7 @@ impl Monitor {
                 })
                 .collect(),
             by_dot: BTreeMap::new(),
+            performed: 0,
             up: vec![true; nodes],
             live: nodes,
             deaths: Vec::new(),
@@ -72,6 +74,11 @@ impl Monitor {
         self.live
     }
 
+    /// True once every planned write has been performed.
+    pub fn all_performed(&self) -> bool {
+        self.performed == self.writes.len()
+    }
+
     /// Records what `node` observed at `now`; true if it performed a planned write.
     pub fn observe(&mut self, now: Time, node: NodeId, observations: Vec<Observation>) -> bool {
         let mut wrote = false;
@@ -79,6 +86,9 @@ impl Monitor {
             match observation {
                 Observation::Wrote { index, dot } => {
                     wrote = true;
+                    if self.writes[index].done_at.is_none() {
+                        self.performed += 1;
+                    }
                     self.writes[index].done_at = Some(now);
                     self.writes[index].dot = Some(dot);
                     self.by_dot.insert(dot, index);

@@ -43,6 +43,10 @@ pub struct GossipSpec {
     /// SWIM membership; absent: a static view of every node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swim: Option<SwimSpec>,
+    /// End the run at the first convergence check that finds every live node holding one state
+    /// after the last write and fault, instead of at `duration` (which stays the limit).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_at_convergence: bool,
     /// The writes to disseminate.
     pub writes: WritesSpec,
 }
