@@ -269,6 +269,7 @@ fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {
         "summary": summary,
         "events": report.counters.events,
         "messages": report.counters.sent,
+        "bytes_sent": report.counters.sent_bytes,
         "delivered": report.counters.delivered,
         "dropped": report.counters.dropped,
         "virtual_ns": report.virtual_ns,
@@ -300,8 +301,9 @@ fn print_report(report: &RunReport, wall_secs: f64) {
         thousands(rate)
     );
     println!(
-        "messages   {} sent, {} delivered, {} dropped, {} duplicated",
+        "messages   {} sent ({} bytes), {} delivered, {} dropped, {} duplicated",
         thousands(c.sent),
+        thousands(c.sent_bytes),
         thousands(c.delivered),
         thousands(c.dropped),
         thousands(c.duplicated)
@@ -333,6 +335,7 @@ mod tests {
             node: Some("n1".into()),
             peer: Some("n2".into()),
             msg: None,
+            bytes: None,
             reason: None,
             fault: None,
             detail: None,

@@ -162,6 +162,9 @@ fn a_raft_run_report_charts_client_latency_throughput_and_messages_per_operation
         "Throughput, fault windows shaded",
         "Messages per operation, fault windows shaded",
         "messages sent per completed operation",
+        "Bytes sent per node",
+        "KiB sent",
+        "bytes sent",
         "partition",
         "check linearizable",
     ] {

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 pub struct NodeCounts {
     /// Messages it sent.
     pub sent: u64,
+    /// Bytes it sent (0 when the protocol does not size its messages).
+    pub bytes_sent: u64,
     /// Messages delivered to it.
     pub received: u64,
     /// Messages it sent that were dropped.
@@ -45,7 +47,11 @@ impl TraceStats {
         for e in events {
             let node = e.node.as_deref().unwrap_or_default();
             match e.kind {
-                EventKind::Send => counts.entry(node).or_default().sent += 1,
+                EventKind::Send => {
+                    let counts = counts.entry(node).or_default();
+                    counts.sent += 1;
+                    counts.bytes_sent += e.bytes.unwrap_or(0);
+                }
                 EventKind::Deliver => counts.entry(node).or_default().received += 1,
                 EventKind::Drop => {
                     counts.entry(node).or_default().dropped += 1;
@@ -80,6 +86,11 @@ impl TraceStats {
         self.nodes.iter().map(|(_, c)| c.sent).sum()
     }
 
+    /// Total bytes sent.
+    pub fn bytes_sent(&self) -> u64 {
+        self.nodes.iter().map(|(_, c)| c.bytes_sent).sum()
+    }
+
     /// Total messages delivered (duplicates count twice).
     pub fn delivered(&self) -> u64 {
         self.nodes.iter().map(|(_, c)| c.received).sum()
@@ -90,6 +101,10 @@ impl TraceStats {
         self.drops_by_reason.values().sum()
     }
 }
+
+/// Most vector-clock entries the ShiViz log of a run report holds (roughly 150 MB of text,
+/// more than ShiViz opens comfortably); a larger run's log stops there.
+pub const SHIVIZ_MAX_CLOCK_ENTRIES: usize = 10_000_000;
 
 /// Size of the charts in a run report.
 const CHART: Size = Size {
@@ -132,6 +147,7 @@ pub fn run_report(
                 .join(", "),
         ),
         ("messages sent", stats.sent().to_string()),
+        ("bytes sent", stats.bytes_sent().to_string()),
         ("messages delivered", stats.delivered().to_string()),
         (
             "messages dropped",
@@ -174,6 +190,29 @@ pub fn run_report(
         CHART,
         ImageFormat::Svg,
     )?);
+    if stats.bytes_sent() > 0 {
+        let bytes = Chart::Bar(BarChart {
+            title: "Bytes sent per node".to_string(),
+            x_label: "node".to_string(),
+            y_label: "KiB sent".to_string(),
+            categories: stats.nodes.iter().map(|(n, _)| n.clone()).collect(),
+            groups: vec![BarGroup {
+                name: "sent".to_string(),
+                values: stats
+                    .nodes
+                    .iter()
+                    .map(|(_, c)| c.bytes_sent as f64 / 1024.0)
+                    .collect(),
+            }],
+            legend: LegendPosition::UpperRight,
+        });
+        report.figures.push(Figure::chart(
+            "Bytes each node sent, as the protocol sizes its messages: where the bandwidth goes.",
+            &bytes,
+            CHART,
+            ImageFormat::Svg,
+        )?);
+    }
     if !stats.drops_by_reason.is_empty() {
         let by_reason = Chart::Bar(BarChart {
             title: "Dropped messages by reason".to_string(),
@@ -219,6 +258,17 @@ pub fn run_artifacts(
 ) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
     let mut report = run_report(title, summary, events, diagram)?;
     report.figures.extend(figures);
+    let shiviz = crate::export::to_shiviz(events, SHIVIZ_MAX_CLOCK_ENTRIES)?;
+    if shiviz.events < events.len() {
+        report.summary.push((
+            "ShiViz log".to_string(),
+            format!(
+                "the first {} of {} events (the whole run would need more than {SHIVIZ_MAX_CLOCK_ENTRIES} vector-clock entries)",
+                shiviz.events,
+                events.len()
+            ),
+        ));
+    }
     let stats = TraceStats::of(events);
     let sent = Chart::Bar(BarChart {
         title: "Messages sent per node".to_string(),
@@ -246,9 +296,6 @@ pub fn run_artifacts(
             "trace.chrome.json",
             crate::export::to_chrome_trace(events)?.into_bytes(),
         ),
-        (
-            "trace.shiviz.log",
-            crate::export::to_shiviz(events)?.into_bytes(),
-        ),
+        ("trace.shiviz.log", shiviz.text.into_bytes()),
     ])
 }

@@ -78,6 +78,8 @@ pub struct TraceEvent {
     pub peer: Option<String>,
     /// The message id of a message event.
     pub msg: Option<u64>,
+    /// A send's size in bytes, when the protocol estimates it.
+    pub bytes: Option<u64>,
     /// Why a message was dropped (`loss`, `partition`, `crashed`).
     pub reason: Option<String>,
     /// The fault kind (`crash`, `restart`, `partition`, `cut`, `heal`, `clock-rate`, `link`).
@@ -93,6 +95,7 @@ struct RawEvent {
     node: Option<String>,
     peer: Option<String>,
     msg: Option<u64>,
+    bytes: Option<u64>,
     reason: Option<String>,
     fault: Option<String>,
     detail: Option<String>,
@@ -144,6 +147,7 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<TraceEvent>, ReportError> {
             node: raw.node,
             peer: raw.peer,
             msg: raw.msg,
+            bytes: raw.bytes,
             reason: raw.reason,
             fault: raw.fault,
             detail: raw.detail,

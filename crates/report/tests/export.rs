@@ -96,10 +96,27 @@ fn shiviz_events(text: &str) -> Vec<(String, String, BTreeMap<String, u64>)> {
         .collect()
 }
 
+/// A budget of clock entries cuts the log after a prefix of the events, identical to the
+/// beginning of the whole log.
+#[test]
+fn a_bounded_shiviz_log_is_a_prefix_of_the_whole_log() {
+    let events = trace();
+    let whole = to_shiviz(&events, usize::MAX).unwrap();
+    assert_eq!(whole.events, events.len());
+    let part = to_shiviz(&events, 12).unwrap();
+    assert!(
+        part.events > 0 && part.events < events.len(),
+        "{}",
+        part.events
+    );
+    assert!(whole.text.starts_with(&part.text));
+    assert_eq!(shiviz_events(&part.text).len(), part.events);
+}
+
 #[test]
 fn shiviz_clocks_tick_per_host_and_deliveries_dominate_sends() {
     let events = trace();
-    let parsed = shiviz_events(&to_shiviz(&events).unwrap());
+    let parsed = shiviz_events(&to_shiviz(&events, usize::MAX).unwrap().text);
     assert_eq!(parsed.len(), events.len());
 
     let mut own: BTreeMap<&str, u64> = BTreeMap::new();
@@ -157,6 +174,6 @@ fn a_delivery_without_its_send_is_an_error() {
     let mut broken = events.clone();
     broken.remove(first_send);
     assert!(vector_clocks(&broken).is_err());
-    assert!(to_shiviz(&broken).is_err());
+    assert!(to_shiviz(&broken, usize::MAX).is_err());
     assert!(to_chrome_trace(&broken).is_err());
 }

@@ -40,6 +40,12 @@ pub trait Process {
         timer: TimerId,
         tag: u64,
     );
+
+    /// How many bytes `msg` would take on a real wire, as the protocol estimates it; counted
+    /// per send and written to trace files. 0 (the default) means the protocol does not say.
+    fn message_size(_msg: &Self::Message) -> u64 {
+        0
+    }
 }
 
 /// What a process may do while handling one event: read its clock, send, set timers, draw random

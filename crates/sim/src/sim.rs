@@ -397,6 +397,7 @@ impl<P: Process> Simulation<P> {
             peer,
             digest,
             msg,
+            bytes: None,
         };
         self.trace.record(event, detail);
     }
@@ -588,14 +589,19 @@ impl<P: Process> Simulation<P> {
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
         let id = self.counters.sent;
         self.counters.sent += 1;
+        let bytes = P::message_size(&msg);
+        self.counters.sent_bytes += bytes;
         let digest = StableHasher::hash_one(&msg);
-        self.trace(
-            TraceKind::Send,
-            (Some(from), Some(to)),
+        let event = TraceEvent {
+            time: self.now,
+            kind: TraceKind::Send,
+            node: Some(from),
+            peer: Some(to),
             digest,
-            Some(id),
-            || format!("{msg:?}"),
-        );
+            msg: Some(id),
+            bytes: (bytes > 0).then_some(bytes),
+        };
+        self.trace.record(event, || format!("{msg:?}"));
         if to.index() >= self.meta.len() {
             self.drop_message(from, to, DropReason::Crashed, (digest, id), &msg);
             return;

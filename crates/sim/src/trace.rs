@@ -76,6 +76,9 @@ pub(crate) struct TraceEvent {
     /// The message's id (its send number), linking a send to its deliveries and drops. Written
     /// to trace files only: it follows from the order of events already in the hash.
     pub msg: Option<u64>,
+    /// A send's size in bytes, when the protocol estimates it. Written to trace files only (a
+    /// function of the message, whose hash is already in `digest`).
+    pub bytes: Option<u64>,
 }
 
 /// Event counters for a run.
@@ -85,6 +88,8 @@ pub struct Counters {
     pub events: u64,
     /// Messages handed to the network by processes.
     pub sent: u64,
+    /// Their bytes, as [`crate::Process::message_size`] estimates them (0 if it does not).
+    pub sent_bytes: u64,
     /// Messages delivered to a live process.
     pub delivered: u64,
     /// Messages lost, for any reason.
@@ -157,6 +162,7 @@ impl Trace {
             node,
             peer,
             msg,
+            bytes,
             ..
         } = *event;
         let name = |n: Option<NodeId>| n.and_then(|n| self.names.get(n.index()).cloned());
@@ -165,6 +171,9 @@ impl Trace {
         obj.insert("ev".into(), kind.name().into());
         if let Some(id) = msg {
             obj.insert("msg".into(), id.into());
+        }
+        if let Some(bytes) = bytes {
+            obj.insert("bytes".into(), bytes.into());
         }
         match kind {
             TraceKind::Drop(reason) => {

@@ -53,6 +53,11 @@ impl Process for HeartbeatNode {
     /// Number of times the node has booted.
     type Durable = u32;
 
+    /// A 16-byte header (type, sender, sequence) and the 4-byte boot count.
+    fn message_size(_beat: &Beat) -> u64 {
+        20
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Beat, u32>) {
         *ctx.durable() += 1;
         let jitter = ctx

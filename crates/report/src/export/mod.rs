@@ -6,5 +6,5 @@ mod clock;
 mod shiviz;
 
 pub use chrome::to_chrome_trace;
-pub use clock::{vector_clocks, VectorClock, NETWORK_HOST};
-pub use shiviz::{to_shiviz, SHIVIZ_REGEX};
+pub use clock::{vector_clocks, ClockTracker, VectorClock, NETWORK_HOST};
+pub use shiviz::{to_shiviz, ShivizLog, SHIVIZ_REGEX};

@@ -98,6 +98,11 @@ impl Process for GossipProcess {
     type Message = Message;
     type Durable = GossipDurable;
 
+    /// As the core sizes it for its byte budget and bandwidth counters.
+    fn message_size(msg: &Message) -> u64 {
+        msg.size_bytes() as u64
+    }
+
     fn on_start(&mut self, ctx: &mut Context<'_, Message, GossipDurable>) {
         ctx.durable().boots += 1;
         let now = ctx.now().as_nanos();

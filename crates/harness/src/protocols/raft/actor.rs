@@ -45,6 +45,10 @@ impl Process for Actor {
     /// Servers keep the core's persistent state (the state machine snapshot rides in it).
     type Durable = PersistentState;
 
+    fn message_size(msg: &Msg) -> u64 {
+        msg.approx_size()
+    }
+
     fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             Actor::Booting(setup) => {

@@ -62,3 +62,47 @@ pub enum AdminAction {
         to: u64,
     },
 }
+
+/// Bytes of framing every message carries (type, sender, sequence numbers), as the Raft core
+/// counts for its own messages.
+const HEADER_BYTES: u64 = 24;
+
+impl Msg {
+    /// Approximate encoded size in bytes: Raft messages as the core sizes them, client and
+    /// operator messages as their header plus their strings and ids.
+    pub fn approx_size(&self) -> u64 {
+        let text = |s: &str| 4 + s.len() as u64;
+        match self {
+            Msg::Raft(message) => message.approx_size(),
+            Msg::Request { op, .. } => {
+                HEADER_BYTES
+                    + match op {
+                        KvInput::Get { key } => text(key),
+                        KvInput::Put { key, value } | KvInput::Append { key, value } => {
+                            text(key) + text(value)
+                        }
+                        KvInput::Cas { key, expected, new } => {
+                            text(key) + text(expected) + text(new)
+                        }
+                    }
+            }
+            Msg::Reply { reply, .. } => {
+                HEADER_BYTES
+                    + match reply {
+                        Reply::Done(OpResult::Value(value)) => text(value),
+                        Reply::Done(_) | Reply::NotLeader(_) => 8,
+                    }
+            }
+            Msg::Admin { action, .. } => {
+                HEADER_BYTES
+                    + match action {
+                        AdminAction::Membership { add, remove } => {
+                            8 * (add.len() + remove.len()) as u64
+                        }
+                        AdminAction::Transfer { .. } => 8,
+                    }
+            }
+            Msg::AdminDone { .. } => HEADER_BYTES,
+        }
+    }
+}
