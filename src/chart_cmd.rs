@@ -4,7 +4,7 @@ use crate::output::create_file;
 use crate::EXIT_OK;
 use anyhow::{Context, Result};
 use faultline_harness::experiments::{gossip, raft};
-use faultline_report::chart::{Chart, Samples, Series, Size};
+use faultline_report::chart::{BarChart, BarGroup, Chart, LegendPosition, Samples, Series, Size};
 use faultline_report::html::{Figure, ImageFormat, Report};
 use faultline_report::presets;
 use faultline_report::theory::{convergence_curve, Dissemination};
@@ -152,12 +152,15 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
         "synchronous rounds of 1 s, 1 ms latency, fanout 1, one write half-way through round 0"
             .into(),
     ));
+    let mut costs = Vec::new();
     for &n in nodes {
         let mut measured = Vec::new();
         let mut theory = Vec::new();
         for (label, mode, model) in modes() {
             bar.set_message(format!("{label}, n = {n}"));
-            let curve = gossip::dissemination_curve(mode, n, 1);
+            let spread = gossip::dissemination(mode, n, 1);
+            let curve = spread.curve;
+            costs.push((label, n, spread.messages, spread.bytes));
             let rounds = curve.last().map_or(10.0, |(x, _)| x.ceil()) as usize + 1;
             report.summary.push((
                 format!("n = {n}, {label}"),
@@ -184,7 +187,70 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
         )?);
     }
     bar.finish_and_clear();
+    for (stem, chart) in update_costs(&costs, nodes) {
+        write_chart(out, stem, &chart, overwrite)?;
+        report.figures.push(Figure::chart(
+            "Cost of one update until every node holds it, per node, by mode and cluster size",
+            &chart,
+            Size::new(800, 480),
+            ImageFormat::Svg,
+        )?);
+    }
     write_html(out, &report, overwrite)
+}
+
+/// Bar charts of what one update cost each mode until the cluster agreed: messages and bytes
+/// sent per node, one bar per cluster size. `costs` holds (mode, nodes, messages, bytes).
+fn update_costs(costs: &[(&str, u32, u64, u64)], nodes: &[u32]) -> [(&'static str, Chart); 2] {
+    let modes: Vec<String> = modes()
+        .iter()
+        .map(|(label, ..)| label.to_string())
+        .collect();
+    let per_node = |value: fn(&(&str, u32, u64, u64)) -> f64| -> Vec<BarGroup> {
+        nodes
+            .iter()
+            .map(|&n| BarGroup {
+                name: format!("{n} nodes"),
+                values: modes
+                    .iter()
+                    .map(|mode| {
+                        costs
+                            .iter()
+                            .find(|c| c.0 == mode && c.1 == n)
+                            .map_or(0.0, |c| value(c) / f64::from(n))
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    let chart = |title: &str, y_label: &str, groups| {
+        Chart::Bar(BarChart {
+            title: title.to_string(),
+            x_label: "mode".to_string(),
+            y_label: y_label.to_string(),
+            categories: modes.clone(),
+            groups,
+            legend: LegendPosition::UpperRight,
+        })
+    };
+    [
+        (
+            "messages-per-update",
+            chart(
+                "Messages per update",
+                "messages sent per node",
+                per_node(|c| c.2 as f64),
+            ),
+        ),
+        (
+            "bytes-per-update",
+            chart(
+                "Bytes per update",
+                "bytes sent per node",
+                per_node(|c| c.3 as f64),
+            ),
+        ),
+    ]
 }
 
 /// At most about `points` points of a monotone curve: keeps the first and last, and every point

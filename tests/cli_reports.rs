@@ -118,8 +118,22 @@ fn gossip_convergence_chart_draws_every_mode_and_its_theory() {
         png_size(&std::fs::read(dir.join("gossip-convergence-200.png")).unwrap()),
         (800, 480)
     );
+    for (stem, label) in [
+        ("messages-per-update", "messages sent per node"),
+        ("bytes-per-update", "bytes sent per node"),
+    ] {
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        for needle in [label, "push-pull", "rumor k=2"] {
+            assert!(svg.contains(needle), "{stem} lacks {needle:?}");
+        }
+        assert_eq!(
+            png_size(&std::fs::read(dir.join(format!("{stem}.png"))).unwrap()),
+            (800, 480)
+        );
+    }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("200 nodes") && html.contains("everyone after"));
+    assert!(html.contains("Cost of one update"));
 }
 
 #[test]

@@ -82,18 +82,39 @@ pub fn pull_phase_rounds(n: f64) -> f64 {
     n.ln() / 3f64.ln() + n.ln().log2()
 }
 
-/// The dissemination curve of one write in synchronous rounds: (rounds since the write, fraction
-/// of nodes holding it), for the gossip `mode` given as its scenario JSON (e.g. `"push"` or
-/// `{"rumor": {"k": 2, "loss": "coin"}}`).
-pub fn dissemination_curve(mode: Value, n: u32, seed: u64) -> Vec<(f64, f64)> {
+/// How one write spread, and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    /// (rounds since the write, fraction of nodes holding it); empty if it was never written.
+    pub curve: Vec<(f64, f64)>,
+    /// Messages sent by every node until the cluster agreed (or the run's 60 s ended).
+    pub messages: u64,
+    /// Their bytes, as the protocol sizes them.
+    pub bytes: u64,
+}
+
+/// One write in synchronous rounds, for the gossip `mode` given as its scenario JSON (e.g.
+/// `"push"` or `{"rumor": {"k": 2, "loss": "coin"}}`): its dissemination curve, and the
+/// messages and bytes sent until every node agreed (the run stops there).
+pub fn dissemination(mode: Value, n: u32, seed: u64) -> Spread {
     let run = run_generated(base(
-        "dissemination-curve",
+        "dissemination",
         seed,
         n,
         "60s",
         json!({ "mode": mode, "interval": "1s", "synchronous_rounds": true,
+                "stop_at_convergence": true,
                 "writes": { "count": 1, "keys": 1, "from": "500ms", "until": "500ms" } }),
     ));
+    Spread {
+        curve: curve(&run, n),
+        messages: run.report.counters.sent,
+        bytes: run.report.counters.sent_bytes,
+    }
+}
+
+/// The first write's dissemination curve in rounds since it was written.
+fn curve(run: &GossipRun, n: u32) -> Vec<(f64, f64)> {
     let write = &run.monitor.writes[0];
     let Some(done) = write.done_at else {
         return Vec::new();
