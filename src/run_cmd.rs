@@ -4,7 +4,7 @@ use crate::output::{create_file, thousands};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
 use faultline_harness::scenario::{self, Scenario};
-use faultline_harness::{RunOptions, RunReport};
+use faultline_harness::{Focus, RunOptions, RunReport};
 use faultline_report::chart::{Samples, Series, Size, Window};
 use faultline_report::html::{Figure, ImageFormat};
 use faultline_report::presets;
@@ -114,19 +114,45 @@ fn write_report(
     }));
     let title = format!("faultline run: {}", report.scenario);
     let figures = client_figures(report, scenario, &events)?;
-    for (name, bytes) in run_artifacts(
-        &title,
-        &summary,
-        &events,
-        &SpaceTimeOptions::default(),
-        figures,
-    )? {
+    if let Some(focus) = &report.focus {
+        summary.push((
+            "first failure".to_string(),
+            format!(
+                "{} at {} (highlighted in the space-time diagram)",
+                focus.what,
+                faultline_sim::Time::from_nanos(focus.window.0)
+            ),
+        ));
+    }
+    let diagram = diagram_options(report.focus.as_ref(), &events);
+    for (name, bytes) in run_artifacts(&title, &summary, &events, &diagram, figures)? {
         let path = dir.join(name);
         create_file(&path, overwrite)?
             .write_all(&bytes)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
+}
+
+/// Events drawn before a failure in the space-time diagram (the rest of its events follow it).
+const EVENTS_BEFORE_FAILURE: usize = 120;
+
+/// The space-time diagram's selection: the run's first events, or for a failing run the events
+/// around the first failure, with its window highlighted.
+fn diagram_options(focus: Option<&Focus>, events: &[TraceEvent]) -> SpaceTimeOptions {
+    let Some(focus) = focus else {
+        return SpaceTimeOptions::default();
+    };
+    let (start, end) = focus.window;
+    let at = events.partition_point(|e| e.t_ns < start);
+    SpaceTimeOptions {
+        title: format!("Around the first failure: {}", focus.what),
+        from_ns: events
+            .get(at.saturating_sub(EVENTS_BEFORE_FAILURE))
+            .map(|e| e.t_ns),
+        highlight_window: Some((start, end)),
+        ..SpaceTimeOptions::default()
+    }
 }
 
 /// Client latency, throughput and messages-per-operation charts, with the scenario's fault
@@ -364,6 +390,7 @@ mod tests {
                 op(Some(2 * S + 1)),
                 op(None),
             ],
+            focus: None,
         };
         let events: Vec<TraceEvent> = [0, 1, 2, 3, S + 5, 2 * S, 2 * S + 9]
             .into_iter()

@@ -185,3 +185,31 @@ fn a_raft_run_report_charts_client_latency_throughput_and_messages_per_operation
         assert!(html.contains(needle), "report.html lacks {needle:?}");
     }
 }
+
+/// A failing run's report says where it first went wrong, and its space-time diagram shows the
+/// events around that point with the failure's window highlighted.
+#[test]
+fn a_failing_run_report_zooms_in_on_the_first_failure() {
+    let dir = tempdir("failing-report");
+    let text = std::fs::read_to_string(repo("scenarios/raft/leader-partitioned.json")).unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
+    scenario["protocol"]["raft"]["bugs"]["stale_local_reads"] = serde_json::Value::Bool(true);
+    let file = dir.join("stale-reads.json");
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    let report = dir.join("report");
+    let out = faultline(&[
+        "run",
+        file.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the planted bug is caught");
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("first failure") && html.contains("lease_safety broke at"));
+    let svg = std::fs::read_to_string(report.join("spacetime.svg")).unwrap();
+    assert!(svg.contains("Around the first failure: lease_safety broke"));
+    assert!(
+        svg.contains("class=\"window\""),
+        "the failure's window is highlighted"
+    );
+}

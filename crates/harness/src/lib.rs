@@ -8,5 +8,5 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 
-pub use report::{CheckOutcome, OpTiming, RunReport};
+pub use report::{CheckOutcome, Focus, OpTiming, RunReport};
 pub use run::{run, RunOptions};

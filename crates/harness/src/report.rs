@@ -33,6 +33,16 @@ pub struct OpTiming {
     pub complete_ns: Option<u64>,
 }
 
+/// Where a failing run first went wrong, for reports to zoom in on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Focus {
+    /// What went wrong, in a few words.
+    pub what: String,
+    /// The window (virtual ns, inclusive) to highlight: the step that broke an invariant, or
+    /// the operations a linearizability counterexample names.
+    pub window: (u64, u64),
+}
+
 /// Everything a run reports.
 #[derive(Clone, Debug)]
 pub struct RunReport {
@@ -52,6 +62,8 @@ pub struct RunReport {
     pub checks: Vec<CheckOutcome>,
     /// Client operations' timings, for protocols with clients (latency and throughput charts).
     pub ops: Vec<OpTiming>,
+    /// Where the run first went wrong, when the protocol can tell.
+    pub focus: Option<Focus>,
 }
 
 impl RunReport {

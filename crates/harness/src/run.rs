@@ -65,6 +65,7 @@ pub fn finish<P: Process>(
         summary,
         checks,
         ops: Vec::new(),
+        focus: None,
     })
 }
 

@@ -91,6 +91,7 @@ pub fn simulate(
     let outcome = verdict::judge(scenario, &sim, &watch);
     let mut report = finish(scenario, &mut sim, outcome.summary, outcome.checks)?;
     report.ops = outcome.ops;
+    report.focus = outcome.focus;
     Ok(RaftRun {
         report,
         leaders: watch.leaders,

@@ -21,6 +21,8 @@ pub struct Judgement {
     pub checks: Vec<CheckOutcome>,
     /// Every operation's invocation and completion times.
     pub ops: Vec<crate::report::OpTiming>,
+    /// Where the run first went wrong.
+    pub focus: Option<crate::report::Focus>,
 }
 
 /// Judges a finished run.
@@ -50,6 +52,7 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
     let verdict = check(&KvModel, &history, &CheckOptions::default());
     let mut j = Judgement {
         ops,
+        focus: focus(watch, &verdict),
         ..Judgement::default()
     };
     j.summary.push(("leaders".into(), leaders_line(watch)));
@@ -137,6 +140,35 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
 }
 
 /// The checker's history: completed and indeterminate operations (failed ones had no effect).
+/// The first broken invariant's step, else the operations a linearizability counterexample
+/// names (the one that could not be placed and those still pending then).
+fn focus(watch: &Watch, verdict: &Verdict) -> Option<crate::report::Focus> {
+    if let Some(at) = watch.first_violation_at {
+        let (name, _) = watch.invariants.verdicts().find(|(_, v)| v.is_some())?;
+        return Some(crate::report::Focus {
+            what: format!("{name} broke"),
+            window: (at.as_nanos(), at.as_nanos()),
+        });
+    }
+    let Verdict::NotLinearizable { counterexample } = verdict else {
+        return None;
+    };
+    let ops: Vec<_> = counterexample
+        .blocked
+        .iter()
+        .chain(&counterexample.pending)
+        .collect();
+    let start = ops.iter().map(|op| op.invoke).min()?;
+    let end = ops
+        .iter()
+        .map(|op| op.complete.unwrap_or(op.invoke))
+        .max()?;
+    Some(crate::report::Focus {
+        what: "operations that cannot be linearized".to_string(),
+        window: (start, end),
+    })
+}
+
 fn history(records: &[Record]) -> History<KvInput, KvOutput> {
     let mut history = History::new();
     for r in records {

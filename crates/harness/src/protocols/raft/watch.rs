@@ -30,6 +30,8 @@ pub struct Watch {
     pub quiet_from: Time,
     /// First time at or after `quiet_from` when an undisputed leader existed.
     pub leader_at: Option<Time>,
+    /// The step at which the first invariant broke.
+    pub first_violation_at: Option<Time>,
 }
 
 impl Watch {
@@ -42,6 +44,7 @@ impl Watch {
             leaders: Vec::new(),
             quiet_from,
             leader_at: None,
+            first_violation_at: None,
         }
     }
 
@@ -74,6 +77,11 @@ impl Watch {
         let at = describe(sim, stepped);
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
+            if self.first_violation_at.is_none()
+                && self.invariants.verdicts().any(|(_, v)| v.is_some())
+            {
+                self.first_violation_at = Some(stepped.time);
+            }
             if let Observation::Role {
                 role: Role::Leader,
                 term,
