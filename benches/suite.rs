@@ -1,7 +1,7 @@
 //! The benchmark suite: every figure next to a baseline measured in the same run.
 //!
 //! `cargo bench --bench suite` runs every row; name rows to run only those:
-//! `cargo bench --bench suite -- kernel potato checker gossip raft`.
+//! `cargo bench --bench suite -- kernel potato fuzz checker gossip raft`.
 //! Set `FAULTLINE_BENCH_GOSSIP_MAX` (default 1000000) to cap the gossip scale row.
 
 use faultline_sim::{
@@ -27,6 +27,9 @@ fn main() {
     }
     if run("potato") {
         hot_potato_row();
+    }
+    if run("fuzz") {
+        fuzz_row();
     }
     if run("checker") {
         checker_row();
@@ -299,6 +302,51 @@ fn checker_row() {
         let ms = check_files_ms(&files, partition);
         println!("[4] checker, {label:<26}: {ms:>9.1} ms; Porcupine on this machine class {reference_ms:>7.0} ms; ratio {:.2} (goal <= 0.5)", ms / reference_ms);
     }
+}
+
+// ---- Row 3: the default Raft fuzz template, 1 job against 2 ------------------------------
+
+/// Seeds of the default Raft template per run of row 3.
+const FUZZ_SEEDS: u64 = 1000;
+
+/// Sweeps the default Raft template through the CLI with 1 and then 2 jobs: seeds/s and
+/// simulated events/s for each, and whether both found exactly the same results.
+fn fuzz_row() {
+    let dir = bench_dir();
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/fuzz/raft.json");
+    let mut results = Vec::new();
+    for jobs in [1, 2] {
+        let out = dir.join(format!("fuzz-{jobs}"));
+        let started = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["fuzz", template.to_str().unwrap(), "--seeds"])
+            .arg(format!("0..{FUZZ_SEEDS}"))
+            .args(["--jobs", &jobs.to_string(), "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap()
+            .status;
+        let secs = started.elapsed().as_secs_f64();
+        let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+        let mut lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        lines.sort_by_key(|l| l["seed"].as_u64());
+        let events: u64 = lines.iter().filter_map(|l| l["events"].as_u64()).sum();
+        println!(
+            "[3] raft template, {FUZZ_SEEDS} seeds, {jobs} job(s): {:>6.1} seeds/s, {:>10.0} events/s, exit {} (goal >= 200 seeds/s on 2 cores)",
+            FUZZ_SEEDS as f64 / secs,
+            events as f64 / secs,
+            status.code().unwrap_or(-1)
+        );
+        results.push((secs, lines));
+    }
+    let same = results[0].1 == results[1].1;
+    println!(
+        "[3] raft template: 2 jobs {:.2}x the speed of 1, identical results: {same}",
+        results[0].0 / results[1].0
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---- Row 5: gossip push-pull to convergence at scale ---------------------------------------
