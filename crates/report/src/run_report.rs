@@ -191,20 +191,8 @@ pub fn run_report(
         ImageFormat::Svg,
     )?);
     if stats.bytes_sent() > 0 {
-        let bytes = Chart::Bar(BarChart {
-            title: "Bytes sent per node".to_string(),
-            x_label: "node".to_string(),
-            y_label: "KiB sent".to_string(),
-            categories: stats.nodes.iter().map(|(n, _)| n.clone()).collect(),
-            groups: vec![BarGroup {
-                name: "sent".to_string(),
-                values: stats
-                    .nodes
-                    .iter()
-                    .map(|(_, c)| c.bytes_sent as f64 / 1024.0)
-                    .collect(),
-            }],
-            legend: LegendPosition::UpperRight,
+        let bytes = sent_per_node(&stats, "Bytes sent per node", "KiB sent", |c| {
+            c.bytes_sent as f64 / 1024.0
         });
         report.figures.push(Figure::chart(
             "Bytes each node sent, as the protocol sizes its messages: where the bandwidth goes.",
@@ -270,16 +258,8 @@ pub fn run_artifacts(
         ));
     }
     let stats = TraceStats::of(events);
-    let sent = Chart::Bar(BarChart {
-        title: "Messages sent per node".to_string(),
-        x_label: "node".to_string(),
-        y_label: "messages".to_string(),
-        categories: stats.nodes.iter().map(|(n, _)| n.clone()).collect(),
-        groups: vec![BarGroup {
-            name: "sent".to_string(),
-            values: stats.nodes.iter().map(|(_, c)| c.sent as f64).collect(),
-        }],
-        legend: LegendPosition::UpperRight,
+    let sent = sent_per_node(&stats, "Messages sent per node", "messages", |c| {
+        c.sent as f64
     });
     Ok(vec![
         ("report.html", report.to_html()?.into_bytes()),
@@ -298,4 +278,24 @@ pub fn run_artifacts(
         ),
         ("trace.shiviz.log", shiviz.text.into_bytes()),
     ])
+}
+
+/// A bar per node of what it sent, measured by `value`.
+fn sent_per_node(
+    stats: &TraceStats,
+    title: &str,
+    y_label: &str,
+    value: fn(&NodeCounts) -> f64,
+) -> Chart {
+    Chart::Bar(BarChart {
+        title: title.to_string(),
+        x_label: "node".to_string(),
+        y_label: y_label.to_string(),
+        categories: stats.nodes.iter().map(|(n, _)| n.clone()).collect(),
+        groups: vec![BarGroup {
+            name: "sent".to_string(),
+            values: stats.nodes.iter().map(|(_, c)| value(c)).collect(),
+        }],
+        legend: LegendPosition::UpperRight,
+    })
 }
