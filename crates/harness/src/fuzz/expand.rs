@@ -453,15 +453,21 @@ mod tests {
         }
     }
 
-    /// Every choice of every `vary` field of the shipped templates is actually drawn: a choice
-    /// that never makes a valid scenario would silently never be tested.
+    /// Every expansion of the shipped templates is a valid scenario, and every choice of every
+    /// `vary` field is actually drawn: a choice that never makes a valid scenario would silently
+    /// never be tested.
     #[test]
     fn every_vary_choice_of_the_shipped_templates_is_drawn() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
         for name in ["raft.json", "gossip.json", "heartbeat.json"] {
             let t = crate::fuzz::load_template(&dir.join(name)).unwrap();
-            let drawn: Vec<serde_json::Value> = (0..200)
-                .map(|seed| serde_json::to_value(expand(&t, seed)).unwrap())
+            let scenarios: Vec<Scenario> = (0..200).map(|seed| expand(&t, seed)).collect();
+            for s in &scenarios {
+                assert!(validate(s).is_ok(), "{name}: {} is invalid", s.name);
+            }
+            let drawn: Vec<serde_json::Value> = scenarios
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
                 .collect();
             for (pointer, choices) in &t.fuzz.vary {
                 for choice in choices {

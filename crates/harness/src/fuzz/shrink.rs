@@ -83,12 +83,13 @@ pub fn shrink(scenario: &Scenario) -> std::io::Result<Option<Shrunk>> {
     }))
 }
 
-/// When the last fault happens (zero without faults).
+/// When the last fault is over (zero without faults): a self-repairing leader fault counts
+/// until its repair.
 fn last_fault(scenario: &Scenario) -> Span {
     scenario
         .faults
         .iter()
-        .map(|f| f.at)
+        .map(FaultSpec::repaired_at)
         .max()
         .unwrap_or_default()
 }
