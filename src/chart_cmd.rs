@@ -160,7 +160,12 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
             bar.set_message(format!("{label}, n = {n}"));
             let spread = gossip::dissemination(mode, n, 1);
             let curve = spread.curve;
-            costs.push((label, n, spread.messages, spread.bytes));
+            costs.push(UpdateCost {
+                mode: label,
+                nodes: n,
+                messages: spread.messages,
+                bytes: spread.bytes,
+            });
             let rounds = curve.last().map_or(10.0, |(x, _)| x.ceil()) as usize + 1;
             report.summary.push((
                 format!("n = {n}, {label}"),
@@ -199,14 +204,22 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
     write_html(out, &report, overwrite)
 }
 
+/// What one update cost a mode at a cluster size, until every node held it.
+struct UpdateCost {
+    mode: &'static str,
+    nodes: u32,
+    messages: u64,
+    bytes: u64,
+}
+
 /// Bar charts of what one update cost each mode until the cluster agreed: messages and bytes
-/// sent per node, one bar per cluster size. `costs` holds (mode, nodes, messages, bytes).
-fn update_costs(costs: &[(&str, u32, u64, u64)], nodes: &[u32]) -> [(&'static str, Chart); 2] {
+/// sent per node, one bar per cluster size.
+fn update_costs(costs: &[UpdateCost], nodes: &[u32]) -> [(&'static str, Chart); 2] {
     let modes: Vec<String> = modes()
         .iter()
         .map(|(label, ..)| label.to_string())
         .collect();
-    let per_node = |value: fn(&(&str, u32, u64, u64)) -> f64| -> Vec<BarGroup> {
+    let per_node = |value: fn(&UpdateCost) -> u64| -> Vec<BarGroup> {
         nodes
             .iter()
             .map(|&n| BarGroup {
@@ -216,8 +229,8 @@ fn update_costs(costs: &[(&str, u32, u64, u64)], nodes: &[u32]) -> [(&'static st
                     .map(|mode| {
                         costs
                             .iter()
-                            .find(|c| c.0 == mode && c.1 == n)
-                            .map_or(0.0, |c| value(c) / f64::from(n))
+                            .find(|c| c.mode == mode && c.nodes == n)
+                            .map_or(0.0, |c| value(c) as f64 / f64::from(n))
                     })
                     .collect(),
             })
@@ -239,7 +252,7 @@ fn update_costs(costs: &[(&str, u32, u64, u64)], nodes: &[u32]) -> [(&'static st
             chart(
                 "Messages per update",
                 "messages sent per node",
-                per_node(|c| c.2 as f64),
+                per_node(|c| c.messages),
             ),
         ),
         (
@@ -247,7 +260,7 @@ fn update_costs(costs: &[(&str, u32, u64, u64)], nodes: &[u32]) -> [(&'static st
             chart(
                 "Bytes per update",
                 "bytes sent per node",
-                per_node(|c| c.3 as f64),
+                per_node(|c| c.bytes),
             ),
         ),
     ]
