@@ -390,7 +390,20 @@ impl<P: Process> Simulation<P> {
         msg: Option<u64>,
         detail: impl FnOnce() -> String,
     ) {
-        let event = TraceEvent {
+        let event = self.event(kind, (node, peer), digest, msg);
+        self.trace.record(event, detail);
+    }
+
+    /// An event happening now, with no byte count.
+    #[inline]
+    fn event(
+        &self,
+        kind: TraceKind,
+        (node, peer): (Option<NodeId>, Option<NodeId>),
+        digest: u64,
+        msg: Option<u64>,
+    ) -> TraceEvent {
+        TraceEvent {
             time: self.now,
             kind,
             node,
@@ -398,8 +411,7 @@ impl<P: Process> Simulation<P> {
             digest,
             msg,
             bytes: None,
-        };
-        self.trace.record(event, detail);
+        }
     }
 
     fn start(&mut self, node: NodeId, incarnation: u32) -> Stepped {
@@ -593,13 +605,8 @@ impl<P: Process> Simulation<P> {
         self.counters.sent_bytes += bytes;
         let digest = StableHasher::hash_one(&msg);
         let event = TraceEvent {
-            time: self.now,
-            kind: TraceKind::Send,
-            node: Some(from),
-            peer: Some(to),
-            digest,
-            msg: Some(id),
             bytes: (bytes > 0).then_some(bytes),
+            ..self.event(TraceKind::Send, (Some(from), Some(to)), digest, Some(id))
         };
         self.trace.record(event, || format!("{msg:?}"));
         if to.index() >= self.meta.len() {
