@@ -248,24 +248,20 @@ fn fault_windows(scenario: &Scenario) -> Vec<Window> {
     let end = secs(scenario.duration);
     let mut windows = Vec::new();
     for (i, fault) in faults.iter().enumerate() {
-        let later = &faults[i + 1..];
-        let (label, until) = if fault.partition.is_some() || fault.cut.is_some() {
-            ("partition", later.iter().find(|f| f.heal.is_some()))
+        let label = if fault.partition.is_some() || fault.cut.is_some() {
+            "partition".to_string()
         } else if let Some(node) = fault.crash {
-            ("crash", later.iter().find(|f| f.restart == Some(node)))
+            format!("crash n{node}")
         } else if fault
             .network
             .as_ref()
             .is_some_and(|n| n != &Default::default())
         {
-            ("network", later.iter().find(|f| f.network.is_some()))
+            "network".to_string()
         } else {
             continue;
         };
-        let label = match fault.crash {
-            Some(node) => format!("{label} n{node}"),
-            None => label.to_string(),
-        };
+        let until = faults[i + 1..].iter().find(|f| f.undoes(fault));
         windows.push(Window {
             start: secs(fault.at),
             end: until.map_or(end, |f| secs(f.at)),

@@ -2,7 +2,6 @@
 //! and shrinking of failures to small replayable scenarios.
 
 mod campaign;
-mod episodes;
 mod expand;
 mod results;
 mod shrink;

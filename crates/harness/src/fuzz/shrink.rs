@@ -1,8 +1,7 @@
 //! Shrinking a failing scenario: remove and weaken fault episodes, shorten the run, shrink the
 //! cluster and the load, for as long as one of the originally failing checks still fails.
 
-use super::episodes::{episodes, Episode};
-use crate::scenario::{validate, FaultSpec, ProtocolSpec, Scenario, Span};
+use crate::scenario::{episodes, validate, Episode, FaultSpec, ProtocolSpec, Scenario, Span};
 use crate::{run, RunOptions};
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,11 +1,13 @@
 //! Scenario files: parsing, validation, and translation into kernel settings.
 
 mod duration;
+mod episodes;
 mod error;
 mod spec;
 mod validate;
 
 pub use duration::{Span, DURATION_EXPECTED};
+pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use spec::{
     BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
@@ -110,6 +112,34 @@ impl FaultSpec {
     /// leadership transfer) rather than by the simulated environment.
     pub fn is_operator_action(&self) -> bool {
         self.membership.is_some() || self.transfer.is_some()
+    }
+
+    /// True when this (later) fault undoes `cause`: a restart of the crashed node, a heal of a
+    /// partition or cut, the next network change after a degraded network (it replaces it), a
+    /// skewed clock's return to true speed, a membership change's reverse.
+    pub fn undoes(&self, cause: &FaultSpec) -> bool {
+        if let Some(node) = cause.crash {
+            return self.restart == Some(node);
+        }
+        if cause.partition.is_some() || cause.cut.is_some() {
+            return self.heal.is_some();
+        }
+        if let Some(link) = &cause.network {
+            return *link != LinkOverride::default() && self.network.is_some();
+        }
+        if let Some(clock) = &cause.clock {
+            return clock.rate != 1.0
+                && self
+                    .clock
+                    .as_ref()
+                    .is_some_and(|c| c.node == clock.node && c.rate == 1.0);
+        }
+        if let (Some(change), Some(back)) = (&cause.membership, &self.membership) {
+            return !(change.add.is_empty() && change.remove.is_empty())
+                && change.add == back.remove
+                && change.remove == back.add;
+        }
+        false
     }
 
     /// When the fault is over: its time, plus the duration of a self-repairing leader fault.

@@ -1,9 +1,8 @@
-//! Fault episodes: a fault and the later fault that undoes it (a crash and its restart, a
-//! partition and its heal, a degraded network and its reset, a skewed clock and its reset, a
-//! voter's removal and its return). The shrinker removes and shortens whole episodes, so that
-//! taking a fault away never leaves its repair dangling or a node down forever by accident.
+//! Fault episodes: a fault and the later fault that undoes it (see [`FaultSpec::undoes`]). The
+//! shrinker removes and shortens whole episodes, so that taking a fault away never leaves its
+//! repair dangling or a node down forever by accident.
 
-use crate::scenario::{FaultSpec, LinkOverride};
+use crate::scenario::FaultSpec;
 
 /// One episode: indices into the scenario's (time-sorted) fault list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,40 +31,13 @@ pub fn episodes(faults: &[FaultSpec]) -> Vec<Episode> {
         }
         claimed[cause] = true;
         let repair = (cause + 1..faults.len())
-            .find(|&later| !claimed[later] && undoes(&faults[later], &faults[cause]));
+            .find(|&later| !claimed[later] && faults[later].undoes(&faults[cause]));
         if let Some(index) = repair {
             claimed[index] = true;
         }
         out.push(Episode { cause, repair });
     }
     out
-}
-
-/// True when `repair` undoes `cause`.
-fn undoes(repair: &FaultSpec, cause: &FaultSpec) -> bool {
-    let reset = LinkOverride::default();
-    if let Some(node) = cause.crash {
-        return repair.restart == Some(node);
-    }
-    if cause.partition.is_some() || cause.cut.is_some() {
-        return repair.heal.is_some();
-    }
-    if let Some(link) = &cause.network {
-        return *link != reset && repair.network.as_ref() == Some(&reset);
-    }
-    if let Some(clock) = &cause.clock {
-        return clock.rate != 1.0
-            && repair
-                .clock
-                .as_ref()
-                .is_some_and(|c| c.node == clock.node && c.rate == 1.0);
-    }
-    if let (Some(change), Some(back)) = (&cause.membership, &repair.membership) {
-        return !(change.add.is_empty() && change.remove.is_empty())
-            && change.add == back.remove
-            && change.remove == back.add;
-    }
-    false
 }
 
 #[cfg(test)]
