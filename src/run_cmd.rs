@@ -240,7 +240,8 @@ fn messages_per_operation(report: &RunReport, events: &[TraceEvent]) -> Vec<(f64
 }
 
 /// Intervals when a fault was in force, in seconds: a partition or cut until the next heal, a
-/// crash until that node's restart, a degraded network until the next network change.
+/// crash until that node's restart, a degraded network until the next network change, a fault
+/// aimed at the leader for its duration.
 fn fault_windows(scenario: &Scenario) -> Vec<Window> {
     let mut faults = scenario.faults.clone();
     faults.sort_by_key(|f| f.at);
@@ -248,6 +249,19 @@ fn fault_windows(scenario: &Scenario) -> Vec<Window> {
     let end = secs(scenario.duration);
     let mut windows = Vec::new();
     for (i, fault) in faults.iter().enumerate() {
+        if let Some(aimed) = &fault.leader {
+            let what = if aimed.crash.is_some() {
+                "crash"
+            } else {
+                "isolated"
+            };
+            windows.push(Window {
+                start: secs(fault.at),
+                end: secs(fault.repaired_at()).min(end),
+                label: format!("leader {what}"),
+            });
+            continue;
+        }
         let label = if fault.partition.is_some() || fault.cut.is_some() {
             "partition".to_string()
         } else if let Some(node) = fault.crash {

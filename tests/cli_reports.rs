@@ -213,3 +213,15 @@ fn a_failing_run_report_zooms_in_on_the_first_failure() {
         "the failure's window is highlighted"
     );
 }
+
+/// Faults aimed at the leader are shaded for as long as they last, like the others.
+#[test]
+fn leader_faults_are_shaded_in_the_client_charts() {
+    let (_, html) = run_with_report(
+        "scenarios/raft/leader-isolated-slow-clock.json",
+        "leader-faults-report",
+    );
+    for needle in ["leader isolated", "leader crash"] {
+        assert!(html.contains(needle), "report.html lacks {needle:?}");
+    }
+}
