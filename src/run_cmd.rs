@@ -249,16 +249,18 @@ fn fault_windows(scenario: &Scenario) -> Vec<Window> {
     let end = secs(scenario.duration);
     let mut windows = Vec::new();
     for (i, fault) in faults.iter().enumerate() {
-        if let Some(aimed) = &fault.leader {
+        if let Some((aim, aimed)) = fault.aimed() {
             let what = if aimed.crash.is_some() {
                 "crash"
+            } else if aimed.pause.is_some() {
+                "paused"
             } else {
                 "isolated"
             };
             windows.push(Window {
                 start: secs(fault.at),
                 end: secs(fault.repaired_at()).min(end),
-                label: format!("leader {what}"),
+                label: format!("{} {what}", aim.field().replace('_', " ")),
             });
             continue;
         }

@@ -122,6 +122,23 @@ fn voting_without_the_log_check_loses_committed_entries() {
     assert_caught("figure8", "vote_without_log_check", "leader_completeness");
 }
 
+/// A leader that resumes from a pause handles the reads that waited before it hears of the new
+/// term: answering them locally is a stale read.
+#[test]
+fn a_leader_resuming_from_a_pause_must_confirm_its_reads() {
+    assert_caught("leader-paused", "stale_local_reads", "lease_safety");
+}
+
+/// The crash point right after a vote is granted, in the election after a brief leader crash.
+#[test]
+fn forgetting_the_vote_at_a_crash_point_inside_an_election_elects_two_leaders() {
+    assert_caught(
+        "vote-crash-point",
+        "forget_vote_on_restart",
+        "election_safety",
+    );
+}
+
 #[test]
 fn forgetting_the_vote_on_restart_elects_two_leaders_in_one_term() {
     assert_caught(

@@ -10,6 +10,11 @@ pub enum Fault {
     Crash(NodeId),
     /// A crashed node comes back as a new incarnation built from its durable storage.
     Restart(NodeId),
+    /// The node freezes (a GC pause, a stopped VM, SIGSTOP): it keeps its state, its clock keeps
+    /// running, and the messages and timers due to it wait.
+    Pause(NodeId),
+    /// A paused node carries on: everything that waited is handled at once, in arrival order.
+    Resume(NodeId),
     /// Splits the listed nodes into groups that cannot reach each other (replaces any partition).
     Partition(Vec<Vec<NodeId>>),
     /// Adds a one-way cut.
@@ -33,6 +38,8 @@ impl Fault {
         match self {
             Fault::Crash(_) => "crash",
             Fault::Restart(_) => "restart",
+            Fault::Pause(_) => "pause",
+            Fault::Resume(_) => "resume",
             Fault::Partition(_) => "partition",
             Fault::Cut(_) => "cut",
             Fault::Heal => "heal",

@@ -103,6 +103,8 @@ struct NodeMeta {
     incarnation: u32,
     zone: ZoneId,
     up: bool,
+    /// Frozen by [`Fault::Pause`]: events due to it wait in its slot.
+    paused: bool,
     /// Number of the event that last crashed the node (0: never).
     crashed_in: u64,
 }
@@ -127,6 +129,8 @@ struct NodeSlot<P: Process> {
     /// The node's stream, drawn from the first time the process asks for it.
     rng: Option<DetRng>,
     clock: Clock,
+    /// Deliveries and timers that came due while the node was paused, in arrival order.
+    waiting: Vec<Event<P::Message>>,
 }
 
 type Factory<P> = Box<dyn FnMut(NodeId, &<P as Process>::Durable) -> P>;
@@ -221,11 +225,13 @@ impl<P: Process> Simulation<P> {
                 anchor_local: self.now,
                 rate_ppm,
             },
+            waiting: Vec::new(),
         });
         self.meta.push(NodeMeta {
             incarnation: 0,
             zone: zone.min(self.topology.zone_count().saturating_sub(1) as ZoneId),
             up: true,
+            paused: false,
             crashed_in: 0,
         });
         self.trace.add_name(name.to_string());
@@ -338,6 +344,10 @@ impl<P: Process> Simulation<P> {
     pub fn step(&mut self) -> Option<Stepped> {
         let (time, event) = self.queue.pop()?;
         self.now = time;
+        if let Some((node, kind)) = self.paused_target(&event) {
+            self.nodes[node.index()].waiting.push(event);
+            return Some(self.stepped(kind, None));
+        }
         self.counters.events += 1;
         Some(match event {
             Event::Start { node, incarnation } => self.start(node, incarnation),
@@ -357,6 +367,17 @@ impl<P: Process> Simulation<P> {
             } => self.fire_timer(node, incarnation, id, tag),
             Event::Fault(index) => self.apply_fault(index),
         })
+    }
+
+    /// The paused node an event is due to, if any (the event waits until it resumes; nothing
+    /// happens in this step), and the kind of step it would have been.
+    fn paused_target(&self, event: &Event<P::Message>) -> Option<(NodeId, TraceKind)> {
+        let (node, kind) = match event {
+            Event::Deliver { to, .. } => (*to, TraceKind::Deliver),
+            Event::Timer { node, .. } => (*node, TraceKind::Timer),
+            Event::Start { .. } | Event::Fault(_) => return None,
+        };
+        self.meta[node.index()].paused.then_some((node, kind))
     }
 
     /// Runs every event due at or before `until`, then advances the clock to `until`.
@@ -493,9 +514,11 @@ impl<P: Process> Simulation<P> {
         self.counters.faults += 1;
         let fault = self.faults[index].clone();
         let node = match &fault {
-            Fault::Crash(node) | Fault::Restart(node) | Fault::ClockRate { node, .. } => {
-                Some(*node)
-            }
+            Fault::Crash(node)
+            | Fault::Restart(node)
+            | Fault::Pause(node)
+            | Fault::Resume(node)
+            | Fault::ClockRate { node, .. } => Some(*node),
             _ => None,
         };
         let kind = TraceKind::Fault(fault.kind());
@@ -505,6 +528,8 @@ impl<P: Process> Simulation<P> {
         match fault {
             Fault::Crash(node) => self.crash(node),
             Fault::Restart(node) => self.restart(node),
+            Fault::Pause(node) => self.pause(node),
+            Fault::Resume(node) => self.resume(node),
             Fault::Partition(groups) => self.connectivity.partition(&groups),
             Fault::Cut(cut) => self.connectivity.cut(cut),
             Fault::Heal => self.connectivity.heal(),
@@ -526,11 +551,33 @@ impl<P: Process> Simulation<P> {
     fn crash(&mut self, node: NodeId) {
         if let Some(slot) = self.nodes.get_mut(node.index()) {
             if slot.process.take().is_some() {
+                // What waited for a paused node is lost with the rest of its volatile state.
+                slot.waiting.clear();
                 let meta = &mut self.meta[node.index()];
                 meta.incarnation += 1;
                 meta.up = false;
+                meta.paused = false;
                 meta.crashed_in = self.counters.events;
             }
+        }
+    }
+
+    /// Freezes a running node (a crashed one has nothing to freeze).
+    fn pause(&mut self, node: NodeId) {
+        if let Some(meta) = self.meta.get_mut(node.index()) {
+            meta.paused = meta.up;
+        }
+    }
+
+    /// Unfreezes a paused node: what waited is due now, in the order it came.
+    fn resume(&mut self, node: NodeId) {
+        let Some(meta) = self.meta.get_mut(node.index()) else {
+            return;
+        };
+        meta.paused = false;
+        let waiting = std::mem::take(&mut self.nodes[node.index()].waiting);
+        for event in waiting {
+            self.push_now(event);
         }
     }
 

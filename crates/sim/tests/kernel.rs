@@ -469,3 +469,62 @@ fn sends_count_and_trace_the_bytes_the_protocol_reports() {
     untraced.run_until(Time::from_millis(200));
     assert_eq!(sim.trace_hash(), untraced.trace_hash());
 }
+
+#[test]
+fn a_paused_node_handles_what_waited_in_arrival_order_when_it_resumes() {
+    let fixed = LinkConfig {
+        latency: LatencyDist::Fixed(Duration::from_millis(2)),
+        ..LinkConfig::default()
+    };
+    let mut sim = cluster(1, 2, fixed);
+    sim.schedule_fault(Time::from_millis(15), Fault::Pause(n(1)));
+    sim.schedule_fault(Time::from_millis(55), Fault::Resume(n(1)));
+    // n1's messages of 20, 30, 40 and 50 ms arrive while n2 is frozen; so do its own ticks.
+    sim.run_until(Time::from_millis(54));
+    let frozen = sim.process(n(1)).unwrap();
+    assert_eq!(
+        received_from(&sim, n(0), n(1)),
+        1,
+        "only the 10 ms message got in"
+    );
+    assert_eq!(
+        frozen.timer_tags_fired.len(),
+        1,
+        "only the 10 ms tick fired"
+    );
+    assert_eq!(frozen.sent, 1, "a frozen node sends nothing");
+    sim.run_until(Time::from_millis(55));
+    let resumed = sim.process(n(1)).unwrap();
+    let messages: Vec<u64> = resumed
+        .received
+        .iter()
+        .filter(|(from, _)| *from == n(0))
+        .map(|(_, m)| *m)
+        .collect();
+    assert_eq!(messages, [1, 2, 3, 4, 5], "nothing lost, in order");
+    assert_eq!(
+        resumed.timer_tags_fired.len(),
+        2,
+        "the overdue tick fired once, on resume (it re-arms itself then)"
+    );
+}
+
+#[test]
+fn a_crash_while_paused_loses_what_waited() {
+    let fixed = LinkConfig {
+        latency: LatencyDist::Fixed(Duration::from_millis(2)),
+        ..LinkConfig::default()
+    };
+    let mut sim = cluster(1, 2, fixed);
+    sim.schedule_fault(Time::from_millis(15), Fault::Pause(n(1)));
+    sim.schedule_fault(Time::from_millis(35), Fault::Crash(n(1)));
+    sim.schedule_fault(Time::from_millis(36), Fault::Restart(n(1)));
+    sim.schedule_fault(Time::from_millis(37), Fault::Resume(n(1)));
+    sim.run_until(Time::from_millis(45));
+    let restarted = sim.process(n(1)).unwrap();
+    assert_eq!(
+        restarted.received,
+        [(n(0), 4)],
+        "the new incarnation sees only the 40 ms message"
+    );
+}

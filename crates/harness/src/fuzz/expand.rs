@@ -2,7 +2,7 @@
 
 use super::template::{set_pointer, FuzzSpec, Template};
 use crate::scenario::{
-    ClockSpec, CutSpec, FaultSpec, LeaderFault, LinkOverride, MembershipSpec, ProtocolSpec,
+    AimedFault, ClockSpec, CutSpec, FaultSpec, LinkOverride, MembershipSpec, ProtocolSpec,
     Scenario, Span,
 };
 use faultline_sim::{DetRng, RngStreams};
@@ -23,10 +23,13 @@ enum Kind {
     Storm,
     LeaderCrash,
     LeaderIsolate,
+    LeaderPause,
+    NewLeader,
+    Voter,
 }
 
 /// The kinds in the order of [`super::template::KindWeights::in_order`].
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 13] = [
     Kind::Partition,
     Kind::OneWay,
     Kind::Crash,
@@ -37,6 +40,9 @@ const KINDS: [Kind; 10] = [
     Kind::Storm,
     Kind::LeaderCrash,
     Kind::LeaderIsolate,
+    Kind::LeaderPause,
+    Kind::NewLeader,
+    Kind::Voter,
 ];
 
 /// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
@@ -218,9 +224,20 @@ impl<'a> Episodes<'a> {
             // under the placeholder node 0, so at most `max_crashed` are down at once.
             Kind::LeaderCrash if self.can_crash(0, start, end) => {
                 self.faults.push(FaultSpec {
-                    leader: Some(LeaderFault {
+                    leader: Some(AimedFault {
                         crash: Some(Span(Duration::from_nanos(end - start))),
-                        ..LeaderFault::default()
+                        ..AimedFault::default()
+                    }),
+                    ..at(start)
+                });
+                self.crashes.push((0, start, end));
+            }
+            // A frozen leader is as good as down for the others: it takes a crash slot.
+            Kind::LeaderPause if self.can_crash(0, start, end) => {
+                self.faults.push(FaultSpec {
+                    leader: Some(AimedFault {
+                        pause: Some(Span(Duration::from_nanos(end - start))),
+                        ..AimedFault::default()
                     }),
                     ..at(start)
                 });
@@ -230,14 +247,72 @@ impl<'a> Episodes<'a> {
                 // Half the time at the slowest rate allowed: the worst case for a lease.
                 let clock = (split % 2 == 1).then_some(self.fuzz.clock_rate[0]);
                 self.faults.push(FaultSpec {
-                    leader: Some(LeaderFault {
+                    leader: Some(AimedFault {
                         isolate: Some(Span(Duration::from_nanos(end - start))),
                         clock,
-                        ..LeaderFault::default()
+                        ..AimedFault::default()
                     }),
                     ..at(start)
                 });
                 self.network_free_at = end + 1;
+            }
+            // Armed for the first half of the episode, lasting the second half: the server
+            // that wins an election meanwhile is crashed or cut off as it wins, before its
+            // first appends arrive (the entries it wrote stay its own).
+            Kind::NewLeader => {
+                let half = Span(Duration::from_nanos((end - start) / 2));
+                let crash = split % 2 == 1;
+                let aimed = |span| AimedFault {
+                    within: Some(half),
+                    ..span
+                };
+                if crash && self.can_crash(0, start, end) {
+                    self.faults.push(FaultSpec {
+                        new_leader: Some(aimed(AimedFault {
+                            crash: Some(half),
+                            ..AimedFault::default()
+                        })),
+                        ..at(start)
+                    });
+                    self.crashes.push((0, start, end));
+                } else if !crash && start >= self.network_free_at {
+                    self.faults.push(FaultSpec {
+                        new_leader: Some(aimed(AimedFault {
+                            isolate: Some(half),
+                            ..AimedFault::default()
+                        })),
+                        ..at(start)
+                    });
+                    self.network_free_at = end + 1;
+                }
+            }
+            // The leader crashes and is back within a few milliseconds, as a follower: every
+            // server is up for the election that follows. The first server to grant a vote in
+            // it crashes as it grants it, and is back as quickly, where a competing candidate's
+            // request for the same term may find it. (Both crashes fit in one crash slot: the
+            // election starts after the leader is back.)
+            Kind::Voter if self.can_crash(0, start, end) => {
+                let mut bits = DetRng::from_seed(split);
+                let span = |ms| Some(Span(Duration::from_nanos(ms * MS)));
+                let (leader_down, voter_down) = (bits.between(1, 10), bits.between(1, 3));
+                if (end - start) / MS > voter_down {
+                    self.faults.push(FaultSpec {
+                        leader: Some(AimedFault {
+                            crash: span(leader_down),
+                            ..AimedFault::default()
+                        }),
+                        ..at(start)
+                    });
+                    self.faults.push(FaultSpec {
+                        voter: Some(AimedFault {
+                            crash: span(voter_down),
+                            within: span((end - start) / MS - voter_down),
+                            ..AimedFault::default()
+                        }),
+                        ..at(start)
+                    });
+                    self.crashes.push((0, start, end));
+                }
             }
             Kind::Clock => {
                 let [slow, fast] = self.fuzz.clock_rate;

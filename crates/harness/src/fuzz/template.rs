@@ -43,12 +43,24 @@ pub struct KindWeights {
     /// the time with its clock at the slowest rate of `clock_rate`; healed later.
     #[serde(default)]
     pub leader_isolate: f64,
+    /// Raft only: whoever leads is frozen (a GC pause) and resumes later, handling at once what
+    /// reached it meanwhile.
+    #[serde(default)]
+    pub leader_pause: f64,
+    /// Raft only: the next server to win an election is crashed or cut off as it wins, before
+    /// its first appends arrive; restarted or healed later.
+    #[serde(default)]
+    pub new_leader: f64,
+    /// Raft only: the next server to grant a vote crashes as it grants it and restarts a few
+    /// milliseconds later.
+    #[serde(default)]
+    pub voter: f64,
 }
 
 impl KindWeights {
     /// The weights in declaration order (partition, one-way, crash, loss, latency, clock,
-    /// membership, storm, leader crash, leader isolation).
-    pub fn in_order(&self) -> [f64; 10] {
+    /// membership, storm, leader crash, leader isolation, leader pause, new leader, voter).
+    pub fn in_order(&self) -> [f64; 13] {
         [
             self.partition,
             self.one_way,
@@ -60,6 +72,9 @@ impl KindWeights {
             self.storm,
             self.leader_crash,
             self.leader_isolate,
+            self.leader_pause,
+            self.new_leader,
+            self.voter,
         ]
     }
 }
@@ -214,6 +229,9 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
         ("membership", k.membership),
         ("leader_crash", k.leader_crash),
         ("leader_isolate", k.leader_isolate),
+        ("leader_pause", k.leader_pause),
+        ("new_leader", k.new_leader),
+        ("voter", k.voter),
     ] {
         if weight > 0.0 && !raft {
             return Err((

@@ -10,9 +10,9 @@ pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use spec::{
-    BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec, HeartbeatSpec, LatencySpec,
-    LeaderFault, LinkOverride, MembershipSpec, MixSpec, NetworkSpec, ProtocolSpec, RaftSpec,
-    ReadMode, Scenario, TransferSpec, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
+    Aim, AimedFault, BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec,
+    HeartbeatSpec, LatencySpec, LinkOverride, MembershipSpec, MixSpec, NetworkSpec, ProtocolSpec,
+    RaftSpec, ReadMode, Scenario, TransferSpec, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};
@@ -142,10 +142,26 @@ impl FaultSpec {
         false
     }
 
-    /// When the fault is over: its time, plus the duration of a self-repairing leader fault.
+    /// The Raft fault aimed at a server picked during the run, if this is one.
+    pub fn aimed(&self) -> Option<(Aim, &AimedFault)> {
+        [
+            (Aim::Leader, &self.leader),
+            (Aim::NewLeader, &self.new_leader),
+            (Aim::Voter, &self.voter),
+        ]
+        .into_iter()
+        .find_map(|(aim, fault)| Some((aim, fault.as_ref()?)))
+    }
+
+    /// When the fault is over at the latest: its time, plus how long an aimed fault may wait
+    /// for its moment and how long it then lasts.
     pub fn repaired_at(&self) -> Span {
-        let lasting = self.leader.as_ref().map(LeaderFault::duration);
-        Span(self.at.0 + lasting.unwrap_or_default().0)
+        let lasting = self
+            .aimed()
+            .map_or(std::time::Duration::ZERO, |(_, aimed)| {
+                aimed.within.unwrap_or_default().0 + aimed.duration().0
+            });
+        Span(self.at.0 + lasting)
     }
 }
 
@@ -250,7 +266,7 @@ impl Scenario {
         let base = self.default_link();
         self.faults
             .iter()
-            .filter(|f| !f.is_operator_action() && f.leader.is_none())
+            .filter(|f| !f.is_operator_action() && f.aimed().is_none())
             .map(|f| {
                 let fault = if let Some(id) = f.crash {
                     Fault::Crash(node(id))

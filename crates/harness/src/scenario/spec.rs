@@ -381,31 +381,73 @@ pub struct FaultSpec {
     pub transfer: Option<TransferSpec>,
     /// Raft: a fault aimed at whichever server leads when it fires, undone after a while.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader: Option<LeaderFault>,
+    pub leader: Option<AimedFault>,
+    /// Raft: a fault aimed at the first server to win an election from `at` on (within the
+    /// fault's `within`), fired the moment it wins: before its first appends arrive anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_leader: Option<AimedFault>,
+    /// Raft: a fault aimed at the first server to grant a vote from `at` on (within the fault's
+    /// `within`), fired the moment its grant is durable and sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voter: Option<AimedFault>,
 }
 
-/// A fault aimed at the server that leads when it fires (nothing happens while none does), and
-/// undone by itself: `{"crash": "500ms"}` crashes the leader and restarts it after 500 ms;
-/// `{"isolate": "1s"}` partitions it from every other server, then heals every partition; with
+/// Which server a Raft [`AimedFault`] hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aim {
+    /// Whichever server leads when the fault fires (`leader`).
+    Leader,
+    /// The next server to win an election (`new_leader`).
+    NewLeader,
+    /// The next server to grant a vote (`voter`).
+    Voter,
+}
+
+impl Aim {
+    /// The scenario field that names this aim.
+    pub fn field(self) -> &'static str {
+        match self {
+            Aim::Leader => "leader",
+            Aim::NewLeader => "new_leader",
+            Aim::Voter => "voter",
+        }
+    }
+}
+
+/// A Raft fault aimed at a server picked during the run (see [`Aim`]): the leader when it
+/// fires (nothing happens while none leads), or the next server to win an election or grant a
+/// vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it after 500 ms;
+/// `{"pause": "500ms"}` freezes it for 500 ms; `{"isolate": "1s"}` partitions it from every other server, then heals every partition; with
 /// `"clock": 0.6` its clock also runs at that rate while it is isolated (a lease's worst case).
+/// A fault waiting for an election or a vote lapses after `within`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LeaderFault {
+pub struct AimedFault {
     /// Crash the leader for this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash: Option<Span>,
     /// Isolate the leader for this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolate: Option<Span>,
+    /// Freeze the server for this long (a GC pause): it keeps its state and its clock runs on;
+    /// messages and timers due to it wait, and are handled at once when it resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Span>,
     /// With `isolate`: the isolated leader's clock rate until the heal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<f64>,
+    /// For `new_leader` and `voter`: how long the fault waits for its moment before lapsing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Span>,
 }
 
-impl LeaderFault {
+impl AimedFault {
     /// How long until the fault is undone.
     pub fn duration(&self) -> Span {
-        self.crash.or(self.isolate).unwrap_or_default()
+        self.crash
+            .or(self.isolate)
+            .or(self.pause)
+            .unwrap_or_default()
     }
 }
 

@@ -3,8 +3,8 @@
 use super::duration::Span;
 use super::error::Invalid;
 use super::spec::{
-    FaultSpec, LatencySpec, LeaderFault, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario,
-    WorkloadSpec,
+    Aim, AimedFault, FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode,
+    Scenario, WorkloadSpec,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -123,11 +123,9 @@ fn validate_protocol_fields(scenario: &Scenario) -> Check {
             fault.transfer.is_some(),
             "raft",
         ));
-        owned.push((
-            format!("faults[{index}].leader"),
-            fault.leader.is_some(),
-            "raft",
-        ));
+        if let Some((aim, _)) = fault.aimed() {
+            owned.push((format!("faults[{index}].{}", aim.field()), true, "raft"));
+        }
     }
     if let Some((field, _, owner)) = owned
         .into_iter()
@@ -392,6 +390,8 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ("membership", fault.membership.is_some()),
         ("transfer", fault.transfer.is_some()),
         ("leader", fault.leader.is_some()),
+        ("new_leader", fault.new_leader.is_some()),
+        ("voter", fault.voter.is_some()),
     ];
     let present: Vec<&str> = actions
         .iter()
@@ -505,34 +505,44 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
     if let Some(transfer) = &fault.transfer {
         node_id(transfer.to, nodes, &format!("{field}.transfer.to"))?;
     }
-    if let Some(aimed) = &fault.leader {
-        leader_fault(aimed, &format!("{field}.leader"))?;
+    if let Some((aim, aimed)) = fault.aimed() {
+        aimed_fault(aim, aimed, &format!("{field}.{}", aim.field()))?;
     }
     Ok(())
 }
 
-fn leader_fault(aimed: &LeaderFault, field: &str) -> Check {
-    let span = match (aimed.crash, aimed.isolate) {
-        (Some(span), None) => span,
-        (None, Some(span)) => span,
-        _ => {
+fn aimed_fault(aim: Aim, aimed: &AimedFault, field: &str) -> Check {
+    match (aim, aimed.within) {
+        (Aim::Leader, Some(_)) => {
             return Err(Invalid::new(
-                field,
-                "expected exactly one of crash and isolate (each with its duration)",
+                format!("{field}.within"),
+                "applies only to new_leader and voter: a leader fault fires at once",
             ))
         }
+        (Aim::NewLeader | Aim::Voter, None) => {
+            return Err(Invalid::new(
+                format!("{field}.within"),
+                "expected how long the fault waits for its moment, e.g. \"1s\"",
+            ))
+        }
+        (_, Some(within)) => positive(within, &format!("{field}.within"))?,
+        (Aim::Leader, None) => {}
+    }
+    let actions = [
+        ("crash", aimed.crash),
+        ("isolate", aimed.isolate),
+        ("pause", aimed.pause),
+    ];
+    let mut set = actions
+        .iter()
+        .filter_map(|(name, span)| Some((*name, (*span)?)));
+    let (Some((name, span)), None) = (set.next(), set.next()) else {
+        return Err(Invalid::new(
+            field,
+            "expected exactly one of crash, isolate and pause (each with its duration)",
+        ));
     };
-    positive(
-        span,
-        &format!(
-            "{field}.{}",
-            if aimed.crash.is_some() {
-                "crash"
-            } else {
-                "isolate"
-            }
-        ),
-    )?;
+    positive(span, &format!("{field}.{name}"))?;
     if let Some(rate) = aimed.clock {
         if aimed.isolate.is_none() {
             return Err(Invalid::new(

@@ -39,6 +39,11 @@ pub enum Observation {
         /// The server's current term: the entry was committed in this term or an earlier one.
         seen_in: u64,
     },
+    /// It granted its vote to another server in `term` (and made the vote durable).
+    Voted {
+        /// The term of the vote.
+        term: u64,
+    },
     /// As leader of `term`, it confirmed a read in the same step the read arrived: without a
     /// heartbeat round, trusting its lease.
     ReadWithoutRound {
@@ -149,6 +154,8 @@ impl Invariants {
                     );
                 }
             }
+            // Election safety is checked on the winners; a vote alone changes nothing.
+            Observation::Voted { .. } => {}
             Observation::ReadWithoutRound { term } => {
                 // A lease must expire before anyone else can be elected.
                 if let Some((later, leader)) = self.leaders.range(term + 1..).next() {

@@ -86,6 +86,7 @@ pub fn simulate(
         aimed.fire_due(&mut sim, nodes, next);
         let Some(stepped) = sim.step() else { break };
         watch.after_step(&mut sim, &stepped);
+        aimed.after_step(&mut sim, nodes, &watch, stepped.time);
     }
     sim.run_until(end);
     let outcome = verdict::judge(scenario, &sim, &watch);

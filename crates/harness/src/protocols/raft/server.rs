@@ -283,6 +283,14 @@ impl Server {
                     term: soft.term,
                 });
             }
+            if let Some(hard) = &ready.hard_state {
+                let before = &ctx.durable().hard_state;
+                let granted = hard.vote.is_some_and(|c| c != self.setup.id);
+                if granted && (hard.term, hard.vote) != (before.term, before.vote) {
+                    self.observations
+                        .push(Observation::Voted { term: hard.term });
+                }
+            }
             // 1. Persist before anything that depends on it leaves the node.
             ctx.durable().apply_ready(&ready);
             if let Some(write) = &ready.log {

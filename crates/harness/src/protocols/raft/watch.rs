@@ -32,6 +32,10 @@ pub struct Watch {
     pub leader_at: Option<Time>,
     /// The step at which the first invariant broke.
     pub first_violation_at: Option<Time>,
+    /// The server that won an election in the last step.
+    pub elected_now: Option<NodeId>,
+    /// The server that granted a vote in the last step.
+    pub voted_now: Option<NodeId>,
 }
 
 impl Watch {
@@ -45,12 +49,16 @@ impl Watch {
             quiet_from,
             leader_at: None,
             first_violation_at: None,
+            elected_now: None,
+            voted_now: None,
         }
     }
 
     /// Checks everything the step may have changed.
     pub fn after_step(&mut self, sim: &mut Simulation<Actor>, stepped: &Stepped) {
         self.invariants.step();
+        self.elected_now = None;
+        self.voted_now = None;
         if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
             self.observe(sim, node, stepped);
         }
@@ -82,16 +90,20 @@ impl Watch {
             {
                 self.first_violation_at = Some(stepped.time);
             }
-            if let Observation::Role {
-                role: Role::Leader,
-                term,
-            } = observation
-            {
-                self.leaders.push(LeaderChange {
-                    at: stepped.time,
-                    id,
+            match observation {
+                Observation::Role {
+                    role: Role::Leader,
                     term,
-                });
+                } => {
+                    self.elected_now = Some(node);
+                    self.leaders.push(LeaderChange {
+                        at: stepped.time,
+                        id,
+                        term,
+                    });
+                }
+                Observation::Voted { .. } => self.voted_now = Some(node),
+                _ => {}
             }
         }
     }
