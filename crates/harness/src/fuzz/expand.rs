@@ -287,8 +287,8 @@ impl<'a> Episodes<'a> {
                 }
             }
             // The leader crashes and is back within a few milliseconds, as a follower: every
-            // server is up for the election that follows. The first server to grant a vote in
-            // it crashes as it grants it, and is back as quickly, where a competing candidate's
+            // server is up for the election that follows. Each server that grants a vote in it
+            // crashes as it grants it, and is back as quickly, where a competing candidate's
             // request for the same term may find it. (Both crashes fit in one crash slot: the
             // election starts after the leader is back.)
             Kind::Voter if self.can_crash(0, start, end) => {

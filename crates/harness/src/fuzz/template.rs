@@ -51,8 +51,8 @@ pub struct KindWeights {
     /// its first appends arrive; restarted or healed later.
     #[serde(default)]
     pub new_leader: f64,
-    /// Raft only: the next server to grant a vote crashes as it grants it and restarts a few
-    /// milliseconds later.
+    /// Raft only: the leader crashes for a few milliseconds, and each server that grants a vote
+    /// in the election that follows crashes as it grants it, for 1-3 ms.
     #[serde(default)]
     pub voter: f64,
 }

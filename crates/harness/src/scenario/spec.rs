@@ -386,8 +386,8 @@ pub struct FaultSpec {
     /// fault's `within`), fired the moment it wins: before its first appends arrive anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_leader: Option<AimedFault>,
-    /// Raft: a fault aimed at the first server to grant a vote from `at` on (within the fault's
-    /// `within`), fired the moment its grant is durable and sent.
+    /// Raft: a fault aimed at every server that grants a vote from `at` on (within the fault's
+    /// `within`), fired the moment its grant is durable and sent, one server down at a time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voter: Option<AimedFault>,
 }
@@ -399,7 +399,7 @@ pub enum Aim {
     Leader,
     /// The next server to win an election (`new_leader`).
     NewLeader,
-    /// The next server to grant a vote (`voter`).
+    /// Each server that grants a vote (`voter`).
     Voter,
 }
 
@@ -415,8 +415,8 @@ impl Aim {
 }
 
 /// A Raft fault aimed at a server picked during the run (see [`Aim`]): the leader when it
-/// fires (nothing happens while none leads), or the next server to win an election or grant a
-/// vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it after 500 ms;
+/// fires (nothing happens while none leads), the next server to win an election, or each server
+/// that grants a vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it after 500 ms;
 /// `{"pause": "500ms"}` freezes it for 500 ms; `{"isolate": "1s"}` partitions it from every other server, then heals every partition; with
 /// `"clock": 0.6` its clock also runs at that rate while it is isolated (a lease's worst case).
 /// A fault waiting for an election or a vote lapses after `within`.

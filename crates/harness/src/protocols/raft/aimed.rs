@@ -1,5 +1,5 @@
 //! Faults aimed at a server picked during the run: whichever server leads when the fault fires,
-//! or the next server to win an election or grant a vote, hit at that very step. Each is turned
+//! the next server to win an election, or each server that grants a vote, hit at that very step. Each is turned
 //! into kernel faults (with their repair) at that moment. The choice depends only on the
 //! simulated state, so a run replays exactly.
 
@@ -63,8 +63,9 @@ impl AimedFaults {
         }
     }
 
-    /// After a step at `now`: fires the first armed fault waiting for what the step did (a
-    /// server won an election, or granted a vote), on that server; drops faults that lapsed.
+    /// After a step at `now`, on the server the step concerned: if it won an election, fires
+    /// (and disarms) the first armed `new_leader` fault; if it granted a vote, fires the first
+    /// armed `voter` fault, which stays armed for later grants. Drops faults that lapsed.
     pub fn after_step(
         &mut self,
         sim: &mut Simulation<Actor>,
