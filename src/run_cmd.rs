@@ -268,6 +268,8 @@ fn fault_windows(scenario: &Scenario) -> Vec<Window> {
             "partition".to_string()
         } else if let Some(node) = fault.crash {
             format!("crash n{node}")
+        } else if let Some(node) = fault.pause {
+            format!("pause n{node}")
         } else if fault
             .network
             .as_ref()

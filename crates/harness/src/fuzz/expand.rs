@@ -16,6 +16,7 @@ enum Kind {
     Partition,
     OneWay,
     Crash,
+    Pause,
     Loss,
     Latency,
     Clock,
@@ -29,10 +30,11 @@ enum Kind {
 }
 
 /// The kinds in the order of [`super::template::KindWeights::in_order`].
-const KINDS: [Kind; 13] = [
+const KINDS: [Kind; 14] = [
     Kind::Partition,
     Kind::OneWay,
     Kind::Crash,
+    Kind::Pause,
     Kind::Loss,
     Kind::Latency,
     Kind::Clock,
@@ -192,6 +194,18 @@ impl<'a> Episodes<'a> {
                 });
                 self.faults.push(FaultSpec {
                     restart: Some(subject),
+                    ..at(end)
+                });
+                self.crashes.push((subject, start, end));
+            }
+            // A frozen node is as good as down for the others: it takes a crash slot.
+            Kind::Pause if self.can_crash(subject, start, end) => {
+                self.faults.push(FaultSpec {
+                    pause: Some(subject),
+                    ..at(start)
+                });
+                self.faults.push(FaultSpec {
+                    resume: Some(subject),
                     ..at(end)
                 });
                 self.crashes.push((subject, start, end));
@@ -420,7 +434,7 @@ mod tests {
               "protocol": {{"heartbeat": {{"interval": "50ms", "timeout": "400ms"}}}},
               "cluster": {{"nodes": 5}},
               "fuzz": {{"max_faults": 12, "fault_duration": ["100ms", "3s"], "quiet_tail": "2s"{crashed},
-                        "kinds": {{"partition": 1, "one_way": 1, "crash": 2, "loss": 1, "latency": 1, "clock": 1}}}}}}"#
+                        "kinds": {{"partition": 1, "one_way": 1, "crash": 2, "pause": 1, "loss": 1, "latency": 1, "clock": 1}}}}}}"#
         );
         parse_template(&text, Path::new("t.json")).unwrap()
     }
@@ -431,6 +445,8 @@ mod tests {
             ("cut", f.cut.is_some()),
             ("crash", f.crash.is_some()),
             ("restart", f.restart.is_some()),
+            ("pause", f.pause.is_some()),
+            ("resume", f.resume.is_some()),
             ("heal", f.heal.is_some()),
             ("network", f.network.is_some()),
             ("clock", f.clock.is_some()),
@@ -465,12 +481,13 @@ mod tests {
             );
             let (mut down, mut cut) = (0i32, 0i32);
             for f in &s.faults {
-                down += i32::from(f.crash.is_some()) - i32::from(f.restart.is_some());
+                down += i32::from(f.crash.is_some() || f.pause.is_some())
+                    - i32::from(f.restart.is_some() || f.resume.is_some());
                 cut += i32::from(f.partition.is_some() || f.cut.is_some())
                     - i32::from(f.heal.is_some());
                 assert!(
                     (0..=1).contains(&down),
-                    "seed {seed}: at most one node down"
+                    "seed {seed}: at most one node down or paused"
                 );
                 assert!(
                     (0..=1).contains(&cut),
@@ -478,7 +495,7 @@ mod tests {
                 );
                 kinds_seen.insert(kind_of(f));
             }
-            assert_eq!(down, 0, "every crash is restarted");
+            assert_eq!(down, 0, "every crash is restarted, every pause resumed");
             assert_eq!(cut, 0, "every cut is healed");
         }
         for kind in [
@@ -486,6 +503,8 @@ mod tests {
             "cut",
             "crash",
             "restart",
+            "pause",
+            "resume",
             "heal",
             "network",
             "clock",

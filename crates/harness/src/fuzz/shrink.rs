@@ -263,10 +263,8 @@ fn describe_episode(scenario: &Scenario, episode: &Episode) -> String {
 
 /// `fault` with `node` taken out of it, or `None` when nothing meaningful is left.
 fn without_node(mut fault: FaultSpec, node: u32) -> Option<FaultSpec> {
-    if fault.crash == Some(node)
-        || fault.restart == Some(node)
-        || fault.clock.as_ref().is_some_and(|c| c.node == node)
-    {
+    let names_node = [fault.crash, fault.restart, fault.pause, fault.resume].contains(&Some(node));
+    if names_node || fault.clock.as_ref().is_some_and(|c| c.node == node) {
         return None;
     }
     if let Some(groups) = fault.partition.as_mut() {

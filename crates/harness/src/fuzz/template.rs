@@ -20,6 +20,9 @@ pub struct KindWeights {
     /// A crash, restarted later.
     #[serde(default)]
     pub crash: f64,
+    /// A node frozen (a GC pause), resumed later.
+    #[serde(default)]
+    pub pause: f64,
     /// A burst of message loss (and duplication), then back to the base network.
     #[serde(default)]
     pub loss: f64,
@@ -58,13 +61,14 @@ pub struct KindWeights {
 }
 
 impl KindWeights {
-    /// The weights in declaration order (partition, one-way, crash, loss, latency, clock,
+    /// The weights in declaration order (partition, one-way, crash, pause, loss, latency, clock,
     /// membership, storm, leader crash, leader isolation, leader pause, new leader, voter).
-    pub fn in_order(&self) -> [f64; 13] {
+    pub fn in_order(&self) -> [f64; 14] {
         [
             self.partition,
             self.one_way,
             self.crash,
+            self.pause,
             self.loss,
             self.latency,
             self.clock,

@@ -114,12 +114,16 @@ impl FaultSpec {
         self.membership.is_some() || self.transfer.is_some()
     }
 
-    /// True when this (later) fault undoes `cause`: a restart of the crashed node, a heal of a
+    /// True when this (later) fault undoes `cause`: a restart of the crashed node, a resume of
+    /// the paused node, a heal of a
     /// partition or cut, the next network change after a degraded network (it replaces it), a
     /// skewed clock's return to true speed, a membership change's reverse.
     pub fn undoes(&self, cause: &FaultSpec) -> bool {
         if let Some(node) = cause.crash {
             return self.restart == Some(node);
+        }
+        if let Some(node) = cause.pause {
+            return self.resume == Some(node);
         }
         if cause.partition.is_some() || cause.cut.is_some() {
             return self.heal.is_some();
@@ -272,6 +276,10 @@ impl Scenario {
                     Fault::Crash(node(id))
                 } else if let Some(id) = f.restart {
                     Fault::Restart(node(id))
+                } else if let Some(id) = f.pause {
+                    Fault::Pause(node(id))
+                } else if let Some(id) = f.resume {
+                    Fault::Resume(node(id))
                 } else if let Some(groups) = &f.partition {
                     Fault::Partition(groups.iter().map(|g| nodes(g)).collect())
                 } else if let Some(cut) = &f.cut {

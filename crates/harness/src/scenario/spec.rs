@@ -358,6 +358,13 @@ pub struct FaultSpec {
     /// Restart this crashed node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<u32>,
+    /// Freeze this node (a GC pause, a stopped VM): it keeps its state and its clock runs on;
+    /// messages and timers due to it wait until it resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<u32>,
+    /// Let this paused node carry on: what waited is handled at once, in arrival order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<u32>,
     /// Split into groups that cannot reach each other; unlisted nodes reach everyone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<Vec<Vec<u32>>>,

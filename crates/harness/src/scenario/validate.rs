@@ -381,6 +381,8 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
     }
     let actions = [
         ("crash", fault.crash.is_some()),
+        ("pause", fault.pause.is_some()),
+        ("resume", fault.resume.is_some()),
         ("restart", fault.restart.is_some()),
         ("partition", fault.partition.is_some()),
         ("cut", fault.cut.is_some()),
@@ -414,11 +416,15 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ));
     }
     let nodes = scenario.cluster.nodes;
-    if let Some(node) = fault.crash {
-        node_id(node, nodes, &format!("{field}.crash"))?;
-    }
-    if let Some(node) = fault.restart {
-        node_id(node, nodes, &format!("{field}.restart"))?;
+    for (name, node) in [
+        ("crash", fault.crash),
+        ("restart", fault.restart),
+        ("pause", fault.pause),
+        ("resume", fault.resume),
+    ] {
+        if let Some(node) = node {
+            node_id(node, nodes, &format!("{field}.{name}"))?;
+        }
     }
     if let Some(groups) = &fault.partition {
         if groups.len() < 2 {
