@@ -141,3 +141,76 @@ fn schedule(
     }
     sim.schedule_fault(until, Fault::Heal);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocols::raft::{simulate, watch::LeaderChange};
+    use crate::run::RunOptions;
+    use crate::scenario::{parse, ProtocolSpec};
+    use faultline_sim::Time;
+    use std::path::Path;
+
+    /// Leadership changes of a 5-server run with `faults` (a JSON array), after 2 s.
+    fn leaders_after_two_seconds(faults: &str) -> Vec<LeaderChange> {
+        let text = format!(
+            r#"{{"version": 1, "name": "t", "seed": 3, "duration": "6s",
+              "protocol": {{"raft": {{"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"}}}},
+              "cluster": {{"nodes": 5}}, "network": {{"latency": ["1ms", "5ms"]}},
+              "workload": {{"clients": 2, "ops": 200, "keys": 2, "timeout": "1s", "mix": {{"put": 1.0}}}},
+              "faults": {faults}}}"#
+        );
+        let scenario = parse(&text, Path::new("t.json")).unwrap();
+        let ProtocolSpec::Raft(spec) = &scenario.protocol else {
+            unreachable!()
+        };
+        let run = simulate(&scenario, spec, RunOptions::default()).unwrap();
+        run.leaders
+            .into_iter()
+            .filter(|l| l.at >= Time::from_secs(2))
+            .collect()
+    }
+
+    /// The first server to win after the leader's crash is cut off the moment it wins, so
+    /// another server wins a later term while it is still cut off. Without the new-leader
+    /// fault the first winner keeps leading.
+    #[test]
+    fn a_new_leader_fault_cuts_off_the_next_winner_as_it_wins() {
+        let crash = r#"{"at": "2s", "leader": {"crash": "3s"}}"#;
+        let alone = leaders_after_two_seconds(&format!("[{crash}]"));
+        assert_eq!(alone.len(), 1, "one election after the crash: {alone:?}");
+
+        let cut = r#"{"at": "2s", "new_leader": {"isolate": "1s", "within": "2s"}}"#;
+        let leaders = leaders_after_two_seconds(&format!("[{crash}, {cut}]"));
+        let (first, next) = (leaders[0], leaders[1]);
+        assert_ne!(first.id, next.id);
+        assert!(next.term > first.term);
+        assert!(
+            next.at.as_nanos() < first.at.as_nanos() + 1_000_000_000,
+            "the next winner took over while the first was cut off: {leaders:?}"
+        );
+    }
+
+    /// A voter fault crashes every server that grants a vote in its window: with the leader
+    /// briefly crashed, the election that follows restarts its voters.
+    #[test]
+    fn a_voter_fault_crashes_each_server_as_it_grants_its_vote() {
+        let text = r#"{"version": 1, "name": "t", "seed": 3, "duration": "4s",
+              "protocol": {"raft": {"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"}},
+              "cluster": {"nodes": 5}, "network": {"latency": ["1ms", "5ms"]},
+              "workload": {"clients": 1, "ops": 50, "keys": 1, "timeout": "1s", "mix": {"put": 1.0}},
+              "faults": [{"at": "2s", "leader": {"crash": "2ms"}},
+                         {"at": "2s", "voter": {"crash": "1ms", "within": "1s"}}]}"#;
+        let scenario = parse(text, Path::new("t.json")).unwrap();
+        let report = crate::run::run(&scenario, RunOptions::default()).unwrap();
+        // The leader's crash and restart, then at least two voters' crash and restart.
+        assert!(
+            report.counters.faults >= 6,
+            "faults applied: {}",
+            report.counters.faults
+        );
+        assert!(
+            report.ok(),
+            "a correct Raft keeps its votes across restarts"
+        );
+    }
+}
