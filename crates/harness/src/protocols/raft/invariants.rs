@@ -39,6 +39,15 @@ pub enum Observation {
         /// The server's current term: the entry was committed in this term or an earlier one.
         seen_in: u64,
     },
+    /// It cut an entry out of its durable log (a conflicting write replaced or truncated it).
+    Removed {
+        /// Entry index.
+        index: u64,
+        /// Entry term.
+        term: u64,
+        /// Digest of the payload.
+        digest: u64,
+    },
     /// It granted its vote to another server in `term` (and made the vote durable).
     Voted {
         /// The term of the vote.
@@ -154,6 +163,20 @@ impl Invariants {
                     );
                 }
             }
+            // A committed entry stays in every log that holds it: the leader of a later term
+            // has it too (leader completeness), so its appends never conflict with it.
+            Observation::Removed {
+                index,
+                term,
+                digest,
+            } => {
+                if self.applied.get(&index) == Some(&(term, digest)) {
+                    self.violate(
+                        3,
+                        format!("n{id} cut the committed term-{term} entry at index {index} out of its log; {at}"),
+                    );
+                }
+            }
             // Election safety is checked on the winners; a vote alone changes nothing.
             Observation::Voted { .. } => {}
             Observation::ReadWithoutRound { term } => {
@@ -264,6 +287,34 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(broken, ["log_matching", "state_machine_safety"]);
+    }
+
+    #[test]
+    fn cutting_a_committed_entry_out_of_a_log_breaks_state_machine_safety() {
+        let mut inv = Invariants::default();
+        let removed = |term, digest| Observation::Removed {
+            index: 4,
+            term,
+            digest,
+        };
+        // An uncommitted entry may be replaced: nobody applied anything at index 4 yet.
+        inv.observe(2, &removed(1, 7), &core(), "a");
+        let applied = Observation::Applied {
+            index: 4,
+            term: 2,
+            digest: 8,
+            seen_in: 2,
+        };
+        inv.observe(1, &applied, &core(), "b");
+        // Nor is a stale entry that lost to the committed one.
+        inv.observe(3, &removed(1, 7), &core(), "c");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
+        inv.observe(3, &removed(2, 8), &core(), "d");
+        let (name, detail) = inv.verdicts().nth(3).unwrap();
+        assert_eq!(name, "state_machine_safety");
+        assert!(detail
+            .unwrap()
+            .contains("cut the committed term-2 entry at index 4"));
     }
 
     #[test]

@@ -7,8 +7,8 @@ use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
 use faultline_check::KvInput;
 use faultline_raft::{
-    ConfChange, Config, Entry, EntryKind, MessageBody, PersistentState, ProposeError, RaftNode,
-    ReadError, Role,
+    ConfChange, Config, Entry, EntryKind, LogWrite, MessageBody, PersistentState, ProposeError,
+    RaftNode, ReadError, Role,
 };
 use faultline_sim::{Context, NodeId, StableHasher, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -291,6 +291,9 @@ impl Server {
                         .push(Observation::Voted { term: hard.term });
                 }
             }
+            if let Some(write) = &ready.log {
+                self.observe_removed(&ctx.durable().entries, write);
+            }
             // 1. Persist before anything that depends on it leaves the node.
             ctx.durable().apply_ready(&ready);
             if let Some(write) = &ready.log {
@@ -350,6 +353,26 @@ impl Server {
         }
         self.read_asked_now = None;
         self.reset_timer(ctx);
+    }
+
+    /// Reports each durable entry that `write` cuts out of the log without writing the same
+    /// entry back.
+    fn observe_removed(&mut self, durable: &[Entry], write: &LogWrite) {
+        let from = durable.partition_point(|e| e.index < write.truncate_from);
+        for old in &durable[from..] {
+            let rewritten = write
+                .entries
+                .iter()
+                .find(|e| e.index == old.index)
+                .is_some_and(|e| e == old);
+            if !rewritten {
+                self.observations.push(Observation::Removed {
+                    index: old.index,
+                    term: old.term,
+                    digest: digest(old),
+                });
+            }
+        }
     }
 
     fn apply(&mut self, ctx: &mut Ctx, entry: &Entry) {
