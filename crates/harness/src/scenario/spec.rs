@@ -71,6 +71,14 @@ pub struct RaftSpec {
     /// last snapshot; no snapshots when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_every: Option<u64>,
+    /// Most log entries in one append message (default 64); small values make a leader copy a
+    /// long log over many round trips, as large entries do with a per-message byte limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_entries_per_msg: Option<u64>,
+    /// Most append messages in flight to one follower before the leader waits for an answer
+    /// (default 64); 1 makes replication stop-and-wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_inflight_msgs: Option<u64>,
     /// Founding voters (1-based ids); the other nodes start empty and join by membership change.
     /// Default: every node.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -174,11 +174,17 @@ fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
             ),
         ));
     }
-    if raft.snapshot_every == Some(0) {
-        return Err(Invalid::new(
-            "protocol.raft.snapshot_every",
-            "expected a positive number of entries",
-        ));
+    for (field, value) in [
+        ("snapshot_every", raft.snapshot_every),
+        ("max_entries_per_msg", raft.max_entries_per_msg),
+        ("max_inflight_msgs", raft.max_inflight_msgs),
+    ] {
+        if value == Some(0) {
+            return Err(Invalid::new(
+                format!("protocol.raft.{field}"),
+                "expected a positive number",
+            ));
+        }
     }
     if let Some(drift) = raft.max_clock_drift {
         if raft.reads != ReadMode::Lease {

@@ -82,6 +82,9 @@ pub struct Invariants {
     /// Per applied index, the lowest term of a server that applied it: the entry was committed
     /// no later than that term, so every leader of a later term must hold it.
     committed_by: BTreeMap<u64, u64>,
+    /// Indexes applied for the first time (by anyone) since the last [`Self::take_new_commits`],
+    /// with their terms.
+    new_commits: Vec<(u64, u64)>,
     /// First violation of each check, by position in [`NAMES`].
     violations: [Option<String>; NAMES.len()],
     /// Steps checked.
@@ -152,7 +155,10 @@ impl Invariants {
             } => {
                 let by = self.committed_by.entry(index).or_insert(seen_in);
                 *by = (*by).min(seen_in);
-                let known = *self.applied.entry(index).or_insert((term, digest));
+                let known = *self.applied.entry(index).or_insert_with(|| {
+                    self.new_commits.push((index, term));
+                    (term, digest)
+                });
                 if known != (term, digest) {
                     self.violate(
                         3,
@@ -163,14 +169,18 @@ impl Invariants {
                     );
                 }
             }
-            // A committed entry stays in every log that holds it: the leader of a later term
-            // has it too (leader completeness), so its appends never conflict with it.
+            // A committed entry stays in every log that holds it once the log follows a term
+            // at or after the commit: the leader of such a term has it too (leader
+            // completeness), so its appends never conflict with it. (A server may still follow
+            // a deposed leader of an older term, whose appends can cut it.)
             Observation::Removed {
                 index,
                 term,
                 digest,
             } => {
-                if self.applied.get(&index) == Some(&(term, digest)) {
+                let committed = self.applied.get(&index) == Some(&(term, digest));
+                let committed_by = self.committed_by.get(&index).copied();
+                if committed && committed_by.is_some_and(|by| by <= core.term()) {
                     self.violate(
                         3,
                         format!("n{id} cut the committed term-{term} entry at index {index} out of its log; {at}"),
@@ -214,6 +224,20 @@ impl Invariants {
         }
     }
 
+    /// The entries first applied since the last call: (index, term).
+    pub fn take_new_commits(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.new_commits)
+    }
+
+    /// Leader completeness, checked as soon as an entry is committed: `candidate` lacks the
+    /// committed entry (`index`, `term`) yet could win an election (see [`super::electable`]).
+    pub fn electable_without(&mut self, candidate: u64, (index, term): (u64, u64), at: &str) {
+        self.violate(
+            2,
+            format!("n{candidate} lacks the committed term-{term} entry at index {index} yet its log is as up to date as a quorum's: it could be elected and overwrite it; {at}"),
+        );
+    }
+
     fn violate(&mut self, check: usize, detail: String) {
         if self.violations[check].is_none() {
             self.violations[check] = Some(detail);
@@ -233,6 +257,13 @@ impl Invariants {
 mod tests {
     use super::*;
     use faultline_raft::{Config, PersistentState};
+
+    /// A server in `term`.
+    fn core_in_term(term: u64) -> RaftNode {
+        let mut state = PersistentState::bootstrap([1, 2, 3]);
+        state.hard_state.term = term;
+        RaftNode::with_seed(1, Config::default(), state, 1).unwrap()
+    }
 
     fn core() -> RaftNode {
         RaftNode::with_seed(
@@ -308,8 +339,11 @@ mod tests {
         inv.observe(1, &applied, &core(), "b");
         // Nor is a stale entry that lost to the committed one.
         inv.observe(3, &removed(1, 7), &core(), "c");
+        // Nor the committed entry, by a server following a deposed leader of a term before
+        // the commit (the entry was applied in term 2; this server is in term 1).
+        inv.observe(3, &removed(2, 8), &core_in_term(1), "d");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
-        inv.observe(3, &removed(2, 8), &core(), "d");
+        inv.observe(3, &removed(2, 8), &core_in_term(2), "e");
         let (name, detail) = inv.verdicts().nth(3).unwrap();
         assert_eq!(name, "state_machine_safety");
         assert!(detail

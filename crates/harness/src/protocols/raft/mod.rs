@@ -6,6 +6,7 @@
 pub mod actor;
 pub mod aimed;
 pub mod client;
+pub mod electable;
 pub mod invariants;
 pub mod kv;
 pub mod msg;

@@ -13,6 +13,9 @@ use std::collections::BTreeSet;
 pub fn core_config(spec: &RaftSpec) -> Config {
     let [min, max] = spec.election_timeout;
     let bugs = &spec.bugs;
+    let defaults = Config::default();
+    let count =
+        |n: Option<u64>, default| n.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX));
     Config {
         election_timeout_min: min.nanos(),
         election_timeout_max: max.nanos(),
@@ -29,7 +32,9 @@ pub fn core_config(spec: &RaftSpec) -> Config {
             accept_stale_term_append: bugs.accept_stale_term_append,
             lease_ignores_clock_drift: bugs.lease_ignores_drift,
         },
-        ..Config::default()
+        max_entries_per_msg: count(spec.max_entries_per_msg, defaults.max_entries_per_msg),
+        max_inflight_msgs: count(spec.max_inflight_msgs, defaults.max_inflight_msgs),
+        ..defaults
     }
 }
 

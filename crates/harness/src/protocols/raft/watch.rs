@@ -2,8 +2,9 @@
 //! leadership changes, and notes when a leader exists after the last fault.
 
 use super::actor::Actor;
+use super::electable;
 use super::invariants::{Invariants, Observation};
-use faultline_raft::Role;
+use faultline_raft::{Membership, PersistentState, Role};
 use faultline_sim::{NodeId, Simulation, Stepped, Time, TraceKind};
 
 /// A leadership change: when, who, which term.
@@ -85,6 +86,7 @@ impl Watch {
         let at = describe(sim, stepped);
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
+            check_new_commits(&mut self.invariants, self.servers, sim, core.config(), &at);
             if self.first_violation_at.is_none()
                 && self.invariants.verdicts().any(|(_, v)| v.is_some())
             {
@@ -105,6 +107,28 @@ impl Watch {
                 Observation::Voted { .. } => self.voted_now = Some(node),
                 _ => {}
             }
+        }
+    }
+}
+
+/// Leader completeness at commit time: no voter of `config` that lacks an entry committed since
+/// the last call could still be elected, judged from the durable logs of servers `0..servers`.
+fn check_new_commits(
+    invariants: &mut Invariants,
+    servers: u32,
+    sim: &Simulation<Actor>,
+    config: &Membership,
+    at: &str,
+) {
+    let commits = invariants.take_new_commits();
+    if commits.is_empty() {
+        return;
+    }
+    let logs: Vec<Option<&PersistentState>> =
+        (0..servers).map(|i| sim.durable(NodeId::new(i))).collect();
+    for commit in commits {
+        if let Some(candidate) = electable::could_win_without(commit.0, commit.1, config, &logs) {
+            invariants.electable_without(candidate, commit, at);
         }
     }
 }
