@@ -50,8 +50,8 @@ const KINDS: [Kind; 14] = [
 /// The concrete scenario for `seed`: the base scenario with this seed, a name that says where it
 /// came from, and the drawn fault episodes added to its own faults, sorted by time.
 ///
-/// The same (template, seed) always gives the same scenario: every draw comes from the streams
-/// `fuzz.vary` and `fuzz.faults` of the seed.
+/// The same (template, seed) always gives the same scenario: every draw comes from the seed's
+/// streams `fuzz.vary<pointer>` (one per varied field) and `fuzz.faults`.
 pub fn expand(template: &Template, seed: u64) -> Scenario {
     let mut scenario = vary(template, seed);
     scenario.seed = seed;
@@ -66,19 +66,21 @@ pub fn expand(template: &Template, seed: u64) -> Scenario {
     scenario
 }
 
-/// The base scenario with each `vary` field set to a value drawn from the stream `fuzz.vary`.
-/// A choice that would make the scenario invalid together with earlier choices is skipped (the
-/// field keeps its base value), so every expansion is a valid scenario.
+/// The base scenario with each `vary` field set to a value drawn from its own stream,
+/// `fuzz.vary` followed by the field's pointer: adding a field to a template leaves the other
+/// fields' draws as they were. A choice that would make the scenario invalid together with
+/// earlier choices is skipped (the field keeps its base value), so every expansion is valid.
 fn vary(template: &Template, seed: u64) -> Scenario {
     if template.fuzz.vary.is_empty() {
         return template.base.clone();
     }
-    let mut rng = RngStreams::new(seed).stream("fuzz.vary");
+    let streams = RngStreams::new(seed);
     let Ok(mut value) = serde_json::to_value(&template.base) else {
         return template.base.clone();
     };
     let mut scenario = template.base.clone();
     for (pointer, choices) in &template.fuzz.vary {
+        let mut rng = streams.stream(&format!("fuzz.vary{pointer}"));
         let choice = &choices[rng.below(choices.len() as u64) as usize];
         let Some(varied) = set_pointer(&value, pointer, choice) else {
             continue;

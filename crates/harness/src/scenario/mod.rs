@@ -11,8 +11,9 @@ pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use spec::{
     Aim, AimedFault, BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec,
-    HeartbeatSpec, LatencySpec, LinkOverride, MembershipSpec, MixSpec, NetworkSpec, ProtocolSpec,
-    RaftSpec, ReadMode, Scenario, TransferSpec, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
+    FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride, MembershipSpec, MixSpec,
+    NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, TransferSpec, WorkloadSpec,
+    ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};

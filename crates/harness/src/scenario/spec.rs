@@ -71,14 +71,9 @@ pub struct RaftSpec {
     /// last snapshot; no snapshots when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_every: Option<u64>,
-    /// Most log entries in one append message (default 64); small values make a leader copy a
-    /// long log over many round trips, as large entries do with a per-message byte limit.
+    /// How much a leader sends a follower at once (etcd's MaxSizePerMsg and MaxInflightMsgs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_entries_per_msg: Option<u64>,
-    /// Most append messages in flight to one follower before the leader waits for an answer
-    /// (default 64); 1 makes replication stop-and-wait.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_inflight_msgs: Option<u64>,
+    pub flow_control: Option<FlowControlSpec>,
     /// Founding voters (1-based ids); the other nodes start empty and join by membership change.
     /// Default: every node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +85,20 @@ pub struct RaftSpec {
     /// Planted bugs to switch on (all off by default).
     #[serde(default)]
     pub bugs: BugsSpec,
+}
+
+/// Replication flow control; `{"max_entries_per_msg": 1, "max_inflight_msgs": 1}` makes
+/// replication stop-and-wait, one entry per round trip, as large entries do with a byte limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowControlSpec {
+    /// Most log entries in one append message (default 64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_entries_per_msg: Option<u64>,
+    /// Most append messages in flight to one follower before the leader waits for an answer
+    /// (default 64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_inflight_msgs: Option<u64>,
 }
 
 fn yes() -> bool {

@@ -176,8 +176,14 @@ fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
     }
     for (field, value) in [
         ("snapshot_every", raft.snapshot_every),
-        ("max_entries_per_msg", raft.max_entries_per_msg),
-        ("max_inflight_msgs", raft.max_inflight_msgs),
+        (
+            "flow_control.max_entries_per_msg",
+            raft.flow_control.and_then(|f| f.max_entries_per_msg),
+        ),
+        (
+            "flow_control.max_inflight_msgs",
+            raft.flow_control.and_then(|f| f.max_inflight_msgs),
+        ),
     ] {
         if value == Some(0) {
             return Err(Invalid::new(

@@ -14,6 +14,7 @@ pub fn core_config(spec: &RaftSpec) -> Config {
     let [min, max] = spec.election_timeout;
     let bugs = &spec.bugs;
     let defaults = Config::default();
+    let flow = spec.flow_control.unwrap_or_default();
     let count =
         |n: Option<u64>, default| n.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX));
     Config {
@@ -32,8 +33,8 @@ pub fn core_config(spec: &RaftSpec) -> Config {
             accept_stale_term_append: bugs.accept_stale_term_append,
             lease_ignores_clock_drift: bugs.lease_ignores_drift,
         },
-        max_entries_per_msg: count(spec.max_entries_per_msg, defaults.max_entries_per_msg),
-        max_inflight_msgs: count(spec.max_inflight_msgs, defaults.max_inflight_msgs),
+        max_entries_per_msg: count(flow.max_entries_per_msg, defaults.max_entries_per_msg),
+        max_inflight_msgs: count(flow.max_inflight_msgs, defaults.max_inflight_msgs),
         ..defaults
     }
 }
