@@ -270,6 +270,13 @@ fn fault_windows(scenario: &Scenario) -> Vec<Window> {
             format!("crash n{node}")
         } else if let Some(node) = fault.pause {
             format!("pause n{node}")
+        } else if fault.outage.is_some() {
+            windows.push(Window {
+                start: secs(fault.at),
+                end: secs(fault.repaired_at()).min(end),
+                label: "outage".to_string(),
+            });
+            continue;
         } else if fault
             .network
             .as_ref()

@@ -302,23 +302,24 @@ impl<'a> Episodes<'a> {
                     self.network_free_at = end + 1;
                 }
             }
-            // The leader crashes and is back within a few milliseconds, as a follower: every
-            // server is up for the election that follows. Each server that grants a vote in it
-            // crashes as it grants it, and is back as quickly, where a competing candidate's
-            // request for the same term may find it. (Both crashes fit in one crash slot: the
-            // election starts after the leader is back.)
-            Kind::Voter if self.can_crash(0, start, end) => {
+            // A power blip: every server crashes and is back within a few milliseconds, so all
+            // of them take part in the election that follows (with their timers started
+            // together, often as rival candidates of one term). Each server that grants a vote
+            // in it crashes as it grants it, and is back as quickly, where a rival's request for
+            // the same term may find it. Only while nothing else is down: the blip briefly takes
+            // every server, beyond `max_crashed`.
+            Kind::Voter if self.nothing_down(start, end) => {
                 let mut bits = DetRng::from_seed(split);
                 let span = |ms| Some(Span(Duration::from_nanos(ms * MS)));
-                let (leader_down, voter_down) = (bits.between(1, 10), bits.between(1, 3));
+                let (blip, voter_down) = (bits.between(1, 10), bits.between(1, 3));
                 if (end - start) / MS > voter_down {
                     self.faults.push(FaultSpec {
-                        leader: Some(AimedFault {
-                            crash: span(leader_down),
-                            ..AimedFault::default()
-                        }),
+                        outage: span(blip),
                         ..at(start)
                     });
+                    for server in 1..=self.nodes {
+                        self.crashes.push((server, start, start + blip * MS));
+                    }
                     self.faults.push(FaultSpec {
                         voter: Some(AimedFault {
                             crash: span(voter_down),
@@ -399,6 +400,13 @@ impl<'a> Episodes<'a> {
             node = node % self.nodes + 1;
             at_ns += period;
         }
+    }
+
+    /// True if no crash or pause overlaps `start..=end`.
+    fn nothing_down(&self, start: u64, end: u64) -> bool {
+        self.crashes
+            .iter()
+            .all(|(_, from, to)| *to < start || end < *from)
     }
 
     fn can_crash(&self, node: u32, start: u64, end: u64) -> bool {

@@ -54,8 +54,9 @@ pub struct KindWeights {
     /// its first appends arrive; restarted or healed later.
     #[serde(default)]
     pub new_leader: f64,
-    /// Raft only: the leader crashes for a few milliseconds, and each server that grants a vote
-    /// in the election that follows crashes as it grants it, for 1-3 ms.
+    /// Raft only: a power blip (every server crashes and is back within a few milliseconds),
+    /// and each server that grants a vote in the election that follows crashes as it grants it,
+    /// for 1-3 ms. Drawn only while nothing else is down.
     #[serde(default)]
     pub voter: f64,
 }

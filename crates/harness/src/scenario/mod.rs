@@ -159,14 +159,14 @@ impl FaultSpec {
     }
 
     /// When the fault is over at the latest: its time, plus how long an aimed fault may wait
-    /// for its moment and how long it then lasts.
+    /// for its moment and how long it then lasts, or how long an outage lasts.
     pub fn repaired_at(&self) -> Span {
         let lasting = self
             .aimed()
             .map_or(std::time::Duration::ZERO, |(_, aimed)| {
                 aimed.within.unwrap_or_default().0 + aimed.duration().0
             });
-        Span(self.at.0 + lasting)
+        Span(self.at.0 + lasting + self.outage.unwrap_or_default().0)
     }
 }
 
@@ -272,7 +272,17 @@ impl Scenario {
         self.faults
             .iter()
             .filter(|f| !f.is_operator_action() && f.aimed().is_none())
-            .map(|f| {
+            .flat_map(|f| {
+                let at = Time::from_nanos(f.at.nanos());
+                if f.outage.is_some() {
+                    let back = Time::from_nanos(f.repaired_at().nanos());
+                    let all = (1..=self.cluster.nodes).map(node);
+                    return all
+                        .clone()
+                        .map(|n| (at, Fault::Crash(n)))
+                        .chain(all.map(|n| (back, Fault::Restart(n))))
+                        .collect::<Vec<_>>();
+                }
                 let fault = if let Some(id) = f.crash {
                     Fault::Crash(node(id))
                 } else if let Some(id) = f.restart {
@@ -295,8 +305,31 @@ impl Scenario {
                 } else {
                     Fault::Heal
                 };
-                (Time::from_nanos(f.at.nanos()), fault)
+                vec![(at, fault)]
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_crashes_every_node_and_restarts_them_all_after_it() {
+        let text = r#"{"version": 1, "name": "t", "seed": 1, "duration": "3s",
+            "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}},
+            "cluster": {"nodes": 3}, "faults": [{"at": "1s", "outage": "5ms"}]}"#;
+        let scenario = parse(text, Path::new("t.json")).unwrap();
+        let (down, up) = (Time::from_secs(1), Time::from_millis(1005));
+        let expected: Vec<(Time, Fault)> = (1..=3)
+            .map(|n| (down, Fault::Crash(node(n))))
+            .chain((1..=3).map(|n| (up, Fault::Restart(node(n)))))
+            .collect();
+        assert_eq!(scenario.kernel_faults(), expected);
+        assert_eq!(
+            scenario.faults[0].repaired_at(),
+            Span::parse("1005ms").unwrap()
+        );
     }
 }

@@ -395,6 +395,7 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ("crash", fault.crash.is_some()),
         ("pause", fault.pause.is_some()),
         ("resume", fault.resume.is_some()),
+        ("outage", fault.outage.is_some()),
         ("restart", fault.restart.is_some()),
         ("partition", fault.partition.is_some()),
         ("cut", fault.cut.is_some()),
@@ -428,6 +429,9 @@ fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check 
         ));
     }
     let nodes = scenario.cluster.nodes;
+    if let Some(down) = fault.outage {
+        positive(down, &format!("{field}.outage"))?;
+    }
     for (name, node) in [
         ("crash", fault.crash),
         ("restart", fault.restart),
