@@ -175,6 +175,14 @@ fn tracing_does_not_change_the_hash() {
     assert_eq!(untraced.trace_hash(), traced_run(11).0);
 }
 
+/// A link with no loss that delivers every message after exactly `ms` milliseconds.
+fn fixed_latency(ms: u64) -> LinkConfig {
+    LinkConfig {
+        latency: LatencyDist::Fixed(Duration::from_millis(ms)),
+        ..LinkConfig::default()
+    }
+}
+
 fn received_from(sim: &Simulation<Chatter>, at: NodeId, from: NodeId) -> usize {
     sim.process(at)
         .unwrap()
@@ -218,10 +226,7 @@ fn no_message_crosses_a_partition_and_heal_restores_delivery() {
 
 #[test]
 fn messages_in_flight_when_a_cut_starts_are_lost() {
-    let slow = LinkConfig {
-        latency: LatencyDist::Fixed(Duration::from_millis(30)),
-        ..LinkConfig::default()
-    };
+    let slow = fixed_latency(30);
     let mut sim = cluster(1, 2, slow);
     // First sends at 10 ms arrive at 40 ms; the cut at 20 ms must catch them on the wire.
     sim.schedule_fault(
@@ -305,10 +310,7 @@ fn a_timer_set_before_a_crash_never_fires_after_it() {
 
 #[test]
 fn messages_in_flight_to_a_crashed_incarnation_never_reach_the_next() {
-    let slow = LinkConfig {
-        latency: LatencyDist::Fixed(Duration::from_millis(30)),
-        ..LinkConfig::default()
-    };
+    let slow = fixed_latency(30);
     let mut sim = cluster(1, 2, slow);
     // n1 sends at 10 ms (arrives 40 ms); n2 crashes at 20 ms and is back at 25 ms.
     sim.schedule_fault(Time::from_millis(20), Fault::Crash(n(1)));
@@ -472,10 +474,7 @@ fn sends_count_and_trace_the_bytes_the_protocol_reports() {
 
 #[test]
 fn a_paused_node_handles_what_waited_in_arrival_order_when_it_resumes() {
-    let fixed = LinkConfig {
-        latency: LatencyDist::Fixed(Duration::from_millis(2)),
-        ..LinkConfig::default()
-    };
+    let fixed = fixed_latency(2);
     let mut sim = cluster(1, 2, fixed);
     sim.schedule_fault(Time::from_millis(15), Fault::Pause(n(1)));
     sim.schedule_fault(Time::from_millis(55), Fault::Resume(n(1)));
@@ -511,10 +510,7 @@ fn a_paused_node_handles_what_waited_in_arrival_order_when_it_resumes() {
 
 #[test]
 fn a_crash_while_paused_loses_what_waited() {
-    let fixed = LinkConfig {
-        latency: LatencyDist::Fixed(Duration::from_millis(2)),
-        ..LinkConfig::default()
-    };
+    let fixed = fixed_latency(2);
     let mut sim = cluster(1, 2, fixed);
     sim.schedule_fault(Time::from_millis(15), Fault::Pause(n(1)));
     sim.schedule_fault(Time::from_millis(35), Fault::Crash(n(1)));
