@@ -382,7 +382,8 @@ pub struct FaultSpec {
     /// Let this paused node carry on: what waited is handled at once, in arrival order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<u32>,
-    /// A power loss: every node of the cluster crashes, and all restart this long after.
+    /// A power loss: every node of the cluster crashes, and all restart this long after (a node
+    /// that was already down comes back too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outage: Option<Span>,
     /// Split into groups that cannot reach each other; unlisted nodes reach everyone.
