@@ -276,30 +276,28 @@ impl<'a> Episodes<'a> {
             // that wins an election meanwhile is crashed or cut off as it wins, before its
             // first appends arrive (the entries it wrote stay its own).
             Kind::NewLeader => {
-                let half = Span(Duration::from_nanos((end - start) / 2));
+                let half = Some(Span(Duration::from_nanos((end - start) / 2)));
                 let crash = split % 2 == 1;
-                let aimed = |span| AimedFault {
-                    within: Some(half),
-                    ..span
+                let fits = if crash {
+                    self.can_crash(0, start, end)
+                } else {
+                    start >= self.network_free_at
                 };
-                if crash && self.can_crash(0, start, end) {
+                if fits {
                     self.faults.push(FaultSpec {
-                        new_leader: Some(aimed(AimedFault {
-                            crash: Some(half),
+                        new_leader: Some(AimedFault {
+                            crash: half.filter(|_| crash),
+                            isolate: half.filter(|_| !crash),
+                            within: half,
                             ..AimedFault::default()
-                        })),
+                        }),
                         ..at(start)
                     });
-                    self.crashes.push((0, start, end));
-                } else if !crash && start >= self.network_free_at {
-                    self.faults.push(FaultSpec {
-                        new_leader: Some(aimed(AimedFault {
-                            isolate: Some(half),
-                            ..AimedFault::default()
-                        })),
-                        ..at(start)
-                    });
-                    self.network_free_at = end + 1;
+                    if crash {
+                        self.crashes.push((0, start, end));
+                    } else {
+                        self.network_free_at = end + 1;
+                    }
                 }
             }
             // A power blip: every server crashes and is back within a few milliseconds, so all

@@ -444,24 +444,25 @@ impl Aim {
 
 /// A Raft fault aimed at a server picked during the run (see [`Aim`]): the leader when it
 /// fires (nothing happens while none leads), the next server to win an election, or each server
-/// that grants a vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it after 500 ms;
-/// `{"pause": "500ms"}` freezes it for 500 ms; `{"isolate": "1s"}` partitions it from every other server, then heals every partition; with
-/// `"clock": 0.6` its clock also runs at that rate while it is isolated (a lease's worst case).
-/// A fault waiting for an election or a vote lapses after `within`.
+/// that grants a vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it
+/// after 500 ms; `{"pause": "500ms"}` freezes it for 500 ms; `{"isolate": "1s"}` partitions it
+/// from every other server, then heals every partition; with `"clock": 0.6` its clock also runs
+/// at that rate while it is isolated (a lease's worst case). A fault waiting for an election or
+/// a vote lapses after `within`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AimedFault {
-    /// Crash the leader for this long.
+    /// Crash the server for this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash: Option<Span>,
-    /// Isolate the leader for this long.
+    /// Isolate the server for this long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolate: Option<Span>,
     /// Freeze the server for this long (a GC pause): it keeps its state and its clock runs on;
     /// messages and timers due to it wait, and are handled at once when it resumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause: Option<Span>,
-    /// With `isolate`: the isolated leader's clock rate until the heal.
+    /// With `isolate`: the isolated server's clock rate until the heal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<f64>,
     /// For `new_leader` and `voter`: how long the fault waits for its moment before lapsing.

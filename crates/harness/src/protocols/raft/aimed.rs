@@ -74,28 +74,20 @@ impl AimedFaults {
         now: Time,
     ) {
         self.armed.retain(|armed| armed.lapses_at >= now);
-        for (aim, server) in [
-            (Aim::NewLeader, watch.elected_now),
-            (Aim::Voter, watch.voted_now),
-        ] {
-            let Some(server) = server else { continue };
-            if aim == Aim::Voter {
-                // Every grant in the window is a crash point, one server down at a time.
-                let others_up = (0..servers)
-                    .map(NodeId::new)
-                    .filter(|n| *n != server)
-                    .all(|n| sim.is_up(n));
-                if others_up {
-                    if let Some(armed) = self.armed.iter().find(|armed| armed.aim == aim) {
-                        let fault = armed.fault.clone();
-                        schedule(sim, servers, server, now, &fault);
-                    }
-                }
-                continue;
-            }
-            if let Some(i) = self.armed.iter().position(|armed| armed.aim == aim) {
+        if let Some(winner) = watch.elected_now {
+            if let Some(i) = self.armed.iter().position(|a| a.aim == Aim::NewLeader) {
                 let armed = self.armed.remove(i);
-                schedule(sim, servers, server, now, &armed.fault);
+                schedule(sim, servers, winner, now, &armed.fault);
+            }
+        }
+        if let Some(voter) = watch.voted_now {
+            // Every grant in the window is a crash point, one server down at a time.
+            let others_up = (0..servers)
+                .map(NodeId::new)
+                .all(|n| n == voter || sim.is_up(n));
+            let armed = self.armed.iter().find(|a| a.aim == Aim::Voter);
+            if let Some(fault) = armed.filter(|_| others_up).map(|a| a.fault.clone()) {
+                schedule(sim, servers, voter, now, &fault);
             }
         }
     }
