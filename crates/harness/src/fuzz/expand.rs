@@ -156,7 +156,11 @@ impl<'a> Episodes<'a> {
         let kind = self.pick_kind(rng);
         // Whole milliseconds keep expanded scenarios readable.
         let start = rng.between(0, self.window_end / MS) * MS;
-        let [min, max] = self.fuzz.fault_duration;
+        let [min, max] = match kind {
+            Kind::Pause | Kind::LeaderPause => self.fuzz.pause_duration,
+            _ => None,
+        }
+        .unwrap_or(self.fuzz.fault_duration);
         let length = rng.between(min.nanos() / MS, max.nanos() / MS).max(1) * MS;
         let end = (start + length).min(self.window_end / MS * MS);
         let subject = rng.between(1, u64::from(self.nodes)) as u32;
@@ -260,8 +264,9 @@ impl<'a> Episodes<'a> {
                 self.crashes.push((0, start, end));
             }
             Kind::LeaderIsolate if start >= self.network_free_at => {
-                // Half the time at the slowest rate allowed: the worst case for a lease.
-                let clock = (split % 2 == 1).then_some(self.fuzz.clock_rate[0]);
+                // Its clock at the slowest rate allowed: the worst case for a lease (and a
+                // deposed leader that notices last, taking writes it cannot replicate).
+                let clock = Some(self.fuzz.clock_rate[0]);
                 self.faults.push(FaultSpec {
                     leader: Some(AimedFault {
                         isolate: Some(Span(Duration::from_nanos(end - start))),
@@ -272,51 +277,77 @@ impl<'a> Episodes<'a> {
                 });
                 self.network_free_at = end + 1;
             }
-            // Armed for the first half of the episode, lasting the second half: the server
-            // that wins an election meanwhile is crashed or cut off as it wins, before its
-            // first appends arrive (the entries it wrote stay its own).
+            // The leader is frozen (for a pause's length), and the server that wins the
+            // election this forces is crashed or cut off as it wins, before its first appends
+            // arrive (the entries it wrote stay its own); the armed fault waits for the first
+            // half of the episode and lasts the second half. The frozen leader resumes with
+            // its own unreplicated entries while the winner's sit cut off: the state of the
+            // Raft paper's Figure 8.
             Kind::NewLeader => {
                 let half = Some(Span(Duration::from_nanos((end - start) / 2)));
-                let crash = split % 2 == 1;
+                let crash = split % 4 == 1;
+                let [low, high] = self.fuzz.pause_duration.unwrap_or(self.fuzz.fault_duration);
+                let frozen = DetRng::from_seed(split).between(low.nanos() / MS, high.nanos() / MS);
+                let thawed = start + frozen.max(1) * MS;
+                if !self.can_crash(0, start, thawed) {
+                    return;
+                }
+                self.crashes.push((0, start, thawed));
                 let fits = if crash {
                     self.can_crash(0, start, end)
                 } else {
                     start >= self.network_free_at
                 };
-                if fits {
-                    self.faults.push(FaultSpec {
-                        new_leader: Some(AimedFault {
-                            crash: half.filter(|_| crash),
-                            isolate: half.filter(|_| !crash),
-                            within: half,
-                            ..AimedFault::default()
-                        }),
-                        ..at(start)
-                    });
-                    if crash {
-                        self.crashes.push((0, start, end));
-                    } else {
-                        self.network_free_at = end + 1;
-                    }
+                if !fits {
+                    self.crashes.pop();
+                    return;
+                }
+                self.faults.push(FaultSpec {
+                    leader: Some(AimedFault {
+                        pause: Some(Span(Duration::from_nanos(thawed - start))),
+                        ..AimedFault::default()
+                    }),
+                    ..at(start)
+                });
+                self.faults.push(FaultSpec {
+                    new_leader: Some(AimedFault {
+                        crash: half.filter(|_| crash),
+                        isolate: half.filter(|_| !crash),
+                        within: half,
+                        ..AimedFault::default()
+                    }),
+                    ..at(start)
+                });
+                if crash {
+                    self.crashes.push((0, start, end));
+                } else {
+                    self.network_free_at = end + 1;
                 }
             }
-            // A power blip: every server crashes and is back within a few milliseconds, so all
+            // Power blips: every server crashes and is back within a few milliseconds, so all
             // of them take part in the election that follows (with their timers started
             // together, often as rival candidates of one term). Each server that grants a vote
             // in it crashes as it grants it, and is back as quickly, where a rival's request for
-            // the same term may find it. Only while nothing else is down: the blip briefly takes
-            // every server, beyond `max_crashed`.
+            // the same term may find it. The blip repeats every 150-400 ms while the crash
+            // points are armed, each time forcing a fresh election. Only while nothing else is
+            // down: a blip briefly takes every server, beyond `max_crashed`.
             Kind::Voter if self.nothing_down(start, end) => {
                 let mut bits = DetRng::from_seed(split);
                 let span = |ms| Some(Span(Duration::from_nanos(ms * MS)));
                 let (blip, voter_down) = (bits.between(1, 10), bits.between(1, 3));
+                let period = bits.between(150, 400) * MS;
                 if (end - start) / MS > voter_down {
-                    self.faults.push(FaultSpec {
-                        outage: span(blip),
-                        ..at(start)
-                    });
-                    for server in 1..=self.nodes {
-                        self.crashes.push((server, start, start + blip * MS));
+                    let window = end - voter_down * MS;
+                    let mut blip_at = start;
+                    while blip_at + blip * MS <= window {
+                        self.faults.push(FaultSpec {
+                            outage: span(blip),
+                            ..at(blip_at)
+                        });
+                        for server in 1..=self.nodes {
+                            self.crashes.push((server, blip_at, blip_at + blip * MS));
+                        }
+                        blip_at += period;
                     }
                     self.faults.push(FaultSpec {
                         voter: Some(AimedFault {
@@ -522,6 +553,98 @@ mod tests {
                 "{kind} never drawn: {kinds_seen:?}"
             );
         }
+    }
+
+    /// A Raft template drawing only `kinds` (a JSON object) with 1-2 s episodes.
+    fn raft_template(kinds: &str) -> Template {
+        let text = format!(
+            r#"{{"version": 1, "name": "r", "seed": 1, "duration": "10s",
+              "protocol": {{"raft": {{"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"}}}},
+              "cluster": {{"nodes": 3}},
+              "workload": {{"clients": 1, "ops": 10, "keys": 1, "timeout": "1s", "mix": {{"put": 1.0}}}},
+              "fuzz": {{"max_faults": 4, "fault_duration": ["1s", "2s"], "pause_duration": ["150ms", "350ms"],
+                        "quiet_tail": "2s", "kinds": {kinds}}}}}"#
+        );
+        parse_template(&text, Path::new("r.json")).unwrap()
+    }
+
+    /// Pauses last `pause_duration`, not `fault_duration`.
+    #[test]
+    fn pauses_last_the_pause_duration() {
+        let t = raft_template(r#"{"pause": 1, "leader_pause": 1}"#);
+        let mut seen = 0;
+        for seed in 0..50 {
+            let s = expand(&t, seed);
+            for (i, f) in s.faults.iter().enumerate() {
+                let length = match (f.pause, &f.leader) {
+                    (Some(node), _) => {
+                        let resume = s.faults[i..].iter().find(|r| r.resume == Some(node));
+                        resume.expect("resumed").at.nanos() - f.at.nanos()
+                    }
+                    (None, Some(leader)) => leader.pause.expect("a leader pause").nanos(),
+                    (None, None) => continue,
+                };
+                assert!(
+                    (150 * MS..=350 * MS).contains(&length),
+                    "seed {seed}: {f:?}"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 20, "pauses drawn: {seen}");
+    }
+
+    /// A voter episode is a power blip repeated every 150-400 ms while its vote-grant crash
+    /// points are armed, each blip forcing a fresh election.
+    #[test]
+    fn voter_episodes_repeat_the_power_blip_while_armed() {
+        let t = raft_template(r#"{"voter": 1}"#);
+        let mut repeated = 0;
+        for seed in 0..50 {
+            let s = expand(&t, seed);
+            for f in &s.faults {
+                let Some(voter) = &f.voter else { continue };
+                let (from, until) = (f.at.nanos(), f.at.nanos() + voter.within.unwrap().nanos());
+                let blips: Vec<u64> = s
+                    .faults
+                    .iter()
+                    .filter(|b| b.outage.is_some() && (from..=until).contains(&b.at.nanos()))
+                    .map(|b| b.at.nanos())
+                    .collect();
+                assert_eq!(blips.first(), Some(&from), "seed {seed}: a blip opens it");
+                for gap in blips.windows(2).map(|w| w[1] - w[0]) {
+                    assert!(
+                        (150 * MS..=400 * MS).contains(&gap),
+                        "seed {seed}: gap {gap}"
+                    );
+                }
+                repeated += usize::from(blips.len() > 2);
+            }
+        }
+        assert!(
+            repeated > 10,
+            "episodes with three blips or more: {repeated}"
+        );
+    }
+
+    /// A new-leader episode forces its own election: the leader is paused as the fault on the
+    /// next winner is armed.
+    #[test]
+    fn new_leader_episodes_pause_the_leader_they_replace() {
+        let t = raft_template(r#"{"new_leader": 1}"#);
+        let mut episodes = 0;
+        for seed in 0..50 {
+            let s = expand(&t, seed);
+            for f in s.faults.iter().filter(|f| f.new_leader.is_some()) {
+                let pause = s
+                    .faults
+                    .iter()
+                    .find(|p| p.at == f.at && p.leader.as_ref().is_some_and(|l| l.pause.is_some()));
+                assert!(pause.is_some(), "seed {seed}: {:?}", s.faults);
+                episodes += 1;
+            }
+        }
+        assert!(episodes > 20, "episodes drawn: {episodes}");
     }
 
     #[test]

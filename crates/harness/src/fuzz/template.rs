@@ -42,21 +42,23 @@ pub struct KindWeights {
     /// Raft only: whoever leads is crashed, and restarted later.
     #[serde(default)]
     pub leader_crash: f64,
-    /// Raft only: whoever leads is cut off from the other servers (clients still reach it), half
-    /// the time with its clock at the slowest rate of `clock_rate`; healed later.
+    /// Raft only: whoever leads is cut off from the other servers (clients still reach it), with
+    /// its clock at the slowest rate of `clock_rate`; healed later.
     #[serde(default)]
     pub leader_isolate: f64,
     /// Raft only: whoever leads is frozen (a GC pause) and resumes later, handling at once what
     /// reached it meanwhile.
     #[serde(default)]
     pub leader_pause: f64,
-    /// Raft only: the next server to win an election is crashed or cut off as it wins, before
-    /// its first appends arrive; restarted or healed later.
+    /// Raft only: whoever leads is frozen for a pause (`pause_duration`), and the server that
+    /// wins the election this forces is crashed or cut off as it wins, before its first appends
+    /// arrive; restarted or healed later.
     #[serde(default)]
     pub new_leader: f64,
-    /// Raft only: a power blip (every server crashes and is back within a few milliseconds),
-    /// and each server that grants a vote in the election that follows crashes as it grants it,
-    /// for 1-3 ms. Drawn only while nothing else is down.
+    /// Raft only: power blips (every server crashes and is back within a few milliseconds),
+    /// repeated every 150-400 ms for the episode, and each server that grants a vote in the
+    /// elections that follow crashes as it grants it, for 1-3 ms. Drawn only while nothing else
+    /// is down.
     #[serde(default)]
     pub voter: f64,
 }
@@ -94,6 +96,11 @@ pub struct FuzzSpec {
     pub kinds: KindWeights,
     /// How long an episode lasts before its repair, `[min, max]`.
     pub fault_duration: [Span; 2],
+    /// How long a frozen node (`pause`, `leader_pause`) stays frozen, `[min, max]` (default:
+    /// `fault_duration`). The pauses that catch a protocol out are the ones that end just after
+    /// the others have acted on the silence, so this is best set around its timeouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_duration: Option<[Span; 2]>,
     /// No fault starts in this last part of the run, so liveness checks see a healed cluster.
     pub quiet_tail: Span,
     /// Most nodes down at once (default: a minority, `(nodes - 1) / 2`).
@@ -251,12 +258,16 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
             format!("expected at most 1000, found {}", fuzz.max_faults),
         ));
     }
-    let [min, max] = fuzz.fault_duration;
-    if min.0.is_zero() || min > max {
-        return Err((
-            "fault_duration".into(),
-            format!("expected [min, max] with 0 < min <= max, found [{min}, {max}]"),
-        ));
+    for (field, range) in [
+        ("fault_duration", Some(fuzz.fault_duration)),
+        ("pause_duration", fuzz.pause_duration),
+    ] {
+        if let Some([min, max]) = range.filter(|[min, max]| min.0.is_zero() || min > max) {
+            return Err((
+                field.into(),
+                format!("expected [min, max] with 0 < min <= max, found [{min}, {max}]"),
+            ));
+        }
     }
     if fuzz.quiet_tail >= base.duration {
         return Err((
@@ -346,6 +357,12 @@ mod tests {
                 r#"{{{ok}, "kinds": {{"crash": 1}}, "max_crashed": 9}}"#
             )),
             "fuzz.max_crashed"
+        );
+        assert_eq!(
+            error_field(&format!(
+                r#"{{{ok}, "kinds": {{"pause": 1}}, "pause_duration": ["300ms", "100ms"]}}"#
+            )),
+            "fuzz.pause_duration"
         );
         let no_block = parse_template(&format!("{{{BASE}}}"), Path::new("t.json")).unwrap_err();
         assert_eq!(no_block.field(), Some("fuzz"));
