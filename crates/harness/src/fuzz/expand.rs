@@ -278,30 +278,20 @@ impl<'a> Episodes<'a> {
                 self.network_free_at = end + 1;
             }
             // The leader is frozen (for a pause's length), and the server that wins the
-            // election this forces is crashed or cut off as it wins, before its first appends
-            // arrive (the entries it wrote stay its own); the armed fault waits for the first
-            // half of the episode and lasts the second half. The frozen leader resumes with
-            // its own unreplicated entries while the winner's sit cut off: the state of the
-            // Raft paper's Figure 8.
+            // election this forces is cut off as it wins, before its first appends arrive (the
+            // entries it wrote stay its own); the armed fault waits for the first half of the
+            // episode and lasts the second half. The frozen leader resumes with its own
+            // unreplicated entries while the winner's sit cut off: the state of the Raft
+            // paper's Figure 8. (Crashing the winner instead finds far less: measured on
+            // `figure8_commit`, 2 failures in 300 seeds against 90.)
             Kind::NewLeader => {
-                let half = Some(Span(Duration::from_nanos((end - start) / 2)));
-                let crash = split % 4 == 1;
                 let [low, high] = self.fuzz.pause_duration.unwrap_or(self.fuzz.fault_duration);
                 let frozen = DetRng::from_seed(split).between(low.nanos() / MS, high.nanos() / MS);
                 let thawed = start + frozen.max(1) * MS;
-                if !self.can_crash(0, start, thawed) {
+                if !self.can_crash(0, start, thawed) || start < self.network_free_at {
                     return;
                 }
-                self.crashes.push((0, start, thawed));
-                let fits = if crash {
-                    self.can_crash(0, start, end)
-                } else {
-                    start >= self.network_free_at
-                };
-                if !fits {
-                    self.crashes.pop();
-                    return;
-                }
+                let half = Some(Span(Duration::from_nanos((end - start) / 2)));
                 self.faults.push(FaultSpec {
                     leader: Some(AimedFault {
                         pause: Some(Span(Duration::from_nanos(thawed - start))),
@@ -311,18 +301,14 @@ impl<'a> Episodes<'a> {
                 });
                 self.faults.push(FaultSpec {
                     new_leader: Some(AimedFault {
-                        crash: half.filter(|_| crash),
-                        isolate: half.filter(|_| !crash),
+                        isolate: half,
                         within: half,
                         ..AimedFault::default()
                     }),
                     ..at(start)
                 });
-                if crash {
-                    self.crashes.push((0, start, end));
-                } else {
-                    self.network_free_at = end + 1;
-                }
+                self.crashes.push((0, start, thawed));
+                self.network_free_at = end + 1;
             }
             // Power blips: every server crashes and is back within a few milliseconds, so all
             // of them take part in the election that follows (with their timers started

@@ -51,8 +51,8 @@ pub struct KindWeights {
     #[serde(default)]
     pub leader_pause: f64,
     /// Raft only: whoever leads is frozen for a pause (`pause_duration`), and the server that
-    /// wins the election this forces is crashed or cut off as it wins, before its first appends
-    /// arrive; restarted or healed later.
+    /// wins the election this forces is cut off as it wins, before its first appends arrive;
+    /// healed later.
     #[serde(default)]
     pub new_leader: f64,
     /// Raft only: power blips (every server crashes and is back within a few milliseconds),
