@@ -664,6 +664,26 @@ mod tests {
         }
     }
 
+    /// Every kind a shipped template weighs is actually drawn, alone, in some of 100 seeds: a
+    /// kind whose episodes never fit would silently never be tested.
+    #[test]
+    fn every_kind_of_the_shipped_templates_makes_faults() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        for name in ["raft.json", "gossip.json", "heartbeat.json"] {
+            let t = crate::fuzz::load_template(&dir.join(name)).unwrap();
+            let weights = serde_json::to_value(&t.fuzz.kinds).unwrap();
+            let weighed = weights.as_object().unwrap().iter();
+            for (kind, _) in weighed.filter(|(_, w)| w.as_f64() > Some(0.0)) {
+                let mut alone = t.clone();
+                let only: serde_json::Value = serde_json::json!({ kind: 1.0 });
+                alone.fuzz.kinds = serde_json::from_value(only).unwrap();
+                let drawn =
+                    (0..100).any(|seed| expand(&alone, seed).faults.len() > t.base.faults.len());
+                assert!(drawn, "{name}: {kind} never makes a fault");
+            }
+        }
+    }
+
     /// Every expansion of the shipped templates is a valid scenario, and every choice of every
     /// `vary` field is actually drawn: a choice that never makes a valid scenario would silently
     /// never be tested.
