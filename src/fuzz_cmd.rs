@@ -261,7 +261,7 @@ pub struct CampaignArgs {
 }
 
 /// For every planted bug: median seeds to the first failure, the checks that caught it, and the
-/// faults before and after shrinking; then a control sweep with no bug. Exit 0 when every bug was
+/// faults before and after shrinking each offset's first failure; then a control sweep with no bug. Exit 0 when every bug was
 /// found from every offset and the control found nothing, 1 otherwise.
 pub fn campaign(args: CampaignArgs) -> Result<u8> {
     let template = fuzz::load_template(&args.template)?;
@@ -277,7 +277,7 @@ pub fn campaign(args: CampaignArgs) -> Result<u8> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let offsets: Vec<u64> = (0..args.offsets).map(|k| k * 10_000).collect();
     println!(
-        "{:<26} {:>13} {:>7}  {:<28} faults before -> after shrinking",
+        "{:<26} {:>13} {:>7}  {:<28} faults before -> after shrinking (median)",
         "planted bug", "median seeds", "found", "caught by"
     );
     let mut ok = true;
@@ -296,9 +296,12 @@ pub fn campaign(args: CampaignArgs) -> Result<u8> {
         let median = result
             .median_seeds(args.budget)
             .map_or("-".to_string(), |m| m.to_string());
-        let shrink = result
-            .faults_before_after
-            .map_or("-".to_string(), |(a, b)| format!("{a} -> {b}"));
+        let shrink = result.shrink_summary().map_or("-".to_string(), |s| {
+            format!(
+                "{} -> {} (max {})",
+                s.median_before, s.median_after, s.max_after
+            )
+        });
         let checks = if result.failed_checks.is_empty() {
             "-".to_string()
         } else {

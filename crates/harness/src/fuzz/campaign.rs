@@ -19,8 +19,8 @@ pub struct BugResult {
     pub seeds_to_failure: Vec<Option<u64>>,
     /// The checks that failed, over all first failures.
     pub failed_checks: Vec<String>,
-    /// Faults in the first failure found, and after shrinking it.
-    pub faults_before_after: Option<(usize, usize)>,
+    /// For each offset that found the bug: faults in its first failure, and after shrinking it.
+    pub shrunk: Vec<(usize, usize)>,
 }
 
 impl BugResult {
@@ -39,10 +39,36 @@ impl BugResult {
         Some(counts[counts.len() / 2])
     }
 
+    /// Faults before and after shrinking, each the median over the offsets that found the bug,
+    /// and the most faults any shrunk failure kept.
+    pub fn shrink_summary(&self) -> Option<ShrinkSummary> {
+        let median = |mut v: Vec<usize>| {
+            v.sort_unstable();
+            v[v.len() / 2]
+        };
+        let after: Vec<usize> = self.shrunk.iter().map(|(_, a)| *a).collect();
+        Some(ShrinkSummary {
+            max_after: *after.iter().max()?,
+            median_before: median(self.shrunk.iter().map(|(b, _)| *b).collect()),
+            median_after: median(after),
+        })
+    }
+
     /// True when every offset found the bug.
     pub fn always_found(&self) -> bool {
         self.seeds_to_failure.iter().all(Option::is_some)
     }
+}
+
+/// How much shrinking kept of a bug's first failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShrinkSummary {
+    /// Median faults in a first failure.
+    pub median_before: usize,
+    /// Median faults after shrinking it.
+    pub median_after: usize,
+    /// Most faults after shrinking, over all of them.
+    pub max_after: usize,
 }
 
 /// The planted-bug switch names of the template's protocol (the keys of its `bugs` block).
@@ -109,8 +135,8 @@ fn first_failure(
     Ok(None)
 }
 
-/// Fuzzes `template` with `bug` on (or as it is, for `None`) from each offset; shrinks the first
-/// failure of the first offset that finds one.
+/// Fuzzes `template` with `bug` on (or as it is, for `None`) from each offset, and shrinks the
+/// first failure each offset found (the shrinks run in parallel).
 pub fn hunt(
     template: &Template,
     bug: Option<&str>,
@@ -129,25 +155,37 @@ pub fn hunt(
         bug: bug.unwrap_or("none").to_string(),
         seeds_to_failure: Vec::new(),
         failed_checks: Vec::new(),
-        faults_before_after: None,
+        shrunk: Vec::new(),
     };
+    let mut failures = Vec::new();
     for &offset in offsets {
         let found = first_failure(template, bug, offset, budget, jobs)?;
         result.seeds_to_failure.push(found.map(|(count, _)| count));
-        let Some((_, seed)) = found else { continue };
-        let scenario = armed(template, seed, bug);
-        let report = run(&scenario, RunOptions::default())?;
-        for check in report.failed_checks() {
-            if !result.failed_checks.iter().any(|c| c == check) {
-                result.failed_checks.push(check.to_string());
+        if let Some((_, seed)) = found {
+            failures.push(armed(template, seed, bug));
+        }
+    }
+    let examined = failures
+        .par_iter()
+        .map(|scenario| {
+            let report = run(scenario, RunOptions::default())?;
+            let checks: Vec<String> = report
+                .failed_checks()
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let sizes = shrink(scenario)?
+                .map(|shrunk| (scenario.faults.len(), shrunk.scenario.faults.len()));
+            Ok((checks, sizes))
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    for (checks, sizes) in examined {
+        for check in checks {
+            if !result.failed_checks.contains(&check) {
+                result.failed_checks.push(check);
             }
         }
-        if result.faults_before_after.is_none() {
-            if let Some(shrunk) = shrink(&scenario)? {
-                result.faults_before_after =
-                    Some((scenario.faults.len(), shrunk.scenario.faults.len()));
-            }
-        }
+        result.shrunk.extend(sizes);
     }
     Ok(result)
 }

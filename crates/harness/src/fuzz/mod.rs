@@ -8,7 +8,7 @@ mod shrink;
 mod sweep;
 mod template;
 
-pub use campaign::{bug_names, hunt, with_bug, BugResult};
+pub use campaign::{bug_names, hunt, with_bug, BugResult, ShrinkSummary};
 pub use expand::expand;
 pub use results::{read_results, write_junit, ResultsWriter, SeedResult};
 pub use shrink::{describe, failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
