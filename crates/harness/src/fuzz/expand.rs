@@ -157,10 +157,9 @@ impl<'a> Episodes<'a> {
         // Whole milliseconds keep expanded scenarios readable.
         let start = rng.between(0, self.window_end / MS) * MS;
         let [min, max] = match kind {
-            Kind::Pause | Kind::LeaderPause => self.fuzz.pause_duration,
-            _ => None,
-        }
-        .unwrap_or(self.fuzz.fault_duration);
+            Kind::Pause | Kind::LeaderPause => self.fuzz.pause_range(),
+            _ => self.fuzz.fault_duration,
+        };
         let length = rng.between(min.nanos() / MS, max.nanos() / MS).max(1) * MS;
         let end = (start + length).min(self.window_end / MS * MS);
         let subject = rng.between(1, u64::from(self.nodes)) as u32;
@@ -285,7 +284,7 @@ impl<'a> Episodes<'a> {
             // paper's Figure 8. (Crashing the winner instead finds far less: measured on
             // `figure8_commit`, 2 failures in 300 seeds against 90.)
             Kind::NewLeader => {
-                let [low, high] = self.fuzz.pause_duration.unwrap_or(self.fuzz.fault_duration);
+                let [low, high] = self.fuzz.pause_range();
                 let frozen = DetRng::from_seed(split).between(low.nanos() / MS, high.nanos() / MS);
                 let thawed = start + frozen.max(1) * MS;
                 if !self.can_crash(0, start, thawed) || start < self.network_free_at {

@@ -122,6 +122,13 @@ pub struct FuzzSpec {
     pub vary: BTreeMap<String, Vec<serde_json::Value>>,
 }
 
+impl FuzzSpec {
+    /// How long a pause lasts, `[min, max]`: `pause_duration`, or else `fault_duration`.
+    pub fn pause_range(&self) -> [Span; 2] {
+        self.pause_duration.unwrap_or(self.fault_duration)
+    }
+}
+
 fn default_loss() -> [f64; 2] {
     [0.2, 0.6]
 }
