@@ -27,30 +27,25 @@ impl BugResult {
     /// The median of the seeds-to-first-failure over the offsets where it was found, counting a
     /// miss as the budget (so misses push the median up, never down).
     pub fn median_seeds(&self, budget: u64) -> Option<u64> {
-        let mut counts: Vec<u64> = self
-            .seeds_to_failure
-            .iter()
-            .map(|c| c.unwrap_or(budget))
-            .collect();
-        if counts.is_empty() || self.seeds_to_failure.iter().all(Option::is_none) {
+        if self.seeds_to_failure.iter().all(Option::is_none) {
             return None;
         }
-        counts.sort_unstable();
-        Some(counts[counts.len() / 2])
+        median(
+            self.seeds_to_failure
+                .iter()
+                .map(|c| c.unwrap_or(budget))
+                .collect(),
+        )
     }
 
     /// Faults before and after shrinking, each the median over the offsets that found the bug,
     /// and the most faults any shrunk failure kept.
     pub fn shrink_summary(&self) -> Option<ShrinkSummary> {
-        let median = |mut v: Vec<usize>| {
-            v.sort_unstable();
-            v[v.len() / 2]
-        };
         let after: Vec<usize> = self.shrunk.iter().map(|(_, a)| *a).collect();
         Some(ShrinkSummary {
             max_after: *after.iter().max()?,
-            median_before: median(self.shrunk.iter().map(|(b, _)| *b).collect()),
-            median_after: median(after),
+            median_before: median(self.shrunk.iter().map(|(b, _)| *b).collect())?,
+            median_after: median(after)?,
         })
     }
 
@@ -58,6 +53,12 @@ impl BugResult {
     pub fn always_found(&self) -> bool {
         self.seeds_to_failure.iter().all(Option::is_some)
     }
+}
+
+/// The upper median of `values` (`None` when empty).
+fn median<T: Ord + Copy>(mut values: Vec<T>) -> Option<T> {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied()
 }
 
 /// How much shrinking kept of a bug's first failures.
