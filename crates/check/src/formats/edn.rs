@@ -122,8 +122,9 @@ pub fn parse_forms(text: &str) -> Result<Vec<Form>, EdnError> {
     }
 }
 
-/// Reads the elements of a history: the items of a top-level vector (`[{...} {...}]`),
-/// each with its own line, or else every top-level form (one map per line).
+/// Reads the elements of a history: the items of a top-level vector or list
+/// (`[{...} {...}]`, `({...} {...})`), each with its own line, or else every top-level
+/// form (one map per line).
 pub fn parse_items(text: &str) -> Result<Vec<Form>, EdnError> {
     let mut reader = Reader {
         bytes: text.as_bytes(),
@@ -133,16 +134,23 @@ pub fn parse_items(text: &str) -> Result<Vec<Form>, EdnError> {
         depth: 0,
     };
     reader.skip_blank();
-    if reader.peek() != Some(b'[') {
-        return parse_forms(text);
-    }
+    let (close, name) = match reader.peek() {
+        Some(b'[') => (b']', "vector"),
+        Some(b'(') => (b')', "list"),
+        _ => return parse_forms(text),
+    };
     reader.bump();
     let mut items = Vec::new();
     loop {
         reader.skip_blank();
         match reader.peek() {
-            None => return reader.error("expected ']' to close the history vector"),
-            Some(b']') => break,
+            None => {
+                return reader.error(format!(
+                    "expected '{}' to close the history {name}",
+                    close as char
+                ))
+            }
+            Some(b) if b == close => break,
             Some(_) => {
                 let line = reader.line;
                 let value = reader.value()?;
@@ -153,7 +161,7 @@ pub fn parse_items(text: &str) -> Result<Vec<Form>, EdnError> {
     reader.bump();
     reader.skip_blank();
     if reader.peek().is_some() {
-        return reader.error("expected nothing after the history vector");
+        return reader.error(format!("expected nothing after the history {name}"));
     }
     Ok(items)
 }
@@ -447,6 +455,9 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(parse_items("[{:a 1}] {:a 2}").unwrap_err().line, 1);
         assert!(parse_items("[{:a 1}").unwrap_err().message.contains("']'"));
+        let list = parse_items("; Jepsen writes lists too\n({:a 1}\n {:a 2})\n").unwrap();
+        assert_eq!(list.iter().map(|f| f.line).collect::<Vec<_>>(), [2, 3]);
+        assert!(parse_items("({:a 1}").unwrap_err().message.contains("')'"));
     }
 
     #[test]
