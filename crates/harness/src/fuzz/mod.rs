@@ -4,6 +4,7 @@
 mod campaign;
 mod expand;
 mod results;
+mod seeds;
 mod shrink;
 mod sweep;
 mod template;
@@ -11,6 +12,7 @@ mod template;
 pub use campaign::{bug_names, hunt, with_bug, BugResult, ShrinkSummary};
 pub use expand::expand;
 pub use results::{read_results, write_junit, ResultsWriter, SeedResult};
+pub use seeds::assert_seeds_pass;
 pub use shrink::{failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
 pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,

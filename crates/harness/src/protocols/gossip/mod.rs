@@ -12,8 +12,8 @@ pub use spec::{
     SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
 
+use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
-use crate::run::{build, end_time, finish, RunOptions};
 use crate::scenario::Scenario;
 use faultline_gossip::{GossipNode, Membership, Topology};
 use faultline_sim::{NodeId, RngStreams, Simulation, Time, TraceKind};
@@ -429,4 +429,25 @@ fn summary(
     };
     lines.push(("converged".to_string(), converged));
     lines
+}
+
+/// The gossip protocol as the registry runs it (its block is validated by
+/// [`crate::scenario::validate`]).
+pub struct Gossip;
+
+impl crate::protocol::DynProtocol for Gossip {
+    fn name(&self) -> &'static str {
+        "gossip"
+    }
+
+    fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
+        Ok(())
+    }
+
+    fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
+        match &scenario.protocol {
+            crate::scenario::ProtocolSpec::Gossip(spec) => run(scenario, spec, options),
+            _ => Err(crate::protocol::mismatch("gossip", scenario)),
+        }
+    }
 }
