@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod experiments;
+pub mod files;
 pub mod fuzz;
 pub mod protocols;
 pub mod report;
