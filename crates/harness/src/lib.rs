@@ -3,6 +3,7 @@
 
 mod driver;
 pub mod experiments;
+pub mod files;
 pub mod fuzz;
 pub mod protocol;
 pub mod protocols;

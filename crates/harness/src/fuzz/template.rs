@@ -248,11 +248,16 @@ pub struct Template {
     pub fuzz: FuzzSpec,
 }
 
-/// Reads and validates a template file.
+/// Largest template file accepted, in bytes (the same limit as scenario files).
+pub const MAX_TEMPLATE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
+
+/// Reads and validates a template file (at most [`MAX_TEMPLATE_BYTES`] bytes read).
 pub fn load_template(path: &Path) -> Result<Template, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        file: path.to_path_buf(),
-        source,
+    let text = crate::files::read_capped(path, MAX_TEMPLATE_BYTES).map_err(|source| {
+        ScenarioError::Io {
+            file: path.to_path_buf(),
+            source,
+        }
     })?;
     parse_template(&text, path)
 }
@@ -264,24 +269,28 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
         field,
         message,
     };
-    let mut value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(value) => value,
-        // The scenario parser reports syntax errors with their line and column.
-        Err(error) => {
-            return Err(scenario::parse(text, path)
-                .err()
-                .unwrap_or_else(|| field_error(String::new(), error.to_string())))
-        }
-    };
-    let fuzz_value = value
-        .as_object_mut()
-        .and_then(|object| object.remove("fuzz"))
-        .ok_or_else(|| {
-            field_error(
-                "fuzz".into(),
-                "missing field `fuzz`: a template needs a fuzz block".into(),
-            )
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| ScenarioError::Syntax {
+            file: path.to_path_buf(),
+            line: error.line(),
+            column: error.column(),
+            message: strip_position(&error.to_string()),
         })?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(field_error(
+            String::new(),
+            format!(
+                "expected a JSON object at the top level (a scenario with a `fuzz` block), found {}",
+                json_kind(&value)
+            ),
+        ));
+    };
+    let fuzz_value = object.remove("fuzz").ok_or_else(|| {
+        field_error(
+            "fuzz".into(),
+            "missing field `fuzz`: a template needs a fuzz block".into(),
+        )
+    })?;
     let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
         let inner = strip_position(&error.inner().to_string());
         let path = field_path(&error.path().to_string(), &inner);
@@ -296,8 +305,83 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
     })?;
     let base = scenario::parse(&value.to_string(), path)?;
     validate_fuzz(&fuzz, &base)
+        .and_then(|()| validate_vary(&fuzz.vary, &base))
         .map_err(|(field, message)| field_error(format!("fuzz.{field}"), message))?;
     Ok(Template { base, fuzz })
+}
+
+/// `an array`, `a string`, ...: what a JSON value is, for messages.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Most fields one template may vary.
+pub const MAX_VARIED_FIELDS: usize = 64;
+/// Most choices for one varied field.
+pub const MAX_VARY_CHOICES: usize = 1024;
+
+/// Every `vary` entry names a field of the scenario (one that exists in the template, or an
+/// optional field of an object that does) and every choice, applied alone to the template,
+/// gives a valid scenario.
+fn validate_vary(
+    vary: &BTreeMap<String, Vec<serde_json::Value>>,
+    base: &Scenario,
+) -> Result<(), (String, String)> {
+    // The same JSON `expand` varies.
+    let base = &serde_json::to_value(base).map_err(|e| ("vary".to_string(), e.to_string()))?;
+    if vary.len() > MAX_VARIED_FIELDS {
+        return Err((
+            "vary".into(),
+            format!(
+                "expected at most {MAX_VARIED_FIELDS} varied fields, found {}",
+                vary.len()
+            ),
+        ));
+    }
+    for (pointer, choices) in vary {
+        let field = format!("vary[\"{pointer}\"]");
+        if choices.is_empty() || choices.len() > MAX_VARY_CHOICES {
+            return Err((
+                field,
+                format!(
+                    "expected 1 to {MAX_VARY_CHOICES} values to choose from, found {}",
+                    choices.len()
+                ),
+            ));
+        }
+        for (index, choice) in choices.iter().enumerate() {
+            let Some(varied) = set_pointer(base, pointer, choice) else {
+                return Err((
+                    field,
+                    "names no field of the scenario: expected a JSON pointer such as \
+                     \"/protocol/raft/reads\" to a field of the template, or to an optional \
+                     field of an object it has"
+                        .into(),
+                ));
+            };
+            if let Err(error) = scenario::parse(&varied.to_string(), Path::new("<vary>")) {
+                let what = match &error {
+                    ScenarioError::Field { field, message, .. } if !field.is_empty() => {
+                        format!("field `{field}`: {message}")
+                    }
+                    ScenarioError::Field { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                return Err((
+                    format!("{field}[{index}]"),
+                    format!("choice {index} ({choice}) makes the scenario invalid: {what}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `value` with the field at `pointer` (which must exist, or whose parent object must) set to
@@ -307,6 +391,9 @@ pub(crate) fn set_pointer(
     pointer: &str,
     choice: &serde_json::Value,
 ) -> Option<serde_json::Value> {
+    if !pointer.starts_with('/') {
+        return None;
+    }
     let mut varied = value.clone();
     if let Some(slot) = varied.pointer_mut(pointer) {
         match (slot.as_object_mut(), choice.as_object()) {

@@ -25,24 +25,16 @@ pub use validate::{validate, MAX_NODES};
 use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};
 use std::path::Path;
 
-/// Largest scenario file accepted.
-pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Largest scenario file accepted (bytes actually read, so pipes and devices are capped too).
+pub const MAX_FILE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let io = |source| ScenarioError::Io {
-        file: path.to_path_buf(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(ScenarioError::Field {
+    let text =
+        crate::files::read_capped(path, MAX_FILE_BYTES).map_err(|source| ScenarioError::Io {
             file: path.to_path_buf(),
-            field: String::new(),
-            message: format!("expected a scenario file of at most 16 MiB, found {size} bytes"),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(io)?;
+            source,
+        })?;
     parse(&text, path)
 }
 
@@ -55,7 +47,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             let path = error.path().to_string();
             let inner = error.into_inner();
             let message = strip_position(&inner.to_string());
-            if inner.is_syntax() || inner.is_eof() {
+            if let Some(invalid) = shape_error(text, &path) {
+                ScenarioError::Field {
+                    file: file.clone(),
+                    field: invalid.field,
+                    message: invalid.message,
+                }
+            } else if inner.is_syntax() || inner.is_eof() {
                 ScenarioError::Syntax {
                     file: file.clone(),
                     line: inner.line(),
@@ -82,6 +80,39 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         message: invalid.message,
     })?;
     Ok(scenario)
+}
+
+/// What the protocol block must hold.
+const PROTOCOL_EXPECTED: &str =
+    "expected exactly one protocol block: {\"heartbeat\": {...}}, {\"gossip\": {...}} or {\"raft\": {...}}";
+
+/// For valid JSON that serde rejected with a misleading message: a top level that is not an
+/// object, or a protocol block with no protocol or more than one (serde reports these as syntax
+/// errors or as type errors about the first field).
+fn shape_error(text: &str, path: &str) -> Option<Invalid> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let Some(object) = value.as_object() else {
+        let found = match value {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Some(Invalid::new(
+            "",
+            format!("expected a JSON object at the top level (a scenario), found {found}"),
+        ));
+    };
+    let protocol = object.get("protocol")?.as_object();
+    if path.starts_with("protocol") && protocol.is_some_and(|p| p.len() != 1) {
+        let found = protocol.map_or(0, |p| p.len());
+        return Some(Invalid::new(
+            "protocol",
+            format!("{PROTOCOL_EXPECTED}, found {found} blocks"),
+        ));
+    }
+    None
 }
 
 /// The full path of the field an error is about; serde reports a missing field at its parent.
