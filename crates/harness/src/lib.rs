@@ -3,6 +3,7 @@
 
 mod driver;
 pub mod experiments;
+pub mod figures;
 pub mod files;
 pub mod fuzz;
 pub mod protocol;

@@ -11,8 +11,8 @@ pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use fault::{
-    fault_windows, Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
-    FaultWindow, MembershipSpec, TransferSpec,
+    Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
+    TransferSpec,
 };
 pub use spec::{
     BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
