@@ -6,105 +6,141 @@ use super::client::{Outcome, Record};
 use super::invariants::Invariant;
 use super::kv::OpResult;
 use super::watch::Watch;
-use crate::report::CheckOutcome;
+use crate::protocol::Judgement;
+use crate::report::{CheckOutcome, OpTiming};
 use crate::scenario::Scenario;
 use faultline_check::{check, CheckOptions, History, KvInput, KvModel, KvOutput, Verdict};
 use faultline_raft::RaftNode;
 use faultline_sim::{NodeId, Simulation, Time};
 
-/// Summary lines and checks of a finished run.
-#[derive(Debug, Default)]
-pub struct Judgement {
-    /// Report lines (label, value).
-    pub summary: Vec<(String, String)>,
-    /// Verdicts.
-    pub checks: Vec<CheckOutcome>,
-    /// Every operation's invocation and completion times.
-    pub ops: Vec<crate::report::OpTiming>,
-    /// Where the run first went wrong.
-    pub focus: Option<crate::report::Focus>,
+/// What the client records add up to.
+#[derive(Clone, Copy)]
+struct Tally {
+    ok: usize,
+    failed: usize,
+    unsure: usize,
+    never_issued: u32,
+    total: usize,
 }
 
 /// Judges a finished run.
 pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Judgement {
-    let records: Vec<Record> = (0..sim.node_count() as u32)
-        .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::client))
-        .flat_map(|c| c.records())
-        .collect();
-    let ops = records
-        .iter()
-        .map(|r| crate::report::OpTiming {
-            invoke_ns: r.invoke,
-            complete_ns: r.complete,
-        })
-        .collect();
+    let clients = || {
+        (0..sim.node_count() as u32)
+            .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::client))
+    };
+    let records: Vec<Record> = clients().flat_map(|c| c.records()).collect();
     let count = |o| records.iter().filter(|r| r.outcome == o).count();
-    let (ok, failed, unsure) = (
-        count(Outcome::Ok),
-        count(Outcome::Failed),
-        count(Outcome::Indeterminate),
-    );
-    let never_issued: u32 = (0..sim.node_count() as u32)
-        .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::client))
-        .map(|c| c.never_issued())
-        .sum();
+    let tally = Tally {
+        ok: count(Outcome::Ok),
+        failed: count(Outcome::Failed),
+        unsure: count(Outcome::Indeterminate),
+        never_issued: clients().map(|c| c.never_issued()).sum(),
+        total: records.len(),
+    };
     let history = history(&records);
     let verdict = check(&KvModel, &history, &CheckOptions::default());
-    let mut j = Judgement {
-        ops,
-        focus: focus(watch, &verdict),
-        ..Judgement::default()
-    };
-    j.summary.push(("leaders".into(), leaders_line(watch)));
-    j.summary.push((
-        "ops".into(),
-        format!(
-            "{ok} ok, {failed} failed, {unsure} indeterminate (of {})",
-            records.len()
-        ),
+    let history_line = verdict_line(&verdict, history.len());
+    let mut checks = invariant_checks(scenario, sim, watch);
+    checks.extend(expectation_checks(
+        scenario,
+        watch,
+        &verdict,
+        &history_line,
+        &tally,
     ));
-    j.summary
-        .push(("history".into(), verdict_line(&verdict, history.len())));
+    Judgement {
+        summary: summary_lines(scenario, sim, watch, &tally, history_line),
+        checks,
+        ops: records
+            .iter()
+            .map(|r| OpTiming {
+                invoke_ns: r.invoke,
+                complete_ns: r.complete,
+            })
+            .collect(),
+        focus: focus(watch, &verdict),
+    }
+}
+
+/// The report's lines: leaders, operations, history, invariants, commit, operator.
+fn summary_lines(
+    scenario: &Scenario,
+    sim: &Simulation<Actor>,
+    watch: &Watch,
+    tally: &Tally,
+    history_line: String,
+) -> Vec<(String, String)> {
+    let Tally {
+        ok, failed, unsure, ..
+    } = tally;
     let broken = watch
         .invariants
         .verdicts()
         .filter(|(_, v)| v.is_some())
         .count();
-    j.summary.push((
-        "invariants".into(),
-        if broken == 0 {
+    let invariants = if broken == 0 {
+        let steps = watch.invariants.steps();
+        format!("all {} held over {steps} steps", Invariant::ALL.len())
+    } else {
+        format!("{broken} of {} broken", Invariant::ALL.len())
+    };
+    let mut lines = vec![
+        ("leaders".to_string(), leaders_line(watch)),
+        (
+            "ops".into(),
             format!(
-                "all {} held over {} steps",
-                Invariant::ALL.len(),
-                watch.invariants.steps()
+                "{ok} ok, {failed} failed, {unsure} indeterminate (of {})",
+                tally.total
+            ),
+        ),
+        ("history".into(), history_line),
+        ("invariants".into(), invariants),
+        ("commit".into(), commit_line(sim, scenario.cluster.nodes)),
+    ];
+    lines.extend(operator_line(sim).map(|line| ("operator".to_string(), line)));
+    lines
+}
+
+/// Each invariant's verdict, and whether every server could start.
+fn invariant_checks(
+    scenario: &Scenario,
+    sim: &Simulation<Actor>,
+    watch: &Watch,
+) -> Vec<CheckOutcome> {
+    let mut checks: Vec<CheckOutcome> = watch
+        .invariants
+        .verdicts()
+        .map(|(name, violation)| {
+            CheckOutcome::new(
+                name,
+                violation.is_none(),
+                violation.unwrap_or("held after every step"),
             )
-        } else {
-            format!("{broken} of {} broken", Invariant::ALL.len())
-        },
-    ));
-    j.summary
-        .push(("commit".into(), commit_line(sim, scenario.cluster.nodes)));
-    if let Some(line) = operator_line(sim) {
-        j.summary.push(("operator".into(), line));
-    }
-    for (name, violation) in watch.invariants.verdicts() {
-        j.checks.push(CheckOutcome::new(
-            name,
-            violation.is_none(),
-            violation.unwrap_or("held after every step"),
-        ));
-    }
+        })
+        .collect();
     if let Some(broken) = broken_servers(sim, scenario.cluster.nodes) {
-        j.checks
-            .push(CheckOutcome::new("servers_start", false, broken));
+        checks.push(CheckOutcome::new("servers_start", false, broken));
     }
+    checks
+}
+
+/// The scenario's expectations: linearizable, leader within a bound, every operation complete.
+fn expectation_checks(
+    scenario: &Scenario,
+    watch: &Watch,
+    verdict: &Verdict,
+    history_line: &str,
+    tally: &Tally,
+) -> Vec<CheckOutcome> {
     let expect = &scenario.expect;
+    let mut checks = Vec::new();
     if let Some(want) = expect.linearizable {
         let (ok, detail) = match verdict.linearizable() {
-            Some(got) => (got == want, verdict_line(&verdict, history.len())),
+            Some(got) => (got == want, history_line.to_string()),
             None => (false, "budget exhausted".to_string()),
         };
-        j.checks.push(CheckOutcome::new("linearizable", ok, detail));
+        checks.push(CheckOutcome::new("linearizable", ok, detail));
     }
     if let Some(bound) = expect.leader_within {
         let detail = match watch.leader_at {
@@ -118,25 +154,32 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
         let ok = watch
             .leader_at
             .is_some_and(|at| at.since(watch.quiet_from) <= bound.0);
-        j.checks.push(CheckOutcome::new(
+        checks.push(CheckOutcome::new(
             "leader_within",
             ok,
             format!("{detail} (bound {bound})"),
         ));
     }
     if let Some(want) = expect.all_ops_complete {
+        let Tally {
+            ok,
+            failed,
+            unsure,
+            never_issued,
+            total,
+        } = *tally;
         let complete = unsure == 0 && never_issued == 0;
-        j.checks.push(CheckOutcome::new(
+        checks.push(CheckOutcome::new(
             "all_ops_complete",
             complete == want,
             format!(
                 "{} of {} ops completed, {unsure} indeterminate, {never_issued} never issued",
                 ok + failed,
-                records.len() + never_issued as usize
+                total + never_issued as usize
             ),
         ));
     }
-    j
+    checks
 }
 
 /// The checker's history: completed and indeterminate operations (failed ones had no effect).
