@@ -16,7 +16,7 @@ use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
 use crate::scenario::Scenario;
 use faultline_gossip::{GossipNode, Membership, Topology};
-use faultline_sim::{NodeId, RngStreams, Simulation, Time, TraceKind};
+use faultline_sim::{NodeId, RngStreams, Simulation, Stepped, Time, TraceKind};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use std::sync::Arc;
@@ -64,8 +64,66 @@ pub fn simulate(
     mut options: RunOptions,
 ) -> std::io::Result<GossipRun> {
     let seed = options.seed.unwrap_or(scenario.seed);
+    let plan = Arc::new(plan_writes(spec, scenario.cluster.nodes, seed));
+    let mut sim = build(
+        scenario,
+        &mut options,
+        node_factory(scenario, spec, seed, &plan),
+    );
+    // Nothing can settle before the last scheduled write or fault; a write performed late (a
+    // skewed clock) or a fault pushes the settling point further.
+    let scheduled_end = scenario
+        .faults
+        .iter()
+        .map(|f| f.at.nanos())
+        .chain(plan.iter().map(|w| w.at))
+        .max()
+        .unwrap_or(0);
+    let mut convergence = Convergence::new(Time::from_nanos(scheduled_end), spec);
+    let mut monitor = Monitor::new(scenario.cluster.nodes as usize, plan.len());
+    let end = end_time(scenario);
+    while let Some(at) = sim.next_event_time().filter(|t| *t <= end) {
+        convergence.sample_until(at, &sim);
+        if stopped(spec, convergence.converged_at, &monitor) {
+            break;
+        }
+        let Some(step) = sim.step() else { break };
+        if watch_step(&mut sim, &mut monitor, &step) {
+            convergence.disturbed(step.time);
+        }
+    }
+    if !stopped(spec, convergence.converged_at, &monitor) {
+        sim.run_until(end);
+    }
+    convergence.last_sample(end, &sim);
+    let Convergence {
+        converged_at,
+        settled_from,
+        ..
+    } = convergence;
+    let traffic = traffic(&sim);
+    let checks = checks(scenario, &sim, &monitor, converged_at, settled_from);
+    let writes = plan.len();
+    let summary = summary(spec, &monitor, converged_at, settled_from, &traffic, writes);
+    let report = finish(scenario, &mut sim, summary, checks)?;
+    Ok(GossipRun {
+        report,
+        monitor,
+        converged_at,
+        settled_from,
+        traffic,
+    })
+}
+
+/// The factory of gossip nodes: the core with its own stream per node and boot, its write
+/// counter restored from durable storage.
+fn node_factory(
+    scenario: &Scenario,
+    spec: &GossipSpec,
+    seed: u64,
+    plan: &Arc<Vec<PlannedWrite>>,
+) -> impl FnMut(NodeId, &GossipDurable) -> GossipProcess + 'static {
     let nodes = scenario.cluster.nodes;
-    let plan = Arc::new(plan_writes(spec, nodes, seed));
     let config = spec.config();
     let topology = topology(scenario);
     let membership = match spec.swim {
@@ -77,101 +135,96 @@ pub fn simulate(
         },
     };
     let streams = RngStreams::new(seed);
-    let factory_plan = Arc::clone(&plan);
-    let mut sim = build(
-        scenario,
-        &mut options,
-        move |id: NodeId, durable: &GossipDurable| {
-            let stream = streams
-                .indexed("gossip.node", (id.index() as u64) << 20 | durable.boots)
-                .next_u64();
-            let rng = ChaCha8Rng::seed_from_u64(stream);
-            let mut core = GossipNode::new(
-                id.index() as u64,
-                config,
-                membership.clone(),
-                topology.clone(),
-                rng,
-            )
-            .expect("the scenario validated this configuration");
-            core.restore_write_counter(durable.write_counter);
-            GossipProcess::new(core, Arc::clone(&factory_plan))
+    let plan = Arc::clone(plan);
+    move |id: NodeId, durable: &GossipDurable| {
+        let stream = streams
+            .indexed("gossip.node", (id.index() as u64) << 20 | durable.boots)
+            .next_u64();
+        let rng = ChaCha8Rng::seed_from_u64(stream);
+        let mut core = GossipNode::new(
+            id.index() as u64,
+            config,
+            membership.clone(),
+            topology.clone(),
+            rng,
+        )
+        .expect("the scenario validated this configuration");
+        core.restore_write_counter(durable.write_counter);
+        GossipProcess::new(core, Arc::clone(&plan))
+    }
+}
+
+/// Feeds one step to the monitor (crashes, restarts, what the stepped node observed); true
+/// when it disturbed convergence.
+fn watch_step(sim: &mut Simulation<GossipProcess>, monitor: &mut Monitor, step: &Stepped) -> bool {
+    match (step.kind, step.node) {
+        (TraceKind::Fault(kind), node) => {
+            match (kind, node) {
+                ("crash", Some(node)) => monitor.crashed(step.time, node),
+                ("restart", Some(node)) => monitor.restarted(node),
+                _ => {}
+            }
+            true
+        }
+        (_, Some(node)) => match sim.process_mut(node) {
+            Some(process) => {
+                let seen = process.take_observations();
+                monitor.observe(step.time, node, seen)
+            }
+            None => false,
         },
-    );
-    // Nothing can settle before the last scheduled write or fault; a write performed late (a
-    // skewed clock) or a fault pushes the settling point further.
-    let scheduled_end = scenario
-        .faults
-        .iter()
-        .map(|f| f.at.nanos())
-        .chain(plan.iter().map(|w| w.at))
-        .max()
-        .unwrap_or(0);
-    let mut settled_from = Time::from_nanos(scheduled_end);
-    let slice = std::time::Duration::from_nanos((spec.interval.nanos() / 5).max(1));
-    let mut monitor = Monitor::new(nodes as usize, plan.len());
-    let mut next_check = settled_from + slice;
-    let mut converged_at = None;
-    let end = end_time(scenario);
-    while let Some(at) = sim.next_event_time().filter(|t| *t <= end) {
-        while converged_at.is_none() && next_check <= at {
-            if live_digests_agree(&sim, Scope::AllLive) {
-                converged_at = Some(next_check);
+        _ => false,
+    }
+}
+
+/// Convergence sampled every interval/5 from the settling point (the last write or fault);
+/// a disturbance after it moves it and forgets an earlier agreement.
+struct Convergence {
+    settled_from: Time,
+    slice: std::time::Duration,
+    next_check: Time,
+    converged_at: Option<Time>,
+}
+
+impl Convergence {
+    fn new(settled_from: Time, spec: &GossipSpec) -> Self {
+        let slice = std::time::Duration::from_nanos((spec.interval.nanos() / 5).max(1));
+        Convergence {
+            settled_from,
+            slice,
+            next_check: settled_from + slice,
+            converged_at: None,
+        }
+    }
+
+    /// Takes every sample due before the event at `at`, until one agrees.
+    fn sample_until(&mut self, at: Time, sim: &Simulation<GossipProcess>) {
+        while self.converged_at.is_none() && self.next_check <= at {
+            if live_digests_agree(sim, Scope::AllLive) {
+                self.converged_at = Some(self.next_check);
             }
-            next_check = next_check + slice;
-        }
-        if stopped(spec, converged_at, &monitor) {
-            break;
-        }
-        let Some(step) = sim.step() else { break };
-        let disturbed = match (step.kind, step.node) {
-            (TraceKind::Fault(kind), node) => {
-                match (kind, node) {
-                    ("crash", Some(node)) => monitor.crashed(step.time, node),
-                    ("restart", Some(node)) => monitor.restarted(node),
-                    _ => {}
-                }
-                true
-            }
-            (_, Some(node)) => match sim.process_mut(node) {
-                Some(process) => {
-                    let seen = process.take_observations();
-                    monitor.observe(step.time, node, seen)
-                }
-                None => false,
-            },
-            _ => false,
-        };
-        if disturbed && step.time >= settled_from {
-            settled_from = step.time;
-            converged_at = None;
-            next_check = step.time + slice;
+            self.next_check = self.next_check + self.slice;
         }
     }
-    if !stopped(spec, converged_at, &monitor) {
-        sim.run_until(end);
+
+    /// A write or fault at `time`.
+    fn disturbed(&mut self, time: Time) {
+        if time >= self.settled_from {
+            self.settled_from = time;
+            self.converged_at = None;
+            self.next_check = time + self.slice;
+        }
     }
-    if converged_at.is_none() && next_check <= end && live_digests_agree(&sim, Scope::AllLive) {
-        converged_at = Some(next_check);
+
+    /// The sample due after the last event, if the run reached it.
+    fn last_sample(&mut self, end: Time, sim: &Simulation<GossipProcess>) {
+        if self.converged_at.is_none()
+            && self.next_check <= end
+            && live_digests_agree(sim, Scope::AllLive)
+        {
+            self.converged_at = Some(self.next_check);
+        }
     }
-    let traffic = traffic(&sim);
-    let checks = checks(scenario, &sim, &monitor, converged_at, settled_from);
-    let summary = summary(
-        spec,
-        &monitor,
-        converged_at,
-        settled_from,
-        &traffic,
-        plan.len(),
-    );
-    let report = finish(scenario, &mut sim, summary, checks)?;
-    Ok(GossipRun {
-        report,
-        monitor,
-        converged_at,
-        settled_from,
-        traffic,
-    })
 }
 
 /// True when the run may end early: asked to stop at convergence, converged, and no planned
