@@ -109,60 +109,8 @@ fn reductions(scenario: &Scenario, tail: Duration) -> Vec<(String, Scenario)> {
             shorter,
         ));
     }
-    // Smaller cluster: drop the highest node from every fault, and faults left meaningless.
-    if scenario.cluster.nodes > 1 {
-        let gone = scenario.cluster.nodes;
-        let mut smaller = scenario.clone();
-        smaller.cluster.nodes -= 1;
-        smaller.faults = smaller
-            .faults
-            .into_iter()
-            .filter_map(|f| f.without_node(gone))
-            .collect();
-        for members in smaller.cluster.zones.values_mut() {
-            members.retain(|n| *n != gone);
-        }
-        if let ProtocolSpec::Raft(raft) = &mut smaller.protocol {
-            if let Some(members) = raft.initial_members.as_mut() {
-                members.retain(|n| *n != gone);
-            }
-        }
-        out.push((
-            format!("removed node {gone} (cluster of {})", gone - 1),
-            smaller,
-        ));
-    }
-    // Lighter load: half the operations, one client fewer.
-    if let Some(workload) = &scenario.workload {
-        if workload.ops > 1 {
-            let mut lighter = scenario.clone();
-            if let Some(w) = lighter.workload.as_mut() {
-                w.ops /= 2;
-            }
-            out.push((
-                format!(
-                    "halved the operations ({} -> {})",
-                    workload.ops,
-                    workload.ops / 2
-                ),
-                lighter,
-            ));
-        }
-        if workload.clients > 1 {
-            let mut fewer = scenario.clone();
-            if let Some(w) = fewer.workload.as_mut() {
-                w.clients -= 1;
-            }
-            out.push((
-                format!(
-                    "removed a client ({} -> {})",
-                    workload.clients,
-                    workload.clients - 1
-                ),
-                fewer,
-            ));
-        }
-    }
+    out.extend(smaller_cluster(scenario));
+    out.extend(lighter_load(scenario));
     // Weaker faults: episodes made permanent or shorter, loss bursts halved.
     out.extend(weaker_episodes(scenario));
     for (index, fault) in scenario.faults.iter().enumerate() {
@@ -171,6 +119,70 @@ fn reductions(scenario: &Scenario, tail: Duration) -> Vec<(String, Scenario)> {
             weaker.faults[index] = weaker_fault;
             out.push((step, weaker));
         }
+    }
+    out
+}
+
+/// Smaller cluster: the highest node dropped from every fault, and faults left meaningless.
+fn smaller_cluster(scenario: &Scenario) -> Option<(String, Scenario)> {
+    if scenario.cluster.nodes <= 1 {
+        return None;
+    }
+    let gone = scenario.cluster.nodes;
+    let mut smaller = scenario.clone();
+    smaller.cluster.nodes -= 1;
+    smaller.faults = smaller
+        .faults
+        .into_iter()
+        .filter_map(|f| f.without_node(gone))
+        .collect();
+    for members in smaller.cluster.zones.values_mut() {
+        members.retain(|n| *n != gone);
+    }
+    if let ProtocolSpec::Raft(raft) = &mut smaller.protocol {
+        if let Some(members) = raft.initial_members.as_mut() {
+            members.retain(|n| *n != gone);
+        }
+    }
+    Some((
+        format!("removed node {gone} (cluster of {})", gone - 1),
+        smaller,
+    ))
+}
+
+/// Lighter load: half the operations, or one client fewer.
+fn lighter_load(scenario: &Scenario) -> Vec<(String, Scenario)> {
+    let mut out = Vec::new();
+    let Some(workload) = &scenario.workload else {
+        return out;
+    };
+    if workload.ops > 1 {
+        let mut lighter = scenario.clone();
+        if let Some(w) = lighter.workload.as_mut() {
+            w.ops /= 2;
+        }
+        out.push((
+            format!(
+                "halved the operations ({} -> {})",
+                workload.ops,
+                workload.ops / 2
+            ),
+            lighter,
+        ));
+    }
+    if workload.clients > 1 {
+        let mut fewer = scenario.clone();
+        if let Some(w) = fewer.workload.as_mut() {
+            w.clients -= 1;
+        }
+        out.push((
+            format!(
+                "removed a client ({} -> {})",
+                workload.clients,
+                workload.clients - 1
+            ),
+            fewer,
+        ));
     }
     out
 }
