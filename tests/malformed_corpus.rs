@@ -14,17 +14,14 @@ mod common;
 use common::*;
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Wall-time limit per case.
 const WALL_LIMIT: Duration = Duration::from_secs(10);
-/// Address-space limit per case (`setrlimit(RLIMIT_AS)`).
-const MEMORY_LIMIT_BYTES: u64 = 512 << 20;
 /// The corpus must not shrink below this many cases.
 const MIN_CASES: usize = 200;
 /// Threads running cases at once.
@@ -82,30 +79,6 @@ fn arguments(case: &Case, tmp: &Path) -> Vec<String> {
                 .replace("{tmp}", tmp.to_str().unwrap())
         })
         .collect()
-}
-
-/// Starts `program` with the case limits.
-fn spawn_limited(program: &str, args: &[String]) -> Child {
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: only async-signal-safe `setrlimit` runs between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: MEMORY_LIMIT_BYTES as libc::rlim_t,
-                rlim_max: MEMORY_LIMIT_BYTES as libc::rlim_t,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    command.spawn().expect("faultline starts")
 }
 
 /// What went wrong with a case.
