@@ -245,3 +245,32 @@ fn durations_take_the_documented_units_and_at_most_24h() {
         );
     }
 }
+
+/// README: a `--report` folder that already holds files is refused before anything runs.
+#[test]
+fn a_report_folder_with_files_is_refused_before_the_run() {
+    let dir = tempdir("report-refused");
+    std::fs::write(dir.join("report.html"), "an old report").unwrap();
+    let out = faultline(&[
+        "run",
+        repo(HEARTBEAT).to_str().unwrap(),
+        "--report",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("already holds files") && stderr.contains("--overwrite"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("report.html")],
+        "nothing written"
+    );
+}
