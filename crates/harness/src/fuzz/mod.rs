@@ -14,11 +14,11 @@ pub use results::{
     read_results, template_hash, write_junit, Results, ResultsHeader, ResultsWriter, SeedResult,
     RESULTS_FORMAT,
 };
-pub use shrink::{describe, failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
+pub use shrink::{failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
 pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,
 };
 pub use template::{
-    load_template, parse_template, FuzzSpec, KindWeights, Template, MAX_TEMPLATE_BYTES,
-    MAX_VARIED_FIELDS, MAX_VARY_CHOICES,
+    load_template, parse_template, EpisodeKind, FuzzSpec, KindWeights, Template,
+    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES,
 };
