@@ -5,7 +5,6 @@ use crate::{EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 use anyhow::{bail, Result};
 use faultline_harness::files::Existing;
 use faultline_harness::fuzz::{self, ResultsHeader, SeedResult, Shard, SweepOptions};
-use faultline_harness::scenario;
 use faultline_report::chart::Size;
 use faultline_report::html::{Figure, ImageFormat, Report};
 use faultline_report::presets;
@@ -77,6 +76,12 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
     let template = fuzz::load_template(&args.template)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let jobs = worker_threads(args.jobs)?;
+    if args.out.exists() && !args.out.is_dir() {
+        bail!(
+            "{}: --out expects a folder, found a file",
+            args.out.display()
+        );
+    }
     let total = shard.len(&args.seeds);
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -264,7 +269,7 @@ pub struct ShrinkArgs {
 /// is nothing to shrink, nothing is written), 2 bad input or an existing output without
 /// `--overwrite` (checked before shrinking).
 pub fn shrink(args: ShrinkArgs) -> Result<u8> {
-    let original = scenario::load(&args.scenario)?;
+    let original = crate::run_cmd::load_scenario(&args.scenario)?;
     let out = fuzz::min_path(&args.scenario);
     if out.exists() && !args.overwrite {
         bail!(

@@ -269,6 +269,14 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
         field,
         message,
     };
+    if let Some(found) = scenario::top_level_kind(text) {
+        return Err(field_error(
+            String::new(),
+            format!(
+                "expected a JSON object at the top level (a scenario with a `fuzz` block), found {found}"
+            ),
+        ));
+    }
     let mut value: serde_json::Value =
         serde_json::from_str(text).map_err(|error| ScenarioError::Syntax {
             file: path.to_path_buf(),
@@ -276,21 +284,24 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
             column: error.column(),
             message: strip_position(&error.to_string()),
         })?;
-    let Some(object) = value.as_object_mut() else {
+    let fuzz_value = value
+        .as_object_mut()
+        .and_then(|object| object.remove("fuzz"))
+        .ok_or_else(|| {
+            field_error(
+                "fuzz".into(),
+                "missing field `fuzz`: a template needs a fuzz block".into(),
+            )
+        })?;
+    if !fuzz_value.is_object() {
         return Err(field_error(
-            String::new(),
+            "fuzz".into(),
             format!(
-                "expected a JSON object at the top level (a scenario with a `fuzz` block), found {}",
-                json_kind(&value)
+                "expected an object (the fuzz block), found {}",
+                json_kind(&fuzz_value)
             ),
         ));
-    };
-    let fuzz_value = object.remove("fuzz").ok_or_else(|| {
-        field_error(
-            "fuzz".into(),
-            "missing field `fuzz`: a template needs a fuzz block".into(),
-        )
-    })?;
+    }
     let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
         let inner = strip_position(&error.inner().to_string());
         let path = field_path(&error.path().to_string(), &inner);
