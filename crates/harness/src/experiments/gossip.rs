@@ -231,7 +231,7 @@ pub fn rumor_table(n: u32, max_k: u32, runs: usize, first_seed: u64) -> Vec<Row>
 
 /// SWIM on `n` live nodes under `loss` for `seconds`: (dead verdicts about live members, runs).
 pub fn swim_false_positives(n: u32, loss: f64, suspicion: bool, seconds: u32, seed: u64) -> usize {
-    let mut swim = json!({ "probe_interval": "1s", "ping_timeout": "200ms", "indirect_probes": 1, "dead_retention": "600s" });
+    let mut swim = json!({ "probe_interval": "1s", "ping_timeout": "200ms", "indirect_probes": 1 });
     if suspicion {
         swim["suspicion"] = json!("5s");
     }
