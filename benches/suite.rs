@@ -258,7 +258,7 @@ fn check_files_ms(files: &[PathBuf], partition: bool) -> f64 {
             Ok(report) => {
                 black_box(report.linearizable());
             }
-            Err(faultline_check::formats::LoadError::Empty { .. }) => {}
+            Err(faultline_check::formats::LoadError::EmptyFile { .. }) => {}
             Err(e) => panic!("{e}"),
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::Result;
-use faultline_check::formats::{check_file, FileReport, Format, LoadError, ModelKind};
+use faultline_check::formats::{check_file, FileReport, Format, ModelKind};
 use faultline_check::{CheckOptions, Verdict, DEFAULT_MAX_STEPS};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -69,10 +69,6 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
                     EXIT_CHECK_FAILED
                 }
             }
-            Err(LoadError::Empty { file }) => {
-                progress.suspend(|| print_skipped(&file, args.json));
-                EXIT_OK
-            }
             Err(error) => {
                 progress.suspend(|| eprintln!("error: {error}"));
                 EXIT_BAD_INPUT
@@ -111,16 +107,5 @@ fn print_report(report: &FileReport, ms: f64, as_json: bool) {
     );
     if let Verdict::NotLinearizable { counterexample } = &report.verdict {
         print!("{counterexample}");
-    }
-}
-
-fn print_skipped(file: &std::path::Path, as_json: bool) {
-    if as_json {
-        println!(
-            "{}",
-            json!({ "file": file.display().to_string(), "skipped": "empty history" })
-        );
-    } else {
-        println!("{}: skipped (empty history)", file.display());
     }
 }

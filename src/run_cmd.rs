@@ -239,61 +239,16 @@ fn messages_per_operation(report: &RunReport, events: &[TraceEvent]) -> Vec<(f64
         .collect()
 }
 
-/// Intervals when a fault was in force, in seconds: a partition or cut until the next heal, a
-/// crash until that node's restart, a degraded network until the next network change, a fault
-/// aimed at the leader for its duration.
+/// Intervals when a fault was in force, in seconds (built by the harness, drawn by `report`).
 fn fault_windows(scenario: &Scenario) -> Vec<Window> {
-    let mut faults = scenario.faults.clone();
-    faults.sort_by_key(|f| f.at);
-    let secs = |span: scenario::Span| span.nanos() as f64 / 1e9;
-    let end = secs(scenario.duration);
-    let mut windows = Vec::new();
-    for (i, fault) in faults.iter().enumerate() {
-        if let Some((aim, aimed)) = fault.aimed() {
-            let what = if aimed.crash.is_some() {
-                "crash"
-            } else if aimed.pause.is_some() {
-                "paused"
-            } else {
-                "isolated"
-            };
-            windows.push(Window {
-                start: secs(fault.at),
-                end: secs(fault.repaired_at()).min(end),
-                label: format!("{} {what}", aim.field().replace('_', " ")),
-            });
-            continue;
-        }
-        let label = if fault.partition.is_some() || fault.cut.is_some() {
-            "partition".to_string()
-        } else if let Some(node) = fault.crash {
-            format!("crash n{node}")
-        } else if let Some(node) = fault.pause {
-            format!("pause n{node}")
-        } else if fault.outage.is_some() {
-            windows.push(Window {
-                start: secs(fault.at),
-                end: secs(fault.repaired_at()).min(end),
-                label: "outage".to_string(),
-            });
-            continue;
-        } else if fault
-            .network
-            .as_ref()
-            .is_some_and(|n| n != &Default::default())
-        {
-            "network".to_string()
-        } else {
-            continue;
-        };
-        let until = faults[i + 1..].iter().find(|f| f.undoes(fault));
-        windows.push(Window {
-            start: secs(fault.at),
-            end: until.map_or(end, |f| secs(f.at)),
-            label,
-        });
-    }
-    windows
+    scenario::fault_windows(scenario)
+        .into_iter()
+        .map(|w| Window {
+            start: w.start,
+            end: w.end,
+            label: w.label,
+        })
+        .collect()
 }
 
 fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {

@@ -55,7 +55,7 @@ fn every_reference_history_gets_its_expected_verdict() {
         let result = check_file(&file, None, None, &CheckOptions::default());
         if row.expected == "n/a" {
             assert!(
-                matches!(result, Err(LoadError::Empty { .. })),
+                matches!(result, Err(LoadError::EmptyFile { .. })),
                 "{}: expected an empty history, got {result:?}",
                 row.path
             );

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::MAX_NESTING;
+
 /// An EDN value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Edn {
@@ -106,6 +108,7 @@ pub fn parse_forms(text: &str) -> Result<Vec<Form>, EdnError> {
         text,
         pos: 0,
         line: 1,
+        depth: 0,
     };
     let mut forms = Vec::new();
     loop {
@@ -119,26 +122,35 @@ pub fn parse_forms(text: &str) -> Result<Vec<Form>, EdnError> {
     }
 }
 
-/// Reads the elements of a history: the items of a top-level vector (`[{...} {...}]`),
-/// each with its own line, or else every top-level form (one map per line).
+/// Reads the elements of a history: the items of a top-level vector or list
+/// (`[{...} {...}]`, `({...} {...})`), each with its own line, or else every top-level
+/// form (one map per line).
 pub fn parse_items(text: &str) -> Result<Vec<Form>, EdnError> {
     let mut reader = Reader {
         bytes: text.as_bytes(),
         text,
         pos: 0,
         line: 1,
+        depth: 0,
     };
     reader.skip_blank();
-    if reader.peek() != Some(b'[') {
-        return parse_forms(text);
-    }
+    let (close, name) = match reader.peek() {
+        Some(b'[') => (b']', "vector"),
+        Some(b'(') => (b')', "list"),
+        _ => return parse_forms(text),
+    };
     reader.bump();
     let mut items = Vec::new();
     loop {
         reader.skip_blank();
         match reader.peek() {
-            None => return reader.error("expected ']' to close the history vector"),
-            Some(b']') => break,
+            None => {
+                return reader.error(format!(
+                    "expected '{}' to close the history {name}",
+                    close as char
+                ))
+            }
+            Some(b) if b == close => break,
             Some(_) => {
                 let line = reader.line;
                 let value = reader.value()?;
@@ -149,7 +161,7 @@ pub fn parse_items(text: &str) -> Result<Vec<Form>, EdnError> {
     reader.bump();
     reader.skip_blank();
     if reader.peek().is_some() {
-        return reader.error("expected nothing after the history vector");
+        return reader.error(format!("expected nothing after the history {name}"));
     }
     Ok(items)
 }
@@ -159,6 +171,8 @@ struct Reader<'a> {
     text: &'a str,
     pos: usize,
     line: usize,
+    /// Collections and tags open around the current position.
+    depth: usize,
 }
 
 fn is_delimiter(b: u8) -> bool {
@@ -201,7 +215,21 @@ impl Reader<'_> {
         }
     }
 
+    /// One form, refusing nesting deeper than [`MAX_NESTING`] (so a hostile file
+    /// cannot overflow the stack).
     fn value(&mut self) -> Result<Edn, EdnError> {
+        if self.depth >= MAX_NESTING {
+            return self.error(format!(
+                "nesting deeper than {MAX_NESTING} levels (the limit for history files)"
+            ));
+        }
+        self.depth += 1;
+        let value = self.unnested_value();
+        self.depth -= 1;
+        value
+    }
+
+    fn unnested_value(&mut self) -> Result<Edn, EdnError> {
         self.skip_blank();
         let Some(b) = self.peek() else {
             return self.error("expected a value, found the end of the input");
@@ -427,6 +455,33 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(parse_items("[{:a 1}] {:a 2}").unwrap_err().line, 1);
         assert!(parse_items("[{:a 1}").unwrap_err().message.contains("']'"));
+        let list = parse_items("; Jepsen writes lists too\n({:a 1}\n {:a 2})\n").unwrap();
+        assert_eq!(list.iter().map(|f| f.line).collect::<Vec<_>>(), [2, 3]);
+        assert!(parse_items("({:a 1}").unwrap_err().message.contains("')'"));
+    }
+
+    #[test]
+    fn nesting_is_capped_with_an_error_naming_the_limit() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_forms(&deep(MAX_NESTING)).is_ok());
+        for text in [
+            deep(MAX_NESTING + 1),
+            deep(20_000),
+            "(".repeat(20_000),
+            "{:a ".repeat(20_000),
+            "#_".repeat(20_000),
+            "#tag ".repeat(20_000),
+        ] {
+            let err = parse_forms(&text).unwrap_err();
+            assert!(
+                err.message
+                    .contains(&format!("deeper than {MAX_NESTING} levels")),
+                "{}",
+                err.message
+            );
+        }
+        let err = parse_items(&format!("[{}]", deep(20_000))).unwrap_err();
+        assert!(err.message.contains("deeper than"), "{}", err.message);
     }
 
     #[test]

@@ -406,6 +406,23 @@ mod tests {
     }
 
     #[test]
+    fn jepsen_list_with_comments_reads_like_a_vector() {
+        let text = ";; written by Jepsen\n; register test\n\
+            ({:type :invoke, :f :write, :value 1, :process 0, :time 10, :index 0}\n\
+             {:type :info, :f :start, :value nil, :process :nemesis, :index 1} ; partition\n\
+             {:type :ok, :f :write, :value 1, :process 0, :index 2}\n\
+             {:type :invoke, :f :read, :value nil, :process 1, :index 3}\n\
+             {:type :ok, :f :read, :value 1, :process 1, :index 4})\n";
+        let h = register(text);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.ops[1].output, Some(RegisterOutput::Value(Some(1))));
+        assert_eq!(
+            super::super::detect_format(text),
+            Some(super::super::Format::Edn)
+        );
+    }
+
+    #[test]
     fn explicit_model_overrides_inference() {
         let text = "{:process 0 :type :invoke :f :read :key \"k\" :value nil}";
         assert_eq!(parse_edn(text, None).unwrap().model(), ModelKind::Kv);

@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnyHistory, ModelKind, ParseError};
+use super::{AnyHistory, ModelKind, ParseError, MAX_NESTING};
 use crate::history::{History, Operation};
 use crate::models::kv::{KvInput, KvOutput};
 use crate::models::register::{RegisterInput, RegisterOutput};
@@ -218,8 +218,41 @@ fn finish<I, O>(
     })
 }
 
+/// Refuses text whose arrays and objects nest deeper than [`MAX_NESTING`], naming the
+/// line, before serde sees it.
+fn check_nesting(text: &str) -> Result<(), ParseError> {
+    let (mut depth, mut line, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    for b in text.bytes() {
+        match b {
+            b'\n' => line += 1,
+            _ if in_string => {
+                (in_string, escaped) = match (escaped, b) {
+                    (true, _) => (true, false),
+                    (false, b'\\') => (true, true),
+                    (false, b'"') => (false, false),
+                    _ => (true, false),
+                };
+            }
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ParseError::at(
+                        line,
+                        format!("nesting deeper than {MAX_NESTING} levels (the limit for history files)"),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Parses a faultline JSON history; `model`, when given, must match the file's.
 pub fn parse(text: &str, model: Option<ModelKind>) -> Result<AnyHistory, ParseError> {
+    check_nesting(text)?;
     let file: FileJson = serde_json::from_str(text).map_err(|e| ParseError {
         line: Some(e.line()),
         message: format!("expected a faultline history {{\"model\", \"ops\"}}: {e}"),
@@ -435,5 +468,26 @@ mod tests {
             .contains(">= invoke_ns"));
         let mismatch = parse(KV, Some(ModelKind::Register)).unwrap_err();
         assert!(mismatch.message.contains("kv history, not register"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_naming_the_limit_and_line() {
+        let deep = format!(
+            "{{\"model\": \"kv\",\n\"ops\": {}{}}}",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        );
+        let err = parse(&deep, None).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(
+            err.message
+                .contains(&format!("nesting deeper than {MAX_NESTING} levels")),
+            "{err}"
+        );
+        let brackets_in_strings = format!(
+            r#"{{"model":"kv","ops":[{{"client":0,"invoke_ns":1,"complete_ns":2,"op":{{"f":"put","key":"\"{}","value":"v"}},"result":{{"ok":true}}}}]}}"#,
+            "[".repeat(500)
+        );
+        assert_eq!(parse(&brackets_in_strings, None).unwrap().len(), 1);
     }
 }

@@ -22,6 +22,11 @@ use crate::history::History;
 use crate::models::kv::{KvInput, KvModel, KvOutput};
 use crate::models::register::{RegisterInput, RegisterModel, RegisterOutput};
 
+/// The deepest nesting of collections any history reader accepts (Jepsen ops nest a
+/// few levels); deeper input is refused with an error naming this limit instead of
+/// exhausting the stack.
+pub const MAX_NESTING: usize = 100;
+
 /// Which sequential model a history is checked against.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -174,9 +179,12 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The file has no operations (e.g. Porcupine's `etcd_095.log`): nothing to check.
-    #[error("{}: empty history", file.display())]
-    Empty {
+    /// The file is blank: there is no history in it to check (e.g. Porcupine's
+    /// `etcd_095.log`, from a cluster that never started). A history that holds no
+    /// client operation (every one failed, or only nemesis events) is not this: it is
+    /// checked, and is linearizable.
+    #[error("{}: empty file: expected a history (faultline JSON, Jepsen EDN or an etcd log)", file.display())]
+    EmptyFile {
         /// The file.
         file: PathBuf,
     },
@@ -198,14 +206,14 @@ pub enum LoadError {
     },
 }
 
-/// Guesses the format from the content: `{"` is JSON, `{:` or `[` is EDN, `INFO` is an
-/// etcd log. `None` for blank or unrecognised text.
+/// Guesses the format from the content: `{"` is JSON, `{:`, `[`, `(` or a `;` comment
+/// is EDN, `INFO` is an etcd log. `None` for blank or unrecognised text.
 pub fn detect_format(text: &str) -> Option<Format> {
     let trimmed = text.trim_start();
     if trimmed.starts_with("INFO") {
         return Some(Format::EtcdLog);
     }
-    if trimmed.starts_with('[') {
+    if trimmed.starts_with(['[', '(', ';']) {
         return Some(Format::Edn);
     }
     let inner = trimmed.strip_prefix('{')?.trim_start();
@@ -234,8 +242,7 @@ pub fn parse_history(
     }
 }
 
-/// Reads and parses a history file. A file with no operations is
-/// [`LoadError::Empty`], so callers can report it as skipped.
+/// Reads and parses a history file. A blank file is [`LoadError::EmptyFile`].
 pub fn load_history(
     path: &Path,
     format: Option<Format>,
@@ -247,7 +254,7 @@ pub fn load_history(
         source,
     })?;
     if text.trim().is_empty() {
-        return Err(LoadError::Empty { file });
+        return Err(LoadError::EmptyFile { file });
     }
     let Some(format) = format.or_else(|| detect_format(&text)) else {
         return Err(LoadError::UnknownFormat { file });
@@ -257,9 +264,6 @@ pub fn load_history(
         line: e.line,
         message: e.message,
     })?;
-    if history.is_empty() {
-        return Err(LoadError::Empty { file });
-    }
     Ok(history)
 }
 
@@ -315,6 +319,11 @@ mod tests {
             detect_format("INFO  jepsen.util - 0\t:invoke"),
             Some(Format::EtcdLog)
         );
+        assert_eq!(
+            detect_format("; a comment\n{:process 0}"),
+            Some(Format::Edn)
+        );
+        assert_eq!(detect_format("({:process 0})"), Some(Format::Edn));
         assert_eq!(detect_format("hello"), None);
         assert_eq!(detect_format(""), None);
     }
@@ -358,19 +367,9 @@ mod tests {
             .starts_with("/nonexistent/h.edn: cannot read"));
 
         let empty = TempFile::new("empty.log", "\n  \n");
-        assert!(matches!(
-            load_history(&empty.0, None, None),
-            Err(LoadError::Empty { .. })
-        ));
-
-        let nemesis_only = TempFile::new(
-            "nemesis.edn",
-            "{:process :nemesis, :type :info, :f :start}\n",
-        );
-        assert!(matches!(
-            load_history(&nemesis_only.0, None, None),
-            Err(LoadError::Empty { .. })
-        ));
+        let err = load_history(&empty.0, None, None).unwrap_err();
+        assert!(matches!(err, LoadError::EmptyFile { .. }));
+        assert!(err.to_string().contains("empty file: expected a history"));
 
         let junk = TempFile::new("junk.txt", "hello\n");
         let err = load_history(&junk.0, None, None).unwrap_err();
@@ -387,6 +386,33 @@ mod tests {
             text.starts_with(&format!("{}:2: expected :type", bad.0.display())),
             "{text}"
         );
+    }
+
+    #[test]
+    fn histories_without_client_operations_are_linearizable() {
+        let cases = [
+            (
+                "nemesis.edn",
+                "{:process :nemesis, :type :info, :f :start}\n",
+            ),
+            (
+                "failed.edn",
+                "; every op failed\n{:process 0, :type :invoke, :f :write, :value 1}\n\
+                 {:process 0, :type :fail, :f :write, :value 1}\n",
+            ),
+            ("comments.edn", ";; Jepsen history\n; nothing ran\n"),
+            ("no-ops.json", "{\"model\": \"kv\", \"ops\": []}"),
+        ];
+        for (name, text) in cases {
+            let file = TempFile::new(name, text);
+            let report = check_file(&file.0, None, None, &CheckOptions::default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                (report.ops, report.linearizable()),
+                (0, Some(true)),
+                "{name}"
+            );
+        }
     }
 
     #[test]

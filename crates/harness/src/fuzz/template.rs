@@ -63,26 +63,123 @@ pub struct KindWeights {
     pub voter: f64,
 }
 
+/// A kind of fault episode a template draws; [`KindWeights`] gives each its weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EpisodeKind {
+    /// A symmetric partition into two groups, healed later.
+    Partition,
+    /// A one-way cut between two node sets, healed later.
+    OneWay,
+    /// A crash, restarted later.
+    Crash,
+    /// A node frozen, resumed later.
+    Pause,
+    /// A burst of message loss, then back to the base network.
+    Loss,
+    /// A latency spike, then back to the base network.
+    Latency,
+    /// One node's clock runs fast or slow, then back to true speed.
+    Clock,
+    /// Raft: a voter removed, then added back.
+    Membership,
+    /// A restart storm: nodes crash in turn for milliseconds.
+    Storm,
+    /// Raft: the leader crashed, restarted later.
+    LeaderCrash,
+    /// Raft: the leader cut off with a slow clock, healed later.
+    LeaderIsolate,
+    /// Raft: the leader frozen, resumed later.
+    LeaderPause,
+    /// Raft: the leader frozen and the next winner cut off as it wins.
+    NewLeader,
+    /// Raft: power blips with each vote granter crashed as it grants.
+    Voter,
+}
+
+impl EpisodeKind {
+    /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
+    pub const ALL: [EpisodeKind; 14] = [
+        EpisodeKind::Partition,
+        EpisodeKind::OneWay,
+        EpisodeKind::Crash,
+        EpisodeKind::Pause,
+        EpisodeKind::Loss,
+        EpisodeKind::Latency,
+        EpisodeKind::Clock,
+        EpisodeKind::Membership,
+        EpisodeKind::Storm,
+        EpisodeKind::LeaderCrash,
+        EpisodeKind::LeaderIsolate,
+        EpisodeKind::LeaderPause,
+        EpisodeKind::NewLeader,
+        EpisodeKind::Voter,
+    ];
+
+    /// The kind's field in the template's `kinds` block.
+    pub fn name(self) -> &'static str {
+        match self {
+            EpisodeKind::Partition => "partition",
+            EpisodeKind::OneWay => "one_way",
+            EpisodeKind::Crash => "crash",
+            EpisodeKind::Pause => "pause",
+            EpisodeKind::Loss => "loss",
+            EpisodeKind::Latency => "latency",
+            EpisodeKind::Clock => "clock",
+            EpisodeKind::Membership => "membership",
+            EpisodeKind::Storm => "storm",
+            EpisodeKind::LeaderCrash => "leader_crash",
+            EpisodeKind::LeaderIsolate => "leader_isolate",
+            EpisodeKind::LeaderPause => "leader_pause",
+            EpisodeKind::NewLeader => "new_leader",
+            EpisodeKind::Voter => "voter",
+        }
+    }
+
+    /// True for kinds only the Raft protocol can carry out.
+    pub fn raft_only(self) -> bool {
+        match self {
+            EpisodeKind::Partition
+            | EpisodeKind::OneWay
+            | EpisodeKind::Crash
+            | EpisodeKind::Pause
+            | EpisodeKind::Loss
+            | EpisodeKind::Latency
+            | EpisodeKind::Clock
+            | EpisodeKind::Storm => false,
+            EpisodeKind::Membership
+            | EpisodeKind::LeaderCrash
+            | EpisodeKind::LeaderIsolate
+            | EpisodeKind::LeaderPause
+            | EpisodeKind::NewLeader
+            | EpisodeKind::Voter => true,
+        }
+    }
+}
+
 impl KindWeights {
-    /// The weights in declaration order (partition, one-way, crash, pause, loss, latency, clock,
-    /// membership, storm, leader crash, leader isolation, leader pause, new leader, voter).
+    /// The weight of `kind`.
+    pub fn weight(&self, kind: EpisodeKind) -> f64 {
+        match kind {
+            EpisodeKind::Partition => self.partition,
+            EpisodeKind::OneWay => self.one_way,
+            EpisodeKind::Crash => self.crash,
+            EpisodeKind::Pause => self.pause,
+            EpisodeKind::Loss => self.loss,
+            EpisodeKind::Latency => self.latency,
+            EpisodeKind::Clock => self.clock,
+            EpisodeKind::Membership => self.membership,
+            EpisodeKind::Storm => self.storm,
+            EpisodeKind::LeaderCrash => self.leader_crash,
+            EpisodeKind::LeaderIsolate => self.leader_isolate,
+            EpisodeKind::LeaderPause => self.leader_pause,
+            EpisodeKind::NewLeader => self.new_leader,
+            EpisodeKind::Voter => self.voter,
+        }
+    }
+
+    /// The weights indexed like [`EpisodeKind::ALL`].
     pub fn in_order(&self) -> [f64; 14] {
-        [
-            self.partition,
-            self.one_way,
-            self.crash,
-            self.pause,
-            self.loss,
-            self.latency,
-            self.clock,
-            self.membership,
-            self.storm,
-            self.leader_crash,
-            self.leader_isolate,
-            self.leader_pause,
-            self.new_leader,
-            self.voter,
-        ]
+        EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 }
 

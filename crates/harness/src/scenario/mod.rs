@@ -3,24 +3,26 @@
 mod duration;
 mod episodes;
 mod error;
+mod fault;
 mod spec;
 mod validate;
 
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
+pub use fault::{
+    fault_windows, Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
+    FaultWindow, MembershipSpec, TransferSpec,
+};
 pub use spec::{
-    Aim, AimedFault, BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec,
-    FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride, MembershipSpec, MixSpec,
-    NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, TransferSpec, WorkloadSpec,
-    ZoneLinkSpec, LATENCY_EXPECTED,
+    BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
+    MixSpec, NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec, ZoneLinkSpec,
+    LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};
 
-use faultline_sim::{
-    Fault, LatencyDist, LinkConfig, NodeId, OneWayCut, SimConfig, Time, Topology, PPM_ONE,
-};
+use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};
 use std::path::Path;
 
 /// Largest scenario file accepted.
@@ -106,68 +108,6 @@ pub(crate) fn strip_position(message: &str) -> String {
 /// The kernel id of scenario node `id` (1-based): protocol nodes are added first, in order.
 pub fn node(id: u32) -> NodeId {
     NodeId::new(id - 1)
-}
-
-impl FaultSpec {
-    /// True for actions carried out by an operator through the protocol (membership change,
-    /// leadership transfer) rather than by the simulated environment.
-    pub fn is_operator_action(&self) -> bool {
-        self.membership.is_some() || self.transfer.is_some()
-    }
-
-    /// True when this (later) fault undoes `cause`: a restart of the crashed node, a resume of
-    /// the paused node, a heal of a
-    /// partition or cut, the next network change after a degraded network (it replaces it), a
-    /// skewed clock's return to true speed, a membership change's reverse.
-    pub fn undoes(&self, cause: &FaultSpec) -> bool {
-        if let Some(node) = cause.crash {
-            return self.restart == Some(node);
-        }
-        if let Some(node) = cause.pause {
-            return self.resume == Some(node);
-        }
-        if cause.partition.is_some() || cause.cut.is_some() {
-            return self.heal.is_some();
-        }
-        if let Some(link) = &cause.network {
-            return *link != LinkOverride::default() && self.network.is_some();
-        }
-        if let Some(clock) = &cause.clock {
-            return clock.rate != 1.0
-                && self
-                    .clock
-                    .as_ref()
-                    .is_some_and(|c| c.node == clock.node && c.rate == 1.0);
-        }
-        if let (Some(change), Some(back)) = (&cause.membership, &self.membership) {
-            return !(change.add.is_empty() && change.remove.is_empty())
-                && change.add == back.remove
-                && change.remove == back.add;
-        }
-        false
-    }
-
-    /// The Raft fault aimed at a server picked during the run, if this is one.
-    pub fn aimed(&self) -> Option<(Aim, &AimedFault)> {
-        [
-            (Aim::Leader, &self.leader),
-            (Aim::NewLeader, &self.new_leader),
-            (Aim::Voter, &self.voter),
-        ]
-        .into_iter()
-        .find_map(|(aim, fault)| Some((aim, fault.as_ref()?)))
-    }
-
-    /// When the fault is over at the latest: its time, plus how long an aimed fault may wait
-    /// for its moment and how long it then lasts, or how long an outage lasts.
-    pub fn repaired_at(&self) -> Span {
-        let lasting = self
-            .aimed()
-            .map_or(std::time::Duration::ZERO, |(_, aimed)| {
-                aimed.within.unwrap_or_default().0 + aimed.duration().0
-            });
-        Span(self.at.0 + lasting + self.outage.unwrap_or_default().0)
-    }
 }
 
 /// A clock rate as the kernel takes it: parts per million of true time.
@@ -267,47 +207,7 @@ impl Scenario {
     /// The fault schedule in kernel terms, in file order (operator actions such as membership
     /// changes, and faults aimed at a leader, are resolved during the run and left out).
     pub fn kernel_faults(&self) -> Vec<(Time, Fault)> {
-        let nodes = |ids: &[u32]| ids.iter().copied().map(node).collect::<Vec<_>>();
-        let base = self.default_link();
-        self.faults
-            .iter()
-            .filter(|f| !f.is_operator_action() && f.aimed().is_none())
-            .flat_map(|f| {
-                let at = Time::from_nanos(f.at.nanos());
-                if f.outage.is_some() {
-                    let back = Time::from_nanos(f.repaired_at().nanos());
-                    let all = (1..=self.cluster.nodes).map(node);
-                    return all
-                        .clone()
-                        .map(|n| (at, Fault::Crash(n)))
-                        .chain(all.map(|n| (back, Fault::Restart(n))))
-                        .collect::<Vec<_>>();
-                }
-                let fault = if let Some(id) = f.crash {
-                    Fault::Crash(node(id))
-                } else if let Some(id) = f.restart {
-                    Fault::Restart(node(id))
-                } else if let Some(id) = f.pause {
-                    Fault::Pause(node(id))
-                } else if let Some(id) = f.resume {
-                    Fault::Resume(node(id))
-                } else if let Some(groups) = &f.partition {
-                    Fault::Partition(groups.iter().map(|g| nodes(g)).collect())
-                } else if let Some(cut) = &f.cut {
-                    Fault::Cut(OneWayCut::new(nodes(&cut.from), nodes(&cut.to)))
-                } else if let Some(clock) = &f.clock {
-                    Fault::ClockRate {
-                        node: node(clock.node),
-                        rate_ppm: rate_ppm(clock.rate),
-                    }
-                } else if let Some(link) = &f.network {
-                    Fault::DefaultLink(link.apply(&base))
-                } else {
-                    Fault::Heal
-                };
-                vec![(at, fault)]
-            })
-            .collect()
+        fault::kernel_faults(self, &self.default_link())
     }
 }
 
