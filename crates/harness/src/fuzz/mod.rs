@@ -4,6 +4,7 @@
 mod campaign;
 mod expand;
 mod results;
+mod seeds;
 mod shrink;
 mod sweep;
 mod template;
@@ -14,6 +15,7 @@ pub use results::{
     read_results, template_hash, write_junit, Results, ResultsHeader, ResultsWriter, SeedResult,
     RESULTS_FORMAT,
 };
+pub use seeds::assert_seeds_pass;
 pub use shrink::{failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
 pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,
