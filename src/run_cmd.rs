@@ -44,15 +44,12 @@ pub struct RunArgs {
 /// pointer to the commands that take templates.
 pub fn load_scenario(path: &Path) -> Result<Scenario> {
     scenario::load(path).map_err(|error| {
-        let template = error.field() == Some("fuzz");
-        let error = anyhow::Error::new(error);
-        if template {
-            error.context(format!(
-                "{}: this is a fuzz template, not a scenario: sweep it with `faultline fuzz` or print one seed's scenario with `faultline expand`",
-                path.display()
-            ))
+        if error.field() == Some("fuzz") {
+            anyhow::anyhow!(
+                "{error}; this is a fuzz template, not a scenario: sweep it with `faultline fuzz` or print one seed's scenario with `faultline expand`"
+            )
         } else {
-            error
+            anyhow::Error::new(error)
         }
     })
 }
