@@ -40,9 +40,23 @@ pub struct RunArgs {
     report: Option<PathBuf>,
 }
 
+/// Loads a scenario file; a template (a scenario with a `fuzz` block) is refused with a
+/// pointer to the commands that take templates.
+pub fn load_scenario(path: &Path) -> Result<Scenario> {
+    scenario::load(path).map_err(|error| {
+        if error.field() == Some("fuzz") {
+            anyhow::anyhow!(
+                "{error}; this is a fuzz template, not a scenario: sweep it with `faultline fuzz` or print one seed's scenario with `faultline expand`"
+            )
+        } else {
+            anyhow::Error::new(error)
+        }
+    })
+}
+
 /// Runs the command; returns the exit code.
 pub fn execute(args: RunArgs) -> Result<u8> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = load_scenario(&args.scenario)?;
     if let Some(dir) = &args.report {
         prepare_output_dir(dir, args.overwrite, "--report")?;
     }

@@ -15,7 +15,7 @@ pub use spec::{
 use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
 use crate::scenario::Scenario;
-use faultline_gossip::{GossipNode, Membership, Topology};
+use faultline_gossip::{GossipNode, MemberState, Membership, Topology};
 use faultline_sim::{NodeId, RngStreams, Simulation, Stepped, Time, TraceKind};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -200,7 +200,7 @@ impl Convergence {
     /// Takes every sample due before the event at `at`, until one agrees.
     fn sample_until(&mut self, at: Time, sim: &Simulation<GossipProcess>) {
         while self.converged_at.is_none() && self.next_check <= at {
-            if live_digests_agree(sim, Scope::AllLive) {
+            if converged(sim) {
                 self.converged_at = Some(self.next_check);
             }
             self.next_check = self.next_check + self.slice;
@@ -218,10 +218,7 @@ impl Convergence {
 
     /// The sample due after the last event, if the run reached it.
     fn last_sample(&mut self, end: Time, sim: &Simulation<GossipProcess>) {
-        if self.converged_at.is_none()
-            && self.next_check <= end
-            && live_digests_agree(sim, Scope::AllLive)
-        {
+        if self.converged_at.is_none() && self.next_check <= end && converged(sim) {
             self.converged_at = Some(self.next_check);
         }
     }
@@ -285,6 +282,32 @@ enum Scope {
     AllLive,
     /// Each group of live, mutually reachable nodes on its own: all that can hold while cut.
     Reachable,
+}
+
+/// The convergence goal once every fault has healed: every live node holds one state and, with
+/// SWIM, counts every other live node as a member (none still thought dead or forgotten).
+fn converged(sim: &Simulation<GossipProcess>) -> bool {
+    live_digests_agree(sim, Scope::AllLive) && live_views_whole(sim)
+}
+
+/// True when no live member's SWIM view lacks, or holds dead, another live member (always true
+/// with a static view). Stops at the first gap.
+fn live_views_whole(sim: &Simulation<GossipProcess>) -> bool {
+    let live: Vec<(NodeId, &GossipNode)> = (0..sim.node_count() as u32)
+        .map(NodeId::new)
+        .filter_map(|n| sim.process(n).map(|p| (n, p.core())))
+        .filter(|(_, core)| !core.has_left())
+        .collect();
+    live.iter().all(|(a, core)| {
+        core.members().is_none_or(|view| {
+            live.iter().all(|(b, _)| {
+                a == b
+                    || view.get(&(b.index() as u64)).is_some_and(|m| {
+                        matches!(m.state, MemberState::Alive | MemberState::Suspect)
+                    })
+            })
+        })
+    })
 }
 
 /// True when the live nodes hold one state (per group of mutually reachable ones, for
