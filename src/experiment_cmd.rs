@@ -13,10 +13,11 @@ pub enum Experiment {
         #[arg(long, default_value_t = 100)]
         runs: usize,
     },
-    /// Pure rumor mongering residue for k = 1..5 vs s = e^(-(k+1)(1-s)).
+    /// Pure rumor mongering residue, all four of Demers' variants (feedback/blind x counter/coin)
+    /// for k = 1..5, vs Demers' Tables 1 and 2 and a bare model of his cycles.
     RumorResidue {
-        /// Runs per k.
-        #[arg(long, default_value_t = 20)]
+        /// Runs per variant and k.
+        #[arg(long, default_value_t = 100)]
         runs: usize,
         /// Cluster size.
         #[arg(long, default_value_t = 1000)]

@@ -78,10 +78,13 @@ pub enum Body {
         /// True when the sender wants feedback.
         feedback: bool,
     },
-    /// Rumor feedback: the rumors the receiver already knew (useless contacts).
+    /// Rumor feedback, the answer to every rumor message that asks for it: which rumors were
+    /// news (useful contacts) and which the receiver already knew (useless ones).
     RumorFeedback {
         /// Dots of the rumors that were not news.
         known: Vec<Dot>,
+        /// Dots of the rumors that were news.
+        fresh: Vec<Dot>,
     },
     /// SWIM direct probe.
     Ping {
@@ -140,7 +143,7 @@ impl Body {
                 buckets, updates, ..
             } => 1 + 4 + 8 * buckets.len() + updates_size(updates),
             Body::Rumor { updates, .. } => 1 + updates_size(updates),
-            Body::RumorFeedback { known } => 4 + 16 * known.len(),
+            Body::RumorFeedback { known, fresh } => 8 + 16 * (known.len() + fresh.len()),
             Body::Ping { .. } | Body::Ack { .. } | Body::Join { .. } => 8,
             Body::PingReq { .. } => 16,
             Body::JoinReply { members } => 4 + MemberUpdate::SIZE * members.len(),

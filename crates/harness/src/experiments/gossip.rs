@@ -198,35 +198,167 @@ pub fn demers_residue(k: u32) -> f64 {
     s
 }
 
-/// Fraction of `n` nodes a pure rumor (feedback, coin 1/k, no anti-entropy backup) never reaches.
-pub fn rumor_residue(n: u32, k: u32, seed: u64) -> f64 {
+/// One of Demers et al.'s four rumor-mongering variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RumorVariant {
+    /// The sender learns whether each contact was useful (and loses interest only on useless
+    /// ones); blind otherwise.
+    pub feedback: bool,
+    /// Interest is lost after `k` (consecutive useless, with feedback) contacts; otherwise with
+    /// probability `1/k` at each.
+    pub counter: bool,
+}
+
+impl RumorVariant {
+    /// The four variants, in the order the experiment prints them.
+    pub const ALL: [RumorVariant; 4] = [
+        RumorVariant {
+            feedback: true,
+            counter: true,
+        },
+        RumorVariant {
+            feedback: true,
+            counter: false,
+        },
+        RumorVariant {
+            feedback: false,
+            counter: true,
+        },
+        RumorVariant {
+            feedback: false,
+            counter: false,
+        },
+    ];
+
+    /// "feedback, counter", "blind, coin", ...
+    pub fn name(self) -> &'static str {
+        match (self.feedback, self.counter) {
+            (true, true) => "feedback, counter",
+            (true, false) => "feedback, coin",
+            (false, true) => "blind, counter",
+            (false, false) => "blind, coin",
+        }
+    }
+
+    /// The variant as a scenario's `mode` value.
+    fn mode(self, k: u32) -> Value {
+        let loss = if self.counter { "counter" } else { "coin" };
+        json!({ "rumor": { "k": k, "feedback": self.feedback, "loss": loss } })
+    }
+
+    /// The residue Demers et al. publish for `k` (1..=5): Table 1 (feedback, counter) and
+    /// Table 2 (blind, coin), both simulations of 1,000 sites. The paper tabulates neither
+    /// feedback, coin (its analysis gives s = e^(-(k+1)(1-s)), [`demers_residue`]) nor blind,
+    /// counter.
+    pub fn published_residue(self, k: u32) -> Option<f64> {
+        const TABLE_1: [f64; 5] = [0.176, 0.037, 0.011, 0.0036, 0.0012];
+        const TABLE_2: [f64; 5] = [0.960, 0.205, 0.060, 0.021, 0.008];
+        let row = usize::try_from(k).ok()?.checked_sub(1)?;
+        match (self.feedback, self.counter) {
+            (true, true) => TABLE_1.get(row).copied(),
+            (false, false) => TABLE_2.get(row).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// Demers et al.'s rumor model with no simulator, network or protocol: in each cycle every
+/// infective site pushes to one uniformly random other site; the contact is useful if the
+/// recipient did not know the update when the cycle began (it becomes infective from the next
+/// cycle); the sender then loses interest by `variant`'s rule (a useful contact resets the
+/// counter). Returns the fraction of the `n` sites never reached.
+pub fn model_rumor_residue(n: u32, variant: RumorVariant, k: u32, seed: u64) -> f64 {
+    let n = n as usize;
+    let mut rng = faultline_sim::RngStreams::new(seed).stream("rumor-model");
+    let mut knows = vec![false; n];
+    knows[0] = true;
+    // (site, counter) of the infective sites.
+    let mut hot: Vec<(usize, u32)> = vec![(0, 0)];
+    while !hot.is_empty() {
+        let knew = knows.clone();
+        let mut next = Vec::with_capacity(hot.len() * 2);
+        for (site, mut counter) in hot {
+            let target = rng.below(n as u64 - 1) as usize;
+            let target = if target >= site { target + 1 } else { target };
+            if !knows[target] {
+                knows[target] = true;
+                next.push((target, 0));
+            }
+            let useful = variant.feedback && !knew[target];
+            let lose = match (useful, variant.counter) {
+                (true, _) => {
+                    counter = 0;
+                    false
+                }
+                (false, true) => {
+                    counter += 1;
+                    counter >= k
+                }
+                (false, false) => rng.below(u64::from(k)) == 0,
+            };
+            if !lose {
+                next.push((site, counter));
+            }
+        }
+        hot = next;
+    }
+    1.0 - knows.iter().filter(|k| **k).count() as f64 / n as f64
+}
+
+/// Fraction of `n` nodes a pure rumor (no anti-entropy backup) of `variant` with parameter `k`
+/// never reaches, in synchronous rounds.
+pub fn rumor_residue(n: u32, variant: RumorVariant, k: u32, seed: u64) -> f64 {
     let run = run_generated(base(
         "rumor-residue",
         seed,
         n,
-        "60s",
-        json!({ "mode": { "rumor": { "k": k, "feedback": true, "loss": "coin" } }, "interval": "100ms",
-                "writes": { "count": 1, "keys": 1, "from": "100ms", "until": "100ms" } }),
+        "120s",
+        json!({ "mode": variant.mode(k), "interval": "100ms", "synchronous_rounds": true,
+                "writes": { "count": 1, "keys": 1, "from": "50ms", "until": "50ms" } }),
     ));
     1.0 - run.monitor.writes[0].held_by as f64 / f64::from(n)
 }
 
-/// Rows for [`rumor_residue`], k = 1..=max_k.
+/// Rows for [`rumor_residue`]: every variant, k = 1..=max_k. The reference is Demers et al.'s
+/// table where the paper has one (feedback, counter: Table 1; blind, coin: Table 2), otherwise
+/// [`model_rumor_residue`] over as many runs; the note gives the model, and for feedback, coin
+/// the paper's formula.
 pub fn rumor_table(n: u32, max_k: u32, runs: usize, first_seed: u64) -> Vec<Row> {
-    (1..=max_k)
-        .map(|k| {
-            let residues: Vec<f64> = (0..runs as u64)
-                .map(|i| rumor_residue(n, k, first_seed + i))
+    let mut rows = Vec::new();
+    for variant in RumorVariant::ALL {
+        for k in 1..=max_k {
+            let seeds = first_seed..first_seed + runs as u64;
+            let measured: Vec<f64> = seeds
+                .clone()
+                .map(|seed| rumor_residue(n, variant, k, seed))
                 .collect();
-            Row {
-                label: format!("k = {k}"),
-                measured: mean(&residues),
-                reference: Some(demers_residue(k)),
+            let model: Vec<f64> = seeds
+                .map(|seed| model_rumor_residue(n, variant, k, seed))
+                .collect();
+            let model = mean(&model);
+            let (reference, source) = match variant.published_residue(k) {
+                Some(table) => (table, "Demers' table"),
+                None => (model, "the model"),
+            };
+            let formula = match variant {
+                RumorVariant {
+                    feedback: true,
+                    counter: false,
+                } => {
+                    format!(", formula {:.4}", demers_residue(k))
+                }
+                _ => String::new(),
+            };
+            rows.push(Row {
+                label: format!("{}, k = {k}", variant.name()),
+                measured: mean(&measured),
+                reference: Some(reference),
                 runs,
-                note: format!("residue on {n} nodes"),
-            }
-        })
-        .collect()
+                note: format!("residue on {n} nodes vs {source}; model {model:.4}{formula}"),
+            });
+        }
+    }
+    rows
 }
 
 /// SWIM on `n` live nodes under `loss` for `seconds`: (dead verdicts about live members, runs).
@@ -330,6 +462,23 @@ mod tests {
         assert!((demers_residue(1) - 0.203).abs() < 0.001);
         assert!((demers_residue(2) - 0.060).abs() < 0.001);
         assert!(demers_residue(5) < 0.003);
+    }
+
+    /// The bare model reproduces the paper's own simulations: Table 1 (feedback, counter, with
+    /// usefulness judged at the start of each cycle) and Table 2 (blind, coin), within 15%.
+    #[test]
+    fn the_rumor_model_reproduces_demers_tables() {
+        let runs = 60;
+        for variant in [RumorVariant::ALL[0], RumorVariant::ALL[3]] {
+            for k in 1..=3 {
+                let model: Vec<f64> = (0..runs)
+                    .map(|seed| model_rumor_residue(1000, variant, k, seed))
+                    .collect();
+                let table = variant.published_residue(k).unwrap();
+                let ratio = mean(&model) / table;
+                assert!((0.85..1.15).contains(&ratio), "{variant:?} k = {k}: {ratio}");
+            }
+        }
     }
 
     /// The simulated protocol (messages, digests, a 1 ms network) disseminates as fast as the
