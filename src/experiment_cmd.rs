@@ -29,6 +29,12 @@ pub enum Experiment {
         #[arg(long, default_value_t = 10)]
         runs: usize,
     },
+    /// Lifeguard: false positives with a few slow members, plain SWIM vs each mechanism and all.
+    Lifeguard {
+        /// Runs (seeds) per setting.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
     /// Cross-region traffic and convergence time, uniform vs spatial peer choice.
     Spatial {
         /// Runs per setting.
@@ -48,6 +54,7 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
         }
         Experiment::RumorResidue { runs, nodes } => gossip::rumor_table(nodes, 5, runs, 1),
         Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1),
+        Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1),
         Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1),
     };
     print_rows(&rows);

@@ -53,6 +53,7 @@ pub mod dots;
 pub mod error;
 pub mod event;
 mod hash;
+mod lifeguard;
 pub mod merkle;
 pub mod message;
 pub mod node;
@@ -64,7 +65,8 @@ pub mod topology;
 
 pub use clock::{Causality, Dot, VectorClock};
 pub use config::{
-    Config, Exchange, Feedback, LossOfInterest, Mode, PeerSelection, Reconciliation, SwimConfig,
+    Config, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest, Mode, PeerSelection,
+    Reconciliation, SwimConfig,
 };
 pub use dots::DotSet;
 pub use error::{ConfigError, GossipError};

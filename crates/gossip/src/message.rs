@@ -96,6 +96,12 @@ pub enum Body {
         /// The probe's sequence number.
         seq: u64,
     },
+    /// Lifeguard's nack: a relay of an indirect probe heard no ack from the target in time (so
+    /// the requester knows the relay, at least, is reachable).
+    Nack {
+        /// The requester's probe sequence number.
+        seq: u64,
+    },
     /// SWIM indirect probe request: ping `target` for me.
     PingReq {
         /// The requester's probe sequence number.
@@ -144,7 +150,7 @@ impl Body {
             } => 1 + 4 + 8 * buckets.len() + updates_size(updates),
             Body::Rumor { updates, .. } => 1 + updates_size(updates),
             Body::RumorFeedback { known, fresh } => 8 + 16 * (known.len() + fresh.len()),
-            Body::Ping { .. } | Body::Ack { .. } | Body::Join { .. } => 8,
+            Body::Ping { .. } | Body::Ack { .. } | Body::Nack { .. } | Body::Join { .. } => 8,
             Body::PingReq { .. } => 16,
             Body::JoinReply { members } => 4 + MemberUpdate::SIZE * members.len(),
             Body::MemberSync { members, .. } => 5 + MemberUpdate::SIZE * members.len(),

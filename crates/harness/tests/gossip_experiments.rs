@@ -78,3 +78,21 @@ fn a_dying_rumor_is_not_reported_as_reaching_everyone() {
         push.reach_summary(n)
     );
 }
+
+/// The Lifeguard paper's setting (3 slow members of 32, messages to and from them taking
+/// 1-4 s): plain SWIM with suspicion declares healthy members dead, mostly at the slow
+/// observers; local health and dynamic suspicion each cut that, and all three together by the
+/// paper's order of magnitude.
+#[test]
+fn lifeguard_cuts_false_positives_about_healthy_members() {
+    let rows = gossip::lifeguard_table(32, 3, 300, 2, 500);
+    let cut = |set: usize| rows[set].measured;
+    let plain = &rows[0].note;
+    assert!(
+        !plain.starts_with("0.00"),
+        "slow members make plain SWIM wrong about healthy ones: {rows:?}"
+    );
+    assert!(cut(1) >= 2.0, "local health: {rows:?}");
+    assert!(cut(2) >= 5.0, "dynamic suspicion: {rows:?}");
+    assert!(cut(4) >= 20.0, "all three: {rows:?}");
+}

@@ -210,6 +210,15 @@ impl GossipNode {
         }
     }
 
+    /// Lifeguard's local health score: 0 when healthy, and 0 without SWIM or without local
+    /// health awareness.
+    pub fn local_health(&self) -> u32 {
+        match &self.view {
+            View::Swim(s) => s.health_score(),
+            View::Static(_) => 0,
+        }
+    }
+
     /// Whether `leave` was called.
     pub fn has_left(&self) -> bool {
         self.left

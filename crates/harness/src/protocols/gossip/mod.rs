@@ -8,8 +8,8 @@ mod spec;
 pub use monitor::{Monitor, Verdict, WriteRecord};
 pub use node::{GossipDurable, GossipProcess, Observation, PlannedWrite};
 pub use spec::{
-    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
-    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+    ConflictSpec, DynamicSuspicionSpec, GossipSpec, LifeguardSpec, LossSpec, ModeSpec, PeersSpec,
+    ReconciliationSpec, RumorSpec, SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
 
 use crate::report::{CheckOutcome, RunReport};
