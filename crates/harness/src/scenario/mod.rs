@@ -7,12 +7,17 @@ mod fault;
 mod spec;
 mod validate;
 
+/// The gossip protocol block's types (defined with the gossip protocol).
+pub use crate::protocols::gossip::{
+    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
+    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use fault::{
-    fault_windows, Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
-    FaultWindow, MembershipSpec, TransferSpec,
+    Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
+    TransferSpec,
 };
 pub use spec::{
     BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
@@ -25,24 +30,16 @@ pub use validate::{validate, MAX_NODES};
 use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};
 use std::path::Path;
 
-/// Largest scenario file accepted.
-pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Largest scenario file accepted (bytes actually read, so pipes and devices are capped too).
+pub const MAX_FILE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let io = |source| ScenarioError::Io {
-        file: path.to_path_buf(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(ScenarioError::Field {
+    let text =
+        crate::files::read_capped(path, MAX_FILE_BYTES).map_err(|source| ScenarioError::Io {
             file: path.to_path_buf(),
-            field: String::new(),
-            message: format!("expected a scenario file of at most 16 MiB, found {size} bytes"),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(io)?;
+            source,
+        })?;
     parse(&text, path)
 }
 
@@ -55,7 +52,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             let path = error.path().to_string();
             let inner = error.into_inner();
             let message = strip_position(&inner.to_string());
-            if inner.is_syntax() || inner.is_eof() {
+            if let Some(invalid) = shape_error(text, &path) {
+                ScenarioError::Field {
+                    file: file.clone(),
+                    field: invalid.field,
+                    message: invalid.message,
+                }
+            } else if inner.is_syntax() || inner.is_eof() {
                 ScenarioError::Syntax {
                     file: file.clone(),
                     line: inner.line(),
@@ -82,6 +85,50 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         message: invalid.message,
     })?;
     Ok(scenario)
+}
+
+/// What the protocol block must hold.
+const PROTOCOL_EXPECTED: &str =
+    "expected exactly one protocol block: {\"heartbeat\": {...}}, {\"gossip\": {...}} or {\"raft\": {...}}";
+
+/// For valid JSON that serde rejected with a misleading message: a top level that is not an
+/// object, or a protocol block with no protocol or more than one (serde reports these as syntax
+/// errors or as type errors about the first field).
+fn shape_error(text: &str, path: &str) -> Option<Invalid> {
+    if let Some(found) = top_level_kind(text) {
+        return Some(Invalid::new(
+            "",
+            format!("expected a JSON object at the top level (a scenario), found {found}"),
+        ));
+    }
+    if !path.starts_with("protocol") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let found = match value.get("protocol")? {
+        serde_json::Value::Object(blocks) if blocks.len() == 1 => return None,
+        serde_json::Value::Object(blocks) => format!("{} blocks", blocks.len()),
+        serde_json::Value::String(_) => "a string".to_string(),
+        serde_json::Value::Array(_) => "an array".to_string(),
+        other => other.to_string(),
+    };
+    Some(Invalid::new(
+        "protocol",
+        format!("{PROTOCOL_EXPECTED}, found {found}"),
+    ))
+}
+
+/// What the text holds at the top level when it starts like a JSON value other than an object
+/// (whatever follows), e.g. `an array`.
+pub(crate) fn top_level_kind(text: &str) -> Option<&'static str> {
+    match text.trim_start().bytes().next()? {
+        b'[' => Some("an array"),
+        b'"' => Some("a string"),
+        b'-' | b'0'..=b'9' => Some("a number"),
+        b't' | b'f' => Some("a boolean"),
+        b'n' => Some("null"),
+        _ => None,
+    }
 }
 
 /// The full path of the field an error is about; serde reports a missing field at its parent.

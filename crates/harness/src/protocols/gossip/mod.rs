@@ -5,15 +5,15 @@ mod monitor;
 mod node;
 mod spec;
 
-pub use monitor::{Monitor, Verdict, WriteRecord};
-pub use node::{GossipDurable, GossipProcess, Observation, PlannedWrite};
+pub use monitor::{Monitor, WriteRecord};
+pub use node::{GossipDurable, GossipProcess, PlannedWrite};
 pub use spec::{
-    ConflictSpec, DynamicSuspicionSpec, GossipSpec, LifeguardSpec, LossSpec, ModeSpec, PeersSpec,
-    ReconciliationSpec, RumorSpec, SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
+    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
 
+use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
-use crate::run::{build, end_time, finish, RunOptions};
 use crate::scenario::Scenario;
 use faultline_gossip::{GossipNode, MemberState, Membership, Topology};
 use faultline_sim::{NodeId, RngStreams, Simulation, Time, TraceKind};
@@ -455,4 +455,25 @@ fn summary(
     };
     lines.push(("converged".to_string(), converged));
     lines
+}
+
+/// The gossip protocol as the registry runs it (its block is validated by
+/// [`crate::scenario::validate`]).
+pub struct Gossip;
+
+impl crate::protocol::DynProtocol for Gossip {
+    fn name(&self) -> &'static str {
+        "gossip"
+    }
+
+    fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
+        Ok(())
+    }
+
+    fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
+        match &scenario.protocol {
+            crate::scenario::ProtocolSpec::Gossip(spec) => run(scenario, spec, options),
+            _ => Err(crate::protocol::mismatch("gossip", scenario)),
+        }
+    }
 }
