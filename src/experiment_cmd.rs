@@ -13,10 +13,11 @@ pub enum Experiment {
         #[arg(long, default_value_t = 100)]
         runs: usize,
     },
-    /// Pure rumor mongering residue for k = 1..5 vs s = e^(-(k+1)(1-s)).
+    /// Pure rumor mongering residue, all four of Demers' variants (feedback/blind x counter/coin)
+    /// for k = 1..5, vs Demers' Tables 1 and 2 and a bare model of his cycles.
     RumorResidue {
-        /// Runs per k.
-        #[arg(long, default_value_t = 20)]
+        /// Runs per variant and k.
+        #[arg(long, default_value_t = 100)]
         runs: usize,
         /// Cluster size.
         #[arg(long, default_value_t = 1000)]
@@ -24,6 +25,12 @@ pub enum Experiment {
     },
     /// SWIM false positives under 5% loss, with and without suspicion.
     SwimSuspicion {
+        /// Runs (seeds) per setting.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
+    /// Lifeguard: false positives with a few slow members, plain SWIM vs each mechanism and all.
+    Lifeguard {
         /// Runs (seeds) per setting.
         #[arg(long, default_value_t = 10)]
         runs: usize,
@@ -44,6 +51,7 @@ fn check(experiment: &Experiment) -> Result<()> {
     let (Experiment::GossipRounds { runs }
     | Experiment::RumorResidue { runs, .. }
     | Experiment::SwimSuspicion { runs }
+    | Experiment::Lifeguard { runs }
     | Experiment::Spatial { runs, .. }) = experiment;
     check_runs("--runs", *runs as u64)?;
     if let Experiment::RumorResidue { nodes, .. } = experiment {
@@ -66,6 +74,7 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
         }
         Experiment::RumorResidue { runs, nodes } => gossip::rumor_table(nodes, 5, runs, 1),
         Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1),
+        Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1),
         Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1),
     };
     print_rows(&rows);

@@ -84,6 +84,32 @@ pub enum PeerSelection {
     },
 }
 
+/// Lifeguard's three extensions of SWIM, each switched on its own (all off: plain SWIM).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lifeguard {
+    /// Local health multiplier, `Some(max)` (memberlist: 8): missed acks and nacks and having to
+    /// refute raise a score in `0..max`, answered probes lower it, and this node's probe
+    /// timeouts stretch by `score + 1`.
+    pub local_health: Option<u32>,
+    /// Dynamic suspicion: the timeout starts long and shrinks with independent confirmations,
+    /// scaled by log10 of the cluster size; `None`: the fixed `suspicion` timeout.
+    pub dynamic_suspicion: Option<DynamicSuspicion>,
+    /// Buddy system: a ping to a member this node suspects carries the suspicion, so the member
+    /// hears it at once and can refute.
+    pub buddy: bool,
+}
+
+/// Lifeguard's dynamic suspicion timeout (memberlist's `SuspicionMaxTimeoutMult` and
+/// `SuspicionMult - 2`): `min = suspicion * max(1, log10 n)`, starting at `max_mult * min` and
+/// reaching `min` after `confirmations` independent accusers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DynamicSuspicion {
+    /// How many times `min` a suspicion lasts with no confirmation (>= 1; memberlist: 6).
+    pub max_mult: u32,
+    /// Independent confirmations that bring the timeout down to `min` (memberlist: 2).
+    pub confirmations: u32,
+}
+
 const SECOND: u64 = 1_000_000_000;
 const HOUR: u64 = 3_600 * SECOND;
 
@@ -115,6 +141,8 @@ pub struct SwimConfig {
     /// Every this often a node sends its whole view to one random live member, which answers with
     /// its own (memberlist's `PushPullInterval`, 30 s by default); 0 disables it.
     pub push_pull_interval: u64,
+    /// Lifeguard's extensions (all off by default).
+    pub lifeguard: Lifeguard,
 }
 
 impl Default for SwimConfig {
@@ -129,6 +157,7 @@ impl Default for SwimConfig {
             reconnect_interval: 30 * SECOND,
             tombstone_timeout: 24 * HOUR,
             push_pull_interval: 30 * SECOND,
+            lifeguard: Lifeguard::default(),
         }
     }
 }
@@ -217,6 +246,26 @@ impl Config {
         }
         if s.retransmit_mult == 0 {
             return Err(ConfigError::new("swim.retransmit_mult", "at least 1"));
+        }
+        if s.lifeguard.local_health == Some(0) {
+            return Err(ConfigError::new(
+                "swim.lifeguard.local_health",
+                "a maximum multiplier of at least 1",
+            ));
+        }
+        if let Some(dynamic) = s.lifeguard.dynamic_suspicion {
+            if dynamic.max_mult == 0 {
+                return Err(ConfigError::new(
+                    "swim.lifeguard.dynamic_suspicion.max_mult",
+                    "at least 1",
+                ));
+            }
+            if s.suspicion.is_none() {
+                return Err(ConfigError::new(
+                    "swim.lifeguard.dynamic_suspicion",
+                    "a suspicion timeout to scale (swim.suspicion)",
+                ));
+            }
         }
         if s.reconnect_interval == 0 {
             return Err(ConfigError::new(

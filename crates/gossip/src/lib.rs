@@ -13,11 +13,12 @@
 //!   `MerkleNodes` levels to the differing buckets, then `MerkleLeaves` with their versions.
 //! - **Rumor mongering** ([`Mode::RumorMongering`]): hot updates pushed every interval; interest
 //!   lost by counter or coin with parameter `k`, on every contact (blind) or on useless ones
-//!   (feedback, reported by `RumorFeedback`).
+//!   (feedback, reported by `RumorFeedback`; a useful contact resets the counter).
 //! - **Membership** ([`Membership`]): a static view `0..n` (no per-node tables), or SWIM with
 //!   ping, ping-req through `k` members, suspicion and refutation by incarnation, piggybacked
-//!   updates on every message, joins through seeds, graceful leave, removal of the dead after
-//!   a retention time, and occasional pings to the dead so healed partitions reunite.
+//!   updates on every message, joins through seeds, graceful leave, failed members kept for
+//!   hours and retried periodically, tombstones for the left, and a periodic push-pull of whole
+//!   views, so healed partitions reunite.
 //! - **Peers**: uniform, or Demers et al.'s spatial `Q(d)^-a` over a shared [`Topology`], with
 //!   cross-zone messages and bytes counted in [`Stats`].
 //! - **Monitoring**: [`Event::Applied`] when a version enters a node's map, [`Event::Member`] on
@@ -52,6 +53,7 @@ pub mod dots;
 pub mod error;
 pub mod event;
 mod hash;
+mod lifeguard;
 pub mod merkle;
 pub mod message;
 pub mod node;
@@ -63,7 +65,8 @@ pub mod topology;
 
 pub use clock::{Causality, Dot, VectorClock};
 pub use config::{
-    Config, Exchange, Feedback, LossOfInterest, Mode, PeerSelection, Reconciliation, SwimConfig,
+    Config, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest, Mode, PeerSelection,
+    Reconciliation, SwimConfig,
 };
 pub use dots::DotSet;
 pub use error::{ConfigError, GossipError};

@@ -78,10 +78,13 @@ pub enum Body {
         /// True when the sender wants feedback.
         feedback: bool,
     },
-    /// Rumor feedback: the rumors the receiver already knew (useless contacts).
+    /// Rumor feedback, the answer to every rumor message that asks for it: which rumors were
+    /// news (useful contacts) and which the receiver already knew (useless ones).
     RumorFeedback {
         /// Dots of the rumors that were not news.
         known: Vec<Dot>,
+        /// Dots of the rumors that were news.
+        fresh: Vec<Dot>,
     },
     /// SWIM direct probe.
     Ping {
@@ -91,6 +94,12 @@ pub enum Body {
     /// SWIM acknowledgement (direct, or relayed for an indirect probe).
     Ack {
         /// The probe's sequence number.
+        seq: u64,
+    },
+    /// Lifeguard's nack: a relay of an indirect probe heard no ack from the target in time (so
+    /// the requester knows the relay, at least, is reachable).
+    Nack {
+        /// The requester's probe sequence number.
         seq: u64,
     },
     /// SWIM indirect probe request: ping `target` for me.
@@ -140,8 +149,8 @@ impl Body {
                 buckets, updates, ..
             } => 1 + 4 + 8 * buckets.len() + updates_size(updates),
             Body::Rumor { updates, .. } => 1 + updates_size(updates),
-            Body::RumorFeedback { known } => 4 + 16 * known.len(),
-            Body::Ping { .. } | Body::Ack { .. } | Body::Join { .. } => 8,
+            Body::RumorFeedback { known, fresh } => 8 + 16 * (known.len() + fresh.len()),
+            Body::Ping { .. } | Body::Ack { .. } | Body::Nack { .. } | Body::Join { .. } => 8,
             Body::PingReq { .. } => 16,
             Body::JoinReply { members } => 4 + MemberUpdate::SIZE * members.len(),
             Body::MemberSync { members, .. } => 5 + MemberUpdate::SIZE * members.len(),

@@ -1,6 +1,9 @@
 //! Rumor mongering state (Demers et al.): the hot rumors a node is still spreading and how it
 //! loses interest in them, by counter or by coin, on every contact (blind) or on useless ones
-//! (feedback).
+//! (feedback). With feedback, the counter counts *consecutive* useless contacts: a useful one
+//! resets it, so a node stops only after `k` unnecessary contacts in a row (Demers et al.'s
+//! bound: every unnecessary message comes from a site that sent a necessary one, or learned the
+//! update, within its last `k` contacts).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +17,10 @@ use crate::store::Update;
 #[derive(Clone, Debug)]
 struct Hot {
     update: Update,
+    /// Contacts counted towards loss of interest (all with blind, useless in a row with feedback).
     contacts: u32,
+    /// The node's round in which it learned the rumor.
+    learned_in: u64,
 }
 
 /// The hot rumors of one node, by dot.
@@ -24,12 +30,20 @@ pub(crate) struct Rumors {
 }
 
 impl Rumors {
-    /// Starts spreading `update` (no-op if already hot).
-    pub(crate) fn add(&mut self, update: Update) {
+    /// Starts spreading `update`, learned in round `round` (no-op if already hot).
+    pub(crate) fn add(&mut self, update: Update, round: u64) {
         self.hot.entry(update.version.dot).or_insert(Hot {
             update,
             contacts: 0,
+            learned_in: round,
         });
+    }
+
+    /// True if `dot` is hot and was learned in round `round`: a second sender telling it in the
+    /// same round made a useful contact too, as in Demers et al.'s cycles, where a contact is
+    /// useful if the recipient did not know the update when the cycle began.
+    pub(crate) fn learned_in(&self, dot: &Dot, round: u64) -> bool {
+        self.hot.get(dot).is_some_and(|h| h.learned_in == round)
     }
 
     /// Number of hot rumors.
@@ -50,6 +64,15 @@ impl Rumors {
             out.push(h.update.clone());
         }
         out
+    }
+
+    /// A useful contact (feedback) for each of `dots` still hot: the counter starts again.
+    pub(crate) fn useful(&mut self, dots: &[Dot]) {
+        for dot in dots {
+            if let Some(h) = self.hot.get_mut(dot) {
+                h.contacts = 0;
+            }
+        }
     }
 
     /// Counts one contact (blind) or one useless contact (feedback) for each of `dots` still hot,
@@ -94,13 +117,33 @@ mod tests {
         let mut r = Rumors::default();
         let u = update(&mut s, "a");
         let dot = u.version.dot;
-        r.add(u);
+        r.add(u, 0);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for _ in 0..2 {
             r.contacted(&[dot], LossOfInterest::Counter, 3, &mut rng);
             assert_eq!(r.len(), 1);
         }
         r.contacted(&[dot], LossOfInterest::Counter, 3, &mut rng);
+        assert_eq!(r.len(), 0);
+    }
+
+    #[test]
+    fn a_useful_contact_resets_the_counter() {
+        let mut s = Store::new(1, ConflictMode::Lww, None);
+        let mut r = Rumors::default();
+        let u = update(&mut s, "a");
+        let dot = u.version.dot;
+        r.add(u, 0);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        r.contacted(&[dot], LossOfInterest::Counter, 2, &mut rng);
+        r.useful(&[dot]);
+        r.contacted(&[dot], LossOfInterest::Counter, 2, &mut rng);
+        assert_eq!(
+            r.len(),
+            1,
+            "one useless contact since the useful one, k = 2"
+        );
+        r.contacted(&[dot], LossOfInterest::Counter, 2, &mut rng);
         assert_eq!(r.len(), 0);
     }
 
@@ -114,7 +157,7 @@ mod tests {
             let mut r = Rumors::default();
             let u = update(&mut s, &format!("k{i}"));
             let dot = u.version.dot;
-            r.add(u);
+            r.add(u, 0);
             while r.len() == 1 {
                 r.contacted(&[dot], LossOfInterest::Coin, 4, &mut rng);
                 total += 1;
@@ -132,7 +175,7 @@ mod tests {
         let mut s = Store::new(1, ConflictMode::Lww, None);
         let mut r = Rumors::default();
         for i in 0..5 {
-            r.add(update(&mut s, &format!("k{i}")));
+            r.add(update(&mut s, &format!("k{i}")), 0);
         }
         let one = r.batch(usize::MAX)[0].size_bytes();
         assert_eq!(r.batch(usize::MAX).len(), 5);

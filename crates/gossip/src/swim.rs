@@ -11,6 +11,7 @@ use rand_core::RngCore;
 
 use crate::config::SwimConfig;
 use crate::event::Event;
+use crate::lifeguard::{suspicion_timeout, LocalHealth};
 use crate::message::Body;
 use crate::rng;
 
@@ -36,11 +37,14 @@ pub struct MemberUpdate {
     pub incarnation: u64,
     /// The state.
     pub state: MemberState,
+    /// Who says so: for `Suspect`, the accuser (each distinct one is an independent
+    /// confirmation under Lifeguard's dynamic suspicion); otherwise the node that made it.
+    pub by: u64,
 }
 
 impl MemberUpdate {
     /// Estimated encoded size.
-    pub const SIZE: usize = 17;
+    pub const SIZE: usize = 25;
 
     /// Whether this update should replace `cur`. SWIM's precedence rules amount to a total order
     /// on (incarnation, state) with Alive < Suspect < Dead < Left: a higher incarnation wins, and
@@ -68,6 +72,9 @@ struct Probe {
     seq: u64,
     start: u64,
     indirect: bool,
+    /// Members asked to probe indirectly, and the nacks heard back from them.
+    helpers: u32,
+    nacks: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +82,16 @@ struct Relay {
     requester: u64,
     seq: u64,
     expires: u64,
+    /// When to tell the requester the target did not answer (`None` once told or without
+    /// local health awareness).
+    nack_at: Option<u64>,
+}
+
+/// A suspicion under Lifeguard's dynamic timeout: when it began and who accused the member.
+#[derive(Clone, Debug)]
+struct Suspicion {
+    start: u64,
+    accusers: BTreeSet<u64>,
 }
 
 /// What a whole-view message is for.
@@ -115,6 +132,10 @@ pub(crate) struct Swim {
     next_push_pull: u64,
     /// Most member updates one whole-view message (join reply, push-pull) carries.
     view_chunk: usize,
+    /// Lifeguard's local health multiplier, when on.
+    health: Option<LocalHealth>,
+    /// Current suspicions, when Lifeguard's dynamic suspicion is on.
+    suspicions: BTreeMap<u64, Suspicion>,
 }
 
 /// Where the outputs of a SWIM step go.
@@ -177,6 +198,24 @@ impl Swim {
                 every => first_probe.saturating_add(every),
             },
             view_chunk: (budget / MemberUpdate::SIZE).max(1),
+            health: cfg.lifeguard.local_health.map(LocalHealth::new),
+            suspicions: BTreeMap::new(),
+        }
+    }
+
+    /// `timeout` stretched by local health (unchanged without it).
+    fn scaled(&self, timeout: u64) -> u64 {
+        self.health.map_or(timeout, |h| h.scale(timeout))
+    }
+
+    /// Lifeguard's local health score (0 without it).
+    pub(crate) fn health_score(&self) -> u32 {
+        self.health.map_or(0, |h| h.score())
+    }
+
+    fn health_delta(&mut self, delta: i64) {
+        if let Some(h) = &mut self.health {
+            h.apply(delta);
         }
     }
 
@@ -215,7 +254,10 @@ impl Swim {
             } else {
                 self.cfg.ping_timeout
             };
-            t = t.min(p.start.saturating_add(step));
+            t = t.min(p.start.saturating_add(self.scaled(step)));
+        }
+        if let Some(nack) = self.relays.values().filter_map(|r| r.nack_at).min() {
+            t = t.min(nack);
         }
         if let Some((d, _)) = self.deadlines.first() {
             t = t.min(*d);
@@ -250,39 +292,103 @@ impl Swim {
         out
     }
 
-    fn deadline_of(&self, m: &Member) -> Option<u64> {
+    fn deadline_of(&self, id: u64, m: &Member) -> Option<u64> {
         match m.state {
             MemberState::Alive => None,
-            MemberState::Suspect => Some(m.since.saturating_add(self.cfg.suspicion.unwrap_or(0))),
+            MemberState::Suspect => Some(self.suspicion_deadline(id, m)),
             MemberState::Dead => Some(m.since.saturating_add(self.cfg.reconnect_timeout)),
             MemberState::Left => Some(m.since.saturating_add(self.cfg.tombstone_timeout)),
         }
+    }
+
+    /// When a suspicion of `id` (in state `m`) ends: the fixed timeout after it began, or with
+    /// dynamic suspicion the timeout its independent confirmations so far give.
+    fn suspicion_deadline(&self, id: u64, m: &Member) -> u64 {
+        let base = self.cfg.suspicion.unwrap_or(0);
+        match (
+            self.cfg.lifeguard.dynamic_suspicion,
+            self.suspicions.get(&id),
+        ) {
+            (Some(rule), Some(s)) => {
+                let confirmations = s.accusers.len().saturating_sub(1);
+                let members = self.members.len() + 1;
+                s.start
+                    .saturating_add(suspicion_timeout(base, members, confirmations, rule))
+            }
+            _ => m.since.saturating_add(base),
+        }
+    }
+
+    /// Another accuser of a member already suspect at that incarnation: with dynamic suspicion,
+    /// a new one shortens the timeout and is passed on.
+    fn confirm<R: RngCore>(&mut self, u: MemberUpdate, out: &mut Out<'_, R>) {
+        let Some(m) = self.members.get(&u.id).copied() else {
+            return;
+        };
+        let before = self.suspicion_deadline(u.id, &m);
+        let Some(s) = self.suspicions.get_mut(&u.id) else {
+            return;
+        };
+        if !s.accusers.insert(u.by) {
+            return;
+        }
+        self.deadlines.remove(&(before, u.id));
+        self.deadlines
+            .insert((self.suspicion_deadline(u.id, &m), u.id));
+        self.enqueue(u);
+        out.events.push(Event::Member {
+            id: u.id,
+            state: u.state,
+            incarnation: u.incarnation,
+        });
+    }
+
+    /// True for a suspicion of a member this node suspects at the same incarnation, under
+    /// dynamic suspicion: a confirmation rather than news.
+    fn is_confirmation(&self, u: &MemberUpdate) -> bool {
+        self.cfg.lifeguard.dynamic_suspicion.is_some()
+            && u.state == MemberState::Suspect
+            && self
+                .members
+                .get(&u.id)
+                .is_some_and(|m| m.state == MemberState::Suspect && m.incarnation == u.incarnation)
+    }
+
+    /// An update about this node: adopt a higher incarnation of ours; refute a suspicion or a
+    /// death (which, under Lifeguard, also counts against this node's local health).
+    fn apply_about_me<R: RngCore>(&mut self, u: MemberUpdate, out: &mut Out<'_, R>) {
+        if u.state == MemberState::Alive {
+            // After a restart, others may remember a higher incarnation of ours: adopt it.
+            self.incarnation = self.incarnation.max(u.incarnation);
+        }
+        let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
+        if self.left || !accusing || u.incarnation < self.incarnation {
+            return;
+        }
+        self.health_delta(1);
+        self.incarnation = u.incarnation + 1;
+        let alive = MemberUpdate {
+            id: self.me,
+            incarnation: self.incarnation,
+            state: MemberState::Alive,
+            by: self.me,
+        };
+        self.enqueue(alive);
+        out.events.push(Event::Member {
+            id: self.me,
+            state: MemberState::Alive,
+            incarnation: self.incarnation,
+        });
     }
 
     /// Applies one membership update under SWIM's precedence rules; updates about this node that
     /// suspect or kill it are refuted with a higher incarnation.
     pub(crate) fn apply<R: RngCore>(&mut self, now: u64, u: MemberUpdate, out: &mut Out<'_, R>) {
         if u.id == self.me {
-            if u.state == MemberState::Alive {
-                // After a restart, others may remember a higher incarnation of ours: adopt it.
-                self.incarnation = self.incarnation.max(u.incarnation);
-            }
-            let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
-            if !self.left && accusing && u.incarnation >= self.incarnation {
-                self.incarnation = u.incarnation + 1;
-                let alive = MemberUpdate {
-                    id: self.me,
-                    incarnation: self.incarnation,
-                    state: MemberState::Alive,
-                };
-                self.enqueue(alive);
-                out.events.push(Event::Member {
-                    id: self.me,
-                    state: MemberState::Alive,
-                    incarnation: self.incarnation,
-                });
-            }
-            return;
+            return self.apply_about_me(u, out);
+        }
+        if self.is_confirmation(&u) {
+            return self.confirm(u, out);
         }
         let accept = match self.members.get(&u.id) {
             None => is_live(u.state),
@@ -296,11 +402,22 @@ impl Swim {
             incarnation: u.incarnation,
             since: now,
         };
-        if let Some(old) = self.members.insert(u.id, new) {
-            if let Some(d) = self.deadline_of(&old) {
-                self.deadlines.remove(&(d, u.id));
-            }
-        } else {
+        let old = self.members.insert(u.id, new);
+        if let Some(d) = old.and_then(|old| self.deadline_of(u.id, &old)) {
+            self.deadlines.remove(&(d, u.id));
+        }
+        self.suspicions.remove(&u.id);
+        if u.state == MemberState::Suspect && self.cfg.lifeguard.dynamic_suspicion.is_some() {
+            let accusers = BTreeSet::from([u.by]);
+            self.suspicions.insert(
+                u.id,
+                Suspicion {
+                    start: now,
+                    accusers,
+                },
+            );
+        }
+        if old.is_none() {
             // SWIM inserts a newcomer at a random place in the rest of the probe order.
             let at = self.pos
                 + rng::below(
@@ -309,7 +426,7 @@ impl Swim {
                 ) as usize;
             self.order.insert(at.min(self.order.len()), u.id);
         }
-        if let Some(d) = self.deadline_of(&new) {
+        if let Some(d) = self.deadline_of(u.id, &new) {
             self.deadlines.insert((d, u.id));
         }
         self.set_live(u.id, is_live(u.state));
@@ -341,6 +458,7 @@ impl Swim {
                         id,
                         incarnation: m.incarnation,
                         state: MemberState::Dead,
+                        by: self.me,
                     },
                     out,
                 ),
@@ -350,31 +468,8 @@ impl Swim {
                 MemberState::Alive => {}
             }
         }
-        if let Some(mut p) = self.probe {
-            if !p.indirect && now >= p.start + self.cfg.ping_timeout {
-                p.indirect = true;
-                self.probe = Some(p);
-                let helpers: Vec<u64> = self
-                    .live
-                    .iter()
-                    .copied()
-                    .filter(|m| *m != p.target)
-                    .collect();
-                for h in rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize) {
-                    out.to(
-                        h,
-                        Body::PingReq {
-                            seq: p.seq,
-                            target: p.target,
-                        },
-                    );
-                }
-            }
-            if now >= p.start + self.cfg.probe_interval {
-                self.probe = None;
-                self.probe_failed(now, p.target, out);
-            }
-        }
+        self.advance_probe(now, out);
+        self.send_nacks(now, out);
         if now >= self.next_probe {
             while self.next_probe <= now {
                 self.next_probe += self.cfg.probe_interval;
@@ -418,6 +513,7 @@ impl Swim {
             id,
             incarnation,
             state: MemberState::Dead,
+            by: self.me,
         };
         out.send
             .push((id, Body::Ping { seq: self.seq }, Some(about)));
@@ -436,11 +532,13 @@ impl Swim {
             id: self.me,
             incarnation: self.incarnation,
             state: MemberState::Alive,
+            by: self.me,
         };
         let view = self.members.iter().map(|(id, m)| MemberUpdate {
             id: *id,
             incarnation: m.incarnation,
             state: m.state,
+            by: self.me,
         });
         let all: Vec<MemberUpdate> = std::iter::once(me).chain(view).collect();
         for (i, chunk) in all.chunks(self.view_chunk).enumerate() {
@@ -473,12 +571,54 @@ impl Swim {
         }
     }
 
+    /// The probe in flight: past the (health-scaled) ping timeout, asks `indirect_probes`
+    /// members to ping the target; past the (scaled) probe interval, gives up on it. A failed
+    /// probe counts the nacks that did not come against local health.
+    fn advance_probe<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
+        let Some(mut p) = self.probe else {
+            return;
+        };
+        if !p.indirect && now >= p.start + self.scaled(self.cfg.ping_timeout) {
+            p.indirect = true;
+            let helpers: Vec<u64> = self
+                .live
+                .iter()
+                .copied()
+                .filter(|m| *m != p.target)
+                .collect();
+            let helpers = rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize);
+            p.helpers = helpers.len() as u32;
+            self.probe = Some(p);
+            for h in helpers {
+                let (seq, target) = (p.seq, p.target);
+                out.to(h, Body::PingReq { seq, target });
+            }
+        }
+        if now >= p.start + self.scaled(self.cfg.probe_interval) {
+            self.probe = None;
+            self.health_delta(i64::from(p.helpers.saturating_sub(p.nacks)));
+            self.probe_failed(now, p.target, out);
+        }
+    }
+
+    /// Lifeguard's nacks: a relay whose target has not answered within the ping timeout tells
+    /// the requester so.
+    fn send_nacks<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
+        for relay in self.relays.values_mut() {
+            if relay.nack_at.is_some_and(|at| at <= now) {
+                relay.nack_at = None;
+                out.to(relay.requester, Body::Nack { seq: relay.seq });
+            }
+        }
+    }
+
     fn probe_failed<R: RngCore>(&mut self, now: u64, target: u64, out: &mut Out<'_, R>) {
         let Some(m) = self.members.get(&target).copied() else {
             return;
         };
+        // Failing to reach a suspect again confirms the suspicion (under dynamic suspicion).
         let state = match (m.state, self.cfg.suspicion) {
-            (MemberState::Alive, Some(_)) => MemberState::Suspect,
+            (MemberState::Alive | MemberState::Suspect, Some(_)) => MemberState::Suspect,
             (MemberState::Alive | MemberState::Suspect, None) => MemberState::Dead,
             _ => return,
         };
@@ -488,6 +628,7 @@ impl Swim {
                 id: target,
                 incarnation: m.incarnation,
                 state,
+                by: self.me,
             },
             out,
         );
@@ -505,17 +646,34 @@ impl Swim {
             }
             let target = self.order[self.pos];
             self.pos += 1;
-            if self.members.get(&target).is_some_and(|m| is_live(m.state)) {
-                self.seq += 1;
-                self.probe = Some(Probe {
-                    target,
-                    seq: self.seq,
-                    start: now,
-                    indirect: false,
-                });
-                out.to(target, Body::Ping { seq: self.seq });
-                return;
-            }
+            let Some(m) = self
+                .members
+                .get(&target)
+                .copied()
+                .filter(|m| is_live(m.state))
+            else {
+                continue;
+            };
+            self.seq += 1;
+            self.probe = Some(Probe {
+                target,
+                seq: self.seq,
+                start: now,
+                indirect: false,
+                helpers: 0,
+                nacks: 0,
+            });
+            // Lifeguard's buddy system: a suspect hears of it in the ping itself.
+            let about = (self.cfg.lifeguard.buddy && m.state == MemberState::Suspect).then_some(
+                MemberUpdate {
+                    id: target,
+                    incarnation: m.incarnation,
+                    state: MemberState::Suspect,
+                    by: self.me,
+                },
+            );
+            out.send.push((target, Body::Ping { seq: self.seq }, about));
+            return;
         }
     }
 
@@ -540,14 +698,21 @@ impl Swim {
                         id: from,
                         incarnation: m.incarnation,
                         state: MemberState::Dead,
+                        by: self.me,
                     });
                 out.send.push((from, Body::Ack { seq: *seq }, about));
             }
             Body::Ack { seq } => {
                 if self.probe.is_some_and(|p| p.seq == *seq) {
                     self.probe = None;
+                    self.health_delta(-1);
                 } else if let Some(r) = self.relays.remove(seq) {
                     out.to(r.requester, Body::Ack { seq: r.seq });
+                }
+            }
+            Body::Nack { seq } => {
+                if let Some(p) = self.probe.as_mut().filter(|p| p.seq == *seq) {
+                    p.nacks += 1;
                 }
             }
             Body::PingReq { seq, target } => {
@@ -556,6 +721,9 @@ impl Swim {
                     requester: from,
                     seq: *seq,
                     expires: now + self.cfg.probe_interval,
+                    nack_at: self
+                        .health
+                        .map(|_| now + self.scaled(self.cfg.ping_timeout)),
                 };
                 self.relays.insert(self.seq, relay);
                 out.to(*target, Body::Ping { seq: self.seq });
@@ -565,6 +733,7 @@ impl Swim {
                     id: from,
                     incarnation: *incarnation,
                     state: MemberState::Alive,
+                    by: from,
                 };
                 self.apply(now, joiner, out);
                 self.send_view(from, out, ViewMessage::JoinReply);
@@ -594,6 +763,7 @@ impl Swim {
             id: self.me,
             incarnation: self.incarnation,
             state: MemberState::Alive,
+            by: self.me,
         });
         for s in seeds.iter().filter(|s| **s != self.me) {
             send.push((
@@ -613,6 +783,7 @@ impl Swim {
             id: self.me,
             incarnation: self.incarnation,
             state: MemberState::Left,
+            by: self.me,
         };
         self.queue.clear();
         self.queue.push(Queued {
@@ -680,7 +851,7 @@ mod tests {
             rotate in 0usize..12,
         ) {
             let updates: Vec<MemberUpdate> =
-                raw.iter().map(|(incarnation, state)| MemberUpdate { id: 1, incarnation: *incarnation, state: *state }).collect();
+                raw.iter().map(|(incarnation, state)| MemberUpdate { id: 1, incarnation: *incarnation, state: *state, by: 2 }).collect();
             let mut reversed = updates.clone();
             reversed.reverse();
             let mut rotated = updates.clone();
@@ -705,6 +876,7 @@ mod tests {
             id: 1,
             incarnation,
             state,
+            by: 2,
         };
         use MemberState::*;
         assert!(up(Suspect, 2).overrides(&cur(Alive, 2)));

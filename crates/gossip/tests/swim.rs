@@ -145,6 +145,7 @@ fn a_suspected_live_member_refutes_with_a_higher_incarnation() {
         id: 2,
         incarnation: 0,
         state: MemberState::Suspect,
+        by: 0,
     };
     let now = net.now;
     let msg = Message {

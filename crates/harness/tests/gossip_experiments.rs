@@ -11,15 +11,26 @@ fn push_pull_rounds_track_log3_n_plus_ln_ln_n() {
 }
 
 #[test]
-fn rumor_residue_follows_demers_formula() {
-    let rows = gossip::rumor_table(500, 2, 6, 200);
+fn rumor_residue_of_all_four_variants_follows_demers() {
+    let rows = gossip::rumor_table(500, 2, 8, 200);
+    assert_eq!(rows.len(), 8, "four variants, k = 1 and 2");
     for row in &rows {
         let reference = row.reference.unwrap();
-        assert!((row.measured - reference).abs() < 0.05, "{row:?}");
+        assert!(
+            (row.measured - reference).abs() <= 0.25 * reference + 0.005,
+            "{row:?}"
+        );
     }
+    let residue = |label: &str| rows.iter().find(|r| r.label == label).unwrap().measured;
     assert!(
-        rows[1].measured < rows[0].measured,
-        "a larger k leaves a smaller residue"
+        residue("feedback, counter, k = 2") < residue("feedback, counter, k = 1"),
+        "a larger k leaves a smaller residue: {rows:?}"
+    );
+    // Demers: "the counter improves the percentage removed". A counter that never restarts
+    // after a useful contact does about as well as the coin (0.058 vs 0.060 at k = 2).
+    assert!(
+        residue("feedback, counter, k = 2") < 0.8 * residue("feedback, coin, k = 2"),
+        "{rows:?}"
     );
 }
 
@@ -66,4 +77,22 @@ fn a_dying_rumor_is_not_reported_as_reaching_everyone() {
         "{}",
         push.reach_summary(n)
     );
+}
+
+/// The Lifeguard paper's setting (3 slow members of 32, messages to and from them taking
+/// 1-4 s): plain SWIM with suspicion declares healthy members dead, mostly at the slow
+/// observers; local health and dynamic suspicion each cut that, and all three together by the
+/// paper's order of magnitude.
+#[test]
+fn lifeguard_cuts_false_positives_about_healthy_members() {
+    let rows = gossip::lifeguard_table(32, 3, 300, 2, 500);
+    let cut = |set: usize| rows[set].measured;
+    let plain = &rows[0].note;
+    assert!(
+        !plain.starts_with("0.00"),
+        "slow members make plain SWIM wrong about healthy ones: {rows:?}"
+    );
+    assert!(cut(1) >= 2.0, "local health: {rows:?}");
+    assert!(cut(2) >= 5.0, "dynamic suspicion: {rows:?}");
+    assert!(cut(4) >= 20.0, "all three: {rows:?}");
 }

@@ -210,6 +210,15 @@ impl GossipNode {
         }
     }
 
+    /// Lifeguard's local health score: 0 when healthy, and 0 without SWIM or without local
+    /// health awareness.
+    pub fn local_health(&self) -> u32 {
+        match &self.view {
+            View::Swim(s) => s.health_score(),
+            View::Static(_) => 0,
+        }
+    }
+
     /// Whether `leave` was called.
     pub fn has_left(&self) -> bool {
         self.left
@@ -258,7 +267,7 @@ impl GossipNode {
             dot,
         });
         if matches!(self.config.mode, Mode::RumorMongering { .. }) {
-            self.rumors.add(update);
+            self.rumors.add(update, self.rounds);
         }
         Ok(dot)
     }
@@ -469,23 +478,29 @@ impl GossipNode {
             | Body::MerkleNodes { .. }
             | Body::MerkleLeaves { .. }) => self.on_sync(from, body),
             Body::Rumor { updates, feedback } => {
-                let mut known = Vec::new();
+                let (mut known, mut fresh) = (Vec::new(), Vec::new());
                 for u in updates {
+                    let dot = u.version.dot;
                     if self.absorb(&u) {
+                        fresh.push(dot);
                         if matches!(self.config.mode, Mode::RumorMongering { .. }) {
-                            self.rumors.add(u);
+                            self.rumors.add(u, self.rounds);
                         }
+                    } else if self.rumors.learned_in(&dot, self.rounds) {
+                        // News this round: the contact was as useful as the one that came first.
+                        fresh.push(dot);
                     } else {
-                        known.push(u.version.dot);
+                        known.push(dot);
                     }
                 }
-                if feedback && !known.is_empty() {
-                    self.send(from, Body::RumorFeedback { known });
+                if feedback {
+                    self.send(from, Body::RumorFeedback { known, fresh });
                 }
                 Ok(())
             }
-            Body::RumorFeedback { known } => {
+            Body::RumorFeedback { known, fresh } => {
                 if let Mode::RumorMongering { loss, k, .. } = self.config.mode {
+                    self.rumors.useful(&fresh);
                     self.rumors.contacted(&known, loss, k, &mut self.rng);
                 }
                 Ok(())

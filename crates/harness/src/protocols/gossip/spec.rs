@@ -2,8 +2,8 @@
 
 use crate::scenario::{Invalid, Span};
 use faultline_gossip::{
-    Config, ConflictMode, Exchange, Feedback, LossOfInterest, MerkleShape, Mode, PeerSelection,
-    Reconciliation, SwimConfig,
+    Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest,
+    MerkleShape, Mode, PeerSelection, Reconciliation, SwimConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -173,6 +173,53 @@ pub struct SwimSpec {
     /// How often a node swaps whole views with one live member ("0s": never).
     #[serde(default = "default_push_pull_interval")]
     pub push_pull_interval: Span,
+    /// Lifeguard's extensions, each switched on by its field (absent: plain SWIM).
+    #[serde(default, skip_serializing_if = "LifeguardSpec::is_off")]
+    pub lifeguard: LifeguardSpec,
+}
+
+/// Lifeguard's three extensions of SWIM; each absent one stays off.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifeguardSpec {
+    /// Local health multiplier: the largest factor (memberlist: 8) by which a node that misses
+    /// acks and nacks stretches its own probe timeouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_health: Option<u32>,
+    /// Dynamic suspicion: `{max_mult, confirmations}` (memberlist: 6 and 2); `swim.suspicion`
+    /// becomes the base of `min = suspicion * max(1, log10 n)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_suspicion: Option<DynamicSuspicionSpec>,
+    /// Buddy system: a ping to a suspect carries the suspicion.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub buddy: bool,
+}
+
+impl LifeguardSpec {
+    fn is_off(&self) -> bool {
+        *self == LifeguardSpec::default()
+    }
+
+    fn config(&self) -> Lifeguard {
+        Lifeguard {
+            local_health: self.local_health,
+            dynamic_suspicion: self.dynamic_suspicion.as_ref().map(|d| DynamicSuspicion {
+                max_mult: d.max_mult,
+                confirmations: d.confirmations,
+            }),
+            buddy: self.buddy,
+        }
+    }
+}
+
+/// Lifeguard's dynamic suspicion parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicSuspicionSpec {
+    /// A suspicion with no confirmation lasts `max_mult` times the minimum.
+    pub max_mult: u32,
+    /// Independent confirmations that bring it down to the minimum.
+    pub confirmations: u32,
 }
 
 fn three() -> u32 {
@@ -250,6 +297,7 @@ impl GossipSpec {
                 reconnect_interval: s.reconnect_interval.nanos(),
                 tombstone_timeout: s.tombstone_timeout.nanos(),
                 push_pull_interval: s.push_pull_interval.nanos(),
+                lifeguard: s.lifeguard.config(),
                 ..SwimConfig::default()
             });
         Config {
