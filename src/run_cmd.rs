@@ -1,8 +1,9 @@
 //! `faultline run`: run one scenario and print its verdict.
 
-use crate::output::{create_file, thousands};
+use crate::output::{commit, create_file, prepare_output_dir, thousands, write_file};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
+use faultline_harness::figures;
 use faultline_harness::scenario::{self, Scenario};
 use faultline_harness::{Focus, RunOptions, RunReport};
 use faultline_report::chart::{Samples, Series, Size, Window};
@@ -12,7 +13,7 @@ use faultline_report::run_report::run_artifacts;
 use faultline_report::spacetime::SpaceTimeOptions;
 use faultline_report::trace::{parse_jsonl, EventKind, TraceEvent};
 use serde_json::json;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -39,24 +40,42 @@ pub struct RunArgs {
     report: Option<PathBuf>,
 }
 
+/// Loads a scenario file; a template (a scenario with a `fuzz` block) is refused with a
+/// pointer to the commands that take templates.
+pub fn load_scenario(path: &Path) -> Result<Scenario> {
+    scenario::load(path).map_err(|error| {
+        if error.field() == Some("fuzz") {
+            anyhow::anyhow!(
+                "{error}; this is a fuzz template, not a scenario: sweep it with `faultline fuzz` or print one seed's scenario with `faultline expand`"
+            )
+        } else {
+            anyhow::Error::new(error)
+        }
+    })
+}
+
 /// Runs the command; returns the exit code.
 pub fn execute(args: RunArgs) -> Result<u8> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = load_scenario(&args.scenario)?;
+    if let Some(dir) = &args.report {
+        prepare_output_dir(dir, args.overwrite, "--report")?;
+    }
     let trace_path = match (&args.trace, &args.report) {
         (Some(path), _) => Some(path.clone()),
-        (None, Some(dir)) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            Some(dir.join("trace.jsonl"))
-        }
+        (None, Some(dir)) => Some(dir.join("trace.jsonl")),
         (None, None) => None,
     };
-    let trace =
-        match &trace_path {
-            Some(path) => Some(Box::new(BufWriter::new(create_file(path, args.overwrite)?))
-                as Box<dyn std::io::Write>),
-            None => None,
-        };
+    let trace_file = match &trace_path {
+        Some(path) => Some(create_file(path, args.overwrite)?),
+        None => None,
+    };
+    let trace = match (&trace_file, &trace_path) {
+        (Some(file), Some(path)) => Some(Box::new(BufWriter::new(
+            file.handle()
+                .with_context(|| format!("{}: cannot write", path.display()))?,
+        )) as Box<dyn std::io::Write>),
+        _ => None,
+    };
     let started = Instant::now();
     let report = faultline_harness::run(
         &scenario,
@@ -64,17 +83,24 @@ pub fn execute(args: RunArgs) -> Result<u8> {
             seed: args.seed,
             trace,
         },
-    )?;
+    )
+    .with_context(|| match &trace_path {
+        Some(path) => format!("{}: cannot write the trace", path.display()),
+        None => "the run failed".to_string(),
+    })?;
     let wall = started.elapsed();
+    if let (Some(file), Some(path)) = (trace_file, &trace_path) {
+        commit(file, path)?;
+    }
     if args.json {
-        println!("{}", json_report(&report, wall.as_secs_f64() * 1000.0));
+        outln!("{}", json_report(&report, wall.as_secs_f64() * 1000.0));
     } else {
         print_report(&report, wall.as_secs_f64());
     }
     if let (Some(dir), Some(trace)) = (&args.report, &trace_path) {
         write_report(dir, trace, &report, &scenario, args.overwrite)?;
         if !args.json {
-            println!("report     {}", dir.join("report.html").display());
+            outln!("report     {}", dir.join("report.html").display());
         }
     }
     Ok(if report.ok() {
@@ -126,10 +152,7 @@ fn write_report(
     }
     let diagram = diagram_options(report.focus.as_ref(), &events);
     for (name, bytes) in run_artifacts(&title, &summary, &events, &diagram, figures)? {
-        let path = dir.join(name);
-        create_file(&path, overwrite)?
-            .write_all(&bytes)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_file(&dir.join(name), &bytes, overwrite)?;
     }
     Ok(())
 }
@@ -156,37 +179,30 @@ fn diagram_options(focus: Option<&Focus>, events: &[TraceEvent]) -> SpaceTimeOpt
 }
 
 /// Client latency, throughput and messages-per-operation charts, with the scenario's fault
-/// windows shaded, for runs whose protocol has clients.
+/// windows shaded, for runs whose protocol has clients (data from `faultline_harness::figures`).
 fn client_figures(
     report: &RunReport,
     scenario: &Scenario,
     events: &[TraceEvent],
 ) -> Result<Vec<Figure>> {
-    if report.ops.is_empty() {
+    let sends = events.iter().filter(|e| e.kind == EventKind::Send);
+    let Some(data) = figures::client_figures(report, scenario, sends.map(|e| e.t_ns)) else {
         return Ok(Vec::new());
-    }
-    let latencies: Vec<f64> = report
-        .ops
-        .iter()
-        .filter_map(|op| Some((op.complete_ns? - op.invoke_ns) as f64 / 1e6))
-        .collect();
-    let bucket_ns = 100_000_000u64;
-    let buckets = (report.virtual_ns / bucket_ns + 1) as usize;
-    let mut completed = vec![0u64; buckets];
-    for done in report.ops.iter().filter_map(|op| op.complete_ns) {
-        completed[((done / bucket_ns) as usize).min(buckets - 1)] += 1;
-    }
-    let per_second: Vec<(f64, f64)> = completed
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (i as f64 * 0.1, *n as f64 * 10.0))
-        .collect();
+    };
+    let windows = || -> Vec<Window> {
+        let window = |w: &figures::FaultWindow| Window {
+            start: w.start,
+            end: w.end,
+            label: w.label.clone(),
+        };
+        data.fault_windows.iter().map(window).collect()
+    };
     let size = Size::new(800, 400);
-    let mut figures = Vec::new();
-    if !latencies.is_empty() {
-        let chart =
-            presets::client_latency(vec![Samples::new("completed operations", latencies)], 40);
-        figures.push(Figure::chart(
+    let mut out = Vec::new();
+    if !data.latencies_ms.is_empty() {
+        let samples = Samples::new("completed operations", data.latencies_ms.clone());
+        let chart = presets::client_latency(vec![samples], 40);
+        out.push(Figure::chart(
             "Client latency",
             &chart,
             size,
@@ -194,10 +210,13 @@ fn client_figures(
         )?);
     }
     let chart = presets::throughput(
-        vec![Series::solid("operations completed per second", per_second)],
-        fault_windows(scenario),
+        vec![Series::solid(
+            "operations completed per second",
+            data.throughput.clone(),
+        )],
+        windows(),
     );
-    figures.push(Figure::chart(
+    out.push(Figure::chart(
         "Throughput, fault windows shaded",
         &chart,
         size,
@@ -206,94 +225,17 @@ fn client_figures(
     let chart = presets::messages_per_operation(
         vec![Series::solid(
             "messages sent per completed operation, per second",
-            messages_per_operation(report, events),
+            data.messages_per_operation.clone(),
         )],
-        fault_windows(scenario),
+        windows(),
     );
-    figures.push(Figure::chart(
+    out.push(Figure::chart(
         "Messages per operation, fault windows shaded",
         &chart,
         size,
         ImageFormat::Svg,
     )?);
-    Ok(figures)
-}
-
-/// For each second of the run in which some operation completed: (start of the second,
-/// messages sent in it by every process / operations completed in it).
-fn messages_per_operation(report: &RunReport, events: &[TraceEvent]) -> Vec<(f64, f64)> {
-    const WINDOW_NS: u64 = 1_000_000_000;
-    let windows = (report.virtual_ns / WINDOW_NS + 1) as usize;
-    let window = |t_ns: u64| ((t_ns / WINDOW_NS) as usize).min(windows - 1);
-    let mut sent = vec![0u64; windows];
-    for e in events.iter().filter(|e| e.kind == EventKind::Send) {
-        sent[window(e.t_ns)] += 1;
-    }
-    let mut completed = vec![0u64; windows];
-    for done in report.ops.iter().filter_map(|op| op.complete_ns) {
-        completed[window(done)] += 1;
-    }
-    (0..windows)
-        .filter(|&w| completed[w] > 0)
-        .map(|w| (w as f64, sent[w] as f64 / completed[w] as f64))
-        .collect()
-}
-
-/// Intervals when a fault was in force, in seconds: a partition or cut until the next heal, a
-/// crash until that node's restart, a degraded network until the next network change, a fault
-/// aimed at the leader for its duration.
-fn fault_windows(scenario: &Scenario) -> Vec<Window> {
-    let mut faults = scenario.faults.clone();
-    faults.sort_by_key(|f| f.at);
-    let secs = |span: scenario::Span| span.nanos() as f64 / 1e9;
-    let end = secs(scenario.duration);
-    let mut windows = Vec::new();
-    for (i, fault) in faults.iter().enumerate() {
-        if let Some((aim, aimed)) = fault.aimed() {
-            let what = if aimed.crash.is_some() {
-                "crash"
-            } else if aimed.pause.is_some() {
-                "paused"
-            } else {
-                "isolated"
-            };
-            windows.push(Window {
-                start: secs(fault.at),
-                end: secs(fault.repaired_at()).min(end),
-                label: format!("{} {what}", aim.field().replace('_', " ")),
-            });
-            continue;
-        }
-        let label = if fault.partition.is_some() || fault.cut.is_some() {
-            "partition".to_string()
-        } else if let Some(node) = fault.crash {
-            format!("crash n{node}")
-        } else if let Some(node) = fault.pause {
-            format!("pause n{node}")
-        } else if fault.outage.is_some() {
-            windows.push(Window {
-                start: secs(fault.at),
-                end: secs(fault.repaired_at()).min(end),
-                label: "outage".to_string(),
-            });
-            continue;
-        } else if fault
-            .network
-            .as_ref()
-            .is_some_and(|n| n != &Default::default())
-        {
-            "network".to_string()
-        } else {
-            continue;
-        };
-        let until = faults[i + 1..].iter().find(|f| f.undoes(fault));
-        windows.push(Window {
-            start: secs(fault.at),
-            end: until.map_or(end, |f| secs(f.at)),
-            label,
-        });
-    }
-    windows
+    Ok(out)
 }
 
 fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {
@@ -340,14 +282,14 @@ fn print_report(report: &RunReport, wall_secs: f64) {
     } else {
         0
     };
-    println!("scenario   {} (seed {})", report.scenario, report.seed);
-    println!(
+    outln!("scenario   {} (seed {})", report.scenario, report.seed);
+    outln!(
         "simulated  {} virtual in {wall_secs:.3}s wall, {} events ({} events/s)",
         faultline_sim::Time::from_nanos(report.virtual_ns),
         thousands(c.events),
         thousands(rate)
     );
-    println!(
+    outln!(
         "messages   {} sent ({} bytes), {} delivered, {} dropped, {} duplicated",
         thousands(c.sent),
         thousands(c.sent_bytes),
@@ -356,70 +298,16 @@ fn print_report(report: &RunReport, wall_secs: f64) {
         thousands(c.duplicated)
     );
     for (label, value) in &report.summary {
-        println!("{label:<10} {value}");
+        outln!("{label:<10} {value}");
     }
-    println!("trace      {}", report.trace_hash_hex());
+    outln!("trace      {}", report.trace_hash_hex());
     for check in &report.checks {
-        println!(
+        outln!(
             "check      {} {}: {}",
             if check.ok { "ok  " } else { "FAIL" },
             check.name,
             check.detail
         );
     }
-    println!("verdict    {}", if report.ok() { "PASS" } else { "FAIL" });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use faultline_harness::OpTiming;
-
-    fn send_at(t_ns: u64) -> TraceEvent {
-        TraceEvent {
-            t_ns,
-            kind: EventKind::Send,
-            node: Some("n1".into()),
-            peer: Some("n2".into()),
-            msg: None,
-            bytes: None,
-            reason: None,
-            fault: None,
-            detail: None,
-        }
-    }
-
-    #[test]
-    fn messages_per_operation_divides_each_seconds_sends_by_its_completions() {
-        const S: u64 = 1_000_000_000;
-        let op = |done| OpTiming {
-            invoke_ns: 0,
-            complete_ns: done,
-        };
-        let report = RunReport {
-            scenario: "t".into(),
-            seed: 1,
-            trace_hash: 0,
-            virtual_ns: 3 * S,
-            counters: Default::default(),
-            summary: Vec::new(),
-            checks: Vec::new(),
-            // Two ops done in second 0, none in second 1 (skipped), one in second 2; one given up.
-            ops: vec![
-                op(Some(S / 2)),
-                op(Some(S / 3)),
-                op(Some(2 * S + 1)),
-                op(None),
-            ],
-            focus: None,
-        };
-        let events: Vec<TraceEvent> = [0, 1, 2, 3, S + 5, 2 * S, 2 * S + 9]
-            .into_iter()
-            .map(send_at)
-            .collect();
-        assert_eq!(
-            messages_per_operation(&report, &events),
-            vec![(0.0, 2.0), (2.0, 2.0)]
-        );
-    }
+    outln!("verdict    {}", if report.ok() { "PASS" } else { "FAIL" });
 }
