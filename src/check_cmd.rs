@@ -1,13 +1,15 @@
 //! `faultline check`: check client histories for linearizability.
 
+use crate::output::{prepare_output_dir, write_file};
 use crate::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::Result;
-use faultline_check::formats::{check_file, FileReport, Format, ModelKind};
+use faultline_check::formats::{
+    check_file, load_history, FileReport, Format, LoadError, ModelKind,
+};
 use faultline_check::{CheckOptions, Verdict, DEFAULT_MAX_STEPS};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `faultline check`.
@@ -35,6 +37,14 @@ pub struct CheckArgs {
     /// Print one JSON object per history.
     #[arg(long)]
     json: bool,
+    /// Also write DIR/history.html: an interactive view of every history and partition
+    /// (client lanes, operation bars, the linearization on hover, and for a failure the
+    /// longest linearizable prefix and the operations that could not be placed).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Let --report replace the files of an earlier report in DIR.
+    #[arg(long)]
+    overwrite: bool,
 }
 
 fn parse_model(text: &str) -> Result<ModelKind, String> {
@@ -79,20 +89,21 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} histories {msg}")
             .expect("static template"),
     );
+    if let Some(dir) = &args.report {
+        prepare_output_dir(dir, args.overwrite, "--report")?;
+    }
+    let mut views = Vec::new();
     let mut exit = EXIT_OK;
     for path in &args.histories {
         progress.set_message(path.display().to_string());
         let started = Instant::now();
-        let result = check_file(path, args.format, args.model, &options);
+        let result = check_one(path, &args, &options, &mut views);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         progress.inc(1);
         let code = match result {
             Ok(report) => {
                 let text = render_report(&report, ms, args.json);
-                if !progress.suspend(|| write_stdout(&text))? {
-                    progress.finish_and_clear();
-                    return Ok(exit);
-                }
+                progress.suspend(|| crate::outln!("{}", text.trim_end()));
                 if report.linearizable() == Some(true) {
                     EXIT_OK
                 } else {
@@ -107,7 +118,35 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
         exit = exit.max(code);
     }
     progress.finish_and_clear();
+    if let Some(dir) = &args.report {
+        let page = faultline_check::view::render_page(&views);
+        let file = dir.join("history.html");
+        write_file(&file, page.as_bytes(), args.overwrite)?;
+        crate::outln!("history view: {}", file.display());
+    }
     Ok(exit)
+}
+
+/// Checks one file; with `--report`, also keeps its view data.
+fn check_one(
+    path: &Path,
+    args: &CheckArgs,
+    options: &CheckOptions,
+    views: &mut Vec<serde_json::Value>,
+) -> Result<FileReport, LoadError> {
+    if args.report.is_none() {
+        return check_file(path, args.format, args.model, options);
+    }
+    let history = load_history(path, args.format, args.model)?;
+    let analysis = history.analyze(options);
+    views.push(history.view_data(&path.display().to_string(), &analysis));
+    Ok(FileReport {
+        file: path.to_path_buf(),
+        model: history.model(),
+        ops: history.len(),
+        indeterminate: history.indeterminate(),
+        verdict: history.verdict(&analysis),
+    })
 }
 
 /// The report of one history: a JSON line, or a verdict line and its counterexample.
@@ -144,15 +183,4 @@ fn render_report(report: &FileReport, ms: f64, as_json: bool) -> String {
         text.push_str(&counterexample.to_string());
     }
     text
-}
-
-/// Writes to standard output; `Ok(false)` when the reader has gone (a closed pipe, as
-/// in `| head -1`), so the command can stop quietly.
-fn write_stdout(text: &str) -> Result<bool> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
-    }
 }

@@ -279,3 +279,75 @@ fn output_to_a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// The history view of a known bad history, opened in a real headless Chromium: the
+/// script runs to its end with no error and the page names the operation that cannot
+/// be placed. Chromium comes from `scripts/install-chromium.sh`; without it the test
+/// fails when `CI` is set and is skipped, loudly, otherwise.
+#[test]
+fn history_view_loads_in_chromium_and_shows_the_failing_operation() {
+    use std::process::Command;
+    let chromium = Command::new("chromium").arg("--version").output();
+    if chromium.is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and chromium is missing: run scripts/install-chromium.sh"
+        );
+        eprintln!("SKIPPED: chromium is not installed (scripts/install-chromium.sh)");
+        return;
+    }
+    let dir = tempdir("check-view");
+    let bad = dir.join("bad.edn");
+    std::fs::write(
+        &bad,
+        "{:process 0, :type :invoke, :f :write, :value 1}\n{:process 0, :type :ok, :f :write, :value 1}\n\
+         {:process 1, :type :invoke, :f :write, :value 2}\n{:process 2, :type :invoke, :f :read, :value nil}\n\
+         {:process 1, :type :ok, :f :write, :value 2}\n{:process 2, :type :ok, :f :read, :value 2}\n\
+         {:process 0, :type :invoke, :f :read, :value nil}\n{:process 0, :type :ok, :f :read, :value 1}\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("view");
+    let out = faultline(&[
+        "check",
+        "--report",
+        out_dir.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let page = out_dir.join("history.html");
+    let again = faultline(&[
+        "check",
+        "--report",
+        out_dir.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an old report is not overwritten unasked"
+    );
+    let shown = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&shown.stdout);
+    let log = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "the script did not finish: {log}"
+    );
+    assert!(!log.contains("Uncaught"), "script error: {log}");
+    assert!(
+        dom.contains("cannot be placed: #3 client 0: read -&gt; 1"),
+        "the failing operation is not shown: {dom}"
+    );
+    assert!(dom.contains("class=\"op blocked\""), "{dom}");
+}

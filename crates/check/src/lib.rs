@@ -39,6 +39,7 @@ mod model;
 pub mod models;
 mod plan;
 mod search;
+pub mod view;
 
 pub use checker::{
     analyze, check, Analysis, CheckOptions, Exhausted, PartitionAnalysis, PartitionResult, Verdict,
