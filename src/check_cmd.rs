@@ -1,12 +1,15 @@
 //! `faultline check`: check client histories for linearizability.
 
+use crate::output::{prepare_output_dir, write_file};
 use crate::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::Result;
-use faultline_check::formats::{check_file, FileReport, Format, ModelKind};
+use faultline_check::formats::{
+    check_file, load_history, FileReport, Format, LoadError, ModelKind,
+};
 use faultline_check::{CheckOptions, Verdict, DEFAULT_MAX_STEPS};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `faultline check`.
@@ -24,12 +27,24 @@ pub struct CheckArgs {
     /// Check the whole history at once instead of key by key.
     #[arg(long)]
     no_partition: bool,
-    /// Search steps allowed per history before the verdict is "unknown".
+    /// Search steps allowed per partition (key) before its verdict is "unknown".
     #[arg(long, default_value_t = DEFAULT_MAX_STEPS)]
     max_steps: u64,
+    /// Memory one partition's search may hold (memo, frontier, paths), e.g. 512MiB or
+    /// 2GiB, before its verdict is "unknown"; partitions are searched in parallel.
+    #[arg(long, default_value = "1GiB", value_parser = parse_memory)]
+    memory: usize,
     /// Print one JSON object per history.
     #[arg(long)]
     json: bool,
+    /// Also write DIR/history.html: an interactive view of every history and partition
+    /// (client lanes, operation bars, the linearization on hover, and for a failure the
+    /// longest linearizable prefix and the operations that could not be placed).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Let --report replace the files of an earlier report in DIR.
+    #[arg(long)]
+    overwrite: bool,
 }
 
 fn parse_model(text: &str) -> Result<ModelKind, String> {
@@ -40,29 +55,55 @@ fn parse_format(text: &str) -> Result<Format, String> {
     text.parse()
 }
 
+/// `N`, `NKiB`, `NMiB` or `NGiB` (also `K`, `M`, `G`): bytes, at least 1 MiB.
+fn parse_memory(text: &str) -> Result<usize, String> {
+    let expected = || format!("expected a size like 512MiB or 2GiB, found {text:?}");
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match &text[digits.len()..] {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return Err(expected()),
+    };
+    let n: usize = digits.parse().map_err(|_| expected())?;
+    let bytes = n
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is more memory than this machine can address"))?;
+    if bytes < 1 << 20 {
+        return Err(format!("expected at least 1MiB, found {text:?}"));
+    }
+    Ok(bytes)
+}
+
 /// Runs the command; returns the exit code: 0 all linearizable, 1 one was not (or the budget ran
 /// out), 2 a file could not be read or parsed.
 pub fn execute(args: CheckArgs) -> Result<u8> {
     let options = CheckOptions {
         max_steps: Some(args.max_steps),
+        max_memory: Some(args.memory),
         partition: !args.no_partition,
-        ..CheckOptions::default()
     };
     let progress = ProgressBar::new(args.histories.len() as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} histories {msg}")
             .expect("static template"),
     );
+    if let Some(dir) = &args.report {
+        prepare_output_dir(dir, args.overwrite, "--report")?;
+    }
+    let mut views = Vec::new();
     let mut exit = EXIT_OK;
     for path in &args.histories {
         progress.set_message(path.display().to_string());
         let started = Instant::now();
-        let result = check_file(path, args.format, args.model, &options);
+        let result = check_one(path, &args, &options, &mut views);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         progress.inc(1);
         let code = match result {
             Ok(report) => {
-                progress.suspend(|| print_report(&report, ms, args.json));
+                let text = render_report(&report, ms, args.json);
+                progress.suspend(|| crate::outln!("{}", text.trim_end()));
                 if report.linearizable() == Some(true) {
                     EXIT_OK
                 } else {
@@ -77,35 +118,69 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
         exit = exit.max(code);
     }
     progress.finish_and_clear();
+    if let Some(dir) = &args.report {
+        let page = faultline_check::view::render_page(&views);
+        let file = dir.join("history.html");
+        write_file(&file, page.as_bytes(), args.overwrite)?;
+        crate::outln!("history view: {}", file.display());
+    }
     Ok(exit)
 }
 
-fn print_report(report: &FileReport, ms: f64, as_json: bool) {
+/// Checks one file; with `--report`, also keeps its view data.
+fn check_one(
+    path: &Path,
+    args: &CheckArgs,
+    options: &CheckOptions,
+    views: &mut Vec<serde_json::Value>,
+) -> Result<FileReport, LoadError> {
+    if args.report.is_none() {
+        return check_file(path, args.format, args.model, options);
+    }
+    let history = load_history(path, args.format, args.model)?;
+    let analysis = history.analyze(options);
+    views.push(history.view_data(&path.display().to_string(), &analysis));
+    Ok(FileReport {
+        file: path.to_path_buf(),
+        model: history.model(),
+        ops: history.len(),
+        indeterminate: history.indeterminate(),
+        verdict: history.verdict(&analysis),
+    })
+}
+
+/// The report of one history: a JSON line, or a verdict line and its counterexample.
+fn render_report(report: &FileReport, ms: f64, as_json: bool) -> String {
+    let unknown = match &report.verdict {
+        Verdict::Unknown(why) => Some(why.to_string()),
+        _ => None,
+    };
     if as_json {
         let object = json!({
             "file": report.file.display().to_string(),
             "model": report.model.name(),
             "linearizable": report.linearizable(),
+            "unknown": unknown,
             "ops": report.ops,
             "indeterminate": report.indeterminate,
             "ms": (ms * 1000.0).round() / 1000.0,
         });
-        println!("{object}");
-        return;
+        return format!("{object}\n");
     }
-    let verdict = match report.linearizable() {
-        Some(true) => "linearizable",
-        Some(false) => "NOT linearizable",
-        None => "unknown (search budget exhausted; raise --max-steps)",
+    let verdict = match &report.verdict {
+        Verdict::Linearizable => "linearizable".to_owned(),
+        Verdict::NotLinearizable { .. } => "NOT linearizable".to_owned(),
+        Verdict::Unknown(why) => format!("unknown: {why}"),
     };
-    println!(
-        "{}: {verdict} ({} model, {} ops, {} indeterminate, {ms:.1} ms)",
+    let mut text = format!(
+        "{}: {verdict} ({} model, {} ops, {} indeterminate, {ms:.1} ms)\n",
         report.file.display(),
         report.model,
         report.ops,
         report.indeterminate
     );
     if let Verdict::NotLinearizable { counterexample } = &report.verdict {
-        print!("{counterexample}");
+        text.push_str(&counterexample.to_string());
     }
+    text
 }

@@ -1,31 +1,36 @@
-//! Linearizability checking of a whole history: partitioning, budget, verdict.
+//! Linearizability checking of a whole history: partitioning, budgets, verdict.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
 use crate::counterexample::Counterexample;
 use crate::history::{History, Operation};
-use crate::memo::Memo;
 use crate::model::Model;
-use crate::search::{search, Outcome};
+pub use crate::search::Exhausted;
+use crate::search::{search, Limits, Outcome, Witness};
 
-/// Default step budget: enough for every reference history, bounded so a pathological
-/// history ends in `Unknown` within seconds instead of hanging.
+/// Default step budget of one partition: enough for every reference history, bounded
+/// so a pathological history ends in `Unknown` within seconds instead of hanging.
 pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
 
-/// Default memory budget for the memo of one partition: 1 GiB.
-pub const DEFAULT_MAX_MEMO_BYTES: usize = 1 << 30;
+/// Default memory budget of one partition's search: 1 GiB.
+pub const DEFAULT_MAX_MEMORY: usize = 1 << 30;
 
 /// How to check a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
-    /// Search steps allowed over all partitions; `None` is unlimited. Each step visits
+    /// Search steps allowed in each partition; `None` is unlimited. Each step visits
     /// one event of the search, so the verdict for a given budget is deterministic.
     pub max_steps: Option<u64>,
-    /// Approximate memory the memo of one partition may hold before the verdict is
-    /// `Unknown`; `None` is unlimited. Counted from the configurations recorded, so it
-    /// is deterministic too.
-    pub max_memo_bytes: Option<usize>,
+    /// Approximate bytes one partition's search may hold (memo, frontier and paths;
+    /// not the history itself) before its verdict is `Unknown`; `None` is unlimited.
+    /// Counted from what was recorded, so it is deterministic too. Partitions are
+    /// searched in parallel, so the process may hold this much per worker thread.
+    pub max_memory: Option<usize>,
     /// Check each partition of a P-compositional model (e.g. each key) on its own.
     pub partition: bool,
 }
@@ -34,7 +39,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         Self {
             max_steps: Some(DEFAULT_MAX_STEPS),
-            max_memo_bytes: Some(DEFAULT_MAX_MEMO_BYTES),
+            max_memory: Some(DEFAULT_MAX_MEMORY),
             partition: true,
         }
     }
@@ -50,8 +55,8 @@ pub enum Verdict {
         /// The smallest failing partition and where the search got stuck.
         counterexample: Box<Counterexample>,
     },
-    /// The step or memory budget ran out before a verdict.
-    Unknown,
+    /// No partition was refuted, but a budget ran out in at least one.
+    Unknown(Exhausted),
 }
 
 impl Verdict {
@@ -60,8 +65,17 @@ impl Verdict {
         match self {
             Verdict::Linearizable => Some(true),
             Verdict::NotLinearizable { .. } => Some(false),
-            Verdict::Unknown => None,
+            Verdict::Unknown(_) => None,
         }
+    }
+}
+
+impl fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Exhausted::Steps => "step budget reached (raise --max-steps)",
+            Exhausted::Memory => "memory budget reached (raise --memory)",
+        })
     }
 }
 
@@ -72,21 +86,108 @@ impl fmt::Display for Verdict {
             Verdict::NotLinearizable { counterexample } => {
                 write!(f, "NOT linearizable: {counterexample}")
             }
-            Verdict::Unknown => f.write_str("unknown (budget exhausted)"),
+            Verdict::Unknown(why) => write!(f, "unknown: {why}"),
         }
     }
 }
 
-/// Checks `history` against `model`.
-///
-/// Partitions are searched smallest first, so a counterexample comes from the smallest
-/// failing partition. The step budget is shared by all partitions and the memory
-/// budget applies to each; once either is spent the verdict is `Unknown`.
-pub fn check<M: Model>(
+/// What the search found in one partition, in history indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartitionResult {
+    /// A linearization: every completed operation and the indeterminate operations
+    /// that took effect, in order.
+    Linearizable {
+        /// The order.
+        order: Vec<usize>,
+    },
+    /// No linearization exists.
+    NotLinearizable {
+        /// The longest linearizable prefix found.
+        prefix: Vec<usize>,
+        /// The operation that returned before it could be placed after that prefix.
+        blocked: Option<usize>,
+        /// Other operations pending at that point (at most a few).
+        pending: Vec<usize>,
+        /// The model state after the prefix, rendered.
+        state: String,
+    },
+    /// A budget ran out.
+    Unknown(Exhausted),
+    /// Not searched to the end: a partition checked before it (smaller, or as large
+    /// with a smaller key) was refuted, which decides the verdict.
+    Skipped,
+}
+
+/// One partition (e.g. one key) and its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionAnalysis {
+    /// The partition key; `None` when the history was checked as a whole.
+    pub key: Option<String>,
+    /// Its operations (history indices), in history order.
+    pub ops: Vec<usize>,
+    /// What the search found.
+    pub result: PartitionResult,
+}
+
+/// The result of every partition, in key order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    /// The partitions.
+    pub partitions: Vec<PartitionAnalysis>,
+}
+
+impl Analysis {
+    /// The verdict: not linearizable if any partition is refuted (the counterexample
+    /// comes from the smallest such), else unknown if any ran out of budget, else
+    /// linearizable.
+    pub fn verdict<I: fmt::Display, O: fmt::Display>(&self, history: &History<I, O>) -> Verdict {
+        let refuted = self
+            .partitions
+            .iter()
+            .filter(|p| matches!(p.result, PartitionResult::NotLinearizable { .. }))
+            .min_by_key(|p| (p.ops.len(), p.key.as_deref()));
+        if let Some(part) = refuted {
+            return Verdict::NotLinearizable {
+                counterexample: Box::new(Counterexample::new(part, history)),
+            };
+        }
+        let unknown = self.partitions.iter().find_map(|p| match p.result {
+            PartitionResult::Unknown(why) => Some(why),
+            _ => None,
+        });
+        unknown.map_or(Verdict::Linearizable, Verdict::Unknown)
+    }
+}
+
+/// Checks `history` against `model`: partitions are searched in parallel, each within
+/// its own budgets, until one is refuted; the verdict is [`Analysis::verdict`].
+pub fn check<M>(
     model: &M,
     history: &History<M::Input, M::Output>,
     options: &CheckOptions,
-) -> Verdict {
+) -> Verdict
+where
+    M: Model + Sync,
+    M::Input: Sync,
+    M::Output: Sync,
+{
+    analyze(model, history, options).verdict(history)
+}
+
+/// Searches the partitions of `history`, smallest first and in parallel, and reports
+/// each one's result. A partition over budget does not stop the others; a refuted
+/// one stops those after it in that order, which are reported as
+/// [`PartitionResult::Skipped`].
+pub fn analyze<M>(
+    model: &M,
+    history: &History<M::Input, M::Output>,
+    options: &CheckOptions,
+) -> Analysis
+where
+    M: Model + Sync,
+    M::Input: Sync,
+    M::Output: Sync,
+{
     let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
     for (i, op) in history.ops.iter().enumerate() {
         let key = if options.partition {
@@ -97,25 +198,61 @@ pub fn check<M: Model>(
         groups.entry(key).or_default().push(i);
     }
     let mut parts: Vec<(Option<&str>, Vec<usize>)> = groups.into_iter().collect();
-    parts.sort_by_key(|(_, ops)| ops.len());
-    let mut budget = options.max_steps.unwrap_or(u64::MAX);
-    let max_memo_bytes = options.max_memo_bytes.unwrap_or(usize::MAX);
-    let mut memo = Memo::new(0);
-    for (key, indices) in parts {
-        let ops: Vec<&Operation<M::Input, M::Output>> =
-            indices.iter().map(|&i| &history.ops[i]).collect();
-        match search(model, &ops, &mut budget, max_memo_bytes, &mut memo) {
-            Outcome::Linearizable => {}
-            Outcome::OutOfBudget => return Verdict::Unknown,
-            Outcome::NotLinearizable(witness) => {
-                let counterexample = Counterexample::new(key, history, &indices, &witness);
-                return Verdict::NotLinearizable {
-                    counterexample: Box::new(counterexample),
-                };
-            }
+    parts.sort_by_key(|(key, ops)| (ops.len(), *key));
+    // The first refuted partition in this order gives the counterexample; the ones
+    // after it are given up, and reported as skipped whether or not they finished, so
+    // the analysis does not depend on thread timing.
+    let first_refuted = AtomicUsize::new(usize::MAX);
+    let mut results: Vec<(usize, PartitionAnalysis)> = parts
+        .into_par_iter()
+        .enumerate()
+        .map(|(rank, (key, indices))| {
+            let cancelled = || first_refuted.load(Ordering::Relaxed) < rank;
+            let limits = Limits {
+                steps: options.max_steps.unwrap_or(u64::MAX),
+                bytes: options.max_memory.unwrap_or(usize::MAX),
+                cancelled: &cancelled,
+            };
+            let ops: Vec<&Operation<M::Input, M::Output>> =
+                indices.iter().map(|&i| &history.ops[i]).collect();
+            let result = match search(model, &ops, limits) {
+                Outcome::Linearizable(order) => PartitionResult::Linearizable {
+                    order: order.iter().map(|&l| indices[l as usize]).collect(),
+                },
+                Outcome::NotLinearizable(witness) => {
+                    first_refuted.fetch_min(rank, Ordering::Relaxed);
+                    refuted(&indices, witness)
+                }
+                Outcome::OutOfBudget(why) => PartitionResult::Unknown(why),
+                Outcome::Cancelled => PartitionResult::Skipped,
+            };
+            let part = PartitionAnalysis {
+                key: key.map(str::to_owned),
+                ops: indices,
+                result,
+            };
+            (rank, part)
+        })
+        .collect();
+    let cut = first_refuted.into_inner();
+    for (rank, part) in &mut results {
+        if *rank > cut {
+            part.result = PartitionResult::Skipped;
         }
     }
-    Verdict::Linearizable
+    let mut partitions: Vec<PartitionAnalysis> = results.into_iter().map(|(_, p)| p).collect();
+    partitions.sort_by(|a, b| a.key.cmp(&b.key));
+    Analysis { partitions }
+}
+
+fn refuted(indices: &[usize], witness: Witness) -> PartitionResult {
+    let global = |l: u32| indices[l as usize];
+    PartitionResult::NotLinearizable {
+        prefix: witness.prefix.into_iter().map(global).collect(),
+        blocked: witness.blocked.map(global),
+        pending: witness.pending.into_iter().map(global).collect(),
+        state: witness.state,
+    }
 }
 
 #[cfg(test)]
@@ -340,6 +477,73 @@ mod tests {
     }
 
     #[test]
+    fn a_stuck_key_does_not_hide_a_refuted_one() {
+        let mut h: History<KvInput, KvOutput> = History::new();
+        // Key "a": eight concurrent appends, then a read of one particular order; far
+        // more than 40 steps to find.
+        let mut expected = String::new();
+        for c in (0..8).rev() {
+            let value = format!("{c}");
+            expected.push_str(&value);
+            h.push_complete(
+                c,
+                0,
+                100,
+                KvInput::Append {
+                    key: "a".into(),
+                    value,
+                },
+                KvOutput::Ok,
+            );
+        }
+        h.push_complete(
+            9,
+            200,
+            300,
+            KvInput::Get { key: "a".into() },
+            KvOutput::Value(expected),
+        );
+        // Key "z": a stale read, refuted in a few steps.
+        let (append_z, get_z) = kv("z");
+        h.push_complete(10, 0, 10, append_z, KvOutput::Ok);
+        h.push_complete(11, 20, 30, get_z, KvOutput::Value(String::new()));
+        let tight = CheckOptions {
+            max_steps: Some(40),
+            ..CheckOptions::default()
+        };
+        let analysis = analyze(&KvModel, &h, &tight);
+        let results: Vec<(&str, &PartitionResult)> = analysis
+            .partitions
+            .iter()
+            .map(|p| (p.key.as_deref().unwrap(), &p.result))
+            .collect();
+        assert!(matches!(
+            results[1],
+            ("z", PartitionResult::NotLinearizable { .. })
+        ));
+        assert!(matches!(
+            results[0],
+            (
+                "a",
+                PartitionResult::Skipped | PartitionResult::Unknown(Exhausted::Steps)
+            )
+        ));
+        let Verdict::NotLinearizable { counterexample } = analysis.verdict(&h) else {
+            panic!("the stale read on z must refute the history");
+        };
+        assert_eq!(counterexample.partition.as_deref(), Some("z"));
+        h.ops.truncate(9);
+        assert_eq!(
+            check(&KvModel, &h, &tight),
+            Verdict::Unknown(Exhausted::Steps)
+        );
+        assert_eq!(
+            check(&KvModel, &h, &CheckOptions::default()),
+            Verdict::Linearizable
+        );
+    }
+
+    #[test]
     fn exhausted_budget_gives_unknown_not_a_guess() {
         let mut h = History::new();
         for c in 0..6 {
@@ -350,13 +554,22 @@ mod tests {
             max_steps: Some(5),
             ..CheckOptions::default()
         };
-        assert_eq!(check(&RegisterModel, &h, &few_steps), Verdict::Unknown);
+        assert_eq!(
+            check(&RegisterModel, &h, &few_steps),
+            Verdict::Unknown(Exhausted::Steps)
+        );
         let little_memory = CheckOptions {
-            max_memo_bytes: Some(200),
+            max_memory: Some(200),
             ..CheckOptions::default()
         };
-        assert_eq!(check(&RegisterModel, &h, &little_memory), Verdict::Unknown);
-        assert_eq!(Verdict::Unknown.to_string(), "unknown (budget exhausted)");
+        assert_eq!(
+            check(&RegisterModel, &h, &little_memory),
+            Verdict::Unknown(Exhausted::Memory)
+        );
+        assert_eq!(
+            Verdict::Unknown(Exhausted::Memory).to_string(),
+            "unknown: memory budget reached (raise --memory)"
+        );
         assert_eq!(verdict(&h), Some(false));
     }
 }

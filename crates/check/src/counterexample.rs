@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use crate::checker::{PartitionAnalysis, PartitionResult};
 use crate::history::{History, Operation};
-use crate::search::Witness;
 
 /// How many of the last linearized operations a counterexample shows.
 const PREFIX_SHOWN: usize = 6;
@@ -69,29 +69,30 @@ fn summary<I: fmt::Display, O: fmt::Display>(index: usize, op: &Operation<I, O>)
 }
 
 impl Counterexample {
-    /// Renders a search witness; `indices` maps partition positions to history indices.
+    /// Renders a refuted partition of `history`.
     pub(crate) fn new<I: fmt::Display, O: fmt::Display>(
-        partition: Option<&str>,
+        part: &PartitionAnalysis,
         history: &History<I, O>,
-        indices: &[usize],
-        witness: &Witness,
     ) -> Self {
-        let render = |local: u32| {
-            let index = indices[local as usize];
-            summary(index, &history.ops[index])
+        let PartitionResult::NotLinearizable {
+            prefix,
+            blocked,
+            pending,
+            state,
+        } = &part.result
+        else {
+            unreachable!("counterexamples come from refuted partitions")
         };
-        let skip = witness.prefix.len().saturating_sub(PREFIX_SHOWN);
+        let render = |index: usize| summary(index, &history.ops[index]);
+        let skip = prefix.len().saturating_sub(PREFIX_SHOWN);
         Counterexample {
-            partition: partition.map(str::to_owned),
-            partition_ops: indices.len(),
-            linearized: witness.prefix.len(),
-            prefix_tail: witness.prefix[skip..]
-                .iter()
-                .map(|&op| render(op))
-                .collect(),
-            state: shorten(witness.state.clone()),
-            blocked: witness.blocked.map(render),
-            pending: witness.pending.iter().map(|&op| render(op)).collect(),
+            partition: part.key.clone(),
+            partition_ops: part.ops.len(),
+            linearized: prefix.len(),
+            prefix_tail: prefix[skip..].iter().map(|&op| render(op)).collect(),
+            state: shorten(state.clone()),
+            blocked: blocked.map(render),
+            pending: pending.iter().map(|&op| render(op)).collect(),
         }
     }
 }

@@ -4,8 +4,11 @@
 //!   indeterminate operations (timeouts, Jepsen `:info`) may take effect at any point
 //!   after their invocation, or never.
 //! - [`Model`] is a sequential specification; [`RegisterModel`] and [`KvModel`] ship.
-//! - [`check`] runs a Wing–Gong/Lowe search with memoisation of (linearized set, state),
-//!   partitioned by key when the model allows, under a deterministic step budget.
+//! - [`check`] partitions the history by key when the model allows, cuts each
+//!   partition at quiescent points and runs a Wing–Gong/Lowe search per segment,
+//!   carrying the set of reachable states across; every partition is searched, in
+//!   parallel, under deterministic step and memory budgets ([`analyze`] gives each
+//!   partition's linearization or longest prefix).
 //! - [`formats`] reads faultline JSON, Jepsen EDN and Porcupine etcd logs;
 //!   [`formats::check_file`] loads and checks one file.
 //!
@@ -26,15 +29,22 @@
 
 mod checker;
 mod counterexample;
+mod events;
 pub mod formats;
+mod frontier;
 mod hashing;
 mod history;
 mod memo;
 mod model;
 pub mod models;
+mod plan;
 mod search;
+pub mod view;
 
-pub use checker::{check, CheckOptions, Verdict, DEFAULT_MAX_MEMO_BYTES, DEFAULT_MAX_STEPS};
+pub use checker::{
+    analyze, check, Analysis, CheckOptions, Exhausted, PartitionAnalysis, PartitionResult, Verdict,
+    DEFAULT_MAX_MEMORY, DEFAULT_MAX_STEPS,
+};
 pub use counterexample::{Counterexample, OpSummary};
 pub use history::{History, Operation};
 pub use model::Model;

@@ -42,4 +42,24 @@ pub trait Model {
         let _ = input;
         None
     }
+
+    /// Whether `effect`, an operation that may or may not have taken place (it never
+    /// returned), can matter to `observer`, which returned `output` (`None`: unknown).
+    ///
+    /// `false` promises: in any valid sequence where `effect` is followed by
+    /// `observer` and by no operation for which this returns `true`, removing `effect`
+    /// leaves `observer` valid and every later state as it was, up to an operation that
+    /// overwrites the difference. The checker then stops trying `effect` once every
+    /// operation that may observe it has returned, and drops it when none may; so a
+    /// register's write of a value nobody reads costs nothing. The default, `true`, is
+    /// always sound.
+    fn may_affect(
+        &self,
+        effect: &Self::Input,
+        observer: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> bool {
+        let _ = (effect, observer, output);
+        true
+    }
 }

@@ -1,21 +1,31 @@
-//! Wing–Gong/Lowe search for a linearization of one partition of a history.
+//! The search for a linearization of one partition, segment by segment.
 //!
-//! Call and return events sit in a doubly-linked list in time order. The search walks
-//! the list: at a call it tries to linearize that operation next (the model must allow
-//! it and the resulting (linearized set, state) must be new to the memo); at a return
-//! it backtracks, because that operation should already have been linearized. Taking
-//! an operation out of the list ("lift") and putting it back ("unlift") are O(1).
-//!
-//! An indeterminate operation has no return event: it may be linearized anywhere after
-//! its invocation, and the search succeeds once every completed operation is placed,
-//! so it may also never take effect.
+//! The partition is cut at quiescent points ([`Plan`]). Each segment is searched
+//! Wing–Gong/Lowe style (a depth-first walk of its [`Events`], memoised on the set of
+//! linearized operations and the state) from every configuration the previous segment
+//! can end in, and yields the configurations it can end in: the model state and the
+//! live indeterminate operations applied so far ([`Frontier`]). Indeterminate
+//! operations are tried only while some operation that could observe them is still to
+//! come, and never after a segment's last completed operation (they can always wait for
+//! the next segment). The last segment stops at the first linearization found. Memory
+//! is the memo of one segment, the frontier and the paths, whatever the history's length.
 
+use crate::events::{Events, MAX_PENDING, NONE};
+use crate::frontier::{Config, Frontier, PathId, Paths, ROOT};
 use crate::hashing::zobrist;
 use crate::history::Operation;
 use crate::memo::Memo;
 use crate::model::Model;
+use crate::plan::{Indeterminate, Plan, Segment};
 
-const NONE: u32 = u32::MAX;
+/// Which budget ran out before a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exhausted {
+    /// The step budget (`--max-steps`).
+    Steps,
+    /// The memory budget (`--memory`).
+    Memory,
+}
 
 /// Why a partition could not be linearized, in indices of the partition's operations.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,200 +43,426 @@ pub(crate) struct Witness {
 /// The outcome of searching one partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// A linearization exists.
-    Linearizable,
+    /// A linearization exists: this one (applied indeterminate operations included).
+    Linearizable(Vec<u32>),
     /// None exists.
     NotLinearizable(Witness),
-    /// The step or memory budget ran out first.
-    OutOfBudget,
+    /// A budget ran out first.
+    OutOfBudget(Exhausted),
+    /// The caller gave the search up.
+    Cancelled,
 }
 
-const MAX_PENDING: usize = 8;
-
-/// The time-ordered event list.
-struct Events {
-    /// Operation of each event.
-    op: Vec<u32>,
-    /// For a call event, its return event (`NONE` if indeterminate); `NONE` for returns.
-    ret: Vec<u32>,
-    is_call: Vec<bool>,
-    /// Links; index `len` is the list head.
-    next: Vec<u32>,
-    prev: Vec<u32>,
-    /// The call event of each operation.
-    call_of: Vec<u32>,
+/// Budgets of one partition's search, and when to give it up.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits<'a> {
+    pub(crate) steps: u64,
+    pub(crate) bytes: usize,
+    /// Checked every few thousand steps: when it returns true the search stops with
+    /// [`Outcome::Cancelled`].
+    pub(crate) cancelled: &'a (dyn Fn() -> bool + Sync),
 }
 
-impl Events {
-    fn new<I, O>(ops: &[&Operation<I, O>]) -> Self {
-        // (time, 0 = call / 1 = return, op): calls before returns at equal times, so
-        // operations that touch are treated as concurrent.
-        let mut order: Vec<(u64, u8, u32)> = Vec::with_capacity(ops.len() * 2);
-        for (i, op) in ops.iter().enumerate() {
-            order.push((op.invoke, 0, i as u32));
-            if let Some(done) = op.complete {
-                order.push((done.max(op.invoke), 1, i as u32));
-            }
-        }
-        order.sort_unstable();
-        let n = order.len();
-        let mut events = Events {
-            op: Vec::with_capacity(n),
-            ret: vec![NONE; n],
-            is_call: Vec::with_capacity(n),
-            next: (1..=n as u32).chain([0]).collect(),
-            prev: std::iter::once(n as u32).chain(0..n as u32).collect(),
-            call_of: vec![NONE; ops.len()],
-        };
-        for (at, &(_, kind, op)) in order.iter().enumerate() {
-            events.op.push(op);
-            events.is_call.push(kind == 0);
-            if kind == 0 {
-                events.call_of[op as usize] = at as u32;
-            } else {
-                events.ret[events.call_of[op as usize] as usize] = at as u32;
-            }
-        }
-        events
-    }
-
-    fn head(&self) -> u32 {
-        self.op.len() as u32
-    }
-
-    fn unlink(&mut self, e: u32) {
-        let (p, n) = (self.prev[e as usize], self.next[e as usize]);
-        self.next[p as usize] = n;
-        self.prev[n as usize] = p;
-    }
-
-    fn relink(&mut self, e: u32) {
-        let (p, n) = (self.prev[e as usize], self.next[e as usize]);
-        self.next[p as usize] = e;
-        self.prev[n as usize] = e;
-    }
-
-    /// Removes a call and its return from the list.
-    fn lift(&mut self, call: u32) {
-        self.unlink(call);
-        let ret = self.ret[call as usize];
-        if ret != NONE {
-            self.unlink(ret);
-        }
-    }
-
-    /// Undoes the most recent `lift`.
-    fn unlift(&mut self, call: u32) {
-        let ret = self.ret[call as usize];
-        if ret != NONE {
-            self.relink(ret);
-        }
-        self.relink(call);
-    }
-
-    /// Operations whose calls precede event `until` in the current list.
-    fn pending_before(&self, until: u32, skip: u32) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut e = self.next[self.head() as usize];
-        while e != until && e != self.head() && out.len() < MAX_PENDING {
-            if self.is_call[e as usize] && self.op[e as usize] != skip {
-                out.push(self.op[e as usize]);
-            }
-            e = self.next[e as usize];
-        }
-        out
-    }
-}
-
-/// Searches for a linearization of `ops` under `model`, spending at most `*budget`
-/// steps (decremented by the steps used) and giving up when the memo would hold more
-/// than about `max_memo_bytes`. `memo` is scratch space, reset here.
+/// Searches for a linearization of `ops` under `model` within `limits`.
 pub(crate) fn search<M: Model>(
     model: &M,
     ops: &[&Operation<M::Input, M::Output>],
-    budget: &mut u64,
-    max_memo_bytes: usize,
-    memo: &mut Memo<M::State>,
+    limits: Limits<'_>,
 ) -> Outcome {
-    let mut remaining = ops.iter().filter(|op| op.complete.is_some()).count();
-    if remaining == 0 {
-        return Outcome::Linearizable;
+    let plan = Plan::new(model, ops);
+    if plan.segments.is_empty() {
+        return Outcome::Linearizable(Vec::new());
     }
-    let mut events = Events::new(ops);
-    let head = events.head();
-    let keys: Vec<u64> = (0..ops.len() as u32).map(zobrist).collect();
-    memo.reset(ops.len().div_ceil(64));
-    let mut bits = vec![0u64; ops.len().div_ceil(64)];
-    let mut set_hash = 0u64;
-    // States are named by their memo index; the stack holds (call event, state before).
-    let mut stack: Vec<(u32, u32)> = Vec::new();
-    let mut best: Option<(Witness, u32)> = None;
-    let Some(mut state) = memo.insert(set_hash, &bits, model.init()) else {
-        return Outcome::Linearizable;
+    let mut run = Run {
+        model,
+        ops,
+        paths: Paths::default(),
+        memo: Memo::new(0),
+        steps: limits.steps,
+        enumeration_floor: 0,
+        bytes: limits.bytes,
+        cancelled: limits.cancelled,
     };
-    let mut entry = events.next[head as usize];
+    let mut frontier = vec![Config {
+        state: model.init(),
+        applied: Vec::new(),
+        path: ROOT,
+    }];
+    let mut live: Vec<Indeterminate> = Vec::new();
+    let mut upcoming = 0;
+    let (mut from, mut span) = (0, 1);
     loop {
-        if *budget == 0 {
-            return Outcome::OutOfBudget;
+        let to = (from + span).min(plan.segments.len());
+        let seg = Segment::merged(&plan.segments[from..to]);
+        let last = to == plan.segments.len();
+        live.retain(|i| i.until >= seg.start);
+        let arriving = plan.indeterminate[upcoming..]
+            .iter()
+            .take_while(|i| i.invoke <= seg.end)
+            .count();
+        let mut here = live.clone();
+        here.extend(
+            plan.indeterminate[upcoming..upcoming + arriving]
+                .iter()
+                .filter(|i| i.until >= seg.start),
+        );
+        let starts = forget_expired(std::mem::take(&mut frontier), &here);
+        match run.segment(&seg, &here, &starts, last) {
+            SegmentEnd::Next(next) => {
+                (frontier, live, from, span) = (next, here, to, 1);
+                upcoming += arriving;
+            }
+            SegmentEnd::TooWide => (frontier, span) = (starts, span * 2),
+            SegmentEnd::Done(path) => return Outcome::Linearizable(run.paths.unroll(path)),
+            SegmentEnd::Stuck(witness) => return Outcome::NotLinearizable(witness),
+            SegmentEnd::OutOfBudget(why) => return Outcome::OutOfBudget(why),
+            SegmentEnd::Cancelled => return Outcome::Cancelled,
         }
-        *budget -= 1;
-        let e = entry as usize;
-        if entry != head && events.is_call[e] {
-            let op = events.op[e];
-            let o = ops[op as usize];
-            if let Some(next) = model.step(memo.state(state), &o.input, o.output.as_ref()) {
-                let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
-                bits[word] |= bit;
-                set_hash ^= keys[op as usize];
-                if let Some(next) = memo.insert(set_hash, &bits, next) {
-                    if memo.approx_bytes() > max_memo_bytes {
-                        return Outcome::OutOfBudget;
-                    }
-                    stack.push((entry, state));
-                    state = next;
-                    events.lift(entry);
-                    if o.complete.is_some() {
-                        remaining -= 1;
-                        if remaining == 0 {
-                            return Outcome::Linearizable;
-                        }
-                    }
-                    entry = events.next[head as usize];
-                    continue;
-                }
-                bits[word] &= !bit;
-                set_hash ^= keys[op as usize];
-            }
-            entry = events.next[e];
+    }
+}
+
+/// Drops applied operations that can no longer matter, merging what becomes equal.
+fn forget_expired<S: Clone + Eq + std::hash::Hash>(
+    configs: Vec<Config<S>>,
+    live: &[Indeterminate],
+) -> Vec<Config<S>> {
+    if configs.iter().all(|c| c.applied.is_empty()) {
+        return configs;
+    }
+    let mut alive: Vec<u32> = live.iter().map(|i| i.op).collect();
+    alive.sort_unstable();
+    let mut frontier = Frontier::new();
+    for mut config in configs {
+        config.applied.retain(|op| alive.binary_search(op).is_ok());
+        frontier.add(config);
+    }
+    frontier.into_configs()
+}
+
+/// A segment whose end configurations outnumber this is searched again merged with
+/// the segments after it, so that wide concurrency costs one search, not an
+/// enumeration of every order.
+const MAX_FRONTIER: usize = 64;
+/// Nor may enumerating a segment's end configurations take more steps than this.
+const MAX_ENUMERATION_STEPS: u64 = 1 << 12;
+
+enum SegmentEnd<S> {
+    Next(Vec<Config<S>>),
+    /// Enumerating the end configurations exceeded [`MAX_FRONTIER`] or
+    /// [`MAX_ENUMERATION_STEPS`]; merge with the next segments.
+    TooWide,
+    Cancelled,
+    Done(PathId),
+    Stuck(Witness),
+    OutOfBudget(Exhausted),
+}
+
+struct Run<'a, M: Model> {
+    model: &'a M,
+    ops: &'a [&'a Operation<M::Input, M::Output>],
+    paths: Paths,
+    memo: Memo<M::State>,
+    steps: u64,
+    /// While enumerating a segment, `steps` at which it counts as too wide.
+    enumeration_floor: u64,
+    bytes: usize,
+    cancelled: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// The longest prefix seen in a segment: from which start, then which local ops.
+struct Best {
+    linearized: usize,
+    start: PathId,
+    stack: Vec<u32>,
+    blocked: Option<u32>,
+    pending: Vec<u32>,
+    state: u32,
+}
+
+/// A segment's universe: its completed operations, then the live indeterminate ones.
+struct Universe {
+    ops: Vec<u32>,
+    completed: usize,
+    /// (partition index, local index) of the indeterminate operations, sorted.
+    info_local: Vec<(u32, u32)>,
+}
+
+impl Universe {
+    fn new(seg: &Segment, live: &[Indeterminate]) -> Self {
+        let ops: Vec<u32> = seg
+            .ops
+            .iter()
+            .copied()
+            .chain(live.iter().map(|i| i.op))
+            .collect();
+        let completed = seg.ops.len();
+        let mut info_local: Vec<(u32, u32)> =
+            (completed..ops.len()).map(|l| (ops[l], l as u32)).collect();
+        info_local.sort_unstable();
+        Universe {
+            ops,
+            completed,
+            info_local,
+        }
+    }
+
+    fn local(&self, op: u32) -> u32 {
+        let at = self
+            .info_local
+            .binary_search_by_key(&op, |&(o, _)| o)
+            .expect("applied operations are live");
+        self.info_local[at].1
+    }
+}
+
+/// The depth-first walk's mutable position.
+struct Walk {
+    events: Events,
+    keys: Vec<u64>,
+    bits: Vec<u64>,
+    set_hash: u64,
+    /// (call event, state before) of each linearized operation.
+    stack: Vec<(u32, u32)>,
+    state: u32,
+    remaining: usize,
+    entry: u32,
+}
+
+impl Walk {
+    fn flip(&mut self, local: u32) {
+        self.bits[local as usize / 64] ^= 1u64 << (local % 64);
+        self.set_hash ^= self.keys[local as usize];
+    }
+
+    /// Linearized local operations, in order.
+    fn order(&self) -> impl Iterator<Item = u32> + '_ {
+        self.stack
+            .iter()
+            .map(|&(call, _)| self.events.op[call as usize])
+    }
+
+    /// Undoes the last linearized operation; `false` when there is none.
+    fn pop(&mut self, completed: usize) -> bool {
+        let Some((call, before)) = self.stack.pop() else {
+            return false;
+        };
+        let op = self.events.op[call as usize];
+        self.flip(op);
+        self.events.unlift(call);
+        if (op as usize) < completed {
+            self.remaining += 1;
+        }
+        self.state = before;
+        self.entry = self.events.next[call as usize];
+        true
+    }
+}
+
+/// How often (in steps) a search asks whether it was given up.
+const CANCEL_CHECK_STEPS: u64 = 4096;
+
+enum Stop {
+    Exhausted(Exhausted),
+    Cancelled,
+}
+
+enum WalkEnd {
+    Exhausted,
+    Found,
+    Explored,
+    TooWide,
+}
+
+impl<M: Model> Run<'_, M> {
+    fn segment(
+        &mut self,
+        seg: &Segment,
+        live: &[Indeterminate],
+        starts: &[Config<M::State>],
+        last: bool,
+    ) -> SegmentEnd<M::State> {
+        let universe = Universe::new(seg, live);
+        let uops: Vec<&Operation<M::Input, M::Output>> =
+            universe.ops.iter().map(|&i| self.ops[i as usize]).collect();
+        let words = uops.len().div_ceil(64);
+        self.memo.reset(words);
+        let mut walk = Walk {
+            events: Events::new(&uops),
+            keys: (0..uops.len() as u32).map(zobrist).collect(),
+            bits: vec![0; words],
+            set_hash: 0,
+            stack: Vec::new(),
+            state: 0,
+            remaining: universe.completed,
+            entry: 0,
+        };
+        let mut next = Frontier::new();
+        let mut best: Option<Best> = None;
+        let allowance = if last {
+            u64::MAX
         } else {
-            if best
-                .as_ref()
-                .is_none_or(|(w, _)| stack.len() > w.prefix.len())
+            MAX_ENUMERATION_STEPS
+        };
+        let steps_before = self.steps;
+        self.enumeration_floor = steps_before.saturating_sub(allowance);
+        for start in starts {
+            let preset: Vec<u32> = start.applied.iter().map(|&op| universe.local(op)).collect();
+            for &l in &preset {
+                walk.flip(l);
+                walk.events.lift(walk.events.call_of[l as usize]);
+            }
+            let end = match self
+                .memo
+                .insert(walk.set_hash, &walk.bits, start.state.clone())
             {
-                let blocked = (entry != head).then(|| events.op[e]);
-                let witness = Witness {
-                    prefix: stack.iter().map(|&(c, _)| events.op[c as usize]).collect(),
-                    blocked,
-                    pending: events.pending_before(entry, blocked.unwrap_or(NONE)),
-                    state: String::new(),
-                };
-                best = Some((witness, state));
-            }
-            let Some((call, before)) = stack.pop() else {
-                let (mut witness, at) = best.take().unwrap_or_default();
-                let about = witness.blocked.map(|op| &ops[op as usize].input);
-                witness.state = model.describe_state(memo.state(at), about);
-                return Outcome::NotLinearizable(witness);
+                Some(state) => {
+                    walk.state = state;
+                    walk.entry = walk.events.next[walk.events.head() as usize];
+                    self.walk(&mut walk, &universe, start, last, &mut next, &mut best)
+                }
+                None => Ok(WalkEnd::Explored),
             };
-            let op = events.op[call as usize];
-            bits[op as usize / 64] &= !(1u64 << (op % 64));
-            set_hash ^= keys[op as usize];
-            events.unlift(call);
-            if ops[op as usize].complete.is_some() {
-                remaining += 1;
+            match end {
+                Err(Stop::Exhausted(why)) => return SegmentEnd::OutOfBudget(why),
+                Err(Stop::Cancelled) => return SegmentEnd::Cancelled,
+                Ok(WalkEnd::Found) => {
+                    let order = walk.order().map(|l| universe.ops[l as usize]);
+                    return SegmentEnd::Done(self.paths.extend(start.path, order));
+                }
+                Ok(WalkEnd::TooWide) => return SegmentEnd::TooWide,
+                Ok(WalkEnd::Exhausted | WalkEnd::Explored) => {}
             }
-            state = before;
-            entry = events.next[call as usize];
+            for &l in preset.iter().rev() {
+                walk.flip(l);
+                walk.events.unlift(walk.events.call_of[l as usize]);
+            }
+        }
+        if next.len() > 0 {
+            return SegmentEnd::Next(next.into_configs());
+        }
+        SegmentEnd::Stuck(self.witness(best, &universe))
+    }
+
+    /// Walks every order of the segment from one start; `Found` when `last` and one
+    /// linearizes it all, else every end configuration goes to `next`.
+    fn walk(
+        &mut self,
+        walk: &mut Walk,
+        universe: &Universe,
+        start: &Config<M::State>,
+        last: bool,
+        next: &mut Frontier<M::State>,
+        best: &mut Option<Best>,
+    ) -> Result<WalkEnd, Stop> {
+        let head = walk.events.head();
+        loop {
+            if self.steps == 0 {
+                return Err(Stop::Exhausted(Exhausted::Steps));
+            }
+            if self.steps % CANCEL_CHECK_STEPS == 0 && (self.cancelled)() {
+                return Err(Stop::Cancelled);
+            }
+            if self.steps <= self.enumeration_floor && !last {
+                return Ok(WalkEnd::TooWide);
+            }
+            self.steps -= 1;
+            let e = walk.entry as usize;
+            if walk.entry == head || !walk.events.is_call[e] {
+                let linearized = universe.completed - walk.remaining;
+                if best.as_ref().is_none_or(|b| linearized > b.linearized) {
+                    let blocked = (walk.entry != head).then(|| walk.events.op[e]);
+                    *best = Some(Best {
+                        linearized,
+                        start: start.path,
+                        stack: walk.order().collect(),
+                        blocked,
+                        pending: walk
+                            .events
+                            .pending_before(walk.entry, blocked.unwrap_or(NONE)),
+                        state: walk.state,
+                    });
+                }
+                if !walk.pop(universe.completed) {
+                    return Ok(WalkEnd::Exhausted);
+                }
+                continue;
+            }
+            let local = walk.events.op[e];
+            let op = self.ops[universe.ops[local as usize] as usize];
+            let Some(after) =
+                self.model
+                    .step(self.memo.state(walk.state), &op.input, op.output.as_ref())
+            else {
+                walk.entry = walk.events.next[e];
+                continue;
+            };
+            walk.flip(local);
+            let Some(after) = self.memo.insert(walk.set_hash, &walk.bits, after) else {
+                walk.flip(local);
+                walk.entry = walk.events.next[e];
+                continue;
+            };
+            walk.stack.push((walk.entry, walk.state));
+            walk.state = after;
+            walk.events.lift(walk.entry);
+            walk.entry = walk.events.next[head as usize];
+            if (local as usize) < universe.completed {
+                walk.remaining -= 1;
+            }
+            if walk.remaining == 0 {
+                if last {
+                    return Ok(WalkEnd::Found);
+                }
+                next.add(self.end_config(walk, universe, start));
+                if next.len() > MAX_FRONTIER {
+                    return Ok(WalkEnd::TooWide);
+                }
+                walk.pop(universe.completed);
+            }
+            if self.memo.approx_bytes() + self.paths.bytes() + next.bytes() > self.bytes {
+                return Err(Stop::Exhausted(Exhausted::Memory));
+            }
+        }
+    }
+
+    fn end_config(
+        &mut self,
+        walk: &Walk,
+        universe: &Universe,
+        start: &Config<M::State>,
+    ) -> Config<M::State> {
+        let order = walk.order().map(|l| universe.ops[l as usize]);
+        let path = self.paths.extend(start.path, order);
+        let mut applied: Vec<u32> = (universe.completed..universe.ops.len())
+            .filter(|&l| walk.bits[l / 64] & (1u64 << (l % 64)) != 0)
+            .map(|l| universe.ops[l])
+            .collect();
+        applied.sort_unstable();
+        Config {
+            state: self.memo.state(walk.state).clone(),
+            applied,
+            path,
+        }
+    }
+
+    fn witness(&self, best: Option<Best>, universe: &Universe) -> Witness {
+        let Some(best) = best else {
+            return Witness::default();
+        };
+        let global = |l: u32| universe.ops[l as usize];
+        let mut prefix = self.paths.unroll(best.start);
+        prefix.extend(best.stack.iter().map(|&l| global(l)));
+        let blocked = best.blocked.map(global);
+        let about = blocked.map(|op| &self.ops[op as usize].input);
+        let mut pending: Vec<u32> = best.pending.iter().map(|&l| global(l)).collect();
+        pending.truncate(MAX_PENDING);
+        Witness {
+            prefix,
+            blocked,
+            pending,
+            state: self
+                .model
+                .describe_state(self.memo.state(best.state), about),
         }
     }
 }

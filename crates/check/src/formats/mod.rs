@@ -17,10 +17,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::checker::{check, CheckOptions, Verdict};
+use crate::checker::{analyze, check, Analysis, CheckOptions, Verdict};
 use crate::history::History;
 use crate::models::kv::{KvInput, KvModel, KvOutput};
 use crate::models::register::{RegisterInput, RegisterModel, RegisterOutput};
+use crate::view;
 
 /// The deepest nesting of collections any history reader accepts (Jepsen ops nest a
 /// few levels); deeper input is refused with an error naming this limit instead of
@@ -137,6 +138,35 @@ impl AnyHistory {
         match self {
             AnyHistory::Kv(h) => check(&KvModel, h, options),
             AnyHistory::Register(h) => check(&RegisterModel, h, options),
+        }
+    }
+
+    /// Searches every partition (see [`analyze`]).
+    pub fn analyze(&self, options: &CheckOptions) -> Analysis {
+        match self {
+            AnyHistory::Kv(h) => analyze(&KvModel, h, options),
+            AnyHistory::Register(h) => analyze(&RegisterModel, h, options),
+        }
+    }
+
+    /// The verdict of an [`Analysis`] of this history.
+    pub fn verdict(&self, analysis: &Analysis) -> Verdict {
+        match self {
+            AnyHistory::Kv(h) => analysis.verdict(h),
+            AnyHistory::Register(h) => analysis.verdict(h),
+        }
+    }
+
+    /// The data of the history view ([`crate::view`]) of this history, named `name`.
+    pub fn view_data(&self, name: &str, analysis: &Analysis) -> serde_json::Value {
+        let verdict = match self.verdict(analysis) {
+            Verdict::NotLinearizable { .. } => "NOT linearizable".to_owned(),
+            other => other.to_string(),
+        };
+        let model = self.model().name();
+        match self {
+            AnyHistory::Kv(h) => view::history_data(name, model, &verdict, h, analysis),
+            AnyHistory::Register(h) => view::history_data(name, model, &verdict, h, analysis),
         }
     }
 }

@@ -195,6 +195,30 @@ impl Model for KvModel {
         }
     }
 
+    /// A get changes nothing; a put or cas of `v` leaves a value that starts with `v`
+    /// until it is overwritten, an append of `s` one that contains `s`. Only an
+    /// operation on the same key that saw such a value, or a cas whose result is false
+    /// or unknown, can depend on it.
+    fn may_affect(&self, effect: &KvInput, observer: &KvInput, output: Option<&KvOutput>) -> bool {
+        if effect.key() != observer.key() {
+            return false;
+        }
+        let shows = |seen: &str| match effect {
+            KvInput::Get { .. } => false,
+            KvInput::Put { value, .. } | KvInput::Cas { new: value, .. } => {
+                seen.starts_with(value.as_str())
+            }
+            KvInput::Append { value, .. } => seen.contains(value.as_str()),
+        };
+        match (observer, output) {
+            _ if effect.is_read() => false,
+            (KvInput::Get { .. }, Some(KvOutput::Value(seen))) => shows(seen),
+            (KvInput::Cas { expected, .. }, Some(KvOutput::Cas(true))) => shows(expected),
+            (KvInput::Cas { .. }, _) => true,
+            (KvInput::Get { .. } | KvInput::Put { .. } | KvInput::Append { .. }, _) => false,
+        }
+    }
+
     fn describe_state(&self, state: &KvState, about: Option<&KvInput>) -> String {
         let key = about.map(KvInput::key);
         let entries: Vec<String> = state

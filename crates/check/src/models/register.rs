@@ -67,6 +67,29 @@ impl Model for RegisterModel {
         }
     }
 
+    /// A read changes nothing; a write or cas of `v` can matter only to a read of `v`, a
+    /// cas that swapped from `v`, or a cas whose result is false or unknown (it may
+    /// have needed the register not to hold its expected value).
+    fn may_affect(
+        &self,
+        effect: &RegisterInput,
+        observer: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> bool {
+        let written = match effect {
+            RegisterInput::Read => return false,
+            RegisterInput::Write(v) | RegisterInput::Cas { new: v, .. } => *v,
+        };
+        match (observer, output) {
+            (RegisterInput::Read, Some(RegisterOutput::Value(seen))) => *seen == Some(written),
+            (RegisterInput::Cas { expected, .. }, Some(RegisterOutput::Cas(true))) => {
+                *expected == written
+            }
+            (RegisterInput::Cas { .. }, _) => true,
+            (RegisterInput::Read | RegisterInput::Write(_), _) => false,
+        }
+    }
+
     fn describe_state(&self, state: &Option<i64>, _about: Option<&RegisterInput>) -> String {
         state.map_or_else(|| "nil".to_owned(), |v| v.to_string())
     }

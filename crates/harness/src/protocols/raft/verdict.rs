@@ -236,7 +236,7 @@ fn history(records: &[Record]) -> History<KvInput, KvOutput> {
 fn verdict_line(verdict: &Verdict, ops: usize) -> String {
     match verdict {
         Verdict::Linearizable => format!("linearizable ({ops} ops checked)"),
-        Verdict::Unknown => format!("unknown: budget exhausted ({ops} ops)"),
+        Verdict::Unknown(why) => format!("unknown: {why} ({ops} ops)"),
         Verdict::NotLinearizable { counterexample } => {
             let text = counterexample.to_string();
             let lines: Vec<&str> = text.lines().map(str::trim).collect();
