@@ -91,8 +91,9 @@ pub struct RaftNode {
     leader: Option<NodeId>,
     election_deadline: Option<u64>,
     /// No vote for a newer term before this time: `election_timeout_min` after the last
-    /// contact from a leader (acknowledging it promises the leader's lease as much), or after
-    /// a (re)start (the last acknowledgement before stopping is not remembered).
+    /// contact from a leader (acknowledging it promises the leader's lease as much), or, with
+    /// lease reads, after a (re)start (the last acknowledgement before stopping is not
+    /// remembered).
     promise_until: u64,
     votes: BTreeMap<NodeId, bool>,
     lead: Option<LeaderState>,
@@ -484,11 +485,14 @@ impl RaftNode {
 
     // ----- shared helpers -------------------------------------------------------------------
 
-    /// The first time this incarnation sees the clock: starts the election timer and, for a
-    /// server that has been in a term before (it may have acknowledged a leader's heartbeat
-    /// just before stopping), the promise not to vote (unless the planted bug forgets it).
+    /// The first time this incarnation sees the clock: starts the election timer and, with
+    /// lease reads, for a server that has been in a term before (it may have acknowledged a
+    /// leader's heartbeat just before stopping), the promise not to vote that the leader's
+    /// lease relies on (unless the planted bug forgets it). Without leases nothing relies on
+    /// it, and a restarted server votes at once, as Raft has it.
     fn start(&mut self, now: u64) {
-        if self.term > 0 && !self.cfg.bugs.forget_lease_promise_on_restart {
+        let lease_at_stake = self.cfg.lease_reads && self.term > 0;
+        if lease_at_stake && !self.cfg.bugs.forget_lease_promise_on_restart {
             self.promise_until = now.saturating_add(self.cfg.election_timeout_min);
         }
         self.reset_election_timer(now);

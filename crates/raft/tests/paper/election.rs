@@ -11,11 +11,6 @@ fn no_prevote() -> Config {
     }
 }
 
-/// When a node built by [`voter`] or `lone_node` with the test timeouts may vote again: a
-/// server restarted in a term keeps the promise not to vote for the minimum election timeout
-/// (it may have acknowledged a heartbeat just before it stopped).
-const AFTER_PROMISE: u64 = 100 * MS;
-
 fn voter(id: u64, terms: &[u64], term: u64) -> RaftNode {
     lone_node(id, no_prevote(), disk_with_log(&[1, 2, 3], terms, term))
 }
@@ -197,11 +192,11 @@ fn vote_refused_for_stale_term() {
 #[test]
 fn at_most_one_vote_per_term() {
     let mut n = voter(3, &[1], 1);
-    n.handle_message(AFTER_PROMISE, 1, msg(2, vote_request(1, 1)));
+    n.handle_message(0, 1, msg(2, vote_request(1, 1)));
     assert_eq!(granted(&drain(&mut n)), Some(true));
-    n.handle_message(AFTER_PROMISE, 2, msg(2, vote_request(1, 1)));
+    n.handle_message(0, 2, msg(2, vote_request(1, 1)));
     assert_eq!(granted(&drain(&mut n)), Some(false), "already voted for 1");
-    n.handle_message(AFTER_PROMISE, 1, msg(2, vote_request(1, 1)));
+    n.handle_message(0, 1, msg(2, vote_request(1, 1)));
     assert_eq!(
         granted(&drain(&mut n)),
         Some(true),
@@ -223,11 +218,7 @@ pub fn vote_requires_up_to_date_log(cfg: Config) {
     ];
     for (last_index, last_term, expect) in cases {
         let mut n = lone_node(2, cfg.clone(), disk_with_log(&[1, 2, 3], &[1, 1, 2], 2));
-        n.handle_message(
-            AFTER_PROMISE,
-            1,
-            msg(5, vote_request(last_index, last_term)),
-        );
+        n.handle_message(0, 1, msg(5, vote_request(last_index, last_term)));
         assert_eq!(
             granted(&drain(&mut n)),
             Some(expect),
