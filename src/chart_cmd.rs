@@ -1,16 +1,15 @@
 //! `faultline chart`: experiments drawn as SVG and PNG charts inside a self-contained HTML page.
 
-use crate::output::create_file;
+use crate::output::{prepare_output_dir, write_file};
 use crate::EXIT_OK;
-use anyhow::{Context, Result};
-use faultline_harness::experiments::{gossip, raft};
+use anyhow::Result;
+use faultline_harness::experiments::{check_nodes, check_runs, gossip, raft};
 use faultline_report::chart::{BarChart, BarGroup, Chart, LegendPosition, Samples, Series, Size};
 use faultline_report::html::{Figure, ImageFormat, Report};
 use faultline_report::presets;
 use faultline_report::theory::{convergence_curve, Dissemination};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Which chart to draw.
@@ -78,7 +77,8 @@ pub fn execute(kind: ChartKind) -> Result<u8> {
 }
 
 fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
-    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    check_runs("--trials", trials)?;
+    prepare_output_dir(out, overwrite, "--out")?;
     let bar = ProgressBar::new(trials * raft::FIGURE16_RANGES.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} trials, {per_sec}, ETA {eta}")
@@ -116,8 +116,11 @@ fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
             (s.name.clone(), json!(micros))
         })
         .collect();
-    create_file(&out.join("raft-elections.json"), overwrite)?
-        .write_all(serde_json::to_string(&data)?.as_bytes())?;
+    write_file(
+        &out.join("raft-elections.json"),
+        serde_json::to_string(&data)?.as_bytes(),
+        overwrite,
+    )?;
     let chart = presets::election_downtime(samples);
     write_chart(out, "raft-elections", &chart, overwrite)?;
     report.figures.push(Figure::chart(
@@ -131,16 +134,19 @@ fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
 
 fn write_html(out: &Path, report: &Report, overwrite: bool) -> Result<u8> {
     let html = out.join("report.html");
-    create_file(&html, overwrite)?.write_all(report.to_html()?.as_bytes())?;
+    write_file(&html, report.to_html()?.as_bytes(), overwrite)?;
     for (key, value) in &report.summary {
-        println!("{key:<26} {value}");
+        outln!("{key:<26} {value}");
     }
-    println!("wrote {}", html.display());
+    outln!("wrote {}", html.display());
     Ok(EXIT_OK)
 }
 
 fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> {
-    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    for &n in nodes {
+        check_nodes("--nodes", n)?;
+    }
+    prepare_output_dir(out, overwrite, "--out")?;
     let bar = ProgressBar::new((nodes.len() * modes().len()) as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} runs {msg}").expect("static template"),
@@ -159,6 +165,9 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
         for (label, mode, model) in modes() {
             bar.set_message(format!("{label}, n = {n}"));
             let spread = gossip::dissemination(mode, n, 1);
+            report
+                .summary
+                .push((format!("n = {n}, {label}"), spread.reach_summary(n)));
             let curve = spread.curve;
             costs.push(UpdateCost {
                 mode: label,
@@ -167,13 +176,6 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
                 bytes: spread.bytes,
             });
             let rounds = curve.last().map_or(10.0, |(x, _)| x.ceil()) as usize + 1;
-            report.summary.push((
-                format!("n = {n}, {label}"),
-                format!(
-                    "everyone after {:.1} rounds",
-                    curve.last().map_or(0.0, |p| p.0)
-                ),
-            ));
             measured.push(Series::solid(label, thin(&curve, 400)));
             theory.push(Series::dashed(
                 format!("{label} (theory)"),
@@ -195,7 +197,7 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
     for (stem, chart) in update_costs(&costs, nodes) {
         write_chart(out, stem, &chart, overwrite)?;
         report.figures.push(Figure::chart(
-            "Cost of one update until every node holds it, per node, by mode and cluster size",
+            "Cost of one update until it stopped spreading (every node holds it, or the rumor died out), per node, by mode and cluster size",
             &chart,
             Size::new(800, 480),
             ImageFormat::Svg,
@@ -204,7 +206,8 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
     write_html(out, &report, overwrite)
 }
 
-/// What one update cost a mode at a cluster size, until every node held it.
+/// What one update cost a mode at a cluster size, until it stopped spreading: every node held
+/// it, or (a rumor) it died out.
 struct UpdateCost {
     mode: &'static str,
     nodes: u32,
@@ -212,7 +215,7 @@ struct UpdateCost {
     bytes: u64,
 }
 
-/// Bar charts of what one update cost each mode until the cluster agreed: messages and bytes
+/// Bar charts of what one update cost each mode until it stopped spreading: messages and bytes
 /// sent per node, one bar per cluster size.
 fn update_costs(costs: &[UpdateCost], nodes: &[u32]) -> [(&'static str, Chart); 2] {
     let modes: Vec<String> = modes()
@@ -284,8 +287,15 @@ fn thin(curve: &[(f64, f64)], points: usize) -> Vec<(f64, f64)> {
 
 fn write_chart(dir: &Path, stem: &str, chart: &Chart, overwrite: bool) -> Result<()> {
     let size = Size::new(800, 480);
-    create_file(&dir.join(format!("{stem}.svg")), overwrite)?
-        .write_all(chart.to_svg(size)?.as_bytes())?;
-    create_file(&dir.join(format!("{stem}.png")), overwrite)?.write_all(&chart.to_png(size)?)?;
+    write_file(
+        &dir.join(format!("{stem}.svg")),
+        chart.to_svg(size)?.as_bytes(),
+        overwrite,
+    )?;
+    write_file(
+        &dir.join(format!("{stem}.png")),
+        &chart.to_png(size)?,
+        overwrite,
+    )?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::EXIT_OK;
 use anyhow::Result;
-use faultline_harness::experiments::{gossip, Row};
+use faultline_harness::experiments::{check_exponent, check_nodes, check_runs, gossip, Row};
 
 /// Which experiment to run.
 #[derive(clap::Subcommand)]
@@ -39,8 +39,27 @@ pub enum Experiment {
     },
 }
 
+/// Checks every argument before any run: counts, cluster sizes and exponents in range.
+fn check(experiment: &Experiment) -> Result<()> {
+    let (Experiment::GossipRounds { runs }
+    | Experiment::RumorResidue { runs, .. }
+    | Experiment::SwimSuspicion { runs }
+    | Experiment::Spatial { runs, .. }) = experiment;
+    check_runs("--runs", *runs as u64)?;
+    if let Experiment::RumorResidue { nodes, .. } = experiment {
+        check_nodes("--nodes", *nodes)?;
+    }
+    if let Experiment::Spatial { a, .. } = experiment {
+        for &a in a {
+            check_exponent("--a", a)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the experiment and prints its table.
 pub fn execute(experiment: Experiment) -> Result<u8> {
+    check(&experiment)?;
     let rows = match experiment {
         Experiment::GossipRounds { runs } => {
             gossip::push_pull_table(&[(1000, runs), (10_000, (runs / 5).max(1))], 1)
@@ -54,16 +73,23 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
 }
 
 fn print_rows(rows: &[Row]) {
-    println!(
+    outln!(
         "{:<42} {:>10} {:>10} {:>7} {:>5}  note",
-        "measure", "measured", "reference", "ratio", "runs"
+        "measure",
+        "measured",
+        "reference",
+        "ratio",
+        "runs"
     );
     for row in rows {
         let reference = row.reference.map_or("-".to_string(), |r| format!("{r:.4}"));
         let ratio = row.ratio().map_or("-".to_string(), |r| format!("{r:.3}"));
-        println!(
+        outln!(
             "{:<42} {:>10.4} {reference:>10} {ratio:>7} {:>5}  {}",
-            row.label, row.measured, row.runs, row.note
+            row.label,
+            row.measured,
+            row.runs,
+            row.note
         );
     }
 }

@@ -1,10 +1,10 @@
 //! `faultline fuzz` and `faultline shrink`: seed sweeps and minimising their failures.
 
-use crate::output::thousands;
-use crate::{EXIT_CHECK_FAILED, EXIT_OK};
-use anyhow::{bail, Context, Result};
-use faultline_harness::fuzz::{self, SeedResult, Shard, SweepOptions};
-use faultline_harness::scenario;
+use crate::output::{thousands, write_file};
+use crate::{EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+use anyhow::{bail, Result};
+use faultline_harness::files::Existing;
+use faultline_harness::fuzz::{self, ResultsHeader, SeedResult, Shard, SweepOptions};
 use faultline_report::chart::Size;
 use faultline_report::html::{Figure, ImageFormat, Report};
 use faultline_report::presets;
@@ -21,7 +21,7 @@ pub struct FuzzArgs {
     /// Seeds to run, `A..B` (B excluded).
     #[arg(long, value_parser = parse_seeds)]
     seeds: Range<u64>,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 4 per core).
     #[arg(long)]
     jobs: Option<usize>,
     /// Run only shard K of N (`K/N`, 1-based) of the seeds.
@@ -51,17 +51,38 @@ fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
     Ok(a..b)
 }
 
-/// Runs a sweep; exit 1 if any seed (in the whole results file) failed.
+/// Most worker threads per core that `--jobs` accepts: more only adds switching.
+pub const MAX_JOBS_PER_CORE: usize = 4;
+
+/// The worker threads `--jobs` asks for (default: one per core), within
+/// [`MAX_JOBS_PER_CORE`] per core.
+pub fn worker_threads(jobs: Option<usize>) -> Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(jobs) = jobs else {
+        return Ok(cores);
+    };
+    let most = cores * MAX_JOBS_PER_CORE;
+    if jobs == 0 || jobs > most {
+        bail!(
+            "--jobs {jobs}: expected 1 to {most} (at most {MAX_JOBS_PER_CORE} worker threads per core; this machine has {cores})"
+        );
+    }
+    Ok(jobs)
+}
+
+/// Runs a sweep; exit 1 if any seed (in the whole results file) failed, 130 if Ctrl-C stopped
+/// it (with the command that resumes it).
 pub fn fuzz(args: FuzzArgs) -> Result<u8> {
     let template = fuzz::load_template(&args.template)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        bail!("--jobs: expected at least 1");
+    let jobs = worker_threads(args.jobs)?;
+    if args.out.exists() && !args.out.is_dir() {
+        bail!(
+            "{}: --out expects a folder, found a file",
+            args.out.display()
+        );
     }
-    let total = shard.seeds(args.seeds.clone()).len() as u64;
+    let total = shard.len(&args.seeds);
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} seeds, {per_sec}, {msg}, ETA {eta}")
@@ -83,47 +104,84 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
         out: args.out.clone(),
         resume: args.resume,
         shrink: args.shrink,
+        header: ResultsHeader::new(&args.template, &template),
+        interrupt: Some(crate::interrupt::on_ctrl_c()),
     };
     let summary = fuzz::sweep(&template, &options, &on_result)?;
     bar.finish_and_clear();
-    let secs = summary.wall.as_secs_f64();
-    let rate = if secs > 0.0 {
-        summary.ran as f64 / secs
-    } else {
-        0.0
-    };
-    println!(
-        "template   {} ({} seeds {}..{}, shard {}/{}, {jobs} jobs)",
-        template.base.name,
-        total,
-        args.seeds.start,
-        args.seeds.end,
-        shard.index + 1,
-        shard.count
-    );
-    println!(
-        "ran        {} seeds in {secs:.2}s ({rate:.1} seeds/s), {} resumed",
-        thousands(summary.ran as u64),
-        summary.resumed
-    );
-    if let Some((seed, wall)) = summary.slowest {
-        println!(
-            "slowest    seed {seed} ({:.1} ms)",
-            wall.as_secs_f64() * 1000.0
-        );
-    }
-    println!("failures   {}", summary.failures);
-    for (check, count) in &summary.failures_by_check {
-        println!("  {count:>6}  {check}");
-    }
-    println!("results    {}", args.out.join("results.jsonl").display());
+    print_sweep(&args, &template.base.name, &summary, total, jobs);
+    let rate = seeds_per_second(&summary);
     let html = write_summary(&args.out, &template.base.name, &summary, rate)?;
-    println!("summary    {}", html.display());
+    outln!("summary    {}", html.display());
+    if summary.interrupted {
+        eprintln!(
+            "interrupted: {} of {total} seeds recorded; continue with:\n  {}",
+            summary.recorded,
+            resume_command(&args)
+        );
+        return Ok(EXIT_INTERRUPTED);
+    }
     Ok(if summary.failures == 0 {
         EXIT_OK
     } else {
         EXIT_CHECK_FAILED
     })
+}
+
+fn seeds_per_second(summary: &fuzz::SweepSummary) -> f64 {
+    let secs = summary.wall.as_secs_f64();
+    if secs > 0.0 {
+        summary.ran as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+/// The command line that continues this sweep.
+fn resume_command(args: &FuzzArgs) -> String {
+    let mut command = format!(
+        "faultline fuzz {} --seeds {}..{} --out {}",
+        args.template.display(),
+        args.seeds.start,
+        args.seeds.end,
+        args.out.display()
+    );
+    if let Some(shard) = args.shard {
+        command += &format!(" --shard {}/{}", shard.index + 1, shard.count);
+    }
+    if args.shrink {
+        command += " --shrink";
+    }
+    command + " --resume"
+}
+
+fn print_sweep(args: &FuzzArgs, name: &str, summary: &fuzz::SweepSummary, total: u64, jobs: usize) {
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let secs = summary.wall.as_secs_f64();
+    outln!(
+        "template   {name} ({total} seeds {}..{}, shard {}/{}, {jobs} jobs)",
+        args.seeds.start,
+        args.seeds.end,
+        shard.index + 1,
+        shard.count
+    );
+    outln!(
+        "ran        {} seeds in {secs:.2}s ({:.1} seeds/s), {} resumed",
+        thousands(summary.ran as u64),
+        seeds_per_second(summary),
+        summary.resumed
+    );
+    if let Some((seed, wall)) = summary.slowest {
+        outln!(
+            "slowest    seed {seed} ({:.1} ms)",
+            wall.as_secs_f64() * 1000.0
+        );
+    }
+    outln!("failures   {}", summary.failures);
+    for (check, count) in &summary.failures_by_check {
+        outln!("  {count:>6}  {check}");
+    }
+    outln!("results    {}", args.out.join("results.jsonl").display());
 }
 
 /// Writes `summary.html` into the sweep's folder: failures by check and the distribution of run
@@ -134,7 +192,6 @@ fn write_summary(
     summary: &fuzz::SweepSummary,
     rate: f64,
 ) -> Result<PathBuf> {
-    let results = fuzz::read_results(&out.join("results.jsonl"))?;
     let by_check: Vec<(String, u64)> = summary
         .failures_by_check
         .iter()
@@ -143,7 +200,7 @@ fn write_summary(
     let mut report = Report::new(format!("Fuzz sweep: {name}"));
     report
         .summary
-        .push(("seeds".into(), results.len().to_string()));
+        .push(("seeds".into(), summary.recorded.to_string()));
     report
         .summary
         .push(("failing seeds".into(), summary.failures.to_string()));
@@ -165,16 +222,17 @@ fn write_summary(
             ImageFormat::Svg,
         )?);
     }
-    let lengths: Vec<f64> = results.iter().map(|r| r.events as f64).collect();
-    report.figures.push(Figure::chart(
-        "Events per run",
-        &presets::run_lengths(lengths, 30),
-        size,
-        ImageFormat::Svg,
-    )?);
+    if !summary.events.is_empty() {
+        let lengths: Vec<f64> = summary.events.iter().map(|&e| e as f64).collect();
+        report.figures.push(Figure::chart(
+            "Events per run",
+            &presets::run_lengths(lengths, 30),
+            size,
+            ImageFormat::Svg,
+        )?);
+    }
     let path = out.join("summary.html");
-    std::fs::write(&path, report.to_html()?)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
+    write_file(&path, report.to_html()?.as_bytes(), true)?;
     Ok(path)
 }
 
@@ -192,7 +250,7 @@ pub struct ExpandArgs {
 pub fn expand(args: ExpandArgs) -> Result<u8> {
     let template = fuzz::load_template(&args.template)?;
     let scenario = fuzz::expand(&template, args.seed);
-    println!("{}", serde_json::to_string_pretty(&scenario)?);
+    outln!("{}", serde_json::to_string_pretty(&scenario)?);
     Ok(EXIT_OK)
 }
 
@@ -201,47 +259,59 @@ pub fn expand(args: ExpandArgs) -> Result<u8> {
 pub struct ShrinkArgs {
     /// A failing scenario (e.g. one written by `faultline fuzz`).
     scenario: PathBuf,
+    /// Replace `<name>.min.json` if it exists.
+    #[arg(long)]
+    overwrite: bool,
 }
 
-/// Shrinks a failing scenario and writes `<name>.min.json` next to it; exit 1 when it was
-/// shrunk (the minimal scenario still fails), 0 when the scenario does not fail at all.
+/// Shrinks a failing scenario and writes `<name>.min.json` next to it: exit 0 when it was
+/// shrunk (the minimal scenario fails the same check), 1 when the scenario does not fail (there
+/// is nothing to shrink, nothing is written), 2 bad input or an existing output without
+/// `--overwrite` (checked before shrinking).
 pub fn shrink(args: ShrinkArgs) -> Result<u8> {
-    let original = scenario::load(&args.scenario)?;
-    let Some(shrunk) = fuzz::shrink(&original)? else {
-        println!(
-            "{}: every check holds; nothing to shrink",
-            args.scenario.display()
-        );
-        return Ok(EXIT_OK);
-    };
+    let original = crate::run_cmd::load_scenario(&args.scenario)?;
     let out = fuzz::min_path(&args.scenario);
-    if out.exists() {
+    if out.exists() && !args.overwrite {
         bail!(
-            "{}: already exists; remove it to shrink again",
+            "{}: already exists; pass --overwrite to replace it",
             out.display()
         );
     }
-    fuzz::write_scenario(&out, &shrunk.scenario)?;
-    println!("still fails  {}", shrunk.failing.join(", "));
-    println!(
+    let Some(shrunk) = fuzz::shrink(&original)? else {
+        outln!(
+            "{}: every check holds; nothing to shrink",
+            args.scenario.display()
+        );
+        return Ok(EXIT_CHECK_FAILED);
+    };
+    let existing = if args.overwrite {
+        Existing::Replace
+    } else {
+        Existing::Keep
+    };
+    fuzz::write_scenario(&out, &shrunk.scenario, existing)?;
+    outln!("still fails  {}", shrunk.failing.join(", "));
+    outln!(
         "faults       {} -> {}",
         original.faults.len(),
         shrunk.scenario.faults.len()
     );
-    println!(
+    outln!(
         "nodes        {} -> {}",
-        original.cluster.nodes, shrunk.scenario.cluster.nodes
+        original.cluster.nodes,
+        shrunk.scenario.cluster.nodes
     );
-    println!(
+    outln!(
         "duration     {} -> {}",
-        original.duration, shrunk.scenario.duration
+        original.duration,
+        shrunk.scenario.duration
     );
-    println!("runs         {}", shrunk.runs);
+    outln!("runs         {}", shrunk.runs);
     for step in &shrunk.steps {
-        println!("  - {step}");
+        outln!("  - {step}");
     }
-    println!("wrote        {}", out.display());
-    Ok(EXIT_CHECK_FAILED)
+    outln!("wrote        {}", out.display());
+    Ok(EXIT_OK)
 }
 
 /// Arguments of `faultline campaign`.
@@ -255,10 +325,15 @@ pub struct CampaignArgs {
     /// Most seeds per offset before a bug counts as not found.
     #[arg(long, default_value_t = 200)]
     budget: u64,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 4 per core).
     #[arg(long)]
     jobs: Option<usize>,
 }
+
+/// Most offsets `campaign --offsets` accepts.
+pub const MAX_OFFSETS: u64 = 1000;
+/// Most seeds per offset `campaign --budget` accepts.
+pub const MAX_BUDGET: u64 = 1_000_000;
 
 /// For every planted bug: median seeds to the first failure, the checks that caught it, and the
 /// faults before and after shrinking each offset's first failure; then a control sweep with no bug. Exit 0 when every bug was
@@ -272,13 +347,26 @@ pub fn campaign(args: CampaignArgs) -> Result<u8> {
             args.template.display()
         );
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = worker_threads(args.jobs)?;
+    if !(1..=MAX_OFFSETS).contains(&args.offsets) {
+        bail!(
+            "--offsets {}: expected 1 to {MAX_OFFSETS} starting offsets",
+            args.offsets
+        );
+    }
+    if !(1..=MAX_BUDGET).contains(&args.budget) {
+        bail!(
+            "--budget {}: expected 1 to {MAX_BUDGET} seeds per offset",
+            args.budget
+        );
+    }
     let offsets: Vec<u64> = (0..args.offsets).map(|k| k * 10_000).collect();
-    println!(
+    outln!(
         "{:<26} {:>13} {:>7}  {:<28} faults before -> after shrinking (median)",
-        "planted bug", "median seeds", "found", "caught by"
+        "planted bug",
+        "median seeds",
+        "found",
+        "caught by"
     );
     let mut ok = true;
     let names: Vec<Option<&str>> = bugs
@@ -307,7 +395,7 @@ pub fn campaign(args: CampaignArgs) -> Result<u8> {
         } else {
             result.failed_checks.join(", ")
         };
-        println!(
+        outln!(
             "{:<26} {median:>13} {:>7}  {checks:<28} {shrink}",
             result.bug,
             format!("{found}/{}", offsets.len())

@@ -1,10 +1,12 @@
 //! The `faultline` command line: run scenarios and report their verdicts.
 
+#[macro_use]
+mod output;
 mod chart_cmd;
 mod check_cmd;
 mod experiment_cmd;
 mod fuzz_cmd;
-mod output;
+mod interrupt;
 mod run_cmd;
 
 use clap::{Parser, Subcommand};
@@ -25,11 +27,13 @@ enum Command {
     /// Check client histories for linearizability (exit 0 all linearizable, 1 one is not or the
     /// search budget ran out, 2 bad input).
     Check(check_cmd::CheckArgs),
-    /// Run a template over many seeds in parallel (exit 0 no seed failed, 1 some did, 2 bad input).
+    /// Run a template over many seeds in parallel (exit 0 no seed failed, 1 some did, 2 bad input,
+    /// 130 stopped by Ctrl-C).
     Fuzz(fuzz_cmd::FuzzArgs),
     /// Print the concrete scenario a template runs for one seed (every fault listed).
     Expand(fuzz_cmd::ExpandArgs),
-    /// Shrink a failing scenario to a minimal one that fails the same check.
+    /// Shrink a failing scenario to a minimal one that fails the same check (exit 0 shrunk, 1 the
+    /// scenario does not fail, 2 bad input).
     Shrink(fuzz_cmd::ShrinkArgs),
     /// Fuzz a template once per planted bug and report how fast each is found.
     Campaign(fuzz_cmd::CampaignArgs),
@@ -47,6 +51,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_CHECK_FAILED: u8 = 1;
 /// Exit code for bad input (unreadable or invalid files, bad arguments).
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code of a sweep stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -73,8 +79,25 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: a cause whose text the line already
+/// holds (an error that prints its own source) is not repeated.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

@@ -1,6 +1,6 @@
 //! `faultline run`: run one scenario and print its verdict.
 
-use crate::output::{create_file, thousands};
+use crate::output::{commit, create_file, prepare_output_dir, thousands, write_file};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
 use faultline_harness::scenario::{self, Scenario};
@@ -12,7 +12,7 @@ use faultline_report::run_report::run_artifacts;
 use faultline_report::spacetime::SpaceTimeOptions;
 use faultline_report::trace::{parse_jsonl, EventKind, TraceEvent};
 use serde_json::json;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -39,24 +39,45 @@ pub struct RunArgs {
     report: Option<PathBuf>,
 }
 
+/// Loads a scenario file; a template (a scenario with a `fuzz` block) is refused with a
+/// pointer to the commands that take templates.
+pub fn load_scenario(path: &Path) -> Result<Scenario> {
+    scenario::load(path).map_err(|error| {
+        let template = error.field() == Some("fuzz");
+        let error = anyhow::Error::new(error);
+        if template {
+            error.context(format!(
+                "{}: this is a fuzz template, not a scenario: sweep it with `faultline fuzz` or print one seed's scenario with `faultline expand`",
+                path.display()
+            ))
+        } else {
+            error
+        }
+    })
+}
+
 /// Runs the command; returns the exit code.
 pub fn execute(args: RunArgs) -> Result<u8> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = load_scenario(&args.scenario)?;
+    if let Some(dir) = &args.report {
+        prepare_output_dir(dir, args.overwrite, "--report")?;
+    }
     let trace_path = match (&args.trace, &args.report) {
         (Some(path), _) => Some(path.clone()),
-        (None, Some(dir)) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            Some(dir.join("trace.jsonl"))
-        }
+        (None, Some(dir)) => Some(dir.join("trace.jsonl")),
         (None, None) => None,
     };
-    let trace =
-        match &trace_path {
-            Some(path) => Some(Box::new(BufWriter::new(create_file(path, args.overwrite)?))
-                as Box<dyn std::io::Write>),
-            None => None,
-        };
+    let trace_file = match &trace_path {
+        Some(path) => Some(create_file(path, args.overwrite)?),
+        None => None,
+    };
+    let trace = match (&trace_file, &trace_path) {
+        (Some(file), Some(path)) => Some(Box::new(BufWriter::new(
+            file.handle()
+                .with_context(|| format!("{}: cannot write", path.display()))?,
+        )) as Box<dyn std::io::Write>),
+        _ => None,
+    };
     let started = Instant::now();
     let report = faultline_harness::run(
         &scenario,
@@ -64,17 +85,24 @@ pub fn execute(args: RunArgs) -> Result<u8> {
             seed: args.seed,
             trace,
         },
-    )?;
+    )
+    .with_context(|| match &trace_path {
+        Some(path) => format!("{}: cannot write the trace", path.display()),
+        None => "the run failed".to_string(),
+    })?;
     let wall = started.elapsed();
+    if let (Some(file), Some(path)) = (trace_file, &trace_path) {
+        commit(file, path)?;
+    }
     if args.json {
-        println!("{}", json_report(&report, wall.as_secs_f64() * 1000.0));
+        outln!("{}", json_report(&report, wall.as_secs_f64() * 1000.0));
     } else {
         print_report(&report, wall.as_secs_f64());
     }
     if let (Some(dir), Some(trace)) = (&args.report, &trace_path) {
         write_report(dir, trace, &report, &scenario, args.overwrite)?;
         if !args.json {
-            println!("report     {}", dir.join("report.html").display());
+            outln!("report     {}", dir.join("report.html").display());
         }
     }
     Ok(if report.ok() {
@@ -126,10 +154,7 @@ fn write_report(
     }
     let diagram = diagram_options(report.focus.as_ref(), &events);
     for (name, bytes) in run_artifacts(&title, &summary, &events, &diagram, figures)? {
-        let path = dir.join(name);
-        create_file(&path, overwrite)?
-            .write_all(&bytes)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_file(&dir.join(name), &bytes, overwrite)?;
     }
     Ok(())
 }
@@ -239,61 +264,16 @@ fn messages_per_operation(report: &RunReport, events: &[TraceEvent]) -> Vec<(f64
         .collect()
 }
 
-/// Intervals when a fault was in force, in seconds: a partition or cut until the next heal, a
-/// crash until that node's restart, a degraded network until the next network change, a fault
-/// aimed at the leader for its duration.
+/// Intervals when a fault was in force, in seconds (built by the harness, drawn by `report`).
 fn fault_windows(scenario: &Scenario) -> Vec<Window> {
-    let mut faults = scenario.faults.clone();
-    faults.sort_by_key(|f| f.at);
-    let secs = |span: scenario::Span| span.nanos() as f64 / 1e9;
-    let end = secs(scenario.duration);
-    let mut windows = Vec::new();
-    for (i, fault) in faults.iter().enumerate() {
-        if let Some((aim, aimed)) = fault.aimed() {
-            let what = if aimed.crash.is_some() {
-                "crash"
-            } else if aimed.pause.is_some() {
-                "paused"
-            } else {
-                "isolated"
-            };
-            windows.push(Window {
-                start: secs(fault.at),
-                end: secs(fault.repaired_at()).min(end),
-                label: format!("{} {what}", aim.field().replace('_', " ")),
-            });
-            continue;
-        }
-        let label = if fault.partition.is_some() || fault.cut.is_some() {
-            "partition".to_string()
-        } else if let Some(node) = fault.crash {
-            format!("crash n{node}")
-        } else if let Some(node) = fault.pause {
-            format!("pause n{node}")
-        } else if fault.outage.is_some() {
-            windows.push(Window {
-                start: secs(fault.at),
-                end: secs(fault.repaired_at()).min(end),
-                label: "outage".to_string(),
-            });
-            continue;
-        } else if fault
-            .network
-            .as_ref()
-            .is_some_and(|n| n != &Default::default())
-        {
-            "network".to_string()
-        } else {
-            continue;
-        };
-        let until = faults[i + 1..].iter().find(|f| f.undoes(fault));
-        windows.push(Window {
-            start: secs(fault.at),
-            end: until.map_or(end, |f| secs(f.at)),
-            label,
-        });
-    }
-    windows
+    scenario::fault_windows(scenario)
+        .into_iter()
+        .map(|w| Window {
+            start: w.start,
+            end: w.end,
+            label: w.label,
+        })
+        .collect()
 }
 
 fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {
@@ -340,14 +320,14 @@ fn print_report(report: &RunReport, wall_secs: f64) {
     } else {
         0
     };
-    println!("scenario   {} (seed {})", report.scenario, report.seed);
-    println!(
+    outln!("scenario   {} (seed {})", report.scenario, report.seed);
+    outln!(
         "simulated  {} virtual in {wall_secs:.3}s wall, {} events ({} events/s)",
         faultline_sim::Time::from_nanos(report.virtual_ns),
         thousands(c.events),
         thousands(rate)
     );
-    println!(
+    outln!(
         "messages   {} sent ({} bytes), {} delivered, {} dropped, {} duplicated",
         thousands(c.sent),
         thousands(c.sent_bytes),
@@ -356,18 +336,18 @@ fn print_report(report: &RunReport, wall_secs: f64) {
         thousands(c.duplicated)
     );
     for (label, value) in &report.summary {
-        println!("{label:<10} {value}");
+        outln!("{label:<10} {value}");
     }
-    println!("trace      {}", report.trace_hash_hex());
+    outln!("trace      {}", report.trace_hash_hex());
     for check in &report.checks {
-        println!(
+        outln!(
             "check      {} {}: {}",
             if check.ok { "ok  " } else { "FAIL" },
             check.name,
             check.detail
         );
     }
-    println!("verdict    {}", if report.ok() { "PASS" } else { "FAIL" });
+    outln!("verdict    {}", if report.ok() { "PASS" } else { "FAIL" });
 }
 
 #[cfg(test)]

@@ -12,11 +12,19 @@ use std::time::{Duration, Instant};
 
 const TEMPLATE: &str = "scenarios/fuzz/heartbeat.json";
 
-/// The result lines of a sweep, sorted by seed (they are appended in completion order).
+/// The header line of a sweep's `results.jsonl`.
+fn header(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    serde_json::from_str(text.lines().next().expect("a header line")).unwrap()
+}
+
+/// The result lines of a sweep (after its header), sorted by seed (they are appended in
+/// completion order).
 fn results(out: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
     let mut lines: Vec<serde_json::Value> = text
         .lines()
+        .skip(1)
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     lines.sort_by_key(|r| r["seed"].as_u64().unwrap());
@@ -203,17 +211,145 @@ fn failures_replay_to_the_same_failure_and_shrink() {
     let copy = dir.join("copy.json");
     std::fs::copy(failed[0]["scenario"].as_str().unwrap(), &copy).unwrap();
     let shrink = faultline(&["shrink", copy.to_str().unwrap()]);
-    assert_eq!(shrink.status.code(), Some(1));
+    assert_eq!(shrink.status.code(), Some(0), "a successful shrink exits 0");
     let text = String::from_utf8_lossy(&shrink.stdout);
     assert!(
         text.contains("still fails  live_nodes_connected") && text.contains("  - removed "),
         "{text}"
     );
     assert!(dir.join("copy.min.json").exists());
+    let min = std::fs::read(dir.join("copy.min.json")).unwrap();
+    std::fs::write(dir.join("copy.min.json"), "precious").unwrap();
+    let again = faultline(&["shrink", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "never overwrites");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
     assert_eq!(
-        faultline(&["shrink", copy.to_str().unwrap()]).status.code(),
-        Some(2),
-        "never overwrites"
+        std::fs::read_to_string(dir.join("copy.min.json")).unwrap(),
+        "precious"
+    );
+    let forced = faultline(&["shrink", copy.to_str().unwrap(), "--overwrite"]);
+    assert_eq!(forced.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read(dir.join("copy.min.json")).unwrap(),
+        min,
+        "the same shrink"
+    );
+    let passing = faultline(&[
+        "shrink",
+        &repo_arg("scenarios/kernel/heartbeat-partition-crash.json"),
+    ]);
+    assert_eq!(passing.status.code(), Some(1), "nothing to shrink");
+}
+
+/// Regression (issue 16): `--resume` into a folder holding another template's sweep ran 0 seeds,
+/// counted the other template's results as resumed and exited 0.
+#[test]
+fn resuming_into_another_templates_results_is_refused_naming_both() {
+    let dir = tempdir("fuzz-other-template");
+    let heartbeat = repo_arg(TEMPLATE);
+    assert_eq!(sweep(&heartbeat, "0..20", &dir, &[]).status.code(), Some(0));
+    let header = header(&dir);
+    assert_eq!(header["faultline_results"], 1);
+    assert_eq!(header["template"], heartbeat.as_str());
+    assert_eq!(header["template_hash"].as_str().unwrap().len(), 16);
+    let before = std::fs::read(dir.join("results.jsonl")).unwrap();
+
+    let gossip = repo_arg("scenarios/fuzz/gossip.json");
+    let other = sweep(&gossip, "0..20", &dir, &["--resume"]);
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(2), "{stderr}");
+    for needle in [&heartbeat, &gossip, "cannot resume", "--out"] {
+        assert!(stderr.contains(needle), "lacks {needle:?}: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read(dir.join("results.jsonl")).unwrap(),
+        before,
+        "untouched"
+    );
+
+    // Another version of the same template is refused too; the same content under another
+    // path (key order and spacing do not count) resumes.
+    let edited = dir.join("edited.json");
+    let text = std::fs::read_to_string(&heartbeat).unwrap();
+    std::fs::write(
+        &edited,
+        text.replace(r#""max_faults": 8"#, r#""max_faults": 7"#),
+    )
+    .unwrap();
+    let changed = sweep(edited.to_str().unwrap(), "0..20", &dir, &["--resume"]);
+    assert_eq!(changed.status.code(), Some(2));
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let same = dir.join("same.json");
+    std::fs::write(&same, serde_json::to_string(&value).unwrap()).unwrap();
+    let resumed = sweep(same.to_str().unwrap(), "0..25", &dir, &["--resume"]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&resumed.stdout).contains("20 resumed"));
+    assert_eq!(results(&dir).len(), 25);
+
+    // Results without a header say nothing of their template: refused.
+    let bare = tempdir("fuzz-no-header");
+    let lines: Vec<&str> = std::str::from_utf8(&before)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .collect();
+    std::fs::write(bare.join("results.jsonl"), lines.join("\n") + "\n").unwrap();
+    let headless = sweep(&heartbeat, "0..20", &bare, &["--resume"]);
+    assert_eq!(headless.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&headless.stderr).contains("no results header"));
+}
+
+/// Regression (issue 16): a template named `../../escape` wrote its failure files two folders
+/// above `--out/failures/`.
+#[test]
+fn a_template_name_cannot_write_outside_the_output_folder() {
+    let dir = tempdir("fuzz-escape");
+    let text = std::fs::read_to_string(repo_arg(TEMPLATE))
+        .unwrap()
+        .replace(r#""name": "fuzz-heartbeat""#, r#""name": "../../escape""#)
+        .replace(r#""quiet_tail": "1.5s""#, r#""quiet_tail": "200ms""#);
+    let template = dir.join("escape.json");
+    std::fs::write(&template, text).unwrap();
+    let out = dir.join("a").join("b").join("out");
+    let swept = sweep(template.to_str().unwrap(), "0..60", &out, &["--jobs", "2"]);
+    assert_eq!(
+        swept.status.code(),
+        Some(1),
+        "some seeds fail: {}",
+        String::from_utf8_lossy(&swept.stderr)
+    );
+    let failures = out.join("failures");
+    let written: Vec<_> = results(&out)
+        .iter()
+        .filter_map(|r| r["scenario"].as_str().map(std::path::PathBuf::from))
+        .collect();
+    assert!(!written.is_empty());
+    for path in &written {
+        assert_eq!(
+            path.parent(),
+            Some(failures.as_path()),
+            "{}",
+            path.display()
+        );
+        assert!(path.exists(), "{}", path.display());
+    }
+    let escaped: Vec<_> = std::fs::read_dir(dir.join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        escaped,
+        vec![std::ffi::OsString::from("b")],
+        "nothing beside b/"
+    );
+    assert!(
+        std::fs::read_dir(dir.join("a/b")).unwrap().count() == 1,
+        "nothing beside out/"
     );
 }
 
@@ -278,4 +414,54 @@ fn the_default_template_finds_every_planted_raft_bug() {
     }
     let control = table.lines().find(|l| l.starts_with("none")).unwrap();
     assert!(control.contains(" 0/3 "), "{control}");
+}
+
+/// Ctrl-C stops a sweep cleanly: the seeds already running are recorded, the command that
+/// resumes it is printed and the exit code is 130. The range is every u64 seed, under a 512 MiB
+/// address-space limit: seeds are drawn lazily, so its length costs nothing.
+#[test]
+fn ctrl_c_stops_a_sweep_of_every_seed_and_prints_how_to_resume() {
+    let dir = tempdir("fuzz-ctrl-c");
+    let template = repo_arg(TEMPLATE);
+    let out = dir.join("out");
+    let args: Vec<String> = [
+        "fuzz",
+        &template,
+        "--seeds",
+        "0..18446744073709551615",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let child = spawn_limited(env!("CARGO_BIN_EXE_faultline"), &args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lines =
+        || std::fs::read_to_string(out.join("results.jsonl")).map_or(0, |t| t.lines().count());
+    while lines() < 30 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: sending a signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let resume = format!(
+        "faultline fuzz {template} --seeds 0..18446744073709551615 --out {} --resume",
+        out.display()
+    );
+    assert!(stderr.contains(&resume), "{stderr}");
+    let recorded = results(&out);
+    assert!(recorded.len() >= 29, "{} seeds recorded", recorded.len());
+    let seeds: Vec<u64> = recorded
+        .iter()
+        .map(|r| r["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seeds,
+        (0..seeds.len() as u64).collect::<Vec<_>>(),
+        "no gap, no repeat"
+    );
 }

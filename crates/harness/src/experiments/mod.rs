@@ -4,6 +4,58 @@
 pub mod gossip;
 pub mod raft;
 
+use crate::scenario::MAX_NODES;
+
+/// Most runs (or trials) an experiment accepts per setting.
+pub const MAX_RUNS: u64 = 100_000;
+
+/// A command-line value an experiment cannot use: the flag, the value and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{flag} {value}: expected {expected}")]
+pub struct BadArgument {
+    /// The flag, e.g. `--runs`.
+    pub flag: String,
+    /// The value given.
+    pub value: String,
+    /// What would be accepted.
+    pub expected: String,
+}
+
+fn bad(flag: &str, value: impl ToString, expected: String) -> BadArgument {
+    BadArgument {
+        flag: flag.to_string(),
+        value: value.to_string(),
+        expected,
+    }
+}
+
+/// A run count: 1 to [`MAX_RUNS`] (no empty table, no mean of nothing).
+pub fn check_runs(flag: &str, runs: u64) -> Result<(), BadArgument> {
+    if (1..=MAX_RUNS).contains(&runs) {
+        Ok(())
+    } else {
+        Err(bad(flag, runs, format!("1 to {MAX_RUNS} runs")))
+    }
+}
+
+/// A cluster size for a gossip measurement: 2 (someone to gossip with) to [`MAX_NODES`].
+pub fn check_nodes(flag: &str, nodes: u32) -> Result<(), BadArgument> {
+    if (2..=MAX_NODES).contains(&nodes) {
+        Ok(())
+    } else {
+        Err(bad(flag, nodes, format!("2 to {MAX_NODES} nodes")))
+    }
+}
+
+/// A spatial exponent a: finite and at least 0 (0 is uniform choice).
+pub fn check_exponent(flag: &str, a: f64) -> Result<(), BadArgument> {
+    if a.is_finite() && a >= 0.0 {
+        Ok(())
+    } else {
+        Err(bad(flag, a, "a finite number >= 0".to_string()))
+    }
+}
+
 /// One row of an experiment's result table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -34,5 +86,27 @@ pub fn mean(values: &[f64]) -> f64 {
         0.0
     } else {
         values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_outside_their_range_name_the_flag_and_the_range() {
+        assert!(check_runs("--runs", 1).is_ok());
+        assert_eq!(
+            check_runs("--runs", 0).unwrap_err().to_string(),
+            format!("--runs 0: expected 1 to {MAX_RUNS} runs")
+        );
+        assert!(check_runs("--runs", u64::MAX).is_err());
+        assert!(check_nodes("--nodes", 2).is_ok());
+        assert!(check_nodes("--nodes", 1).is_err());
+        assert!(check_nodes("--nodes", MAX_NODES + 1).is_err());
+        assert!(check_exponent("--a", 0.0).is_ok());
+        for a in [-1.0, f64::NAN, f64::INFINITY] {
+            assert!(check_exponent("--a", a).is_err(), "{a}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod campaign;
 mod expand;
 mod results;
+mod seeds;
 mod shrink;
 mod swarm;
 mod sweep;
@@ -11,10 +12,17 @@ mod template;
 
 pub use campaign::{bug_names, hunt, with_bug, BugResult, ShrinkSummary};
 pub use expand::expand;
-pub use results::{read_results, write_junit, ResultsWriter, SeedResult};
-pub use shrink::{describe, failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
+pub use results::{
+    read_results, template_hash, write_junit, Results, ResultsHeader, ResultsWriter, SeedResult,
+    RESULTS_FORMAT,
+};
+pub use seeds::assert_seeds_pass;
+pub use shrink::{failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
 pub use swarm::{RaftSwarm, SwarmSpec};
 pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,
 };
-pub use template::{load_template, parse_template, FuzzSpec, KindWeights, Template};
+pub use template::{
+    load_template, parse_template, EpisodeKind, FuzzSpec, KindWeights, Template,
+    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES,
+};

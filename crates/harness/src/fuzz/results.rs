@@ -1,9 +1,94 @@
-//! Sweep results: one JSON line per seed (appended as seeds finish), and a JUnit XML summary.
+//! Sweep results: a header line saying what produced them, then one JSON line per seed
+//! (appended as seeds finish), and a JUnit XML summary.
+//!
+//! `results.jsonl`, format version 1:
+//!
+//! ```text
+//! {"faultline_results":1,"template":"scenarios/fuzz/raft.json","template_hash":"0123456789abcdef","faultline_version":"0.1.0"}
+//! {"seed":0,"ok":true,"trace_hash":"...","failed_checks":[],"faults":3,"events":12345}
+//! ...
+//! ```
+//!
+//! The header is the first line. `template_hash` is a hash of the template's canonical content
+//! (the parsed template written back as JSON: key order, spacing and defaults do not change it),
+//! so `--resume` and the merging of shards can tell results of one template from another's.
 
+use super::template::Template;
+use faultline_sim::StableHasher;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
+
+/// The version of the `results.jsonl` format this build writes and reads.
+pub const RESULTS_FORMAT: u32 = 1;
+
+/// The first line of `results.jsonl`: which template, in which version, produced the results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsHeader {
+    /// The format version ([`RESULTS_FORMAT`]).
+    pub faultline_results: u32,
+    /// The template file as it was named on the command line.
+    pub template: String,
+    /// 16 hex digits: the stable hash of the template's canonical JSON.
+    pub template_hash: String,
+    /// The faultline version that ran the seeds (trace hashes may differ between versions).
+    pub faultline_version: String,
+}
+
+impl ResultsHeader {
+    /// The header for sweeping `template`, read from `path`, with this build of faultline.
+    pub fn new(path: &Path, template: &Template) -> Self {
+        ResultsHeader {
+            faultline_results: RESULTS_FORMAT,
+            template: path.display().to_string(),
+            template_hash: template_hash(template),
+            faultline_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// True when results under `self` and under `other` come from the same template content and
+    /// the same faultline version (the template's path may differ).
+    pub fn same_sweep(&self, other: &ResultsHeader) -> bool {
+        self.faultline_results == other.faultline_results
+            && self.template_hash == other.template_hash
+            && self.faultline_version == other.faultline_version
+    }
+}
+
+impl std::fmt::Display for ResultsHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "template {} (hash {}), faultline {}",
+            self.template, self.template_hash, self.faultline_version
+        )
+    }
+}
+
+/// The stable hash of a template's canonical content: its base scenario and fuzz block as JSON
+/// with sorted keys and every default written out.
+pub fn template_hash(template: &Template) -> String {
+    let canonical = serde_json::json!({
+        "scenario": template.base,
+        "fuzz": template.fuzz,
+    });
+    format!(
+        "{:016x}",
+        StableHasher::hash_one(canonical.to_string().as_str())
+    )
+}
+
+/// What `results.jsonl` holds: its header (absent in an empty file or one written before
+/// headers existed) and the seed results.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Results {
+    /// The first line, when it is a header.
+    pub header: Option<ResultsHeader>,
+    /// Every seed result, in file order.
+    pub seeds: Vec<SeedResult>,
+}
 
 /// The outcome of one seed, as written to `results.jsonl`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,25 +117,32 @@ pub struct SeedResult {
     pub shrunk_faults: Option<usize>,
 }
 
-/// Reads the results already in `path`, dropping a trailing line cut short by an interrupted
-/// write (the file is truncated to its last complete line). A damaged line elsewhere is an error.
-pub fn read_results(path: &Path) -> std::io::Result<Vec<SeedResult>> {
+/// Reads the results already in `path` (none if it does not exist), dropping a trailing line
+/// cut short by an interrupted write (the file is truncated to its last complete line). A
+/// damaged line elsewhere is an error.
+pub fn read_results(path: &Path) -> std::io::Result<Results> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Results::default()),
         Err(e) => return Err(e),
     };
     let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let mut results = Vec::new();
+    let mut results = Results::default();
     for (number, line) in bytes[..complete].split(|b| *b == b'\n').enumerate() {
         if line.is_empty() {
             continue;
         }
-        let result = serde_json::from_slice(line).map_err(|e| {
-            let message = format!("{}:{}: not a seed result: {e}", path.display(), number + 1);
+        let damaged = |what: &str, e: serde_json::Error| {
+            let message = format!("{}:{}: not a {what}: {e}", path.display(), number + 1);
             std::io::Error::new(std::io::ErrorKind::InvalidData, message)
-        })?;
-        results.push(result);
+        };
+        if number == 0 && line.starts_with(b"{\"faultline_results\"") {
+            results.header =
+                Some(serde_json::from_slice(line).map_err(|e| damaged("results header", e))?);
+            continue;
+        }
+        let result = serde_json::from_slice(line).map_err(|e| damaged("seed result", e))?;
+        results.seeds.push(result);
     }
     if complete < bytes.len() {
         OpenOptions::new()
@@ -75,8 +167,8 @@ impl ResultsWriter {
         })
     }
 
-    /// Writes one result as a line and flushes it.
-    pub fn write(&mut self, result: &SeedResult) -> std::io::Result<()> {
+    /// Writes one result (or the header) as a line and flushes it.
+    pub fn write<T: Serialize>(&mut self, result: &T) -> std::io::Result<()> {
         let mut line = serde_json::to_string(result).map_err(std::io::Error::other)?;
         line.push('\n');
         self.file.write_all(line.as_bytes())?;
@@ -84,7 +176,8 @@ impl ResultsWriter {
     }
 }
 
-/// Writes a JUnit XML summary of `results` (sorted by seed) for CI dashboards.
+/// Writes a JUnit XML summary of `results` (sorted by seed) for CI dashboards, through a
+/// temporary file and a rename (replacing an earlier summary).
 pub fn write_junit(path: &Path, suite: &str, results: &[SeedResult]) -> std::io::Result<()> {
     let mut sorted: Vec<&SeedResult> = results.iter().collect();
     sorted.sort_by_key(|r| r.seed);
@@ -117,7 +210,7 @@ pub fn write_junit(path: &Path, suite: &str, results: &[SeedResult]) -> std::io:
         );
     }
     xml += "</testsuite></testsuites>\n";
-    std::fs::write(path, xml)
+    crate::files::write_atomic(path, xml.as_bytes(), crate::files::Existing::Replace)
 }
 
 fn escape(text: &str) -> String {
@@ -161,7 +254,7 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"{\"seed\":3,\"ok\":tr").unwrap();
         assert_eq!(
-            read_results(&path).unwrap(),
+            read_results(&path).unwrap().seeds,
             vec![result(1, true), result(2, false)]
         );
         assert!(

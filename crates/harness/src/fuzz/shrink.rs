@@ -117,7 +117,7 @@ fn reductions(scenario: &Scenario, tail: Duration) -> Vec<(String, Scenario)> {
         smaller.faults = smaller
             .faults
             .into_iter()
-            .filter_map(|f| without_node(f, gone))
+            .filter_map(|f| f.without_node(gone))
             .collect();
         for members in smaller.cluster.zones.values_mut() {
             members.retain(|n| *n != gone);
@@ -166,20 +166,10 @@ fn reductions(scenario: &Scenario, tail: Duration) -> Vec<(String, Scenario)> {
     // Weaker faults: episodes made permanent or shorter, loss bursts halved.
     out.extend(weaker_episodes(scenario));
     for (index, fault) in scenario.faults.iter().enumerate() {
-        if let Some(drop) = fault
-            .network
-            .as_ref()
-            .and_then(|n| n.drop)
-            .filter(|p| *p > 0.05)
-        {
+        if let Some((step, weaker_fault)) = fault.weakened() {
             let mut weaker = scenario.clone();
-            if let Some(link) = weaker.faults[index].network.as_mut() {
-                link.drop = Some(drop / 2.0);
-            }
-            out.push((
-                format!("halved the loss of fault {}", describe(fault)),
-                weaker,
-            ));
+            weaker.faults[index] = weaker_fault;
+            out.push((step, weaker));
         }
     }
     out
@@ -217,7 +207,7 @@ fn weaker_episodes(scenario: &Scenario) -> Vec<(String, Scenario)> {
         };
         let cause = &scenario.faults[episode.cause];
         out.push((
-            format!("kept {} without its repair", describe(cause)),
+            format!("kept {} without its repair", cause.describe()),
             without_faults(scenario, &BTreeSet::from([repair])),
         ));
         let length = scenario.faults[repair].at.0.saturating_sub(cause.at.0);
@@ -254,57 +244,11 @@ fn without_faults(scenario: &Scenario, indices: &BTreeSet<usize>) -> Scenario {
 
 /// One line for an episode: its cause, and when it was repaired.
 fn describe_episode(scenario: &Scenario, episode: &Episode) -> String {
-    let cause = describe(&scenario.faults[episode.cause]);
+    let cause = scenario.faults[episode.cause].describe();
     match episode.repair {
         Some(repair) => format!("{cause} (repaired at {})", scenario.faults[repair].at),
         None => cause,
     }
-}
-
-/// `fault` with `node` taken out of it, or `None` when nothing meaningful is left.
-fn without_node(mut fault: FaultSpec, node: u32) -> Option<FaultSpec> {
-    let names_node = [fault.crash, fault.restart, fault.pause, fault.resume].contains(&Some(node));
-    if names_node || fault.clock.as_ref().is_some_and(|c| c.node == node) {
-        return None;
-    }
-    if let Some(groups) = fault.partition.as_mut() {
-        groups.iter_mut().for_each(|g| g.retain(|n| *n != node));
-        groups.retain(|g| !g.is_empty());
-        if groups.len() < 2 {
-            return None;
-        }
-    }
-    if let Some(cut) = fault.cut.as_mut() {
-        cut.from.retain(|n| *n != node);
-        cut.to.retain(|n| *n != node);
-        if cut.from.is_empty() || cut.to.is_empty() {
-            return None;
-        }
-    }
-    if fault.transfer.as_ref().is_some_and(|t| t.to == node) {
-        return None;
-    }
-    if let Some(change) = fault.membership.as_mut() {
-        change.add.retain(|n| *n != node);
-        change.remove.retain(|n| *n != node);
-        if change.add.is_empty() && change.remove.is_empty() {
-            return None;
-        }
-    }
-    Some(fault)
-}
-
-/// `at 3.2s: crash 2`-style one-line description of a fault.
-pub fn describe(fault: &FaultSpec) -> String {
-    let action = serde_json::to_value(fault)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .map(|mut object| {
-            object.remove("at");
-            serde_json::Value::Object(object).to_string()
-        })
-        .unwrap_or_default();
-    format!("at {}: {action}", fault.at)
 }
 
 #[cfg(test)]
@@ -342,7 +286,7 @@ mod tests {
             .expect("n1 is still trusted at the end");
         assert_eq!(shrunk.failing, ["live_nodes_connected"]);
         assert_eq!(shrunk.scenario.faults.len(), 1, "{:?}", shrunk.steps);
-        assert!(shrunk.scenario.faults[0].partition.is_some());
+        assert_eq!(shrunk.scenario.faults[0].field(), "partition");
         assert!(shrunk.runs <= 20, "{} runs", shrunk.runs);
     }
 }

@@ -1,15 +1,21 @@
 //! A sweep: many seeds of one template, in parallel, with results appended as seeds finish.
+//!
+//! Seeds are drawn lazily from the range, so a sweep's memory does not depend on how many seeds
+//! it is asked for; each seed's result depends only on the template and the seed, so the
+//! results are the same whatever the job count, shard split or interruption.
 
 use super::expand::expand;
-use super::results::{read_results, write_junit, ResultsWriter, SeedResult};
+use super::results::{read_results, write_junit, ResultsHeader, ResultsWriter, SeedResult};
 use super::shrink::shrink;
 use super::template::Template;
+use crate::files::{safe_file_stem, write_atomic, Existing};
 use crate::scenario::Scenario;
 use crate::{run, RunOptions};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -44,12 +50,24 @@ impl Shard {
         })
     }
 
-    /// The seeds of `range` in this shard.
-    pub fn seeds(self, range: Range<u64>) -> Vec<u64> {
-        let start = range.start;
-        range
-            .filter(|seed| (seed - start) % self.count == self.index)
-            .collect()
+    /// The seeds of `range` in this shard, in order, produced one at a time.
+    pub fn seeds(self, range: Range<u64>) -> impl Iterator<Item = u64> {
+        let step = usize::try_from(self.count).unwrap_or(usize::MAX);
+        (range.start.saturating_add(self.index)..range.end).step_by(step)
+    }
+
+    /// How many seeds of `range` are in this shard.
+    pub fn len(self, range: &Range<u64>) -> u64 {
+        let first = range.start.saturating_add(self.index);
+        if first >= range.end {
+            return 0;
+        }
+        (range.end - first - 1) / self.count + 1
+    }
+
+    /// True when this shard has no seed of `range`.
+    pub fn is_empty(self, range: &Range<u64>) -> bool {
+        self.len(range) == 0
     }
 }
 
@@ -68,6 +86,12 @@ pub struct SweepOptions {
     pub resume: bool,
     /// Shrink each failure and write `<name>.min.json` next to it.
     pub shrink: bool,
+    /// What produced the results: written first to a new `results.jsonl`, and required of an
+    /// existing one on `resume`.
+    pub header: ResultsHeader,
+    /// When set (e.g. by a Ctrl-C handler), no further seed starts; seeds already running
+    /// finish and are recorded, and the summary says the sweep was interrupted.
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 /// What a sweep did.
@@ -77,14 +101,20 @@ pub struct SweepSummary {
     pub ran: usize,
     /// Seeds found already done in `results.jsonl` and skipped.
     pub resumed: usize,
+    /// Seeds in the whole results file.
+    pub recorded: usize,
     /// Failed seeds, over the whole results file.
     pub failures: usize,
     /// Failures per check name, over the whole results file.
     pub failures_by_check: BTreeMap<String, usize>,
+    /// Events per run, for every seed of the whole results file.
+    pub events: Vec<u64>,
     /// Wall time of the seeds run now.
     pub wall: Duration,
     /// The slowest seed run now and its wall time.
     pub slowest: Option<(u64, Duration)>,
+    /// True when the interrupt flag stopped the sweep before every seed ran.
+    pub interrupted: bool,
 }
 
 /// Why a sweep could not run.
@@ -95,6 +125,28 @@ pub enum SweepError {
         "{0}: already holds results; pass --resume to continue that sweep or choose another --out"
     )]
     WouldOverwrite(PathBuf),
+    /// `resume` into results of another template, another version of it, or another faultline.
+    #[error("{file}: cannot resume: it holds results of {found}, not of {expected}; choose another --out")]
+    OtherSweep {
+        /// The results file.
+        file: PathBuf,
+        /// Its header.
+        found: Box<ResultsHeader>,
+        /// The header of this sweep.
+        expected: Box<ResultsHeader>,
+    },
+    /// `resume` into results without a header (written before headers existed, or not by a
+    /// sweep): nothing says which template produced them.
+    #[error("{0}: cannot resume: the file has no results header, so nothing says which template produced it; choose another --out")]
+    NoHeader(PathBuf),
+    /// This shard of the range has no seed.
+    #[error("--shard {}/{}: shard {} has no seed: the range {}..{} holds {} seeds, so expected K <= {}", .shard.index + 1, .shard.count, .shard.index + 1, .seeds.start, .seeds.end, .seeds.end - .seeds.start, .seeds.end - .seeds.start)]
+    EmptyShard {
+        /// The shard asked for.
+        shard: Shard,
+        /// The seed range.
+        seeds: Range<u64>,
+    },
     /// Reading or writing the output failed.
     #[error("{path}: {source}")]
     Io {
@@ -115,6 +167,35 @@ fn io_at(path: &Path) -> impl Fn(std::io::Error) -> SweepError + '_ {
     }
 }
 
+/// Opens `results.jsonl` for appending after checking it belongs to this sweep: a new file gets
+/// the header; an existing one is refused unless resuming the same template's sweep. Returns the
+/// writer and the seeds already done.
+fn open_results(
+    path: &Path,
+    options: &SweepOptions,
+) -> Result<(ResultsWriter, BTreeSet<u64>), SweepError> {
+    if path.exists() && !options.resume {
+        return Err(SweepError::WouldOverwrite(path.to_path_buf()));
+    }
+    let earlier = read_results(path).map_err(io_at(path))?;
+    match &earlier.header {
+        Some(found) if !found.same_sweep(&options.header) => {
+            return Err(SweepError::OtherSweep {
+                file: path.to_path_buf(),
+                found: Box::new(found.clone()),
+                expected: Box::new(options.header.clone()),
+            })
+        }
+        None if !earlier.seeds.is_empty() => return Err(SweepError::NoHeader(path.to_path_buf())),
+        _ => {}
+    }
+    let mut writer = ResultsWriter::append(path).map_err(io_at(path))?;
+    if earlier.header.is_none() {
+        writer.write(&options.header).map_err(io_at(path))?;
+    }
+    Ok((writer, earlier.seeds.iter().map(|r| r.seed).collect()))
+}
+
 /// Runs `template` over the options' seeds. `on_result` is called as each seed finishes (from
 /// worker threads); results are appended to `results.jsonl` in completion order, so compare
 /// sweeps by sorting on `seed`.
@@ -123,67 +204,80 @@ pub fn sweep(
     options: &SweepOptions,
     on_result: &(dyn Fn(&SeedResult) + Sync),
 ) -> Result<SweepSummary, SweepError> {
+    if options.shard.is_empty(&options.seeds) {
+        return Err(SweepError::EmptyShard {
+            shard: options.shard,
+            seeds: options.seeds.clone(),
+        });
+    }
     let results_path = options.out.join("results.jsonl");
     let failures_dir = options.out.join("failures");
     std::fs::create_dir_all(&failures_dir).map_err(io_at(&failures_dir))?;
-    if results_path.exists() && !options.resume {
-        return Err(SweepError::WouldOverwrite(results_path));
-    }
-    let earlier = read_results(&results_path).map_err(io_at(&results_path))?;
-    let done: BTreeSet<u64> = earlier.iter().map(|r| r.seed).collect();
-    let todo: Vec<u64> = options
-        .shard
-        .seeds(options.seeds.clone())
-        .into_iter()
-        .filter(|s| !done.contains(s))
-        .collect();
-    let writer = Mutex::new(ResultsWriter::append(&results_path).map_err(io_at(&results_path))?);
-    let timings = Mutex::new(Vec::with_capacity(todo.len()));
+    let (writer, done) = open_results(&results_path, options)?;
+    let writer = Mutex::new(writer);
+    let slowest = Mutex::new(None::<(u64, Duration)>);
+    let ran = std::sync::atomic::AtomicUsize::new(0);
+    let interrupted = || {
+        options
+            .interrupt
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.max(1))
         .build()
         .map_err(|_| SweepError::Pool(options.jobs))?;
     let started = Instant::now();
-    let outcome: Result<Vec<SeedResult>, SweepError> = pool.install(|| {
-        todo.par_iter()
-            .map(|&seed| {
+    pool.install(|| {
+        options
+            .shard
+            .seeds(options.seeds.clone())
+            .filter(|seed| !done.contains(seed))
+            .take_while(|_| !interrupted())
+            .par_bridge()
+            .try_for_each(|seed| {
                 let seed_started = Instant::now();
                 let result = run_seed(template, seed, &failures_dir, options.shrink)?;
-                timings
-                    .lock()
-                    .expect("timings lock")
-                    .push((seed, seed_started.elapsed()));
+                let wall = seed_started.elapsed();
+                let mut slowest = slowest.lock().expect("slowest lock");
+                if slowest.is_none_or(|(s, w)| {
+                    (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s))
+                }) {
+                    *slowest = Some((seed, wall));
+                }
+                drop(slowest);
                 writer
                     .lock()
                     .expect("results lock")
                     .write(&result)
                     .map_err(io_at(&results_path))?;
+                ran.fetch_add(1, Ordering::Relaxed);
                 on_result(&result);
-                Ok(result)
+                Ok::<(), SweepError>(())
             })
-            .collect()
-    });
-    let fresh = outcome?;
+    })?;
     let wall = started.elapsed();
-    let all: Vec<SeedResult> = earlier.into_iter().chain(fresh.iter().cloned()).collect();
+    let all = read_results(&results_path)
+        .map_err(io_at(&results_path))?
+        .seeds;
     let junit = options.out.join("junit.xml");
     write_junit(&junit, &template.base.name, &all).map_err(io_at(&junit))?;
     let mut failures_by_check = BTreeMap::new();
     for check in all.iter().flat_map(|r| &r.failed_checks) {
         *failures_by_check.entry(check.clone()).or_insert(0) += 1;
     }
-    let timings = timings.into_inner().expect("timings lock");
-    let slowest = timings
-        .iter()
-        .copied()
-        .max_by_key(|(seed, wall)| (*wall, std::cmp::Reverse(*seed)));
+    let ran = ran.into_inner();
     Ok(SweepSummary {
-        ran: fresh.len(),
+        ran,
         resumed: done.len(),
+        recorded: all.len(),
         failures: all.iter().filter(|r| !r.ok).count(),
         failures_by_check,
+        events: all.iter().map(|r| r.events).collect(),
         wall,
-        slowest,
+        slowest: slowest.into_inner().expect("slowest lock"),
+        interrupted: interrupted()
+            && (done.len() as u64 + ran as u64) < options.shard.len(&options.seeds),
     })
 }
 
@@ -214,13 +308,13 @@ pub fn run_seed(
     if result.ok {
         return Ok(result);
     }
-    let path = failures_dir.join(format!("{}.json", scenario.name));
-    write_scenario(&path, &scenario)?;
+    let path = failures_dir.join(format!("{}.json", safe_file_stem(&scenario.name)));
+    write_scenario(&path, &scenario, Existing::Replace)?;
     result.scenario = Some(path.display().to_string());
     if shrink_failures {
         if let Some(shrunk) = shrink(&scenario).map_err(io_at(&path))? {
             let min_path = min_path(&path);
-            write_scenario(&min_path, &shrunk.scenario)?;
+            write_scenario(&min_path, &shrunk.scenario, Existing::Replace)?;
             result.shrunk = Some(min_path.display().to_string());
             result.shrunk_faults = Some(shrunk.scenario.faults.len());
         }
@@ -236,10 +330,15 @@ pub fn min_path(path: &Path) -> PathBuf {
     path.with_file_name(format!("{stem}.min.json"))
 }
 
-/// Writes a scenario as pretty JSON that `faultline run` replays.
-pub fn write_scenario(path: &Path, scenario: &Scenario) -> Result<(), SweepError> {
+/// Writes a scenario as pretty JSON that `faultline run` replays (through a temporary file and
+/// a rename; an existing file is replaced only with [`Existing::Replace`]).
+pub fn write_scenario(
+    path: &Path,
+    scenario: &Scenario,
+    existing: Existing,
+) -> Result<(), SweepError> {
     let mut text = serde_json::to_string_pretty(scenario)
         .map_err(|e| io_at(path)(std::io::Error::other(e)))?;
     text.push('\n');
-    std::fs::write(path, text).map_err(io_at(path))
+    write_atomic(path, text.as_bytes(), existing).map_err(io_at(path))
 }

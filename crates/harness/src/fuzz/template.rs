@@ -63,26 +63,123 @@ pub struct KindWeights {
     pub voter: f64,
 }
 
+/// A kind of fault episode a template draws; [`KindWeights`] gives each its weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EpisodeKind {
+    /// A symmetric partition into two groups, healed later.
+    Partition,
+    /// A one-way cut between two node sets, healed later.
+    OneWay,
+    /// A crash, restarted later.
+    Crash,
+    /// A node frozen, resumed later.
+    Pause,
+    /// A burst of message loss, then back to the base network.
+    Loss,
+    /// A latency spike, then back to the base network.
+    Latency,
+    /// One node's clock runs fast or slow, then back to true speed.
+    Clock,
+    /// Raft: a voter removed, then added back.
+    Membership,
+    /// A restart storm: nodes crash in turn for milliseconds.
+    Storm,
+    /// Raft: the leader crashed, restarted later.
+    LeaderCrash,
+    /// Raft: the leader cut off with a slow clock, healed later.
+    LeaderIsolate,
+    /// Raft: the leader frozen, resumed later.
+    LeaderPause,
+    /// Raft: the leader frozen and the next winner cut off as it wins.
+    NewLeader,
+    /// Raft: power blips with each vote granter crashed as it grants.
+    Voter,
+}
+
+impl EpisodeKind {
+    /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
+    pub const ALL: [EpisodeKind; 14] = [
+        EpisodeKind::Partition,
+        EpisodeKind::OneWay,
+        EpisodeKind::Crash,
+        EpisodeKind::Pause,
+        EpisodeKind::Loss,
+        EpisodeKind::Latency,
+        EpisodeKind::Clock,
+        EpisodeKind::Membership,
+        EpisodeKind::Storm,
+        EpisodeKind::LeaderCrash,
+        EpisodeKind::LeaderIsolate,
+        EpisodeKind::LeaderPause,
+        EpisodeKind::NewLeader,
+        EpisodeKind::Voter,
+    ];
+
+    /// The kind's field in the template's `kinds` block.
+    pub fn name(self) -> &'static str {
+        match self {
+            EpisodeKind::Partition => "partition",
+            EpisodeKind::OneWay => "one_way",
+            EpisodeKind::Crash => "crash",
+            EpisodeKind::Pause => "pause",
+            EpisodeKind::Loss => "loss",
+            EpisodeKind::Latency => "latency",
+            EpisodeKind::Clock => "clock",
+            EpisodeKind::Membership => "membership",
+            EpisodeKind::Storm => "storm",
+            EpisodeKind::LeaderCrash => "leader_crash",
+            EpisodeKind::LeaderIsolate => "leader_isolate",
+            EpisodeKind::LeaderPause => "leader_pause",
+            EpisodeKind::NewLeader => "new_leader",
+            EpisodeKind::Voter => "voter",
+        }
+    }
+
+    /// True for kinds only the Raft protocol can carry out.
+    pub fn raft_only(self) -> bool {
+        match self {
+            EpisodeKind::Partition
+            | EpisodeKind::OneWay
+            | EpisodeKind::Crash
+            | EpisodeKind::Pause
+            | EpisodeKind::Loss
+            | EpisodeKind::Latency
+            | EpisodeKind::Clock
+            | EpisodeKind::Storm => false,
+            EpisodeKind::Membership
+            | EpisodeKind::LeaderCrash
+            | EpisodeKind::LeaderIsolate
+            | EpisodeKind::LeaderPause
+            | EpisodeKind::NewLeader
+            | EpisodeKind::Voter => true,
+        }
+    }
+}
+
 impl KindWeights {
-    /// The weights in declaration order (partition, one-way, crash, pause, loss, latency, clock,
-    /// membership, storm, leader crash, leader isolation, leader pause, new leader, voter).
+    /// The weight of `kind`.
+    pub fn weight(&self, kind: EpisodeKind) -> f64 {
+        match kind {
+            EpisodeKind::Partition => self.partition,
+            EpisodeKind::OneWay => self.one_way,
+            EpisodeKind::Crash => self.crash,
+            EpisodeKind::Pause => self.pause,
+            EpisodeKind::Loss => self.loss,
+            EpisodeKind::Latency => self.latency,
+            EpisodeKind::Clock => self.clock,
+            EpisodeKind::Membership => self.membership,
+            EpisodeKind::Storm => self.storm,
+            EpisodeKind::LeaderCrash => self.leader_crash,
+            EpisodeKind::LeaderIsolate => self.leader_isolate,
+            EpisodeKind::LeaderPause => self.leader_pause,
+            EpisodeKind::NewLeader => self.new_leader,
+            EpisodeKind::Voter => self.voter,
+        }
+    }
+
+    /// The weights indexed like [`EpisodeKind::ALL`].
     pub fn in_order(&self) -> [f64; 14] {
-        [
-            self.partition,
-            self.one_way,
-            self.crash,
-            self.pause,
-            self.loss,
-            self.latency,
-            self.clock,
-            self.membership,
-            self.storm,
-            self.leader_crash,
-            self.leader_isolate,
-            self.leader_pause,
-            self.new_leader,
-            self.voter,
-        ]
+        EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 
     /// The inverse of [`KindWeights::in_order`].
@@ -180,11 +277,16 @@ pub struct Template {
     pub fuzz: FuzzSpec,
 }
 
-/// Reads and validates a template file.
+/// Largest template file accepted, in bytes (the same limit as scenario files).
+pub const MAX_TEMPLATE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
+
+/// Reads and validates a template file (at most [`MAX_TEMPLATE_BYTES`] bytes read).
 pub fn load_template(path: &Path) -> Result<Template, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        file: path.to_path_buf(),
-        source,
+    let text = crate::files::read_capped(path, MAX_TEMPLATE_BYTES).map_err(|source| {
+        ScenarioError::Io {
+            file: path.to_path_buf(),
+            source,
+        }
     })?;
     parse_template(&text, path)
 }
@@ -196,15 +298,21 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
         field,
         message,
     };
-    let mut value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(value) => value,
-        // The scenario parser reports syntax errors with their line and column.
-        Err(error) => {
-            return Err(scenario::parse(text, path)
-                .err()
-                .unwrap_or_else(|| field_error(String::new(), error.to_string())))
-        }
-    };
+    if let Some(found) = scenario::top_level_kind(text) {
+        return Err(field_error(
+            String::new(),
+            format!(
+                "expected a JSON object at the top level (a scenario with a `fuzz` block), found {found}"
+            ),
+        ));
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| ScenarioError::Syntax {
+            file: path.to_path_buf(),
+            line: error.line(),
+            column: error.column(),
+            message: strip_position(&error.to_string()),
+        })?;
     let fuzz_value = value
         .as_object_mut()
         .and_then(|object| object.remove("fuzz"))
@@ -214,6 +322,15 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
                 "missing field `fuzz`: a template needs a fuzz block".into(),
             )
         })?;
+    if !fuzz_value.is_object() {
+        return Err(field_error(
+            "fuzz".into(),
+            format!(
+                "expected an object (the fuzz block), found {}",
+                json_kind(&fuzz_value)
+            ),
+        ));
+    }
     let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
         let inner = strip_position(&error.inner().to_string());
         let path = field_path(&error.path().to_string(), &inner);
@@ -228,8 +345,83 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
     })?;
     let base = scenario::parse(&value.to_string(), path)?;
     validate_fuzz(&fuzz, &base)
+        .and_then(|()| validate_vary(&fuzz.vary, &base))
         .map_err(|(field, message)| field_error(format!("fuzz.{field}"), message))?;
     Ok(Template { base, fuzz })
+}
+
+/// `an array`, `a string`, ...: what a JSON value is, for messages.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Most fields one template may vary.
+pub const MAX_VARIED_FIELDS: usize = 64;
+/// Most choices for one varied field.
+pub const MAX_VARY_CHOICES: usize = 1024;
+
+/// Every `vary` entry names a field of the scenario (one that exists in the template, or an
+/// optional field of an object that does) and every choice, applied alone to the template,
+/// gives a valid scenario.
+fn validate_vary(
+    vary: &BTreeMap<String, Vec<serde_json::Value>>,
+    base: &Scenario,
+) -> Result<(), (String, String)> {
+    // The same JSON `expand` varies.
+    let base = &serde_json::to_value(base).map_err(|e| ("vary".to_string(), e.to_string()))?;
+    if vary.len() > MAX_VARIED_FIELDS {
+        return Err((
+            "vary".into(),
+            format!(
+                "expected at most {MAX_VARIED_FIELDS} varied fields, found {}",
+                vary.len()
+            ),
+        ));
+    }
+    for (pointer, choices) in vary {
+        let field = format!("vary[\"{pointer}\"]");
+        if choices.is_empty() || choices.len() > MAX_VARY_CHOICES {
+            return Err((
+                field,
+                format!(
+                    "expected 1 to {MAX_VARY_CHOICES} values to choose from, found {}",
+                    choices.len()
+                ),
+            ));
+        }
+        for (index, choice) in choices.iter().enumerate() {
+            let Some(varied) = set_pointer(base, pointer, choice) else {
+                return Err((
+                    field,
+                    "names no field of the scenario: expected a JSON pointer such as \
+                     \"/protocol/raft/reads\" to a field of the template, or to an optional \
+                     field of an object it has"
+                        .into(),
+                ));
+            };
+            if let Err(error) = scenario::parse(&varied.to_string(), Path::new("<vary>")) {
+                let what = match &error {
+                    ScenarioError::Field { field, message, .. } if !field.is_empty() => {
+                        format!("field `{field}`: {message}")
+                    }
+                    ScenarioError::Field { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                return Err((
+                    format!("{field}[{index}]"),
+                    format!("choice {index} ({choice}) makes the scenario invalid: {what}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `value` with the field at `pointer` (which must exist, or whose parent object must) set to
@@ -239,6 +431,9 @@ pub(crate) fn set_pointer(
     pointer: &str,
     choice: &serde_json::Value,
 ) -> Option<serde_json::Value> {
+    if !pointer.starts_with('/') {
+        return None;
+    }
     let mut varied = value.clone();
     if let Some(slot) = varied.pointer_mut(pointer) {
         match (slot.as_object_mut(), choice.as_object()) {

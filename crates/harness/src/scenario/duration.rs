@@ -1,4 +1,4 @@
-//! Durations written as strings: `"150ms"`, `"2s"`, `"1.5s"`, `"500us"`, `"20ns"`, `"2m"`.
+//! Durations written as strings: `"150ms"`, `"2s"`, `"1.5s"`, `"500us"`, `"20ns"`, `"2m"`, `"24h"`.
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -11,7 +11,7 @@ pub struct Span(pub Duration);
 
 /// What every duration field expects; used in error messages.
 pub const DURATION_EXPECTED: &str =
-    "a duration string such as \"150ms\", \"2s\" or \"1.5s\" (units ns, us, ms, s, m)";
+    "a duration string such as \"150ms\", \"2s\" or \"1.5s\" (units ns, us, ms, s, m, h)";
 
 impl Span {
     /// Parses `"150ms"`-style text; `None` if it is not a valid duration.
@@ -25,6 +25,7 @@ impl Span {
             "ms" => 1_000_000,
             "s" => 1_000_000_000,
             "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             _ => return None,
         };
         let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
@@ -104,6 +105,8 @@ mod tests {
         assert_eq!(Span::parse("2s"), ms(2000));
         assert_eq!(Span::parse("1.5s"), ms(1500));
         assert_eq!(Span::parse("2m"), ms(120_000));
+        assert_eq!(Span::parse("24h"), ms(86_400_000));
+        assert_eq!(Span::parse("1.5h"), ms(5_400_000));
         assert_eq!(Span::parse("500us"), Some(Span(Duration::from_micros(500))));
         assert_eq!(Span::parse("7ns"), Some(Span(Duration::from_nanos(7))));
     }

@@ -43,65 +43,38 @@ pub fn episodes(faults: &[FaultSpec]) -> Vec<Episode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{ClockSpec, MembershipSpec, Span};
+    use crate::scenario::{ClockSpec, FaultAction, MembershipSpec, Span};
     use std::time::Duration;
 
-    fn at(ms: u64) -> FaultSpec {
-        FaultSpec {
-            at: Span(Duration::from_millis(ms)),
-            ..FaultSpec::default()
-        }
+    fn at(ms: u64, action: FaultAction) -> FaultSpec {
+        FaultSpec::new(Span(Duration::from_millis(ms)), action)
     }
 
     #[test]
     fn causes_pair_with_the_next_fault_that_undoes_them() {
         let faults = vec![
-            FaultSpec {
-                crash: Some(2),
-                ..at(0)
-            },
-            FaultSpec {
-                partition: Some(vec![vec![1], vec![3]]),
-                ..at(1)
-            },
-            FaultSpec {
-                crash: Some(3),
-                ..at(2)
-            },
-            FaultSpec {
-                restart: Some(3),
-                ..at(3)
-            },
-            FaultSpec {
-                heal: Some("all".into()),
-                ..at(4)
-            },
-            FaultSpec {
-                clock: Some(ClockSpec { node: 1, rate: 0.8 }),
-                ..at(5)
-            },
-            FaultSpec {
-                membership: Some(MembershipSpec {
+            at(0, FaultAction::Crash(2)),
+            at(1, FaultAction::Partition(vec![vec![1], vec![3]])),
+            at(2, FaultAction::Crash(3)),
+            at(3, FaultAction::Restart(3)),
+            at(4, FaultAction::Heal),
+            at(5, FaultAction::Clock(ClockSpec { node: 1, rate: 0.8 })),
+            at(
+                6,
+                FaultAction::Membership(MembershipSpec {
                     add: vec![],
                     remove: vec![4],
                 }),
-                ..at(6)
-            },
-            FaultSpec {
-                clock: Some(ClockSpec { node: 1, rate: 1.0 }),
-                ..at(7)
-            },
-            FaultSpec {
-                membership: Some(MembershipSpec {
+            ),
+            at(7, FaultAction::Clock(ClockSpec { node: 1, rate: 1.0 })),
+            at(
+                8,
+                FaultAction::Membership(MembershipSpec {
                     add: vec![4],
                     remove: vec![],
                 }),
-                ..at(8)
-            },
-            FaultSpec {
-                restart: Some(2),
-                ..at(9)
-            },
+            ),
+            at(9, FaultAction::Restart(2)),
         ];
         let pairs: Vec<(usize, Option<usize>)> = episodes(&faults)
             .iter()
@@ -121,16 +94,7 @@ mod tests {
 
     #[test]
     fn a_fault_that_undoes_nothing_is_an_episode_of_its_own() {
-        let faults = vec![
-            FaultSpec {
-                restart: Some(1),
-                ..at(0)
-            },
-            FaultSpec {
-                crash: Some(1),
-                ..at(1)
-            },
-        ];
+        let faults = vec![at(0, FaultAction::Restart(1)), at(1, FaultAction::Crash(1))];
         let pairs: Vec<(usize, Option<usize>)> = episodes(&faults)
             .iter()
             .map(|e| (e.cause, e.repair))

@@ -14,7 +14,7 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// A field is missing, has the wrong type, an impossible value, or is unknown.
-    #[error("{file}: field `{field}`: {message}")]
+    #[error("{file}: {}", field_message(field, message))]
     Field {
         /// The scenario file.
         file: PathBuf,
@@ -35,6 +35,15 @@ pub enum ScenarioError {
         /// The parser's message.
         message: String,
     },
+}
+
+/// `field `F`: message`, or the message alone for the whole file (an empty field path).
+fn field_message(field: &str, message: &str) -> String {
+    if field.is_empty() {
+        message.to_string()
+    } else {
+        format!("field `{field}`: {message}")
+    }
 }
 
 impl ScenarioError {

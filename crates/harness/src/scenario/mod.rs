@@ -3,44 +3,38 @@
 mod duration;
 mod episodes;
 mod error;
+mod fault;
 mod spec;
 mod validate;
 
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
+pub use fault::{
+    fault_windows, Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
+    FaultWindow, MembershipSpec, TransferSpec,
+};
 pub use spec::{
-    Aim, AimedFault, BugsSpec, ClockSpec, ClusterSpec, CutSpec, ExpectSpec, FaultSpec,
-    FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride, MembershipSpec, MixSpec,
-    NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, TransferSpec, WorkloadSpec,
-    ZoneLinkSpec, LATENCY_EXPECTED,
+    BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
+    MixSpec, NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec, ZoneLinkSpec,
+    LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
 pub use validate::{validate, MAX_NODES};
 
-use faultline_sim::{
-    Fault, LatencyDist, LinkConfig, NodeId, OneWayCut, SimConfig, Time, Topology, PPM_ONE,
-};
+use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};
 use std::path::Path;
 
-/// Largest scenario file accepted.
-pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Largest scenario file accepted (bytes actually read, so pipes and devices are capped too).
+pub const MAX_FILE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let io = |source| ScenarioError::Io {
-        file: path.to_path_buf(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(ScenarioError::Field {
+    let text =
+        crate::files::read_capped(path, MAX_FILE_BYTES).map_err(|source| ScenarioError::Io {
             file: path.to_path_buf(),
-            field: String::new(),
-            message: format!("expected a scenario file of at most 16 MiB, found {size} bytes"),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(io)?;
+            source,
+        })?;
     parse(&text, path)
 }
 
@@ -53,7 +47,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             let path = error.path().to_string();
             let inner = error.into_inner();
             let message = strip_position(&inner.to_string());
-            if inner.is_syntax() || inner.is_eof() {
+            if let Some(invalid) = shape_error(text, &path) {
+                ScenarioError::Field {
+                    file: file.clone(),
+                    field: invalid.field,
+                    message: invalid.message,
+                }
+            } else if inner.is_syntax() || inner.is_eof() {
                 ScenarioError::Syntax {
                     file: file.clone(),
                     line: inner.line(),
@@ -82,6 +82,50 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
+/// What the protocol block must hold.
+const PROTOCOL_EXPECTED: &str =
+    "expected exactly one protocol block: {\"heartbeat\": {...}}, {\"gossip\": {...}} or {\"raft\": {...}}";
+
+/// For valid JSON that serde rejected with a misleading message: a top level that is not an
+/// object, or a protocol block with no protocol or more than one (serde reports these as syntax
+/// errors or as type errors about the first field).
+fn shape_error(text: &str, path: &str) -> Option<Invalid> {
+    if let Some(found) = top_level_kind(text) {
+        return Some(Invalid::new(
+            "",
+            format!("expected a JSON object at the top level (a scenario), found {found}"),
+        ));
+    }
+    if !path.starts_with("protocol") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let found = match value.get("protocol")? {
+        serde_json::Value::Object(blocks) if blocks.len() == 1 => return None,
+        serde_json::Value::Object(blocks) => format!("{} blocks", blocks.len()),
+        serde_json::Value::String(_) => "a string".to_string(),
+        serde_json::Value::Array(_) => "an array".to_string(),
+        other => other.to_string(),
+    };
+    Some(Invalid::new(
+        "protocol",
+        format!("{PROTOCOL_EXPECTED}, found {found}"),
+    ))
+}
+
+/// What the text holds at the top level when it starts like a JSON value other than an object
+/// (whatever follows), e.g. `an array`.
+pub(crate) fn top_level_kind(text: &str) -> Option<&'static str> {
+    match text.trim_start().bytes().next()? {
+        b'[' => Some("an array"),
+        b'"' => Some("a string"),
+        b'-' | b'0'..=b'9' => Some("a number"),
+        b't' | b'f' => Some("a boolean"),
+        b'n' => Some("null"),
+        _ => None,
+    }
+}
+
 /// The full path of the field an error is about; serde reports a missing field at its parent.
 pub(crate) fn field_path(path: &str, message: &str) -> String {
     let parent = if path == "." { "" } else { path };
@@ -106,68 +150,6 @@ pub(crate) fn strip_position(message: &str) -> String {
 /// The kernel id of scenario node `id` (1-based): protocol nodes are added first, in order.
 pub fn node(id: u32) -> NodeId {
     NodeId::new(id - 1)
-}
-
-impl FaultSpec {
-    /// True for actions carried out by an operator through the protocol (membership change,
-    /// leadership transfer) rather than by the simulated environment.
-    pub fn is_operator_action(&self) -> bool {
-        self.membership.is_some() || self.transfer.is_some()
-    }
-
-    /// True when this (later) fault undoes `cause`: a restart of the crashed node, a resume of
-    /// the paused node, a heal of a
-    /// partition or cut, the next network change after a degraded network (it replaces it), a
-    /// skewed clock's return to true speed, a membership change's reverse.
-    pub fn undoes(&self, cause: &FaultSpec) -> bool {
-        if let Some(node) = cause.crash {
-            return self.restart == Some(node);
-        }
-        if let Some(node) = cause.pause {
-            return self.resume == Some(node);
-        }
-        if cause.partition.is_some() || cause.cut.is_some() {
-            return self.heal.is_some();
-        }
-        if let Some(link) = &cause.network {
-            return *link != LinkOverride::default() && self.network.is_some();
-        }
-        if let Some(clock) = &cause.clock {
-            return clock.rate != 1.0
-                && self
-                    .clock
-                    .as_ref()
-                    .is_some_and(|c| c.node == clock.node && c.rate == 1.0);
-        }
-        if let (Some(change), Some(back)) = (&cause.membership, &self.membership) {
-            return !(change.add.is_empty() && change.remove.is_empty())
-                && change.add == back.remove
-                && change.remove == back.add;
-        }
-        false
-    }
-
-    /// The Raft fault aimed at a server picked during the run, if this is one.
-    pub fn aimed(&self) -> Option<(Aim, &AimedFault)> {
-        [
-            (Aim::Leader, &self.leader),
-            (Aim::NewLeader, &self.new_leader),
-            (Aim::Voter, &self.voter),
-        ]
-        .into_iter()
-        .find_map(|(aim, fault)| Some((aim, fault.as_ref()?)))
-    }
-
-    /// When the fault is over at the latest: its time, plus how long an aimed fault may wait
-    /// for its moment and how long it then lasts, or how long an outage lasts.
-    pub fn repaired_at(&self) -> Span {
-        let lasting = self
-            .aimed()
-            .map_or(std::time::Duration::ZERO, |(_, aimed)| {
-                aimed.within.unwrap_or_default().0 + aimed.duration().0
-            });
-        Span(self.at.0 + lasting + self.outage.unwrap_or_default().0)
-    }
 }
 
 /// A clock rate as the kernel takes it: parts per million of true time.
@@ -267,47 +249,7 @@ impl Scenario {
     /// The fault schedule in kernel terms, in file order (operator actions such as membership
     /// changes, and faults aimed at a leader, are resolved during the run and left out).
     pub fn kernel_faults(&self) -> Vec<(Time, Fault)> {
-        let nodes = |ids: &[u32]| ids.iter().copied().map(node).collect::<Vec<_>>();
-        let base = self.default_link();
-        self.faults
-            .iter()
-            .filter(|f| !f.is_operator_action() && f.aimed().is_none())
-            .flat_map(|f| {
-                let at = Time::from_nanos(f.at.nanos());
-                if f.outage.is_some() {
-                    let back = Time::from_nanos(f.repaired_at().nanos());
-                    let all = (1..=self.cluster.nodes).map(node);
-                    return all
-                        .clone()
-                        .map(|n| (at, Fault::Crash(n)))
-                        .chain(all.map(|n| (back, Fault::Restart(n))))
-                        .collect::<Vec<_>>();
-                }
-                let fault = if let Some(id) = f.crash {
-                    Fault::Crash(node(id))
-                } else if let Some(id) = f.restart {
-                    Fault::Restart(node(id))
-                } else if let Some(id) = f.pause {
-                    Fault::Pause(node(id))
-                } else if let Some(id) = f.resume {
-                    Fault::Resume(node(id))
-                } else if let Some(groups) = &f.partition {
-                    Fault::Partition(groups.iter().map(|g| nodes(g)).collect())
-                } else if let Some(cut) = &f.cut {
-                    Fault::Cut(OneWayCut::new(nodes(&cut.from), nodes(&cut.to)))
-                } else if let Some(clock) = &f.clock {
-                    Fault::ClockRate {
-                        node: node(clock.node),
-                        rate_ppm: rate_ppm(clock.rate),
-                    }
-                } else if let Some(link) = &f.network {
-                    Fault::DefaultLink(link.apply(&base))
-                } else {
-                    Fault::Heal
-                };
-                vec![(at, fault)]
-            })
-            .collect()
+        fault::kernel_faults(self, &self.default_link())
     }
 }
 

@@ -5,6 +5,8 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use super::fault::FaultSpec;
+
 /// A whole scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,8 +41,7 @@ pub struct Scenario {
 }
 
 /// The protocol block: exactly one protocol with its parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ProtocolSpec {
     /// All-to-all heartbeats with a timeout-based failure detector (the kernel's test protocol).
     Heartbeat(HeartbeatSpec),
@@ -48,6 +49,88 @@ pub enum ProtocolSpec {
     Gossip(crate::protocols::gossip::GossipSpec),
     /// Raft servers running a replicated key-value store.
     Raft(RaftSpec),
+    /// A protocol registered by the user (see [`crate::protocol::Registry`]): its name and its
+    /// block as written, which the protocol parses and validates itself.
+    Registered {
+        /// The block's key, the protocol's [`crate::protocol::Protocol::NAME`].
+        name: String,
+        /// The block's value.
+        block: serde_json::Value,
+    },
+}
+
+impl ProtocolSpec {
+    /// The protocol's name as written in scenario files.
+    pub fn name(&self) -> &str {
+        match self {
+            ProtocolSpec::Heartbeat(_) => "heartbeat",
+            ProtocolSpec::Gossip(_) => "gossip",
+            ProtocolSpec::Raft(_) => "raft",
+            ProtocolSpec::Registered { name, .. } => name,
+        }
+    }
+}
+
+impl Serialize for ProtocolSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            ProtocolSpec::Heartbeat(spec) => map.serialize_entry("heartbeat", spec)?,
+            ProtocolSpec::Gossip(spec) => map.serialize_entry("gossip", spec)?,
+            ProtocolSpec::Raft(spec) => map.serialize_entry("raft", spec)?,
+            ProtocolSpec::Registered { name, block } => map.serialize_entry(name, block)?,
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ProtocolSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ProtocolVisitor)
+    }
+}
+
+/// Reads the one-key protocol block; a key that is no built-in protocol must be registered.
+struct ProtocolVisitor;
+
+impl<'de> de::Visitor<'de> for ProtocolVisitor {
+    type Value = ProtocolSpec;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an object with one key naming the protocol")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ProtocolSpec, A::Error> {
+        let Some(name) = map.next_key::<String>()? else {
+            return Err(de::Error::custom(format!(
+                "expected one protocol, one of {}; found none",
+                crate::protocol::names().join(", ")
+            )));
+        };
+        let spec = match name.as_str() {
+            "heartbeat" => ProtocolSpec::Heartbeat(map.next_value()?),
+            "gossip" => ProtocolSpec::Gossip(map.next_value()?),
+            "raft" => ProtocolSpec::Raft(map.next_value()?),
+            other if crate::protocol::is_registered(other) => ProtocolSpec::Registered {
+                name: name.clone(),
+                block: map.next_value()?,
+            },
+            other => {
+                let known = crate::protocol::names();
+                return Err(de::Error::custom(format!(
+                    "unknown variant `{other}`: expected one of `{}` (a protocol of your own must be registered, see faultline::cli::main_with)",
+                    known.join("`, `")
+                )));
+            }
+        };
+        if let Some(extra) = map.next_key::<String>()? {
+            return Err(de::Error::custom(format!(
+                "expected one protocol; found {name} and {extra}"
+            )));
+        }
+        Ok(spec)
+    }
 }
 
 /// Parameters of the Raft protocol.
@@ -368,163 +451,6 @@ impl<'de> Deserialize<'de> for LatencySpec {
             other => Err(invalid(&other.to_string())),
         }
     }
-}
-
-/// One scheduled fault: `at` plus exactly one action.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultSpec {
-    /// When it happens.
-    pub at: Span,
-    /// Crash this node (1-based id).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crash: Option<u32>,
-    /// Restart this crashed node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart: Option<u32>,
-    /// Freeze this node (a GC pause, a stopped VM): it keeps its state and its clock runs on;
-    /// messages and timers due to it wait until it resumes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<u32>,
-    /// Let this paused node carry on: what waited is handled at once, in arrival order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume: Option<u32>,
-    /// A power loss: every node of the cluster crashes, and all restart this long after (a node
-    /// that was already down comes back too).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outage: Option<Span>,
-    /// Split into groups that cannot reach each other; unlisted nodes reach everyone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<Vec<Vec<u32>>>,
-    /// A one-way cut.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cut: Option<CutSpec>,
-    /// `"all"`: remove every partition and cut.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heal: Option<String>,
-    /// Change one node's clock rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<ClockSpec>,
-    /// Replace the default link behaviour from now on (loss bursts, latency spikes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<LinkOverride>,
-    /// Raft operator action: change the voters (learners catch up first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub membership: Option<MembershipSpec>,
-    /// Raft operator action: hand leadership to a node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transfer: Option<TransferSpec>,
-    /// Raft: a fault aimed at whichever server leads when it fires, undone after a while.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader: Option<AimedFault>,
-    /// Raft: a fault aimed at the first server to win an election from `at` on (within the
-    /// fault's `within`), fired the moment it wins: before its first appends arrive anywhere.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_leader: Option<AimedFault>,
-    /// Raft: a fault aimed at every server that grants a vote from `at` on (within the fault's
-    /// `within`), fired the moment its grant is durable and sent, one server down at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voter: Option<AimedFault>,
-}
-
-/// Which server a Raft [`AimedFault`] hits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Aim {
-    /// Whichever server leads when the fault fires (`leader`).
-    Leader,
-    /// The next server to win an election (`new_leader`).
-    NewLeader,
-    /// Each server that grants a vote (`voter`).
-    Voter,
-}
-
-impl Aim {
-    /// The scenario field that names this aim.
-    pub fn field(self) -> &'static str {
-        match self {
-            Aim::Leader => "leader",
-            Aim::NewLeader => "new_leader",
-            Aim::Voter => "voter",
-        }
-    }
-}
-
-/// A Raft fault aimed at a server picked during the run (see [`Aim`]): the leader when it
-/// fires (nothing happens while none leads), the next server to win an election, or each server
-/// that grants a vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it
-/// after 500 ms; `{"pause": "500ms"}` freezes it for 500 ms; `{"isolate": "1s"}` partitions it
-/// from every other server, then heals every partition; with `"clock": 0.6` its clock also runs
-/// at that rate while it is isolated (a lease's worst case). A fault waiting for an election or
-/// a vote lapses after `within`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AimedFault {
-    /// Crash the server for this long.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crash: Option<Span>,
-    /// Isolate the server for this long.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isolate: Option<Span>,
-    /// Freeze the server for this long (a GC pause): it keeps its state and its clock runs on;
-    /// messages and timers due to it wait, and are handled at once when it resumes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<Span>,
-    /// With `isolate`: the isolated server's clock rate until the heal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<f64>,
-    /// For `new_leader` and `voter`: how long the fault waits for its moment before lapsing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub within: Option<Span>,
-}
-
-impl AimedFault {
-    /// How long until the fault is undone.
-    pub fn duration(&self) -> Span {
-        self.crash
-            .or(self.isolate)
-            .or(self.pause)
-            .unwrap_or_default()
-    }
-}
-
-/// A membership change: voters to add and to remove.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MembershipSpec {
-    /// Nodes that become voters (they join as learners and are promoted once caught up).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<u32>,
-    /// Voters to remove (the leader may be one of them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<u32>,
-}
-
-/// A leadership transfer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransferSpec {
-    /// The node that should lead.
-    pub to: u32,
-}
-
-/// A one-way cut between node sets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CutSpec {
-    /// Senders whose messages are lost...
-    pub from: Vec<u32>,
-    /// ...when addressed to these nodes.
-    pub to: Vec<u32>,
-}
-
-/// A clock-rate change.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClockSpec {
-    /// The node (1-based).
-    pub node: u32,
-    /// New rate relative to true time, e.g. 1.02.
-    pub rate: f64,
 }
 
 /// Expectations checked at the end of the run.

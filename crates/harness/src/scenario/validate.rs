@@ -3,8 +3,7 @@
 use super::duration::Span;
 use super::error::Invalid;
 use super::spec::{
-    Aim, AimedFault, FaultSpec, LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode,
-    Scenario, WorkloadSpec,
+    LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -49,30 +48,21 @@ pub fn validate(scenario: &Scenario) -> Check {
             "expected a positive duration of at most 24h of virtual time",
         ));
     }
-    validate_protocol(&scenario.protocol, scenario.cluster.nodes)?;
+    validate_protocol(scenario)?;
     if let ProtocolSpec::Gossip(gossip) = &scenario.protocol {
         gossip.validate(scenario.duration)?;
     }
     validate_cluster(scenario)?;
     validate_network(scenario)?;
     for (index, fault) in scenario.faults.iter().enumerate() {
-        validate_fault(fault, scenario, &format!("faults[{index}]"))?;
+        fault.validate(scenario, &format!("faults[{index}]"))?;
     }
     validate_protocol_fields(scenario)
 }
 
-/// The protocol's name as written in scenario files.
-fn protocol_name(protocol: &ProtocolSpec) -> &'static str {
-    match protocol {
-        ProtocolSpec::Heartbeat(_) => "heartbeat",
-        ProtocolSpec::Gossip(_) => "gossip",
-        ProtocolSpec::Raft(_) => "raft",
-    }
-}
-
 /// Fields that only make sense for one protocol: workload, expectations, operator actions.
 fn validate_protocol_fields(scenario: &Scenario) -> Check {
-    let protocol = protocol_name(&scenario.protocol);
+    let protocol = scenario.protocol.name();
     let expect = &scenario.expect;
     let mut owned: Vec<(String, bool, &str)> = vec![
         ("workload".into(), scenario.workload.is_some(), "raft"),
@@ -113,18 +103,8 @@ fn validate_protocol_fields(scenario: &Scenario) -> Check {
         ),
     ];
     for (index, fault) in scenario.faults.iter().enumerate() {
-        owned.push((
-            format!("faults[{index}].membership"),
-            fault.membership.is_some(),
-            "raft",
-        ));
-        owned.push((
-            format!("faults[{index}].transfer"),
-            fault.transfer.is_some(),
-            "raft",
-        ));
-        if let Some((aim, _)) = fault.aimed() {
-            owned.push((format!("faults[{index}].{}", aim.field()), true, "raft"));
+        if let Some(owner) = fault.protocol_only() {
+            owned.push((format!("faults[{index}].{}", fault.field()), true, owner));
         }
     }
     if let Some((field, _, owner)) = owned
@@ -289,8 +269,9 @@ fn validate_workload(workload: &WorkloadSpec) -> Check {
     Ok(())
 }
 
-fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
-    match protocol {
+fn validate_protocol(scenario: &Scenario) -> Check {
+    let nodes = scenario.cluster.nodes;
+    match &scenario.protocol {
         ProtocolSpec::Heartbeat(hb) => {
             positive(hb.interval, "protocol.heartbeat.interval")?;
             if hb.timeout <= hb.interval {
@@ -318,6 +299,13 @@ fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
             Ok(())
         }
         ProtocolSpec::Raft(raft) => validate_raft(raft, nodes),
+        ProtocolSpec::Registered { name, .. } => match crate::protocol::registered(name) {
+            Some(protocol) => protocol.validate(scenario),
+            None => Err(Invalid::new(
+                "protocol",
+                format!("protocol {name:?} is not registered in this process"),
+            )),
+        },
     }
 }
 
@@ -381,209 +369,7 @@ fn validate_network(scenario: &Scenario) -> Check {
     Ok(())
 }
 
-fn validate_fault(fault: &FaultSpec, scenario: &Scenario, field: &str) -> Check {
-    if fault.at > scenario.duration {
-        return Err(Invalid::new(
-            format!("{field}.at"),
-            format!(
-                "expected a time within the scenario's duration ({}), found {}",
-                scenario.duration, fault.at
-            ),
-        ));
-    }
-    let actions = [
-        ("crash", fault.crash.is_some()),
-        ("pause", fault.pause.is_some()),
-        ("resume", fault.resume.is_some()),
-        ("outage", fault.outage.is_some()),
-        ("restart", fault.restart.is_some()),
-        ("partition", fault.partition.is_some()),
-        ("cut", fault.cut.is_some()),
-        ("heal", fault.heal.is_some()),
-        ("clock", fault.clock.is_some()),
-        ("network", fault.network.is_some()),
-        ("membership", fault.membership.is_some()),
-        ("transfer", fault.transfer.is_some()),
-        ("leader", fault.leader.is_some()),
-        ("new_leader", fault.new_leader.is_some()),
-        ("voter", fault.voter.is_some()),
-    ];
-    let present: Vec<&str> = actions
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| *name)
-        .collect();
-    if present.len() != 1 {
-        let names: Vec<&str> = actions.iter().map(|(name, _)| *name).collect();
-        let found = if present.is_empty() {
-            "none".to_string()
-        } else {
-            present.join(" and ")
-        };
-        return Err(Invalid::new(
-            field,
-            format!(
-                "expected exactly one of {}; found {found}",
-                names.join(", ")
-            ),
-        ));
-    }
-    let nodes = scenario.cluster.nodes;
-    if let Some(down) = fault.outage {
-        positive(down, &format!("{field}.outage"))?;
-    }
-    for (name, node) in [
-        ("crash", fault.crash),
-        ("restart", fault.restart),
-        ("pause", fault.pause),
-        ("resume", fault.resume),
-    ] {
-        if let Some(node) = node {
-            node_id(node, nodes, &format!("{field}.{name}"))?;
-        }
-    }
-    if let Some(groups) = &fault.partition {
-        if groups.len() < 2 {
-            return Err(Invalid::new(
-                format!("{field}.partition"),
-                "expected at least two groups",
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for (g, group) in groups.iter().enumerate() {
-            if group.is_empty() {
-                return Err(Invalid::new(
-                    format!("{field}.partition[{g}]"),
-                    "expected a non-empty group",
-                ));
-            }
-            for (i, &node) in group.iter().enumerate() {
-                let here = format!("{field}.partition[{g}][{i}]");
-                node_id(node, nodes, &here)?;
-                if !seen.insert(node) {
-                    return Err(Invalid::new(
-                        here,
-                        format!("node {node} appears in two groups"),
-                    ));
-                }
-            }
-        }
-    }
-    if let Some(cut) = &fault.cut {
-        for (name, side) in [("from", &cut.from), ("to", &cut.to)] {
-            if side.is_empty() {
-                return Err(Invalid::new(
-                    format!("{field}.cut.{name}"),
-                    "expected at least one node",
-                ));
-            }
-            for (i, &node) in side.iter().enumerate() {
-                node_id(node, nodes, &format!("{field}.cut.{name}[{i}]"))?;
-            }
-        }
-    }
-    if let Some(heal) = &fault.heal {
-        if heal != "all" {
-            return Err(Invalid::new(
-                format!("{field}.heal"),
-                format!("expected \"all\", found {heal:?}"),
-            ));
-        }
-    }
-    if let Some(clock) = &fault.clock {
-        node_id(clock.node, nodes, &format!("{field}.clock.node"))?;
-        let (min, max) = CLOCK_RATE_RANGE;
-        if !(min..=max).contains(&clock.rate) {
-            return Err(Invalid::new(
-                format!("{field}.clock.rate"),
-                format!(
-                    "expected a rate between {min} and {max}, found {}",
-                    clock.rate
-                ),
-            ));
-        }
-    }
-    if let Some(link) = &fault.network {
-        link_override(link, &format!("{field}.network"))?;
-    }
-    if let Some(change) = &fault.membership {
-        if change.add.is_empty() && change.remove.is_empty() {
-            return Err(Invalid::new(
-                format!("{field}.membership"),
-                "expected at least one node in add or remove",
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for (name, side) in [("add", &change.add), ("remove", &change.remove)] {
-            for (i, &node) in side.iter().enumerate() {
-                let here = format!("{field}.membership.{name}[{i}]");
-                node_id(node, nodes, &here)?;
-                if !seen.insert(node) {
-                    return Err(Invalid::new(here, format!("node {node} is listed twice")));
-                }
-            }
-        }
-    }
-    if let Some(transfer) = &fault.transfer {
-        node_id(transfer.to, nodes, &format!("{field}.transfer.to"))?;
-    }
-    if let Some((aim, aimed)) = fault.aimed() {
-        aimed_fault(aim, aimed, &format!("{field}.{}", aim.field()))?;
-    }
-    Ok(())
-}
-
-fn aimed_fault(aim: Aim, aimed: &AimedFault, field: &str) -> Check {
-    match (aim, aimed.within) {
-        (Aim::Leader, Some(_)) => {
-            return Err(Invalid::new(
-                format!("{field}.within"),
-                "applies only to new_leader and voter: a leader fault fires at once",
-            ))
-        }
-        (Aim::NewLeader | Aim::Voter, None) => {
-            return Err(Invalid::new(
-                format!("{field}.within"),
-                "expected how long the fault waits for its moment, e.g. \"1s\"",
-            ))
-        }
-        (_, Some(within)) => positive(within, &format!("{field}.within"))?,
-        (Aim::Leader, None) => {}
-    }
-    let actions = [
-        ("crash", aimed.crash),
-        ("isolate", aimed.isolate),
-        ("pause", aimed.pause),
-    ];
-    let mut set = actions
-        .iter()
-        .filter_map(|(name, span)| Some((*name, (*span)?)));
-    let (Some((name, span)), None) = (set.next(), set.next()) else {
-        return Err(Invalid::new(
-            field,
-            "expected exactly one of crash, isolate and pause (each with its duration)",
-        ));
-    };
-    positive(span, &format!("{field}.{name}"))?;
-    if let Some(rate) = aimed.clock {
-        if aimed.isolate.is_none() {
-            return Err(Invalid::new(
-                format!("{field}.clock"),
-                "applies only to isolate",
-            ));
-        }
-        let (min, max) = CLOCK_RATE_RANGE;
-        if !(min..=max).contains(&rate) {
-            return Err(Invalid::new(
-                format!("{field}.clock"),
-                format!("expected a rate between {min} and {max}, found {rate}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn link_override(link: &LinkOverride, field: &str) -> Check {
+pub(crate) fn link_override(link: &LinkOverride, field: &str) -> Check {
     if let Some(l) = &link.latency {
         latency(l, &format!("{field}.latency"))?;
     }
@@ -629,7 +415,20 @@ pub(crate) fn latency(spec: &LatencySpec, field: &str) -> Check {
     Ok(())
 }
 
-fn probability(p: f64, field: &str) -> Check {
+/// A clock rate within [`CLOCK_RATE_RANGE`].
+pub(crate) fn clock_rate(rate: f64, field: &str) -> Check {
+    let (min, max) = CLOCK_RATE_RANGE;
+    if (min..=max).contains(&rate) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("expected a rate between {min} and {max}, found {rate}"),
+        ))
+    }
+}
+
+pub(crate) fn probability(p: f64, field: &str) -> Check {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
@@ -640,7 +439,7 @@ fn probability(p: f64, field: &str) -> Check {
     }
 }
 
-fn positive(span: Span, field: &str) -> Check {
+pub(crate) fn positive(span: Span, field: &str) -> Check {
     if span.0.is_zero() {
         Err(Invalid::new(field, "expected a positive duration"))
     } else {
@@ -648,7 +447,7 @@ fn positive(span: Span, field: &str) -> Check {
     }
 }
 
-fn node_id(node: u32, nodes: u32, field: &str) -> Check {
+pub(crate) fn node_id(node: u32, nodes: u32, field: &str) -> Check {
     if (1..=nodes).contains(&node) {
         Ok(())
     } else {

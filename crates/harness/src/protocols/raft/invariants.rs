@@ -62,14 +62,42 @@ pub enum Observation {
     },
 }
 
-/// The checks, in report order.
-pub const NAMES: [&str; 5] = [
-    "election_safety",
-    "log_matching",
-    "leader_completeness",
-    "state_machine_safety",
-    "lease_safety",
-];
+/// The Raft safety invariants checked after every step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invariant {
+    /// At most one leader per term.
+    ElectionSafety,
+    /// Two logs with an entry of the same index and term hold the same entry and predecessor.
+    LogMatching,
+    /// Every leader holds every entry committed before its term.
+    LeaderCompleteness,
+    /// No two servers apply different entries at one index; none loses a committed one.
+    StateMachineSafety,
+    /// No lease read is answered once a later term has a leader.
+    LeaseSafety,
+}
+
+impl Invariant {
+    /// Every invariant, in report order.
+    pub const ALL: [Invariant; 5] = [
+        Invariant::ElectionSafety,
+        Invariant::LogMatching,
+        Invariant::LeaderCompleteness,
+        Invariant::StateMachineSafety,
+        Invariant::LeaseSafety,
+    ];
+
+    /// The check's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::ElectionSafety => "election_safety",
+            Invariant::LogMatching => "log_matching",
+            Invariant::LeaderCompleteness => "leader_completeness",
+            Invariant::StateMachineSafety => "state_machine_safety",
+            Invariant::LeaseSafety => "lease_safety",
+        }
+    }
+}
 
 /// Online checker state.
 #[derive(Debug, Default)]
@@ -86,8 +114,8 @@ pub struct Invariants {
     /// Indexes applied for the first time (by anyone) since the last [`Self::take_new_commits`],
     /// with their terms.
     new_commits: Vec<(u64, u64)>,
-    /// First violation of each check, by position in [`NAMES`].
-    violations: [Option<String>; NAMES.len()],
+    /// First violation of each check, indexed by [`Invariant`].
+    violations: [Option<String>; Invariant::ALL.len()],
     /// Steps checked.
     steps: u64,
 }
@@ -123,7 +151,7 @@ impl Invariants {
                 if let Some(&(applied_term, _)) = self.applied.get(&index) {
                     if applied_term != term && index <= core.commit_index() {
                         self.violate(
-                            3,
+                            Invariant::StateMachineSafety,
                             format!(
                                 "n{id} overwrote the committed term-{applied_term} entry at index {index} (its commit index is {}) with a term-{term} entry; {at}",
                                 core.commit_index()
@@ -143,7 +171,7 @@ impl Invariants {
                         "a different predecessor"
                     };
                     self.violate(
-                        1,
+                        Invariant::LogMatching,
                         format!("n{id} wrote {what} at index {index} term {term} than another server; {at}"),
                     );
                 }
@@ -162,7 +190,7 @@ impl Invariants {
                 });
                 if known != (term, digest) {
                     self.violate(
-                        3,
+                        Invariant::StateMachineSafety,
                         format!(
                             "n{id} applied the term-{term} entry at index {index}, another server applied the term-{} one; {at}",
                             known.0
@@ -183,7 +211,7 @@ impl Invariants {
                 let committed_by = self.committed_by.get(&index).copied();
                 if committed && committed_by.is_some_and(|by| by <= core.term()) {
                     self.violate(
-                        3,
+                        Invariant::StateMachineSafety,
                         format!("n{id} cut the committed term-{term} entry at index {index} out of its log; {at}"),
                     );
                 }
@@ -194,7 +222,7 @@ impl Invariants {
                 // A lease must expire before anyone else can be elected.
                 if let Some((later, leader)) = self.leaders.range(term + 1..).next() {
                     self.violate(
-                        4,
+                        Invariant::LeaseSafety,
                         format!("n{id} answered a read from its term-{term} lease after n{leader} was elected in term {later}; {at}"),
                     );
                 }
@@ -205,7 +233,10 @@ impl Invariants {
     fn new_leader(&mut self, id: u64, term: u64, core: &RaftNode, at: &str) {
         let first = *self.leaders.entry(term).or_insert(id);
         if first != id {
-            self.violate(0, format!("n{first} and n{id} both led term {term}; {at}"));
+            self.violate(
+                Invariant::ElectionSafety,
+                format!("n{first} and n{id} both led term {term}; {at}"),
+            );
         }
         // Every entry committed in an earlier term must be in the new leader's log.
         let from = core.first_index();
@@ -219,7 +250,7 @@ impl Invariants {
                 None => "nothing".to_string(),
             };
             self.violate(
-                2,
+                Invariant::LeaderCompleteness,
                 format!("n{id} became leader of term {term} without the committed term-{t} entry at index {index} (it has {has}); {at}"),
             );
         }
@@ -234,23 +265,24 @@ impl Invariants {
     /// committed entry (`index`, `term`) yet could win an election (see [`super::electable`]).
     pub fn electable_without(&mut self, candidate: u64, (index, term): (u64, u64), at: &str) {
         self.violate(
-            2,
+            Invariant::LeaderCompleteness,
             format!("n{candidate} lacks the committed term-{term} entry at index {index} yet its log is as up to date as a quorum's: it could be elected and overwrite it; {at}"),
         );
     }
 
-    fn violate(&mut self, check: usize, detail: String) {
-        if self.violations[check].is_none() {
-            self.violations[check] = Some(detail);
+    fn violate(&mut self, check: Invariant, detail: String) {
+        let first = &mut self.violations[check as usize];
+        if first.is_none() {
+            *first = Some(detail);
         }
     }
 
     /// Each check's name with its first violation, if any.
     pub fn verdicts(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> {
-        NAMES
+        Invariant::ALL
             .iter()
             .zip(self.violations.iter())
-            .map(|(name, v)| (*name, v.as_deref()))
+            .map(|(check, v)| (check.name(), v.as_deref()))
     }
 }
 

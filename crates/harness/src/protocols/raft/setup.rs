@@ -4,7 +4,7 @@ use super::client::ClientSetup;
 use super::msg::AdminAction;
 use super::operator::Scheduled;
 use super::server::ServerSetup;
-use crate::scenario::{node, RaftSpec, ReadMode, Scenario};
+use crate::scenario::{node, FaultAction, RaftSpec, ReadMode, Scenario};
 use faultline_raft::{Config, PlantedBugs};
 use faultline_sim::NodeId;
 use std::collections::BTreeSet;
@@ -97,7 +97,7 @@ pub fn operator(scenario: &Scenario) -> Vec<Scheduled> {
         .faults
         .iter()
         .filter_map(|fault| {
-            let (action, label) = if let Some(change) = &fault.membership {
+            let (action, label) = if let FaultAction::Membership(change) = &fault.action {
                 let mut label = Vec::new();
                 if !change.add.is_empty() {
                     label.push(format!("add {}", names(&change.add)));
@@ -112,7 +112,7 @@ pub fn operator(scenario: &Scenario) -> Vec<Scheduled> {
                     },
                     label.join(" "),
                 )
-            } else if let Some(transfer) = &fault.transfer {
+            } else if let FaultAction::Transfer(transfer) = &fault.action {
                 (
                     AdminAction::Transfer {
                         to: u64::from(transfer.to),

@@ -3,7 +3,7 @@
 
 use super::actor::Actor;
 use super::client::{Outcome, Record};
-use super::invariants::NAMES;
+use super::invariants::Invariant;
 use super::kv::OpResult;
 use super::watch::Watch;
 use crate::report::CheckOutcome;
@@ -75,11 +75,11 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
         if broken == 0 {
             format!(
                 "all {} held over {} steps",
-                NAMES.len(),
+                Invariant::ALL.len(),
                 watch.invariants.steps()
             )
         } else {
-            format!("{broken} of {} broken", NAMES.len())
+            format!("{broken} of {} broken", Invariant::ALL.len())
         },
     ));
     j.summary

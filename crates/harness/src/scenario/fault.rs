@@ -1,0 +1,930 @@
+//! Scheduled faults: `at` plus one typed [`FaultAction`], and every concern about a fault as one
+//! exhaustive `match` here: parsing from the file format, validation, kernel translation,
+//! which later fault undoes which, labels, fault windows for charts, and shrink steps.
+//!
+//! A new fault kind is one variant of [`FaultAction`], one field of [`RawFault`] (the file
+//! format), and one arm in each `match` below; the compiler finds every arm that is missing.
+
+use super::duration::Span;
+use super::error::Invalid;
+use super::spec::{LinkOverride, Scenario};
+use super::validate as check;
+use super::{node, rate_ppm};
+use faultline_sim::{Fault, LinkConfig, OneWayCut, Time};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// One scheduled fault: when, and what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawFault", into = "RawFault")]
+pub struct FaultSpec {
+    /// When it happens.
+    pub at: Span,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// Crash this node (1-based id).
+    Crash(u32),
+    /// Restart this crashed node.
+    Restart(u32),
+    /// Freeze this node (a GC pause, a stopped VM): it keeps its state and its clock runs on;
+    /// messages and timers due to it wait until it resumes.
+    Pause(u32),
+    /// Let this paused node carry on: what waited is handled at once, in arrival order.
+    Resume(u32),
+    /// A power loss: every node of the cluster crashes, and all restart this long after (a node
+    /// that was already down comes back too).
+    Outage(Span),
+    /// Split into groups that cannot reach each other; unlisted nodes reach everyone.
+    Partition(Vec<Vec<u32>>),
+    /// A one-way cut.
+    Cut(CutSpec),
+    /// Remove every partition and cut (`"heal": "all"`).
+    Heal,
+    /// Change one node's clock rate.
+    Clock(ClockSpec),
+    /// Replace the default link behaviour from now on (loss bursts, latency spikes).
+    Network(LinkOverride),
+    /// Raft operator action: change the voters (learners catch up first).
+    Membership(MembershipSpec),
+    /// Raft operator action: hand leadership to a node.
+    Transfer(TransferSpec),
+    /// Raft: a fault aimed at a server picked during the run (see [`Aim`]).
+    Aimed(Aim, AimedFault),
+}
+
+/// Which server a Raft [`AimedFault`] hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aim {
+    /// Whichever server leads when the fault fires (`leader`).
+    Leader,
+    /// The next server to win an election (`new_leader`).
+    NewLeader,
+    /// Each server that grants a vote (`voter`).
+    Voter,
+}
+
+impl Aim {
+    /// The scenario field that names this aim.
+    pub fn field(self) -> &'static str {
+        match self {
+            Aim::Leader => "leader",
+            Aim::NewLeader => "new_leader",
+            Aim::Voter => "voter",
+        }
+    }
+}
+
+/// A Raft fault aimed at a server picked during the run (see [`Aim`]): the leader when it
+/// fires (nothing happens while none leads), the next server to win an election, or each server
+/// that grants a vote. It undoes itself: `{"crash": "500ms"}` crashes the server and restarts it
+/// after 500 ms; `{"pause": "500ms"}` freezes it for 500 ms; `{"isolate": "1s"}` partitions it
+/// from every other server, then heals every partition; with `"clock": 0.6` its clock also runs
+/// at that rate while it is isolated (a lease's worst case). A fault waiting for an election or
+/// a vote lapses after `within`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AimedFault {
+    /// Crash the server for this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<Span>,
+    /// Isolate the server for this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<Span>,
+    /// Freeze the server for this long (a GC pause): it keeps its state and its clock runs on;
+    /// messages and timers due to it wait, and are handled at once when it resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Span>,
+    /// With `isolate`: the isolated server's clock rate until the heal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<f64>,
+    /// For `new_leader` and `voter`: how long the fault waits for its moment before lapsing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Span>,
+}
+
+impl AimedFault {
+    /// How long until the fault is undone.
+    pub fn duration(&self) -> Span {
+        self.crash
+            .or(self.isolate)
+            .or(self.pause)
+            .unwrap_or_default()
+    }
+
+    /// What it does to its target, in one word.
+    pub fn verb(&self) -> &'static str {
+        if self.crash.is_some() {
+            "crash"
+        } else if self.pause.is_some() {
+            "paused"
+        } else {
+            "isolated"
+        }
+    }
+}
+
+/// A membership change: voters to add and to remove.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipSpec {
+    /// Nodes that become voters (they join as learners and are promoted once caught up).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<u32>,
+    /// Voters to remove (the leader may be one of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<u32>,
+}
+
+/// A leadership transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSpec {
+    /// The node that should lead.
+    pub to: u32,
+}
+
+/// A one-way cut between node sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CutSpec {
+    /// Senders whose messages are lost...
+    pub from: Vec<u32>,
+    /// ...when addressed to these nodes.
+    pub to: Vec<u32>,
+}
+
+/// A clock-rate change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    /// The node (1-based).
+    pub node: u32,
+    /// New rate relative to true time, e.g. 1.02.
+    pub rate: f64,
+}
+
+/// The file format of a fault: `at` plus one field per action, exactly one of them set.
+/// Only [`FaultSpec`]'s serde goes through it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    at: Span,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crash: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restart: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pause: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resume: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outage: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partition: Option<Vec<Vec<u32>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cut: Option<CutSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    heal: Option<HealAll>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock: Option<ClockSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    network: Option<LinkOverride>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    membership: Option<MembershipSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transfer: Option<TransferSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    leader: Option<AimedFault>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    new_leader: Option<AimedFault>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    voter: Option<AimedFault>,
+}
+
+/// The only value `heal` takes: `"all"`.
+#[derive(Clone, Copy, Debug)]
+struct HealAll;
+
+impl Serialize for HealAll {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("all")
+    }
+}
+
+impl<'de> Deserialize<'de> for HealAll {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == "all" {
+            Ok(HealAll)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "expected \"all\", found {text:?}"
+            )))
+        }
+    }
+}
+
+/// The action fields of the file format, in the order errors list them.
+const ACTION_FIELDS: [&str; 15] = [
+    "crash",
+    "pause",
+    "resume",
+    "outage",
+    "restart",
+    "partition",
+    "cut",
+    "heal",
+    "clock",
+    "network",
+    "membership",
+    "transfer",
+    "leader",
+    "new_leader",
+    "voter",
+];
+
+impl TryFrom<RawFault> for FaultSpec {
+    type Error = String;
+
+    fn try_from(raw: RawFault) -> Result<Self, String> {
+        let at = raw.at;
+        let actions = [
+            raw.crash.map(FaultAction::Crash),
+            raw.pause.map(FaultAction::Pause),
+            raw.resume.map(FaultAction::Resume),
+            raw.outage.map(FaultAction::Outage),
+            raw.restart.map(FaultAction::Restart),
+            raw.partition.map(FaultAction::Partition),
+            raw.cut.map(FaultAction::Cut),
+            raw.heal.map(|HealAll| FaultAction::Heal),
+            raw.clock.map(FaultAction::Clock),
+            raw.network.map(FaultAction::Network),
+            raw.membership.map(FaultAction::Membership),
+            raw.transfer.map(FaultAction::Transfer),
+            raw.leader.map(|f| FaultAction::Aimed(Aim::Leader, f)),
+            raw.new_leader
+                .map(|f| FaultAction::Aimed(Aim::NewLeader, f)),
+            raw.voter.map(|f| FaultAction::Aimed(Aim::Voter, f)),
+        ];
+        let present: Vec<&str> = ACTION_FIELDS
+            .iter()
+            .zip(&actions)
+            .filter(|(_, action)| action.is_some())
+            .map(|(name, _)| *name)
+            .collect();
+        let mut set = actions.into_iter().flatten();
+        match (set.next(), set.next()) {
+            (Some(action), None) => Ok(FaultSpec { at, action }),
+            _ => Err(format!(
+                "expected exactly one of {}; found {}",
+                ACTION_FIELDS.join(", "),
+                if present.is_empty() {
+                    "none".to_string()
+                } else {
+                    present.join(" and ")
+                }
+            )),
+        }
+    }
+}
+
+impl From<FaultSpec> for RawFault {
+    fn from(fault: FaultSpec) -> RawFault {
+        let raw = RawFault {
+            at: fault.at,
+            ..RawFault::default()
+        };
+        match fault.action {
+            FaultAction::Crash(n) => RawFault {
+                crash: Some(n),
+                ..raw
+            },
+            FaultAction::Restart(n) => RawFault {
+                restart: Some(n),
+                ..raw
+            },
+            FaultAction::Pause(n) => RawFault {
+                pause: Some(n),
+                ..raw
+            },
+            FaultAction::Resume(n) => RawFault {
+                resume: Some(n),
+                ..raw
+            },
+            FaultAction::Outage(span) => RawFault {
+                outage: Some(span),
+                ..raw
+            },
+            FaultAction::Partition(groups) => RawFault {
+                partition: Some(groups),
+                ..raw
+            },
+            FaultAction::Cut(cut) => RawFault {
+                cut: Some(cut),
+                ..raw
+            },
+            FaultAction::Heal => RawFault {
+                heal: Some(HealAll),
+                ..raw
+            },
+            FaultAction::Clock(clock) => RawFault {
+                clock: Some(clock),
+                ..raw
+            },
+            FaultAction::Network(link) => RawFault {
+                network: Some(link),
+                ..raw
+            },
+            FaultAction::Membership(change) => RawFault {
+                membership: Some(change),
+                ..raw
+            },
+            FaultAction::Transfer(transfer) => RawFault {
+                transfer: Some(transfer),
+                ..raw
+            },
+            FaultAction::Aimed(Aim::Leader, f) => RawFault {
+                leader: Some(f),
+                ..raw
+            },
+            FaultAction::Aimed(Aim::NewLeader, f) => RawFault {
+                new_leader: Some(f),
+                ..raw
+            },
+            FaultAction::Aimed(Aim::Voter, f) => RawFault {
+                voter: Some(f),
+                ..raw
+            },
+        }
+    }
+}
+
+/// Who carries a fault out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// The kernel, at the fault's time ([`FaultSpec::kernel_faults`]).
+    Kernel,
+    /// An operator, through the protocol (membership changes, leadership transfers).
+    Operator,
+    /// The protocol's driver, on a server it picks during the run (aimed faults).
+    Aimed,
+}
+
+impl FaultSpec {
+    /// A fault at `at`.
+    pub fn new(at: Span, action: FaultAction) -> Self {
+        FaultSpec { at, action }
+    }
+
+    /// Who carries this fault out.
+    pub fn carrier(&self) -> Carrier {
+        match self.action {
+            FaultAction::Membership(_) | FaultAction::Transfer(_) => Carrier::Operator,
+            FaultAction::Aimed(..) => Carrier::Aimed,
+            FaultAction::Crash(_)
+            | FaultAction::Restart(_)
+            | FaultAction::Pause(_)
+            | FaultAction::Resume(_)
+            | FaultAction::Outage(_)
+            | FaultAction::Partition(_)
+            | FaultAction::Cut(_)
+            | FaultAction::Heal
+            | FaultAction::Clock(_)
+            | FaultAction::Network(_) => Carrier::Kernel,
+        }
+    }
+
+    /// The protocol this fault needs, when only one protocol can carry it out.
+    pub fn protocol_only(&self) -> Option<&'static str> {
+        match self.carrier() {
+            Carrier::Kernel => None,
+            Carrier::Operator | Carrier::Aimed => Some("raft"),
+        }
+    }
+
+    /// The file-format field of this fault's action, e.g. `crash` or `new_leader`.
+    pub fn field(&self) -> &'static str {
+        match &self.action {
+            FaultAction::Crash(_) => "crash",
+            FaultAction::Restart(_) => "restart",
+            FaultAction::Pause(_) => "pause",
+            FaultAction::Resume(_) => "resume",
+            FaultAction::Outage(_) => "outage",
+            FaultAction::Partition(_) => "partition",
+            FaultAction::Cut(_) => "cut",
+            FaultAction::Heal => "heal",
+            FaultAction::Clock(_) => "clock",
+            FaultAction::Network(_) => "network",
+            FaultAction::Membership(_) => "membership",
+            FaultAction::Transfer(_) => "transfer",
+            FaultAction::Aimed(aim, _) => aim.field(),
+        }
+    }
+
+    /// The Raft fault aimed at a server picked during the run, if this is one.
+    pub fn aimed(&self) -> Option<(Aim, &AimedFault)> {
+        match &self.action {
+            FaultAction::Aimed(aim, fault) => Some((*aim, fault)),
+            _ => None,
+        }
+    }
+
+    /// When the fault is over at the latest: its time, plus how long an aimed fault may wait
+    /// for its moment and how long it then lasts, or how long an outage lasts.
+    pub fn repaired_at(&self) -> Span {
+        let lasting = match &self.action {
+            FaultAction::Aimed(_, aimed) => aimed.within.unwrap_or_default().0 + aimed.duration().0,
+            FaultAction::Outage(down) => down.0,
+            _ => std::time::Duration::ZERO,
+        };
+        Span(self.at.0 + lasting)
+    }
+
+    /// True when this (later) fault undoes `cause`: a restart of the crashed node, a resume of
+    /// the paused node, a heal of a partition or cut, the next network change after a degraded
+    /// network (it replaces it), a skewed clock's return to true speed, a membership change's
+    /// reverse. Outages and aimed faults undo themselves; transfers are not undone.
+    pub fn undoes(&self, cause: &FaultSpec) -> bool {
+        match (&cause.action, &self.action) {
+            (FaultAction::Crash(down), FaultAction::Restart(up)) => down == up,
+            (FaultAction::Pause(frozen), FaultAction::Resume(thawed)) => frozen == thawed,
+            (FaultAction::Partition(_) | FaultAction::Cut(_), FaultAction::Heal) => true,
+            (FaultAction::Network(link), FaultAction::Network(_)) => {
+                *link != LinkOverride::default()
+            }
+            (FaultAction::Clock(skew), FaultAction::Clock(back)) => {
+                skew.rate != 1.0 && back.node == skew.node && back.rate == 1.0
+            }
+            (FaultAction::Membership(change), FaultAction::Membership(back)) => {
+                !(change.add.is_empty() && change.remove.is_empty())
+                    && change.add == back.remove
+                    && change.remove == back.add
+            }
+            (
+                FaultAction::Crash(_)
+                | FaultAction::Restart(_)
+                | FaultAction::Pause(_)
+                | FaultAction::Resume(_)
+                | FaultAction::Outage(_)
+                | FaultAction::Partition(_)
+                | FaultAction::Cut(_)
+                | FaultAction::Heal
+                | FaultAction::Clock(_)
+                | FaultAction::Network(_)
+                | FaultAction::Membership(_)
+                | FaultAction::Transfer(_)
+                | FaultAction::Aimed(..),
+                _,
+            ) => false,
+        }
+    }
+
+    /// `at 3.2s: crash 2`-style one-line description.
+    pub fn describe(&self) -> String {
+        let ids = |nodes: &[u32]| {
+            let names: Vec<String> = nodes.iter().map(u32::to_string).collect();
+            names.join(",")
+        };
+        let action = match &self.action {
+            FaultAction::Crash(n) => format!("crash {n}"),
+            FaultAction::Restart(n) => format!("restart {n}"),
+            FaultAction::Pause(n) => format!("pause {n}"),
+            FaultAction::Resume(n) => format!("resume {n}"),
+            FaultAction::Outage(down) => format!("outage for {down}"),
+            FaultAction::Partition(groups) => {
+                let groups: Vec<String> = groups.iter().map(|g| format!("[{}]", ids(g))).collect();
+                format!("partition {}", groups.join(" | "))
+            }
+            FaultAction::Cut(cut) => format!("cut [{}] -> [{}]", ids(&cut.from), ids(&cut.to)),
+            FaultAction::Heal => "heal all".to_string(),
+            FaultAction::Clock(clock) => format!("clock {} at rate {}", clock.node, clock.rate),
+            FaultAction::Network(link) => format!("network {}", describe_link(link)),
+            FaultAction::Membership(change) => format!(
+                "membership add [{}] remove [{}]",
+                ids(&change.add),
+                ids(&change.remove)
+            ),
+            FaultAction::Transfer(transfer) => format!("transfer to {}", transfer.to),
+            FaultAction::Aimed(aim, aimed) => describe_aimed(*aim, aimed),
+        };
+        format!("at {}: {action}", self.at)
+    }
+
+    /// The label of the window this fault shades in charts, when it opens one: `Some((label,
+    /// until))` where `until` is the fault's own end, or `None` to end at the fault that undoes
+    /// it (see [`fault_windows`]).
+    fn window_label(&self) -> Option<(String, Option<Span>)> {
+        match &self.action {
+            FaultAction::Partition(_) | FaultAction::Cut(_) => Some(("partition".into(), None)),
+            FaultAction::Crash(n) => Some((format!("crash n{n}"), None)),
+            FaultAction::Pause(n) => Some((format!("pause n{n}"), None)),
+            FaultAction::Outage(_) => Some(("outage".into(), Some(self.repaired_at()))),
+            FaultAction::Network(link) if *link != LinkOverride::default() => {
+                Some(("network".into(), None))
+            }
+            FaultAction::Aimed(aim, aimed) => Some((
+                format!("{} {}", aim.field().replace('_', " "), aimed.verb()),
+                Some(self.repaired_at()),
+            )),
+            FaultAction::Network(_)
+            | FaultAction::Restart(_)
+            | FaultAction::Resume(_)
+            | FaultAction::Heal
+            | FaultAction::Clock(_)
+            | FaultAction::Membership(_)
+            | FaultAction::Transfer(_) => None,
+        }
+    }
+}
+
+fn describe_link(link: &LinkOverride) -> String {
+    let mut parts = Vec::new();
+    if let Some(latency) = &link.latency {
+        parts.push(format!(
+            "latency {}",
+            serde_json::to_string(latency).unwrap_or_default()
+        ));
+    }
+    for (name, value) in [
+        ("drop", link.drop),
+        ("duplicate", link.duplicate),
+        ("reorder", link.reorder),
+    ] {
+        if let Some(p) = value {
+            parts.push(format!("{name} {p}"));
+        }
+    }
+    if parts.is_empty() {
+        "back to default".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn describe_aimed(aim: Aim, aimed: &AimedFault) -> String {
+    let mut text = format!("{} {} for {}", aim.field(), aimed.verb(), aimed.duration());
+    if let Some(rate) = aimed.clock {
+        text.push_str(&format!(" at clock rate {rate}"));
+    }
+    if let Some(within) = aimed.within {
+        text.push_str(&format!(" within {within}"));
+    }
+    text
+}
+
+/// One interval when a fault was in force, for charts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultWindow {
+    /// Start, in virtual seconds.
+    pub start: f64,
+    /// End, in virtual seconds (the run's end when nothing undid it).
+    pub end: f64,
+    /// What was in force, e.g. `crash n2` or `partition`.
+    pub label: String,
+}
+
+/// Intervals when a fault was in force: a partition or cut until the next heal, a crash until
+/// that node's restart, a degraded network until the next network change, an outage or an
+/// aimed fault for its duration.
+pub fn fault_windows(scenario: &Scenario) -> Vec<FaultWindow> {
+    let mut faults = scenario.faults.clone();
+    faults.sort_by_key(|f| f.at);
+    let secs = |span: Span| span.nanos() as f64 / 1e9;
+    let end = secs(scenario.duration);
+    let mut windows = Vec::new();
+    for (i, fault) in faults.iter().enumerate() {
+        let Some((label, own_end)) = fault.window_label() else {
+            continue;
+        };
+        let until = match own_end {
+            Some(over) => secs(over).min(end),
+            None => faults[i + 1..]
+                .iter()
+                .find(|f| f.undoes(fault))
+                .map_or(end, |f| secs(f.at)),
+        };
+        windows.push(FaultWindow {
+            start: secs(fault.at),
+            end: until,
+            label,
+        });
+    }
+    windows
+}
+
+/// The scenario's faults in kernel terms, in file order; operator actions and aimed faults are
+/// carried out during the run and left out.
+pub fn kernel_faults(scenario: &Scenario, base: &LinkConfig) -> Vec<(Time, Fault)> {
+    let mut out = Vec::new();
+    for fault in &scenario.faults {
+        let at = Time::from_nanos(fault.at.nanos());
+        let nodes = |ids: &[u32]| ids.iter().copied().map(node).collect::<Vec<_>>();
+        let kernel = match &fault.action {
+            FaultAction::Crash(id) => Fault::Crash(node(*id)),
+            FaultAction::Restart(id) => Fault::Restart(node(*id)),
+            FaultAction::Pause(id) => Fault::Pause(node(*id)),
+            FaultAction::Resume(id) => Fault::Resume(node(*id)),
+            FaultAction::Partition(groups) => {
+                Fault::Partition(groups.iter().map(|g| nodes(g)).collect())
+            }
+            FaultAction::Cut(cut) => Fault::Cut(OneWayCut::new(nodes(&cut.from), nodes(&cut.to))),
+            FaultAction::Heal => Fault::Heal,
+            FaultAction::Clock(clock) => Fault::ClockRate {
+                node: node(clock.node),
+                rate_ppm: rate_ppm(clock.rate),
+            },
+            FaultAction::Network(link) => Fault::DefaultLink(link.apply(base)),
+            FaultAction::Outage(_) => {
+                let back = Time::from_nanos(fault.repaired_at().nanos());
+                let all = (1..=scenario.cluster.nodes).map(node);
+                out.extend(all.clone().map(|n| (at, Fault::Crash(n))));
+                out.extend(all.map(|n| (back, Fault::Restart(n))));
+                continue;
+            }
+            FaultAction::Membership(_) | FaultAction::Transfer(_) | FaultAction::Aimed(..) => {
+                continue
+            }
+        };
+        out.push((at, kernel));
+    }
+    out
+}
+
+impl FaultSpec {
+    /// This fault with `node` taken out of it (the shrinker's smaller cluster), or `None` when
+    /// nothing meaningful is left.
+    pub fn without_node(mut self, gone: u32) -> Option<FaultSpec> {
+        let keep = |ids: &mut Vec<u32>| ids.retain(|n| *n != gone);
+        match &mut self.action {
+            FaultAction::Crash(n)
+            | FaultAction::Restart(n)
+            | FaultAction::Pause(n)
+            | FaultAction::Resume(n) => (*n != gone).then_some(()),
+            FaultAction::Clock(clock) => (clock.node != gone).then_some(()),
+            FaultAction::Transfer(transfer) => (transfer.to != gone).then_some(()),
+            FaultAction::Partition(groups) => {
+                groups.iter_mut().for_each(keep);
+                groups.retain(|g| !g.is_empty());
+                (groups.len() >= 2).then_some(())
+            }
+            FaultAction::Cut(cut) => {
+                keep(&mut cut.from);
+                keep(&mut cut.to);
+                (!cut.from.is_empty() && !cut.to.is_empty()).then_some(())
+            }
+            FaultAction::Membership(change) => {
+                keep(&mut change.add);
+                keep(&mut change.remove);
+                (!change.add.is_empty() || !change.remove.is_empty()).then_some(())
+            }
+            FaultAction::Outage(_)
+            | FaultAction::Heal
+            | FaultAction::Network(_)
+            | FaultAction::Aimed(..) => Some(()),
+        }?;
+        Some(self)
+    }
+
+    /// A weaker form of this fault for the shrinker, with a line saying what changed: a loss
+    /// burst above 5% at half its loss. `None` when there is none.
+    pub fn weakened(&self) -> Option<(String, FaultSpec)> {
+        match &self.action {
+            FaultAction::Network(link) => {
+                let drop = link.drop.filter(|p| *p > 0.05)?;
+                let weaker = LinkOverride {
+                    drop: Some(drop / 2.0),
+                    ..link.clone()
+                };
+                Some((
+                    format!("halved the loss of fault {}", self.describe()),
+                    FaultSpec::new(self.at, FaultAction::Network(weaker)),
+                ))
+            }
+            FaultAction::Crash(_)
+            | FaultAction::Restart(_)
+            | FaultAction::Pause(_)
+            | FaultAction::Resume(_)
+            | FaultAction::Outage(_)
+            | FaultAction::Partition(_)
+            | FaultAction::Cut(_)
+            | FaultAction::Heal
+            | FaultAction::Clock(_)
+            | FaultAction::Membership(_)
+            | FaultAction::Transfer(_)
+            | FaultAction::Aimed(..) => None,
+        }
+    }
+
+    /// Checks what the types cannot: the time, node ids, ranges. `field` is the fault's path,
+    /// e.g. `faults[2]`; `nodes` the cluster size.
+    pub fn validate(&self, scenario: &Scenario, field: &str) -> Result<(), Invalid> {
+        if self.at > scenario.duration {
+            return Err(Invalid::new(
+                format!("{field}.at"),
+                format!(
+                    "expected a time within the scenario's duration ({}), found {}",
+                    scenario.duration, self.at
+                ),
+            ));
+        }
+        let nodes = scenario.cluster.nodes;
+        let here = format!("{field}.{}", self.field());
+        match &self.action {
+            FaultAction::Crash(n)
+            | FaultAction::Restart(n)
+            | FaultAction::Pause(n)
+            | FaultAction::Resume(n) => check::node_id(*n, nodes, &here),
+            FaultAction::Outage(down) => check::positive(*down, &here),
+            FaultAction::Partition(groups) => validate_partition(groups, nodes, &here),
+            FaultAction::Cut(cut) => validate_cut(cut, nodes, &here),
+            FaultAction::Heal => Ok(()),
+            FaultAction::Clock(clock) => {
+                check::node_id(clock.node, nodes, &format!("{here}.node"))?;
+                check::clock_rate(clock.rate, &format!("{here}.rate"))
+            }
+            FaultAction::Network(link) => check::link_override(link, &here),
+            FaultAction::Membership(change) => validate_membership(change, nodes, &here),
+            FaultAction::Transfer(transfer) => {
+                check::node_id(transfer.to, nodes, &format!("{here}.to"))
+            }
+            FaultAction::Aimed(aim, aimed) => validate_aimed(*aim, aimed, &here),
+        }
+    }
+}
+
+fn validate_partition(groups: &[Vec<u32>], nodes: u32, field: &str) -> Result<(), Invalid> {
+    if groups.len() < 2 {
+        return Err(Invalid::new(field, "expected at least two groups"));
+    }
+    let mut seen = BTreeSet::new();
+    for (g, group) in groups.iter().enumerate() {
+        if group.is_empty() {
+            return Err(Invalid::new(
+                format!("{field}[{g}]"),
+                "expected a non-empty group",
+            ));
+        }
+        for (i, &node) in group.iter().enumerate() {
+            let here = format!("{field}[{g}][{i}]");
+            check::node_id(node, nodes, &here)?;
+            if !seen.insert(node) {
+                return Err(Invalid::new(
+                    here,
+                    format!("node {node} appears in two groups"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_cut(cut: &CutSpec, nodes: u32, field: &str) -> Result<(), Invalid> {
+    for (name, side) in [("from", &cut.from), ("to", &cut.to)] {
+        if side.is_empty() {
+            return Err(Invalid::new(
+                format!("{field}.{name}"),
+                "expected at least one node",
+            ));
+        }
+        for (i, &node) in side.iter().enumerate() {
+            check::node_id(node, nodes, &format!("{field}.{name}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_membership(change: &MembershipSpec, nodes: u32, field: &str) -> Result<(), Invalid> {
+    if change.add.is_empty() && change.remove.is_empty() {
+        return Err(Invalid::new(
+            field,
+            "expected at least one node in add or remove",
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (name, side) in [("add", &change.add), ("remove", &change.remove)] {
+        for (i, &node) in side.iter().enumerate() {
+            let here = format!("{field}.{name}[{i}]");
+            check::node_id(node, nodes, &here)?;
+            if !seen.insert(node) {
+                return Err(Invalid::new(here, format!("node {node} is listed twice")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Invalid> {
+    match (aim, aimed.within) {
+        (Aim::Leader, Some(_)) => {
+            return Err(Invalid::new(
+                format!("{field}.within"),
+                "applies only to new_leader and voter: a leader fault fires at once",
+            ))
+        }
+        (Aim::NewLeader | Aim::Voter, None) => {
+            return Err(Invalid::new(
+                format!("{field}.within"),
+                "expected how long the fault waits for its moment, e.g. \"1s\"",
+            ))
+        }
+        (_, Some(within)) => check::positive(within, &format!("{field}.within"))?,
+        (Aim::Leader, None) => {}
+    }
+    let actions = [
+        ("crash", aimed.crash),
+        ("isolate", aimed.isolate),
+        ("pause", aimed.pause),
+    ];
+    let mut set = actions
+        .iter()
+        .filter_map(|(name, span)| Some((*name, (*span)?)));
+    let (Some((name, span)), None) = (set.next(), set.next()) else {
+        return Err(Invalid::new(
+            field,
+            "expected exactly one of crash, isolate and pause (each with its duration)",
+        ));
+    };
+    check::positive(span, &format!("{field}.{name}"))?;
+    if let Some(rate) = aimed.clock {
+        if aimed.isolate.is_none() {
+            return Err(Invalid::new(
+                format!("{field}.clock"),
+                "applies only to isolate",
+            ));
+        }
+        check::clock_rate(rate, &format!("{field}.clock"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One fault of every action, in the file format.
+    const EVERY_ACTION: &str = r#"[
+        {"at": "1s", "crash": 2}, {"at": "1s", "restart": 2}, {"at": "1s", "pause": 1},
+        {"at": "1s", "resume": 1}, {"at": "1s", "outage": "5ms"},
+        {"at": "1s", "partition": [[1], [2, 3]]}, {"at": "1s", "cut": {"from": [1], "to": [2]}},
+        {"at": "1s", "heal": "all"}, {"at": "1s", "clock": {"node": 1, "rate": 1.5}},
+        {"at": "1s", "network": {"drop": 0.5}}, {"at": "1s", "membership": {"add": [3]}},
+        {"at": "1s", "transfer": {"to": 2}}, {"at": "1s", "leader": {"crash": "1s"}},
+        {"at": "1s", "new_leader": {"isolate": "1s", "within": "2s"}},
+        {"at": "1s", "voter": {"pause": "1s", "within": "2s"}}]"#;
+
+    #[test]
+    fn every_action_keeps_the_file_format_through_a_round_trip() {
+        let text: serde_json::Value = serde_json::from_str(EVERY_ACTION).unwrap();
+        let faults: Vec<FaultSpec> = serde_json::from_value(text.clone()).unwrap();
+        let fields: Vec<&str> = faults.iter().map(FaultSpec::field).collect();
+        let mut sorted = fields.clone();
+        sorted.sort_unstable();
+        let mut all = ACTION_FIELDS.to_vec();
+        all.sort_unstable();
+        assert_eq!(sorted, all, "one fault per action");
+        assert_eq!(serde_json::to_value(&faults).unwrap(), text);
+    }
+
+    #[test]
+    fn a_fault_needs_exactly_one_action_and_heal_only_takes_all() {
+        let parse = |text: &str| {
+            serde_json::from_str::<FaultSpec>(text)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(parse(r#"{"at": "1s"}"#).contains("found none"));
+        assert!(
+            parse(r#"{"at": "1s", "crash": 1, "voter": {"crash": "1s"}}"#)
+                .contains("found crash and voter")
+        );
+        assert!(parse(r#"{"at": "1s", "heal": "some"}"#).contains(r#"expected "all""#));
+    }
+
+    #[test]
+    fn descriptions_name_the_action_without_json() {
+        let faults: Vec<FaultSpec> = serde_json::from_str(EVERY_ACTION).unwrap();
+        let lines: Vec<String> = faults.iter().map(FaultSpec::describe).collect();
+        assert_eq!(lines[0], "at 1s: crash 2");
+        assert_eq!(lines[5], "at 1s: partition [1] | [2,3]");
+        assert_eq!(lines[13], "at 1s: new_leader isolated for 1s within 2s");
+        assert!(lines.iter().all(|l| !l.contains('{')), "{lines:?}");
+    }
+
+    #[test]
+    fn removing_a_node_drops_faults_left_meaningless() {
+        let fault = |text: &str| serde_json::from_str::<FaultSpec>(text).unwrap();
+        assert_eq!(fault(r#"{"at": "1s", "crash": 3}"#).without_node(3), None);
+        let split = fault(r#"{"at": "1s", "partition": [[1, 3], [2]]}"#);
+        assert_eq!(
+            split.without_node(3),
+            Some(fault(r#"{"at": "1s", "partition": [[1], [2]]}"#))
+        );
+        let pair = fault(r#"{"at": "1s", "partition": [[3], [2]]}"#);
+        assert_eq!(pair.without_node(3), None);
+    }
+}
