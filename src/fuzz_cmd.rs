@@ -51,6 +51,21 @@ fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
     Ok(a..b)
 }
 
+/// Loads a template and warns (on standard error) about combinations of `vary` choices that
+/// `expand` cannot apply together.
+fn load_template(path: &Path) -> Result<fuzz::Template> {
+    let template = fuzz::load_template(path)?;
+    let conflicts = fuzz::vary_conflicts(&template);
+    if let Some(first) = conflicts.first() {
+        eprintln!(
+            "warning: {}: {} combination(s) of fuzz.vary choices make the scenario invalid; a seed that draws one runs without the choice that breaks it (the field keeps its earlier value). The first: {first}",
+            path.display(),
+            conflicts.len()
+        );
+    }
+    Ok(template)
+}
+
 /// Most worker threads per core that `--jobs` accepts: more only adds switching.
 pub const MAX_JOBS_PER_CORE: usize = 4;
 
@@ -73,7 +88,7 @@ pub fn worker_threads(jobs: Option<usize>) -> Result<usize> {
 /// Runs a sweep; exit 1 if any seed (in the whole results file) failed, 130 if Ctrl-C stopped
 /// it (with the command that resumes it).
 pub fn fuzz(args: FuzzArgs) -> Result<u8> {
-    let template = fuzz::load_template(&args.template)?;
+    let template = load_template(&args.template)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let jobs = worker_threads(args.jobs)?;
     if args.out.exists() && !args.out.is_dir() {
@@ -248,7 +263,7 @@ pub struct ExpandArgs {
 
 /// Prints the concrete scenario `faultline fuzz` runs for one seed, every fault listed.
 pub fn expand(args: ExpandArgs) -> Result<u8> {
-    let template = fuzz::load_template(&args.template)?;
+    let template = load_template(&args.template)?;
     let scenario = fuzz::expand(&template, args.seed);
     outln!("{}", serde_json::to_string_pretty(&scenario)?);
     Ok(EXIT_OK)

@@ -150,7 +150,7 @@ fn a_missing_file_and_bad_arguments_exit_two() {
 /// with the command's own exit code, never a panic.
 #[test]
 fn a_closed_pipe_ends_output_quietly_with_the_verdict() {
-    let template = repo_arg("scenarios/fuzz/raft.json");
+    let template = repo_arg("scenarios/fuzz/gossip.json");
     let heartbeat = repo_arg(HEARTBEAT);
     for (args, code) in [
         (vec!["expand", &template, "--seed", "3"], 0),

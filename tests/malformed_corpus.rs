@@ -129,6 +129,11 @@ fn run_case(case: &Case, tmp: &Path) -> Result<Duration, Failure> {
             case.exit
         )));
     }
+    if let Some(repeated) = repeated_cause(&output) {
+        return Err(Failure::Wrong(format!(
+            "the error says {repeated:?} twice: {output}"
+        )));
+    }
     let missing: Vec<&String> = case
         .words
         .iter()
@@ -140,6 +145,17 @@ fn run_case(case: &Case, tmp: &Path) -> Result<Duration, Failure> {
         )));
     }
     Ok(wall)
+}
+
+/// A part of the `error:` line said twice (an error that prints its cause, then the cause).
+fn repeated_cause(output: &str) -> Option<String> {
+    let line = output.lines().find(|l| l.starts_with("error: "))?;
+    let parts: Vec<&str> = line.split(": ").filter(|p| p.len() >= 8).collect();
+    parts
+        .iter()
+        .enumerate()
+        .find(|(i, part)| parts[i + 1..].contains(part))
+        .map(|(_, part)| part.to_string())
 }
 
 fn wait_limited(child: &mut Child, started: Instant) -> Result<ExitStatus, String> {

@@ -23,6 +23,6 @@ pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,
 };
 pub use template::{
-    load_template, parse_template, EpisodeKind, FuzzSpec, KindWeights, Template,
-    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES,
+    load_template, parse_template, vary_conflicts, EpisodeKind, FuzzSpec, KindWeights, Template,
+    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES, MAX_VARY_COMBINATIONS,
 };

@@ -7,12 +7,17 @@ mod fault;
 mod spec;
 mod validate;
 
+/// The gossip protocol block's types (defined with the gossip protocol).
+pub use crate::protocols::gossip::{
+    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
+    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use fault::{
-    fault_windows, Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
-    FaultWindow, MembershipSpec, TransferSpec,
+    Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
+    TransferSpec,
 };
 pub use spec::{
     BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,

@@ -5,8 +5,8 @@ mod monitor;
 mod node;
 mod spec;
 
-pub use monitor::{Monitor, Verdict, WriteRecord};
-pub use node::{GossipDurable, GossipProcess, Observation, PlannedWrite};
+pub use monitor::{Monitor, WriteRecord};
+pub use node::{GossipDurable, GossipProcess, PlannedWrite};
 pub use spec::{
     ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
     SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
