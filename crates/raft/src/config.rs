@@ -71,6 +71,15 @@ pub struct PlantedBugs {
     pub accept_stale_term_append: bool,
     /// Lease reads trust the full `election_timeout_min`, ignoring `max_clock_drift`.
     pub lease_ignores_clock_drift: bool,
+    /// A restarted server votes at once, forgetting that by acknowledging a heartbeat before
+    /// it crashed it promised not to for `election_timeout_min` (a leader's lease relies on
+    /// that promise). Found by the swarm Raft template; see `scenarios/regressions/`.
+    pub forget_lease_promise_on_restart: bool,
+    /// A pre-vote rejected because the voter is already at the campaign term (or later) is
+    /// answered at the campaign term, and the pre-candidate does not adopt the voter's term:
+    /// two halves of an even voter set, one a term ahead with the shorter logs, refuse each
+    /// other forever. Found by the swarm Raft template; see `scenarios/regressions/`.
+    pub prevote_rejection_hides_term: bool,
 }
 
 /// A configuration that cannot work.

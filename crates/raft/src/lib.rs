@@ -75,7 +75,9 @@ pub use node::{
     CompactError, ConfChangeError, InitError, Proposal, ProposeError, RaftNode, TransferError,
 };
 pub use rand_chacha::ChaCha8Rng;
-pub use ready::{LogWrite, ReadError, ReadState, Ready, Role, SoftState, Status};
+pub use ready::{
+    ConfirmedRead, LogWrite, ReadBasis, ReadError, ReadState, Ready, Role, SoftState, Status,
+};
 pub use storage::PersistentState;
 pub use types::{
     ConfChange, Entry, EntryKind, HardState, Membership, NodeId, Snapshot, SnapshotMeta,

@@ -62,9 +62,33 @@ pub enum ReadError {
 pub struct ReadState {
     /// The caller's request id.
     pub request_id: u64,
-    /// On success, the commit index the read must wait for: serve it once the state machine
-    /// has applied at least this index.
-    pub result: Result<u64, ReadError>,
+    /// On success, the commit index the read must wait for and how leadership was confirmed.
+    pub result: Result<ConfirmedRead, ReadError>,
+}
+
+/// A read the leader confirmed: serve it once the state machine has applied `index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfirmedRead {
+    /// The commit index the read must wait for.
+    pub index: u64,
+    /// What the leader relied on to know it still led.
+    pub basis: ReadBasis,
+}
+
+/// What a leader relied on when it confirmed a read: an observer checking leases needs to see
+/// every read served without a round, including reads held back and released later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ReadBasis {
+    /// A quorum acknowledged a heartbeat sent after the read arrived (ReadIndex).
+    HeartbeatRound,
+    /// The leader's lease: a quorum acknowledged a heartbeat less than the lease ago.
+    Lease,
+    /// The leader alone is a quorum of the configuration.
+    SoleVoter,
+    /// Nothing: the `read_without_quorum_check` planted bug.
+    Unchecked,
 }
 
 /// Everything a node asks of its caller, in the order it must be handled:

@@ -72,8 +72,12 @@ pub struct ShrinkSummary {
     pub max_after: usize,
 }
 
-/// The planted-bug switch names of the template's protocol (the keys of its `bugs` block).
+/// The planted-bug switch names the campaign hunts: the template's `hunt` list, or else every
+/// key of its protocol's `bugs` block.
 pub fn bug_names(template: &Template) -> Vec<String> {
+    if let Some(hunt) = &template.fuzz.hunt {
+        return hunt.clone();
+    }
     protocol_block(template)
         .and_then(|block| {
             block

@@ -14,13 +14,18 @@ const MS: u64 = 1_000_000;
 /// came from, and the drawn fault episodes added to its own faults, sorted by time.
 ///
 /// The same (template, seed) always gives the same scenario: every draw comes from the seed's
-/// streams `fuzz.vary<pointer>` (one per varied field) and `fuzz.faults`.
+/// streams `fuzz.vary<pointer>` (one per varied field), `fuzz.swarm.<purpose>` (see
+/// [`super::swarm`]) and `fuzz.faults`.
 pub fn expand(template: &Template, seed: u64) -> Scenario {
-    let mut scenario = vary(template, seed);
+    let scenario = vary(template, seed);
+    let (mut scenario, fuzz) = match &template.fuzz.swarm {
+        Some(swarm) => super::swarm::apply(swarm, &template.fuzz, scenario, seed),
+        None => (scenario, template.fuzz.clone()),
+    };
     scenario.seed = seed;
     scenario.name = format!("{}-seed-{seed}", template.base.name);
     let mut rng = RngStreams::new(seed).stream("fuzz.faults");
-    let mut drawn = Episodes::new(&template.fuzz, &scenario);
+    let mut drawn = Episodes::new(&fuzz, &scenario);
     for _ in 0..rng.between(0, u64::from(template.fuzz.max_faults)) {
         drawn.draw(&mut rng);
     }

@@ -6,6 +6,7 @@ mod expand;
 mod results;
 mod seeds;
 mod shrink;
+mod swarm;
 mod sweep;
 mod template;
 
@@ -17,6 +18,7 @@ pub use results::{
 };
 pub use seeds::assert_seeds_pass;
 pub use shrink::{failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
+pub use swarm::{RaftSwarm, SwarmSpec};
 pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,
 };

@@ -181,6 +181,27 @@ impl KindWeights {
     pub fn in_order(&self) -> [f64; 14] {
         EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
+
+    /// The inverse of [`KindWeights::in_order`].
+    pub fn from_order(weights: &[f64]) -> Self {
+        let w = |i: usize| weights.get(i).copied().unwrap_or(0.0);
+        KindWeights {
+            partition: w(0),
+            one_way: w(1),
+            crash: w(2),
+            pause: w(3),
+            loss: w(4),
+            latency: w(5),
+            clock: w(6),
+            membership: w(7),
+            storm: w(8),
+            leader_crash: w(9),
+            leader_isolate: w(10),
+            leader_pause: w(11),
+            new_leader: w(12),
+            voter: w(13),
+        }
+    }
 }
 
 /// The `fuzz` block of a template.
@@ -217,6 +238,14 @@ pub struct FuzzSpec {
     /// choice is merged into it (e.g. `{"reads": "lease", "max_clock_drift": "100ms"}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vary: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Swarm testing: per seed, which fault kinds are in play at all and the configuration
+    /// drawn over ranges (after `vary`, before the faults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<super::swarm::SwarmSpec>,
+    /// The planted bugs `faultline campaign` hunts with this template (default: every bug the
+    /// protocol offers). A tuned template lists the bugs its space was tuned for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hunt: Option<Vec<String>>,
 }
 
 impl FuzzSpec {
@@ -549,6 +578,17 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
         ));
     }
     validate_rates(fuzz.clock_rate, "clock_rate")?;
+    if let Some(swarm) = &fuzz.swarm {
+        super::swarm::validate(swarm, raft)?;
+    }
+    for (i, bug) in fuzz.hunt.iter().flatten().enumerate() {
+        if super::campaign::with_bug(base, bug).is_none() {
+            return Err((
+                format!("hunt[{i}]"),
+                format!("expected a planted bug of the protocol, found {bug:?}"),
+            ));
+        }
+    }
     crate::scenario::validate_latency(&fuzz.latency, "latency")
         .map_err(|invalid| (invalid.field, invalid.message))?;
     if let Some(max_crashed) = fuzz.max_crashed {

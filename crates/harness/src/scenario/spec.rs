@@ -223,6 +223,13 @@ pub struct BugsSpec {
     /// Lease reads ignore the clock drift bound.
     #[serde(default)]
     pub lease_ignores_drift: bool,
+    /// A restarted server votes at once, forgetting the promise its last heartbeat
+    /// acknowledgement made to the leader's lease.
+    #[serde(default)]
+    pub forget_lease_promise_on_restart: bool,
+    /// A pre-vote refusal hides the voter's higher term from the pre-candidate.
+    #[serde(default)]
+    pub prevote_rejection_hides_term: bool,
 }
 
 /// Simulated clients: each runs its share of `ops` one at a time against the cluster.

@@ -34,16 +34,10 @@ impl RaftNode {
                 && self.log.config_at(self.commit).1.is_voter(id))
     }
 
-    /// True while this server would not vote for anyone else: it leads, or it heard from the
-    /// leader less than the minimum election timeout ago.
-    pub(super) fn in_leader_lease(&self, now: u64) -> bool {
-        if self.role == Role::Leader {
-            return true;
-        }
-        self.leader.is_some()
-            && self
-                .leader_contact
-                .is_some_and(|t| now < t.saturating_add(self.cfg.election_timeout_min))
+    /// True while this server would not vote for anyone else: it leads, or it promised not to
+    /// (see `promise_until`).
+    pub(super) fn bound_by_promise(&self, now: u64) -> bool {
+        self.role == Role::Leader || now < self.promise_until
     }
 
     /// §5.4.1: a candidate's log is at least as up-to-date as ours.
@@ -62,7 +56,7 @@ impl RaftNode {
             self.become_follower(now, self.term, Some(leader));
         }
         self.leader = Some(leader);
-        self.leader_contact = Some(now);
+        self.promise_until = now.saturating_add(self.cfg.election_timeout_min);
         self.reset_election_timer(now);
     }
 
@@ -146,11 +140,26 @@ impl RaftNode {
         last_term: u64,
     ) {
         let granted = term > self.term && self.log_check_passes(last_index, last_term);
-        self.send_with_term(
-            from,
-            term.max(self.term),
-            MessageBody::PreVoteResponse { granted },
-        );
+        // A grant names the campaign term; a refusal names this server's own term, so a
+        // pre-candidate behind it catches up (etcd's rule).
+        let reply_term = if granted || self.cfg.bugs.prevote_rejection_hides_term {
+            term.max(self.term)
+        } else {
+            self.term
+        };
+        self.send_with_term(from, reply_term, MessageBody::PreVoteResponse { granted });
+    }
+
+    /// True if a pre-vote answer stamped `term` answers this pre-candidate's round: a grant
+    /// names the campaign term, a refusal the voter's own term, here this server's term (a
+    /// refusal from a later term made it a follower of that term already). With the planted
+    /// bug every answer names the campaign term.
+    pub(super) fn answers_this_pre_vote(&self, term: u64, granted: bool) -> bool {
+        if granted || self.cfg.bugs.prevote_rejection_hides_term {
+            term == self.term + 1
+        } else {
+            term == self.term
+        }
     }
 
     /// Figure 2, RequestVote receiver: grant if we have not voted for someone else in this term

@@ -90,7 +90,11 @@ pub struct RaftNode {
     role: Role,
     leader: Option<NodeId>,
     election_deadline: Option<u64>,
-    leader_contact: Option<u64>,
+    /// No vote for a newer term before this time: `election_timeout_min` after the last
+    /// contact from a leader (acknowledging it promises the leader's lease as much), or, with
+    /// lease reads, after a (re)start (the last acknowledgement before stopping is not
+    /// remembered).
+    promise_until: u64,
     votes: BTreeMap<NodeId, bool>,
     lead: Option<LeaderState>,
     incoming_snapshot: Option<(SnapshotMeta, Vec<u8>)>,
@@ -143,7 +147,7 @@ impl RaftNode {
             role: Role::Follower,
             leader: None,
             election_deadline: None,
-            leader_contact: None,
+            promise_until: 0,
             votes: BTreeMap::new(),
             lead: None,
             incoming_snapshot: None,
@@ -326,7 +330,7 @@ impl RaftNode {
     /// leadership-transfer deadline.
     pub fn handle_timeout(&mut self, now: u64) {
         let Some(deadline) = self.election_deadline else {
-            self.reset_election_timer(now);
+            self.start(now);
             return;
         };
         if self.role == Role::Leader {
@@ -346,7 +350,7 @@ impl RaftNode {
             return;
         }
         if self.election_deadline.is_none() {
-            self.reset_election_timer(now);
+            self.start(now);
         }
         let Message { term, body } = msg;
         let mut stale = false;
@@ -356,13 +360,21 @@ impl RaftNode {
                 MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
             );
             let forced = matches!(body, MessageBody::RequestVote { transfer: true, .. });
-            if is_vote_request && !forced && self.in_leader_lease(now) {
+            // A refusal names the voter's newer term; adopting it would free this server of
+            // its promise to the leader it follows (a candidate of that term could then win
+            // its vote while the leader's lease runs), so it waits like a vote request.
+            let refusal = matches!(body, MessageBody::PreVoteResponse { granted: false });
+            if (is_vote_request && !forced || refusal) && self.bound_by_promise(now) {
                 return;
             }
             match &body {
                 // A pre-vote names the term the sender would campaign in; it changes nothing.
                 MessageBody::PreVote { .. } => {}
-                MessageBody::PreVoteResponse { .. } if term == self.term + 1 => {}
+                // A granted pre-vote names the campaign term. A refusal names the voter's
+                // own term (unless the planted bug hides it), which the pre-candidate adopts.
+                MessageBody::PreVoteResponse { granted }
+                    if term == self.term + 1
+                        && (*granted || self.cfg.bugs.prevote_rejection_hides_term) => {}
                 MessageBody::AppendEntries { .. }
                 | MessageBody::Heartbeat { .. }
                 | MessageBody::InstallSnapshot { .. } => {
@@ -414,7 +426,7 @@ impl RaftNode {
                 ..
             } => self.handle_request_vote(now, from, last_log_index, last_log_term),
             MessageBody::PreVoteResponse { granted } => {
-                if self.role == Role::PreCandidate && term == self.term + 1 {
+                if self.role == Role::PreCandidate && self.answers_this_pre_vote(term, granted) {
                     self.handle_vote_response(now, from, granted);
                 }
             }
@@ -472,6 +484,19 @@ impl RaftNode {
     }
 
     // ----- shared helpers -------------------------------------------------------------------
+
+    /// The first time this incarnation sees the clock: starts the election timer and, with
+    /// lease reads, for a server that has been in a term before (it may have acknowledged a
+    /// leader's heartbeat just before stopping), the promise not to vote that the leader's
+    /// lease relies on (unless the planted bug forgets it). Without leases nothing relies on
+    /// it, and a restarted server votes at once, as Raft has it.
+    fn start(&mut self, now: u64) {
+        let lease_at_stake = self.cfg.lease_reads && self.term > 0;
+        if lease_at_stake && !self.cfg.bugs.forget_lease_promise_on_restart {
+            self.promise_until = now.saturating_add(self.cfg.election_timeout_min);
+        }
+        self.reset_election_timer(now);
+    }
 
     fn soft_state(&self) -> SoftState {
         SoftState {

@@ -4,7 +4,7 @@
 
 use super::leader::{LeaderState, PendingRead};
 use super::RaftNode;
-use crate::ready::{ReadError, ReadState};
+use crate::ready::{ConfirmedRead, ReadBasis, ReadError, ReadState};
 use crate::types::VoteResult;
 
 impl RaftNode {
@@ -18,10 +18,9 @@ impl RaftNode {
             });
         };
         if self.cfg.bugs.read_without_quorum_check {
-            self.out.read_states.push(ReadState {
-                request_id,
-                result: Ok(self.commit),
-            });
+            self.out
+                .read_states
+                .push(confirmed(request_id, self.commit, ReadBasis::Unchecked));
             return Ok(());
         }
         if self.log.term_at(self.commit) != Some(self.term) {
@@ -37,12 +36,16 @@ impl RaftNode {
     fn start_reads(&mut self, now: u64, ids: Vec<u64>) {
         let index = self.commit;
         let alone = self.log.config().vote_result(|id| Some(id == self.id)) == VoteResult::Won;
-        if alone || self.lease_valid(now) {
+        let basis = if alone {
+            Some(ReadBasis::SoleVoter)
+        } else {
+            self.lease_valid(now).then_some(ReadBasis::Lease)
+        };
+        if let Some(basis) = basis {
             for request_id in ids {
-                self.out.read_states.push(ReadState {
-                    request_id,
-                    result: Ok(index),
-                });
+                self.out
+                    .read_states
+                    .push(confirmed(request_id, index, basis));
             }
             return;
         }
@@ -86,7 +89,7 @@ impl RaftNode {
         };
         let config = self.log.config();
         while let Some(read) = lead.reads.front().copied() {
-            let confirmed = config.vote_result(|peer| {
+            let quorum = config.vote_result(|peer| {
                 Some(
                     peer == self.id
                         || lead
@@ -95,14 +98,15 @@ impl RaftNode {
                             .is_some_and(|p| p.acked_seq >= read.seq),
                 )
             });
-            if confirmed != VoteResult::Won {
+            if quorum != VoteResult::Won {
                 break;
             }
             lead.reads.pop_front();
-            self.out.read_states.push(ReadState {
-                request_id: read.request_id,
-                result: Ok(read.index),
-            });
+            self.out.read_states.push(confirmed(
+                read.request_id,
+                read.index,
+                ReadBasis::HeartbeatRound,
+            ));
         }
     }
 
@@ -132,5 +136,13 @@ impl RaftNode {
             request_id,
             result: Err(ReadError::LeadershipLost),
         }));
+    }
+}
+
+/// The answer to read `request_id`: serve it at `index`, confirmed by `basis`.
+fn confirmed(request_id: u64, index: u64, basis: ReadBasis) -> ReadState {
+    ReadState {
+        request_id,
+        result: Ok(ConfirmedRead { index, basis }),
     }
 }

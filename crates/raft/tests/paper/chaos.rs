@@ -56,7 +56,8 @@ impl Oracle {
         for (&id, slot) in &c.slots {
             let seen = self.read_cursor.entry(id).or_insert(0);
             for r in &slot.reads[*seen..] {
-                if let (Ok(index), Some(&floor)) = (r.result, self.reads.get(&r.request_id)) {
+                if let (Ok(read), Some(&floor)) = (r.result, self.reads.get(&r.request_id)) {
+                    let index = read.index;
                     assert!(
                         index >= floor,
                         "read {} at {index} misses commit {floor}",

@@ -109,6 +109,32 @@ fn lease_ignores_clock_drift_is_caught() {
     );
 }
 
+#[test]
+fn forget_lease_promise_on_restart_is_caught() {
+    let bugs = PlantedBugs {
+        forget_lease_promise_on_restart: true,
+        ..PlantedBugs::default()
+    };
+    detects(
+        "forget_lease_promise_on_restart",
+        bugs,
+        crate::reads::restarted_follower_keeps_the_lease_promise,
+    );
+}
+
+#[test]
+fn prevote_rejection_hides_term_is_caught() {
+    let bugs = PlantedBugs {
+        prevote_rejection_hides_term: true,
+        ..PlantedBugs::default()
+    };
+    detects(
+        "prevote_rejection_hides_term",
+        bugs,
+        crate::prevote_checkquorum::prevote_refusal_from_a_later_term_is_adopted,
+    );
+}
+
 /// The default configuration plants nothing.
 #[test]
 fn all_switches_are_off_by_default() {
@@ -121,6 +147,8 @@ fn all_switches_are_off_by_default() {
             || b.forget_vote_on_restart
             || b.read_without_quorum_check
             || b.accept_stale_term_append
-            || b.lease_ignores_clock_drift)
+            || b.lease_ignores_clock_drift
+            || b.forget_lease_promise_on_restart
+            || b.prevote_rejection_hides_term)
     );
 }

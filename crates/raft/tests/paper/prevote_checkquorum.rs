@@ -164,3 +164,48 @@ fn a_follower_ignores_vote_requests_while_it_hears_the_leader() {
         (term + 1, Some(2))
     );
 }
+
+/// A pre-vote refused by a server already at the campaign term: the refusal names the voter's
+/// own term and the pre-candidate adopts it, so it can campaign past it next time. A refusal
+/// that named the campaign term and was merely counted would leave two halves of an even
+/// voter set (one a term ahead with the shorter logs) refusing each other forever. Detects
+/// `prevote_rejection_hides_term` (found by the swarm Raft template).
+pub fn prevote_refusal_from_a_later_term_is_adopted(cfg: Config) {
+    // Node 1: term 1, log up to index 2. It pre-votes for term 2.
+    let mut n = lone_node(1, cfg.clone(), disk_with_log(&[1, 2, 3, 4], &[1, 1], 1));
+    n.take_ready();
+    let timeout = n.poll_timeout().unwrap();
+    n.handle_timeout(timeout);
+    assert_eq!((n.role(), n.term()), (Role::PreCandidate, 1));
+    n.take_ready();
+    // Node 2, at term 2 with a shorter log, refuses: its term is not behind the campaign's.
+    let mut voter = lone_node(2, cfg, disk_with_log(&[1, 2, 3, 4], &[1], 2));
+    voter.take_ready();
+    voter.handle_message(
+        0,
+        1,
+        msg(
+            2,
+            MessageBody::PreVote {
+                last_log_index: 2,
+                last_log_term: 1,
+            },
+        ),
+    );
+    let refusal = drain(&mut voter).pop().expect("an answer").1;
+    assert_eq!(
+        refusal.body,
+        MessageBody::PreVoteResponse { granted: false }
+    );
+    n.handle_message(timeout, 2, refusal);
+    assert_eq!(
+        (n.role(), n.term()),
+        (Role::Follower, 2),
+        "the pre-candidate catches up with the term that refused it"
+    );
+}
+
+#[test]
+fn a_prevote_refusal_from_a_later_term_is_adopted() {
+    prevote_refusal_from_a_later_term_is_adopted(test_config());
+}

@@ -2,7 +2,7 @@
 //! answering; lease reads skip the round only while the lease, shortened by the clock-drift
 //! bound, is valid.
 
-use faultline_raft::{Config, MessageBody, ReadError, ReadState, Role};
+use faultline_raft::{Config, ConfirmedRead, MessageBody, ReadBasis, ReadError, ReadState, Role};
 
 use crate::harness::*;
 
@@ -10,7 +10,7 @@ fn ok_reads(c: &Cluster, id: u64) -> Vec<(u64, u64)> {
     c.slots[&id]
         .reads
         .iter()
-        .filter_map(|r| r.result.ok().map(|i| (r.request_id, i)))
+        .filter_map(|r| r.result.ok().map(|read| (r.request_id, read.index)))
         .collect()
 }
 
@@ -91,7 +91,10 @@ fn read_index_waits_for_an_entry_of_the_leaders_term() {
         n.take_ready().read_states,
         vec![ReadState {
             request_id: 9,
-            result: Ok(3)
+            result: Ok(ConfirmedRead {
+                index: 3,
+                basis: ReadBasis::HeartbeatRound
+            })
         }]
     );
 }
@@ -241,4 +244,46 @@ fn lease_reads_break_when_skew_exceeds_the_bound() {
         1,
         "the out-of-bound skew yields a stale lease read"
     );
+}
+
+/// By acknowledging a heartbeat, a follower promises not to vote for anyone else for the
+/// minimum election timeout; the leader's lease counts on it. A follower that crashes and
+/// restarts right after acknowledging must keep that promise: here node 3 stops hearing the
+/// leader (a lossy link), node 2 acknowledges a heartbeat, crashes and restarts, and 3 times
+/// out and asks 2 for its vote while 1's lease, anchored on 2's acknowledgement, still runs.
+/// Granting it elects 3 while 1 answers reads from its lease: a stale read. Detects
+/// `forget_lease_promise_on_restart` (found by the swarm Raft template).
+pub fn restarted_follower_keeps_the_lease_promise(cfg: Config) {
+    let mut c = Cluster::new(3, lease_config(cfg));
+    c.elect(1);
+    // 3 hears nothing more from 1 (and 1 nothing from 3); 2 keeps acknowledging.
+    c.cut.insert((1, 3));
+    c.cut.insert((3, 1));
+    for _ in 0..4 {
+        c.heartbeat(1);
+    }
+    c.crash(2);
+    c.restart(2);
+    // 3's timer, last reset when 1 was elected, fires; 1's lease (2's last ack) still runs.
+    c.elapse(21 * MS);
+    c.tick(3);
+    c.stabilize();
+    let Some(w) = (c.node(3).role() == Role::Leader).then(|| c.propose(3, b"new")) else {
+        assert_eq!(c.leaders(), vec![(1, c.node(1).term())], "only 1 leads");
+        return;
+    };
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 1).unwrap();
+    c.process(1);
+    for (_, index) in ok_reads(&c, 1) {
+        assert!(
+            index >= w,
+            "lease read at index {index} misses the write at {w} of the leader elected meanwhile"
+        );
+    }
+}
+
+#[test]
+fn a_restarted_follower_keeps_its_lease_promise() {
+    restarted_follower_keeps_the_lease_promise(test_config());
 }

@@ -53,8 +53,9 @@ pub enum Observation {
         /// The term of the vote.
         term: u64,
     },
-    /// As leader of `term`, it confirmed a read in the same step the read arrived: without a
-    /// heartbeat round, trusting its lease.
+    /// As leader of `term`, it confirmed a read without a heartbeat round (trusting its lease,
+    /// or nothing at all), whether the read had just arrived or was held back until the leader
+    /// committed an entry of its term.
     ReadWithoutRound {
         /// The leader's term.
         term: u64,

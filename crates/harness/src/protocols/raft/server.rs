@@ -7,8 +7,8 @@ use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
 use faultline_check::KvInput;
 use faultline_raft::{
-    ConfChange, Config, Entry, EntryKind, LogWrite, MessageBody, PersistentState, ProposeError,
-    RaftNode, ReadError, Role,
+    ConfChange, Config, ConfirmedRead, Entry, EntryKind, LogWrite, MessageBody, PersistentState,
+    ProposeError, RaftNode, ReadBasis, ReadError, Role,
 };
 use faultline_sim::{Context, NodeId, StableHasher, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,9 +67,6 @@ pub struct Server {
     /// Confirmed reads: (read index, request id), served once applied.
     confirmed: Vec<(u64, u64)>,
     next_read: u64,
-    /// The read asked of the core while handling the current event: confirmed before the event
-    /// ends, it was answered without a heartbeat round.
-    read_asked_now: Option<u64>,
     /// Highest log index each peer acknowledged (used to promote caught-up learners).
     acked: BTreeMap<u64, u64>,
     observations: Vec<Observation>,
@@ -101,7 +98,6 @@ impl Server {
             reads: BTreeMap::new(),
             confirmed: Vec::new(),
             next_read: 0,
-            read_asked_now: None,
             acked: BTreeMap::new(),
             observations: Vec::new(),
         })
@@ -174,7 +170,6 @@ impl Server {
             let id = self.next_read;
             self.next_read += 1;
             let key = op.key().to_string();
-            self.read_asked_now = Some(id);
             match self.core.read_index(now(ctx), id) {
                 Ok(()) => {
                     self.reads.insert(
@@ -326,8 +321,8 @@ impl Server {
             // 4. Reads.
             for read in ready.read_states {
                 match read.result {
-                    Ok(index) => {
-                        if self.read_asked_now == Some(read.request_id) {
+                    Ok(ConfirmedRead { index, basis }) => {
+                        if basis != ReadBasis::HeartbeatRound {
                             self.observations.push(Observation::ReadWithoutRound {
                                 term: self.core.term(),
                             });
@@ -351,7 +346,6 @@ impl Server {
             self.serve_reads(ctx);
             self.maybe_compact();
         }
-        self.read_asked_now = None;
         self.reset_timer(ctx);
     }
 

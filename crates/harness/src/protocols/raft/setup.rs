@@ -32,6 +32,8 @@ pub fn core_config(spec: &RaftSpec) -> Config {
             read_without_quorum_check: bugs.stale_local_reads,
             accept_stale_term_append: bugs.accept_stale_term_append,
             lease_ignores_clock_drift: bugs.lease_ignores_drift,
+            forget_lease_promise_on_restart: bugs.forget_lease_promise_on_restart,
+            prevote_rejection_hides_term: bugs.prevote_rejection_hides_term,
         },
         max_entries_per_msg: count(flow.max_entries_per_msg, defaults.max_entries_per_msg),
         max_inflight_msgs: count(flow.max_inflight_msgs, defaults.max_inflight_msgs),

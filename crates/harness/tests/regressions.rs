@@ -1,0 +1,35 @@
+//! Every shrunk failure kept under `scenarios/regressions/` replays: it passes with the fix, and
+//! fails the check that found it with the fix switched off (its planted-bug switch on).
+
+use faultline_harness::fuzz::with_bug;
+use faultline_harness::{run, scenario, RunOptions};
+use std::path::Path;
+
+/// (file under scenarios/regressions, planted bug that re-opens it, check that catches it)
+const REGRESSIONS: [(&str, &str, &str); 1] = [(
+    "lease-restart-promise.json",
+    "forget_lease_promise_on_restart",
+    "lease_safety",
+)];
+
+#[test]
+fn regressions_pass_with_the_fix_and_fail_without_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/regressions");
+    for (file, bug, check) in REGRESSIONS {
+        let fixed = scenario::load(&dir.join(file))
+            .unwrap_or_else(|e| panic!("regression {file} is missing or invalid: {e}"));
+        let report = run(&fixed, RunOptions::default()).unwrap();
+        assert!(
+            report.ok(),
+            "{file} fails with the fix: {:?}",
+            report.failed_checks()
+        );
+        let reopened = with_bug(&fixed, bug).expect("the protocol has the bug switch");
+        let report = run(&reopened, RunOptions::default()).unwrap();
+        assert!(
+            report.failed_checks().contains(&check),
+            "{file} with {bug} on should fail {check}, failed {:?}",
+            report.failed_checks()
+        );
+    }
+}
