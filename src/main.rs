@@ -7,7 +7,10 @@ mod check_cmd;
 mod experiment_cmd;
 mod fuzz_cmd;
 mod interrupt;
+mod merge_cmd;
 mod run_cmd;
+mod sweep_summary;
+mod time_limit;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +33,10 @@ enum Command {
     /// Run a template over many seeds in parallel (exit 0 no seed failed, 1 some did, 2 bad input,
     /// 130 stopped by Ctrl-C).
     Fuzz(fuzz_cmd::FuzzArgs),
+    /// Merge the output folders of a sweep's shards into one: checks they ran the same template
+    /// and cover the seeds exactly once, groups the failures by signature, writes results.jsonl,
+    /// junit.xml, failures.json and summary.html (exit 0 no seed failed, 1 some did, 2 bad input).
+    Merge(merge_cmd::MergeArgs),
     /// Print the concrete scenario a template runs for one seed (every fault listed).
     Expand(fuzz_cmd::ExpandArgs),
     /// Shrink a failing scenario to a minimal one that fails the same check (exit 0 shrunk, 1 the
@@ -70,6 +77,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::execute(args),
         Command::Check(args) => check_cmd::execute(args),
         Command::Fuzz(args) => fuzz_cmd::fuzz(args),
+        Command::Merge(args) => merge_cmd::execute(args),
         Command::Expand(args) => fuzz_cmd::expand(args),
         Command::Shrink(args) => fuzz_cmd::shrink(args),
         Command::Campaign(args) => fuzz_cmd::campaign(args),
