@@ -165,6 +165,9 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
         for (label, mode, model) in modes() {
             bar.set_message(format!("{label}, n = {n}"));
             let spread = gossip::dissemination(mode, n, 1);
+            report
+                .summary
+                .push((format!("n = {n}, {label}"), spread.reach_summary(n)));
             let curve = spread.curve;
             costs.push(UpdateCost {
                 mode: label,
@@ -173,13 +176,6 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
                 bytes: spread.bytes,
             });
             let rounds = curve.last().map_or(10.0, |(x, _)| x.ceil()) as usize + 1;
-            report.summary.push((
-                format!("n = {n}, {label}"),
-                format!(
-                    "everyone after {:.1} rounds",
-                    curve.last().map_or(0.0, |p| p.0)
-                ),
-            ));
             measured.push(Series::solid(label, thin(&curve, 400)));
             theory.push(Series::dashed(
                 format!("{label} (theory)"),
@@ -201,7 +197,7 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
     for (stem, chart) in update_costs(&costs, nodes) {
         write_chart(out, stem, &chart, overwrite)?;
         report.figures.push(Figure::chart(
-            "Cost of one update until every node holds it, per node, by mode and cluster size",
+            "Cost of one update until it stopped spreading (every node holds it, or the rumor died out), per node, by mode and cluster size",
             &chart,
             Size::new(800, 480),
             ImageFormat::Svg,
@@ -210,7 +206,8 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
     write_html(out, &report, overwrite)
 }
 
-/// What one update cost a mode at a cluster size, until every node held it.
+/// What one update cost a mode at a cluster size, until it stopped spreading: every node held
+/// it, or (a rumor) it died out.
 struct UpdateCost {
     mode: &'static str,
     nodes: u32,
@@ -218,7 +215,7 @@ struct UpdateCost {
     bytes: u64,
 }
 
-/// Bar charts of what one update cost each mode until the cluster agreed: messages and bytes
+/// Bar charts of what one update cost each mode until it stopped spreading: messages and bytes
 /// sent per node, one bar per cluster size.
 fn update_costs(costs: &[UpdateCost], nodes: &[u32]) -> [(&'static str, Chart); 2] {
     let modes: Vec<String> = modes()

@@ -7,10 +7,10 @@ use crate::{EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 use anyhow::{bail, Context, Result};
 use faultline_harness::files::Existing;
 use faultline_harness::fuzz::{self, ResultsHeader, SeedResult, SeedSpan, Shard, SweepOptions};
-use faultline_harness::scenario::{self, Span};
+use faultline_harness::scenario::Span;
 use indicatif::{HumanDuration, ProgressBar, ProgressStyle};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -67,6 +67,21 @@ impl FuzzArgs {
     }
 }
 
+/// Loads a template and warns (on standard error) about combinations of `vary` choices that
+/// `expand` cannot apply together.
+fn load_template(path: &Path) -> Result<fuzz::Template> {
+    let template = fuzz::load_template(path)?;
+    let conflicts = fuzz::vary_conflicts(&template);
+    if let Some(first) = conflicts.first() {
+        eprintln!(
+            "warning: {}: {} combination(s) of fuzz.vary choices make the scenario invalid; a seed that draws one runs without the choice that breaks it (the field keeps its earlier value). The first: {first}",
+            path.display(),
+            conflicts.len()
+        );
+    }
+    Ok(template)
+}
+
 /// Most worker threads per core that `--jobs` accepts: more only adds switching.
 pub const MAX_JOBS_PER_CORE: usize = 4;
 
@@ -89,9 +104,15 @@ pub fn worker_threads(jobs: Option<usize>) -> Result<usize> {
 /// Runs a sweep; exit 1 if any seed (in the whole results file) failed, 130 if Ctrl-C stopped
 /// it (with the command that resumes it).
 pub fn fuzz(args: FuzzArgs) -> Result<u8> {
-    let template = fuzz::load_template(&args.template)?;
+    let template = load_template(&args.template)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let jobs = worker_threads(args.jobs)?;
+    if args.out.exists() && !args.out.is_dir() {
+        bail!(
+            "{}: --out expects a folder, found a file",
+            args.out.display()
+        );
+    }
     let range = args.range();
     let total = shard.len(&range);
     let bar = sweep_bar(&args, total);
@@ -282,7 +303,7 @@ pub struct ExpandArgs {
 
 /// Prints the concrete scenario `faultline fuzz` runs for one seed, every fault listed.
 pub fn expand(args: ExpandArgs) -> Result<u8> {
-    let template = fuzz::load_template(&args.template)?;
+    let template = load_template(&args.template)?;
     let scenario = fuzz::expand(&template, args.seed);
     outln!("{}", serde_json::to_string_pretty(&scenario)?);
     Ok(EXIT_OK)
@@ -303,7 +324,7 @@ pub struct ShrinkArgs {
 /// is nothing to shrink, nothing is written), 2 bad input or an existing output without
 /// `--overwrite` (checked before shrinking).
 pub fn shrink(args: ShrinkArgs) -> Result<u8> {
-    let original = scenario::load(&args.scenario)?;
+    let original = crate::run_cmd::load_scenario(&args.scenario)?;
     let out = fuzz::min_path(&args.scenario);
     if out.exists() && !args.overwrite {
         bail!(

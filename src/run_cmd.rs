@@ -3,6 +3,7 @@
 use crate::output::{commit, create_file, prepare_output_dir, thousands, write_file};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
+use faultline_harness::figures;
 use faultline_harness::scenario::{self, Scenario};
 use faultline_harness::{Focus, RunOptions, RunReport};
 use faultline_report::chart::{Samples, Series, Size, Window};
@@ -39,9 +40,23 @@ pub struct RunArgs {
     report: Option<PathBuf>,
 }
 
+/// Loads a scenario file; a template (a scenario with a `fuzz` block) is refused with a
+/// pointer to the commands that take templates.
+pub fn load_scenario(path: &Path) -> Result<Scenario> {
+    scenario::load(path).map_err(|error| {
+        if error.field() == Some("fuzz") {
+            anyhow::anyhow!(
+                "{error}; this is a fuzz template, not a scenario: sweep it with `faultline fuzz` or print one seed's scenario with `faultline expand`"
+            )
+        } else {
+            anyhow::Error::new(error)
+        }
+    })
+}
+
 /// Runs the command; returns the exit code.
 pub fn execute(args: RunArgs) -> Result<u8> {
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = load_scenario(&args.scenario)?;
     if let Some(dir) = &args.report {
         prepare_output_dir(dir, args.overwrite, "--report")?;
     }
@@ -164,37 +179,30 @@ fn diagram_options(focus: Option<&Focus>, events: &[TraceEvent]) -> SpaceTimeOpt
 }
 
 /// Client latency, throughput and messages-per-operation charts, with the scenario's fault
-/// windows shaded, for runs whose protocol has clients.
+/// windows shaded, for runs whose protocol has clients (data from `faultline_harness::figures`).
 fn client_figures(
     report: &RunReport,
     scenario: &Scenario,
     events: &[TraceEvent],
 ) -> Result<Vec<Figure>> {
-    if report.ops.is_empty() {
+    let sends = events.iter().filter(|e| e.kind == EventKind::Send);
+    let Some(data) = figures::client_figures(report, scenario, sends.map(|e| e.t_ns)) else {
         return Ok(Vec::new());
-    }
-    let latencies: Vec<f64> = report
-        .ops
-        .iter()
-        .filter_map(|op| Some((op.complete_ns? - op.invoke_ns) as f64 / 1e6))
-        .collect();
-    let bucket_ns = 100_000_000u64;
-    let buckets = (report.virtual_ns / bucket_ns + 1) as usize;
-    let mut completed = vec![0u64; buckets];
-    for done in report.ops.iter().filter_map(|op| op.complete_ns) {
-        completed[((done / bucket_ns) as usize).min(buckets - 1)] += 1;
-    }
-    let per_second: Vec<(f64, f64)> = completed
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (i as f64 * 0.1, *n as f64 * 10.0))
-        .collect();
+    };
+    let windows = || -> Vec<Window> {
+        let window = |w: &figures::FaultWindow| Window {
+            start: w.start,
+            end: w.end,
+            label: w.label.clone(),
+        };
+        data.fault_windows.iter().map(window).collect()
+    };
     let size = Size::new(800, 400);
-    let mut figures = Vec::new();
-    if !latencies.is_empty() {
-        let chart =
-            presets::client_latency(vec![Samples::new("completed operations", latencies)], 40);
-        figures.push(Figure::chart(
+    let mut out = Vec::new();
+    if !data.latencies_ms.is_empty() {
+        let samples = Samples::new("completed operations", data.latencies_ms.clone());
+        let chart = presets::client_latency(vec![samples], 40);
+        out.push(Figure::chart(
             "Client latency",
             &chart,
             size,
@@ -202,10 +210,13 @@ fn client_figures(
         )?);
     }
     let chart = presets::throughput(
-        vec![Series::solid("operations completed per second", per_second)],
-        fault_windows(scenario),
+        vec![Series::solid(
+            "operations completed per second",
+            data.throughput.clone(),
+        )],
+        windows(),
     );
-    figures.push(Figure::chart(
+    out.push(Figure::chart(
         "Throughput, fault windows shaded",
         &chart,
         size,
@@ -214,49 +225,17 @@ fn client_figures(
     let chart = presets::messages_per_operation(
         vec![Series::solid(
             "messages sent per completed operation, per second",
-            messages_per_operation(report, events),
+            data.messages_per_operation.clone(),
         )],
-        fault_windows(scenario),
+        windows(),
     );
-    figures.push(Figure::chart(
+    out.push(Figure::chart(
         "Messages per operation, fault windows shaded",
         &chart,
         size,
         ImageFormat::Svg,
     )?);
-    Ok(figures)
-}
-
-/// For each second of the run in which some operation completed: (start of the second,
-/// messages sent in it by every process / operations completed in it).
-fn messages_per_operation(report: &RunReport, events: &[TraceEvent]) -> Vec<(f64, f64)> {
-    const WINDOW_NS: u64 = 1_000_000_000;
-    let windows = (report.virtual_ns / WINDOW_NS + 1) as usize;
-    let window = |t_ns: u64| ((t_ns / WINDOW_NS) as usize).min(windows - 1);
-    let mut sent = vec![0u64; windows];
-    for e in events.iter().filter(|e| e.kind == EventKind::Send) {
-        sent[window(e.t_ns)] += 1;
-    }
-    let mut completed = vec![0u64; windows];
-    for done in report.ops.iter().filter_map(|op| op.complete_ns) {
-        completed[window(done)] += 1;
-    }
-    (0..windows)
-        .filter(|&w| completed[w] > 0)
-        .map(|w| (w as f64, sent[w] as f64 / completed[w] as f64))
-        .collect()
-}
-
-/// Intervals when a fault was in force, in seconds (built by the harness, drawn by `report`).
-fn fault_windows(scenario: &Scenario) -> Vec<Window> {
-    scenario::fault_windows(scenario)
-        .into_iter()
-        .map(|w| Window {
-            start: w.start,
-            end: w.end,
-            label: w.label,
-        })
-        .collect()
+    Ok(out)
 }
 
 fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {
@@ -331,58 +310,4 @@ fn print_report(report: &RunReport, wall_secs: f64) {
         );
     }
     outln!("verdict    {}", if report.ok() { "PASS" } else { "FAIL" });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use faultline_harness::OpTiming;
-
-    fn send_at(t_ns: u64) -> TraceEvent {
-        TraceEvent {
-            t_ns,
-            kind: EventKind::Send,
-            node: Some("n1".into()),
-            peer: Some("n2".into()),
-            msg: None,
-            bytes: None,
-            reason: None,
-            fault: None,
-            detail: None,
-        }
-    }
-
-    #[test]
-    fn messages_per_operation_divides_each_seconds_sends_by_its_completions() {
-        const S: u64 = 1_000_000_000;
-        let op = |done| OpTiming {
-            invoke_ns: 0,
-            complete_ns: done,
-        };
-        let report = RunReport {
-            scenario: "t".into(),
-            seed: 1,
-            trace_hash: 0,
-            virtual_ns: 3 * S,
-            counters: Default::default(),
-            summary: Vec::new(),
-            checks: Vec::new(),
-            // Two ops done in second 0, none in second 1 (skipped), one in second 2; one given up.
-            ops: vec![
-                op(Some(S / 2)),
-                op(Some(S / 3)),
-                op(Some(2 * S + 1)),
-                op(None),
-            ],
-            focus: None,
-        };
-        let events: Vec<TraceEvent> = [0, 1, 2, 3, S + 5, 2 * S, 2 * S + 9]
-            .into_iter()
-            .map(send_at)
-            .collect();
-        assert_eq!(
-            messages_per_operation(&report, &events),
-            vec![(0.0, 2.0), (2.0, 2.0)]
-        );
-    }
 }

@@ -415,3 +415,53 @@ fn the_default_template_finds_every_planted_raft_bug() {
     let control = table.lines().find(|l| l.starts_with("none")).unwrap();
     assert!(control.contains(" 0/3 "), "{control}");
 }
+
+/// Ctrl-C stops a sweep cleanly: the seeds already running are recorded, the command that
+/// resumes it is printed and the exit code is 130. The range is every u64 seed, under a 512 MiB
+/// address-space limit: seeds are drawn lazily, so its length costs nothing.
+#[test]
+fn ctrl_c_stops_a_sweep_of_every_seed_and_prints_how_to_resume() {
+    let dir = tempdir("fuzz-ctrl-c");
+    let template = repo_arg(TEMPLATE);
+    let out = dir.join("out");
+    let args: Vec<String> = [
+        "fuzz",
+        &template,
+        "--seeds",
+        "0..18446744073709551615",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let child = spawn_limited(env!("CARGO_BIN_EXE_faultline"), &args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let lines =
+        || std::fs::read_to_string(out.join("results.jsonl")).map_or(0, |t| t.lines().count());
+    while lines() < 30 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: sending a signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let resume = format!(
+        "faultline fuzz {template} --seeds 0.. --out {} --resume",
+        out.display()
+    );
+    assert!(stderr.contains(&resume), "{stderr}");
+    let recorded = results(&out);
+    assert!(recorded.len() >= 29, "{} seeds recorded", recorded.len());
+    let seeds: Vec<u64> = recorded
+        .iter()
+        .map(|r| r["seed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seeds,
+        (0..seeds.len() as u64).collect::<Vec<_>>(),
+        "no gap, no repeat"
+    );
+}

@@ -131,3 +131,43 @@ fn stopping_at_convergence_ends_early_with_the_same_verdicts() {
     assert!(early_ns < full_ns, "{early_ns:?} < {full_ns:?}");
     assert!(early["events"].as_u64() < full["events"].as_u64());
 }
+
+/// The 20-node SWIM cluster of `long-partition-swim.json` split for `seconds` (writes on both
+/// sides throughout), healed, then given the scenario's two minutes.
+fn long_partition(seconds: u64) -> PathBuf {
+    variant("long-partition-swim.json", |s| {
+        s["faults"][1]["at"] = serde_json::json!(format!("{}s", 5 + seconds));
+        s["duration"] = serde_json::json!(format!("{}s", 5 + seconds + 120));
+        s["protocol"]["gossip"]["writes"]["until"] = serde_json::json!(format!("{seconds}s"));
+    })
+}
+
+/// A partition of any length (well past the old 30 s dead-member retention) heals: failed
+/// members are kept and retried, and whole views are pushed and pulled, so within the
+/// scenario's 45 s bound every node takes every other back and all hold one state.
+#[test]
+fn swim_partitions_of_60_300_and_3600_seconds_heal_within_the_bound() {
+    for seconds in [60, 300, 3_600] {
+        let (code, report) = run_json(&long_partition(seconds));
+        assert_eq!(code, Some(0), "{seconds} s: {report}");
+        assert_eq!(
+            report["checks"]["converged_within"]["ok"], true,
+            "{seconds} s: {report}"
+        );
+    }
+}
+
+/// The same partitions never heal if failed members are forgotten before the partition ends.
+#[test]
+fn a_partition_outlasting_the_reconnect_timeout_stays_split() {
+    let forgotten = variant("long-partition-swim.json", |s| {
+        s["protocol"]["gossip"]["swim"]["reconnect_timeout"] = serde_json::json!("30s");
+        s["protocol"]["gossip"]["swim"]["push_pull_interval"] = serde_json::json!("0s");
+    });
+    let (code, report) = run_json(&forgotten);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        report["checks"]["converged_within"]["ok"], false,
+        "{report}"
+    );
+}

@@ -2,8 +2,37 @@
 // Each test binary uses only some of these.
 #![allow(dead_code)]
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+
+/// Address-space limit of a child started by [`spawn_limited`] (`setrlimit(RLIMIT_AS)`).
+pub const MEMORY_LIMIT_BYTES: u64 = 512 << 20;
+
+/// Starts `program` with `args`, no standard input, its output piped, and its address space
+/// limited to [`MEMORY_LIMIT_BYTES`].
+pub fn spawn_limited(program: &str, args: &[String]) -> Child {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: only async-signal-safe `setrlimit` runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT_BYTES as libc::rlim_t,
+                rlim_max: MEMORY_LIMIT_BYTES as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().expect("the program starts")
+}
 
 /// Runs the `faultline` binary with `args`.
 pub fn faultline(args: &[&str]) -> Output {

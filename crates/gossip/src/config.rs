@@ -84,6 +84,9 @@ pub enum PeerSelection {
     },
 }
 
+const SECOND: u64 = 1_000_000_000;
+const HOUR: u64 = 3_600 * SECOND;
+
 /// SWIM failure-detector and dissemination parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SwimConfig {
@@ -98,8 +101,20 @@ pub struct SwimConfig {
     pub suspicion: Option<u64>,
     /// Each membership update is piggybacked `retransmit_mult * ceil(log2(n + 1))` times.
     pub retransmit_mult: u32,
-    /// Dead and left members are forgotten this long after the fact.
-    pub dead_retention: u64,
+    /// Failed (dead) members are kept, and retried by reconnection, this long before they are
+    /// forgotten (Serf's `reconnect_timeout`, 24 h by default): a partition shorter than this
+    /// heals by itself.
+    pub reconnect_timeout: u64,
+    /// Every this often, with probability failed / alive (at most 1), a node pings one random
+    /// failed member, telling it it is thought dead; one that is up refutes and is taken back
+    /// (Serf's `reconnect_interval`, 30 s by default).
+    pub reconnect_interval: u64,
+    /// Members that left gracefully are kept as tombstones this long, so a stale `Alive` cannot
+    /// bring them back (Serf's `tombstone_timeout`, 24 h by default).
+    pub tombstone_timeout: u64,
+    /// Every this often a node sends its whole view to one random live member, which answers with
+    /// its own (memberlist's `PushPullInterval`, 30 s by default); 0 disables it.
+    pub push_pull_interval: u64,
 }
 
 impl Default for SwimConfig {
@@ -110,7 +125,10 @@ impl Default for SwimConfig {
             indirect_probes: 3,
             suspicion: Some(5_000_000_000),
             retransmit_mult: 4,
-            dead_retention: 30_000_000_000,
+            reconnect_timeout: 24 * HOUR,
+            reconnect_interval: 30 * SECOND,
+            tombstone_timeout: 24 * HOUR,
+            push_pull_interval: 30 * SECOND,
         }
     }
 }
@@ -199,6 +217,12 @@ impl Config {
         }
         if s.retransmit_mult == 0 {
             return Err(ConfigError::new("swim.retransmit_mult", "at least 1"));
+        }
+        if s.reconnect_interval == 0 {
+            return Err(ConfigError::new(
+                "swim.reconnect_interval",
+                "a positive duration",
+            ));
         }
         Ok(())
     }

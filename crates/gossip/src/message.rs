@@ -112,6 +112,13 @@ pub enum Body {
     },
     /// SWIM graceful leave notice (the `Left` update rides in the piggyback).
     Leave,
+    /// SWIM push-pull state sync: part of the sender's whole view, itself included.
+    MemberSync {
+        /// Members with their states.
+        members: Vec<MemberUpdate>,
+        /// True when the receiver should answer with its own view (the initiator's first part).
+        reply: bool,
+    },
 }
 
 fn updates_size(updates: &[Update]) -> usize {
@@ -137,6 +144,7 @@ impl Body {
             Body::Ping { .. } | Body::Ack { .. } | Body::Join { .. } => 8,
             Body::PingReq { .. } => 16,
             Body::JoinReply { members } => 4 + MemberUpdate::SIZE * members.len(),
+            Body::MemberSync { members, .. } => 5 + MemberUpdate::SIZE * members.len(),
             Body::Leave => 0,
         }
     }

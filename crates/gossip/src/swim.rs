@@ -1,7 +1,9 @@
 //! SWIM membership (Das, Gupta, Motivala): one randomized round-robin probe per protocol period,
 //! `ping`, then `ping-req` through `k` members, suspicion with a timeout and refutation by a
 //! higher incarnation, membership updates piggybacked on messages, joins through seeds, graceful
-//! leave, and dead members forgotten after a retention time.
+//! leave; and, as in memberlist and Serf, failed members kept for hours and retried periodically
+//! (reconnection), tombstones for members that left, and a periodic push-pull of whole views, so
+//! a partition of any length shorter than the reconnect timeout heals once it ends.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -75,6 +77,17 @@ struct Relay {
     expires: u64,
 }
 
+/// What a whole-view message is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ViewMessage {
+    /// The answer to a join request.
+    JoinReply,
+    /// A push-pull opening: the first part asks for the receiver's view back.
+    Push,
+    /// The answer to a push-pull opening.
+    PushReply,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Queued {
     update: MemberUpdate,
@@ -98,6 +111,10 @@ pub(crate) struct Swim {
     queue: Vec<Queued>,
     deadlines: BTreeSet<(u64, u64)>,
     left: bool,
+    next_reconnect: u64,
+    next_push_pull: u64,
+    /// Most member updates one whole-view message (join reply, push-pull) carries.
+    view_chunk: usize,
 }
 
 /// Where the outputs of a SWIM step go.
@@ -116,8 +133,14 @@ impl<R> Out<'_, R> {
 
 impl Swim {
     /// A member `me` that starts out knowing `members` as alive (incarnation 0); its first probe
-    /// is at `first_probe`.
-    pub(crate) fn new(me: u64, cfg: SwimConfig, members: &[u64], first_probe: u64) -> Self {
+    /// is at `first_probe`, and a whole-view message holds at most `budget` bytes of members.
+    pub(crate) fn new(
+        me: u64,
+        cfg: SwimConfig,
+        members: &[u64],
+        first_probe: u64,
+        budget: usize,
+    ) -> Self {
         let members: BTreeMap<u64, Member> = members
             .iter()
             .filter(|m| **m != me)
@@ -148,6 +171,12 @@ impl Swim {
             queue: Vec::new(),
             deadlines: BTreeSet::new(),
             left: false,
+            next_reconnect: first_probe.saturating_add(cfg.reconnect_interval),
+            next_push_pull: match cfg.push_pull_interval {
+                0 => u64::MAX,
+                every => first_probe.saturating_add(every),
+            },
+            view_chunk: (budget / MemberUpdate::SIZE).max(1),
         }
     }
 
@@ -191,7 +220,7 @@ impl Swim {
         if let Some((d, _)) = self.deadlines.first() {
             t = t.min(*d);
         }
-        Some(t)
+        Some(t.min(self.next_reconnect).min(self.next_push_pull))
     }
 
     fn retransmits(&self) -> u32 {
@@ -225,9 +254,8 @@ impl Swim {
         match m.state {
             MemberState::Alive => None,
             MemberState::Suspect => Some(m.since.saturating_add(self.cfg.suspicion.unwrap_or(0))),
-            MemberState::Dead | MemberState::Left => {
-                Some(m.since.saturating_add(self.cfg.dead_retention))
-            }
+            MemberState::Dead => Some(m.since.saturating_add(self.cfg.reconnect_timeout)),
+            MemberState::Left => Some(m.since.saturating_add(self.cfg.tombstone_timeout)),
         }
     }
 
@@ -354,15 +382,25 @@ impl Swim {
             if self.probe.is_none() {
                 self.start_probe(now, out);
             }
+        }
+        if now >= self.next_reconnect {
+            self.next_reconnect =
+                next_period(self.next_reconnect, self.cfg.reconnect_interval, now);
             self.reconnect(out);
+        }
+        if now >= self.next_push_pull {
+            self.next_push_pull =
+                next_period(self.next_push_pull, self.cfg.push_pull_interval, now);
+            self.push_pull(out);
         }
         self.relays.retain(|_, r| r.expires > now);
     }
 
-    /// With probability 1/4 per period, pings one member believed dead, telling it so: a member
-    /// that is in fact up (say, behind a partition that has healed) refutes in its ack with a
-    /// higher incarnation and is taken back. Without this, two halves that declared each other
-    /// dead would never talk again. Only members still retained (see `dead_retention`) are tried.
+    /// Serf's reconnection: with probability failed / alive (this node counted alive; at most 1),
+    /// pings one random member believed dead, telling it so. A member that is in fact up (say,
+    /// behind a partition that has healed) refutes in its ack with a higher incarnation and is
+    /// taken back. Without this, two halves that declared each other dead would never talk again.
+    /// Failed members are tried until `reconnect_timeout` forgets them.
     fn reconnect<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
         let dead: Vec<(u64, u64)> = self
             .members
@@ -370,7 +408,8 @@ impl Swim {
             .filter(|(_, m)| m.state == MemberState::Dead)
             .map(|(id, m)| (*id, m.incarnation))
             .collect();
-        if dead.is_empty() || rng::below(out.rng, 4) != 0 {
+        let alive = self.live.len() as u64 + 1;
+        if dead.is_empty() || rng::below(out.rng, alive) >= dead.len() as u64 {
             return;
         }
         let (id, incarnation) = dead[rng::below(out.rng, dead.len() as u64) as usize];
@@ -382,6 +421,56 @@ impl Swim {
         };
         out.send
             .push((id, Body::Ping { seq: self.seq }, Some(about)));
+    }
+
+    /// memberlist's push-pull: the whole view to one random live member, which answers in kind.
+    fn push_pull<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
+        if let Some(&peer) = rng::sample(out.rng, &self.live, 1).first() {
+            self.send_view(peer, out, ViewMessage::Push);
+        }
+    }
+
+    /// This node's whole view, itself first, in messages of at most `view_chunk` members.
+    fn send_view<R: RngCore>(&self, to: u64, out: &mut Out<'_, R>, kind: ViewMessage) {
+        let me = MemberUpdate {
+            id: self.me,
+            incarnation: self.incarnation,
+            state: MemberState::Alive,
+        };
+        let view = self.members.iter().map(|(id, m)| MemberUpdate {
+            id: *id,
+            incarnation: m.incarnation,
+            state: m.state,
+        });
+        let all: Vec<MemberUpdate> = std::iter::once(me).chain(view).collect();
+        for (i, chunk) in all.chunks(self.view_chunk).enumerate() {
+            let members = chunk.to_vec();
+            let body = match kind {
+                ViewMessage::JoinReply => Body::JoinReply { members },
+                ViewMessage::Push => Body::MemberSync {
+                    members,
+                    reply: i == 0,
+                },
+                ViewMessage::PushReply => Body::MemberSync {
+                    members,
+                    reply: false,
+                },
+            };
+            out.to(to, body);
+        }
+    }
+
+    /// Merges a pushed view. As in memberlist, a remote `Dead` is taken as `Suspect` (when
+    /// suspicion is on): the subject, if up, gets a chance to refute instead of being killed
+    /// on hearsay from the other side of a healed partition.
+    fn merge_view<R: RngCore>(&mut self, now: u64, members: &[MemberUpdate], out: &mut Out<'_, R>) {
+        for u in members {
+            let state = match (u.state, self.cfg.suspicion) {
+                (MemberState::Dead, Some(_)) => MemberState::Suspect,
+                (state, _) => state,
+            };
+            self.apply(now, MemberUpdate { state, ..*u }, out);
+        }
     }
 
     fn probe_failed<R: RngCore>(&mut self, now: u64, target: u64, out: &mut Out<'_, R>) {
@@ -436,7 +525,6 @@ impl Swim {
         now: u64,
         from: u64,
         body: &Body,
-        budget: usize,
         out: &mut Out<'_, R>,
     ) {
         if self.left {
@@ -479,26 +567,12 @@ impl Swim {
                     state: MemberState::Alive,
                 };
                 self.apply(now, joiner, out);
-                let me = MemberUpdate {
-                    id: self.me,
-                    incarnation: self.incarnation,
-                    state: MemberState::Alive,
-                };
-                let view = self.members.iter().map(|(id, m)| MemberUpdate {
-                    id: *id,
-                    incarnation: m.incarnation,
-                    state: m.state,
-                });
-                // The whole view, in as many replies as the byte budget needs.
-                let all: Vec<MemberUpdate> = std::iter::once(me).chain(view).collect();
-                let max = (budget / MemberUpdate::SIZE).max(1);
-                for chunk in all.chunks(max) {
-                    out.to(
-                        from,
-                        Body::JoinReply {
-                            members: chunk.to_vec(),
-                        },
-                    );
+                self.send_view(from, out, ViewMessage::JoinReply);
+            }
+            Body::MemberSync { members, reply } => {
+                self.merge_view(now, members, out);
+                if *reply {
+                    self.send_view(from, out, ViewMessage::PushReply);
                 }
             }
             Body::JoinReply { members } => {
@@ -556,6 +630,14 @@ impl Swim {
     }
 }
 
+/// The first multiple of `period` after `now`, counting from `due`.
+fn next_period(mut due: u64, period: u64, now: u64) -> u64 {
+    while due <= now {
+        due = due.saturating_add(period);
+    }
+    due
+}
+
 fn is_live(state: MemberState) -> bool {
     matches!(state, MemberState::Alive | MemberState::Suspect)
 }
@@ -577,7 +659,7 @@ mod tests {
     }
 
     fn view_after(updates: &[MemberUpdate]) -> Member {
-        let mut swim = Swim::new(0, SwimConfig::default(), &[1], 0);
+        let mut swim = Swim::new(0, SwimConfig::default(), &[1], 0, 1024);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let (mut send, mut events) = (Vec::new(), Vec::new());
         let mut out = Out {

@@ -20,7 +20,7 @@ fn config(swim: SwimConfig) -> Config {
 
 fn swim() -> SwimConfig {
     SwimConfig {
-        dead_retention: 20 * SEC,
+        reconnect_timeout: 20 * SEC,
         ..SwimConfig::default()
     }
 }
@@ -322,7 +322,7 @@ fn suspicion_cuts_false_positives_under_message_loss() {
 #[test]
 fn halves_that_declared_each_other_dead_reunite_after_a_partition_heals() {
     let cfg = config(SwimConfig {
-        dead_retention: 120 * SEC,
+        reconnect_timeout: 120 * SEC,
         ..swim()
     });
     let mut net = Net::swim_cluster(6, cfg, MS);

@@ -1,75 +1,30 @@
-//! Runs a scenario: builds the simulation, drives it to the end, and checks its expectations.
+//! Runs a scenario: looks its protocol up (a built-in one or one registered with
+//! [`crate::protocol::Registry`]) and lets it run and check the scenario.
 
-use crate::protocols;
+use crate::protocol::{registered, DynProtocol};
+use crate::protocols::{gossip::Gossip, heartbeat::Heartbeat, raft::Raft};
 use crate::report::RunReport;
-use crate::scenario::{node, ProtocolSpec, Scenario};
-use faultline_sim::{Process, Simulation, Time};
-use std::io::Write;
+use crate::scenario::{ProtocolSpec, Scenario};
+use std::sync::Arc;
 
-/// Choices made at run time rather than in the scenario file.
-#[derive(Default)]
-pub struct RunOptions {
-    /// Overrides the scenario's seed.
-    pub seed: Option<u64>,
-    /// Where to write the trace as JSON lines.
-    pub trace: Option<Box<dyn Write>>,
-}
+pub use crate::driver::RunOptions;
 
 /// Runs `scenario` to its end and checks it.
 pub fn run(scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
-    match &scenario.protocol {
-        ProtocolSpec::Heartbeat(spec) => protocols::heartbeat::run(scenario, spec, options),
-        ProtocolSpec::Gossip(spec) => protocols::gossip::run(scenario, spec, options),
-        ProtocolSpec::Raft(spec) => protocols::raft::run(scenario, spec, options),
-    }
+    protocol_of(&scenario.protocol)?.run(scenario, options)
 }
 
-/// A simulation of `scenario`'s protocol nodes (named n1..nN, in their zones) with its faults
-/// scheduled. Protocol drivers add their clients after this.
-pub fn build<P: Process>(
-    scenario: &Scenario,
-    options: &mut RunOptions,
-    factory: impl FnMut(faultline_sim::NodeId, &P::Durable) -> P + 'static,
-) -> Simulation<P> {
-    let seed = options.seed.unwrap_or(scenario.seed);
-    let config = scenario.sim_config(seed);
-    let mut sim = Simulation::new(config.clone(), factory);
-    if let Some(sink) = options.trace.take() {
-        sim.record_trace(sink);
+/// The protocol that runs `spec`.
+fn protocol_of(spec: &ProtocolSpec) -> std::io::Result<Arc<dyn DynProtocol>> {
+    match spec {
+        ProtocolSpec::Heartbeat(_) => Ok(Arc::new(Heartbeat)),
+        ProtocolSpec::Gossip(_) => Ok(Arc::new(Gossip)),
+        ProtocolSpec::Raft(_) => Ok(Arc::new(Raft)),
+        ProtocolSpec::Registered { name, .. } => registered(name).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("protocol {name:?} is not registered in this process"),
+            )
+        }),
     }
-    for id in 1..=scenario.cluster.nodes {
-        let zone = config.topology.zone(scenario.zone_of(id)).unwrap_or(0);
-        let added = sim.add_node_in_zone(&format!("n{id}"), zone);
-        debug_assert_eq!(added, node(id));
-    }
-    for (at, fault) in scenario.kernel_faults() {
-        sim.schedule_fault(at, fault);
-    }
-    sim
-}
-
-/// Fills in the fields every protocol reports the same way.
-pub fn finish<P: Process>(
-    scenario: &Scenario,
-    sim: &mut Simulation<P>,
-    summary: Vec<(String, String)>,
-    checks: Vec<crate::report::CheckOutcome>,
-) -> std::io::Result<RunReport> {
-    sim.finish_trace()?;
-    Ok(RunReport {
-        scenario: scenario.name.clone(),
-        seed: sim.streams().seed(),
-        trace_hash: sim.trace_hash(),
-        virtual_ns: sim.now().as_nanos(),
-        counters: sim.counters(),
-        summary,
-        checks,
-        ops: Vec::new(),
-        focus: None,
-    })
-}
-
-/// The end of the scenario in virtual time.
-pub fn end_time(scenario: &Scenario) -> Time {
-    Time::from_nanos(scenario.duration.nanos())
 }

@@ -42,3 +42,28 @@ fn spatial_peer_choice_cuts_cross_region_traffic() {
     let rows = gossip::spatial_table(100, &[2.0], 3, 400);
     assert!(rows[0].measured > 1.8, "{rows:?}");
 }
+
+/// A rumor that dies out must not be reported as having reached everyone (the last curve point
+/// is where it stopped, not where every node held it); push, which does reach everyone, is.
+#[test]
+fn a_dying_rumor_is_not_reported_as_reaching_everyone() {
+    let n = 300;
+    let rumor = gossip::dissemination(
+        serde_json::json!({ "rumor": { "k": 1, "feedback": true, "loss": "coin" } }),
+        n,
+        1,
+    );
+    let held = rumor.curve.last().expect("written").1;
+    assert!(held < 1.0, "k = 1 leaves a residue of ~20%: {held}");
+    let summary = rumor.reach_summary(n);
+    assert!(
+        summary.contains(&format!("of {n}")) && !summary.contains("everyone after"),
+        "{summary}"
+    );
+    let push = gossip::dissemination(serde_json::json!("push"), n, 1);
+    assert!(
+        push.reach_summary(n).starts_with("everyone after"),
+        "{}",
+        push.reach_summary(n)
+    );
+}

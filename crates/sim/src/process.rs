@@ -11,6 +11,15 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub(crate) u64);
 
+/// A timer set during one callback: its true deadline `at` and the local one it came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewTimer {
+    pub(crate) id: TimerId,
+    pub(crate) at: Time,
+    pub(crate) local_at: Time,
+    pub(crate) tag: u64,
+}
+
 /// A simulated node: a state machine driven by start-up, messages and timers.
 ///
 /// The simulator owns the process's volatile state (the value itself) and its durable storage
@@ -56,7 +65,7 @@ pub struct Context<'a, M, D> {
     pub(crate) sim_now: Time,
     pub(crate) rate_ppm: u64,
     pub(crate) outbox: &'a mut Vec<(NodeId, M)>,
-    pub(crate) new_timers: &'a mut Vec<(TimerId, Time, u64)>,
+    pub(crate) new_timers: &'a mut Vec<NewTimer>,
     pub(crate) cancelled: &'a mut Vec<TimerId>,
     pub(crate) next_timer: &'a mut u64,
     pub(crate) streams: RngStreams,
@@ -103,7 +112,13 @@ impl<M, D> Context<'_, M, D> {
                 .as_nanos()
                 .saturating_add(true_delay.min(u128::from(u64::MAX)) as u64),
         );
-        self.new_timers.push((id, at, tag));
+        let local_at = Time::from_nanos(self.local_now.as_nanos().saturating_add(local));
+        self.new_timers.push(NewTimer {
+            id,
+            at,
+            local_at,
+            tag,
+        });
         id
     }
 

@@ -213,6 +213,16 @@ impl<E> EventQueue<E> {
         self.heap.peek().map(|key| key.time)
     }
 
+    /// Every pending event, in storage order (not time order): the slab, then each lane.
+    pub fn iter(&self) -> impl Iterator<Item = &E> {
+        let slab = self.slots.iter().flatten();
+        slab.chain(
+            self.lanes
+                .iter()
+                .flat_map(|lane| lane.events.iter().map(|(_, _, event)| event)),
+        )
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.len

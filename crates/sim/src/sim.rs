@@ -3,7 +3,7 @@
 use crate::fault::Fault;
 use crate::hash::StableHasher;
 use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
-use crate::process::{Context, Process, TimerId};
+use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
 use crate::time::{duration_nanos, Time};
@@ -69,6 +69,11 @@ enum Event<M> {
         incarnation: u32,
         id: TimerId,
         tag: u64,
+        /// The deadline on the node's clock, from which a rate change re-plans it.
+        local_at: Time,
+        /// The node's clock epoch it was planned in; a rate change re-plans it in a new one and
+        /// this copy is dropped.
+        epoch: u32,
     },
     Fault(usize),
 }
@@ -77,9 +82,25 @@ struct Clock {
     anchor_sim: Time,
     anchor_local: Time,
     rate_ppm: u64,
+    /// Number of rate changes so far: timers planned under an older rate are stale.
+    epoch: u32,
 }
 
 impl Clock {
+    /// The true time at which this clock reads `local_at` (`sim_now` if it already does).
+    fn true_time_of(&self, sim_now: Time, local_at: Time) -> Time {
+        let ahead = local_at
+            .as_nanos()
+            .saturating_sub(self.local(sim_now).as_nanos());
+        let true_delay =
+            (u128::from(ahead) * u128::from(PPM_ONE)).div_ceil(u128::from(self.rate_ppm));
+        Time::from_nanos(
+            sim_now
+                .as_nanos()
+                .saturating_add(true_delay.min(u128::from(u64::MAX)) as u64),
+        )
+    }
+
     fn local(&self, sim_now: Time) -> Time {
         if self.rate_ppm == PPM_ONE {
             return Time::from_nanos(
@@ -161,7 +182,7 @@ pub struct Simulation<P: Process> {
     trace: Trace,
     next_timer: u64,
     outbox: Vec<(NodeId, P::Message)>,
-    new_timers: Vec<(TimerId, Time, u64)>,
+    new_timers: Vec<NewTimer>,
     cancelled: Vec<TimerId>,
 }
 
@@ -224,6 +245,7 @@ impl<P: Process> Simulation<P> {
                 anchor_sim: self.now,
                 anchor_local: self.now,
                 rate_ppm,
+                epoch: 0,
             },
             waiting: Vec::new(),
         });
@@ -344,6 +366,10 @@ impl<P: Process> Simulation<P> {
     pub fn step(&mut self) -> Option<Stepped> {
         let (time, event) = self.queue.pop()?;
         self.now = time;
+        if self.is_stale_timer(&event) {
+            // Re-planned by a clock-rate change: its replacement is queued.
+            return Some(self.stepped(TraceKind::Timer, None));
+        }
         if let Some((node, kind)) = self.paused_target(&event) {
             self.nodes[node.index()].waiting.push(event);
             return Some(self.stepped(kind, None));
@@ -364,9 +390,18 @@ impl<P: Process> Simulation<P> {
                 incarnation,
                 id,
                 tag,
+                ..
             } => self.fire_timer(node, incarnation, id, tag),
             Event::Fault(index) => self.apply_fault(index),
         })
+    }
+
+    /// True for a timer planned under a clock rate its node no longer runs at.
+    fn is_stale_timer(&self, event: &Event<P::Message>) -> bool {
+        match event {
+            Event::Timer { node, epoch, .. } => self.nodes[node.index()].clock.epoch != *epoch,
+            _ => false,
+        }
     }
 
     /// The paused node an event is due to, if any (the event waits until it resumes; nothing
@@ -533,19 +568,68 @@ impl<P: Process> Simulation<P> {
             Fault::Partition(groups) => self.connectivity.partition(&groups),
             Fault::Cut(cut) => self.connectivity.cut(cut),
             Fault::Heal => self.connectivity.heal(),
-            Fault::ClockRate { node, rate_ppm } => {
-                if let Some(slot) = self.nodes.get_mut(node.index()) {
-                    let local = slot.clock.local(self.now);
-                    slot.clock = Clock {
-                        anchor_sim: self.now,
-                        anchor_local: local,
-                        rate_ppm: rate_ppm.max(1),
-                    };
-                }
-            }
+            Fault::ClockRate { node, rate_ppm } => self.set_clock_rate(node, rate_ppm),
             Fault::DefaultLink(link) => self.topology.set_default_link(link),
         }
         self.stepped(kind, node)
+    }
+
+    /// Re-anchors `node`'s clock at a new rate (local time stays continuous) and re-plans its
+    /// pending timers in true time from their local deadlines: a timer set for local 4 s fires
+    /// when the clock reads 4 s at whatever rates it ran. The replacements are queued in the
+    /// order of their local deadline (then timer id); the old copies are dropped when they pop.
+    /// Timers already due and waiting for a paused node stay due.
+    fn set_clock_rate(&mut self, node: NodeId, rate_ppm: u64) {
+        let Some(slot) = self.nodes.get_mut(node.index()) else {
+            return;
+        };
+        let old_epoch = slot.clock.epoch;
+        slot.clock = Clock {
+            anchor_sim: self.now,
+            anchor_local: slot.clock.local(self.now),
+            rate_ppm: rate_ppm.max(1),
+            epoch: old_epoch.wrapping_add(1),
+        };
+        let epoch = slot.clock.epoch;
+        for event in &mut slot.waiting {
+            if let Event::Timer { epoch: e, .. } = event {
+                *e = epoch;
+            }
+        }
+        let mut replanned: Vec<_> = self
+            .queue
+            .iter()
+            .filter_map(|event| match *event {
+                Event::Timer {
+                    node: n,
+                    incarnation,
+                    id,
+                    tag,
+                    local_at,
+                    epoch: e,
+                } if n == node && e == old_epoch => Some((local_at, id, incarnation, tag)),
+                _ => None,
+            })
+            .collect();
+        replanned.sort_unstable();
+        let clock = &self.nodes[node.index()].clock;
+        let planned: Vec<_> = replanned
+            .into_iter()
+            .map(|(local_at, id, incarnation, tag)| {
+                let event = Event::Timer {
+                    node,
+                    incarnation,
+                    id,
+                    tag,
+                    local_at,
+                    epoch,
+                };
+                (clock.true_time_of(self.now, local_at), event)
+            })
+            .collect();
+        for (at, event) in planned {
+            self.queue.push(at, event);
+        }
     }
 
     fn crash(&mut self, node: NodeId) {
@@ -623,7 +707,14 @@ impl<P: Process> Simulation<P> {
         for id in self.cancelled.drain(..) {
             self.pending_timers.remove(id.0);
         }
-        for (id, at, tag) in self.new_timers.drain(..) {
+        let epoch = self.nodes[node.index()].clock.epoch;
+        for NewTimer {
+            id,
+            at,
+            local_at,
+            tag,
+        } in self.new_timers.drain(..)
+        {
             self.pending_timers.insert(id.0);
             // Periodic timers share a delay: they queue in that delay's FIFO lane.
             self.queue.push_after(
@@ -634,6 +725,8 @@ impl<P: Process> Simulation<P> {
                     incarnation,
                     id,
                     tag,
+                    local_at,
+                    epoch,
                 },
             );
         }

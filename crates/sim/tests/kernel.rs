@@ -2,7 +2,7 @@
 
 use faultline_sim::{
     Context, Fault, LatencyDist, LinkConfig, NodeId, OneWayCut, Process, SimConfig, Simulation,
-    Time, TimerId,
+    Time, TimerId, TraceKind,
 };
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -345,6 +345,64 @@ fn clock_skew_scales_timer_periods() {
         sim.local_time(slow),
         Some(Time::from_millis(300)),
         "local time stays continuous"
+    );
+}
+
+/// Sets one timer of local 4 s at start.
+#[derive(Debug, Default)]
+struct Alarm;
+
+impl Process for Alarm {
+    type Message = u64;
+    type Durable = Boots;
+
+    fn on_start(&mut self, ctx: &mut Context<'_, u64, Boots>) {
+        ctx.set_timer(Duration::from_secs(4), 0);
+    }
+
+    fn on_message(&mut self, _ctx: &mut Context<'_, u64, Boots>, _from: NodeId, _msg: u64) {}
+
+    fn on_timer(&mut self, _ctx: &mut Context<'_, u64, Boots>, _timer: TimerId, _tag: u64) {}
+}
+
+/// The true times a 4 s (local) timer set at true 0 fires at, if the clock's rate becomes
+/// `rate_ppm` at true 1 s, with `pause` (from, to) in ms on the node as well.
+fn alarm_fires_at(rate_ppm: u64, pause: Option<(u64, u64)>) -> Vec<Time> {
+    let mut sim = Simulation::new(SimConfig::new(1, LinkConfig::default()), |_, _| Alarm);
+    let node = sim.add_node("n1");
+    sim.schedule_fault(Time::from_secs(1), Fault::ClockRate { node, rate_ppm });
+    if let Some((from, to)) = pause {
+        sim.schedule_fault(Time::from_millis(from), Fault::Pause(node));
+        sim.schedule_fault(Time::from_millis(to), Fault::Resume(node));
+    }
+    let mut fired = Vec::new();
+    while let Some(step) = sim.step() {
+        if step.kind == TraceKind::Timer && step.node == Some(node) {
+            fired.push(step.time);
+        }
+    }
+    fired
+}
+
+#[test]
+fn clock_rate_change_replans_pending_timers() {
+    // At true 1 s the clock reads 1 s; 3 local seconds remain.
+    // At 2x they take 1.5 true seconds; at 0.5x, 6.
+    assert_eq!(
+        alarm_fires_at(2_000_000, None),
+        vec![Time::from_millis(2_500)]
+    );
+    assert_eq!(alarm_fires_at(500_000, None), vec![Time::from_secs(7)]);
+    assert_eq!(alarm_fires_at(1_000_000, None), vec![Time::from_secs(4)]);
+    // Paused across the deadline: the timer fires once, at the resume.
+    assert_eq!(
+        alarm_fires_at(2_000_000, Some((500, 3_000))),
+        vec![Time::from_secs(3)]
+    );
+    // Paused before the change, resumed before the new deadline: it fires at the new deadline.
+    assert_eq!(
+        alarm_fires_at(500_000, Some((500, 1_500))),
+        vec![Time::from_secs(7)]
     );
 }
 

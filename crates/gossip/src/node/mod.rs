@@ -120,7 +120,14 @@ impl GossipNode {
             Membership::Static { nodes } => View::Static(nodes),
             Membership::Swim { members } => {
                 let first = offset(config.swim.probe_interval);
-                View::Swim(Box::new(Swim::new(id, config.swim, &members, first)))
+                let budget = config.max_message_bytes.saturating_sub(HEADER_BYTES + 8);
+                View::Swim(Box::new(Swim::new(
+                    id,
+                    config.swim,
+                    &members,
+                    first,
+                    budget,
+                )))
             }
         };
         Ok(Self {
@@ -484,10 +491,6 @@ impl GossipNode {
                 Ok(())
             }
             swim_body => {
-                let budget = self
-                    .config
-                    .max_message_bytes
-                    .saturating_sub(HEADER_BYTES + 8);
                 let View::Swim(swim) = &mut self.view else {
                     return Err(GossipError::Unexpected(
                         "SWIM message without SWIM membership",
@@ -499,7 +502,7 @@ impl GossipNode {
                     send: &mut send,
                     events: &mut self.events,
                 };
-                swim.handle(now, from, &swim_body, budget, &mut out);
+                swim.handle(now, from, &swim_body, &mut out);
                 self.flush(send);
                 Ok(())
             }

@@ -88,14 +88,36 @@ pub struct Spread {
     /// (rounds since the write, fraction of nodes holding it); empty if it was never written.
     pub curve: Vec<(f64, f64)>,
     /// Messages sent by every node until the cluster agreed (or the run's 60 s ended).
+    /// A rumor that dies out stops sending, so this is its whole cost.
     pub messages: u64,
     /// Their bytes, as the protocol sizes them.
     pub bytes: u64,
 }
 
+impl Spread {
+    /// How far the write got, for a report: "everyone after 9.5 rounds" only if every one of the
+    /// `n` nodes held it at the curve's last point; otherwise how many held it when it stopped
+    /// spreading (a rumor dies out leaving a residue), or that it was never written.
+    pub fn reach_summary(&self, n: u32) -> String {
+        let Some(&(rounds, fraction)) = self.curve.last() else {
+            return "never written".to_string();
+        };
+        let held = (fraction * f64::from(n)).round() as u64;
+        if held >= u64::from(n) {
+            format!("everyone after {rounds:.1} rounds")
+        } else {
+            let missed = u64::from(n) - held;
+            format!(
+                "{held} of {n} (never everyone: {missed} missed), last reached after {rounds:.1} rounds"
+            )
+        }
+    }
+}
+
 /// One write in synchronous rounds, for the gossip `mode` given as its scenario JSON (e.g.
 /// `"push"` or `{"rumor": {"k": 2, "loss": "coin"}}`): its dissemination curve, and the
-/// messages and bytes sent until every node agreed (the run stops there).
+/// messages and bytes sent until every node agreed (the run stops there) or, for a rumor that
+/// dies out first, until the run's 60 s end.
 pub fn dissemination(mode: Value, n: u32, seed: u64) -> Spread {
     let run = run_generated(base(
         "dissemination",
@@ -209,7 +231,7 @@ pub fn rumor_table(n: u32, max_k: u32, runs: usize, first_seed: u64) -> Vec<Row>
 
 /// SWIM on `n` live nodes under `loss` for `seconds`: (dead verdicts about live members, runs).
 pub fn swim_false_positives(n: u32, loss: f64, suspicion: bool, seconds: u32, seed: u64) -> usize {
-    let mut swim = json!({ "probe_interval": "1s", "ping_timeout": "200ms", "indirect_probes": 1, "dead_retention": "600s" });
+    let mut swim = json!({ "probe_interval": "1s", "ping_timeout": "200ms", "indirect_probes": 1 });
     if suspicion {
         swim["suspicion"] = json!("5s");
     }

@@ -136,6 +136,26 @@ fn first_failure(
     Ok(None)
 }
 
+/// A hunt needs at least one offset and one seed per offset, and every seed it may run
+/// (`offset .. offset + budget`) must be a u64.
+fn check_hunt(offsets: &[u64], budget: u64) -> std::io::Result<()> {
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+    if offsets.is_empty() {
+        return Err(invalid("expected at least one starting offset".into()));
+    }
+    if budget == 0 {
+        return Err(invalid(
+            "expected a budget of at least one seed per offset".into(),
+        ));
+    }
+    if let Some(offset) = offsets.iter().find(|o| o.checked_add(budget).is_none()) {
+        return Err(invalid(format!(
+            "offset {offset} plus a budget of {budget} seeds passes the last seed (2^64 - 1)"
+        )));
+    }
+    Ok(())
+}
+
 /// Fuzzes `template` with `bug` on (or as it is, for `None`) from each offset, and shrinks the
 /// first failure each offset found (the shrinks run in parallel).
 pub fn hunt(
@@ -145,6 +165,7 @@ pub fn hunt(
     budget: u64,
     jobs: usize,
 ) -> std::io::Result<BugResult> {
+    check_hunt(offsets, budget)?;
     if let Some(name) = bug {
         with_bug(&template.base, name).ok_or_else(|| {
             std::io::Error::other(format!(
@@ -189,4 +210,19 @@ pub fn hunt(
         result.shrunk.extend(sizes);
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hunt_needs_offsets_a_budget_and_seeds_within_u64() {
+        assert!(check_hunt(&[0, 10_000], 200).is_ok());
+        assert!(check_hunt(&[u64::MAX - 10], 10).is_ok());
+        assert!(check_hunt(&[], 200).is_err());
+        assert!(check_hunt(&[0], 0).is_err());
+        let past = check_hunt(&[0, u64::MAX - 5], 10).unwrap_err().to_string();
+        assert!(past.contains("passes the last seed"), "{past}");
+    }
 }

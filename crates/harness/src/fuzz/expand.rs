@@ -58,6 +58,17 @@ fn vary(template: &Template, seed: u64) -> Scenario {
     scenario
 }
 
+/// Where and on what one drawn episode falls: its window (ns), a node, and random bits and a
+/// level in [0, 1) for the kinds that need more choices.
+#[derive(Clone, Copy)]
+struct Slot {
+    start: u64,
+    end: u64,
+    subject: u32,
+    split: u64,
+    level: f64,
+}
+
 /// Draws fault episodes while keeping them consistent: one network change at a time, one link
 /// change at a time, never more than `max_crashed` nodes down, no node crashed twice at once.
 struct Episodes<'a> {
@@ -125,213 +136,232 @@ impl<'a> Episodes<'a> {
         };
         let length = rng.between(min.nanos() / MS, max.nanos() / MS).max(1) * MS;
         let end = (start + length).min(self.window_end / MS * MS);
-        let subject = rng.between(1, u64::from(self.nodes)) as u32;
-        let split = rng.next_u64();
-        let level = rng.unit();
+        let slot = Slot {
+            start,
+            end,
+            subject: rng.between(1, u64::from(self.nodes)) as u32,
+            split: rng.next_u64(),
+            level: rng.unit(),
+        };
         if end <= start {
             return;
         }
         match kind {
-            Kind::Partition | Kind::OneWay if start >= self.network_free_at && self.nodes >= 2 => {
-                let (left, right) = self.split_nodes(split);
-                let cause = if kind == Kind::Partition {
-                    at(start, FaultAction::Partition(vec![left, right]))
-                } else {
-                    at(
-                        start,
-                        FaultAction::Cut(CutSpec {
-                            from: left,
-                            to: right,
-                        }),
-                    )
-                };
-                self.faults.push(cause);
-                self.faults.push(at(end, FaultAction::Heal));
-                self.network_free_at = end + 1;
-            }
-            Kind::Crash if self.can_crash(subject, start, end) => {
-                self.faults.push(at(start, FaultAction::Crash(subject)));
-                self.faults.push(at(end, FaultAction::Restart(subject)));
-                self.crashes.push((subject, start, end));
-            }
+            Kind::Partition | Kind::OneWay => self.network_split(kind, slot),
+            Kind::Crash => self.node_down(slot, FaultAction::Crash, FaultAction::Restart),
             // A frozen node is as good as down for the others: it takes a crash slot.
-            Kind::Pause if self.can_crash(subject, start, end) => {
-                self.faults.push(at(start, FaultAction::Pause(subject)));
-                self.faults.push(at(end, FaultAction::Resume(subject)));
-                self.crashes.push((subject, start, end));
-            }
-            Kind::Loss | Kind::Latency if start >= self.link_free_at => {
-                let [low, high] = self.fuzz.loss;
-                let degraded = if kind == Kind::Loss {
-                    LinkOverride {
-                        drop: Some(low + (high - low) * level),
-                        ..LinkOverride::default()
-                    }
-                } else {
-                    LinkOverride {
-                        latency: Some(self.fuzz.latency.clone()),
-                        ..LinkOverride::default()
-                    }
-                };
-                self.faults.push(at(start, FaultAction::Network(degraded)));
-                self.faults
-                    .push(at(end, FaultAction::Network(LinkOverride::default())));
-                self.link_free_at = end + 1;
-            }
-            Kind::Storm => self.storm(start, end, split),
-            // The crashed node is only known when the fault fires; it takes a crash slot
-            // under the placeholder node 0, so at most `max_crashed` are down at once.
-            Kind::LeaderCrash if self.can_crash(0, start, end) => {
-                self.faults.push(at(
-                    start,
-                    FaultAction::Aimed(
-                        Aim::Leader,
-                        AimedFault {
-                            crash: Some(Span(Duration::from_nanos(end - start))),
-                            ..AimedFault::default()
-                        },
-                    ),
-                ));
-                self.crashes.push((0, start, end));
-            }
+            Kind::Pause => self.node_down(slot, FaultAction::Pause, FaultAction::Resume),
+            Kind::Loss | Kind::Latency => self.link_change(kind, slot),
+            Kind::Storm => self.storm(start, end, slot.split),
+            Kind::LeaderCrash => self.leader_down(slot, |span| AimedFault {
+                crash: Some(span),
+                ..AimedFault::default()
+            }),
             // A frozen leader is as good as down for the others: it takes a crash slot.
-            Kind::LeaderPause if self.can_crash(0, start, end) => {
-                self.faults.push(at(
-                    start,
-                    FaultAction::Aimed(
-                        Aim::Leader,
-                        AimedFault {
-                            pause: Some(Span(Duration::from_nanos(end - start))),
-                            ..AimedFault::default()
-                        },
-                    ),
-                ));
-                self.crashes.push((0, start, end));
-            }
-            Kind::LeaderIsolate if start >= self.network_free_at => {
-                // Its clock at the slowest rate allowed: the worst case for a lease (and a
-                // deposed leader that notices last, taking writes it cannot replicate).
-                let clock = Some(self.fuzz.clock_rate[0]);
-                self.faults.push(at(
-                    start,
-                    FaultAction::Aimed(
-                        Aim::Leader,
-                        AimedFault {
-                            isolate: Some(Span(Duration::from_nanos(end - start))),
-                            clock,
-                            ..AimedFault::default()
-                        },
-                    ),
-                ));
-                self.network_free_at = end + 1;
-            }
-            // The leader is frozen (for a pause's length), and the server that wins the
-            // election this forces is cut off as it wins, before its first appends arrive (the
-            // entries it wrote stay its own); the armed fault waits for the first half of the
-            // episode and lasts the second half. The frozen leader resumes with its own
-            // unreplicated entries while the winner's sit cut off: the state of the Raft
-            // paper's Figure 8. (Crashing the winner instead finds far less: measured on
-            // `figure8_commit`, 2 failures in 300 seeds against 90.)
-            Kind::NewLeader => {
-                let [low, high] = self.fuzz.pause_range();
-                let frozen = DetRng::from_seed(split).between(low.nanos() / MS, high.nanos() / MS);
-                let thawed = start + frozen.max(1) * MS;
-                if !self.can_crash(0, start, thawed) || start < self.network_free_at {
-                    return;
-                }
-                let half = Some(Span(Duration::from_nanos((end - start) / 2)));
-                self.faults.push(at(
-                    start,
-                    FaultAction::Aimed(
-                        Aim::Leader,
-                        AimedFault {
-                            pause: Some(Span(Duration::from_nanos(thawed - start))),
-                            ..AimedFault::default()
-                        },
-                    ),
-                ));
-                self.faults.push(at(
-                    start,
-                    FaultAction::Aimed(
-                        Aim::NewLeader,
-                        AimedFault {
-                            isolate: half,
-                            within: half,
-                            ..AimedFault::default()
-                        },
-                    ),
-                ));
-                self.crashes.push((0, start, thawed));
-                self.network_free_at = end + 1;
-            }
-            // Power blips: every server crashes and is back within a few milliseconds, so all
-            // of them take part in the election that follows (with their timers started
-            // together, often as rival candidates of one term). Each server that grants a vote
-            // in it crashes as it grants it, and is back as quickly, where a rival's request for
-            // the same term may find it. The blip repeats every 150-400 ms while the crash
-            // points are armed, each time forcing a fresh election. Only while nothing else is
-            // down: a blip briefly takes every server, beyond `max_crashed`.
-            Kind::Voter if self.nothing_down(start, end) => {
-                let mut bits = DetRng::from_seed(split);
-                let span = |ms| Some(Span(Duration::from_nanos(ms * MS)));
-                let (blip, voter_down) = (bits.between(1, 10), bits.between(1, 3));
-                let period = bits.between(150, 400) * MS;
-                if (end - start) / MS > voter_down {
-                    let window = end - voter_down * MS;
-                    let mut blip_at = start;
-                    while blip_at + blip * MS <= window {
-                        self.faults.push(at(
-                            blip_at,
-                            FaultAction::Outage(Span(Duration::from_nanos(blip * MS))),
-                        ));
-                        for server in 1..=self.nodes {
-                            self.crashes.push((server, blip_at, blip_at + blip * MS));
-                        }
-                        blip_at += period;
-                    }
-                    self.faults.push(at(
-                        start,
-                        FaultAction::Aimed(
-                            Aim::Voter,
-                            AimedFault {
-                                crash: span(voter_down),
-                                within: span((end - start) / MS - voter_down),
-                                ..AimedFault::default()
-                            },
-                        ),
-                    ));
-                    self.crashes.push((0, start, end));
-                }
-            }
-            Kind::Clock => {
-                let [slow, fast] = self.fuzz.clock_rate;
-                let rate = ((slow + (fast - slow) * level) * 1000.0).round() / 1000.0;
-                self.faults.push(at(
-                    start,
-                    FaultAction::Clock(ClockSpec {
-                        node: subject,
-                        rate,
-                    }),
-                ));
-                self.faults.push(at(
-                    end,
-                    FaultAction::Clock(ClockSpec {
-                        node: subject,
-                        rate: 1.0,
-                    }),
-                ));
-            }
-            Kind::Membership if start >= self.membership_free_at && self.voters.len() >= 3 => {
-                let voter = self.voters[(split % self.voters.len() as u64) as usize];
-                let change = |add: Vec<u32>, remove: Vec<u32>| {
-                    FaultAction::Membership(MembershipSpec { add, remove })
-                };
-                self.faults.push(at(start, change(Vec::new(), vec![voter])));
-                self.faults.push(at(end, change(vec![voter], Vec::new())));
-                self.membership_free_at = end + 1;
-            }
-            _ => {}
+            Kind::LeaderPause => self.leader_down(slot, |span| AimedFault {
+                pause: Some(span),
+                ..AimedFault::default()
+            }),
+            Kind::LeaderIsolate => self.leader_isolate(slot),
+            Kind::NewLeader => self.new_leader(slot),
+            Kind::Voter => self.voter(slot),
+            Kind::Clock => self.clock(slot),
+            Kind::Membership => self.membership(slot),
         }
+    }
+
+    /// A partition into two groups, or a one-way cut between them, healed at the end.
+    fn network_split(&mut self, kind: Kind, slot: Slot) {
+        if slot.start < self.network_free_at || self.nodes < 2 {
+            return;
+        }
+        let (left, right) = self.split_nodes(slot.split);
+        let cause = if kind == Kind::Partition {
+            FaultAction::Partition(vec![left, right])
+        } else {
+            FaultAction::Cut(CutSpec {
+                from: left,
+                to: right,
+            })
+        };
+        self.faults.push(at(slot.start, cause));
+        self.faults.push(at(slot.end, FaultAction::Heal));
+        self.network_free_at = slot.end + 1;
+    }
+
+    /// The subject crashed (or frozen) and restarted (or resumed) at the end.
+    fn node_down(&mut self, slot: Slot, down: fn(u32) -> FaultAction, up: fn(u32) -> FaultAction) {
+        let Slot {
+            start,
+            end,
+            subject,
+            ..
+        } = slot;
+        if !self.can_crash(subject, start, end) {
+            return;
+        }
+        self.faults.push(at(start, down(subject)));
+        self.faults.push(at(end, up(subject)));
+        self.crashes.push((subject, start, end));
+    }
+
+    /// A loss burst or a latency spike, then back to the base network.
+    fn link_change(&mut self, kind: Kind, slot: Slot) {
+        if slot.start < self.link_free_at {
+            return;
+        }
+        let [low, high] = self.fuzz.loss;
+        let degraded = if kind == Kind::Loss {
+            LinkOverride {
+                drop: Some(low + (high - low) * slot.level),
+                ..LinkOverride::default()
+            }
+        } else {
+            LinkOverride {
+                latency: Some(self.fuzz.latency.clone()),
+                ..LinkOverride::default()
+            }
+        };
+        self.faults
+            .push(at(slot.start, FaultAction::Network(degraded)));
+        self.faults
+            .push(at(slot.end, FaultAction::Network(LinkOverride::default())));
+        self.link_free_at = slot.end + 1;
+    }
+
+    /// A fault on whoever leads, lasting the episode. The node is only known when the fault
+    /// fires; it takes a crash slot under the placeholder node 0, so at most `max_crashed` are
+    /// down at once.
+    fn leader_down(&mut self, slot: Slot, fault: fn(Span) -> AimedFault) {
+        let Slot { start, end, .. } = slot;
+        if !self.can_crash(0, start, end) {
+            return;
+        }
+        let aimed = fault(Span(Duration::from_nanos(end - start)));
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Leader, aimed)));
+        self.crashes.push((0, start, end));
+    }
+
+    /// The leader cut off, its clock at the slowest rate allowed: the worst case for a lease
+    /// (and a deposed leader that notices last, taking writes it cannot replicate).
+    fn leader_isolate(&mut self, slot: Slot) {
+        let Slot { start, end, .. } = slot;
+        if start < self.network_free_at {
+            return;
+        }
+        let aimed = AimedFault {
+            isolate: Some(Span(Duration::from_nanos(end - start))),
+            clock: Some(self.fuzz.clock_rate[0]),
+            ..AimedFault::default()
+        };
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Leader, aimed)));
+        self.network_free_at = end + 1;
+    }
+
+    /// The leader is frozen (for a pause's length), and the server that wins the election
+    /// this forces is cut off as it wins, before its first appends arrive (the entries it wrote
+    /// stay its own); the armed fault waits for the first half of the episode and lasts the
+    /// second half. The frozen leader resumes with its own unreplicated entries while the
+    /// winner's sit cut off: the state of the Raft paper's Figure 8. (Crashing the winner
+    /// instead finds far less: measured on `figure8_commit`, 2 failures in 300 seeds against 90.)
+    fn new_leader(&mut self, slot: Slot) {
+        let Slot {
+            start, end, split, ..
+        } = slot;
+        let [low, high] = self.fuzz.pause_range();
+        let frozen = DetRng::from_seed(split).between(low.nanos() / MS, high.nanos() / MS);
+        let thawed = start + frozen.max(1) * MS;
+        if !self.can_crash(0, start, thawed) || start < self.network_free_at {
+            return;
+        }
+        let half = Some(Span(Duration::from_nanos((end - start) / 2)));
+        let pause = AimedFault {
+            pause: Some(Span(Duration::from_nanos(thawed - start))),
+            ..AimedFault::default()
+        };
+        let cut_off = AimedFault {
+            isolate: half,
+            within: half,
+            ..AimedFault::default()
+        };
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Leader, pause)));
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::NewLeader, cut_off)));
+        self.crashes.push((0, start, thawed));
+        self.network_free_at = end + 1;
+    }
+
+    /// Power blips: every server crashes and is back within a few milliseconds, so all of them
+    /// take part in the election that follows (with their timers started together, often as
+    /// rival candidates of one term). Each server that grants a vote in it crashes as it grants
+    /// it, and is back as quickly, where a rival's request for the same term may find it. The
+    /// blip repeats every 150-400 ms while the crash points are armed, each time forcing a
+    /// fresh election. Only while nothing else is down: a blip briefly takes every server,
+    /// beyond `max_crashed`.
+    fn voter(&mut self, slot: Slot) {
+        let Slot {
+            start, end, split, ..
+        } = slot;
+        if !self.nothing_down(start, end) {
+            return;
+        }
+        let mut bits = DetRng::from_seed(split);
+        let span = |ms| Span(Duration::from_nanos(ms * MS));
+        let (blip, voter_down) = (bits.between(1, 10), bits.between(1, 3));
+        let period = bits.between(150, 400) * MS;
+        if (end - start) / MS <= voter_down {
+            return;
+        }
+        let window = end - voter_down * MS;
+        let mut blip_at = start;
+        while blip_at + blip * MS <= window {
+            self.faults
+                .push(at(blip_at, FaultAction::Outage(span(blip))));
+            for server in 1..=self.nodes {
+                self.crashes.push((server, blip_at, blip_at + blip * MS));
+            }
+            blip_at += period;
+        }
+        let aimed = AimedFault {
+            crash: Some(span(voter_down)),
+            within: Some(span((end - start) / MS - voter_down)),
+            ..AimedFault::default()
+        };
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Voter, aimed)));
+        self.crashes.push((0, start, end));
+    }
+
+    /// The subject's clock at a rate drawn from `clock_rate`, then back to true speed.
+    fn clock(&mut self, slot: Slot) {
+        let [slow, fast] = self.fuzz.clock_rate;
+        let rate = ((slow + (fast - slow) * slot.level) * 1000.0).round() / 1000.0;
+        let node = slot.subject;
+        self.faults
+            .push(at(slot.start, FaultAction::Clock(ClockSpec { node, rate })));
+        self.faults.push(at(
+            slot.end,
+            FaultAction::Clock(ClockSpec { node, rate: 1.0 }),
+        ));
+    }
+
+    /// A Raft voter removed from the configuration, then added back.
+    fn membership(&mut self, slot: Slot) {
+        if slot.start < self.membership_free_at || self.voters.len() < 3 {
+            return;
+        }
+        let voter = self.voters[(slot.split % self.voters.len() as u64) as usize];
+        let change = |add: Vec<u32>, remove: Vec<u32>| {
+            FaultAction::Membership(MembershipSpec { add, remove })
+        };
+        self.faults
+            .push(at(slot.start, change(Vec::new(), vec![voter])));
+        self.faults
+            .push(at(slot.end, change(vec![voter], Vec::new())));
+        self.membership_free_at = slot.end + 1;
     }
 
     /// Splits the nodes into two non-empty groups using the bits of `split`.

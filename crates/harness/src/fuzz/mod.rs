@@ -6,6 +6,7 @@ mod expand;
 mod explored;
 mod merge;
 mod results;
+mod seeds;
 mod shrink;
 mod signature;
 mod sweep;
@@ -22,12 +23,13 @@ pub use results::{
     read_results, template_hash, write_junit, Results, ResultsHeader, ResultsWriter, SeedResult,
     SeedSpan, RESULTS_FORMAT,
 };
+pub use seeds::assert_seeds_pass;
 pub use shrink::{failing_checks, shrink, Shrunk, MAX_SHRINK_RUNS};
 pub use signature::{fault_kind, is_cause, FailureSignature, NodeRole};
 pub use sweep::{
     min_path, run_seed, sweep, write_scenario, Shard, SweepError, SweepOptions, SweepSummary,
 };
 pub use template::{
-    load_template, parse_template, EpisodeKind, FuzzSpec, KindWeights, Template,
-    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES,
+    load_template, parse_template, vary_conflicts, EpisodeKind, FuzzSpec, KindWeights, Template,
+    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES, MAX_VARY_COMBINATIONS,
 };

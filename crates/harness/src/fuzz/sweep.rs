@@ -140,7 +140,7 @@ pub enum SweepError {
     #[error("{0}: cannot resume: the file has no results header, so nothing says which template produced it; choose another --out")]
     NoHeader(PathBuf),
     /// This shard of the range has no seed.
-    #[error("--shard {}/{}: shard {} of {} has no seed among the {} seeds {}..{}; expected at most {} shards", .shard.index + 1, .shard.count, .shard.index + 1, .shard.count, .seeds.end - .seeds.start, .seeds.start, .seeds.end, .seeds.end - .seeds.start)]
+    #[error("--shard {}/{}: shard {} has no seed: the range {}..{} holds {} seeds, so expected K <= {}", .shard.index + 1, .shard.count, .shard.index + 1, .seeds.start, .seeds.end, .seeds.end - .seeds.start, .seeds.end - .seeds.start)]
     EmptyShard {
         /// The shard asked for.
         shard: Shard,

@@ -269,6 +269,14 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
         field,
         message,
     };
+    if let Some(found) = scenario::top_level_kind(text) {
+        return Err(field_error(
+            String::new(),
+            format!(
+                "expected a JSON object at the top level (a scenario with a `fuzz` block), found {found}"
+            ),
+        ));
+    }
     let mut value: serde_json::Value =
         serde_json::from_str(text).map_err(|error| ScenarioError::Syntax {
             file: path.to_path_buf(),
@@ -276,21 +284,24 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
             column: error.column(),
             message: strip_position(&error.to_string()),
         })?;
-    let Some(object) = value.as_object_mut() else {
+    let fuzz_value = value
+        .as_object_mut()
+        .and_then(|object| object.remove("fuzz"))
+        .ok_or_else(|| {
+            field_error(
+                "fuzz".into(),
+                "missing field `fuzz`: a template needs a fuzz block".into(),
+            )
+        })?;
+    if !fuzz_value.is_object() {
         return Err(field_error(
-            String::new(),
+            "fuzz".into(),
             format!(
-                "expected a JSON object at the top level (a scenario with a `fuzz` block), found {}",
-                json_kind(&value)
+                "expected an object (the fuzz block), found {}",
+                json_kind(&fuzz_value)
             ),
         ));
-    };
-    let fuzz_value = object.remove("fuzz").ok_or_else(|| {
-        field_error(
-            "fuzz".into(),
-            "missing field `fuzz`: a template needs a fuzz block".into(),
-        )
-    })?;
+    }
     let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
         let inner = strip_position(&error.inner().to_string());
         let path = field_path(&error.path().to_string(), &inner);
@@ -327,15 +338,16 @@ pub const MAX_VARIED_FIELDS: usize = 64;
 /// Most choices for one varied field.
 pub const MAX_VARY_CHOICES: usize = 1024;
 
+/// Most combinations of `vary` choices a template may have (each is checked when it loads).
+pub const MAX_VARY_COMBINATIONS: u64 = 4096;
+
 /// Every `vary` entry names a field of the scenario (one that exists in the template, or an
-/// optional field of an object that does) and every choice, applied alone to the template,
-/// gives a valid scenario.
+/// optional field of an object that does), every choice applied alone gives a valid scenario,
+/// and there are at most [`MAX_VARY_COMBINATIONS`] combinations.
 fn validate_vary(
     vary: &BTreeMap<String, Vec<serde_json::Value>>,
     base: &Scenario,
 ) -> Result<(), (String, String)> {
-    // The same JSON `expand` varies.
-    let base = &serde_json::to_value(base).map_err(|e| ("vary".to_string(), e.to_string()))?;
     if vary.len() > MAX_VARIED_FIELDS {
         return Err((
             "vary".into(),
@@ -345,43 +357,106 @@ fn validate_vary(
             ),
         ));
     }
+    let mut combinations = 1u64;
     for (pointer, choices) in vary {
-        let field = format!("vary[\"{pointer}\"]");
         if choices.is_empty() || choices.len() > MAX_VARY_CHOICES {
             return Err((
-                field,
+                format!("vary[\"{pointer}\"]"),
                 format!(
                     "expected 1 to {MAX_VARY_CHOICES} values to choose from, found {}",
                     choices.len()
                 ),
             ));
         }
+        combinations = combinations.saturating_mul(choices.len() as u64);
+    }
+    if combinations > MAX_VARY_COMBINATIONS {
+        return Err((
+            "vary".into(),
+            format!("expected at most {MAX_VARY_COMBINATIONS} combinations of choices, found {combinations}"),
+        ));
+    }
+    // The same JSON `expand` varies.
+    let base = serde_json::to_value(base).map_err(|e| ("vary".to_string(), e.to_string()))?;
+    for (pointer, choices) in vary {
         for (index, choice) in choices.iter().enumerate() {
-            let Some(varied) = set_pointer(base, pointer, choice) else {
-                return Err((
-                    field,
-                    "names no field of the scenario: expected a JSON pointer such as \
-                     \"/protocol/raft/reads\" to a field of the template, or to an optional \
-                     field of an object it has"
-                        .into(),
-                ));
-            };
-            if let Err(error) = scenario::parse(&varied.to_string(), Path::new("<vary>")) {
-                let what = match &error {
-                    ScenarioError::Field { field, message, .. } if !field.is_empty() => {
-                        format!("field `{field}`: {message}")
-                    }
-                    ScenarioError::Field { message, .. } => message.clone(),
-                    other => other.to_string(),
-                };
-                return Err((
-                    format!("{field}[{index}]"),
-                    format!("choice {index} ({choice}) makes the scenario invalid: {what}"),
-                ));
-            }
+            vary_step(&base, pointer, index, choice, &[])?;
         }
     }
     Ok(())
+}
+
+/// Combinations of `vary` choices that do not give a valid scenario, each described with the
+/// choices that lead to it, as `expand` meets them: it applies the fields in pointer order, and a
+/// choice that would make the scenario invalid on top of the earlier ones is not applied (the
+/// field keeps its earlier value in that seed). `fuzz` and `expand` print these as warnings.
+pub fn vary_conflicts(template: &Template) -> Vec<String> {
+    let Ok(base) = serde_json::to_value(&template.base) else {
+        return Vec::new();
+    };
+    let mut conflicts = Vec::new();
+    let mut states: Vec<(serde_json::Value, Vec<String>)> = vec![(base, Vec::new())];
+    for (pointer, choices) in &template.fuzz.vary {
+        let mut next = Vec::with_capacity(states.len() * choices.len());
+        for (value, earlier) in &states {
+            for (index, choice) in choices.iter().enumerate() {
+                let mut path = earlier.clone();
+                match vary_step(value, pointer, index, choice, earlier) {
+                    Ok(varied) => {
+                        path.push(format!("{pointer} choice {index}"));
+                        next.push((varied, path));
+                    }
+                    Err((field, message)) => {
+                        conflicts.push(format!("fuzz.{field}: {message}"));
+                        path.push(format!("{pointer} choice {index} (not applied)"));
+                        next.push((value.clone(), path));
+                    }
+                }
+            }
+        }
+        states = next;
+    }
+    conflicts
+}
+
+/// `value` with choice `index` of `pointer` applied, or why that is not a valid scenario
+/// (`earlier`: the choices of the fields before it).
+fn vary_step(
+    value: &serde_json::Value,
+    pointer: &str,
+    index: usize,
+    choice: &serde_json::Value,
+    earlier: &[String],
+) -> Result<serde_json::Value, (String, String)> {
+    let field = format!("vary[\"{pointer}\"]");
+    let Some(varied) = set_pointer(value, pointer, choice) else {
+        return Err((
+            field,
+            "names no field of the scenario: expected a JSON pointer such as \
+             \"/protocol/raft/reads\" to a field of the template, or to an optional \
+             field of an object it has"
+                .into(),
+        ));
+    };
+    let Err(error) = scenario::parse(&varied.to_string(), Path::new("<vary>")) else {
+        return Ok(varied);
+    };
+    let what = match &error {
+        ScenarioError::Field { field, message, .. } if !field.is_empty() => {
+            format!("field `{field}`: {message}")
+        }
+        ScenarioError::Field { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    let with = if earlier.is_empty() {
+        String::new()
+    } else {
+        format!(" drawn with {}", earlier.join(", "))
+    };
+    Err((
+        format!("{field}[{index}]"),
+        format!("choice {index} ({choice}) makes the scenario invalid{with}: {what}"),
+    ))
 }
 
 /// `value` with the field at `pointer` (which must exist, or whose parent object must) set to

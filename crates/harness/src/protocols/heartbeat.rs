@@ -4,8 +4,8 @@
 //! `timeout` (by the receiver's own clock) is suspected. The check `live_nodes_connected` asks that
 //! at the end every live node trusts exactly the live nodes that can currently reach it.
 
+use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
-use crate::run::{build, end_time, finish, RunOptions};
 use crate::scenario::{HeartbeatSpec, Scenario};
 use faultline_sim::{Context, NodeId, Process, Simulation, Time, TimerId};
 use std::time::Duration;
@@ -151,4 +151,25 @@ fn misjudged_pairs(sim: &Simulation<HeartbeatNode>) -> (Vec<String>, usize) {
         }
     }
     (wrong, pairs)
+}
+
+/// The heartbeat protocol as the registry runs it (its block is validated by
+/// [`crate::scenario::validate`]).
+pub struct Heartbeat;
+
+impl crate::protocol::DynProtocol for Heartbeat {
+    fn name(&self) -> &'static str {
+        "heartbeat"
+    }
+
+    fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
+        Ok(())
+    }
+
+    fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
+        match &scenario.protocol {
+            crate::scenario::ProtocolSpec::Heartbeat(spec) => run(scenario, spec, options),
+            _ => Err(crate::protocol::mismatch("heartbeat", scenario)),
+        }
+    }
 }

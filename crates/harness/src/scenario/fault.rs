@@ -517,8 +517,8 @@ impl FaultSpec {
 
     /// The label of the window this fault shades in charts, when it opens one: `Some((label,
     /// until))` where `until` is the fault's own end, or `None` to end at the fault that undoes
-    /// it (see [`fault_windows`]).
-    fn window_label(&self) -> Option<(String, Option<Span>)> {
+    /// it (see [`crate::figures::fault_windows`]).
+    pub(crate) fn window_label(&self) -> Option<(String, Option<Span>)> {
         match &self.action {
             FaultAction::Partition(_) | FaultAction::Cut(_) => Some(("partition".into(), None)),
             FaultAction::Crash(n) => Some((format!("crash n{n}"), None)),
@@ -575,46 +575,6 @@ fn describe_aimed(aim: Aim, aimed: &AimedFault) -> String {
         text.push_str(&format!(" within {within}"));
     }
     text
-}
-
-/// One interval when a fault was in force, for charts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FaultWindow {
-    /// Start, in virtual seconds.
-    pub start: f64,
-    /// End, in virtual seconds (the run's end when nothing undid it).
-    pub end: f64,
-    /// What was in force, e.g. `crash n2` or `partition`.
-    pub label: String,
-}
-
-/// Intervals when a fault was in force: a partition or cut until the next heal, a crash until
-/// that node's restart, a degraded network until the next network change, an outage or an
-/// aimed fault for its duration.
-pub fn fault_windows(scenario: &Scenario) -> Vec<FaultWindow> {
-    let mut faults = scenario.faults.clone();
-    faults.sort_by_key(|f| f.at);
-    let secs = |span: Span| span.nanos() as f64 / 1e9;
-    let end = secs(scenario.duration);
-    let mut windows = Vec::new();
-    for (i, fault) in faults.iter().enumerate() {
-        let Some((label, own_end)) = fault.window_label() else {
-            continue;
-        };
-        let until = match own_end {
-            Some(over) => secs(over).min(end),
-            None => faults[i + 1..]
-                .iter()
-                .find(|f| f.undoes(fault))
-                .map_or(end, |f| secs(f.at)),
-        };
-        windows.push(FaultWindow {
-            start: secs(fault.at),
-            end: until,
-            label,
-        });
-    }
-    windows
 }
 
 /// The scenario's faults in kernel terms, in file order; operator actions and aimed faults are

@@ -7,12 +7,17 @@ mod fault;
 mod spec;
 mod validate;
 
+/// The gossip protocol block's types (defined with the gossip protocol).
+pub use crate::protocols::gossip::{
+    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
+    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
 pub use fault::{
-    fault_windows, Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
-    FaultWindow, MembershipSpec, TransferSpec,
+    Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
+    TransferSpec,
 };
 pub use spec::{
     BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
@@ -90,29 +95,40 @@ const PROTOCOL_EXPECTED: &str =
 /// object, or a protocol block with no protocol or more than one (serde reports these as syntax
 /// errors or as type errors about the first field).
 fn shape_error(text: &str, path: &str) -> Option<Invalid> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let Some(object) = value.as_object() else {
-        let found = match value {
-            serde_json::Value::Array(_) => "an array",
-            serde_json::Value::String(_) => "a string",
-            serde_json::Value::Number(_) => "a number",
-            serde_json::Value::Bool(_) => "a boolean",
-            _ => "null",
-        };
+    if let Some(found) = top_level_kind(text) {
         return Some(Invalid::new(
             "",
             format!("expected a JSON object at the top level (a scenario), found {found}"),
         ));
-    };
-    let protocol = object.get("protocol")?.as_object();
-    if path.starts_with("protocol") && protocol.is_some_and(|p| p.len() != 1) {
-        let found = protocol.map_or(0, |p| p.len());
-        return Some(Invalid::new(
-            "protocol",
-            format!("{PROTOCOL_EXPECTED}, found {found} blocks"),
-        ));
     }
-    None
+    if !path.starts_with("protocol") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let found = match value.get("protocol")? {
+        serde_json::Value::Object(blocks) if blocks.len() == 1 => return None,
+        serde_json::Value::Object(blocks) => format!("{} blocks", blocks.len()),
+        serde_json::Value::String(_) => "a string".to_string(),
+        serde_json::Value::Array(_) => "an array".to_string(),
+        other => other.to_string(),
+    };
+    Some(Invalid::new(
+        "protocol",
+        format!("{PROTOCOL_EXPECTED}, found {found}"),
+    ))
+}
+
+/// What the text holds at the top level when it starts like a JSON value other than an object
+/// (whatever follows), e.g. `an array`.
+pub(crate) fn top_level_kind(text: &str) -> Option<&'static str> {
+    match text.trim_start().bytes().next()? {
+        b'[' => Some("an array"),
+        b'"' => Some("a string"),
+        b'-' | b'0'..=b'9' => Some("a number"),
+        b't' | b'f' => Some("a boolean"),
+        b'n' => Some("null"),
+        _ => None,
+    }
 }
 
 /// The full path of the field an error is about; serde reports a missing field at its parent.

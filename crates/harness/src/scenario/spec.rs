@@ -41,8 +41,7 @@ pub struct Scenario {
 }
 
 /// The protocol block: exactly one protocol with its parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ProtocolSpec {
     /// All-to-all heartbeats with a timeout-based failure detector (the kernel's test protocol).
     Heartbeat(HeartbeatSpec),
@@ -50,6 +49,88 @@ pub enum ProtocolSpec {
     Gossip(crate::protocols::gossip::GossipSpec),
     /// Raft servers running a replicated key-value store.
     Raft(RaftSpec),
+    /// A protocol registered by the user (see [`crate::protocol::Registry`]): its name and its
+    /// block as written, which the protocol parses and validates itself.
+    Registered {
+        /// The block's key, the protocol's [`crate::protocol::Protocol::NAME`].
+        name: String,
+        /// The block's value.
+        block: serde_json::Value,
+    },
+}
+
+impl ProtocolSpec {
+    /// The protocol's name as written in scenario files.
+    pub fn name(&self) -> &str {
+        match self {
+            ProtocolSpec::Heartbeat(_) => "heartbeat",
+            ProtocolSpec::Gossip(_) => "gossip",
+            ProtocolSpec::Raft(_) => "raft",
+            ProtocolSpec::Registered { name, .. } => name,
+        }
+    }
+}
+
+impl Serialize for ProtocolSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            ProtocolSpec::Heartbeat(spec) => map.serialize_entry("heartbeat", spec)?,
+            ProtocolSpec::Gossip(spec) => map.serialize_entry("gossip", spec)?,
+            ProtocolSpec::Raft(spec) => map.serialize_entry("raft", spec)?,
+            ProtocolSpec::Registered { name, block } => map.serialize_entry(name, block)?,
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ProtocolSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ProtocolVisitor)
+    }
+}
+
+/// Reads the one-key protocol block; a key that is no built-in protocol must be registered.
+struct ProtocolVisitor;
+
+impl<'de> de::Visitor<'de> for ProtocolVisitor {
+    type Value = ProtocolSpec;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an object with one key naming the protocol")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ProtocolSpec, A::Error> {
+        let Some(name) = map.next_key::<String>()? else {
+            return Err(de::Error::custom(format!(
+                "expected one protocol, one of {}; found none",
+                crate::protocol::names().join(", ")
+            )));
+        };
+        let spec = match name.as_str() {
+            "heartbeat" => ProtocolSpec::Heartbeat(map.next_value()?),
+            "gossip" => ProtocolSpec::Gossip(map.next_value()?),
+            "raft" => ProtocolSpec::Raft(map.next_value()?),
+            other if crate::protocol::is_registered(other) => ProtocolSpec::Registered {
+                name: name.clone(),
+                block: map.next_value()?,
+            },
+            other => {
+                let known = crate::protocol::names();
+                return Err(de::Error::custom(format!(
+                    "unknown variant `{other}`: expected one of `{}` (a protocol of your own must be registered, see faultline::cli::main_with)",
+                    known.join("`, `")
+                )));
+            }
+        };
+        if let Some(extra) = map.next_key::<String>()? {
+            return Err(de::Error::custom(format!(
+                "expected one protocol; found {name} and {extra}"
+            )));
+        }
+        Ok(spec)
+    }
 }
 
 /// Parameters of the Raft protocol.

@@ -48,7 +48,7 @@ pub fn validate(scenario: &Scenario) -> Check {
             "expected a positive duration of at most 24h of virtual time",
         ));
     }
-    validate_protocol(&scenario.protocol, scenario.cluster.nodes)?;
+    validate_protocol(scenario)?;
     if let ProtocolSpec::Gossip(gossip) = &scenario.protocol {
         gossip.validate(scenario.duration)?;
     }
@@ -60,18 +60,9 @@ pub fn validate(scenario: &Scenario) -> Check {
     validate_protocol_fields(scenario)
 }
 
-/// The protocol's name as written in scenario files.
-fn protocol_name(protocol: &ProtocolSpec) -> &'static str {
-    match protocol {
-        ProtocolSpec::Heartbeat(_) => "heartbeat",
-        ProtocolSpec::Gossip(_) => "gossip",
-        ProtocolSpec::Raft(_) => "raft",
-    }
-}
-
 /// Fields that only make sense for one protocol: workload, expectations, operator actions.
 fn validate_protocol_fields(scenario: &Scenario) -> Check {
-    let protocol = protocol_name(&scenario.protocol);
+    let protocol = scenario.protocol.name();
     let expect = &scenario.expect;
     let mut owned: Vec<(String, bool, &str)> = vec![
         ("workload".into(), scenario.workload.is_some(), "raft"),
@@ -278,8 +269,9 @@ fn validate_workload(workload: &WorkloadSpec) -> Check {
     Ok(())
 }
 
-fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
-    match protocol {
+fn validate_protocol(scenario: &Scenario) -> Check {
+    let nodes = scenario.cluster.nodes;
+    match &scenario.protocol {
         ProtocolSpec::Heartbeat(hb) => {
             positive(hb.interval, "protocol.heartbeat.interval")?;
             if hb.timeout <= hb.interval {
@@ -307,6 +299,13 @@ fn validate_protocol(protocol: &ProtocolSpec, nodes: u32) -> Check {
             Ok(())
         }
         ProtocolSpec::Raft(raft) => validate_raft(raft, nodes),
+        ProtocolSpec::Registered { name, .. } => match crate::protocol::registered(name) {
+            Some(protocol) => protocol.validate(scenario),
+            None => Err(Invalid::new(
+                "protocol",
+                format!("protocol {name:?} is not registered in this process"),
+            )),
+        },
     }
 }
 

@@ -5,17 +5,17 @@ mod monitor;
 mod node;
 mod spec;
 
-pub use monitor::{Monitor, Verdict, WriteRecord};
-pub use node::{GossipDurable, GossipProcess, Observation, PlannedWrite};
+pub use monitor::{Monitor, WriteRecord};
+pub use node::{GossipDurable, GossipProcess, PlannedWrite};
 pub use spec::{
     ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
     SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
 
+use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
-use crate::run::{build, end_time, finish, RunOptions};
 use crate::scenario::Scenario;
-use faultline_gossip::{GossipNode, Membership, Topology};
+use faultline_gossip::{GossipNode, MemberState, Membership, Topology};
 use faultline_sim::{NodeId, RngStreams, Simulation, Time, TraceKind};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -115,7 +115,7 @@ pub fn simulate(
     let end = end_time(scenario);
     while let Some(at) = sim.next_event_time().filter(|t| *t <= end) {
         while converged_at.is_none() && next_check <= at {
-            if live_digests_agree(&sim, Scope::AllLive) {
+            if converged(&sim) {
                 converged_at = Some(next_check);
             }
             next_check = next_check + slice;
@@ -151,7 +151,7 @@ pub fn simulate(
     if !stopped(spec, converged_at, &monitor) {
         sim.run_until(end);
     }
-    if converged_at.is_none() && next_check <= end && live_digests_agree(&sim, Scope::AllLive) {
+    if converged_at.is_none() && next_check <= end && converged(&sim) {
         converged_at = Some(next_check);
     }
     let traffic = traffic(&sim);
@@ -232,6 +232,32 @@ enum Scope {
     AllLive,
     /// Each group of live, mutually reachable nodes on its own: all that can hold while cut.
     Reachable,
+}
+
+/// The convergence goal once every fault has healed: every live node holds one state and, with
+/// SWIM, counts every other live node as a member (none still thought dead or forgotten).
+fn converged(sim: &Simulation<GossipProcess>) -> bool {
+    live_digests_agree(sim, Scope::AllLive) && live_views_whole(sim)
+}
+
+/// True when no live member's SWIM view lacks, or holds dead, another live member (always true
+/// with a static view). Stops at the first gap.
+fn live_views_whole(sim: &Simulation<GossipProcess>) -> bool {
+    let live: Vec<(NodeId, &GossipNode)> = (0..sim.node_count() as u32)
+        .map(NodeId::new)
+        .filter_map(|n| sim.process(n).map(|p| (n, p.core())))
+        .filter(|(_, core)| !core.has_left())
+        .collect();
+    live.iter().all(|(a, core)| {
+        core.members().is_none_or(|view| {
+            live.iter().all(|(b, _)| {
+                a == b
+                    || view.get(&(b.index() as u64)).is_some_and(|m| {
+                        matches!(m.state, MemberState::Alive | MemberState::Suspect)
+                    })
+            })
+        })
+    })
 }
 
 /// True when the live nodes hold one state (per group of mutually reachable ones, for
@@ -429,4 +455,25 @@ fn summary(
     };
     lines.push(("converged".to_string(), converged));
     lines
+}
+
+/// The gossip protocol as the registry runs it (its block is validated by
+/// [`crate::scenario::validate`]).
+pub struct Gossip;
+
+impl crate::protocol::DynProtocol for Gossip {
+    fn name(&self) -> &'static str {
+        "gossip"
+    }
+
+    fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
+        Ok(())
+    }
+
+    fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
+        match &scenario.protocol {
+            crate::scenario::ProtocolSpec::Gossip(spec) => run(scenario, spec, options),
+            _ => Err(crate::protocol::mismatch("gossip", scenario)),
+        }
+    }
 }

@@ -69,11 +69,6 @@ impl Monitor {
         }
     }
 
-    /// Live nodes now.
-    pub fn live(&self) -> usize {
-        self.live
-    }
-
     /// True once every planned write has been performed.
     pub fn all_performed(&self) -> bool {
         self.performed == self.writes.len()

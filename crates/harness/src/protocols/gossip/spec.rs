@@ -160,17 +160,47 @@ pub struct SwimSpec {
     /// Suspect before declaring dead, for this long (absent: declare dead at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspicion: Option<Span>,
-    /// Forget dead members after this long.
-    #[serde(default = "default_retention")]
-    pub dead_retention: Span,
+    /// Keep failed members, retrying them, this long before forgetting them (Serf's reconnect
+    /// timeout; `dead_retention` is accepted as its older name).
+    #[serde(default = "default_reconnect_timeout", alias = "dead_retention")]
+    pub reconnect_timeout: Span,
+    /// How often a node tries to reconnect to one failed member.
+    #[serde(default = "default_reconnect_interval")]
+    pub reconnect_interval: Span,
+    /// Keep members that left as tombstones this long.
+    #[serde(default = "default_tombstone_timeout")]
+    pub tombstone_timeout: Span,
+    /// How often a node swaps whole views with one live member ("0s": never).
+    #[serde(default = "default_push_pull_interval")]
+    pub push_pull_interval: Span,
 }
 
 fn three() -> u32 {
     3
 }
 
-fn default_retention() -> Span {
-    Span(std::time::Duration::from_secs(30))
+fn default_reconnect_timeout() -> Span {
+    Span(std::time::Duration::from_nanos(
+        SwimConfig::default().reconnect_timeout,
+    ))
+}
+
+fn default_reconnect_interval() -> Span {
+    Span(std::time::Duration::from_nanos(
+        SwimConfig::default().reconnect_interval,
+    ))
+}
+
+fn default_tombstone_timeout() -> Span {
+    Span(std::time::Duration::from_nanos(
+        SwimConfig::default().tombstone_timeout,
+    ))
+}
+
+fn default_push_pull_interval() -> Span {
+    Span(std::time::Duration::from_nanos(
+        SwimConfig::default().push_pull_interval,
+    ))
 }
 
 /// The writes: `count` writes of distinct values, to keys `k0..k{keys-1}`, at uniformly random
@@ -216,7 +246,10 @@ impl GossipSpec {
                 ping_timeout: s.ping_timeout.nanos(),
                 indirect_probes: s.indirect_probes,
                 suspicion: s.suspicion.map(Span::nanos),
-                dead_retention: s.dead_retention.nanos(),
+                reconnect_timeout: s.reconnect_timeout.nanos(),
+                reconnect_interval: s.reconnect_interval.nanos(),
+                tombstone_timeout: s.tombstone_timeout.nanos(),
+                push_pull_interval: s.push_pull_interval.nanos(),
                 ..SwimConfig::default()
             });
         Config {

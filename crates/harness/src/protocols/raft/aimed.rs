@@ -136,8 +136,8 @@ fn schedule(
 
 #[cfg(test)]
 mod tests {
+    use crate::driver::RunOptions;
     use crate::protocols::raft::{simulate, watch::LeaderChange};
-    use crate::run::RunOptions;
     use crate::scenario::{parse, ProtocolSpec};
     use faultline_sim::Time;
     use std::path::Path;

@@ -16,8 +16,8 @@ pub mod setup;
 pub mod verdict;
 pub mod watch;
 
+use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::RunReport;
-use crate::run::{build, end_time, finish, RunOptions};
 use crate::scenario::{RaftSpec, Scenario};
 use actor::Actor;
 use faultline_sim::Time;
@@ -98,4 +98,25 @@ pub fn simulate(
         report,
         leaders: watch.leaders,
     })
+}
+
+/// The raft protocol as the registry runs it (its block is validated by
+/// [`crate::scenario::validate`]).
+pub struct Raft;
+
+impl crate::protocol::DynProtocol for Raft {
+    fn name(&self) -> &'static str {
+        "raft"
+    }
+
+    fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
+        Ok(())
+    }
+
+    fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
+        match &scenario.protocol {
+            crate::scenario::ProtocolSpec::Raft(spec) => run(scenario, spec, options),
+            _ => Err(crate::protocol::mismatch("raft", scenario)),
+        }
+    }
 }
