@@ -1,6 +1,8 @@
 //! The `faultline` command line: run scenarios and report their verdicts.
 
-use crate::{chart_cmd, check_cmd, experiment_cmd, fuzz_cmd, run_cmd, EXIT_BAD_INPUT, EXIT_OK};
+use crate::{
+    chart_cmd, check_cmd, experiment_cmd, fuzz_cmd, merge_cmd, run_cmd, EXIT_BAD_INPUT, EXIT_OK,
+};
 use clap::{Parser, Subcommand};
 use faultline_harness::protocol::Registry;
 use std::process::ExitCode;
@@ -23,6 +25,10 @@ enum Command {
     /// Run a template over many seeds in parallel (exit 0 no seed failed, 1 some did, 2 bad input,
     /// 130 stopped by Ctrl-C).
     Fuzz(fuzz_cmd::FuzzArgs),
+    /// Merge the output folders of a sweep's shards into one: checks they ran the same template
+    /// and cover the seeds exactly once, groups the failures by signature, writes results.jsonl,
+    /// junit.xml, failures.json and summary.html (exit 0 no seed failed, 1 some did, 2 bad input).
+    Merge(merge_cmd::MergeArgs),
     /// Print the concrete scenario a template runs for one seed (every fault listed).
     Expand(fuzz_cmd::ExpandArgs),
     /// Shrink a failing scenario to a minimal one that fails the same check (exit 0 shrunk, 1 the
@@ -66,6 +72,7 @@ pub fn main_with(registry: Registry) -> ExitCode {
         Command::Run(args) => run_cmd::execute(args),
         Command::Check(args) => check_cmd::execute(args),
         Command::Fuzz(args) => fuzz_cmd::fuzz(args),
+        Command::Merge(args) => merge_cmd::execute(args),
         Command::Expand(args) => fuzz_cmd::expand(args),
         Command::Shrink(args) => fuzz_cmd::shrink(args),
         Command::Campaign(args) => fuzz_cmd::campaign(args),

@@ -1,26 +1,32 @@
 //! `faultline fuzz` and `faultline shrink`: seed sweeps and minimising their failures.
 
-use crate::output::{thousands, write_file};
+use crate::output::thousands;
+use crate::sweep_summary::{groups_in, write_page, PageInput, Timing};
+use crate::time_limit::StopWatch;
 use crate::{EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use faultline_harness::files::Existing;
-use faultline_harness::fuzz::{self, ResultsHeader, SeedResult, Shard, SweepOptions};
-use faultline_report::chart::Size;
-use faultline_report::html::{Figure, ImageFormat, Report};
-use faultline_report::presets;
-use indicatif::{ProgressBar, ProgressStyle};
+use faultline_harness::fuzz::{self, ResultsHeader, SeedResult, SeedSpan, Shard, SweepOptions};
+use faultline_harness::scenario::Span;
+use indicatif::{HumanDuration, ProgressBar, ProgressStyle};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// Arguments of `faultline fuzz`.
 #[derive(clap::Args)]
 pub struct FuzzArgs {
     /// A template: a scenario with a `fuzz` block.
     template: PathBuf,
-    /// Seeds to run, `A..B` (B excluded).
-    #[arg(long, value_parser = parse_seeds)]
-    seeds: Range<u64>,
+    /// Seeds to run, `A..B` (B excluded), or `A..` for no end (stop with --for or Ctrl-C);
+    /// default with --for: `0..`.
+    #[arg(long, required_unless_present = "for_")]
+    seeds: Option<SeedSpan>,
+    /// Stop starting seeds before this much wall time has passed (e.g. `8h`, `30m`): a twentieth
+    /// of it, at most 10 minutes, is kept for the seeds then running and the outputs. Resumable.
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_time_limit)]
+    for_: Option<Duration>,
     /// Worker threads (default: one per core; at most 4 per core).
     #[arg(long)]
     jobs: Option<usize>,
@@ -38,17 +44,27 @@ pub struct FuzzArgs {
     shrink: bool,
 }
 
-fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
-    let expected = || format!("expected A..B with A < B, e.g. 0..1000; found {text:?}");
-    let (a, b) = text.split_once("..").ok_or_else(expected)?;
-    let (a, b): (u64, u64) = (
-        a.parse().map_err(|_| expected())?,
-        b.parse().map_err(|_| expected())?,
-    );
-    if a >= b {
+fn parse_time_limit(text: &str) -> Result<Duration, String> {
+    let most = crate::time_limit::MAX_TIME_LIMIT;
+    let expected = || {
+        format!(
+            "expected a duration such as 8h, 30m or 90s, at most {}h; found {text:?}",
+            most.as_secs() / 3600
+        )
+    };
+    let span = Span::parse(text).ok_or_else(expected)?;
+    let limit = Duration::from_nanos(span.nanos());
+    if limit.is_zero() || limit > most {
         return Err(expected());
     }
-    Ok(a..b)
+    Ok(limit)
+}
+
+impl FuzzArgs {
+    /// The seeds asked for (`0..` when only --for was given).
+    fn range(&self) -> Range<u64> {
+        self.seeds.as_ref().map_or(0..u64::MAX, |s| s.0.clone())
+    }
 }
 
 /// Loads a template and warns (on standard error) about combinations of `vary` choices that
@@ -97,12 +113,9 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
             args.out.display()
         );
     }
-    let total = shard.len(&args.seeds);
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} seeds, {per_sec}, {msg}, ETA {eta}")
-            .expect("static template"),
-    );
+    let range = args.range();
+    let total = shard.len(&range);
+    let bar = sweep_bar(&args, total);
     bar.set_message("0 failures");
     let failures = AtomicUsize::new(0);
     let on_result = |result: &SeedResult| {
@@ -112,23 +125,30 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
         }
         bar.inc(1);
     };
+    let watch = StopWatch::start(crate::interrupt::on_ctrl_c(), args.for_);
     let options = SweepOptions {
-        seeds: args.seeds.clone(),
+        seeds: range.clone(),
         jobs,
         shard,
         out: args.out.clone(),
         resume: args.resume,
         shrink: args.shrink,
-        header: ResultsHeader::new(&args.template, &template),
-        interrupt: Some(crate::interrupt::on_ctrl_c()),
+        header: ResultsHeader::new(&args.template, &template).with_part(range.clone(), shard),
+        interrupt: Some(watch.flag()),
     };
     let summary = fuzz::sweep(&template, &options, &on_result)?;
     bar.finish_and_clear();
     print_sweep(&args, &template.base.name, &summary, total, jobs);
-    let rate = seeds_per_second(&summary);
-    let html = write_summary(&args.out, &template.base.name, &summary, rate)?;
+    Timing::add(&args.out, summary.ran as u64, summary.wall.as_secs_f64())?;
+    let html = write_sweep_page(&args, &template, &summary)?;
     outln!("summary    {}", html.display());
-    if summary.interrupted {
+    if summary.interrupted && watch.time_up() {
+        eprintln!(
+            "time limit: stopped starting seeds; {} seeds recorded; continue with:\n  {}",
+            summary.recorded,
+            resume_command(&args)
+        );
+    } else if summary.interrupted {
         eprintln!(
             "interrupted: {} of {total} seeds recorded; continue with:\n  {}",
             summary.recorded,
@@ -155,12 +175,14 @@ fn seeds_per_second(summary: &fuzz::SweepSummary) -> f64 {
 /// The command line that continues this sweep.
 fn resume_command(args: &FuzzArgs) -> String {
     let mut command = format!(
-        "faultline fuzz {} --seeds {}..{} --out {}",
+        "faultline fuzz {} --seeds {} --out {}",
         args.template.display(),
-        args.seeds.start,
-        args.seeds.end,
+        SeedSpan(args.range()),
         args.out.display()
     );
+    if let Some(limit) = args.for_ {
+        command += &format!(" --for {}s", limit.as_secs());
+    }
     if let Some(shard) = args.shard {
         command += &format!(" --shard {}/{}", shard.index + 1, shard.count);
     }
@@ -173,10 +195,14 @@ fn resume_command(args: &FuzzArgs) -> String {
 fn print_sweep(args: &FuzzArgs, name: &str, summary: &fuzz::SweepSummary, total: u64, jobs: usize) {
     let shard = args.shard.unwrap_or(Shard::ALL);
     let secs = summary.wall.as_secs_f64();
+    let seeds = if total > u64::MAX / 2 {
+        "open-ended".to_string()
+    } else {
+        total.to_string()
+    };
     outln!(
-        "template   {name} ({total} seeds {}..{}, shard {}/{}, {jobs} jobs)",
-        args.seeds.start,
-        args.seeds.end,
+        "template   {name} ({seeds} seeds {}, shard {}/{}, {jobs} jobs)",
+        SeedSpan(args.range()),
         shard.index + 1,
         shard.count
     );
@@ -199,56 +225,70 @@ fn print_sweep(args: &FuzzArgs, name: &str, summary: &fuzz::SweepSummary, total:
     outln!("results    {}", args.out.join("results.jsonl").display());
 }
 
-/// Writes `summary.html` into the sweep's folder: failures by check and the distribution of run
-/// lengths over every seed in `results.jsonl`, with the sweep's figures.
-fn write_summary(
-    out: &Path,
-    name: &str,
+/// A progress bar over the shard's seeds; for an open-ended range, a counter with the time
+/// left under `--for`.
+fn sweep_bar(args: &FuzzArgs, total: u64) -> ProgressBar {
+    if total <= u64::MAX / 2 {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} seeds, {per_sec}, {msg}, ETA {eta}")
+                .expect("static template"),
+        );
+        return bar;
+    }
+    let bar = ProgressBar::no_length();
+    let limit = args
+        .for_
+        .map_or(String::new(), |l| format!(" of {}", HumanDuration(l)));
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {{pos}} seeds, {{per_sec}}, {{msg}}, {{elapsed}}{limit}"
+        ))
+        .expect("static template"),
+    );
+    bar
+}
+
+/// Writes `summary.html` into the sweep's folder from every seed in its `results.jsonl`.
+fn write_sweep_page(
+    args: &FuzzArgs,
+    template: &fuzz::Template,
     summary: &fuzz::SweepSummary,
-    rate: f64,
 ) -> Result<PathBuf> {
-    let by_check: Vec<(String, u64)> = summary
-        .failures_by_check
-        .iter()
-        .map(|(c, n)| (c.clone(), *n as u64))
-        .collect();
-    let mut report = Report::new(format!("Fuzz sweep: {name}"));
-    report
-        .summary
-        .push(("seeds".into(), summary.recorded.to_string()));
-    report
-        .summary
-        .push(("failing seeds".into(), summary.failures.to_string()));
-    report
-        .summary
-        .push(("seeds/s (this run)".into(), format!("{rate:.1}")));
+    let results = args.out.join("results.jsonl");
+    let mut seeds = fuzz::read_results(&results)
+        .with_context(|| format!("{}: cannot read", results.display()))?
+        .seeds;
+    seeds.sort_by_key(|r| r.seed);
+    let groups = groups_in(&args.out, &seeds)?;
+    let mut facts = vec![
+        ("template".to_string(), args.template.display().to_string()),
+        ("seeds".to_string(), thousands(seeds.len() as u64)),
+        (
+            "failing seeds".to_string(),
+            thousands(summary.failures as u64),
+        ),
+        ("failure groups".to_string(), groups.len().to_string()),
+    ];
+    if let Some(rate) = Timing::read(&args.out).and_then(Timing::rate) {
+        facts.push(("seeds/s".to_string(), format!("{rate:.1}")));
+    }
     if let Some((seed, wall)) = summary.slowest {
-        report.summary.push((
+        facts.push((
             "slowest seed (this run)".into(),
             format!("{seed} ({:.1} ms)", wall.as_secs_f64() * 1e3),
         ));
     }
-    let size = Size::new(720, 400);
-    if !by_check.is_empty() {
-        report.figures.push(Figure::chart(
-            "Failing seeds by check",
-            &presets::fuzz_failures(&by_check),
-            size,
-            ImageFormat::Svg,
-        )?);
-    }
-    if !summary.events.is_empty() {
-        let lengths: Vec<f64> = summary.events.iter().map(|&e| e as f64).collect();
-        report.figures.push(Figure::chart(
-            "Events per run",
-            &presets::run_lengths(lengths, 30),
-            size,
-            ImageFormat::Svg,
-        )?);
-    }
-    let path = out.join("summary.html");
-    write_file(&path, report.to_html()?.as_bytes(), true)?;
-    Ok(path)
+    let input = PageInput {
+        out: &args.out,
+        name: &template.base.name,
+        template: Some(template),
+        template_note: String::new(),
+        facts,
+        groups: &groups,
+        reports: Default::default(),
+    };
+    write_page(input, &seeds)
 }
 
 /// Arguments of `faultline expand`.

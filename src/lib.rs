@@ -8,7 +8,10 @@ mod check_cmd;
 mod experiment_cmd;
 mod fuzz_cmd;
 mod interrupt;
+mod merge_cmd;
 mod run_cmd;
+mod sweep_summary;
+mod time_limit;
 
 pub mod cli;
 

@@ -138,7 +138,7 @@ impl Report {
 }
 
 /// The `<svg>…</svg>` element of an SVG document (an XML prolog is dropped).
-fn svg_element<'a>(svg: &'a str, caption: &str) -> Result<&'a str, ReportError> {
+pub(crate) fn svg_element<'a>(svg: &'a str, caption: &str) -> Result<&'a str, ReportError> {
     let mut body = svg.trim();
     if body.starts_with("<?xml") {
         body = body

@@ -14,6 +14,7 @@
 //!   throughput with fault windows, fuzz summaries) with fixed titles and axes.
 //! - [`run_report`]: a report of one run from its trace alone (counts, per-node messages,
 //!   drops by reason, space-time diagram).
+//! - [`sweep_page`]: the page of a fuzz sweep (failure groups, what the seeds drew).
 //! - [`stats`]: empirical CDFs and sample summaries (median, percentiles).
 //! - [`theory`]: mean-field gossip convergence curves to overlay on measured ones.
 //!
@@ -47,6 +48,7 @@ pub mod presets;
 pub mod run_report;
 pub mod spacetime;
 pub mod stats;
+pub mod sweep_page;
 pub mod theory;
 pub mod trace;
 

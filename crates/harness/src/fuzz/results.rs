@@ -13,11 +13,13 @@
 //! (the parsed template written back as JSON: key order, spacing and defaults do not change it),
 //! so `--resume` and the merging of shards can tell results of one template from another's.
 
+use super::sweep::Shard;
 use super::template::Template;
 use faultline_sim::StableHasher;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
 
 /// The version of the `results.jsonl` format this build writes and reads.
@@ -35,6 +37,12 @@ pub struct ResultsHeader {
     pub template_hash: String,
     /// The faultline version that ran the seeds (trace hashes may differ between versions).
     pub faultline_version: String,
+    /// The seeds asked for, before sharding (absent in files written before shards were merged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<SeedSpan>,
+    /// The shard this file holds, when the sweep ran one (`--shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 impl ResultsHeader {
@@ -45,6 +53,17 @@ impl ResultsHeader {
             template: path.display().to_string(),
             template_hash: template_hash(template),
             faultline_version: env!("CARGO_PKG_VERSION").to_string(),
+            seeds: None,
+            shard: None,
+        }
+    }
+
+    /// This header, saying which seeds and which shard of them the file holds.
+    pub fn with_part(self, seeds: Range<u64>, shard: Shard) -> Self {
+        ResultsHeader {
+            seeds: Some(SeedSpan(seeds)),
+            shard: (shard != Shard::ALL).then_some(shard),
+            ..self
         }
     }
 
@@ -64,6 +83,76 @@ impl std::fmt::Display for ResultsHeader {
             "template {} (hash {}), faultline {}",
             self.template, self.template_hash, self.faultline_version
         )
+    }
+}
+
+/// A seed range as written in a results header: `"A..B"` (B excluded), or `"A.."` for an
+/// open-ended sweep (`--for`), which is the range up to `u64::MAX`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedSpan(pub Range<u64>);
+
+impl SeedSpan {
+    /// True when the range has no stated end (`A..`).
+    pub fn is_open(&self) -> bool {
+        self.0.end == u64::MAX
+    }
+}
+
+impl std::fmt::Display for SeedSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_open() {
+            write!(f, "{}..", self.0.start)
+        } else {
+            write!(f, "{}..{}", self.0.start, self.0.end)
+        }
+    }
+}
+
+/// Parses `A..B` (A < B) or `A..` (open-ended).
+impl std::str::FromStr for SeedSpan {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let expected = || {
+            format!("expected A..B with A < B (or A.. for no end), e.g. 0..1000; found {text:?}")
+        };
+        let (a, b) = text.split_once("..").ok_or_else(expected)?;
+        let start: u64 = a.trim().parse().map_err(|_| expected())?;
+        let end = match b.trim() {
+            "" => u64::MAX,
+            b => b.parse().map_err(|_| expected())?,
+        };
+        if start >= end {
+            return Err(expected());
+        }
+        Ok(SeedSpan(start..end))
+    }
+}
+
+impl Serialize for SeedSpan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SeedSpan {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// `--shard K/N` as written in a results header: `"K/N"`.
+impl Serialize for Shard {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}/{}", self.index + 1, self.count))
+    }
+}
+
+impl<'de> Deserialize<'de> for Shard {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Shard::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
 
