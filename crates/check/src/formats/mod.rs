@@ -209,6 +209,13 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is larger than [`MAX_HISTORY_BYTES`] (a pipe or a device included: the bytes
+    /// actually read are counted).
+    #[error("{}: larger than {} MiB, the limit for history files (stopped reading there)", file.display(), MAX_HISTORY_BYTES >> 20)]
+    TooLarge {
+        /// The file.
+        file: PathBuf,
+    },
     /// The file is blank: there is no history in it to check (e.g. Porcupine's
     /// `etcd_095.log`, from a cluster that never started). A history that holds no
     /// client operation (every one failed, or only nemesis events) is not this: it is
@@ -272,6 +279,37 @@ pub fn parse_history(
     }
 }
 
+/// Largest history file read, in bytes: 256 MiB (a 10^6-operation history is well below it).
+pub const MAX_HISTORY_BYTES: u64 = 256 << 20;
+
+/// Reads `path` as text, stopping after [`MAX_HISTORY_BYTES`]: the bytes actually read are
+/// counted, so a pipe or a device such as `/dev/urandom` is refused at the limit like a large file.
+fn read_history_text(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read;
+    let io = |source| LoadError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_HISTORY_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_HISTORY_BYTES {
+        return Err(LoadError::TooLarge {
+            file: path.to_path_buf(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (invalid bytes at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        ))
+    })
+}
+
 /// Reads and parses a history file. A blank file is [`LoadError::EmptyFile`].
 pub fn load_history(
     path: &Path,
@@ -279,10 +317,7 @@ pub fn load_history(
     model: Option<ModelKind>,
 ) -> Result<AnyHistory, LoadError> {
     let file = path.to_path_buf();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        file: file.clone(),
-        source,
-    })?;
+    let text = read_history_text(path)?;
     if text.trim().is_empty() {
         return Err(LoadError::EmptyFile { file });
     }
@@ -386,6 +421,14 @@ mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.0);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_refused_at_the_history_size_limit() {
+        let err = load_history(Path::new("/dev/zero"), None, None).unwrap_err();
+        assert!(matches!(err, LoadError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("256 MiB"), "{err}");
     }
 
     #[test]
