@@ -18,7 +18,8 @@ pub struct CheckArgs {
     /// History files: faultline JSON, Jepsen EDN (vector or one map per line), or Porcupine etcd logs.
     #[arg(required = true)]
     histories: Vec<PathBuf>,
-    /// The model to check against (default: named by the file, or implied by its format).
+    /// The model to check against: kv, register (or cas-register), set, fifo-queue,
+    /// unordered-queue or mutex (default: named by the file, or implied by its format).
     #[arg(long, value_parser = parse_model)]
     model: Option<ModelKind>,
     /// The file format (default: detected from the content).

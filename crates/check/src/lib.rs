@@ -3,7 +3,9 @@
 //! - [`History`] holds client operations with invocation and completion times;
 //!   indeterminate operations (timeouts, Jepsen `:info`) may take effect at any point
 //!   after their invocation, or never.
-//! - [`Model`] is a sequential specification; [`RegisterModel`] and [`KvModel`] ship.
+//! - [`Model`] is a sequential specification; [`RegisterModel`], [`KvModel`],
+//!   [`SetModel`], [`FifoQueueModel`], [`UnorderedQueueModel`] and [`MutexModel`] ship
+//!   (Knossos' `register`/`cas-register`, `set`, `fifo-queue`, `unordered-queue`, `mutex`).
 //! - [`check`] partitions the history by key when the model allows, cuts each
 //!   partition at quiescent points and runs a Wing–Gong/Lowe search per segment,
 //!   carrying the set of reachable states across; every partition is searched, in
@@ -49,4 +51,7 @@ pub use counterexample::{Counterexample, OpSummary};
 pub use history::{History, Operation};
 pub use model::Model;
 pub use models::kv::{KvInput, KvModel, KvOutput};
+pub use models::mutex::{MutexInput, MutexModel, MutexOutput};
+pub use models::queue::{FifoQueueModel, QueueInput, QueueOutput, UnorderedQueueModel};
 pub use models::register::{RegisterInput, RegisterModel, RegisterOutput};
+pub use models::set::{SetInput, SetModel, SetOutput};

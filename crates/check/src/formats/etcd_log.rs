@@ -62,10 +62,10 @@ fn event(line_no: usize, line: &str) -> Result<Event, ParseError> {
 
 /// Parses an etcd log into a register history.
 pub fn parse(text: &str, model: Option<ModelKind>) -> Result<AnyHistory, ParseError> {
-    if model == Some(ModelKind::Kv) {
+    if let Some(other) = model.filter(|&m| m != ModelKind::Register) {
         return Err(ParseError {
             line: None,
-            message: "an etcd log holds a register history, not kv".into(),
+            message: format!("an etcd log holds a register history, not {other}"),
         });
     }
     let mut events = Vec::new();

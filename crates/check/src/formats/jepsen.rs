@@ -4,13 +4,16 @@
 //! Times are event positions: the stream is in real-time order, so an operation's
 //! invocation is its event index and its completion the index of its completion event.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::edn::{parse_items, Edn};
 use super::{AnyHistory, ModelKind, ParseError};
 use crate::history::{History, Operation};
 use crate::models::kv::{KvInput, KvOutput};
+use crate::models::mutex::{MutexInput, MutexOutput};
+use crate::models::queue::{QueueInput, QueueOutput};
 use crate::models::register::{RegisterInput, RegisterOutput};
+use crate::models::set::{SetInput, SetOutput};
 
 /// An event's `:type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,16 +259,126 @@ fn register_op(p: &Paired<'_>) -> Result<Operation<RegisterInput, RegisterOutput
     })
 }
 
-/// The model an event stream implies: kv when any op has a `:key` or a kv function.
-fn infer_model(events: &[Event]) -> ModelKind {
-    let kv = events
-        .iter()
-        .any(|e| e.key.is_some() || matches!(e.f.as_str(), "get" | "put" | "append"));
-    if kv {
-        ModelKind::Kv
-    } else {
-        ModelKind::Register
+fn ints(ev: &Event, v: &Edn) -> Result<BTreeSet<i64>, ParseError> {
+    match v {
+        Edn::Set(items) | Edn::Vector(items) | Edn::List(items) => items
+            .iter()
+            .map(|item| int(ev, item, "integer elements"))
+            .collect(),
+        Edn::Nil => Ok(BTreeSet::new()),
+        other => Err(expected(ev, "a set #{..} of integers", other)),
     }
+}
+
+fn wrong_f(ev: &Event, model: ModelKind, expected: &str) -> ParseError {
+    ParseError::at(
+        ev.line,
+        format!(
+            "expected :f {expected} for a {model} history, found :{}",
+            ev.f
+        ),
+    )
+}
+
+fn op<I, O>(p: &Paired<'_>, input: I, output: Option<O>) -> Operation<I, O> {
+    Operation {
+        client: p.invoke.process,
+        invoke: p.invoke_at,
+        complete: p.end_at,
+        input,
+        output,
+    }
+}
+
+/// The ended completion event, when the operation returned `:ok`.
+fn ok_end<'a>(p: &Paired<'a>) -> Option<&'a Event> {
+    match p.end {
+        End::Returned(done) if done.kind == Kind::Ok => Some(done),
+        _ => None,
+    }
+}
+
+fn set_op(p: &Paired<'_>) -> Result<Operation<SetInput, SetOutput>, ParseError> {
+    let ev = p.invoke;
+    let (input, output) = match ev.f.as_str() {
+        "add" => (
+            SetInput::Add(int(ev, &ev.value, "an integer :value")?),
+            ok_end(p).map(|_| SetOutput::Ok),
+        ),
+        "read" => (
+            SetInput::Read,
+            ok_end(p)
+                .map(|done| ints(done, &done.value).map(SetOutput::Values))
+                .transpose()?,
+        ),
+        _ => return Err(wrong_f(ev, ModelKind::Set, ":add or :read")),
+    };
+    Ok(op(p, input, output))
+}
+
+fn queue_op(
+    p: &Paired<'_>,
+    model: ModelKind,
+) -> Result<Operation<QueueInput, QueueOutput>, ParseError> {
+    let ev = p.invoke;
+    let (input, output) = match ev.f.as_str() {
+        "enqueue" => (
+            QueueInput::Enqueue(int(ev, &ev.value, "an integer :value")?),
+            ok_end(p).map(|_| QueueOutput::Ok),
+        ),
+        "dequeue" => (
+            QueueInput::Dequeue,
+            ok_end(p)
+                .map(|done| int(done, &done.value, "the integer dequeued as :value"))
+                .transpose()?
+                .map(QueueOutput::Value),
+        ),
+        _ => return Err(wrong_f(ev, model, ":enqueue or :dequeue")),
+    };
+    Ok(op(p, input, output))
+}
+
+fn mutex_op(p: &Paired<'_>) -> Result<Operation<MutexInput, MutexOutput>, ParseError> {
+    let ev = p.invoke;
+    let input = match ev.f.as_str() {
+        "acquire" => MutexInput::Acquire,
+        "release" => MutexInput::Release,
+        _ => return Err(wrong_f(ev, ModelKind::Mutex, ":acquire or :release")),
+    };
+    Ok(op(p, input, ok_end(p).map(|_| MutexOutput)))
+}
+
+/// The model an event stream implies from its functions: kv when any op has a `:key` or
+/// a kv function, set for `:add`, mutex for `:acquire`/`:release`, else register. A queue
+/// history must name its model (FIFO or unordered).
+fn infer_model(events: &[Event]) -> Result<ModelKind, ParseError> {
+    let has = |names: &[&str]| events.iter().find(|e| names.contains(&e.f.as_str()));
+    if let Some(ev) = has(&["enqueue", "dequeue"]) {
+        return Err(ParseError::at(
+            ev.line,
+            "a queue history: pass --model fifo-queue or --model unordered-queue",
+        ));
+    }
+    Ok(
+        if events.iter().any(|e| e.key.is_some()) || has(&["get", "put", "append"]).is_some() {
+            ModelKind::Kv
+        } else if has(&["add"]).is_some() {
+            ModelKind::Set
+        } else if has(&["acquire", "release"]).is_some() {
+            ModelKind::Mutex
+        } else {
+            ModelKind::Register
+        },
+    )
+}
+
+fn each<I, O>(
+    paired: &[Paired<'_>],
+    convert: impl Fn(&Paired<'_>) -> Result<Operation<I, O>, ParseError>,
+) -> Result<History<I, O>, ParseError> {
+    Ok(History {
+        ops: paired.iter().map(convert).collect::<Result<_, _>>()?,
+    })
 }
 
 /// Pairs events into operations and converts them for `model` (inferred if `None`).
@@ -275,14 +388,19 @@ pub(crate) fn build(
     fail: FailMeaning,
 ) -> Result<AnyHistory, ParseError> {
     let paired = pair(events, fail)?;
-    let model = model.unwrap_or_else(|| infer_model(events));
+    let model = match model {
+        Some(model) => model,
+        None => infer_model(events)?,
+    };
     Ok(match model {
-        ModelKind::Kv => AnyHistory::Kv(History {
-            ops: paired.iter().map(kv_op).collect::<Result<_, _>>()?,
-        }),
-        ModelKind::Register => AnyHistory::Register(History {
-            ops: paired.iter().map(register_op).collect::<Result<_, _>>()?,
-        }),
+        ModelKind::Kv => AnyHistory::Kv(each(&paired, kv_op)?),
+        ModelKind::Register => AnyHistory::Register(each(&paired, register_op)?),
+        ModelKind::Set => AnyHistory::Set(each(&paired, set_op)?),
+        ModelKind::FifoQueue => AnyHistory::FifoQueue(each(&paired, |p| queue_op(p, model))?),
+        ModelKind::UnorderedQueue => {
+            AnyHistory::UnorderedQueue(each(&paired, |p| queue_op(p, model))?)
+        }
+        ModelKind::Mutex => AnyHistory::Mutex(each(&paired, mutex_op)?),
     })
 }
 

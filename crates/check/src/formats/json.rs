@@ -8,7 +8,8 @@
 //! ]}
 //! ```
 //!
-//! - `model`: `"kv"` or `"register"`.
+//! - `model`: `"kv"`, `"register"` (or `"cas-register"`), `"set"`, `"fifo-queue"`,
+//!   `"unordered-queue"` or `"mutex"`.
 //! - `client`: the client id; `invoke_ns`, `complete_ns`: virtual nanoseconds.
 //!   `complete_ns: null` means the client gave up: the operation may have taken effect
 //!   at any point after `invoke_ns`, or never. Ops touching at the same instant count as
@@ -16,18 +17,27 @@
 //! - `op` for kv: `{"f":"get","key":K}`, `{"f":"put","key":K,"value":V}`,
 //!   `{"f":"append","key":K,"value":V}`, `{"f":"cas","key":K,"expected":V,"new":V}`
 //!   (strings). For register: `{"f":"read"}`, `{"f":"write","value":N}`,
-//!   `{"f":"cas","expected":N,"new":N}` (integers).
-//! - `result`: `{"value": V}` for get/read (`null` is nil for a register),
-//!   `{"ok": true}` for put/append/write, `{"ok": B}` for cas (false: it happened and
-//!   saw another value), or `null`/absent when unknown. An operation known not to have
-//!   taken effect (rejected) should be left out of the file.
+//!   `{"f":"cas","expected":N,"new":N}` (integers). For set: `{"f":"add","value":N}`,
+//!   `{"f":"read"}`. For both queues: `{"f":"enqueue","value":N}`, `{"f":"dequeue"}`.
+//!   For mutex: `{"f":"acquire"}`, `{"f":"release"}`.
+//! - `result`: `{"value": V}` for get/read/dequeue (`null` is nil for a register, a set
+//!   read's value is an array of integers), `{"ok": true}` for put/append/write/add/
+//!   enqueue/acquire/release, `{"ok": B}` for cas (false: it happened and saw another
+//!   value), or `null`/absent when unknown. An operation known not to have taken effect
+//!   (rejected, or a dequeue from an empty queue) should be left out of the file.
+//!
+//! Errors name the field path (`ops[3].invoke_ns: ...`); a bare top-level array of
+//! operations is refused as JSON, naming the object it must be wrapped in.
 
 use serde::{Deserialize, Serialize};
 
 use super::{AnyHistory, ModelKind, ParseError, MAX_NESTING};
 use crate::history::{History, Operation};
 use crate::models::kv::{KvInput, KvOutput};
+use crate::models::mutex::{MutexInput, MutexOutput};
+use crate::models::queue::{QueueInput, QueueOutput};
 use crate::models::register::{RegisterInput, RegisterOutput};
+use crate::models::set::{SetInput, SetOutput};
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +62,7 @@ struct OpJson {
 enum Scalar {
     Int(i64),
     Str(String),
+    List(Vec<i64>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -72,6 +83,15 @@ enum CallJson {
     Write {
         value: i64,
     },
+    Add {
+        value: i64,
+    },
+    Enqueue {
+        value: i64,
+    },
+    Dequeue,
+    Acquire,
+    Release,
     Cas {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
@@ -109,17 +129,14 @@ fn op_error(i: usize, message: impl std::fmt::Display) -> ParseError {
 fn text(i: usize, s: &Scalar, what: &str) -> Result<String, ParseError> {
     match s {
         Scalar::Str(s) => Ok(s.clone()),
-        Scalar::Int(_) => Err(op_error(i, format!("expected a string {what} for kv"))),
+        _ => Err(op_error(i, format!("expected a string {what} for kv"))),
     }
 }
 
 fn number(i: usize, s: &Scalar, what: &str) -> Result<i64, ParseError> {
     match s {
         Scalar::Int(n) => Ok(*n),
-        Scalar::Str(_) => Err(op_error(
-            i,
-            format!("expected an integer {what} for register"),
-        )),
+        _ => Err(op_error(i, format!("expected an integer {what}"))),
     }
 }
 
@@ -138,9 +155,7 @@ fn kv_op(i: usize, op: OpJson) -> Result<Operation<KvInput, KvOutput>, ParseErro
             new: text(i, &new, "new")?,
         },
         CallJson::Cas { key: None, .. } => return Err(op_error(i, "expected a key for kv cas")),
-        CallJson::Read | CallJson::Write { .. } => {
-            return Err(op_error(i, "expected f get, put, append or cas for kv"))
-        }
+        _ => return Err(op_error(i, "expected f get, put, append or cas for kv")),
     };
     let output = match (&input, op.result) {
         (_, None) => None,
@@ -191,6 +206,59 @@ fn register_op(
             Some(RegisterOutput::Ok)
         }
         _ => return Err(op_error(i, format!("result does not fit {input}"))),
+    };
+    finish(i, op.client, op.invoke_ns, op.complete_ns, input, output)
+}
+
+fn set_op(i: usize, op: OpJson) -> Result<Operation<SetInput, SetOutput>, ParseError> {
+    let input = match op.op {
+        CallJson::Add { value } => SetInput::Add(value),
+        CallJson::Read => SetInput::Read,
+        _ => return Err(op_error(i, "expected f add or read for set")),
+    };
+    let output = match (&input, op.result) {
+        (_, None) => None,
+        (SetInput::Add(_), Some(ResultJson::Ok(OkJson { ok: true }))) => Some(SetOutput::Ok),
+        (
+            SetInput::Read,
+            Some(ResultJson::Value(ValueJson {
+                value: Some(Scalar::List(items)),
+            })),
+        ) => Some(SetOutput::Values(items.into_iter().collect())),
+        _ => return Err(op_error(i, format!("result does not fit {input}"))),
+    };
+    finish(i, op.client, op.invoke_ns, op.complete_ns, input, output)
+}
+
+fn queue_op(i: usize, op: OpJson) -> Result<Operation<QueueInput, QueueOutput>, ParseError> {
+    let input = match op.op {
+        CallJson::Enqueue { value } => QueueInput::Enqueue(value),
+        CallJson::Dequeue => QueueInput::Dequeue,
+        _ => return Err(op_error(i, "expected f enqueue or dequeue for a queue")),
+    };
+    let output = match (&input, op.result) {
+        (_, None) => None,
+        (QueueInput::Enqueue(_), Some(ResultJson::Ok(OkJson { ok: true }))) => {
+            Some(QueueOutput::Ok)
+        }
+        (QueueInput::Dequeue, Some(ResultJson::Value(ValueJson { value: Some(v) }))) => {
+            Some(QueueOutput::Value(number(i, &v, "value")?))
+        }
+        _ => return Err(op_error(i, format!("result does not fit {input}"))),
+    };
+    finish(i, op.client, op.invoke_ns, op.complete_ns, input, output)
+}
+
+fn mutex_op(i: usize, op: OpJson) -> Result<Operation<MutexInput, MutexOutput>, ParseError> {
+    let input = match op.op {
+        CallJson::Acquire => MutexInput::Acquire,
+        CallJson::Release => MutexInput::Release,
+        _ => return Err(op_error(i, "expected f acquire or release for mutex")),
+    };
+    let output = match op.result {
+        None => None,
+        Some(ResultJson::Ok(OkJson { ok: true })) => Some(MutexOutput),
+        Some(_) => return Err(op_error(i, format!("result does not fit {input}"))),
     };
     finish(i, op.client, op.invoke_ns, op.complete_ns, input, output)
 }
@@ -250,29 +318,62 @@ fn check_nesting(text: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// Deserializes the file object, naming the field path of an error (`ops[0].invoke_ns`).
+fn deserialize(text: &str) -> Result<FileJson, ParseError> {
+    if text.trim_start().starts_with('[') {
+        return Err(ParseError::at(
+            1,
+            "expected a JSON object {\"model\": ..., \"ops\": [...]} at the top level, \
+             found a JSON array (wrap the operations in that object)",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let what = if path == "." {
+            "expected a faultline history {\"model\", \"ops\"}".to_owned()
+        } else {
+            path
+        };
+        ParseError {
+            line: Some(inner.line()),
+            message: format!("{what}: {inner}"),
+        }
+    })
+}
+
+fn convert<I, O>(
+    ops: Vec<OpJson>,
+    one: impl Fn(usize, OpJson) -> Result<Operation<I, O>, ParseError>,
+) -> Result<History<I, O>, ParseError> {
+    Ok(History {
+        ops: ops
+            .into_iter()
+            .enumerate()
+            .map(|(i, op)| one(i, op))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
 /// Parses a faultline JSON history; `model`, when given, must match the file's.
 pub fn parse(text: &str, model: Option<ModelKind>) -> Result<AnyHistory, ParseError> {
     check_nesting(text)?;
-    let file: FileJson = serde_json::from_str(text).map_err(|e| ParseError {
-        line: Some(e.line()),
-        message: format!("expected a faultline history {{\"model\", \"ops\"}}: {e}"),
-    })?;
+    let file = deserialize(text)?;
     if let Some(wanted) = model.filter(|&m| m != file.model) {
         return Err(ParseError {
             line: None,
             message: format!("the file holds a {} history, not {wanted}", file.model),
         });
     }
-    let ops = file.ops.into_iter().enumerate();
+    let ops = file.ops;
     Ok(match file.model {
-        ModelKind::Kv => AnyHistory::Kv(History {
-            ops: ops.map(|(i, op)| kv_op(i, op)).collect::<Result<_, _>>()?,
-        }),
-        ModelKind::Register => AnyHistory::Register(History {
-            ops: ops
-                .map(|(i, op)| register_op(i, op))
-                .collect::<Result<_, _>>()?,
-        }),
+        ModelKind::Kv => AnyHistory::Kv(convert(ops, kv_op)?),
+        ModelKind::Register => AnyHistory::Register(convert(ops, register_op)?),
+        ModelKind::Set => AnyHistory::Set(convert(ops, set_op)?),
+        ModelKind::FifoQueue => AnyHistory::FifoQueue(convert(ops, queue_op)?),
+        ModelKind::UnorderedQueue => AnyHistory::UnorderedQueue(convert(ops, queue_op)?),
+        ModelKind::Mutex => AnyHistory::Mutex(convert(ops, mutex_op)?),
     })
 }
 
@@ -323,6 +424,45 @@ fn register_json(op: &Operation<RegisterInput, RegisterOutput>) -> OpJson {
     op_json(op, call, result)
 }
 
+fn set_json(op: &Operation<SetInput, SetOutput>) -> OpJson {
+    let call = match op.input {
+        SetInput::Add(value) => CallJson::Add { value },
+        SetInput::Read => CallJson::Read,
+    };
+    let result = op.output.as_ref().map(|out| match out {
+        SetOutput::Ok => ResultJson::Ok(OkJson { ok: true }),
+        SetOutput::Values(items) => ResultJson::Value(ValueJson {
+            value: Some(Scalar::List(items.iter().copied().collect())),
+        }),
+    });
+    op_json(op, call, result)
+}
+
+fn queue_json(op: &Operation<QueueInput, QueueOutput>) -> OpJson {
+    let call = match op.input {
+        QueueInput::Enqueue(value) => CallJson::Enqueue { value },
+        QueueInput::Dequeue => CallJson::Dequeue,
+    };
+    let result = op.output.as_ref().map(|out| match out {
+        QueueOutput::Ok => ResultJson::Ok(OkJson { ok: true }),
+        QueueOutput::Value(v) => ResultJson::Value(ValueJson {
+            value: Some(Scalar::Int(*v)),
+        }),
+    });
+    op_json(op, call, result)
+}
+
+fn mutex_json(op: &Operation<MutexInput, MutexOutput>) -> OpJson {
+    let call = match op.input {
+        MutexInput::Acquire => CallJson::Acquire,
+        MutexInput::Release => CallJson::Release,
+    };
+    let result = op
+        .output
+        .map(|MutexOutput| ResultJson::Ok(OkJson { ok: true }));
+    op_json(op, call, result)
+}
+
 fn op_json<I, O>(op: &Operation<I, O>, call: CallJson, result: Option<ResultJson>) -> OpJson {
     OpJson {
         client: op.client,
@@ -338,6 +478,11 @@ pub fn to_json(history: &AnyHistory) -> String {
     let ops: Vec<OpJson> = match history {
         AnyHistory::Kv(h) => h.ops.iter().map(kv_json).collect(),
         AnyHistory::Register(h) => h.ops.iter().map(register_json).collect(),
+        AnyHistory::Set(h) => h.ops.iter().map(set_json).collect(),
+        AnyHistory::FifoQueue(h) | AnyHistory::UnorderedQueue(h) => {
+            h.ops.iter().map(queue_json).collect()
+        }
+        AnyHistory::Mutex(h) => h.ops.iter().map(mutex_json).collect(),
     };
     let mut out = format!("{{\"model\": \"{}\", \"ops\": [\n", history.model());
     for (i, op) in ops.iter().enumerate() {
@@ -468,6 +613,51 @@ mod tests {
             .contains(">= invoke_ns"));
         let mismatch = parse(KV, Some(ModelKind::Register)).unwrap_err();
         assert!(mismatch.message.contains("kv history, not register"));
+    }
+
+    #[test]
+    fn errors_name_the_field_path_and_a_bare_array_is_refused_as_json() {
+        let negative = r#"{"model": "kv", "ops": [{"client": 0, "invoke_ns": -100, "complete_ns": 250, "op": {"f": "get", "key": "k"}}]}"#;
+        let err = parse(negative, None).unwrap_err();
+        assert!(err.message.starts_with("ops[0].invoke_ns: "), "{err}");
+        let no_ops = parse(r#"{"model": "kv"}"#, None).unwrap_err();
+        assert!(no_ops.message.contains("missing field `ops`"), "{no_ops}");
+        let array = parse(r#"[{"client": 0}]"#, None).unwrap_err();
+        assert_eq!(array.line, Some(1));
+        assert!(array.message.contains("found a JSON array"), "{array}");
+    }
+
+    #[test]
+    fn new_models_round_trip() {
+        let text = r#"{"model": "set", "ops": [
+{"client":0,"invoke_ns":1,"complete_ns":2,"op":{"f":"add","value":1},"result":{"ok":true}},
+{"client":1,"invoke_ns":1,"complete_ns":null,"op":{"f":"add","value":2}},
+{"client":2,"invoke_ns":3,"complete_ns":4,"op":{"f":"read"},"result":{"value":[1,2]}}
+]}"#;
+        let set = parse(text, None).unwrap();
+        assert_eq!(parse(&to_json(&set), None).unwrap(), set);
+        for model in ["fifo-queue", "unordered-queue"] {
+            let text = format!(
+                r#"{{"model": "{model}", "ops": [
+{{"client":0,"invoke_ns":1,"complete_ns":2,"op":{{"f":"enqueue","value":1}},"result":{{"ok":true}}}},
+{{"client":2,"invoke_ns":3,"complete_ns":4,"op":{{"f":"dequeue"}},"result":{{"value":1}}}}
+]}}"#
+            );
+            let queue = parse(&text, None).unwrap();
+            assert_eq!(queue.model().name(), model);
+            assert_eq!(parse(&to_json(&queue), None).unwrap(), queue);
+        }
+        let text = r#"{"model": "mutex", "ops": [
+{"client":0,"invoke_ns":1,"complete_ns":2,"op":{"f":"acquire"},"result":{"ok":true}},
+{"client":0,"invoke_ns":3,"complete_ns":null,"op":{"f":"release"}}
+]}"#;
+        let mutex = parse(text, None).unwrap();
+        assert_eq!(parse(&to_json(&mutex), None).unwrap(), mutex);
+        let bad = text.replace(r#"{"ok":true}"#, r#"{"value":1}"#);
+        assert!(parse(&bad, None)
+            .unwrap_err()
+            .message
+            .contains("does not fit acquire"));
     }
 
     #[test]

@@ -20,7 +20,10 @@ use std::str::FromStr;
 use crate::checker::{analyze, check, Analysis, CheckOptions, Verdict};
 use crate::history::History;
 use crate::models::kv::{KvInput, KvModel, KvOutput};
+use crate::models::mutex::{MutexInput, MutexModel, MutexOutput};
+use crate::models::queue::{FifoQueueModel, QueueInput, QueueOutput, UnorderedQueueModel};
 use crate::models::register::{RegisterInput, RegisterModel, RegisterOutput};
+use crate::models::set::{SetInput, SetModel, SetOutput};
 use crate::view;
 
 /// The deepest nesting of collections any history reader accepts (Jepsen ops nest a
@@ -28,24 +31,48 @@ use crate::view;
 /// exhausting the stack.
 pub const MAX_NESTING: usize = 100;
 
-/// Which sequential model a history is checked against.
+/// Which sequential model a history is checked against (named as Knossos names it).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
     /// Key-value store: get, put, append, cas on string keys and values.
     Kv,
-    /// One register: read, write, cas on integers, starting as nil.
+    /// One register: read, write, cas on integers, starting as nil (Knossos'
+    /// `register` and `cas-register`).
+    #[serde(alias = "cas-register")]
     Register,
+    /// A set of integers: add, and read of the whole set.
+    Set,
+    /// A FIFO queue of integers: enqueue, dequeue of the oldest element.
+    FifoQueue,
+    /// An unordered queue of integers: enqueue, dequeue of any element.
+    UnorderedQueue,
+    /// A lock: acquire, release.
+    Mutex,
 }
 
 impl ModelKind {
+    /// Every model, in the order help texts list them.
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Kv,
+        ModelKind::Register,
+        ModelKind::Set,
+        ModelKind::FifoQueue,
+        ModelKind::UnorderedQueue,
+        ModelKind::Mutex,
+    ];
+
     /// The model's name as used on the command line and in files.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Kv => "kv",
             ModelKind::Register => "register",
+            ModelKind::Set => "set",
+            ModelKind::FifoQueue => "fifo-queue",
+            ModelKind::UnorderedQueue => "unordered-queue",
+            ModelKind::Mutex => "mutex",
         }
     }
 }
@@ -59,12 +86,21 @@ impl fmt::Display for ModelKind {
 impl FromStr for ModelKind {
     type Err = String;
 
+    /// A model's name; `cas-register` (Knossos) is the register.
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "kv" => Ok(ModelKind::Kv),
-            "register" => Ok(ModelKind::Register),
-            other => Err(format!("unknown model {other:?}, expected kv or register")),
+        if s == "cas-register" {
+            return Ok(ModelKind::Register);
         }
+        ModelKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown model {s:?}, expected one of {} (or cas-register)",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -94,13 +130,54 @@ impl FromStr for Format {
     }
 }
 
-/// A history of either model.
+/// A history of any model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AnyHistory {
     /// A key-value history.
     Kv(History<KvInput, KvOutput>),
     /// A register history.
     Register(History<RegisterInput, RegisterOutput>),
+    /// A set history.
+    Set(History<SetInput, SetOutput>),
+    /// A FIFO queue history.
+    FifoQueue(History<QueueInput, QueueOutput>),
+    /// An unordered queue history.
+    UnorderedQueue(History<QueueInput, QueueOutput>),
+    /// A mutex history.
+    Mutex(History<MutexInput, MutexOutput>),
+}
+
+/// Evaluates `$body` with `$h` bound to the history inside an [`AnyHistory`] and `$m`
+/// to its model.
+macro_rules! with_model {
+    ($history:expr, |$h:ident, $m:ident| $body:expr) => {
+        match $history {
+            AnyHistory::Kv($h) => {
+                let $m = KvModel;
+                $body
+            }
+            AnyHistory::Register($h) => {
+                let $m = RegisterModel;
+                $body
+            }
+            AnyHistory::Set($h) => {
+                let $m = SetModel;
+                $body
+            }
+            AnyHistory::FifoQueue($h) => {
+                let $m = FifoQueueModel;
+                $body
+            }
+            AnyHistory::UnorderedQueue($h) => {
+                let $m = UnorderedQueueModel;
+                $body
+            }
+            AnyHistory::Mutex($h) => {
+                let $m = MutexModel;
+                $body
+            }
+        }
+    };
 }
 
 impl AnyHistory {
@@ -109,15 +186,16 @@ impl AnyHistory {
         match self {
             AnyHistory::Kv(_) => ModelKind::Kv,
             AnyHistory::Register(_) => ModelKind::Register,
+            AnyHistory::Set(_) => ModelKind::Set,
+            AnyHistory::FifoQueue(_) => ModelKind::FifoQueue,
+            AnyHistory::UnorderedQueue(_) => ModelKind::UnorderedQueue,
+            AnyHistory::Mutex(_) => ModelKind::Mutex,
         }
     }
 
     /// Number of operations.
     pub fn len(&self) -> usize {
-        match self {
-            AnyHistory::Kv(h) => h.len(),
-            AnyHistory::Register(h) => h.len(),
-        }
+        with_model!(self, |h, _m| h.len())
     }
 
     /// True when there are no operations.
@@ -127,34 +205,22 @@ impl AnyHistory {
 
     /// Number of indeterminate operations.
     pub fn indeterminate(&self) -> usize {
-        match self {
-            AnyHistory::Kv(h) => h.indeterminate(),
-            AnyHistory::Register(h) => h.indeterminate(),
-        }
+        with_model!(self, |h, _m| h.indeterminate())
     }
 
     /// Checks the history against its model.
     pub fn check(&self, options: &CheckOptions) -> Verdict {
-        match self {
-            AnyHistory::Kv(h) => check(&KvModel, h, options),
-            AnyHistory::Register(h) => check(&RegisterModel, h, options),
-        }
+        with_model!(self, |h, m| check(&m, h, options))
     }
 
     /// Searches every partition (see [`analyze`]).
     pub fn analyze(&self, options: &CheckOptions) -> Analysis {
-        match self {
-            AnyHistory::Kv(h) => analyze(&KvModel, h, options),
-            AnyHistory::Register(h) => analyze(&RegisterModel, h, options),
-        }
+        with_model!(self, |h, m| analyze(&m, h, options))
     }
 
     /// The verdict of an [`Analysis`] of this history.
     pub fn verdict(&self, analysis: &Analysis) -> Verdict {
-        match self {
-            AnyHistory::Kv(h) => analysis.verdict(h),
-            AnyHistory::Register(h) => analysis.verdict(h),
-        }
+        with_model!(self, |h, _m| analysis.verdict(h))
     }
 
     /// The data of the history view ([`crate::view`]) of this history, named `name`.
@@ -164,10 +230,9 @@ impl AnyHistory {
             other => other.to_string(),
         };
         let model = self.model().name();
-        match self {
-            AnyHistory::Kv(h) => view::history_data(name, model, &verdict, h, analysis),
-            AnyHistory::Register(h) => view::history_data(name, model, &verdict, h, analysis),
-        }
+        with_model!(self, |h, _m| view::history_data(
+            name, model, &verdict, h, analysis
+        ))
     }
 }
 
@@ -243,14 +308,26 @@ pub enum LoadError {
     },
 }
 
-/// Guesses the format from the content: `{"` is JSON, `{:`, `[`, `(` or a `;` comment
-/// is EDN, `INFO` is an etcd log. `None` for blank or unrecognised text.
+/// Guesses the format from the content: `{"` is JSON (and so is `[{"`, a JSON array,
+/// which the JSON reader then refuses as such), `{:`, `[`, `(` or a `;` comment is EDN,
+/// `INFO` is an etcd log. `None` for blank or unrecognised text.
 pub fn detect_format(text: &str) -> Option<Format> {
     let trimmed = text.trim_start();
     if trimmed.starts_with("INFO") {
         return Some(Format::EtcdLog);
     }
-    if trimmed.starts_with(['[', '(', ';']) {
+    if let Some(inner) = trimmed.strip_prefix('[') {
+        let json_object = inner
+            .trim_start()
+            .strip_prefix('{')
+            .is_some_and(|rest| rest.trim_start().starts_with('"'));
+        return Some(if json_object {
+            Format::Json
+        } else {
+            Format::Edn
+        });
+    }
+    if trimmed.starts_with(['(', ';']) {
         return Some(Format::Edn);
     }
     let inner = trimmed.strip_prefix('{')?.trim_start();
@@ -389,19 +466,29 @@ mod tests {
             Some(Format::Edn)
         );
         assert_eq!(detect_format("({:process 0})"), Some(Format::Edn));
+        assert_eq!(detect_format("[\n {\"client\": 0}]"), Some(Format::Json));
+        assert_eq!(detect_format("[]"), Some(Format::Edn));
         assert_eq!(detect_format("hello"), None);
         assert_eq!(detect_format(""), None);
     }
 
     #[test]
     fn names_parse_both_ways() {
-        for kind in [ModelKind::Kv, ModelKind::Register] {
+        for kind in ModelKind::ALL {
             assert_eq!(kind.name().parse::<ModelKind>(), Ok(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("{:?}", kind.name()));
+            assert_eq!(serde_json::from_str::<ModelKind>(&json).unwrap(), kind);
         }
+        assert_eq!("cas-register".parse::<ModelKind>(), Ok(ModelKind::Register));
+        assert_eq!(
+            serde_json::from_str::<ModelKind>("\"cas-register\"").unwrap(),
+            ModelKind::Register
+        );
         assert!("queue"
             .parse::<ModelKind>()
             .unwrap_err()
-            .contains("kv or register"));
+            .contains("kv, register, set, fifo-queue, unordered-queue, mutex"));
         assert_eq!("etcd-log".parse::<Format>(), Ok(Format::EtcdLog));
         assert!("xml".parse::<Format>().is_err());
     }
