@@ -3,11 +3,13 @@
 use crate::output::{commit, create_file, prepare_output_dir, thousands, write_file};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
+use faultline_check::formats::AnyHistory;
+use faultline_check::CheckOptions;
 use faultline_harness::figures;
 use faultline_harness::scenario::{self, Scenario};
 use faultline_harness::{Focus, RunOptions, RunReport};
 use faultline_report::chart::{Samples, Series, Size, Window};
-use faultline_report::html::{Figure, ImageFormat};
+use faultline_report::html::{Figure, ImageFormat, Page};
 use faultline_report::presets;
 use faultline_report::run_report::run_artifacts;
 use faultline_report::spacetime::SpaceTimeOptions;
@@ -35,7 +37,9 @@ pub struct RunArgs {
     #[arg(long)]
     json: bool,
     /// Write a report to DIR: report.html, the space-time diagram, a messages chart, the trace,
-    /// and the trace as Chrome trace JSON (Perfetto) and a ShiViz log.
+    /// and the trace as Chrome trace JSON (Perfetto) and a ShiViz log; for a protocol with
+    /// clients also history.html, the history view of the client history (embedded in
+    /// report.html too).
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
 }
@@ -151,10 +155,36 @@ fn write_report(
         ));
     }
     let diagram = diagram_options(report.focus.as_ref(), &events);
-    for (name, bytes) in run_artifacts(&title, &summary, &events, &diagram, figures)? {
+    let pages = match &report.history {
+        Some(history) => {
+            let page = history_page(history);
+            write_file(&dir.join("history.html"), page.html.as_bytes(), overwrite)?;
+            vec![page]
+        }
+        None => Vec::new(),
+    };
+    for (name, bytes) in run_artifacts(&title, &summary, &events, &diagram, figures, pages)? {
         write_file(&dir.join(name), &bytes, overwrite)?;
     }
     Ok(())
+}
+
+/// The history view of a run's client history (as `faultline check --report` draws it), for
+/// `report.html` to embed and `history.html` to hold on its own.
+fn history_page(history: &AnyHistory) -> Page {
+    let analysis = history.analyze(&CheckOptions::default());
+    let data = history.view_data("client history", &analysis);
+    Page {
+        caption: format!(
+            "The clients' history ({} operations, {} indeterminate) as the linearizability \
+             check saw it: one lane per client, the linearization on hover, and for a failure the \
+             longest linearizable prefix and the operation that could not be placed \
+             (also in history.html).",
+            history.len(),
+            history.indeterminate()
+        ),
+        html: faultline_check::view::render_page(&[data]),
+    }
 }
 
 /// Events drawn before a failure in the space-time diagram (the rest of its events follow it).

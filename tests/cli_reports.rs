@@ -169,8 +169,16 @@ fn raft_elections_chart_draws_every_timeout_range_and_writes_the_raw_downtimes()
 
 #[test]
 fn a_raft_run_report_charts_client_latency_throughput_and_messages_per_operation() {
-    let (_, html) = run_with_report("scenarios/raft/leader-partitioned.json", "raft-report");
+    let (dir, html) = run_with_report("scenarios/raft/leader-partitioned.json", "raft-report");
+    let view = std::fs::read_to_string(dir.join("history.html")).expect("history.html written");
+    assert!(
+        view.contains("client history"),
+        "history.html names the history"
+    );
     for needle in [
+        "<iframe",
+        "srcdoc=\"&lt;!DOCTYPE html&gt;",
+        "The clients&#39; history (800 operations",
         "Client latency",
         "latency (ms)",
         "Throughput, fault windows shaded",

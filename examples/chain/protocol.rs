@@ -7,6 +7,7 @@
 //! Planted bug `read_any_replica`: reads go to a random replica, which may answer with a write
 //! the tail has not seen yet (and a later read at the tail then travels back in time).
 
+use faultline_check::formats::AnyHistory;
 use faultline_check::{check, CheckOptions, History, RegisterInput, RegisterModel, RegisterOutput};
 use faultline_harness::protocol::{Judgement, NodeFactory, Protocol};
 use faultline_harness::scenario::{Invalid, Scenario, Span};
@@ -277,6 +278,7 @@ impl Protocol for Chain {
             summary: vec![("history".into(), line)],
             ops,
             focus: None,
+            history: Some(AnyHistory::Register(history)),
         }
     }
 }

@@ -11,6 +11,7 @@
 use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, Focus, OpTiming, RunReport};
 use crate::scenario::{Invalid, ProtocolSpec, Scenario};
+use faultline_check::formats::AnyHistory;
 use faultline_sim::{NodeId, Process, Simulation, Stepped};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -87,6 +88,9 @@ pub struct Judgement {
     pub ops: Vec<OpTiming>,
     /// Where the run first went wrong, when the protocol can tell.
     pub focus: Option<Focus>,
+    /// The client history the linearizability check judged, for the history view of
+    /// `run --report` (`None`: the protocol has no client history).
+    pub history: Option<AnyHistory>,
 }
 
 /// The object-safe form of a protocol, as the registry holds it.
@@ -174,6 +178,7 @@ fn drive<P: Protocol>(
     let mut report = finish(scenario, &mut sim, judgement.summary, judgement.checks)?;
     report.ops = judgement.ops;
     report.focus = judgement.focus;
+    report.history = judgement.history;
     Ok(report)
 }
 

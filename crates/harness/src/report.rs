@@ -64,6 +64,8 @@ pub struct RunReport {
     pub ops: Vec<OpTiming>,
     /// Where the run first went wrong, when the protocol can tell.
     pub focus: Option<Focus>,
+    /// The client history the linearizability check judged, for protocols with clients.
+    pub history: Option<faultline_check::formats::AnyHistory>,
 }
 
 impl RunReport {

@@ -29,6 +29,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         &events,
         &SpaceTimeOptions::default(),
         Vec::new(),
+        Vec::new(),
     )? {
         std::fs::write(out.join(name), bytes)?;
     }

@@ -63,6 +63,16 @@ impl Figure {
     }
 }
 
+/// A whole HTML page shown inside a report, in an `iframe` whose `srcdoc` holds it, so the
+/// report stays one self-contained file (e.g. the interactive history view of a run's clients).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Page {
+    /// Text under the frame.
+    pub caption: String,
+    /// The page's HTML document.
+    pub html: String,
+}
+
 /// A report page.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Report {
@@ -72,6 +82,8 @@ pub struct Report {
     pub summary: Vec<(String, String)>,
     /// Figures, in order.
     pub figures: Vec<Figure>,
+    /// Pages shown after the figures, in order.
+    pub pages: Vec<Page>,
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em auto;max-width:1200px;color:#222}\
@@ -130,6 +142,16 @@ impl Report {
             out.push_str(&format!(
                 "\n<figcaption>Figure {}. {caption}</figcaption>\n</figure>\n",
                 i + 1
+            ));
+        }
+        for (i, page) in self.pages.iter().enumerate() {
+            let caption = escape(&page.caption);
+            out.push_str(&format!(
+                "<figure id=\"page-{n}\">\n<iframe title=\"{caption}\" srcdoc=\"{}\" \
+                 style=\"width:100%;height:520px;border:1px solid #ccc\"></iframe>\n\
+                 <figcaption>Figure {n}. {caption}</figcaption>\n</figure>\n",
+                escape(&page.html),
+                n = self.figures.len() + i + 1,
             ));
         }
         out.push_str("</body>\n</html>\n");

@@ -2,7 +2,7 @@
 //! by reason, and a space-time diagram.
 
 use crate::chart::{BarChart, BarGroup, Chart, LegendPosition, Size};
-use crate::html::{Figure, ImageFormat, Report};
+use crate::html::{Figure, ImageFormat, Page, Report};
 use crate::spacetime::{self, SpaceTimeOptions};
 use crate::trace::{format_ms, nodes, EventKind, TraceEvent};
 use crate::ReportError;
@@ -235,7 +235,7 @@ pub fn run_report(
 }
 
 /// Every file of a run's report directory, as (file name, contents): `report.html` (summary,
-/// charts, space-time diagram, then `figures` from the caller), `spacetime.svg` and `spacetime.html`, `messages.png` (messages
+/// charts, space-time diagram, then `figures` and `pages` from the caller), `spacetime.svg` and `spacetime.html`, `messages.png` (messages
 /// sent per node), `trace.chrome.json` (open in Perfetto) and `trace.shiviz.log` (for ShiViz).
 pub fn run_artifacts(
     title: &str,
@@ -243,9 +243,11 @@ pub fn run_artifacts(
     events: &[TraceEvent],
     diagram: &SpaceTimeOptions,
     figures: Vec<Figure>,
+    pages: Vec<Page>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
     let mut report = run_report(title, summary, events, diagram)?;
     report.figures.extend(figures);
+    report.pages.extend(pages);
     let shiviz = crate::export::to_shiviz(events, SHIVIZ_MAX_CLOCK_ENTRIES)?;
     if shiviz.events < events.len() {
         report.summary.push((

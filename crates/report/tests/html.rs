@@ -98,3 +98,26 @@ fn malformed_figures_are_errors() {
     assert!(!html.contains("<?xml"));
     check_markup(&html);
 }
+
+#[test]
+fn a_page_is_embedded_as_an_escaped_srcdoc_frame_after_the_figures() {
+    use faultline_report::html::Page;
+    let mut r = report();
+    r.pages.push(Page {
+        caption: "History <view>".into(),
+        html: "<!DOCTYPE html><p class=\"x\">a & b</p>".into(),
+    });
+    let html = r.to_html().unwrap();
+    let frame = &html[html.find("<iframe").expect("an iframe")..];
+    assert!(
+        frame.contains(
+            "srcdoc=\"&lt;!DOCTYPE html&gt;&lt;p class=&quot;x&quot;&gt;a &amp; b&lt;/p&gt;\""
+        ),
+        "{frame}"
+    );
+    assert!(html.contains("<figcaption>Figure 3. History &lt;view&gt;</figcaption>"));
+    assert!(
+        !frame.contains("<p class"),
+        "the page's markup stays inside srcdoc"
+    );
+}

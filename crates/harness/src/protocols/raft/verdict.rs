@@ -9,6 +9,7 @@ use super::watch::Watch;
 use crate::protocol::Judgement;
 use crate::report::{CheckOutcome, OpTiming};
 use crate::scenario::Scenario;
+use faultline_check::formats::AnyHistory;
 use faultline_check::{check, CheckOptions, History, KvInput, KvModel, KvOutput, Verdict};
 use faultline_raft::RaftNode;
 use faultline_sim::{NodeId, Simulation, Time};
@@ -60,6 +61,7 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
             })
             .collect(),
         focus: focus(watch, &verdict),
+        history: Some(AnyHistory::Kv(history)),
     }
 }
 
