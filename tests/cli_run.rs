@@ -170,9 +170,10 @@ fn a_closed_pipe_ends_output_quietly_with_the_verdict() {
     }
 }
 
-/// README: input files are read up to 16 MiB, counting the bytes read.
+/// README: input files are read up to 16 MiB, counting the bytes read; `--max-input-bytes`
+/// raises (or lowers) the limit, and the error names it.
 #[test]
-fn input_files_are_read_up_to_16_mib() {
+fn input_files_are_read_up_to_16_mib_unless_raised() {
     let dir = tempdir("input-limit");
     let at_limit = dir.join("at-limit.json");
     let file = std::fs::File::create(&at_limit).unwrap();
@@ -193,7 +194,17 @@ fn input_files_are_read_up_to_16_mib() {
         assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
     }
     let out = faultline(&["fuzz", over.to_str().unwrap(), "--seeds", "0..1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 16 MiB"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
+    assert!(stderr.contains("--max-input-bytes raises it"), "{stderr}");
+    let out = faultline(&["run", "--max-input-bytes", "17MiB", over.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("not valid JSON"), "read whole: {stderr}");
+    let out = faultline(&["run", HEARTBEAT, "--max-input-bytes", "100"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("larger than 100 bytes"), "{stderr}");
 }
 
 /// README: durations take the units ns, us, ms, s, m and h, with up to nine decimals, and a

@@ -277,16 +277,12 @@ pub struct Template {
     pub fuzz: FuzzSpec,
 }
 
-/// Largest template file accepted, in bytes (the same limit as scenario files).
-pub const MAX_TEMPLATE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
-
-/// Reads and validates a template file (at most [`MAX_TEMPLATE_BYTES`] bytes read).
+/// Reads and validates a template file (at most [`crate::files::input_limit`] bytes read, the
+/// same limit as scenario files).
 pub fn load_template(path: &Path) -> Result<Template, ScenarioError> {
-    let text = crate::files::read_capped(path, MAX_TEMPLATE_BYTES).map_err(|source| {
-        ScenarioError::Io {
-            file: path.to_path_buf(),
-            source,
-        }
+    let text = crate::files::read_input(path).map_err(|source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
     })?;
     parse_template(&text, path)
 }

@@ -30,16 +30,13 @@ pub use validate::{validate, MAX_NODES};
 use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};
 use std::path::Path;
 
-/// Largest scenario file accepted (bytes actually read, so pipes and devices are capped too).
-pub const MAX_FILE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
-
-/// Reads, parses and validates a scenario file.
+/// Reads, parses and validates a scenario file (at most [`crate::files::input_limit`] bytes read,
+/// so pipes and devices are capped too).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text =
-        crate::files::read_capped(path, MAX_FILE_BYTES).map_err(|source| ScenarioError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?;
+    let text = crate::files::read_input(path).map_err(|source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
     parse(&text, path)
 }
 
