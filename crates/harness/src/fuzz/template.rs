@@ -513,42 +513,8 @@ pub(crate) fn set_pointer(
 }
 
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
-    let k = &fuzz.kinds;
-    let weights = k.in_order();
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-        return Err((
-            "kinds".into(),
-            "expected non-negative finite weights".into(),
-        ));
-    }
-    if fuzz.max_faults > 0 && weights.iter().sum::<f64>() <= 0.0 {
-        return Err((
-            "kinds".into(),
-            "expected at least one kind with a positive weight".into(),
-        ));
-    }
     let raft = matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_));
-    for (name, weight) in [
-        ("membership", k.membership),
-        ("leader_crash", k.leader_crash),
-        ("leader_isolate", k.leader_isolate),
-        ("leader_pause", k.leader_pause),
-        ("new_leader", k.new_leader),
-        ("voter", k.voter),
-    ] {
-        if weight > 0.0 && !raft {
-            return Err((
-                format!("kinds.{name}"),
-                "applies only to the raft protocol".into(),
-            ));
-        }
-    }
-    if fuzz.max_faults > 1000 {
-        return Err((
-            "max_faults".into(),
-            format!("expected at most 1000, found {}", fuzz.max_faults),
-        ));
-    }
+    validate_kinds(fuzz, raft)?;
     for (field, range) in [
         ("fault_duration", Some(fuzz.fault_duration)),
         ("pause_duration", fuzz.pause_duration),
@@ -577,14 +543,7 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
     if let Some(swarm) = &fuzz.swarm {
         super::swarm::validate(swarm, raft)?;
     }
-    for (i, bug) in fuzz.hunt.iter().flatten().enumerate() {
-        if super::campaign::with_bug(base, bug).is_none() {
-            return Err((
-                format!("hunt[{i}]"),
-                format!("expected a planted bug of the protocol, found {bug:?}"),
-            ));
-        }
-    }
+    validate_hunt(fuzz, base)?;
     crate::scenario::validate_latency(&fuzz.latency, "latency")
         .map_err(|invalid| (invalid.field, invalid.message))?;
     if let Some(max_crashed) = fuzz.max_crashed {
@@ -592,6 +551,54 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
             return Err((
                 "max_crashed".into(),
                 format!("expected at most the cluster size ({})", base.cluster.nodes),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The fault kinds' weights (non-negative, finite, one positive when faults are drawn, the
+/// Raft-only kinds only for Raft) and `max_faults`.
+fn validate_kinds(fuzz: &FuzzSpec, raft: bool) -> Result<(), (String, String)> {
+    let kinds = &fuzz.kinds;
+    let weights = kinds.in_order();
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err((
+            "kinds".into(),
+            "expected non-negative finite weights".into(),
+        ));
+    }
+    if fuzz.max_faults > 0 && weights.iter().sum::<f64>() <= 0.0 {
+        return Err((
+            "kinds".into(),
+            "expected at least one kind with a positive weight".into(),
+        ));
+    }
+    let misplaced = EpisodeKind::ALL
+        .into_iter()
+        .find(|&kind| kind.raft_only() && !raft && kinds.weight(kind) > 0.0);
+    if let Some(kind) = misplaced {
+        return Err((
+            format!("kinds.{}", kind.name()),
+            "applies only to the raft protocol".into(),
+        ));
+    }
+    if fuzz.max_faults > 1000 {
+        return Err((
+            "max_faults".into(),
+            format!("expected at most 1000, found {}", fuzz.max_faults),
+        ));
+    }
+    Ok(())
+}
+
+/// Every bug `hunt` names is a planted bug of the protocol.
+fn validate_hunt(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
+    for (i, bug) in fuzz.hunt.iter().flatten().enumerate() {
+        if super::campaign::with_bug(base, bug).is_none() {
+            return Err((
+                format!("hunt[{i}]"),
+                format!("expected a planted bug of the protocol, found {bug:?}"),
             ));
         }
     }

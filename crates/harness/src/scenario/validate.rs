@@ -64,6 +64,39 @@ pub fn validate(scenario: &Scenario) -> Check {
 fn validate_protocol_fields(scenario: &Scenario) -> Check {
     let protocol = scenario.protocol.name();
     let expect = &scenario.expect;
+    let owned = protocol_owned_fields(scenario);
+    if let Some((field, _, owner)) = owned
+        .into_iter()
+        .find(|(_, set, owner)| *set && *owner != protocol)
+    {
+        return Err(Invalid::new(
+            field,
+            format!("applies only to the {owner} protocol; remove it or switch protocols"),
+        ));
+    }
+    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
+        (&scenario.protocol, expect.swim_detects_within)
+    {
+        if gossip.swim.is_none() {
+            return Err(Invalid::new(
+                "expect.swim_detects_within",
+                "expected protocol.gossip.swim to be set",
+            ));
+        }
+    }
+    if let Some(within) = expect.leader_within {
+        positive(within, "expect.leader_within")?;
+    }
+    if let Some(workload) = &scenario.workload {
+        validate_workload(workload)?;
+    }
+    Ok(())
+}
+
+/// Each protocol-specific field of `scenario`: its path, whether it is set, and the protocol it
+/// belongs to.
+fn protocol_owned_fields(scenario: &Scenario) -> Vec<(String, bool, &'static str)> {
+    let expect = &scenario.expect;
     let mut owned: Vec<(String, bool, &str)> = vec![
         ("workload".into(), scenario.workload.is_some(), "raft"),
         (
@@ -107,35 +140,11 @@ fn validate_protocol_fields(scenario: &Scenario) -> Check {
             owned.push((format!("faults[{index}].{}", fault.field()), true, owner));
         }
     }
-    if let Some((field, _, owner)) = owned
-        .into_iter()
-        .find(|(_, set, owner)| *set && *owner != protocol)
-    {
-        return Err(Invalid::new(
-            field,
-            format!("applies only to the {owner} protocol; remove it or switch protocols"),
-        ));
-    }
-    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
-        (&scenario.protocol, expect.swim_detects_within)
-    {
-        if gossip.swim.is_none() {
-            return Err(Invalid::new(
-                "expect.swim_detects_within",
-                "expected protocol.gossip.swim to be set",
-            ));
-        }
-    }
-    if let Some(within) = expect.leader_within {
-        positive(within, "expect.leader_within")?;
-    }
-    if let Some(workload) = &scenario.workload {
-        validate_workload(workload)?;
-    }
-    Ok(())
+    owned
 }
 
-fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
+/// Raft's times: election timeout range, a heartbeat below it, a lease's drift bound below it.
+fn validate_raft_timing(raft: &RaftSpec) -> Check {
     let [min, max] = raft.election_timeout;
     positive(min, "protocol.raft.election_timeout[0]")?;
     if min > max {
@@ -154,6 +163,25 @@ fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
             ),
         ));
     }
+    if let Some(drift) = raft.max_clock_drift {
+        if raft.reads != ReadMode::Lease {
+            return Err(Invalid::new(
+                "protocol.raft.max_clock_drift",
+                "applies only to lease reads (\"reads\": \"lease\")",
+            ));
+        }
+        if drift >= min {
+            return Err(Invalid::new(
+                "protocol.raft.max_clock_drift",
+                format!("expected a drift bound below the minimum election timeout ({min}), found {drift}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
+    validate_raft_timing(raft)?;
     for (field, value) in [
         ("snapshot_every", raft.snapshot_every),
         (
@@ -169,20 +197,6 @@ fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
             return Err(Invalid::new(
                 format!("protocol.raft.{field}"),
                 "expected a positive number",
-            ));
-        }
-    }
-    if let Some(drift) = raft.max_clock_drift {
-        if raft.reads != ReadMode::Lease {
-            return Err(Invalid::new(
-                "protocol.raft.max_clock_drift",
-                "applies only to lease reads (\"reads\": \"lease\")",
-            ));
-        }
-        if drift >= min {
-            return Err(Invalid::new(
-                "protocol.raft.max_clock_drift",
-                format!("expected a drift bound below the minimum election timeout ({min}), found {drift}"),
             ));
         }
     }
