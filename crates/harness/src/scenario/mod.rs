@@ -12,6 +12,8 @@ pub use crate::protocols::gossip::{
     ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
     SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
+/// The Raft protocol block's types (defined with the Raft protocol).
+pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
@@ -20,11 +22,11 @@ pub use fault::{
     TransferSpec,
 };
 pub use spec::{
-    BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
-    MixSpec, NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec, ZoneLinkSpec,
-    LATENCY_EXPECTED,
+    ClusterSpec, ExpectSpec, HeartbeatSpec, LatencySpec, LinkOverride, MixSpec, NetworkSpec,
+    ProtocolSpec, Scenario, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
+pub(crate) use validate::{at_most, node_id};
 pub use validate::{validate, MAX_NODES};
 
 use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};

@@ -2,16 +2,12 @@
 
 use super::duration::Span;
 use super::error::Invalid;
-use super::spec::{
-    LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec,
-};
+use super::spec::{LatencySpec, LinkOverride, ProtocolSpec, Scenario, WorkloadSpec};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Largest cluster any protocol accepts.
 pub const MAX_NODES: u32 = 1_000_000;
-/// Largest Raft cluster (every server talks to every other).
-pub const MAX_RAFT_NODES: u32 = 51;
 /// Most simulated clients.
 pub const MAX_CLIENTS: u32 = 1000;
 /// Most client operations in one run.
@@ -143,89 +139,6 @@ fn protocol_owned_fields(scenario: &Scenario) -> Vec<(String, bool, &'static str
     owned
 }
 
-/// Raft's times: election timeout range, a heartbeat below it, a lease's drift bound below it.
-fn validate_raft_timing(raft: &RaftSpec) -> Check {
-    let [min, max] = raft.election_timeout;
-    positive(min, "protocol.raft.election_timeout[0]")?;
-    if min > max {
-        return Err(Invalid::new(
-            "protocol.raft.election_timeout",
-            format!("expected [min, max] with min <= max, found [{min}, {max}]"),
-        ));
-    }
-    positive(raft.heartbeat, "protocol.raft.heartbeat")?;
-    if raft.heartbeat >= min {
-        return Err(Invalid::new(
-            "protocol.raft.heartbeat",
-            format!(
-                "expected a heartbeat shorter than the minimum election timeout ({min}), found {}",
-                raft.heartbeat
-            ),
-        ));
-    }
-    if let Some(drift) = raft.max_clock_drift {
-        if raft.reads != ReadMode::Lease {
-            return Err(Invalid::new(
-                "protocol.raft.max_clock_drift",
-                "applies only to lease reads (\"reads\": \"lease\")",
-            ));
-        }
-        if drift >= min {
-            return Err(Invalid::new(
-                "protocol.raft.max_clock_drift",
-                format!("expected a drift bound below the minimum election timeout ({min}), found {drift}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
-    validate_raft_timing(raft)?;
-    for (field, value) in [
-        ("snapshot_every", raft.snapshot_every),
-        (
-            "flow_control.max_entries_per_msg",
-            raft.flow_control.and_then(|f| f.max_entries_per_msg),
-        ),
-        (
-            "flow_control.max_inflight_msgs",
-            raft.flow_control.and_then(|f| f.max_inflight_msgs),
-        ),
-    ] {
-        if value == Some(0) {
-            return Err(Invalid::new(
-                format!("protocol.raft.{field}"),
-                "expected a positive number",
-            ));
-        }
-    }
-    let bugs = &raft.bugs;
-    if bugs.lease_ignores_drift && raft.reads != ReadMode::Lease {
-        return Err(Invalid::new(
-            "protocol.raft.bugs.lease_ignores_drift",
-            "applies only to lease reads (\"reads\": \"lease\")",
-        ));
-    }
-    if let Some(members) = &raft.initial_members {
-        if members.is_empty() {
-            return Err(Invalid::new(
-                "protocol.raft.initial_members",
-                "expected at least one founding voter",
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for (i, &node) in members.iter().enumerate() {
-            let field = format!("protocol.raft.initial_members[{i}]");
-            node_id(node, nodes, &field)?;
-            if !seen.insert(node) {
-                return Err(Invalid::new(field, format!("node {node} is listed twice")));
-            }
-        }
-    }
-    at_most(nodes, MAX_RAFT_NODES, "cluster.nodes", "the raft protocol")
-}
-
 fn validate_workload(workload: &WorkloadSpec) -> Check {
     if workload.clients == 0 || workload.clients > MAX_CLIENTS {
         return Err(Invalid::new(
@@ -312,7 +225,7 @@ fn validate_protocol(scenario: &Scenario) -> Check {
             }
             Ok(())
         }
-        ProtocolSpec::Raft(raft) => validate_raft(raft, nodes),
+        ProtocolSpec::Raft(raft) => raft.validate(nodes),
         ProtocolSpec::Registered { name, .. } => match crate::protocol::registered(name) {
             Some(protocol) => protocol.validate(scenario),
             None => Err(Invalid::new(
@@ -472,7 +385,7 @@ pub(crate) fn node_id(node: u32, nodes: u32, field: &str) -> Check {
     }
 }
 
-fn at_most(value: u32, limit: u32, field: &str, what: &str) -> Check {
+pub(crate) fn at_most(value: u32, limit: u32, field: &str, what: &str) -> Check {
     if value > limit {
         Err(Invalid::new(
             field,
