@@ -285,3 +285,33 @@ fn a_report_folder_with_files_is_refused_before_the_run() {
         "nothing written"
     );
 }
+
+/// README: heartbeat takes up to 1,000 nodes, Raft up to 51, gossip up to 10^6: each limit is
+/// accepted and one node more is refused, naming the field and the limit.
+#[test]
+fn each_protocol_takes_its_documented_node_count_and_no_more() {
+    let dir = tempdir("node-limits");
+    for (template, limit) in [("heartbeat", 1000), ("raft", 51), ("gossip", 1_000_000)] {
+        let text = std::fs::read_to_string(repo(&format!("scenarios/fuzz/{template}.json")))
+            .expect("shipped template");
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let vary = value["fuzz"].get_mut("vary");
+        if let Some(vary) = vary.and_then(serde_json::Value::as_object_mut) {
+            vary.remove("/cluster/nodes");
+        }
+        for nodes in [limit, limit + 1] {
+            value["cluster"]["nodes"] = nodes.into();
+            let path = dir.join(format!("{template}-{nodes}.json"));
+            std::fs::write(&path, value.to_string()).unwrap();
+            let out = faultline(&["expand", path.to_str().unwrap(), "--seed", "1"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if nodes == limit {
+                assert_eq!(out.status.code(), Some(0), "{template} {nodes}: {stderr}");
+            } else {
+                assert_eq!(out.status.code(), Some(2), "{template} {nodes}");
+                assert!(stderr.contains("field `cluster.nodes`"), "{stderr}");
+                assert!(stderr.contains(&format!("at most {limit}")), "{stderr}");
+            }
+        }
+    }
+}
