@@ -676,4 +676,23 @@ mod tests {
         let no_block = parse_template(&format!("{{{BASE}}}"), Path::new("t.json")).unwrap_err();
         assert_eq!(no_block.field(), Some("fuzz"));
     }
+
+    /// No combination of a shipped template's `vary` choices is invalid: a seed that drew one
+    /// would silently run without the choice (and the CLI would warn on every sweep).
+    #[test]
+    fn the_shipped_templates_have_no_invalid_vary_combination() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("scenarios/fuzz exists")
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .collect();
+        names.sort();
+        assert!(names.len() >= 4, "shipped templates missing: {names:?}");
+        for path in names {
+            let template = load_template(&path).unwrap_or_else(|e| panic!("{e}"));
+            let conflicts = vary_conflicts(&template);
+            assert!(conflicts.is_empty(), "{}: {conflicts:#?}", path.display());
+        }
+    }
 }
