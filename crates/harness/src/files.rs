@@ -37,30 +37,30 @@ pub fn input_limit() -> u64 {
     INPUT_LIMIT.load(Ordering::Relaxed)
 }
 
-/// Parses a size for [`INPUT_LIMIT_FLAG`]: `N` bytes, or `N` followed by `KiB`, `MiB` or `GiB`
-/// (also `K`, `M`, `G`), from 1 byte to [`MAX_INPUT_LIMIT`].
-pub fn parse_input_limit(text: &str) -> Result<u64, String> {
-    let expected = || {
-        format!(
-            "expected a size from 1 to {} like 64MiB or 1GiB, found {text:?}",
-            size_text(MAX_INPUT_LIMIT)
-        )
-    };
+/// Parses a size in bytes: `N`, or `N` followed by `B`, `KiB`, `MiB` or `GiB` (also `K`, `M`,
+/// `G`); `None` for anything else or a size over `u64::MAX`.
+pub fn parse_size(text: &str) -> Option<u64> {
     let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let shift = match &text[digits.len()..] {
         "" | "B" => 0,
         "K" | "KiB" => 10,
         "M" | "MiB" => 20,
         "G" | "GiB" => 30,
-        _ => return Err(expected()),
+        _ => return None,
     };
-    let bytes = digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(1 << shift))
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// Parses a size for [`INPUT_LIMIT_FLAG`] ([`parse_size`]), from 1 byte to [`MAX_INPUT_LIMIT`].
+pub fn parse_input_limit(text: &str) -> Result<u64, String> {
+    parse_size(text)
         .filter(|bytes| (1..=MAX_INPUT_LIMIT).contains(bytes))
-        .ok_or_else(expected)?;
-    Ok(bytes)
+        .ok_or_else(|| {
+            format!(
+                "expected a size from 1 to {} like 64MiB or 1GiB, found {text:?}",
+                size_text(MAX_INPUT_LIMIT)
+            )
+        })
 }
 
 /// Reads an input file (scenario, template) as text within [`input_limit`]: the bytes actually
@@ -309,6 +309,9 @@ mod tests {
         assert_eq!(parse_input_limit("64MiB"), Ok(64 << 20));
         assert_eq!(parse_input_limit("2K"), Ok(2048));
         assert_eq!(parse_input_limit("4GiB"), Ok(MAX_INPUT_LIMIT));
+        assert_eq!(parse_size("3B"), Some(3));
+        assert_eq!(parse_size("16G"), Some(16 << 30));
+        assert_eq!(parse_size("18446744073709551615G"), None);
         for bad in ["0", "5GiB", "", "MiB", "12XB", "-1", "99999999999999999999"] {
             let error = parse_input_limit(bad).unwrap_err();
             assert!(error.contains("4 GiB"), "{bad}: {error}");
