@@ -4,6 +4,7 @@ use crate::{
     chart_cmd, check_cmd, experiment_cmd, fuzz_cmd, merge_cmd, run_cmd, EXIT_BAD_INPUT, EXIT_OK,
 };
 use clap::{Parser, Subcommand};
+use faultline_harness::files;
 use faultline_harness::protocol::Registry;
 use std::process::ExitCode;
 
@@ -11,6 +12,11 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "faultline", version, about, long_about = None)]
 struct Cli {
+    /// Largest scenario or template file read, e.g. 64MiB (default 16MiB, at most 4GiB): the
+    /// bytes actually read count, so a pipe or a device stops there too. For run, fuzz,
+    /// expand, shrink, campaign and merge.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = files::parse_input_limit)]
+    max_input_bytes: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +74,10 @@ pub fn main_with(registry: Registry) -> ExitCode {
             });
         }
     };
+    if let Err(error) = apply_input_limit(&cli) {
+        eprintln!("error: {error}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let result = match cli.command {
         Command::Run(args) => run_cmd::execute(args),
         Command::Check(args) => check_cmd::execute(args),
@@ -86,6 +96,28 @@ pub fn main_with(registry: Registry) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// Sets the input limit from `--max-input-bytes`; refuses the flag for a command that reads no
+/// scenario or template (rather than ignoring it).
+fn apply_input_limit(cli: &Cli) -> Result<(), String> {
+    let Some(bytes) = cli.max_input_bytes else {
+        return Ok(());
+    };
+    let command = match cli.command {
+        Command::Check(_) => format!(
+            "check reads history files, up to {} MiB",
+            faultline_check::formats::MAX_HISTORY_BYTES >> 20
+        ),
+        Command::Chart(_) => "chart reads none".into(),
+        Command::Experiment(_) => "experiment reads none".into(),
+        _ => return files::set_input_limit(bytes),
+    };
+    Err(format!(
+        "{}: sets the limit for scenario and template files (run, fuzz, expand, shrink, \
+         campaign, merge); {command}",
+        files::INPUT_LIMIT_FLAG
+    ))
 }
 
 /// The error and its causes on one line, each said once: a cause whose text the line already

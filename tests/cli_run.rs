@@ -170,9 +170,10 @@ fn a_closed_pipe_ends_output_quietly_with_the_verdict() {
     }
 }
 
-/// README: input files are read up to 16 MiB, counting the bytes read.
+/// README: input files are read up to 16 MiB, counting the bytes read; `--max-input-bytes`
+/// raises (or lowers) the limit, and the error names it.
 #[test]
-fn input_files_are_read_up_to_16_mib() {
+fn input_files_are_read_up_to_16_mib_unless_raised() {
     let dir = tempdir("input-limit");
     let at_limit = dir.join("at-limit.json");
     let file = std::fs::File::create(&at_limit).unwrap();
@@ -193,7 +194,17 @@ fn input_files_are_read_up_to_16_mib() {
         assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
     }
     let out = faultline(&["fuzz", over.to_str().unwrap(), "--seeds", "0..1"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 16 MiB"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
+    assert!(stderr.contains("--max-input-bytes raises it"), "{stderr}");
+    let out = faultline(&["run", "--max-input-bytes", "17MiB", over.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("not valid JSON"), "read whole: {stderr}");
+    let out = faultline(&["run", HEARTBEAT, "--max-input-bytes", "100"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("larger than 100 bytes"), "{stderr}");
 }
 
 /// README: durations take the units ns, us, ms, s, m and h, with up to nine decimals, and a
@@ -273,4 +284,34 @@ fn a_report_folder_with_files_is_refused_before_the_run() {
         vec![std::ffi::OsString::from("report.html")],
         "nothing written"
     );
+}
+
+/// README: heartbeat takes up to 1,000 nodes, Raft up to 51, gossip up to 10^6: each limit is
+/// accepted and one node more is refused, naming the field and the limit.
+#[test]
+fn each_protocol_takes_its_documented_node_count_and_no_more() {
+    let dir = tempdir("node-limits");
+    for (template, limit) in [("heartbeat", 1000), ("raft", 51), ("gossip", 1_000_000)] {
+        let text = std::fs::read_to_string(repo(&format!("scenarios/fuzz/{template}.json")))
+            .expect("shipped template");
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let vary = value["fuzz"].get_mut("vary");
+        if let Some(vary) = vary.and_then(serde_json::Value::as_object_mut) {
+            vary.remove("/cluster/nodes");
+        }
+        for nodes in [limit, limit + 1] {
+            value["cluster"]["nodes"] = nodes.into();
+            let path = dir.join(format!("{template}-{nodes}.json"));
+            std::fs::write(&path, value.to_string()).unwrap();
+            let out = faultline(&["expand", path.to_str().unwrap(), "--seed", "1"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if nodes == limit {
+                assert_eq!(out.status.code(), Some(0), "{template} {nodes}: {stderr}");
+            } else {
+                assert_eq!(out.status.code(), Some(2), "{template} {nodes}");
+                assert!(stderr.contains("field `cluster.nodes`"), "{stderr}");
+                assert!(stderr.contains(&format!("at most {limit}")), "{stderr}");
+            }
+        }
+    }
 }

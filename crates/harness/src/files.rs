@@ -5,22 +5,84 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Largest input file (scenario, template) read, in bytes: 16 MiB.
-pub const MAX_INPUT_BYTES: u64 = 16 << 20;
+/// Largest input file (scenario, template) read by default, in bytes: 16 MiB.
+pub const DEFAULT_INPUT_LIMIT: u64 = 16 << 20;
 
-/// Reads `path` as text, stopping after `limit` bytes: the bytes actually read are counted, so a
-/// pipe or a device such as `/dev/urandom` is refused at the limit like a large file. A file over
-/// the limit or not UTF-8 is an [`std::io::ErrorKind::InvalidData`] error that says so.
-pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<String> {
+/// Largest value the input limit may be raised to, in bytes: 4 GiB.
+pub const MAX_INPUT_LIMIT: u64 = 4 << 30;
+
+/// The command-line flag that sets the input limit; the error of a file over the limit names it.
+pub const INPUT_LIMIT_FLAG: &str = "--max-input-bytes";
+
+/// The input limit in force for this process (see [`set_input_limit`]).
+static INPUT_LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_INPUT_LIMIT);
+
+/// Sets the largest input file [`read_input`] reads, for the whole process (the CLI sets it once
+/// from [`INPUT_LIMIT_FLAG`]); `bytes` must be 1 to [`MAX_INPUT_LIMIT`].
+pub fn set_input_limit(bytes: u64) -> Result<(), String> {
+    if !(1..=MAX_INPUT_LIMIT).contains(&bytes) {
+        return Err(format!(
+            "{INPUT_LIMIT_FLAG}: expected 1 byte to {}, found {bytes} bytes",
+            size_text(MAX_INPUT_LIMIT)
+        ));
+    }
+    INPUT_LIMIT.store(bytes, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The largest input file [`read_input`] reads, in bytes.
+pub fn input_limit() -> u64 {
+    INPUT_LIMIT.load(Ordering::Relaxed)
+}
+
+/// Parses a size in bytes: `N`, or `N` followed by `B`, `KiB`, `MiB` or `GiB` (also `K`, `M`,
+/// `G`); `None` for anything else or a size over `u64::MAX`.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match &text[digits.len()..] {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// Parses a size for [`INPUT_LIMIT_FLAG`] ([`parse_size`]), from 1 byte to [`MAX_INPUT_LIMIT`].
+pub fn parse_input_limit(text: &str) -> Result<u64, String> {
+    parse_size(text)
+        .filter(|bytes| (1..=MAX_INPUT_LIMIT).contains(bytes))
+        .ok_or_else(|| {
+            format!(
+                "expected a size from 1 to {} like 64MiB or 1GiB, found {text:?}",
+                size_text(MAX_INPUT_LIMIT)
+            )
+        })
+}
+
+/// Reads an input file (scenario, template) as text within [`input_limit`]: the bytes actually
+/// read are counted, so a pipe or a device such as `/dev/urandom` is refused at the limit like a
+/// large file. A file over the limit (the error names [`INPUT_LIMIT_FLAG`]) or not UTF-8 is an
+/// [`std::io::ErrorKind::InvalidData`] error that says so.
+pub fn read_input(path: &Path) -> std::io::Result<String> {
+    read_capped(path, input_limit())
+}
+
+/// [`read_input`] with the limit given.
+fn read_capped(path: &Path, limit: u64) -> std::io::Result<String> {
     let file = File::open(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
     if bytes.len() as u64 > limit {
         return Err(invalid(format!(
-            "larger than {}, the limit for input files (stopped reading there)",
-            size_text(limit)
+            "larger than {}, the limit for input files (stopped reading there; \
+             {INPUT_LIMIT_FLAG} raises it, up to {})",
+            size_text(limit),
+            size_text(MAX_INPUT_LIMIT)
         )));
     }
     String::from_utf8(bytes).map_err(|e| {
@@ -31,10 +93,14 @@ pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<String> {
     })
 }
 
-/// `16 MiB` for whole mebibytes, else `N bytes`.
+/// `4 GiB`, `16 MiB` or `2 KiB` for whole gibi-, mebi- or kibibytes, else `N bytes`.
 pub fn size_text(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
         format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
     }
@@ -234,5 +300,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(device.contains("larger than 1 MiB"), "{device}");
+        assert!(device.contains("--max-input-bytes raises it"), "{device}");
+    }
+
+    #[test]
+    fn input_limits_parse_with_units_and_stay_in_range() {
+        assert_eq!(parse_input_limit("100"), Ok(100));
+        assert_eq!(parse_input_limit("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_input_limit("2K"), Ok(2048));
+        assert_eq!(parse_input_limit("4GiB"), Ok(MAX_INPUT_LIMIT));
+        assert_eq!(parse_size("3B"), Some(3));
+        assert_eq!(parse_size("16G"), Some(16 << 30));
+        assert_eq!(parse_size("18446744073709551615G"), None);
+        for bad in ["0", "5GiB", "", "MiB", "12XB", "-1", "99999999999999999999"] {
+            let error = parse_input_limit(bad).unwrap_err();
+            assert!(error.contains("4 GiB"), "{bad}: {error}");
+        }
+        assert!(set_input_limit(0).unwrap_err().contains(INPUT_LIMIT_FLAG));
+        assert_eq!(input_limit(), DEFAULT_INPUT_LIMIT);
     }
 }

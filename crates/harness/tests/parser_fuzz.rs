@@ -1,11 +1,14 @@
-//! The scenario and template readers never panic: every input is a scenario (or template) or a
-//! clear error naming the file and, for a field, what was expected; every accepted template
-//! expands to valid scenarios.
+//! Every reader of a user's file never panics: the scenario and template readers give a scenario
+//! (or template) or a clear error naming the file and, for a field, what was expected, and every
+//! accepted template expands to valid scenarios; the history readers (faultline JSON, Jepsen EDN,
+//! Porcupine etcd logs, in `faultline-check`) give a history or an error that says what is wrong,
+//! at any nesting depth.
 //!
-//! CI runs 3,000 cases per property; the documented deep run (1,000,000 cases per property, a
-//! few minutes on 2 cores) is
-//! `PROPTEST_CASES=1000000 cargo test --release -p faultline-harness --test parser_fuzz`.
+//! `PROPTEST_CASES` sets the cases per property (default 3,000, what CI runs); the documented
+//! deep run (1,000,000 cases per property; see README, "Parser fuzzing") is
+//! `PROPTEST_CASES=1000000 nice -n 19 cargo test --release -p faultline-harness --test parser_fuzz`.
 
+use faultline_check::formats::{parse_history, Format, ModelKind};
 use faultline_harness::fuzz;
 use faultline_harness::scenario::{self, ScenarioError};
 use proptest::prelude::*;
@@ -221,4 +224,138 @@ proptest! {
             );
         }
     }
+}
+
+/// Small valid histories, one per reader and shape: faultline JSON (kv and register), Jepsen
+/// EDN (a vector, and one map per line with a comment and a nemesis event), a Porcupine etcd log.
+const HISTORIES: [(&str, Format); 5] = [
+    (
+        r#"{"model": "kv", "ops": [
+{"client": 0, "invoke_ns": 100, "complete_ns": 250, "op": {"f": "put", "key": "k", "value": "v"}, "result": {"ok": true}},
+{"client": 1, "invoke_ns": 120, "complete_ns": 300, "op": {"f": "get", "key": "k"}, "result": {"value": "v"}},
+{"client": 2, "invoke_ns": 130, "complete_ns": null, "op": {"f": "append", "key": "k", "value": "x"}, "result": null},
+{"client": 3, "invoke_ns": 140, "complete_ns": 150, "op": {"f": "cas", "key": "k", "expected": "a", "new": "b"}, "result": {"ok": false}}
+]}"#,
+        Format::Json,
+    ),
+    (
+        r#"{"model": "register", "ops": [
+{"client": 0, "invoke_ns": 1, "complete_ns": 2, "op": {"f": "write", "value": 3}, "result": {"ok": true}},
+{"client": 1, "invoke_ns": 1, "complete_ns": 5, "op": {"f": "read"}, "result": {"value": null}},
+{"client": 2, "invoke_ns": 3, "complete_ns": 4, "op": {"f": "cas", "expected": 3, "new": 4}, "result": {"ok": true}}
+]}"#,
+        Format::Json,
+    ),
+    (
+        r#"[{:type :invoke, :f :write, :value 1, :process 0, :time 10}
+ {:type :info, :f :start, :value nil, :process :nemesis}
+ {:type :ok, :f :write, :value 1, :process 0}
+ {:type :invoke, :f :cas, :value [1 2], :process 1}
+ {:type :fail, :f :cas, :value [1 2], :process 1}
+ {:type :invoke, :f :read, :value nil, :process 3}
+ {:type :ok, :f :read, :value 1, :process 3}]"#,
+        Format::Edn,
+    ),
+    (
+        r#"; a Porcupine kv history
+{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}
+{:process 1, :type :invoke, :f :get, :key "0", :value nil}
+{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}
+{:process 1, :type :ok, :f :get, :key "0", :value "x 0 0 y"}
+"#,
+        Format::Edn,
+    ),
+    (
+        "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n\
+         INFO  jepsen.util - 2\t:invoke\t:write\t4\n\
+         INFO  jepsen.util - 0\t:ok\t:read\tnil\n\
+         INFO  jepsen.util - 2\t:ok\t:write\t4\n\
+         INFO  jepsen.util - 1\t:invoke\t:cas\t[4 1]\n\
+         INFO  jepsen.util - 1\t:fail\t:cas\t[4 1]\n",
+        Format::EtcdLog,
+    ),
+];
+
+/// Reads `text` as a history every way a user can ask: detected or named format, model implied
+/// or named. An error must say what is wrong.
+fn assert_history_clear(text: &str) {
+    let formats = [
+        None,
+        Some(Format::Json),
+        Some(Format::Edn),
+        Some(Format::EtcdLog),
+    ];
+    let models = [None, Some(ModelKind::Kv), Some(ModelKind::Register)];
+    for format in formats {
+        for model in models {
+            if let Err(error) = parse_history(text, format, model) {
+                assert!(
+                    !error.message.trim().is_empty(),
+                    "an error must say what is wrong ({format:?}, {model:?})"
+                );
+            }
+        }
+    }
+}
+
+/// Text that looks like history syntax: brackets, keywords, strings, numbers, separators.
+fn history_tokens() -> impl Strategy<Value = String> {
+    "([\\[\\]{}()#:;,\"\\\\ \n\t]|:invoke|:ok|:fail|:info|:process|:type|:f|:value|nil|INFO  jepsen.util - |\"ops\"|\"model\"|-?[0-9]{1,20}|[a-z]{1,6}|é){0,24}"
+}
+
+#[test]
+fn the_base_histories_are_valid() {
+    for (text, format) in HISTORIES {
+        if let Err(error) = parse_history(text, Some(format), None) {
+            panic!("{format:?}: {error}\n{text}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn arbitrary_bytes_as_a_history_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        assert_history_clear(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn a_valid_history_with_a_span_replaced_never_panics(
+        which in 0..HISTORIES.len(),
+        start in any::<prop::sample::Index>(),
+        length in 0usize..40,
+        replacement in history_tokens(),
+    ) {
+        let text = HISTORIES[which].0;
+        let start = floor_char_boundary(text, start.index(text.len() + 1));
+        let end = floor_char_boundary(text, (start + length).min(text.len()));
+        assert_history_clear(&format!("{}{replacement}{}", &text[..start], &text[end..]));
+    }
+
+    #[test]
+    fn a_valid_history_cut_short_never_panics(which in 0..HISTORIES.len(), cut in any::<prop::sample::Index>()) {
+        let text = HISTORIES[which].0;
+        assert_history_clear(&text[..floor_char_boundary(text, cut.index(text.len() + 1))]);
+    }
+
+    #[test]
+    fn deep_nesting_in_a_history_is_an_error_not_a_stack_overflow(
+        depth in 1usize..20_000,
+        opener in prop::sample::select(vec!["[", "(", "{:a ", "#{", "{\"model\": \"kv\", \"ops\": [", "{\"a\": "]),
+    ) {
+        let text = opener.repeat(depth);
+        assert_history_clear(&text);
+        if depth > 1000 {
+            prop_assert!(parse_history(&text, None, None).is_err());
+        }
+    }
+}
+
+/// The largest char boundary of `text` at or below `index`.
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }

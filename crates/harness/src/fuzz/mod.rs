@@ -33,5 +33,5 @@ pub use sweep::{
 };
 pub use template::{
     load_template, parse_template, vary_conflicts, EpisodeKind, FuzzSpec, KindWeights, Template,
-    MAX_TEMPLATE_BYTES, MAX_VARIED_FIELDS, MAX_VARY_CHOICES, MAX_VARY_COMBINATIONS,
+    MAX_VARIED_FIELDS, MAX_VARY_CHOICES, MAX_VARY_COMBINATIONS,
 };

@@ -277,16 +277,12 @@ pub struct Template {
     pub fuzz: FuzzSpec,
 }
 
-/// Largest template file accepted, in bytes (the same limit as scenario files).
-pub const MAX_TEMPLATE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
-
-/// Reads and validates a template file (at most [`MAX_TEMPLATE_BYTES`] bytes read).
+/// Reads and validates a template file (at most [`crate::files::input_limit`] bytes read, the
+/// same limit as scenario files).
 pub fn load_template(path: &Path) -> Result<Template, ScenarioError> {
-    let text = crate::files::read_capped(path, MAX_TEMPLATE_BYTES).map_err(|source| {
-        ScenarioError::Io {
-            file: path.to_path_buf(),
-            source,
-        }
+    let text = crate::files::read_input(path).map_err(|source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
     })?;
     parse_template(&text, path)
 }
@@ -517,42 +513,8 @@ pub(crate) fn set_pointer(
 }
 
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
-    let k = &fuzz.kinds;
-    let weights = k.in_order();
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-        return Err((
-            "kinds".into(),
-            "expected non-negative finite weights".into(),
-        ));
-    }
-    if fuzz.max_faults > 0 && weights.iter().sum::<f64>() <= 0.0 {
-        return Err((
-            "kinds".into(),
-            "expected at least one kind with a positive weight".into(),
-        ));
-    }
     let raft = matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_));
-    for (name, weight) in [
-        ("membership", k.membership),
-        ("leader_crash", k.leader_crash),
-        ("leader_isolate", k.leader_isolate),
-        ("leader_pause", k.leader_pause),
-        ("new_leader", k.new_leader),
-        ("voter", k.voter),
-    ] {
-        if weight > 0.0 && !raft {
-            return Err((
-                format!("kinds.{name}"),
-                "applies only to the raft protocol".into(),
-            ));
-        }
-    }
-    if fuzz.max_faults > 1000 {
-        return Err((
-            "max_faults".into(),
-            format!("expected at most 1000, found {}", fuzz.max_faults),
-        ));
-    }
+    validate_kinds(fuzz, raft)?;
     for (field, range) in [
         ("fault_duration", Some(fuzz.fault_duration)),
         ("pause_duration", fuzz.pause_duration),
@@ -581,14 +543,7 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
     if let Some(swarm) = &fuzz.swarm {
         super::swarm::validate(swarm, raft)?;
     }
-    for (i, bug) in fuzz.hunt.iter().flatten().enumerate() {
-        if super::campaign::with_bug(base, bug).is_none() {
-            return Err((
-                format!("hunt[{i}]"),
-                format!("expected a planted bug of the protocol, found {bug:?}"),
-            ));
-        }
-    }
+    validate_hunt(fuzz, base)?;
     crate::scenario::validate_latency(&fuzz.latency, "latency")
         .map_err(|invalid| (invalid.field, invalid.message))?;
     if let Some(max_crashed) = fuzz.max_crashed {
@@ -596,6 +551,54 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
             return Err((
                 "max_crashed".into(),
                 format!("expected at most the cluster size ({})", base.cluster.nodes),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The fault kinds' weights (non-negative, finite, one positive when faults are drawn, the
+/// Raft-only kinds only for Raft) and `max_faults`.
+fn validate_kinds(fuzz: &FuzzSpec, raft: bool) -> Result<(), (String, String)> {
+    let kinds = &fuzz.kinds;
+    let weights = kinds.in_order();
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err((
+            "kinds".into(),
+            "expected non-negative finite weights".into(),
+        ));
+    }
+    if fuzz.max_faults > 0 && weights.iter().sum::<f64>() <= 0.0 {
+        return Err((
+            "kinds".into(),
+            "expected at least one kind with a positive weight".into(),
+        ));
+    }
+    let misplaced = EpisodeKind::ALL
+        .into_iter()
+        .find(|&kind| kind.raft_only() && !raft && kinds.weight(kind) > 0.0);
+    if let Some(kind) = misplaced {
+        return Err((
+            format!("kinds.{}", kind.name()),
+            "applies only to the raft protocol".into(),
+        ));
+    }
+    if fuzz.max_faults > 1000 {
+        return Err((
+            "max_faults".into(),
+            format!("expected at most 1000, found {}", fuzz.max_faults),
+        ));
+    }
+    Ok(())
+}
+
+/// Every bug `hunt` names is a planted bug of the protocol.
+fn validate_hunt(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
+    for (i, bug) in fuzz.hunt.iter().flatten().enumerate() {
+        if super::campaign::with_bug(base, bug).is_none() {
+            return Err((
+                format!("hunt[{i}]"),
+                format!("expected a planted bug of the protocol, found {bug:?}"),
             ));
         }
     }
@@ -672,5 +675,24 @@ mod tests {
         );
         let no_block = parse_template(&format!("{{{BASE}}}"), Path::new("t.json")).unwrap_err();
         assert_eq!(no_block.field(), Some("fuzz"));
+    }
+
+    /// No combination of a shipped template's `vary` choices is invalid: a seed that drew one
+    /// would silently run without the choice (and the CLI would warn on every sweep).
+    #[test]
+    fn the_shipped_templates_have_no_invalid_vary_combination() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("scenarios/fuzz exists")
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .collect();
+        names.sort();
+        assert!(names.len() >= 4, "shipped templates missing: {names:?}");
+        for path in names {
+            let template = load_template(&path).unwrap_or_else(|e| panic!("{e}"));
+            let conflicts = vary_conflicts(&template);
+            assert!(conflicts.is_empty(), "{}: {conflicts:#?}", path.display());
+        }
     }
 }

@@ -12,6 +12,8 @@ pub use crate::protocols::gossip::{
     ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
     SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
+/// The Raft protocol block's types (defined with the Raft protocol).
+pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
@@ -20,26 +22,23 @@ pub use fault::{
     TransferSpec,
 };
 pub use spec::{
-    BugsSpec, ClusterSpec, ExpectSpec, FlowControlSpec, HeartbeatSpec, LatencySpec, LinkOverride,
-    MixSpec, NetworkSpec, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec, ZoneLinkSpec,
-    LATENCY_EXPECTED,
+    ClusterSpec, ExpectSpec, HeartbeatSpec, LatencySpec, LinkOverride, MixSpec, NetworkSpec,
+    ProtocolSpec, Scenario, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
+pub(crate) use validate::{at_most, node_id};
 pub use validate::{validate, MAX_NODES};
 
 use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};
 use std::path::Path;
 
-/// Largest scenario file accepted (bytes actually read, so pipes and devices are capped too).
-pub const MAX_FILE_BYTES: u64 = crate::files::MAX_INPUT_BYTES;
-
-/// Reads, parses and validates a scenario file.
+/// Reads, parses and validates a scenario file (at most [`crate::files::input_limit`] bytes read,
+/// so pipes and devices are capped too).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text =
-        crate::files::read_capped(path, MAX_FILE_BYTES).map_err(|source| ScenarioError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?;
+    let text = crate::files::read_input(path).map_err(|source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
     parse(&text, path)
 }
 

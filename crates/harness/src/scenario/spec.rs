@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use super::fault::FaultSpec;
+pub use crate::protocols::raft::spec::RaftSpec;
 
 /// A whole scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,105 +132,6 @@ impl<'de> de::Visitor<'de> for ProtocolVisitor {
         }
         Ok(spec)
     }
-}
-
-/// Parameters of the Raft protocol.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RaftSpec {
-    /// `[min, max]` of the randomized election timeout.
-    pub election_timeout: [Span; 2],
-    /// Leader heartbeat interval (below the minimum election timeout).
-    pub heartbeat: Span,
-    /// Run a pre-vote round before raising the term.
-    #[serde(default = "yes")]
-    pub pre_vote: bool,
-    /// A leader that has not heard from a quorum for an election timeout steps down.
-    #[serde(default = "yes")]
-    pub check_quorum: bool,
-    /// How reads are made linearizable.
-    #[serde(default)]
-    pub reads: ReadMode,
-    /// Each server snapshots its state machine once this many entries were applied since its
-    /// last snapshot; no snapshots when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot_every: Option<u64>,
-    /// How much a leader sends a follower at once (etcd's MaxSizePerMsg and MaxInflightMsgs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_control: Option<FlowControlSpec>,
-    /// Founding voters (1-based ids); the other nodes start empty and join by membership change.
-    /// Default: every node.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initial_members: Option<Vec<u32>>,
-    /// Bound on clock drift during one lease (lease reads only); default 10% of the minimum
-    /// election timeout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_clock_drift: Option<Span>,
-    /// Planted bugs to switch on (all off by default).
-    #[serde(default)]
-    pub bugs: BugsSpec,
-}
-
-/// Replication flow control; `{"max_entries_per_msg": 1, "max_inflight_msgs": 1}` makes
-/// replication stop-and-wait, one entry per round trip, as large entries do with a byte limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlowControlSpec {
-    /// Most log entries in one append message (default 64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_entries_per_msg: Option<u64>,
-    /// Most append messages in flight to one follower before the leader waits for an answer
-    /// (default 64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_inflight_msgs: Option<u64>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// How the key-value store serves reads.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReadMode {
-    /// The leader confirms its leadership with a heartbeat round (ReadIndex).
-    #[default]
-    ReadIndex,
-    /// The leader serves reads while its lease (a recent quorum heartbeat) holds.
-    Lease,
-    /// Reads are appended to the log like writes.
-    Log,
-}
-
-/// Switches that re-introduce classic Raft bugs, so a scenario can show a check catching them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BugsSpec {
-    /// Commit entries of earlier terms by counting replicas (the paper's Figure 8).
-    #[serde(default)]
-    pub figure8_commit: bool,
-    /// Grant votes without the up-to-date log check.
-    #[serde(default)]
-    pub vote_without_log_check: bool,
-    /// Forget the vote on restart.
-    #[serde(default)]
-    pub forget_vote_on_restart: bool,
-    /// Serve reads from local state without confirming leadership.
-    #[serde(default)]
-    pub stale_local_reads: bool,
-    /// Accept AppendEntries from a leader of an older term.
-    #[serde(default)]
-    pub accept_stale_term_append: bool,
-    /// Lease reads ignore the clock drift bound.
-    #[serde(default)]
-    pub lease_ignores_drift: bool,
-    /// A restarted server votes at once, forgetting the promise its last heartbeat
-    /// acknowledgement made to the leader's lease.
-    #[serde(default)]
-    pub forget_lease_promise_on_restart: bool,
-    /// A pre-vote refusal hides the voter's higher term from the pre-candidate.
-    #[serde(default)]
-    pub prevote_rejection_hides_term: bool,
 }
 
 /// Simulated clients: each runs its share of `ops` one at a time against the cluster.

@@ -2,16 +2,12 @@
 
 use super::duration::Span;
 use super::error::Invalid;
-use super::spec::{
-    LatencySpec, LinkOverride, ProtocolSpec, RaftSpec, ReadMode, Scenario, WorkloadSpec,
-};
+use super::spec::{LatencySpec, LinkOverride, ProtocolSpec, Scenario, WorkloadSpec};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Largest cluster any protocol accepts.
 pub const MAX_NODES: u32 = 1_000_000;
-/// Largest Raft cluster (every server talks to every other).
-pub const MAX_RAFT_NODES: u32 = 51;
 /// Most simulated clients.
 pub const MAX_CLIENTS: u32 = 1000;
 /// Most client operations in one run.
@@ -64,6 +60,39 @@ pub fn validate(scenario: &Scenario) -> Check {
 fn validate_protocol_fields(scenario: &Scenario) -> Check {
     let protocol = scenario.protocol.name();
     let expect = &scenario.expect;
+    let owned = protocol_owned_fields(scenario);
+    if let Some((field, _, owner)) = owned
+        .into_iter()
+        .find(|(_, set, owner)| *set && *owner != protocol)
+    {
+        return Err(Invalid::new(
+            field,
+            format!("applies only to the {owner} protocol; remove it or switch protocols"),
+        ));
+    }
+    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
+        (&scenario.protocol, expect.swim_detects_within)
+    {
+        if gossip.swim.is_none() {
+            return Err(Invalid::new(
+                "expect.swim_detects_within",
+                "expected protocol.gossip.swim to be set",
+            ));
+        }
+    }
+    if let Some(within) = expect.leader_within {
+        positive(within, "expect.leader_within")?;
+    }
+    if let Some(workload) = &scenario.workload {
+        validate_workload(workload)?;
+    }
+    Ok(())
+}
+
+/// Each protocol-specific field of `scenario`: its path, whether it is set, and the protocol it
+/// belongs to.
+fn protocol_owned_fields(scenario: &Scenario) -> Vec<(String, bool, &'static str)> {
+    let expect = &scenario.expect;
     let mut owned: Vec<(String, bool, &str)> = vec![
         ("workload".into(), scenario.workload.is_some(), "raft"),
         (
@@ -107,109 +136,7 @@ fn validate_protocol_fields(scenario: &Scenario) -> Check {
             owned.push((format!("faults[{index}].{}", fault.field()), true, owner));
         }
     }
-    if let Some((field, _, owner)) = owned
-        .into_iter()
-        .find(|(_, set, owner)| *set && *owner != protocol)
-    {
-        return Err(Invalid::new(
-            field,
-            format!("applies only to the {owner} protocol; remove it or switch protocols"),
-        ));
-    }
-    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
-        (&scenario.protocol, expect.swim_detects_within)
-    {
-        if gossip.swim.is_none() {
-            return Err(Invalid::new(
-                "expect.swim_detects_within",
-                "expected protocol.gossip.swim to be set",
-            ));
-        }
-    }
-    if let Some(within) = expect.leader_within {
-        positive(within, "expect.leader_within")?;
-    }
-    if let Some(workload) = &scenario.workload {
-        validate_workload(workload)?;
-    }
-    Ok(())
-}
-
-fn validate_raft(raft: &RaftSpec, nodes: u32) -> Check {
-    let [min, max] = raft.election_timeout;
-    positive(min, "protocol.raft.election_timeout[0]")?;
-    if min > max {
-        return Err(Invalid::new(
-            "protocol.raft.election_timeout",
-            format!("expected [min, max] with min <= max, found [{min}, {max}]"),
-        ));
-    }
-    positive(raft.heartbeat, "protocol.raft.heartbeat")?;
-    if raft.heartbeat >= min {
-        return Err(Invalid::new(
-            "protocol.raft.heartbeat",
-            format!(
-                "expected a heartbeat shorter than the minimum election timeout ({min}), found {}",
-                raft.heartbeat
-            ),
-        ));
-    }
-    for (field, value) in [
-        ("snapshot_every", raft.snapshot_every),
-        (
-            "flow_control.max_entries_per_msg",
-            raft.flow_control.and_then(|f| f.max_entries_per_msg),
-        ),
-        (
-            "flow_control.max_inflight_msgs",
-            raft.flow_control.and_then(|f| f.max_inflight_msgs),
-        ),
-    ] {
-        if value == Some(0) {
-            return Err(Invalid::new(
-                format!("protocol.raft.{field}"),
-                "expected a positive number",
-            ));
-        }
-    }
-    if let Some(drift) = raft.max_clock_drift {
-        if raft.reads != ReadMode::Lease {
-            return Err(Invalid::new(
-                "protocol.raft.max_clock_drift",
-                "applies only to lease reads (\"reads\": \"lease\")",
-            ));
-        }
-        if drift >= min {
-            return Err(Invalid::new(
-                "protocol.raft.max_clock_drift",
-                format!("expected a drift bound below the minimum election timeout ({min}), found {drift}"),
-            ));
-        }
-    }
-    let bugs = &raft.bugs;
-    if bugs.lease_ignores_drift && raft.reads != ReadMode::Lease {
-        return Err(Invalid::new(
-            "protocol.raft.bugs.lease_ignores_drift",
-            "applies only to lease reads (\"reads\": \"lease\")",
-        ));
-    }
-    if let Some(members) = &raft.initial_members {
-        if members.is_empty() {
-            return Err(Invalid::new(
-                "protocol.raft.initial_members",
-                "expected at least one founding voter",
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for (i, &node) in members.iter().enumerate() {
-            let field = format!("protocol.raft.initial_members[{i}]");
-            node_id(node, nodes, &field)?;
-            if !seen.insert(node) {
-                return Err(Invalid::new(field, format!("node {node} is listed twice")));
-            }
-        }
-    }
-    at_most(nodes, MAX_RAFT_NODES, "cluster.nodes", "the raft protocol")
+    owned
 }
 
 fn validate_workload(workload: &WorkloadSpec) -> Check {
@@ -298,7 +225,7 @@ fn validate_protocol(scenario: &Scenario) -> Check {
             }
             Ok(())
         }
-        ProtocolSpec::Raft(raft) => validate_raft(raft, nodes),
+        ProtocolSpec::Raft(raft) => raft.validate(nodes),
         ProtocolSpec::Registered { name, .. } => match crate::protocol::registered(name) {
             Some(protocol) => protocol.validate(scenario),
             None => Err(Invalid::new(
@@ -458,7 +385,7 @@ pub(crate) fn node_id(node: u32, nodes: u32, field: &str) -> Check {
     }
 }
 
-fn at_most(value: u32, limit: u32, field: &str, what: &str) -> Check {
+pub(crate) fn at_most(value: u32, limit: u32, field: &str, what: &str) -> Check {
     if value > limit {
         Err(Invalid::new(
             field,

@@ -145,77 +145,18 @@ impl Invariants {
                 term,
                 digest,
                 prev_term,
-            } => {
-                // A server may hold stale entries where others committed, but never below its
-                // own commit index.
-                if let Some(&(applied_term, _)) = self.applied.get(&index) {
-                    if applied_term != term && index <= core.commit_index() {
-                        self.violate(
-                            Invariant::StateMachineSafety,
-                            format!(
-                                "n{id} overwrote the committed term-{applied_term} entry at index {index} (its commit index is {}) with a term-{term} entry; {at}",
-                                core.commit_index()
-                            ),
-                        );
-                    }
-                }
-                let known = *self
-                    .written
-                    .entry((index, term))
-                    .or_insert((digest, prev_term));
-                let prev_differs = matches!((known.1, prev_term), (Some(a), Some(b)) if a != b);
-                if known.0 != digest || prev_differs {
-                    let what = if known.0 != digest {
-                        "a different entry"
-                    } else {
-                        "a different predecessor"
-                    };
-                    self.violate(
-                        Invariant::LogMatching,
-                        format!("n{id} wrote {what} at index {index} term {term} than another server; {at}"),
-                    );
-                }
-            }
+            } => self.appended(id, (index, term), digest, prev_term, core, at),
             Observation::Applied {
                 index,
                 term,
                 digest,
                 seen_in,
-            } => {
-                let by = self.committed_by.entry(index).or_insert(seen_in);
-                *by = (*by).min(seen_in);
-                let known = *self.applied.entry(index).or_insert_with(|| {
-                    self.new_commits.push((index, term));
-                    (term, digest)
-                });
-                if known != (term, digest) {
-                    self.violate(
-                        Invariant::StateMachineSafety,
-                        format!(
-                            "n{id} applied the term-{term} entry at index {index}, another server applied the term-{} one; {at}",
-                            known.0
-                        ),
-                    );
-                }
-            }
-            // A committed entry stays in every log that holds it once the log follows a term
-            // at or after the commit: the leader of such a term has it too (leader
-            // completeness), so its appends never conflict with it. (A server may still follow
-            // a deposed leader of an older term, whose appends can cut it.)
+            } => self.applied(id, (index, term), digest, seen_in, at),
             Observation::Removed {
                 index,
                 term,
                 digest,
-            } => {
-                let committed = self.applied.get(&index) == Some(&(term, digest));
-                let committed_by = self.committed_by.get(&index).copied();
-                if committed && committed_by.is_some_and(|by| by <= core.term()) {
-                    self.violate(
-                        Invariant::StateMachineSafety,
-                        format!("n{id} cut the committed term-{term} entry at index {index} out of its log; {at}"),
-                    );
-                }
-            }
+            } => self.removed(id, (index, term), digest, core, at),
             // Election safety is checked on the winners; a vote alone changes nothing.
             Observation::Voted { .. } => {}
             Observation::ReadWithoutRound { term } => {
@@ -227,6 +168,92 @@ impl Invariants {
                     );
                 }
             }
+        }
+    }
+
+    /// Server `id` wrote the entry at `(index, term)` with `digest`, after an entry of
+    /// `prev_term`: state machine safety (never over its own commit index) and log matching.
+    fn appended(
+        &mut self,
+        id: u64,
+        (index, term): (u64, u64),
+        digest: u64,
+        prev_term: Option<u64>,
+        core: &RaftNode,
+        at: &str,
+    ) {
+        // A server may hold stale entries where others committed, but never below its
+        // own commit index.
+        if let Some(&(applied_term, _)) = self.applied.get(&index) {
+            if applied_term != term && index <= core.commit_index() {
+                self.violate(
+                    Invariant::StateMachineSafety,
+                    format!(
+                        "n{id} overwrote the committed term-{applied_term} entry at index {index} (its commit index is {}) with a term-{term} entry; {at}",
+                        core.commit_index()
+                    ),
+                );
+            }
+        }
+        let known = *self
+            .written
+            .entry((index, term))
+            .or_insert((digest, prev_term));
+        let prev_differs = matches!((known.1, prev_term), (Some(a), Some(b)) if a != b);
+        if known.0 != digest || prev_differs {
+            let what = if known.0 != digest {
+                "a different entry"
+            } else {
+                "a different predecessor"
+            };
+            self.violate(
+                Invariant::LogMatching,
+                format!(
+                    "n{id} wrote {what} at index {index} term {term} than another server; {at}"
+                ),
+            );
+        }
+    }
+
+    /// Server `id` applied the entry at `(index, term)`, committed as seen in term `seen_in`:
+    /// every server applies the same entry at an index.
+    fn applied(&mut self, id: u64, (index, term): (u64, u64), digest: u64, seen_in: u64, at: &str) {
+        let by = self.committed_by.entry(index).or_insert(seen_in);
+        *by = (*by).min(seen_in);
+        let known = *self.applied.entry(index).or_insert_with(|| {
+            self.new_commits.push((index, term));
+            (term, digest)
+        });
+        if known != (term, digest) {
+            self.violate(
+                Invariant::StateMachineSafety,
+                format!(
+                    "n{id} applied the term-{term} entry at index {index}, another server applied the term-{} one; {at}",
+                    known.0
+                ),
+            );
+        }
+    }
+
+    /// Server `id` cut the entry at `(index, term)` out of its log. A committed entry stays in
+    /// every log that holds it once the log follows a term at or after the commit: the leader
+    /// of such a term has it too (leader completeness), so its appends never conflict with it.
+    /// (A server may still follow a deposed leader of an older term, whose appends can cut it.)
+    fn removed(
+        &mut self,
+        id: u64,
+        (index, term): (u64, u64),
+        digest: u64,
+        core: &RaftNode,
+        at: &str,
+    ) {
+        let committed = self.applied.get(&index) == Some(&(term, digest));
+        let committed_by = self.committed_by.get(&index).copied();
+        if committed && committed_by.is_some_and(|by| by <= core.term()) {
+            self.violate(
+                Invariant::StateMachineSafety,
+                format!("n{id} cut the committed term-{term} entry at index {index} out of its log; {at}"),
+            );
         }
     }
 

@@ -13,6 +13,7 @@ pub mod msg;
 pub mod operator;
 pub mod server;
 pub mod setup;
+pub mod spec;
 pub mod verdict;
 pub mod watch;
 

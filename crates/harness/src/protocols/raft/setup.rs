@@ -5,41 +5,8 @@ use super::msg::AdminAction;
 use super::operator::Scheduled;
 use super::server::ServerSetup;
 use crate::scenario::{node, FaultAction, RaftSpec, ReadMode, Scenario};
-use faultline_raft::{Config, PlantedBugs};
 use faultline_sim::NodeId;
 use std::collections::BTreeSet;
-
-/// The core configuration a scenario asks for.
-pub fn core_config(spec: &RaftSpec) -> Config {
-    let [min, max] = spec.election_timeout;
-    let bugs = &spec.bugs;
-    let defaults = Config::default();
-    let flow = spec.flow_control.unwrap_or_default();
-    let count =
-        |n: Option<u64>, default| n.map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    Config {
-        election_timeout_min: min.nanos(),
-        election_timeout_max: max.nanos(),
-        heartbeat_interval: spec.heartbeat.nanos(),
-        pre_vote: spec.pre_vote,
-        check_quorum: spec.check_quorum,
-        lease_reads: spec.reads == ReadMode::Lease,
-        max_clock_drift: spec.max_clock_drift.map_or(min.nanos() / 10, |d| d.nanos()),
-        bugs: PlantedBugs {
-            commit_previous_term_by_counting: bugs.figure8_commit,
-            vote_without_log_check: bugs.vote_without_log_check,
-            forget_vote_on_restart: bugs.forget_vote_on_restart,
-            read_without_quorum_check: bugs.stale_local_reads,
-            accept_stale_term_append: bugs.accept_stale_term_append,
-            lease_ignores_clock_drift: bugs.lease_ignores_drift,
-            forget_lease_promise_on_restart: bugs.forget_lease_promise_on_restart,
-            prevote_rejection_hides_term: bugs.prevote_rejection_hides_term,
-        },
-        max_entries_per_msg: count(flow.max_entries_per_msg, defaults.max_entries_per_msg),
-        max_inflight_msgs: count(flow.max_inflight_msgs, defaults.max_inflight_msgs),
-        ..defaults
-    }
-}
 
 /// Setup of server `id` (1-based).
 pub fn server(scenario: &Scenario, spec: &RaftSpec, id: u32) -> ServerSetup {
@@ -49,7 +16,7 @@ pub fn server(scenario: &Scenario, spec: &RaftSpec, id: u32) -> ServerSetup {
     };
     ServerSetup {
         id: u64::from(id),
-        config: core_config(spec),
+        config: spec.core_config(),
         founders: founders.contains(&u64::from(id)).then_some(founders),
         snapshot_every: spec.snapshot_every,
         log_reads: spec.reads == ReadMode::Log,
