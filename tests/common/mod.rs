@@ -72,3 +72,34 @@ pub fn run_json(path: &Path) -> (Option<i32>, serde_json::Value) {
     });
     (out.status.code(), report)
 }
+
+/// What a run decides for one seed: seed, verdict, trace hash, failed checks, faults, events,
+/// faults after shrinking (paths left out: they name folders).
+pub type Outcome = (u64, bool, String, Vec<String>, u64, u64, Option<u64>);
+
+/// Every seed's [`Outcome`] in a sweep folder, sorted by seed.
+pub fn outcomes(dir: &Path) -> Vec<Outcome> {
+    let text = std::fs::read_to_string(dir.join("results.jsonl")).unwrap();
+    let mut rows: Vec<_> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let checks = r["failed_checks"].as_array().unwrap();
+            (
+                r["seed"].as_u64().unwrap(),
+                r["ok"].as_bool().unwrap(),
+                r["trace_hash"].as_str().unwrap().to_string(),
+                checks
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_string())
+                    .collect(),
+                r["faults"].as_u64().unwrap(),
+                r["events"].as_u64().unwrap(),
+                r["shrunk_faults"].as_u64(),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|row| row.0);
+    rows
+}
