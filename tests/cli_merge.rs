@@ -277,3 +277,32 @@ fn shards_of_another_template_range_or_result_are_refused() {
         "{text}"
     );
 }
+
+/// The merged sweep's page opened in a real headless Chromium: its script runs to its end with
+/// no error, and the page shows every failure group of `failures.json`. Chromium comes from
+/// `scripts/install-chromium.sh`; without it the test fails when `CI` is set and is skipped,
+/// loudly, otherwise.
+#[test]
+fn the_sweep_page_loads_in_chromium_and_shows_every_failure_group() {
+    if !chromium_available() {
+        return;
+    }
+    let sweeps = sweeps();
+    let out = tempdir("merge-page").join("merged");
+    let merged = faultline(&args(&out, &sweeps.shards, &[]));
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let (dom, log) = chromium_dom(&out.join("summary.html"));
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "the script did not finish: {log}"
+    );
+    assert!(!log.contains("Uncaught"), "script error: {log}");
+    let groups: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("failures.json")).unwrap()).unwrap();
+    assert!(groups.len() >= 2, "the planted bugs fail in several ways");
+    for group in &groups {
+        let id = group["id"].as_str().unwrap();
+        assert!(dom.contains(&format!("id=\"{id}\"")), "group {id} shown");
+    }
+    assert!(dom.contains("Failures by signature"), "{dom}");
+}

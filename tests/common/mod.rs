@@ -103,3 +103,41 @@ pub fn outcomes(dir: &Path) -> Vec<Outcome> {
     rows.sort_by_key(|row| row.0);
     rows
 }
+
+/// Whether headless Chromium can be used: `false`, said loudly, when it is not installed; with
+/// `CI` set that fails instead (`scripts/install-chromium.sh` installs it).
+pub fn chromium_available() -> bool {
+    if Command::new("chromium").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set and chromium is missing: run scripts/install-chromium.sh"
+    );
+    eprintln!("SKIPPED: chromium is not installed (scripts/install-chromium.sh)");
+    false
+}
+
+/// Opens `page` in headless Chromium and returns the DOM after its scripts ran, and
+/// Chromium's log (where script errors appear as `Uncaught ...`).
+pub fn chromium_dom(page: &Path) -> (String, String) {
+    let shown = Command::new("chromium")
+        .args(CHROMIUM_FLAGS)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&shown.stdout).into_owned(),
+        String::from_utf8_lossy(&shown.stderr).into_owned(),
+    )
+}
+
+/// Headless Chromium as root in a container, logging script errors to standard error.
+const CHROMIUM_FLAGS: [&str; 5] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-logging=stderr",
+    "--v=0",
+];
