@@ -128,3 +128,31 @@ fn ctrl_c_on_an_experiment_says_nothing_was_kept_and_how_to_run_it_again() {
         "{stderr}"
     );
 }
+
+/// On a terminal the bar is drawn: `experiment` run under `script` (a pseudo-terminal) draws
+/// its runs as a bar once it has taken a second.
+#[test]
+fn on_a_terminal_an_experiment_draws_its_runs_as_a_bar() {
+    let command = format!(
+        "{} experiment swim-suspicion --runs 100",
+        env!("CARGO_BIN_EXE_faultline")
+    );
+    let Ok(output) = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .output()
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and `script` (util-linux) is missing"
+        );
+        eprintln!("SKIPPED: `script` is not installed");
+        return;
+    };
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("/200 runs"), "no bar drawn: {screen}");
+    assert!(
+        screen.contains("suspicion on"),
+        "the table follows: {screen}"
+    );
+}
