@@ -120,34 +120,7 @@ fn merged_shards_equal_one_unsharded_sweep_and_group_the_failures() {
     assert!(groups.len() < failing.len(), "failures are deduplicated");
     let page = std::fs::read_to_string(out.join("summary.html")).unwrap();
     for group in &groups {
-        let count = group["count"].as_u64().unwrap();
-        assert_eq!(count, group["seeds"].as_array().unwrap().len() as u64);
-        let id = group["id"].as_str().unwrap();
-        assert!(
-            page.contains(&format!("id=\"{id}\"")),
-            "the page shows group {id}"
-        );
-        assert!(out.join("reports").join(id).join("report.html").is_file());
-        let scenario = out.join(group["representative"]["scenario"].as_str().unwrap());
-        let (code, report) = run_json(&scenario);
-        assert_eq!(
-            code,
-            Some(1),
-            "{}: the representative fails",
-            scenario.display()
-        );
-        let failed: Vec<&str> = report["checks"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, c)| c["ok"] == false)
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let checks = group["signature"]["checks"].as_array().unwrap();
-        assert!(
-            checks.iter().any(|c| failed.contains(&c.as_str().unwrap())),
-            "{id}: replay fails {failed:?}, the group is of {checks:?}"
-        );
+        check_group(&out, &page, group);
     }
     for needle in [
         "What the sweep explored",
@@ -172,6 +145,39 @@ fn merged_shards_equal_one_unsharded_sweep_and_group_the_failures() {
         &["--no-reports", "--overwrite"],
     ));
     assert_eq!(replaced.status.code(), Some(1), "{}", stderr(&replaced));
+}
+
+/// One group of `failures.json`: its count is its seed list's length, the page and a report
+/// show it, and its representative replays failing one of the group's checks.
+fn check_group(out: &Path, page: &str, group: &serde_json::Value) {
+    let count = group["count"].as_u64().unwrap();
+    assert_eq!(count, group["seeds"].as_array().unwrap().len() as u64);
+    let id = group["id"].as_str().unwrap();
+    assert!(
+        page.contains(&format!("id=\"{id}\"")),
+        "the page shows group {id}"
+    );
+    assert!(out.join("reports").join(id).join("report.html").is_file());
+    let scenario = out.join(group["representative"]["scenario"].as_str().unwrap());
+    let (code, report) = run_json(&scenario);
+    assert_eq!(
+        code,
+        Some(1),
+        "{}: the representative fails",
+        scenario.display()
+    );
+    let failed: Vec<&str> = report["checks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, c)| c["ok"] == false)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let checks = group["signature"]["checks"].as_array().unwrap();
+    assert!(
+        checks.iter().any(|c| failed.contains(&c.as_str().unwrap())),
+        "{id}: replay fails {failed:?}, the group is of {checks:?}"
+    );
 }
 
 #[test]
