@@ -1,7 +1,7 @@
 //! Ctrl-C on the long commands besides `fuzz` (whose own test is in `cli_fuzz.rs`): `run`,
-//! `campaign` and `experiment` end with exit code 130, say what was kept, and print the command
-//! that resumes or reruns them; an interrupted run leaves no partial trace behind. Their progress
-//! bars draw only on a terminal: none of these outputs (pipes) holds one.
+//! `campaign`, `experiment` and `chart` end with exit code 130, say what was kept, and print the
+//! command that resumes or reruns them; an interrupted run leaves no partial trace behind. Their
+//! progress bars draw only on a terminal: none of these outputs (pipes) holds one.
 
 mod common;
 use common::*;
@@ -127,6 +127,35 @@ fn ctrl_c_on_an_experiment_says_nothing_was_kept_and_how_to_run_it_again() {
         stderr.contains("experiment lifeguard --runs 5000"),
         "{stderr}"
     );
+}
+
+#[test]
+fn ctrl_c_on_a_chart_says_what_is_in_its_folder_and_how_to_draw_it_again() {
+    let out = tempdir("progress-chart").join("charts");
+    let out_arg = out.display().to_string();
+    let output = interrupted(
+        &[
+            "chart",
+            "raft-elections",
+            "--trials",
+            "100000",
+            "--out",
+            &out_arg,
+        ],
+        Duration::from_millis(300),
+    );
+    let stderr = said(&output);
+    assert!(
+        stderr.contains(&format!("no chart was drawn yet in {out_arg}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "chart raft-elections --trials 100000 --out {out_arg}"
+        )),
+        "{stderr}"
+    );
+    assert!(!out.join("report.html").exists());
 }
 
 /// On a terminal the bar is drawn: `experiment` run under `script` (a pseudo-terminal) draws
