@@ -1,7 +1,7 @@
 //! Ctrl-C on the long commands besides `fuzz` (whose own test is in `cli_fuzz.rs`): `run`,
-//! `campaign`, `experiment` and `chart` end with exit code 130, say what was kept, and print the
-//! command that resumes or reruns them; an interrupted run leaves no partial trace behind. Their
-//! progress bars draw only on a terminal: none of these outputs (pipes) holds one.
+//! `campaign`, `experiment`, `chart` and `check` end with exit code 130, say what was kept, and
+//! print the command that resumes or reruns them; an interrupted run leaves no partial trace
+//! behind. Their progress bars draw only on a terminal: none of these outputs (pipes) holds one.
 
 mod common;
 use common::*;
@@ -156,6 +156,59 @@ fn ctrl_c_on_a_chart_says_what_is_in_its_folder_and_how_to_draw_it_again() {
         "{stderr}"
     );
     assert!(!out.join("report.html").exists());
+}
+
+/// A linearizable register history of `ops` sequential writes and reads.
+fn register_history(ops: u64) -> String {
+    let lines: Vec<String> = (0..ops)
+        .map(|i| {
+            let (op, result) = if i % 2 == 0 {
+                (
+                    format!(r#"{{"f":"write","value":{i}}}"#),
+                    r#"{"ok":true}"#.to_string(),
+                )
+            } else {
+                (
+                    r#"{"f":"read"}"#.to_string(),
+                    format!(r#"{{"value":{}}}"#, i - 1),
+                )
+            };
+            format!(
+                r#"{{"client":0,"invoke_ns":{},"complete_ns":{},"op":{op},"result":{result}}}"#,
+                i * 10,
+                i * 10 + 4
+            )
+        })
+        .collect();
+    format!(r#"{{"model":"register","ops":[{}]}}"#, lines.join(",\n"))
+}
+
+#[test]
+fn ctrl_c_on_a_check_says_which_verdicts_are_complete_and_where_to_go_on() {
+    let dir = tempdir("progress-check");
+    let history = dir.join("h.json");
+    std::fs::write(&history, register_history(50_000)).unwrap();
+    let path = history.display().to_string();
+    let mut args = vec!["check"];
+    args.extend(std::iter::repeat_n(path.as_str(), 300));
+    let output = interrupted(&args, Duration::from_millis(500));
+    let stderr = said(&output);
+    assert!(
+        stderr.contains("the verdicts printed above are complete: ")
+            && stderr.contains(" of 300 histories")
+            && stderr.contains(&format!("Check the rest (from {path} on)")),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let done: usize = stderr
+        .split("complete: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    // A verdict printed just as Ctrl-C came may not be counted yet: it is checked again.
+    let printed = stdout.matches(": linearizable").count();
+    assert!((done..=done + 1).contains(&printed), "{done} vs {stdout}");
 }
 
 /// On a terminal the bar is drawn: `experiment` run under `script` (a pseudo-terminal) draws
