@@ -1,6 +1,7 @@
 //! `faultline chart`: experiments drawn as SVG and PNG charts inside a self-contained HTML page.
 
 use crate::output::{prepare_output_dir, write_file};
+use crate::progress::{command_line, Watch};
 use crate::EXIT_OK;
 use anyhow::Result;
 use faultline_harness::experiments::{check_nodes, check_runs, gossip, raft};
@@ -76,6 +77,17 @@ pub fn execute(kind: ChartKind) -> Result<u8> {
     }
 }
 
+/// Watches a chart's runs: on Ctrl-C, says what is in `out` (`kept`) and how to draw it again.
+fn chart_watch(bar: &ProgressBar, out: &Path, kept: &'static str) -> Watch {
+    let out = out.display().to_string();
+    Watch::start(bar, move || {
+        format!(
+            "{kept} in {out}; report.html is written only at the end. Charts do not resume; draw them again (with --overwrite if the folder is not empty):\n  {}",
+            command_line()
+        )
+    })
+}
+
 fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
     check_runs("--trials", trials)?;
     prepare_output_dir(out, overwrite, "--out")?;
@@ -84,10 +96,12 @@ fn raft_elections(out: &Path, trials: u64, overwrite: bool) -> Result<u8> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} trials, {per_sec}, ETA {eta}")
             .expect("static template"),
     );
+    let watch = chart_watch(&bar, out, "no chart was drawn yet");
     let samples: Vec<Samples> = raft::figure16(trials, &|| bar.inc(1))
         .into_iter()
         .map(|((min, max), values)| Samples::new(format!("{min}-{max} ms"), values))
         .collect();
+    drop(watch);
     bar.finish_and_clear();
     let mut report =
         Report::new("Raft: time without a leader after the leader crashes (the paper's Figure 16)");
@@ -158,6 +172,11 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
         "synchronous rounds of 1 s, 1 ms latency, fanout 1, one write half-way through round 0"
             .into(),
     ));
+    let watch = chart_watch(
+        &bar,
+        out,
+        "the charts of the cluster sizes already done are",
+    );
     let mut costs = Vec::new();
     for &n in nodes {
         let mut measured = Vec::new();
@@ -193,6 +212,7 @@ fn gossip_convergence(out: &Path, nodes: &[u32], overwrite: bool) -> Result<u8> 
             ImageFormat::Svg,
         )?);
     }
+    drop(watch);
     bar.finish_and_clear();
     for (stem, chart) in update_costs(&costs, nodes) {
         write_chart(out, stem, &chart, overwrite)?;

@@ -1,6 +1,7 @@
 //! `faultline check`: check client histories for linearizability.
 
 use crate::output::{prepare_output_dir, write_file};
+use crate::progress::{command_line, Watch};
 use crate::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::Result;
 use faultline_check::formats::{
@@ -10,6 +11,8 @@ use faultline_check::{CheckOptions, Verdict, DEFAULT_MAX_STEPS};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `faultline check`.
@@ -93,6 +96,8 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
     if let Some(dir) = &args.report {
         prepare_output_dir(dir, args.overwrite, "--report")?;
     }
+    let checked = Arc::new(AtomicUsize::new(0));
+    let watch = check_watch(&progress, &args, checked.clone());
     let mut views = Vec::new();
     let mut exit = EXIT_OK;
     for path in &args.histories {
@@ -117,7 +122,9 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
             }
         };
         exit = exit.max(code);
+        checked.fetch_add(1, Ordering::SeqCst);
     }
+    drop(watch);
     progress.finish_and_clear();
     if let Some(dir) = &args.report {
         let page = faultline_check::view::render_page(&views);
@@ -126,6 +133,32 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
         crate::outln!("history view: {}", file.display());
     }
     Ok(exit)
+}
+
+/// Watches the checks: on Ctrl-C, says which histories have their verdict printed and which
+/// file to start again from (a history view is written only at the end).
+fn check_watch(progress: &ProgressBar, args: &CheckArgs, checked: Arc<AtomicUsize>) -> Watch {
+    let files: Vec<String> = args
+        .histories
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let view = if args.report.is_some() {
+        " (the history view is written only at the end)"
+    } else {
+        ""
+    };
+    Watch::start(progress, move || {
+        let done = checked.load(Ordering::SeqCst);
+        let rest = files
+            .get(done)
+            .map_or_else(|| "none left".to_string(), |f| format!("from {f} on"));
+        format!(
+            "the verdicts printed above are complete: {done} of {} histories{view}. Check the rest ({rest}) with the same options:\n  {}",
+            files.len(),
+            command_line()
+        )
+    })
 }
 
 /// Checks one file; with `--report`, also keeps its view data.

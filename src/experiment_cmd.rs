@@ -1,5 +1,6 @@
 //! `faultline experiment`: the literature's measurements, re-run on the simulator.
 
+use crate::progress::{self, command_line, Watch};
 use crate::EXIT_OK;
 use anyhow::Result;
 use faultline_harness::experiments::{check_exponent, check_nodes, check_runs, gossip, Row};
@@ -65,18 +66,52 @@ fn check(experiment: &Experiment) -> Result<()> {
     Ok(())
 }
 
-/// Runs the experiment and prints its table.
+/// Largest k of `rumor-residue` (rumor mongering's k = 1..=5, as in Demers' tables).
+const RUMOR_MAX_K: u32 = 5;
+
+/// `gossip-rounds`: the cluster sizes and the runs at each (n = 10,000 gets a fifth as many).
+fn push_pull_sizes(runs: usize) -> [(u32, usize); 2] {
+    [(1000, runs), (10_000, (runs / 5).max(1))]
+}
+
+/// How many simulated runs the experiment makes (its progress bar's length).
+fn simulated_runs(experiment: &Experiment) -> u64 {
+    let runs = match experiment {
+        Experiment::GossipRounds { runs } => push_pull_sizes(*runs).iter().map(|s| s.1).sum(),
+        Experiment::RumorResidue { runs, .. } => {
+            gossip::RumorVariant::ALL.len() * RUMOR_MAX_K as usize * runs
+        }
+        Experiment::SwimSuspicion { runs } => 2 * runs,
+        Experiment::Lifeguard { runs } => gossip::LifeguardSet::ALL.len() * runs,
+        Experiment::Spatial { runs, a } => (1 + a.len()) * runs,
+    };
+    runs as u64
+}
+
+/// Runs the experiment and prints its table; a bar shows the runs on a terminal, and Ctrl-C
+/// ends it (130) saying that nothing was kept and how to run it again.
 pub fn execute(experiment: Experiment) -> Result<u8> {
     check(&experiment)?;
+    let bar = progress::bar(simulated_runs(&experiment), "runs");
+    let watch = Watch::start(&bar, || {
+        format!(
+            "nothing was kept: an experiment prints its table only when every run is done. It does not resume; run it again (with fewer --runs for a quicker table):\n  {}",
+            command_line()
+        )
+    });
+    let tick = || bar.inc(1);
     let rows = match experiment {
         Experiment::GossipRounds { runs } => {
-            gossip::push_pull_table(&[(1000, runs), (10_000, (runs / 5).max(1))], 1)
+            gossip::push_pull_table(&push_pull_sizes(runs), 1, &tick)
         }
-        Experiment::RumorResidue { runs, nodes } => gossip::rumor_table(nodes, 5, runs, 1),
-        Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1),
-        Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1),
-        Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1),
+        Experiment::RumorResidue { runs, nodes } => {
+            gossip::rumor_table(nodes, RUMOR_MAX_K, runs, 1, &tick)
+        }
+        Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1, &tick),
+        Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1, &tick),
+        Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1, &tick),
     };
+    drop(watch);
     print_rows(&rows);
     Ok(EXIT_OK)
 }

@@ -383,26 +383,88 @@ pub struct CampaignArgs {
     /// Worker threads (default: one per core; at most 4 per core).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Hunt only these planted bugs (comma-separated; `none` is the control, with no bug), in
+    /// the template's order; default: every bug, then the control.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    bugs: Option<Vec<String>>,
 }
 
 /// Most offsets `campaign --offsets` accepts.
 pub const MAX_OFFSETS: u64 = 1000;
 /// Most seeds per offset `campaign --budget` accepts.
 pub const MAX_BUDGET: u64 = 1_000_000;
+/// The name of the hunt with no bug switched on (the control), in the table and in `--bugs`.
+const CONTROL: &str = "none";
 
 /// For every planted bug: median seeds to the first failure, the checks that caught it, and the
 /// faults before and after shrinking each offset's first failure; then a control sweep with no bug. Exit 0 when every bug was
-/// found from every offset and the control found nothing, 1 otherwise.
+/// found from every offset and the control found nothing, 1 otherwise; Ctrl-C ends it (130)
+/// naming the hunts left and the command that runs them.
 pub fn campaign(args: CampaignArgs) -> Result<u8> {
     let template = fuzz::load_template(&args.template)?;
-    let bugs = fuzz::bug_names(&template);
+    let hunts = selected_hunts(&args, &fuzz::bug_names(&template))?;
+    let jobs = worker_threads(args.jobs)?;
+    check_campaign_sizes(&args)?;
+    let offsets: Vec<u64> = (0..args.offsets).map(|k| k * 10_000).collect();
+    outln!(
+        "{:<26} {:>13} {:>7}  {:<28} faults before -> after shrinking (median)",
+        "planted bug",
+        "median seeds",
+        "found",
+        "caught by"
+    );
+    let bar = crate::progress::bar(hunts.len() as u64 * args.offsets, "offsets");
+    let left = std::sync::Arc::new(std::sync::Mutex::new(hunts.clone()));
+    let watch = {
+        let (left, args) = (left.clone(), args_for_resume(&args));
+        crate::progress::Watch::start(&bar, move || {
+            let left = left.lock().map(|l| l.join(",")).unwrap_or_default();
+            format!("the rows printed above are complete; the hunts of {left} did not finish. Run them with:\n  {args} --bugs {left}")
+        })
+    };
+    let mut ok = true;
+    for name in &hunts {
+        let bug = (name != CONTROL).then_some(name.as_str());
+        bar.set_message(name.clone());
+        let result = fuzz::hunt(&template, bug, &offsets, args.budget, jobs, &|| bar.inc(1))?;
+        bar.suspend(|| print_hunt(&result, offsets.len(), args.budget));
+        if let Ok(mut left) = left.lock() {
+            left.retain(|h| h != name);
+        }
+        ok &= match bug {
+            Some(_) => result.always_found(),
+            None => result.seeds_to_failure.iter().all(Option::is_none),
+        };
+    }
+    drop(watch);
+    Ok(if ok { EXIT_OK } else { EXIT_CHECK_FAILED })
+}
+
+/// The hunts `--bugs` asks for (every bug and the control by default), in the template's order.
+fn selected_hunts(args: &CampaignArgs, bugs: &[String]) -> Result<Vec<String>> {
     if bugs.is_empty() {
         bail!(
             "{}: the protocol has no planted bugs to hunt",
             args.template.display()
         );
     }
-    let jobs = worker_threads(args.jobs)?;
+    let all: Vec<String> = bugs.iter().cloned().chain([CONTROL.to_string()]).collect();
+    let Some(asked) = &args.bugs else {
+        return Ok(all);
+    };
+    if let Some(unknown) = asked.iter().find(|name| !all.contains(name)) {
+        bail!(
+            "--bugs {unknown:?}: expected names among {} (none: the control, no bug)",
+            all.join(", ")
+        );
+    }
+    Ok(all
+        .into_iter()
+        .filter(|name| asked.contains(name))
+        .collect())
+}
+
+fn check_campaign_sizes(args: &CampaignArgs) -> Result<()> {
     if !(1..=MAX_OFFSETS).contains(&args.offsets) {
         bail!(
             "--offsets {}: expected 1 to {MAX_OFFSETS} starting offsets",
@@ -415,50 +477,47 @@ pub fn campaign(args: CampaignArgs) -> Result<u8> {
             args.budget
         );
     }
-    let offsets: Vec<u64> = (0..args.offsets).map(|k| k * 10_000).collect();
-    outln!(
-        "{:<26} {:>13} {:>7}  {:<28} faults before -> after shrinking (median)",
-        "planted bug",
-        "median seeds",
-        "found",
-        "caught by"
+    Ok(())
+}
+
+/// The campaign's command line without `--bugs`, to which the hunts left are added.
+fn args_for_resume(args: &CampaignArgs) -> String {
+    let mut command = format!(
+        "faultline campaign {} --offsets {} --budget {}",
+        args.template.display(),
+        args.offsets,
+        args.budget
     );
-    let mut ok = true;
-    let names: Vec<Option<&str>> = bugs
-        .iter()
-        .map(|b| Some(b.as_str()))
-        .chain(std::iter::once(None))
-        .collect();
-    for bug in names {
-        let result = fuzz::hunt(&template, bug, &offsets, args.budget, jobs)?;
-        let found = result
-            .seeds_to_failure
-            .iter()
-            .filter(|s| s.is_some())
-            .count();
-        let median = result
-            .median_seeds(args.budget)
-            .map_or("-".to_string(), |m| m.to_string());
-        let shrink = result.shrink_summary().map_or("-".to_string(), |s| {
-            format!(
-                "{} -> {} (max {})",
-                s.median_before, s.median_after, s.max_after
-            )
-        });
-        let checks = if result.failed_checks.is_empty() {
-            "-".to_string()
-        } else {
-            result.failed_checks.join(", ")
-        };
-        outln!(
-            "{:<26} {median:>13} {:>7}  {checks:<28} {shrink}",
-            result.bug,
-            format!("{found}/{}", offsets.len())
-        );
-        ok &= match bug {
-            Some(_) => result.always_found(),
-            None => found == 0,
-        };
+    if let Some(jobs) = args.jobs {
+        command += &format!(" --jobs {jobs}");
     }
-    Ok(if ok { EXIT_OK } else { EXIT_CHECK_FAILED })
+    command
+}
+
+/// One row of the campaign's table.
+fn print_hunt(result: &fuzz::BugResult, offsets: usize, budget: u64) {
+    let found = result
+        .seeds_to_failure
+        .iter()
+        .filter(|s| s.is_some())
+        .count();
+    let median = result
+        .median_seeds(budget)
+        .map_or("-".to_string(), |m| m.to_string());
+    let shrink = result.shrink_summary().map_or("-".to_string(), |s| {
+        format!(
+            "{} -> {} (max {})",
+            s.median_before, s.median_after, s.max_after
+        )
+    });
+    let checks = if result.failed_checks.is_empty() {
+        "-".to_string()
+    } else {
+        result.failed_checks.join(", ")
+    };
+    outln!(
+        "{:<26} {median:>13} {:>7}  {checks:<28} {shrink}",
+        result.bug,
+        format!("{found}/{offsets}")
+    );
 }

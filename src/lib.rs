@@ -9,6 +9,7 @@ mod experiment_cmd;
 mod fuzz_cmd;
 mod interrupt;
 mod merge_cmd;
+mod progress;
 mod run_cmd;
 mod sweep_summary;
 mod time_limit;

@@ -1,6 +1,7 @@
 //! `faultline run`: run one scenario and print its verdict.
 
 use crate::output::{commit, create_file, prepare_output_dir, thousands, write_file};
+use crate::progress::{command_line, spinner, Watch};
 use crate::{EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::{Context, Result};
 use faultline_check::formats::AnyHistory;
@@ -81,6 +82,17 @@ pub fn execute(args: RunArgs) -> Result<u8> {
         _ => None,
     };
     let started = Instant::now();
+    let bar = spinner(format!(
+        "running {} ({} simulated)",
+        scenario.name, scenario.duration
+    ));
+    let unfinished = trace_file
+        .as_ref()
+        .and_then(|f| f.temp_path())
+        .map(Path::to_path_buf);
+    let watch = Watch::start(&bar, move || {
+        run_interrupted(started, unfinished.as_deref())
+    });
     let report = faultline_harness::run(
         &scenario,
         RunOptions {
@@ -92,6 +104,7 @@ pub fn execute(args: RunArgs) -> Result<u8> {
         Some(path) => format!("{}: cannot write the trace", path.display()),
         None => "the run failed".to_string(),
     })?;
+    drop(watch);
     let wall = started.elapsed();
     if let (Some(file), Some(path)) = (trace_file, &trace_path) {
         commit(file, path)?;
@@ -112,6 +125,20 @@ pub fn execute(args: RunArgs) -> Result<u8> {
     } else {
         EXIT_CHECK_FAILED
     })
+}
+
+/// What Ctrl-C during a run says: nothing is kept (the unfinished trace file is removed) and a
+/// run starts over.
+fn run_interrupted(started: Instant, unfinished: Option<&Path>) -> String {
+    let removed = unfinished.map_or("", |temp| {
+        let _ = std::fs::remove_file(temp);
+        "; the unfinished trace was removed"
+    });
+    format!(
+        "the run stopped after {:.1}s; nothing was kept: a run writes its trace and report only when it ends{removed}. A run does not resume; run it again with:\n  {}",
+        started.elapsed().as_secs_f64(),
+        command_line()
+    )
 }
 
 /// Writes the report directory of a finished run from its trace file.

@@ -43,12 +43,20 @@ fn the_campaign_finds_the_planted_bug_and_shrinks_it_while_the_control_stays_cle
     install();
     let template = load_template(&repo("examples/chain/template.json")).unwrap();
     assert_eq!(fuzz::bug_names(&template), ["read_any_replica"]);
-    let found = fuzz::hunt(&template, Some("read_any_replica"), &[0, 10_000], 60, 2).unwrap();
+    let found = fuzz::hunt(
+        &template,
+        Some("read_any_replica"),
+        &[0, 10_000],
+        60,
+        2,
+        &|| {},
+    )
+    .unwrap();
     assert!(found.always_found(), "{found:?}");
     assert_eq!(found.failed_checks, ["linearizable"]);
     let shrunk = found.shrink_summary().expect("the failures shrink");
     assert!(shrunk.median_after <= shrunk.median_before, "{shrunk:?}");
-    let control = fuzz::hunt(&template, None, &[0], 60, 2).unwrap();
+    let control = fuzz::hunt(&template, None, &[0], 60, 2, &|| {}).unwrap();
     assert_eq!(
         control.seeds_to_failure,
         [None],

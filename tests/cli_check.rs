@@ -286,14 +286,7 @@ fn output_to_a_closed_pipe_ends_quietly() {
 /// fails when `CI` is set and is skipped, loudly, otherwise.
 #[test]
 fn history_view_loads_in_chromium_and_shows_the_failing_operation() {
-    use std::process::Command;
-    let chromium = Command::new("chromium").arg("--version").output();
-    if chromium.is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set and chromium is missing: run scripts/install-chromium.sh"
-        );
-        eprintln!("SKIPPED: chromium is not installed (scripts/install-chromium.sh)");
+    if !chromium_available() {
         return;
     }
     let dir = tempdir("check-view");
@@ -326,20 +319,7 @@ fn history_view_loads_in_chromium_and_shows_the_failing_operation() {
         Some(2),
         "an old report is not overwritten unasked"
     );
-    let shown = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    let dom = String::from_utf8_lossy(&shown.stdout);
-    let log = String::from_utf8_lossy(&shown.stderr);
+    let (dom, log) = chromium_dom(&page);
     assert!(
         dom.contains("data-ready=\"yes\""),
         "the script did not finish: {log}"

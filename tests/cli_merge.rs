@@ -74,37 +74,6 @@ fn args<'a>(out: &'a Path, shards: &'a [PathBuf], extra: &[&'a str]) -> Vec<&'a 
     args
 }
 
-/// What a run decides for one seed: seed, verdict, trace hash, failed checks, faults, events,
-/// faults after shrinking (paths left out: they name folders).
-type Outcome = (u64, bool, String, Vec<String>, u64, u64, Option<u64>);
-
-/// Every seed's [`Outcome`] in a sweep folder, sorted by seed.
-fn outcomes(dir: &Path) -> Vec<Outcome> {
-    let text = std::fs::read_to_string(dir.join("results.jsonl")).unwrap();
-    let mut rows: Vec<_> = text
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let r: serde_json::Value = serde_json::from_str(line).unwrap();
-            let checks = r["failed_checks"].as_array().unwrap();
-            (
-                r["seed"].as_u64().unwrap(),
-                r["ok"].as_bool().unwrap(),
-                r["trace_hash"].as_str().unwrap().to_string(),
-                checks
-                    .iter()
-                    .map(|c| c.as_str().unwrap().to_string())
-                    .collect(),
-                r["faults"].as_u64().unwrap(),
-                r["events"].as_u64().unwrap(),
-                r["shrunk_faults"].as_u64(),
-            )
-        })
-        .collect();
-    rows.sort_by_key(|row| row.0);
-    rows
-}
-
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -151,34 +120,7 @@ fn merged_shards_equal_one_unsharded_sweep_and_group_the_failures() {
     assert!(groups.len() < failing.len(), "failures are deduplicated");
     let page = std::fs::read_to_string(out.join("summary.html")).unwrap();
     for group in &groups {
-        let count = group["count"].as_u64().unwrap();
-        assert_eq!(count, group["seeds"].as_array().unwrap().len() as u64);
-        let id = group["id"].as_str().unwrap();
-        assert!(
-            page.contains(&format!("id=\"{id}\"")),
-            "the page shows group {id}"
-        );
-        assert!(out.join("reports").join(id).join("report.html").is_file());
-        let scenario = out.join(group["representative"]["scenario"].as_str().unwrap());
-        let (code, report) = run_json(&scenario);
-        assert_eq!(
-            code,
-            Some(1),
-            "{}: the representative fails",
-            scenario.display()
-        );
-        let failed: Vec<&str> = report["checks"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, c)| c["ok"] == false)
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let checks = group["signature"]["checks"].as_array().unwrap();
-        assert!(
-            checks.iter().any(|c| failed.contains(&c.as_str().unwrap())),
-            "{id}: replay fails {failed:?}, the group is of {checks:?}"
-        );
+        check_group(&out, &page, group);
     }
     for needle in [
         "What the sweep explored",
@@ -203,6 +145,39 @@ fn merged_shards_equal_one_unsharded_sweep_and_group_the_failures() {
         &["--no-reports", "--overwrite"],
     ));
     assert_eq!(replaced.status.code(), Some(1), "{}", stderr(&replaced));
+}
+
+/// One group of `failures.json`: its count is its seed list's length, the page and a report
+/// show it, and its representative replays failing one of the group's checks.
+fn check_group(out: &Path, page: &str, group: &serde_json::Value) {
+    let count = group["count"].as_u64().unwrap();
+    assert_eq!(count, group["seeds"].as_array().unwrap().len() as u64);
+    let id = group["id"].as_str().unwrap();
+    assert!(
+        page.contains(&format!("id=\"{id}\"")),
+        "the page shows group {id}"
+    );
+    assert!(out.join("reports").join(id).join("report.html").is_file());
+    let scenario = out.join(group["representative"]["scenario"].as_str().unwrap());
+    let (code, report) = run_json(&scenario);
+    assert_eq!(
+        code,
+        Some(1),
+        "{}: the representative fails",
+        scenario.display()
+    );
+    let failed: Vec<&str> = report["checks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, c)| c["ok"] == false)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let checks = group["signature"]["checks"].as_array().unwrap();
+    assert!(
+        checks.iter().any(|c| failed.contains(&c.as_str().unwrap())),
+        "{id}: replay fails {failed:?}, the group is of {checks:?}"
+    );
 }
 
 #[test]
@@ -307,4 +282,33 @@ fn shards_of_another_template_range_or_result_are_refused() {
         text.contains(&format!("seed {}:", seed["seed"])) && text.contains("nondeterministic"),
         "{text}"
     );
+}
+
+/// The merged sweep's page opened in a real headless Chromium: its script runs to its end with
+/// no error, and the page shows every failure group of `failures.json`. Chromium comes from
+/// `scripts/install-chromium.sh`; without it the test fails when `CI` is set and is skipped,
+/// loudly, otherwise.
+#[test]
+fn the_sweep_page_loads_in_chromium_and_shows_every_failure_group() {
+    if !chromium_available() {
+        return;
+    }
+    let sweeps = sweeps();
+    let out = tempdir("merge-page").join("merged");
+    let merged = faultline(&args(&out, &sweeps.shards, &[]));
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let (dom, log) = chromium_dom(&out.join("summary.html"));
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "the script did not finish: {log}"
+    );
+    assert!(!log.contains("Uncaught"), "script error: {log}");
+    let groups: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("failures.json")).unwrap()).unwrap();
+    assert!(groups.len() >= 2, "the planted bugs fail in several ways");
+    for group in &groups {
+        let id = group["id"].as_str().unwrap();
+        assert!(dom.contains(&format!("id=\"{id}\"")), "group {id} shown");
+    }
+    assert!(dom.contains("Failures by signature"), "{dom}");
 }

@@ -72,3 +72,72 @@ pub fn run_json(path: &Path) -> (Option<i32>, serde_json::Value) {
     });
     (out.status.code(), report)
 }
+
+/// What a run decides for one seed: seed, verdict, trace hash, failed checks, faults, events,
+/// faults after shrinking (paths left out: they name folders).
+pub type Outcome = (u64, bool, String, Vec<String>, u64, u64, Option<u64>);
+
+/// Every seed's [`Outcome`] in a sweep folder, sorted by seed.
+pub fn outcomes(dir: &Path) -> Vec<Outcome> {
+    let text = std::fs::read_to_string(dir.join("results.jsonl")).unwrap();
+    let mut rows: Vec<_> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let checks = r["failed_checks"].as_array().unwrap();
+            (
+                r["seed"].as_u64().unwrap(),
+                r["ok"].as_bool().unwrap(),
+                r["trace_hash"].as_str().unwrap().to_string(),
+                checks
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_string())
+                    .collect(),
+                r["faults"].as_u64().unwrap(),
+                r["events"].as_u64().unwrap(),
+                r["shrunk_faults"].as_u64(),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|row| row.0);
+    rows
+}
+
+/// Whether headless Chromium can be used: `false`, said loudly, when it is not installed; with
+/// `CI` set that fails instead (`scripts/install-chromium.sh` installs it).
+pub fn chromium_available() -> bool {
+    if Command::new("chromium").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set and chromium is missing: run scripts/install-chromium.sh"
+    );
+    eprintln!("SKIPPED: chromium is not installed (scripts/install-chromium.sh)");
+    false
+}
+
+/// Opens `page` in headless Chromium and returns the DOM after its scripts ran, and
+/// Chromium's log (where script errors appear as `Uncaught ...`).
+pub fn chromium_dom(page: &Path) -> (String, String) {
+    let shown = Command::new("chromium")
+        .args(CHROMIUM_FLAGS)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&shown.stdout).into_owned(),
+        String::from_utf8_lossy(&shown.stderr).into_owned(),
+    )
+}
+
+/// Headless Chromium as root in a container, logging script errors to standard error.
+const CHROMIUM_FLAGS: [&str; 5] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-logging=stderr",
+    "--v=0",
+];

@@ -186,6 +186,12 @@ impl AtomicFile {
         })
     }
 
+    /// The temporary file being written, until it is committed (`None` for a device written
+    /// directly): what to remove if the process must end before the commit.
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.temp.as_deref()
+    }
+
     /// A second handle to the file being written, for a writer that must be handed away (a
     /// trace sink); commit once that writer has been flushed.
     pub fn handle(&self) -> std::io::Result<File> {

@@ -5,14 +5,14 @@ use faultline_harness::experiments::gossip;
 
 #[test]
 fn push_pull_rounds_track_log3_n_plus_ln_ln_n() {
-    let rows = gossip::push_pull_table(&[(1000, 12)], 100);
+    let rows = gossip::push_pull_table(&[(1000, 12)], 100, &|| {});
     let ratio = rows[0].ratio().unwrap();
     assert!((0.9..1.2).contains(&ratio), "{rows:?}");
 }
 
 #[test]
 fn rumor_residue_of_all_four_variants_follows_demers() {
-    let rows = gossip::rumor_table(500, 2, 8, 200);
+    let rows = gossip::rumor_table(500, 2, 8, 200, &|| {});
     assert_eq!(rows.len(), 8, "four variants, k = 1 and 2");
     for row in &rows {
         let reference = row.reference.unwrap();
@@ -36,7 +36,7 @@ fn rumor_residue_of_all_four_variants_follows_demers() {
 
 #[test]
 fn suspicion_cuts_swim_false_positives() {
-    let rows = gossip::swim_table(8, 0.05, 120, 2, 300);
+    let rows = gossip::swim_table(8, 0.05, 120, 2, 300, &|| {});
     let (without, with) = (rows[0].measured, rows[1].measured);
     assert!(
         without >= 4.0,
@@ -50,7 +50,7 @@ fn suspicion_cuts_swim_false_positives() {
 
 #[test]
 fn spatial_peer_choice_cuts_cross_region_traffic() {
-    let rows = gossip::spatial_table(100, &[2.0], 3, 400);
+    let rows = gossip::spatial_table(100, &[2.0], 3, 400, &|| {});
     assert!(rows[0].measured > 1.8, "{rows:?}");
 }
 
@@ -85,7 +85,7 @@ fn a_dying_rumor_is_not_reported_as_reaching_everyone() {
 /// paper's order of magnitude.
 #[test]
 fn lifeguard_cuts_false_positives_about_healthy_members() {
-    let rows = gossip::lifeguard_table(32, 3, 300, 2, 500);
+    let rows = gossip::lifeguard_table(32, 3, 300, 2, 500, &|| {});
     let cut = |set: usize| rows[set].measured;
     let plain = &rows[0].note;
     assert!(

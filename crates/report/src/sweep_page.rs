@@ -93,17 +93,21 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}\
 .group{border:1px solid #d44;border-left:6px solid #d44;padding:.5em 1em;margin:0 0 1.2em 0}\
 .group h3{margin:.2em 0}\
 code,pre{background:#f6f6f6;padding:1px 4px}\
+td code{white-space:pre-wrap;overflow-wrap:anywhere}\
 pre{max-height:24em;overflow:auto;padding:.6em}\
 .ok{color:#2a7a2a}.fail{color:#b22}";
 
-/// Clicking a header of a sortable table sorts it by that column (numbers as numbers).
+/// Clicking a header of a sortable table sorts it by that column (numbers as numbers). The
+/// script ends by marking the body `data-ready="yes"`, so a browser test can tell it ran to its
+/// end without an error.
 const SCRIPT: &str = "document.querySelectorAll('table.sortable').forEach(function(t){\
 t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){\
 var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),up=th.dataset.up!=='1';\
 rows.sort(function(x,y){var p=x.cells[i].textContent,q=y.cells[i].textContent,\
 m=parseFloat(p.replace(/,/g,'')),n=parseFloat(q.replace(/,/g,''));\
 var c=(isNaN(m)||isNaN(n))?p.localeCompare(q):m-n;return up?c:-c;});\
-rows.forEach(function(r){b.appendChild(r);});th.dataset.up=up?'1':'0';});});});";
+rows.forEach(function(r){b.appendChild(r);});th.dataset.up=up?'1':'0';});});});\
+document.body.setAttribute('data-ready','yes');";
 
 impl SweepPage {
     /// The page as one HTML document. Errors if a figure is not an SVG document or a PNG.

@@ -1,4 +1,7 @@
 //! The gossip measurements of Demers et al. and Karp et al., run on the simulator.
+//!
+//! Each `*_table` function takes `on_run`, called after every simulated run (the bare models'
+//! runs are not counted), so a caller can show progress.
 
 use super::{mean, Row};
 use crate::protocols::gossip::{simulate, GossipRun};
@@ -157,11 +160,15 @@ fn curve(run: &GossipRun, n: u32) -> Vec<(f64, f64)> {
 
 /// Rows for [`push_pull_rounds`] at each size: against log3(n) + ln(ln(n)), against
 /// log3(n) + log2(ln(n)), and against the mean of [`model_push_pull_rounds`] over as many runs.
-pub fn push_pull_table(sizes: &[(u32, usize)], first_seed: u64) -> Vec<Row> {
+pub fn push_pull_table(sizes: &[(u32, usize)], first_seed: u64, on_run: &dyn Fn()) -> Vec<Row> {
     let mut rows = Vec::new();
     for &(n, runs) in sizes {
         let rounds: Vec<f64> = (0..runs as u64)
-            .map(|i| push_pull_rounds(n, first_seed + i))
+            .map(|i| {
+                let rounds = push_pull_rounds(n, first_seed + i);
+                on_run();
+                rounds
+            })
             .collect();
         let (min, max) = rounds
             .iter()
@@ -323,14 +330,24 @@ pub fn rumor_residue(n: u32, variant: RumorVariant, k: u32, seed: u64) -> f64 {
 /// table where the paper has one (feedback, counter: Table 1; blind, coin: Table 2), otherwise
 /// [`model_rumor_residue`] over as many runs; the note gives the model, and for feedback, coin
 /// the paper's formula.
-pub fn rumor_table(n: u32, max_k: u32, runs: usize, first_seed: u64) -> Vec<Row> {
+pub fn rumor_table(
+    n: u32,
+    max_k: u32,
+    runs: usize,
+    first_seed: u64,
+    on_run: &dyn Fn(),
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for variant in RumorVariant::ALL {
         for k in 1..=max_k {
             let seeds = first_seed..first_seed + runs as u64;
             let measured: Vec<f64> = seeds
                 .clone()
-                .map(|seed| rumor_residue(n, variant, k, seed))
+                .map(|seed| {
+                    let residue = rumor_residue(n, variant, k, seed);
+                    on_run();
+                    residue
+                })
                 .collect();
             let model: Vec<f64> = seeds
                 .map(|seed| model_rumor_residue(n, variant, k, seed))
@@ -385,12 +402,19 @@ pub fn swim_false_positives(n: u32, loss: f64, suspicion: bool, seconds: u32, se
 }
 
 /// Rows: false positives with and without suspicion, summed over `runs` seeds.
-pub fn swim_table(n: u32, loss: f64, seconds: u32, runs: usize, first_seed: u64) -> Vec<Row> {
+pub fn swim_table(
+    n: u32,
+    loss: f64,
+    seconds: u32,
+    runs: usize,
+    first_seed: u64,
+    on_run: &dyn Fn(),
+) -> Vec<Row> {
     [false, true]
         .iter()
         .map(|&suspicion| {
             let counts: Vec<f64> =
-                (0..runs as u64).map(|i| swim_false_positives(n, loss, suspicion, seconds, first_seed + i) as f64).collect();
+                (0..runs as u64).map(|i| { let count = swim_false_positives(n, loss, suspicion, seconds, first_seed + i); on_run(); count as f64 }).collect();
             Row {
                 label: format!("suspicion {}", if suspicion { "on" } else { "off" }),
                 measured: counts.iter().sum(),
@@ -512,12 +536,23 @@ pub fn lifeguard_false_positives(
 /// Rows: false positives per run about healthy members for each [`LifeguardSet`], measured as
 /// the factor plain SWIM's count exceeds it by (the paper's reduction); the note gives the
 /// counts, and those about the slow members.
-pub fn lifeguard_table(n: u32, slow: u32, seconds: u32, runs: usize, first_seed: u64) -> Vec<Row> {
+pub fn lifeguard_table(
+    n: u32,
+    slow: u32,
+    seconds: u32,
+    runs: usize,
+    first_seed: u64,
+    on_run: &dyn Fn(),
+) -> Vec<Row> {
     let counts: Vec<(f64, f64)> = LifeguardSet::ALL
         .iter()
         .map(|&set| {
             let per_run: Vec<(usize, usize)> = (0..runs as u64)
-                .map(|i| lifeguard_false_positives(n, slow, set, seconds, first_seed + i))
+                .map(|i| {
+                    let counts = lifeguard_false_positives(n, slow, set, seconds, first_seed + i);
+                    on_run();
+                    counts
+                })
                 .collect();
             let healthy: Vec<f64> = per_run.iter().map(|c| c.0 as f64).collect();
             let slow: Vec<f64> = per_run.iter().map(|c| c.1 as f64).collect();
@@ -565,10 +600,20 @@ pub fn two_regions(n: u32, peers: Value, seed: u64) -> (f64, f64) {
 /// Rows comparing spatial peer choice with exponent `a` (each of `exponents`) against uniform
 /// choice on two regions: measured is the factor by which cross-region messages drop; the note
 /// gives the convergence-time cost.
-pub fn spatial_table(n: u32, exponents: &[f64], runs: usize, first_seed: u64) -> Vec<Row> {
+pub fn spatial_table(
+    n: u32,
+    exponents: &[f64],
+    runs: usize,
+    first_seed: u64,
+    on_run: &dyn Fn(),
+) -> Vec<Row> {
     let measure = |peers: Value| -> (f64, f64) {
         let (cross, ms): (Vec<f64>, Vec<f64>) = (0..runs as u64)
-            .map(|i| two_regions(n, peers.clone(), first_seed + i))
+            .map(|i| {
+                let measured = two_regions(n, peers.clone(), first_seed + i);
+                on_run();
+                measured
+            })
             .unzip();
         (mean(&cross), mean(&ms))
     };

@@ -161,13 +161,15 @@ fn check_hunt(offsets: &[u64], budget: u64) -> std::io::Result<()> {
 }
 
 /// Fuzzes `template` with `bug` on (or as it is, for `None`) from each offset, and shrinks the
-/// first failure each offset found (the shrinks run in parallel).
+/// first failure each offset found (the shrinks run in parallel). `on_offset` is called as
+/// each offset's hunt ends (for progress).
 pub fn hunt(
     template: &Template,
     bug: Option<&str>,
     offsets: &[u64],
     budget: u64,
     jobs: usize,
+    on_offset: &dyn Fn(),
 ) -> std::io::Result<BugResult> {
     check_hunt(offsets, budget)?;
     if let Some(name) = bug {
@@ -186,6 +188,7 @@ pub fn hunt(
     let mut failures = Vec::new();
     for &offset in offsets {
         let found = first_failure(template, bug, offset, budget, jobs)?;
+        on_offset();
         result.seeds_to_failure.push(found.map(|(count, _)| count));
         if let Some((_, seed)) = found {
             failures.push(armed(template, seed, bug));
