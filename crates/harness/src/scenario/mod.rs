@@ -1,5 +1,6 @@
 //! Scenario files: parsing, validation, and translation into kernel settings.
 
+mod disk;
 mod duration;
 mod episodes;
 mod error;
@@ -12,6 +13,7 @@ pub use crate::protocols::gossip::{
     ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
     SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
 };
+pub use disk::{CrashLossSpec, DiskEffect, DiskFaultSpec, DiskSettings, DiskTargetSpec};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
