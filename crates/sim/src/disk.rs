@@ -35,8 +35,8 @@ pub struct DiskConfig {
     pub sync_latency: LatencyDist,
     /// What a crash does to unsynced writes.
     pub crash_loss: CrashLoss,
-    /// Probability that the last unsynced write a crash keeps is torn (cut short at a seeded
-    /// byte count).
+    /// Probability that the last unsynced write a crash keeps, when it is a record append, is
+    /// torn (cut short at a seeded byte count). Slot writes are atomic.
     pub torn_write: f64,
     /// Bytes the disk holds (records and slots); `None` is unlimited.
     pub capacity: Option<u64>,
@@ -174,16 +174,15 @@ enum Write {
 }
 
 impl Write {
-    /// The write cut short at a seeded byte count (a torn sector).
+    /// An appended record cut short at a seeded byte count (a torn sector). Slot writes are
+    /// atomic (as a metadata file replaced by rename is) and truncations cannot tear.
     fn torn(self, rng: &mut DetRng) -> Write {
-        let cut = |mut bytes: Vec<u8>, rng: &mut DetRng| {
-            bytes.truncate(rng.below(bytes.len().max(1) as u64) as usize);
-            bytes
-        };
         match self {
-            Write::Append(bytes) => Write::Append(cut(bytes, rng)),
-            Write::Slot(name, bytes) => Write::Slot(name, cut(bytes, rng)),
-            truncate @ Write::Truncate(_) => truncate,
+            Write::Append(mut bytes) => {
+                bytes.truncate(rng.below(bytes.len().max(1) as u64) as usize);
+                Write::Append(bytes)
+            }
+            other => other,
         }
     }
 }
@@ -383,12 +382,12 @@ impl Disk {
         self.visible = self.durable.clone();
     }
 
-    /// Applies a storage fault.
-    pub(crate) fn apply_fault(&mut self, fault: &DiskFault) {
+    /// Applies a storage fault (the kernel does this for [`crate::Fault::Disk`]).
+    pub fn apply_fault(&mut self, fault: &DiskFault) {
         match fault {
-            DiskFault::Corrupt(target) => self.damage(target, |stored, rng| {
+            DiskFault::Corrupt(target) => self.damage(target, |stored, draw| {
                 if !stored.bytes.is_empty() {
-                    let bit = rng.below(stored.bytes.len() as u64 * 8);
+                    let bit = draw % (stored.bytes.len() as u64 * 8);
                     stored.bytes[(bit / 8) as usize] ^= 1 << (bit % 8);
                 }
             }),
@@ -404,24 +403,27 @@ impl Disk {
         }
     }
 
-    /// Damages the durable copy of `target` and, when the process sees the same record (not
-    /// rewritten since), its view of it too.
-    fn damage(&mut self, target: &DiskTarget, f: impl Fn(&mut Stored, &mut DetRng)) {
+    /// Damages `target` as stored: its durable copy, and what the process reads of it unless
+    /// that was rewritten since (a write not yet durable is damaged where the process reads it).
+    fn damage(&mut self, target: &DiskTarget, f: impl Fn(&mut Stored, u64)) {
         let target = match target {
-            DiskTarget::AnyRecord if !self.durable.records.is_empty() => {
-                DiskTarget::Record(self.rng.corrupt.below(self.durable.records.len() as u64))
+            DiskTarget::AnyRecord => {
+                let len = self.durable.records.len().max(self.visible.records.len());
+                if len == 0 {
+                    return;
+                }
+                DiskTarget::Record(self.rng.corrupt.below(len as u64))
             }
             other => other.clone(),
         };
-        let Some(durable) = self.durable.target(&target) else {
-            return;
-        };
-        let before = durable.bytes.clone();
-        f(durable, &mut self.rng.corrupt);
-        let damaged = durable.clone();
+        let draw = self.rng.corrupt.next_u64();
+        let before = self.durable.target(&target).map(|s| s.bytes.clone());
+        if let Some(durable) = self.durable.target(&target) {
+            f(durable, draw);
+        }
         if let Some(seen) = self.visible.target(&target) {
-            if seen.bytes == before {
-                *seen = damaged;
+            if before.as_ref().is_none_or(|b| *b == seen.bytes) {
+                f(seen, draw);
             }
         }
     }
