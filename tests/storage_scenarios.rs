@@ -37,7 +37,12 @@ fn every_storage_scenario_passes_with_a_stable_trace_hash() {
             failed_checks(&first)
         );
         let (_, second) = run_json(file);
-        assert_eq!(first["trace_hash"], second["trace_hash"], "{}", file.display());
+        assert_eq!(
+            first["trace_hash"],
+            second["trace_hash"],
+            "{}",
+            file.display()
+        );
         let scenario: Value =
             serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
         assert!(
@@ -78,4 +83,19 @@ fn acknowledging_an_append_before_its_sync_loses_committed_entries() {
 #[test]
 fn granting_a_vote_before_its_sync_elects_two_leaders() {
     assert_caught("vote-crash-point", "vote_before_sync", "election_safety");
+}
+
+/// Alagappan et al.'s naive policies under one corrupted record on a follower the quorum later
+/// needs: cutting the log there loses committed entries; refusing to start leaves the server
+/// down. The protocol-aware default passes (first test).
+#[test]
+fn naive_corruption_policies_lose_data_or_the_server() {
+    let failed = with_bug("corrupt-follower", "truncate_on_corruption");
+    for check in ["leader_completeness", "state_machine_safety"] {
+        assert!(
+            failed.iter().any(|c| c == check),
+            "{check} not in {failed:?}"
+        );
+    }
+    assert_caught("corrupt-follower", "crash_on_corruption", "servers_start");
 }

@@ -237,9 +237,12 @@ pub struct BugsSpec {
     #[serde(default)]
     pub vote_before_sync: bool,
     /// With `cluster.disk`: on a corrupted or unreadable record, cut the log there (or forget
-    /// the damaged slot) and carry on, instead of refusing to start.
+    /// the damaged slot) and carry on as if nothing beyond it had been acknowledged.
     #[serde(default)]
     pub truncate_on_corruption: bool,
+    /// With `cluster.disk`: on a corrupted or unreadable record or slot, refuse to start.
+    #[serde(default)]
+    pub crash_on_corruption: bool,
 }
 
 /// Simulated clients: each runs its share of `ops` one at a time against the cluster.

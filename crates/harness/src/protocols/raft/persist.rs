@@ -31,8 +31,66 @@ pub struct DiskBugs {
     /// Send vote grants before the vote's sync completes.
     pub vote_before_sync: bool,
     /// On a damaged record or slot, cut the log there (or forget the slot) and carry on
-    /// instead of refusing to start.
+    /// as if nothing had been acknowledged beyond it (the naive policy).
     pub truncate_on_corruption: bool,
+    /// On a damaged record or slot, refuse to start (the other naive policy).
+    pub crash_on_corruption: bool,
+}
+
+/// What a server that found its storage damaged must not do: protocol-aware recovery (after
+/// Alagappan et al., FAST 2018). It cannot tell what it acknowledged or whom it voted for, so
+/// it neither votes nor campaigns until the others have brought it up to every index it may have
+/// acknowledged (its commit index reaches it); if its vote was lost, it then still grants no
+/// vote in a term up to the one it caught up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fence {
+    /// No restriction.
+    Open,
+    /// Catching up to `until`; `vote_lost` if the hard state was damaged.
+    CatchingUp {
+        /// The highest index it may have acknowledged.
+        until: u64,
+        /// Its term and vote were lost.
+        vote_lost: bool,
+    },
+    /// Caught up after losing its vote: no vote for a term up to this one.
+    NoVotesThrough(u64),
+}
+
+impl Fence {
+    /// True while election timeouts must not reach the core (it must not campaign).
+    pub fn holds_timeouts(&self) -> bool {
+        matches!(self, Fence::CatchingUp { .. })
+    }
+
+    /// True if `msg` must not reach the core: a vote request it may not answer.
+    pub fn blocks(&self, msg: &Msg) -> bool {
+        let Msg::Raft(message) = msg else {
+            return false;
+        };
+        let asks_vote = matches!(
+            message.body,
+            MessageBody::RequestVote { .. } | MessageBody::PreVote { .. }
+        );
+        match *self {
+            Fence::Open => false,
+            Fence::CatchingUp { .. } => asks_vote,
+            Fence::NoVotesThrough(term) => asks_vote && message.term <= term,
+        }
+    }
+
+    /// Lifts the fence once the commit index reached what may have been acknowledged.
+    pub fn update(&mut self, commit: u64, term: u64) {
+        if let Fence::CatchingUp { until, vote_lost } = *self {
+            if commit >= until {
+                *self = if vote_lost {
+                    Fence::NoVotesThrough(term)
+                } else {
+                    Fence::Open
+                };
+            }
+        }
+    }
 }
 
 /// An input that arrived while the server waited for a sync.
@@ -169,30 +227,55 @@ fn send_early(ctx: &mut Ctx, ready: &mut Ready, bugs: DiskBugs) -> bool {
     granted
 }
 
+/// What a server restarts from.
+pub struct Restart {
+    /// Its durable state.
+    pub state: PersistentState,
+    /// Its log's layout on disk.
+    pub wal: Wal,
+    /// What it must not do until it caught up.
+    pub fence: Fence,
+}
+
 /// The state a server (re)starts from: `initial` (its bootstrap state) under `Instant`, else
-/// what its disk holds. A damaged record or slot stops the start (`Err`) unless the damage is
-/// benign (the torn or out-of-sequence tail of writes a crash cut short, never acknowledged)
-/// or the `truncate_on_corruption` bug is on.
+/// what its disk holds. The torn or out-of-sequence tail of writes a crash cut short (never
+/// acknowledged) is cut. Other damage (a corrupted or unreadable record or slot) fences the
+/// server ([`Fence`]), or with the naive policies stops the start (`crash_on_corruption`) or is
+/// cut and forgotten (`truncate_on_corruption`).
 pub fn recover(
     storage: Storage,
     ctx: &mut Ctx,
     initial: PersistentState,
-) -> Result<(PersistentState, Wal), String> {
+) -> Result<Restart, String> {
     let Storage::Disk(bugs) = storage else {
         if *ctx.durable() == PersistentState::default() {
             *ctx.durable() = initial;
         }
-        return Ok((ctx.durable().clone(), Wal::default()));
+        let state = ctx.durable().clone();
+        return Ok(Restart {
+            state,
+            wal: Wal::default(),
+            fence: Fence::Open,
+        });
     };
     let (wal, recovered) = Wal::recover(ctx.disk(), &initial);
-    match recovered.damaged {
-        Some(damaged) if !damaged.benign() && !bugs.truncate_on_corruption => {
+    let fence = match recovered.damaged {
+        None => Fence::Open,
+        Some(damaged) if damaged.benign() || bugs.truncate_on_corruption => Fence::Open,
+        Some(damaged) if bugs.crash_on_corruption => {
             return Err(format!("damaged storage: {damaged:?}"));
         }
-        _ => {}
-    }
+        Some(damaged) => Fence::CatchingUp {
+            until: recovered.acknowledged,
+            vote_lost: damaged == Damaged::HardState,
+        },
+    };
     *ctx.durable() = recovered.state.clone();
-    Ok((recovered.state, wal))
+    Ok(Restart {
+        state: recovered.state,
+        wal,
+        fence,
+    })
 }
 
 impl Damaged {

@@ -6,7 +6,7 @@
 use super::invariants::Observation;
 use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
-use super::persist::{self, Input, Persisted, Persistence, Storage};
+use super::persist::{self, Fence, Input, Persisted, Persistence, Storage};
 use faultline_check::KvInput;
 use faultline_raft::{
     ConfChange, Config, ConfirmedRead, Entry, EntryKind, LogWrite, MessageBody, PersistentState,
@@ -75,6 +75,8 @@ pub struct Server {
     acked: BTreeMap<u64, u64>,
     observations: Vec<Observation>,
     persistence: Persistence,
+    /// What it must not do after finding its storage damaged.
+    fence: Fence,
 }
 
 /// The kernel node of Raft id `id` (scenario node `id` is kernel node `id - 1`).
@@ -96,10 +98,12 @@ impl Server {
             Some(voters) => PersistentState::bootstrap(voters.iter().copied()),
             None => PersistentState::default(),
         };
-        let (state, wal) = persist::recover(setup.storage, ctx, initial)
+        let restart = persist::recover(setup.storage, ctx, initial)
             .map_err(|e| format!("n{}: {e}", setup.id))?;
-        let persistence = Persistence::new(setup.storage, wal);
-        Server::new(setup, state, seed, persistence)
+        let persistence = Persistence::new(setup.storage, restart.wal);
+        let mut server = Server::new(setup, restart.state, seed, persistence)?;
+        server.fence = restart.fence;
+        Ok(server)
     }
 
     /// Builds the server from its durable state; `seed` seeds its election timeouts.
@@ -125,6 +129,7 @@ impl Server {
             acked: BTreeMap::new(),
             observations: Vec::new(),
             persistence,
+            fence: Fence::Open,
         })
     }
 
@@ -175,12 +180,17 @@ impl Server {
         }
     }
 
+    /// Feeds `input` to the core (unless the fence holds it back), then drives.
     fn handle(&mut self, ctx: &mut Ctx, input: Input) {
         match input {
+            Input::Timeout if self.fence.holds_timeouts() => {}
             Input::Timeout => self.core.handle_timeout(now(ctx)),
+            Input::Message(_, msg) if self.fence.blocks(&msg) => {}
             Input::Message(from, msg) => self.handle_message(ctx, from, msg),
         }
         self.drive(ctx);
+        self.fence
+            .update(self.core.commit_index(), self.core.term());
     }
 
     fn handle_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
@@ -505,7 +515,12 @@ impl Server {
 
     /// Keeps exactly one kernel timer, at the core's next wake-up.
     fn reset_timer(&mut self, ctx: &mut Ctx) {
-        let want = self.core.poll_timeout();
+        let mut want = self.core.poll_timeout();
+        if self.fence.holds_timeouts() {
+            // Timeouts are held back: check again a heartbeat later rather than at once.
+            let later = now(ctx) + self.setup.config.heartbeat_interval;
+            want = want.map(|at| at.max(later));
+        }
         if self.timer.map(|(at, _)| at) == want {
             return;
         }

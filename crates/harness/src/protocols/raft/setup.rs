@@ -60,6 +60,7 @@ pub fn server(scenario: &Scenario, spec: &RaftSpec, id: u32) -> ServerSetup {
                 ack_before_sync: spec.bugs.ack_before_sync,
                 vote_before_sync: spec.bugs.vote_before_sync,
                 truncate_on_corruption: spec.bugs.truncate_on_corruption,
+                crash_on_corruption: spec.bugs.crash_on_corruption,
             }),
         },
     }

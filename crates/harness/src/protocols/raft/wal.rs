@@ -45,6 +45,9 @@ pub struct Recovered {
     pub state: PersistentState,
     /// The first damaged piece, if any (a failed checksum, a read error, a torn record).
     pub damaged: Option<Damaged>,
+    /// The highest log index the server may have acknowledged: its last record's (or, when
+    /// record 0 cannot say where the log starts, an upper bound) or its commit index.
+    pub acknowledged: u64,
 }
 
 /// The log's layout on disk: the index of the entry in record 0.
@@ -131,14 +134,30 @@ impl Wal {
         });
         let (wal, entries, bad) = read_log(disk, snapshot.meta.index);
         damaged = damaged.or(bad);
-        let last = entries.last().map_or(snapshot.meta.index, |e| e.index);
+        let records_end = match wal.first {
+            Some(first) => first + disk.len(),
+            None => snapshot.meta.index + 1 + disk.len(),
+        };
+        let acknowledged = hard_state.commit.max(records_end - 1);
+        let (last, last_term) = entries
+            .last()
+            .map_or((snapshot.meta.index, snapshot.meta.term), |e| {
+                (e.index, e.term)
+            });
         hard_state.commit = hard_state.commit.min(last);
+        // A lost hard state cannot be below the log's last term.
+        hard_state.term = hard_state.term.max(last_term);
         let state = PersistentState {
             hard_state,
             snapshot,
             entries,
         };
-        (wal, Recovered { state, damaged })
+        let recovered = Recovered {
+            state,
+            damaged,
+            acknowledged,
+        };
+        (wal, recovered)
     }
 }
 
