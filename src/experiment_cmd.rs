@@ -2,7 +2,9 @@
 
 use crate::EXIT_OK;
 use anyhow::Result;
-use faultline_harness::experiments::{check_exponent, check_nodes, check_runs, gossip, Row};
+use faultline_harness::experiments::{
+    check_exponent, check_nodes, check_runs, gossip, storage, Row,
+};
 
 /// Which experiment to run.
 #[derive(clap::Subcommand)]
@@ -44,6 +46,14 @@ pub enum Experiment {
         #[arg(long, num_args = 1.., default_values_t = vec![1.0, 2.0, 4.0, 8.0])]
         a: Vec<f64>,
     },
+    /// Alagappan et al. (FAST 2018): one storage fault (corruption or read error in a log
+    /// entry, the hard state or the snapshot) on the leader or a follower, under each recovery
+    /// policy (protocol-aware, truncate, crash): safe, unavailable or data lost.
+    StorageFaults {
+        /// Seeds per cell.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 /// Checks every argument before any run: counts, cluster sizes and exponents in range.
@@ -52,7 +62,8 @@ fn check(experiment: &Experiment) -> Result<()> {
     | Experiment::RumorResidue { runs, .. }
     | Experiment::SwimSuspicion { runs }
     | Experiment::Lifeguard { runs }
-    | Experiment::Spatial { runs, .. }) = experiment;
+    | Experiment::Spatial { runs, .. }
+    | Experiment::StorageFaults { runs }) = experiment;
     check_runs("--runs", *runs as u64)?;
     if let Experiment::RumorResidue { nodes, .. } = experiment {
         check_nodes("--nodes", *nodes)?;
@@ -76,9 +87,39 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
         Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1),
         Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1),
         Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1),
+        Experiment::StorageFaults { runs } => {
+            print_storage(&storage::table(runs as u64));
+            return Ok(EXIT_OK);
+        }
     };
     print_rows(&rows);
     Ok(EXIT_OK)
+}
+
+/// One line per (fault, target, role), one column per policy.
+fn print_storage(cells: &[storage::Cell]) {
+    let policies = storage::POLICIES.map(|(name, _)| name);
+    outln!(
+        "{:<11} {:<10} {:<9} {:<24} {:<24} {:<24}",
+        "fault",
+        "target",
+        "role",
+        policies[0],
+        policies[1],
+        policies[2]
+    );
+    for row in cells.chunks(policies.len()) {
+        let outcome = |i: usize| storage::summary(&row[i].outcomes);
+        outln!(
+            "{:<11} {:<10} {:<9} {:<24} {:<24} {:<24}",
+            row[0].fault,
+            row[0].target,
+            row[0].role,
+            outcome(0),
+            outcome(1),
+            outcome(2)
+        );
+    }
 }
 
 fn print_rows(rows: &[Row]) {
