@@ -288,3 +288,42 @@ impl Damaged {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_raft::Message;
+
+    fn vote_request(term: u64) -> Msg {
+        Msg::Raft(Message {
+            term,
+            body: MessageBody::RequestVote {
+                last_log_index: 0,
+                last_log_term: 0,
+                transfer: false,
+            },
+        })
+    }
+
+    #[test]
+    fn a_fenced_server_votes_again_only_once_caught_up_and_past_its_lost_term() {
+        let mut fence = Fence::CatchingUp {
+            until: 10,
+            vote_lost: true,
+        };
+        assert!(fence.holds_timeouts() && fence.blocks(&vote_request(9)));
+        fence.update(9, 4);
+        assert!(fence.holds_timeouts(), "commit 9 < 10: still catching up");
+        fence.update(10, 4);
+        assert_eq!(fence, Fence::NoVotesThrough(4));
+        assert!(!fence.holds_timeouts());
+        assert!(fence.blocks(&vote_request(4)) && !fence.blocks(&vote_request(5)));
+        let mut kept_vote = Fence::CatchingUp {
+            until: 3,
+            vote_lost: false,
+        };
+        kept_vote.update(3, 7);
+        assert_eq!(kept_vote, Fence::Open);
+        assert!(!kept_vote.blocks(&vote_request(1)));
+    }
+}
