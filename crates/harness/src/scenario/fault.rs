@@ -742,6 +742,10 @@ impl FaultSpec {
                 check::node_id(transfer.to, nodes, &format!("{here}.to"))
             }
             FaultAction::Aimed(aim, aimed) => validate_aimed(*aim, aimed, &here),
+            FaultAction::Disk(_) if scenario.cluster.disk.is_none() => Err(Invalid::new(
+                here,
+                "expected a `cluster.disk` block: without one no node keeps a disk to fault",
+            )),
             FaultAction::Disk(disk) => disk.validate(nodes, &here),
         }
     }
