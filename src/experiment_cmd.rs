@@ -3,7 +3,9 @@
 use crate::progress::{self, command_line, Watch};
 use crate::EXIT_OK;
 use anyhow::Result;
-use faultline_harness::experiments::{check_exponent, check_nodes, check_runs, gossip, Row};
+use faultline_harness::experiments::{
+    check_exponent, check_nodes, check_runs, gossip, storage, Row,
+};
 
 /// Which experiment to run.
 #[derive(clap::Subcommand)]
@@ -45,6 +47,14 @@ pub enum Experiment {
         #[arg(long, num_args = 1.., default_values_t = vec![1.0, 2.0, 4.0, 8.0])]
         a: Vec<f64>,
     },
+    /// Alagappan et al. (FAST 2018): one storage fault (corruption or read error in a log
+    /// entry, the hard state or the snapshot) on the leader or a follower, under each recovery
+    /// policy (protocol-aware, truncate, crash): safe, unavailable or data lost.
+    StorageFaults {
+        /// Seeds per cell.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 /// Checks every argument before any run: counts, cluster sizes and exponents in range.
@@ -53,7 +63,8 @@ fn check(experiment: &Experiment) -> Result<()> {
     | Experiment::RumorResidue { runs, .. }
     | Experiment::SwimSuspicion { runs }
     | Experiment::Lifeguard { runs }
-    | Experiment::Spatial { runs, .. }) = experiment;
+    | Experiment::Spatial { runs, .. }
+    | Experiment::StorageFaults { runs }) = experiment;
     check_runs("--runs", *runs as u64)?;
     if let Experiment::RumorResidue { nodes, .. } = experiment {
         check_nodes("--nodes", *nodes)?;
@@ -84,6 +95,13 @@ fn simulated_runs(experiment: &Experiment) -> u64 {
         Experiment::SwimSuspicion { runs } => 2 * runs,
         Experiment::Lifeguard { runs } => gossip::LifeguardSet::ALL.len() * runs,
         Experiment::Spatial { runs, a } => (1 + a.len()) * runs,
+        Experiment::StorageFaults { runs } => {
+            storage::FAULTS.len()
+                * storage::TARGETS.len()
+                * storage::ROLES.len()
+                * storage::POLICIES.len()
+                * runs
+        }
     };
     runs as u64
 }
@@ -110,10 +128,42 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
         Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1, &tick),
         Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1, &tick),
         Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1, &tick),
+        Experiment::StorageFaults { runs } => {
+            let cells = storage::table(runs as u64, &tick);
+            drop(watch);
+            print_storage(&cells);
+            return Ok(EXIT_OK);
+        }
     };
     drop(watch);
     print_rows(&rows);
     Ok(EXIT_OK)
+}
+
+/// One line per (fault, target, role), one column per policy.
+fn print_storage(cells: &[storage::Cell]) {
+    let policies = storage::POLICIES.map(|(name, _)| name);
+    outln!(
+        "{:<11} {:<10} {:<9} {:<24} {:<24} {:<24}",
+        "fault",
+        "target",
+        "role",
+        policies[0],
+        policies[1],
+        policies[2]
+    );
+    for row in cells.chunks(policies.len()) {
+        let outcome = |i: usize| storage::summary(&row[i].outcomes);
+        outln!(
+            "{:<11} {:<10} {:<9} {:<24} {:<24} {:<24}",
+            row[0].fault,
+            row[0].target,
+            row[0].role,
+            outcome(0),
+            outcome(1),
+            outcome(2)
+        );
+    }
 }
 
 fn print_rows(rows: &[Row]) {

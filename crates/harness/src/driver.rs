@@ -32,6 +32,9 @@ pub fn build<P: Process>(
         let zone = config.topology.zone(scenario.zone_of(id)).unwrap_or(0);
         let added = sim.add_node_in_zone(&format!("n{id}"), zone);
         debug_assert_eq!(added, node(id));
+        if let Some(disk) = &scenario.cluster.disk {
+            sim.configure_disk(added, disk.to_config());
+        }
     }
     for (at, fault) in scenario.kernel_faults() {
         sim.schedule_fault(at, fault);

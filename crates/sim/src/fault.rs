@@ -1,5 +1,6 @@
 //! Faults the simulation can apply at a scheduled time.
 
+use crate::disk::DiskFault;
 use crate::net::{LinkConfig, OneWayCut};
 use crate::NodeId;
 
@@ -30,6 +31,13 @@ pub enum Fault {
     },
     /// Replaces the default link behaviour (e.g. a burst of loss or a latency spike).
     DefaultLink(LinkConfig),
+    /// A storage fault on a node's disk (see [`DiskFault`]).
+    Disk {
+        /// The node whose disk it hits.
+        node: NodeId,
+        /// What happens to it.
+        fault: DiskFault,
+    },
 }
 
 impl Fault {
@@ -45,6 +53,7 @@ impl Fault {
             Fault::Heal => "heal",
             Fault::ClockRate { .. } => "clock-rate",
             Fault::DefaultLink(_) => "link",
+            Fault::Disk { .. } => "disk",
         }
     }
 }

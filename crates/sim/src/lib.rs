@@ -1,5 +1,6 @@
 //! The faultline simulation kernel: virtual time, a deterministic event queue, named seeded random
-//! streams, a faulty network, crash/restart with durable storage, clock skew, and a hashed trace.
+//! streams, a faulty network, crash/restart with durable storage, a disk
+//! model (unsynced writes, torn writes, corruption), clock skew, and a hashed trace.
 //!
 //! A user's protocol implements [`Process`]; a [`Simulation`] runs any number of them. One seed
 //! determines the whole run: the same seed and inputs give the same [`Simulation::trace_hash`].
@@ -39,6 +40,7 @@
 #![warn(missing_docs)]
 
 mod detmath;
+mod disk;
 mod fault;
 mod hash;
 mod net;
@@ -51,6 +53,7 @@ mod time;
 mod timers;
 mod trace;
 
+pub use disk::{CrashLoss, Disk, DiskConfig, DiskError, DiskFault, DiskTarget, SyncId};
 pub use fault::Fault;
 pub use hash::{StableBuildHasher, StableHasher};
 pub use net::{Connectivity, LatencyDist, LinkConfig, OneWayCut, Topology, ZoneId};

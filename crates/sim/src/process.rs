@@ -1,5 +1,6 @@
 //! The `Process` trait a simulated node implements, and the `Context` it acts through.
 
+use crate::disk::{Disk, DiskConfig, NewSync, SyncId};
 use crate::rng::{DetRng, RngStreams};
 use crate::time::Time;
 use crate::NodeId;
@@ -50,6 +51,10 @@ pub trait Process {
         tag: u64,
     );
 
+    /// Called when a sync asked for with [`Context::sync`] completed: every disk write made
+    /// before it is durable. The default does nothing.
+    fn on_sync(&mut self, _ctx: &mut Context<'_, Self::Message, Self::Durable>, _sync: SyncId) {}
+
     /// How many bytes `msg` would take on a real wire, as the protocol estimates it; counted
     /// per send and written to trace files. 0 (the default) means the protocol does not say.
     fn message_size(_msg: &Self::Message) -> u64 {
@@ -58,7 +63,7 @@ pub trait Process {
 }
 
 /// What a process may do while handling one event: read its clock, send, set timers, draw random
-/// numbers from its own stream, and write durable storage.
+/// numbers from its own stream, write durable storage, and use its disk.
 pub struct Context<'a, M, D> {
     pub(crate) node: NodeId,
     pub(crate) local_now: Time,
@@ -72,6 +77,9 @@ pub struct Context<'a, M, D> {
     /// The node's stream, created on first use (its draws do not depend on when).
     pub(crate) rng: &'a mut Option<DetRng>,
     pub(crate) durable: &'a mut D,
+    /// The node's disk, created with default settings on first use.
+    pub(crate) disk: &'a mut Option<Box<Disk>>,
+    pub(crate) new_syncs: &'a mut Vec<NewSync>,
 }
 
 impl<M, D> Context<'_, M, D> {
@@ -137,5 +145,22 @@ impl<M, D> Context<'_, M, D> {
     /// The node's durable storage: survives crashes, written immediately.
     pub fn durable(&mut self) -> &mut D {
         self.durable
+    }
+
+    /// The node's disk (see [`Disk`]): writes are visible at once and durable after a sync.
+    pub fn disk(&mut self) -> &mut Disk {
+        let (streams, node) = (self.streams, self.node);
+        self.disk.get_or_insert_with(|| {
+            Box::new(Disk::new(DiskConfig::default(), streams, u64::from(node.0)))
+        })
+    }
+
+    /// Asks for every disk write so far to be made durable; [`Process::on_sync`] is called with
+    /// the returned id when it is (syncs complete in the order asked). A crash first loses it.
+    pub fn sync(&mut self) -> SyncId {
+        let now = self.sim_now;
+        let sync = self.disk().request_sync(now);
+        self.new_syncs.push(sync);
+        sync.id
     }
 }

@@ -1,5 +1,6 @@
 //! The simulation: nodes, the event loop, the network and fault application.
 
+use crate::disk::{Disk, DiskConfig, DiskFault, NewSync, SyncId};
 use crate::fault::Fault;
 use crate::hash::StableHasher;
 use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
@@ -76,6 +77,13 @@ enum Event<M> {
         epoch: u32,
     },
     Fault(usize),
+    /// A disk sync of `node` completes: its writes numbered below `upto` become durable.
+    Sync {
+        node: NodeId,
+        incarnation: u32,
+        id: SyncId,
+        upto: u64,
+    },
 }
 
 struct Clock {
@@ -147,6 +155,8 @@ impl NodeMeta {
 struct NodeSlot<P: Process> {
     process: Option<P>,
     durable: P::Durable,
+    /// The node's disk, created on first use (or when configured).
+    disk: Option<Box<Disk>>,
     /// The node's stream, drawn from the first time the process asks for it.
     rng: Option<DetRng>,
     clock: Clock,
@@ -184,6 +194,7 @@ pub struct Simulation<P: Process> {
     outbox: Vec<(NodeId, P::Message)>,
     new_timers: Vec<NewTimer>,
     cancelled: Vec<TimerId>,
+    new_syncs: Vec<NewSync>,
 }
 
 impl<P: Process> Simulation<P> {
@@ -216,6 +227,7 @@ impl<P: Process> Simulation<P> {
             outbox: Vec::new(),
             new_timers: Vec::new(),
             cancelled: Vec::new(),
+            new_syncs: Vec::new(),
         }
     }
 
@@ -240,6 +252,7 @@ impl<P: Process> Simulation<P> {
         self.nodes.push(NodeSlot {
             process: Some(process),
             durable,
+            disk: None,
             rng: None,
             clock: Clock {
                 anchor_sim: self.now,
@@ -335,6 +348,28 @@ impl<P: Process> Simulation<P> {
         self.nodes.get(node.index()).map(|slot| &slot.durable)
     }
 
+    /// The disk of `node`, if it has one (a disk exists once configured or first used).
+    pub fn disk(&self, node: NodeId) -> Option<&Disk> {
+        self.nodes
+            .get(node.index())
+            .and_then(|slot| slot.disk.as_deref())
+    }
+
+    /// Gives `node`'s disk these settings (creating it if needed; its contents stay).
+    pub fn configure_disk(&mut self, node: NodeId, config: DiskConfig) {
+        if let Some(disk) = self.disk_mut(node) {
+            disk.set_config(config);
+        }
+    }
+
+    fn disk_mut(&mut self, node: NodeId) -> Option<&mut Disk> {
+        let streams = self.streams;
+        let slot = self.nodes.get_mut(node.index())?;
+        Some(slot.disk.get_or_insert_with(|| {
+            Box::new(Disk::new(DiskConfig::default(), streams, u64::from(node.0)))
+        }))
+    }
+
     /// True if `node` is running.
     pub fn is_up(&self, node: NodeId) -> bool {
         self.process(node).is_some()
@@ -393,6 +428,12 @@ impl<P: Process> Simulation<P> {
                 ..
             } => self.fire_timer(node, incarnation, id, tag),
             Event::Fault(index) => self.apply_fault(index),
+            Event::Sync {
+                node,
+                incarnation,
+                id,
+                upto,
+            } => self.sync_done(node, incarnation, id, upto),
         })
     }
 
@@ -410,6 +451,7 @@ impl<P: Process> Simulation<P> {
         let (node, kind) = match event {
             Event::Deliver { to, .. } => (*to, TraceKind::Deliver),
             Event::Timer { node, .. } => (*node, TraceKind::Timer),
+            Event::Sync { node, .. } => (*node, TraceKind::Sync),
             Event::Start { .. } | Event::Fault(_) => return None,
         };
         self.meta[node.index()].paused.then_some((node, kind))
@@ -545,6 +587,29 @@ impl<P: Process> Simulation<P> {
         self.stepped(TraceKind::Timer, Some(node))
     }
 
+    /// A sync completed: its writes become durable and the process hears of it. A sync of an
+    /// earlier incarnation is void (the crash already decided what survived).
+    fn sync_done(&mut self, node: NodeId, incarnation: u32, id: SyncId, upto: u64) -> Stepped {
+        if !self.meta[node.index()].runs(incarnation) {
+            return self.stepped(TraceKind::Sync, None);
+        }
+        if let Some(disk) = self.nodes[node.index()].disk.as_mut() {
+            disk.complete_sync(upto);
+        }
+        self.counters.syncs += 1;
+        self.trace(TraceKind::Sync, (Some(node), None), id.0, None, || {
+            format!("sync {}", id.0)
+        });
+        self.with_process(node, |process, ctx| process.on_sync(ctx, id));
+        self.stepped(TraceKind::Sync, Some(node))
+    }
+
+    fn apply_disk_fault(&mut self, node: NodeId, fault: &DiskFault) {
+        if let Some(disk) = self.disk_mut(node) {
+            disk.apply_fault(fault);
+        }
+    }
+
     fn apply_fault(&mut self, index: usize) -> Stepped {
         self.counters.faults += 1;
         let fault = self.faults[index].clone();
@@ -553,7 +618,8 @@ impl<P: Process> Simulation<P> {
             | Fault::Restart(node)
             | Fault::Pause(node)
             | Fault::Resume(node)
-            | Fault::ClockRate { node, .. } => Some(*node),
+            | Fault::ClockRate { node, .. }
+            | Fault::Disk { node, .. } => Some(*node),
             _ => None,
         };
         let kind = TraceKind::Fault(fault.kind());
@@ -570,6 +636,7 @@ impl<P: Process> Simulation<P> {
             Fault::Heal => self.connectivity.heal(),
             Fault::ClockRate { node, rate_ppm } => self.set_clock_rate(node, rate_ppm),
             Fault::DefaultLink(link) => self.topology.set_default_link(link),
+            Fault::Disk { node, fault } => self.apply_disk_fault(node, &fault),
         }
         self.stepped(kind, node)
     }
@@ -637,6 +704,9 @@ impl<P: Process> Simulation<P> {
             if slot.process.take().is_some() {
                 // What waited for a paused node is lost with the rest of its volatile state.
                 slot.waiting.clear();
+                if let Some(disk) = slot.disk.as_mut() {
+                    disk.crash();
+                }
                 let meta = &mut self.meta[node.index()];
                 meta.incarnation += 1;
                 meta.up = false;
@@ -701,6 +771,8 @@ impl<P: Process> Simulation<P> {
             streams: self.streams,
             rng: &mut slot.rng,
             durable: &mut slot.durable,
+            disk: &mut slot.disk,
+            new_syncs: &mut self.new_syncs,
         };
         f(process, &mut ctx);
         let incarnation = self.meta[node.index()].incarnation;
@@ -729,6 +801,15 @@ impl<P: Process> Simulation<P> {
                     epoch,
                 },
             );
+        }
+        for NewSync { id, at, upto } in self.new_syncs.drain(..) {
+            let event = Event::Sync {
+                node,
+                incarnation,
+                id,
+                upto,
+            };
+            self.queue.push(at, event);
         }
         // Sending needs the whole simulation: borrow the outbox out and back (no allocation).
         let mut outbox = std::mem::take(&mut self.outbox);

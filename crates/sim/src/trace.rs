@@ -46,6 +46,8 @@ pub enum TraceKind {
     Timer,
     /// A fault was applied (`node` is the node it concerns, if any).
     Fault(&'static str),
+    /// A disk sync of `node` completed.
+    Sync,
 }
 
 impl TraceKind {
@@ -58,6 +60,7 @@ impl TraceKind {
             TraceKind::Duplicate => "duplicate",
             TraceKind::Timer => "timer",
             TraceKind::Fault(_) => "fault",
+            TraceKind::Sync => "sync",
         }
     }
 }
@@ -100,6 +103,8 @@ pub struct Counters {
     pub timers: u64,
     /// Faults applied.
     pub faults: u64,
+    /// Disk syncs completed into a live incarnation.
+    pub syncs: u64,
 }
 
 /// Accumulates the trace hash and, when asked, writes each event as a JSON line.

@@ -3,6 +3,7 @@
 
 pub mod gossip;
 pub mod raft;
+pub mod storage;
 
 use crate::scenario::MAX_NODES;
 

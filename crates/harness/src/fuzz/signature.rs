@@ -143,6 +143,7 @@ fn role(fault: &FaultSpec) -> NodeRole {
         | FaultAction::Heal
         | FaultAction::Clock(_)
         | FaultAction::Membership(_)
-        | FaultAction::Transfer(_) => NodeRole::Numbered,
+        | FaultAction::Transfer(_)
+        | FaultAction::Disk(_) => NodeRole::Numbered,
     }
 }

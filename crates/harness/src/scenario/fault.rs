@@ -5,6 +5,7 @@
 //! A new fault kind is one variant of [`FaultAction`], one field of [`RawFault`] (the file
 //! format), and one arm in each `match` below; the compiler finds every arm that is missing.
 
+use super::disk::DiskFaultSpec;
 use super::duration::Span;
 use super::error::Invalid;
 use super::spec::{LinkOverride, Scenario};
@@ -55,6 +56,8 @@ pub enum FaultAction {
     Transfer(TransferSpec),
     /// Raft: a fault aimed at a server picked during the run (see [`Aim`]).
     Aimed(Aim, AimedFault),
+    /// A storage fault on one node's disk (see [`DiskFaultSpec`]).
+    Disk(DiskFaultSpec),
 }
 
 /// Which server a Raft [`AimedFault`] hits.
@@ -204,6 +207,8 @@ struct RawFault {
     new_leader: Option<AimedFault>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     voter: Option<AimedFault>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disk: Option<DiskFaultSpec>,
 }
 
 /// The only value `heal` takes: `"all"`.
@@ -230,7 +235,7 @@ impl<'de> Deserialize<'de> for HealAll {
 }
 
 /// The action fields of the file format, in the order errors list them.
-const ACTION_FIELDS: [&str; 15] = [
+const ACTION_FIELDS: [&str; 16] = [
     "crash",
     "pause",
     "resume",
@@ -246,6 +251,7 @@ const ACTION_FIELDS: [&str; 15] = [
     "leader",
     "new_leader",
     "voter",
+    "disk",
 ];
 
 impl TryFrom<RawFault> for FaultSpec {
@@ -270,6 +276,7 @@ impl TryFrom<RawFault> for FaultSpec {
             raw.new_leader
                 .map(|f| FaultAction::Aimed(Aim::NewLeader, f)),
             raw.voter.map(|f| FaultAction::Aimed(Aim::Voter, f)),
+            raw.disk.map(FaultAction::Disk),
         ];
         let present: Vec<&str> = ACTION_FIELDS
             .iter()
@@ -360,6 +367,10 @@ impl From<FaultSpec> for RawFault {
                 voter: Some(f),
                 ..raw
             },
+            FaultAction::Disk(disk) => RawFault {
+                disk: Some(disk),
+                ..raw
+            },
         }
     }
 }
@@ -395,7 +406,8 @@ impl FaultSpec {
             | FaultAction::Cut(_)
             | FaultAction::Heal
             | FaultAction::Clock(_)
-            | FaultAction::Network(_) => Carrier::Kernel,
+            | FaultAction::Network(_)
+            | FaultAction::Disk(_) => Carrier::Kernel,
         }
     }
 
@@ -423,6 +435,7 @@ impl FaultSpec {
             FaultAction::Membership(_) => "membership",
             FaultAction::Transfer(_) => "transfer",
             FaultAction::Aimed(aim, _) => aim.field(),
+            FaultAction::Disk(_) => "disk",
         }
     }
 
@@ -465,6 +478,9 @@ impl FaultSpec {
                     && change.add == back.remove
                     && change.remove == back.add
             }
+            (FaultAction::Disk(hit), FaultAction::Disk(fix)) => {
+                hit.lasting() && fix.is_repair() && hit.node == fix.node
+            }
             (
                 FaultAction::Crash(_)
                 | FaultAction::Restart(_)
@@ -478,7 +494,8 @@ impl FaultSpec {
                 | FaultAction::Network(_)
                 | FaultAction::Membership(_)
                 | FaultAction::Transfer(_)
-                | FaultAction::Aimed(..),
+                | FaultAction::Aimed(..)
+                | FaultAction::Disk(_),
                 _,
             ) => false,
         }
@@ -511,6 +528,7 @@ impl FaultSpec {
             ),
             FaultAction::Transfer(transfer) => format!("transfer to {}", transfer.to),
             FaultAction::Aimed(aim, aimed) => describe_aimed(*aim, aimed),
+            FaultAction::Disk(disk) => disk.describe(),
         };
         format!("at {}: {action}", self.at)
     }
@@ -531,7 +549,9 @@ impl FaultSpec {
                 format!("{} {}", aim.field().replace('_', " "), aimed.verb()),
                 Some(self.repaired_at()),
             )),
-            FaultAction::Network(_)
+            FaultAction::Disk(disk) if disk.lasting() => Some((disk.describe(), None)),
+            FaultAction::Disk(_)
+            | FaultAction::Network(_)
             | FaultAction::Restart(_)
             | FaultAction::Resume(_)
             | FaultAction::Heal
@@ -606,6 +626,13 @@ pub fn kernel_faults(scenario: &Scenario, base: &LinkConfig) -> Vec<(Time, Fault
                 out.extend(all.map(|n| (back, Fault::Restart(n))));
                 continue;
             }
+            FaultAction::Disk(disk) => match disk.to_kernel() {
+                Some(fault) => Fault::Disk {
+                    node: node(disk.node),
+                    fault,
+                },
+                None => continue,
+            },
             FaultAction::Membership(_) | FaultAction::Transfer(_) | FaultAction::Aimed(..) => {
                 continue
             }
@@ -627,6 +654,7 @@ impl FaultSpec {
             | FaultAction::Resume(n) => (*n != gone).then_some(()),
             FaultAction::Clock(clock) => (clock.node != gone).then_some(()),
             FaultAction::Transfer(transfer) => (transfer.to != gone).then_some(()),
+            FaultAction::Disk(disk) => (disk.node != gone).then_some(()),
             FaultAction::Partition(groups) => {
                 groups.iter_mut().for_each(keep);
                 groups.retain(|g| !g.is_empty());
@@ -676,7 +704,8 @@ impl FaultSpec {
             | FaultAction::Clock(_)
             | FaultAction::Membership(_)
             | FaultAction::Transfer(_)
-            | FaultAction::Aimed(..) => None,
+            | FaultAction::Aimed(..)
+            | FaultAction::Disk(_) => None,
         }
     }
 
@@ -713,6 +742,11 @@ impl FaultSpec {
                 check::node_id(transfer.to, nodes, &format!("{here}.to"))
             }
             FaultAction::Aimed(aim, aimed) => validate_aimed(*aim, aimed, &here),
+            FaultAction::Disk(_) if scenario.cluster.disk.is_none() => Err(Invalid::new(
+                here,
+                "expected a `cluster.disk` block: without one no node keeps a disk to fault",
+            )),
+            FaultAction::Disk(disk) => disk.validate(nodes, &here),
         }
     }
 }
@@ -835,7 +869,8 @@ mod tests {
         {"at": "1s", "network": {"drop": 0.5}}, {"at": "1s", "membership": {"add": [3]}},
         {"at": "1s", "transfer": {"to": 2}}, {"at": "1s", "leader": {"crash": "1s"}},
         {"at": "1s", "new_leader": {"isolate": "1s", "within": "2s"}},
-        {"at": "1s", "voter": {"pause": "1s", "within": "2s"}}]"#;
+        {"at": "1s", "voter": {"pause": "1s", "within": "2s"}},
+        {"at": "1s", "disk": {"node": 2, "corrupt": "any"}}]"#;
 
     #[test]
     fn every_action_keeps_the_file_format_through_a_round_trip() {

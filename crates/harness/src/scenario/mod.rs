@@ -1,5 +1,6 @@
 //! Scenario files: parsing, validation, and translation into kernel settings.
 
+mod disk;
 mod duration;
 mod episodes;
 mod error;
@@ -14,6 +15,7 @@ pub use crate::protocols::gossip::{
 };
 /// The Raft protocol block's types (defined with the Raft protocol).
 pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};
+pub use disk::{CrashLossSpec, DiskEffect, DiskFaultSpec, DiskSettings, DiskTargetSpec};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};

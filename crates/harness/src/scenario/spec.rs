@@ -203,6 +203,10 @@ pub struct ClusterSpec {
     /// Zones (racks, regions) by name, each listing its nodes; unlisted nodes are in "default".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub zones: BTreeMap<String, Vec<u32>>,
+    /// Each protocol node's disk (sync latency, crash loss, tearing, capacity); without it a
+    /// protocol's durable state is written through at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<super::disk::DiskSettings>,
 }
 
 /// Default link behaviour plus per-zone-pair overrides.

@@ -242,6 +242,9 @@ fn validate_cluster(scenario: &Scenario) -> Check {
         return Err(Invalid::new("cluster.nodes", "expected at least 1 node"));
     }
     at_most(cluster.nodes, MAX_NODES, "cluster.nodes", "any scenario")?;
+    if let Some(disk) = &cluster.disk {
+        disk.validate("cluster.disk")?;
+    }
     if let Some([low, high]) = cluster.clock_skew {
         let (min, max) = CLOCK_RATE_RANGE;
         if !(min..=max).contains(&low) || !(min..=max).contains(&high) || low > high {

@@ -5,7 +5,7 @@ use super::msg::Msg;
 use super::operator::Operator;
 use super::server::{Ctx, Server, ServerSetup};
 use faultline_raft::PersistentState;
-use faultline_sim::{NodeId, Process, TimerId};
+use faultline_sim::{NodeId, Process, SyncId, TimerId};
 
 /// A node of a Raft run.
 #[derive(Debug)]
@@ -52,13 +52,7 @@ impl Process for Actor {
     fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             Actor::Booting(setup) => {
-                let seed = ctx.rng().next_u64();
-                if let Some(voters) = &setup.founders {
-                    if *ctx.durable() == PersistentState::default() {
-                        *ctx.durable() = PersistentState::bootstrap(voters.iter().copied());
-                    }
-                }
-                *self = match Server::new(setup.clone(), ctx.durable().clone(), seed) {
+                *self = match Server::boot(setup.clone(), ctx) {
                     Ok(server) => Actor::Server(Box::new(server)),
                     Err(error) => Actor::Broken(error),
                 };
@@ -88,6 +82,12 @@ impl Process for Actor {
             Actor::Client(client) => client.on_timer(ctx, tag),
             Actor::Operator(operator) => operator.on_timer(ctx, tag),
             Actor::Booting(_) | Actor::Broken(_) => {}
+        }
+    }
+
+    fn on_sync(&mut self, ctx: &mut Ctx, sync: SyncId) {
+        if let Actor::Server(server) = self {
+            server.on_sync(ctx, sync);
         }
     }
 }

@@ -11,10 +11,12 @@ pub mod invariants;
 pub mod kv;
 pub mod msg;
 pub mod operator;
+pub mod persist;
 pub mod server;
 pub mod setup;
 pub mod spec;
 pub mod verdict;
+pub mod wal;
 pub mod watch;
 
 use crate::driver::{build, end_time, finish, RunOptions};

@@ -1,16 +1,18 @@
 //! The Raft server adapter: drives the sans-IO core under the kernel (feed, take the ready,
 //! persist, send, apply), serves client requests from the key-value store and carries out
-//! operator actions when it leads.
+//! operator actions when it leads. Persisting is [`super::persist`]'s: at once, or through a
+//! write-ahead log on the kernel disk whose sync the ready's effects wait for.
 
 use super::invariants::Observation;
 use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
+use super::persist::{self, Fence, Input, Persisted, Persistence, Storage};
 use faultline_check::KvInput;
 use faultline_raft::{
     ConfChange, Config, ConfirmedRead, Entry, EntryKind, LogWrite, MessageBody, PersistentState,
-    ProposeError, RaftNode, ReadBasis, ReadError, Role,
+    ProposeError, RaftNode, ReadBasis, ReadError, Ready, Role,
 };
-use faultline_sim::{Context, NodeId, StableHasher, TimerId};
+use faultline_sim::{Context, NodeId, StableHasher, SyncId, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -33,6 +35,8 @@ pub struct ServerSetup {
     pub snapshot_every: Option<u64>,
     /// Reads go through the log instead of ReadIndex/lease.
     pub log_reads: bool,
+    /// Where the durable state lives (a disk when the scenario has `cluster.disk`).
+    pub storage: Storage,
 }
 
 /// Where a membership change stands, from the leader's point of view.
@@ -70,6 +74,9 @@ pub struct Server {
     /// Highest log index each peer acknowledged (used to promote caught-up learners).
     acked: BTreeMap<u64, u64>,
     observations: Vec<Observation>,
+    persistence: Persistence,
+    /// What it must not do after finding its storage damaged.
+    fence: Fence,
 }
 
 /// The kernel node of Raft id `id` (scenario node `id` is kernel node `id - 1`).
@@ -83,8 +90,29 @@ pub fn digest(entry: &Entry) -> u64 {
 }
 
 impl Server {
+    /// Builds the server from what survived (its bootstrap state on a first start); the seed of
+    /// its election timeouts comes from the node's stream.
+    pub fn boot(setup: ServerSetup, ctx: &mut Ctx) -> Result<Self, String> {
+        let seed = ctx.rng().next_u64();
+        let initial = match &setup.founders {
+            Some(voters) => PersistentState::bootstrap(voters.iter().copied()),
+            None => PersistentState::default(),
+        };
+        let restart = persist::recover(setup.storage, ctx, initial)
+            .map_err(|e| format!("n{}: {e}", setup.id))?;
+        let persistence = Persistence::new(setup.storage, restart.wal);
+        let mut server = Server::new(setup, restart.state, seed, persistence)?;
+        server.fence = restart.fence;
+        Ok(server)
+    }
+
     /// Builds the server from its durable state; `seed` seeds its election timeouts.
-    pub fn new(setup: ServerSetup, state: PersistentState, seed: u64) -> Result<Self, String> {
+    fn new(
+        setup: ServerSetup,
+        state: PersistentState,
+        seed: u64,
+        persistence: Persistence,
+    ) -> Result<Self, String> {
         let kv = KvStore::decode(&state.snapshot.data)
             .ok_or_else(|| format!("n{}: unreadable state machine snapshot", setup.id))?;
         let core = RaftNode::with_seed(setup.id, setup.config.clone(), state, seed)
@@ -100,6 +128,8 @@ impl Server {
             next_read: 0,
             acked: BTreeMap::new(),
             observations: Vec::new(),
+            persistence,
+            fence: Fence::Open,
         })
     }
 
@@ -123,12 +153,47 @@ impl Server {
         if self.timer.is_some_and(|(_, id)| id == timer) {
             self.timer = None;
         }
-        self.core.handle_timeout(now(ctx));
-        self.drive(ctx);
+        self.input(ctx, Input::Timeout);
     }
 
     /// A message arrived.
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
+        self.input(ctx, Input::Message(from, msg));
+    }
+
+    /// A disk sync completed: the ready that waited for it goes out, then what arrived meanwhile
+    /// is handled.
+    pub fn on_sync(&mut self, ctx: &mut Ctx, sync: SyncId) {
+        if let Some(ready) = self.persistence.synced(ctx, sync) {
+            self.release(ctx, *ready);
+            self.drive(ctx);
+        }
+        while let Some(input) = self.persistence.next_input() {
+            self.handle(ctx, input);
+        }
+    }
+
+    /// Handles `input` now, or keeps it while the server waits for a sync.
+    fn input(&mut self, ctx: &mut Ctx, input: Input) {
+        if let Some(input) = self.persistence.hold(input) {
+            self.handle(ctx, input);
+        }
+    }
+
+    /// Feeds `input` to the core (unless the fence holds it back), then drives.
+    fn handle(&mut self, ctx: &mut Ctx, input: Input) {
+        match input {
+            Input::Timeout if self.fence.holds_timeouts() => {}
+            Input::Timeout => self.core.handle_timeout(now(ctx)),
+            Input::Message(_, msg) if self.fence.blocks(&msg) => {}
+            Input::Message(from, msg) => self.handle_message(ctx, from, msg),
+        }
+        self.drive(ctx);
+        self.fence
+            .update(self.core.commit_index(), self.core.term());
+    }
+
+    fn handle_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Raft(message) => {
                 let peer = from.index() as u64 + 1;
@@ -156,7 +221,6 @@ impl Server {
             }
             Msg::Reply { .. } | Msg::AdminDone { .. } => {}
         }
-        self.drive(ctx);
     }
 
     fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, seq: u64, op: KvInput) {
@@ -268,85 +332,106 @@ impl Server {
         Step::Propose(ConfChange { voters, learners })
     }
 
-    /// Handles everything the core has ready: persist, send, apply, serve reads, snapshot.
+    /// Handles everything the core has ready: persist, then (once durable) send, apply, serve
+    /// reads, snapshot. Stops at a ready that waits for its sync.
     fn drive(&mut self, ctx: &mut Ctx) {
-        while self.core.has_ready() {
+        while !self.persistence.blocked() && self.core.has_ready() {
             let ready = self.core.take_ready();
-            if let Some(soft) = ready.soft_state {
-                self.observations.push(Observation::Role {
-                    role: soft.role,
-                    term: soft.term,
-                });
+            self.observe(ctx, &ready);
+            // Persist before anything that depends on it leaves the node.
+            match self.persistence.persist(ctx, ready) {
+                Persisted::Done(ready) => self.release(ctx, *ready),
+                Persisted::Waiting(true) => self.observe_grant(),
+                Persisted::Waiting(false) => {}
             }
-            if let Some(hard) = &ready.hard_state {
-                let before = &ctx.durable().hard_state;
-                let granted = hard.vote.is_some_and(|c| c != self.setup.id);
-                if granted && (hard.term, hard.vote) != (before.term, before.vote) {
-                    self.observations
-                        .push(Observation::Voted { term: hard.term });
-                }
-            }
-            if let Some(write) = &ready.log {
-                self.observe_removed(&ctx.durable().entries, write);
-            }
-            // 1. Persist before anything that depends on it leaves the node.
-            ctx.durable().apply_ready(&ready);
-            if let Some(write) = &ready.log {
-                for entry in &write.entries {
-                    self.observations.push(Observation::Appended {
-                        index: entry.index,
-                        term: entry.term,
-                        digest: digest(entry),
-                        prev_term: self.core.term_at(entry.index - 1),
-                    });
-                }
-            }
-            // 2. Send.
-            for out in ready.messages {
-                if let Some(to) = kernel_id(out.to) {
-                    ctx.send(to, Msg::Raft(out.message));
-                }
-            }
-            // 3. Apply.
-            if ready.apply_snapshot {
-                if let Some(snapshot) = &ready.snapshot {
-                    if let Some(kv) = KvStore::decode(&snapshot.data) {
-                        self.kv = kv;
-                    }
-                }
-            }
-            for entry in &ready.committed_entries {
-                self.apply(ctx, entry);
-            }
-            // 4. Reads.
-            for read in ready.read_states {
-                match read.result {
-                    Ok(ConfirmedRead { index, basis }) => {
-                        if basis != ReadBasis::HeartbeatRound {
-                            self.observations.push(Observation::ReadWithoutRound {
-                                term: self.core.term(),
-                            });
-                        }
-                        self.confirmed.push((index, read.request_id));
-                    }
-                    Err(error) => {
-                        if let Some(pending) = self.reads.remove(&read.request_id) {
-                            let reply = Reply::NotLeader(hint(error));
-                            ctx.send(
-                                pending.client,
-                                Msg::Reply {
-                                    seq: pending.seq,
-                                    reply,
-                                },
-                            );
-                        }
-                    }
-                }
-            }
-            self.serve_reads(ctx);
-            self.maybe_compact();
         }
         self.reset_timer(ctx);
+    }
+
+    /// What a ready shows the observers before it is persisted: role changes, votes granted,
+    /// durable entries cut out, entries appended.
+    fn observe(&mut self, ctx: &mut Ctx, ready: &Ready) {
+        if let Some(soft) = ready.soft_state {
+            self.observations.push(Observation::Role {
+                role: soft.role,
+                term: soft.term,
+            });
+        }
+        if let (Storage::Instant, Some(hard)) = (self.setup.storage, &ready.hard_state) {
+            let before = &ctx.durable().hard_state;
+            let granted = hard.vote.is_some_and(|c| c != self.setup.id);
+            if granted && (hard.term, hard.vote) != (before.term, before.vote) {
+                self.observations
+                    .push(Observation::Voted { term: hard.term });
+            }
+        }
+        if let Some(write) = &ready.log {
+            self.observe_removed(&ctx.durable().entries, write);
+            for entry in &write.entries {
+                self.observations.push(Observation::Appended {
+                    index: entry.index,
+                    term: entry.term,
+                    digest: digest(entry),
+                    prev_term: self.core.term_at(entry.index - 1),
+                });
+            }
+        }
+    }
+
+    /// A vote grant left the node (with a disk, the moment a grant is sent is the moment of
+    /// the vote that aimed faults and observers see).
+    fn observe_grant(&mut self) {
+        self.observations.push(Observation::Voted {
+            term: self.core.term(),
+        });
+    }
+
+    /// A durable ready's effects: send, apply, serve reads, snapshot.
+    fn release(&mut self, ctx: &mut Ctx, ready: Ready) {
+        if self.setup.storage != Storage::Instant && persist::grants_vote(&ready.messages) {
+            self.observe_grant();
+        }
+        for out in ready.messages {
+            if let Some(to) = kernel_id(out.to) {
+                ctx.send(to, Msg::Raft(out.message));
+            }
+        }
+        if ready.apply_snapshot {
+            if let Some(kv) = ready.snapshot.and_then(|s| KvStore::decode(&s.data)) {
+                self.kv = kv;
+            }
+        }
+        for entry in &ready.committed_entries {
+            self.apply(ctx, entry);
+        }
+        for read in ready.read_states {
+            match read.result {
+                Ok(ConfirmedRead { index, basis }) => {
+                    if basis != ReadBasis::HeartbeatRound {
+                        self.observations.push(Observation::ReadWithoutRound {
+                            term: self.core.term(),
+                        });
+                    }
+                    self.confirmed.push((index, read.request_id));
+                }
+                Err(error) => self.refuse_read(ctx, read.request_id, error),
+            }
+        }
+        self.serve_reads(ctx);
+        self.maybe_compact();
+    }
+
+    fn refuse_read(&mut self, ctx: &mut Ctx, request_id: u64, error: ReadError) {
+        if let Some(pending) = self.reads.remove(&request_id) {
+            let reply = Reply::NotLeader(hint(error));
+            ctx.send(
+                pending.client,
+                Msg::Reply {
+                    seq: pending.seq,
+                    reply,
+                },
+            );
+        }
     }
 
     /// Reports each durable entry that `write` cuts out of the log without writing the same
@@ -430,7 +515,12 @@ impl Server {
 
     /// Keeps exactly one kernel timer, at the core's next wake-up.
     fn reset_timer(&mut self, ctx: &mut Ctx) {
-        let want = self.core.poll_timeout();
+        let mut want = self.core.poll_timeout();
+        if self.fence.holds_timeouts() {
+            // Timeouts are held back: check again a heartbeat later rather than at once.
+            let later = now(ctx) + self.setup.config.heartbeat_interval;
+            want = want.map(|at| at.max(later));
+        }
         if self.timer.map(|(at, _)| at) == want {
             return;
         }

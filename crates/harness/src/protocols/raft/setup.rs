@@ -3,6 +3,7 @@
 use super::client::ClientSetup;
 use super::msg::AdminAction;
 use super::operator::Scheduled;
+use super::persist::{DiskBugs, Storage};
 use super::server::ServerSetup;
 use crate::scenario::{node, FaultAction, RaftSpec, ReadMode, Scenario};
 use faultline_sim::NodeId;
@@ -20,6 +21,15 @@ pub fn server(scenario: &Scenario, spec: &RaftSpec, id: u32) -> ServerSetup {
         founders: founders.contains(&u64::from(id)).then_some(founders),
         snapshot_every: spec.snapshot_every,
         log_reads: spec.reads == ReadMode::Log,
+        storage: match scenario.cluster.disk {
+            None => Storage::Instant,
+            Some(_) => Storage::Disk(DiskBugs {
+                ack_before_sync: spec.bugs.ack_before_sync,
+                vote_before_sync: spec.bugs.vote_before_sync,
+                truncate_on_corruption: spec.bugs.truncate_on_corruption,
+                crash_on_corruption: spec.bugs.crash_on_corruption,
+            }),
+        },
     }
 }
 

@@ -107,6 +107,19 @@ pub struct BugsSpec {
     /// A pre-vote refusal hides the voter's higher term from the pre-candidate.
     #[serde(default)]
     pub prevote_rejection_hides_term: bool,
+    /// With `cluster.disk`: acknowledge appended entries before their sync completes.
+    #[serde(default)]
+    pub ack_before_sync: bool,
+    /// With `cluster.disk`: grant a vote before the vote's sync completes.
+    #[serde(default)]
+    pub vote_before_sync: bool,
+    /// With `cluster.disk`: on a corrupted or unreadable record, cut the log there (or forget
+    /// the damaged slot) and carry on as if nothing beyond it had been acknowledged.
+    #[serde(default)]
+    pub truncate_on_corruption: bool,
+    /// With `cluster.disk`: on a corrupted or unreadable record or slot, refuse to start.
+    #[serde(default)]
+    pub crash_on_corruption: bool,
 }
 
 impl RaftSpec {

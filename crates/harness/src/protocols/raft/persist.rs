@@ -1,0 +1,329 @@
+//! How a Raft server makes each ready durable before what depends on it leaves the node.
+//!
+//! [`Storage::Instant`] (no `cluster.disk`): the kernel's durable value is written through at
+//! once, as before the disk model existed. [`Storage::Disk`]: the ready's writes go to the
+//! write-ahead log ([`super::wal`]) on the kernel disk and a sync is asked for; until it
+//! completes the ready's messages, applies and reads wait, and so do the inputs that arrive (a
+//! server blocked on fsync). The kernel's durable value then mirrors what is durable on disk,
+//! for the observers. Planted bugs let acknowledgements or vote grants leave before the sync.
+
+use super::msg::Msg;
+use super::server::Ctx;
+use super::wal::{Damaged, Wal};
+use faultline_raft::{MessageBody, Outbound, PersistentState, Ready};
+use faultline_sim::{NodeId, SyncId};
+use std::collections::VecDeque;
+
+/// Where a server's durable state lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// The kernel's durable value, written through at once.
+    Instant,
+    /// A write-ahead log on the kernel's disk, with these planted bugs.
+    Disk(DiskBugs),
+}
+
+/// Planted storage bugs of the Raft adapter (all off by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiskBugs {
+    /// Send append acknowledgements before the entries' sync completes.
+    pub ack_before_sync: bool,
+    /// Send vote grants before the vote's sync completes.
+    pub vote_before_sync: bool,
+    /// On a damaged record or slot, cut the log there (or forget the slot) and carry on
+    /// as if nothing had been acknowledged beyond it (the naive policy).
+    pub truncate_on_corruption: bool,
+    /// On a damaged record or slot, refuse to start (the other naive policy).
+    pub crash_on_corruption: bool,
+}
+
+/// What a server that found its storage damaged must not do: protocol-aware recovery (after
+/// Alagappan et al., FAST 2018). It cannot tell what it acknowledged or whom it voted for, so
+/// it neither votes nor campaigns until the others have brought it up to every index it may have
+/// acknowledged (its commit index reaches it); if its vote was lost, it then still grants no
+/// vote in a term up to the one it caught up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fence {
+    /// No restriction.
+    Open,
+    /// Catching up to `until`; `vote_lost` if the hard state was damaged.
+    CatchingUp {
+        /// The highest index it may have acknowledged.
+        until: u64,
+        /// Its term and vote were lost.
+        vote_lost: bool,
+    },
+    /// Caught up after losing its vote: no vote for a term up to this one.
+    NoVotesThrough(u64),
+}
+
+impl Fence {
+    /// True while election timeouts must not reach the core (it must not campaign).
+    pub fn holds_timeouts(&self) -> bool {
+        matches!(self, Fence::CatchingUp { .. })
+    }
+
+    /// True if `msg` must not reach the core: a vote request it may not answer.
+    pub fn blocks(&self, msg: &Msg) -> bool {
+        let Msg::Raft(message) = msg else {
+            return false;
+        };
+        let asks_vote = matches!(
+            message.body,
+            MessageBody::RequestVote { .. } | MessageBody::PreVote { .. }
+        );
+        match *self {
+            Fence::Open => false,
+            Fence::CatchingUp { .. } => asks_vote,
+            Fence::NoVotesThrough(term) => asks_vote && message.term <= term,
+        }
+    }
+
+    /// Lifts the fence once the commit index reached what may have been acknowledged.
+    pub fn update(&mut self, commit: u64, term: u64) {
+        if let Fence::CatchingUp { until, vote_lost } = *self {
+            if commit >= until {
+                *self = if vote_lost {
+                    Fence::NoVotesThrough(term)
+                } else {
+                    Fence::Open
+                };
+            }
+        }
+    }
+}
+
+/// An input that arrived while the server waited for a sync.
+#[derive(Debug)]
+pub enum Input {
+    /// A message.
+    Message(NodeId, Msg),
+    /// The core's wake-up timer fired.
+    Timeout,
+}
+
+/// What became of a ready handed to [`Persistence::persist`].
+pub enum Persisted {
+    /// Durable now: send, apply and serve it.
+    Done(Box<Ready>),
+    /// Waiting for its sync ([`Persistence::synced`] gives it back); true if a planted bug let
+    /// a vote grant leave already.
+    Waiting(bool),
+}
+
+/// A server's durability state: its log layout, the sync it waits for, what arrived meanwhile.
+#[derive(Debug)]
+pub struct Persistence {
+    storage: Storage,
+    wal: Wal,
+    syncing: Option<(SyncId, Box<Ready>)>,
+    queued: VecDeque<Input>,
+    /// Why the server stopped (a write failed), if it did: it then ignores every input.
+    halted: Option<String>,
+}
+
+impl Persistence {
+    /// Durability of a server that recovered `wal`'s layout (the default layout for `Instant`).
+    pub fn new(storage: Storage, wal: Wal) -> Self {
+        Persistence {
+            storage,
+            wal,
+            syncing: None,
+            queued: VecDeque::new(),
+            halted: None,
+        }
+    }
+
+    /// True while a sync is pending or the server halted: inputs must not reach the core.
+    pub fn blocked(&self) -> bool {
+        self.syncing.is_some() || self.halted.is_some()
+    }
+
+    /// Keeps `input` for later if the server is blocked (dropped if it halted); gives it back
+    /// otherwise.
+    pub fn hold(&mut self, input: Input) -> Option<Input> {
+        if self.halted.is_some() {
+            return None;
+        }
+        if self.syncing.is_some() {
+            self.queued.push_back(input);
+            return None;
+        }
+        Some(input)
+    }
+
+    /// The next input that waited, once the server is no longer blocked.
+    pub fn next_input(&mut self) -> Option<Input> {
+        if self.blocked() {
+            return None;
+        }
+        self.queued.pop_front()
+    }
+
+    /// Makes `ready`'s state durable, or starts to.
+    pub fn persist(&mut self, ctx: &mut Ctx, mut ready: Ready) -> Persisted {
+        let bugs = match self.storage {
+            Storage::Instant => {
+                ctx.durable().apply_ready(&ready);
+                return Persisted::Done(Box::new(ready));
+            }
+            Storage::Disk(bugs) => bugs,
+        };
+        match self.wal.write(ctx.disk(), &ready) {
+            Ok(false) => Persisted::Done(Box::new(ready)),
+            Ok(true) => {
+                let granted = send_early(ctx, &mut ready, bugs);
+                let sync = ctx.sync();
+                self.syncing = Some((sync, Box::new(ready)));
+                Persisted::Waiting(granted)
+            }
+            Err(error) => {
+                // Fail-stop: nothing that depends on the lost write may leave.
+                self.halted = Some(format!("write failed: {error}"));
+                Persisted::Waiting(false)
+            }
+        }
+    }
+
+    /// The ready whose sync `sync` completed, now durable (the kernel's durable value updated).
+    pub fn synced(&mut self, ctx: &mut Ctx, sync: SyncId) -> Option<Box<Ready>> {
+        if self.syncing.as_ref().map(|(id, _)| *id) != Some(sync) {
+            return None;
+        }
+        let (_, ready) = self.syncing.take()?;
+        ctx.durable().apply_ready(&ready);
+        Some(ready)
+    }
+}
+
+/// True if `messages` grant a vote.
+pub fn grants_vote(messages: &[Outbound]) -> bool {
+    messages.iter().any(|out| {
+        matches!(
+            out.message.body,
+            MessageBody::RequestVoteResponse { granted: true }
+        )
+    })
+}
+
+/// Sends now the messages a planted bug lets leave before their sync; true if a vote grant
+/// was among them.
+fn send_early(ctx: &mut Ctx, ready: &mut Ready, bugs: DiskBugs) -> bool {
+    let early = |body: &MessageBody| match body {
+        MessageBody::AppendEntriesResponse { success: true, .. } => bugs.ack_before_sync,
+        MessageBody::RequestVoteResponse { granted: true } => bugs.vote_before_sync,
+        _ => false,
+    };
+    let (now, later): (Vec<Outbound>, _) = std::mem::take(&mut ready.messages)
+        .into_iter()
+        .partition(|out| early(&out.message.body));
+    ready.messages = later;
+    let granted = grants_vote(&now);
+    for out in now {
+        if let Some(to) = super::server::kernel_id(out.to) {
+            ctx.send(to, Msg::Raft(out.message));
+        }
+    }
+    granted
+}
+
+/// What a server restarts from.
+pub struct Restart {
+    /// Its durable state.
+    pub state: PersistentState,
+    /// Its log's layout on disk.
+    pub wal: Wal,
+    /// What it must not do until it caught up.
+    pub fence: Fence,
+}
+
+/// The state a server (re)starts from: `initial` (its bootstrap state) under `Instant`, else
+/// what its disk holds. The torn or out-of-sequence tail of writes a crash cut short (never
+/// acknowledged) is cut. Other damage (a corrupted or unreadable record or slot) fences the
+/// server ([`Fence`]), or with the naive policies stops the start (`crash_on_corruption`) or is
+/// cut and forgotten (`truncate_on_corruption`).
+pub fn recover(
+    storage: Storage,
+    ctx: &mut Ctx,
+    initial: PersistentState,
+) -> Result<Restart, String> {
+    let Storage::Disk(bugs) = storage else {
+        if *ctx.durable() == PersistentState::default() {
+            *ctx.durable() = initial;
+        }
+        let state = ctx.durable().clone();
+        return Ok(Restart {
+            state,
+            wal: Wal::default(),
+            fence: Fence::Open,
+        });
+    };
+    let (wal, recovered) = Wal::recover(ctx.disk(), &initial);
+    let fence = match recovered.damaged {
+        None => Fence::Open,
+        Some(damaged) if damaged.benign() || bugs.truncate_on_corruption => Fence::Open,
+        Some(damaged) if bugs.crash_on_corruption => {
+            return Err(format!("damaged storage: {damaged:?}"));
+        }
+        Some(damaged) => Fence::CatchingUp {
+            until: recovered.acknowledged,
+            vote_lost: damaged == Damaged::HardState,
+        },
+    };
+    *ctx.durable() = recovered.state.clone();
+    Ok(Restart {
+        state: recovered.state,
+        wal,
+        fence,
+    })
+}
+
+impl Damaged {
+    /// True for damage a crash alone explains: the last record torn, or records out of
+    /// sequence (an unsynced truncation lost while later appends survived).
+    fn benign(&self) -> bool {
+        matches!(
+            self,
+            Damaged::Record { last: true, .. } | Damaged::OutOfSequence(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_raft::Message;
+
+    fn vote_request(term: u64) -> Msg {
+        Msg::Raft(Message {
+            term,
+            body: MessageBody::RequestVote {
+                last_log_index: 0,
+                last_log_term: 0,
+                transfer: false,
+            },
+        })
+    }
+
+    #[test]
+    fn a_fenced_server_votes_again_only_once_caught_up_and_past_its_lost_term() {
+        let mut fence = Fence::CatchingUp {
+            until: 10,
+            vote_lost: true,
+        };
+        assert!(fence.holds_timeouts() && fence.blocks(&vote_request(9)));
+        fence.update(9, 4);
+        assert!(fence.holds_timeouts(), "commit 9 < 10: still catching up");
+        fence.update(10, 4);
+        assert_eq!(fence, Fence::NoVotesThrough(4));
+        assert!(!fence.holds_timeouts());
+        assert!(fence.blocks(&vote_request(4)) && !fence.blocks(&vote_request(5)));
+        let mut kept_vote = Fence::CatchingUp {
+            until: 3,
+            vote_lost: false,
+        };
+        kept_vote.update(3, 7);
+        assert_eq!(kept_vote, Fence::Open);
+        assert!(!kept_vote.blocks(&vote_request(1)));
+    }
+}

@@ -1,0 +1,282 @@
+//! Storage in scenarios: the cluster's disk settings (`cluster.disk`) and the `disk` fault's
+//! block, with their validation and kernel translation. The fault's place among the others
+//! (undoes, describe, windows, shrinking) is in `fault.rs`.
+
+use super::duration::Span;
+use super::error::Invalid;
+use super::spec::LatencySpec;
+use super::validate as check;
+use faultline_sim::{CrashLoss, DiskConfig, DiskFault, DiskTarget};
+use serde::{Deserialize, Serialize};
+
+/// `cluster.disk`: how each protocol node's disk behaves. Without it a protocol keeps its own
+/// durable state written through at once (and no disk event enters the trace).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskSettings {
+    /// Time from asking for a sync to its completion (a latency, as for links).
+    #[serde(default = "instant")]
+    pub sync_latency: LatencySpec,
+    /// What a crash does to unsynced writes: `"all"` are lost, a seeded `"prefix"` survives,
+    /// or a seeded `"subset"` (reordered) survives.
+    #[serde(default)]
+    pub crash_loss: CrashLossSpec,
+    /// Probability that the last unsynced write a crash keeps is torn.
+    #[serde(default)]
+    pub torn_write: f64,
+    /// Bytes each disk holds; unlimited when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
+}
+
+fn instant() -> LatencySpec {
+    LatencySpec::Fixed(Span(std::time::Duration::ZERO))
+}
+
+/// The file form of [`CrashLoss`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrashLossSpec {
+    /// Every unsynced write is lost.
+    #[default]
+    All,
+    /// A seeded number of the oldest unsynced writes survive.
+    Prefix,
+    /// Each unsynced write survives on a seeded coin flip.
+    Subset,
+}
+
+impl DiskSettings {
+    /// The kernel's form.
+    pub fn to_config(&self) -> DiskConfig {
+        DiskConfig {
+            sync_latency: self.sync_latency.to_dist(),
+            crash_loss: match self.crash_loss {
+                CrashLossSpec::All => CrashLoss::All,
+                CrashLossSpec::Prefix => CrashLoss::Prefix,
+                CrashLossSpec::Subset => CrashLoss::Subset,
+            },
+            torn_write: self.torn_write,
+            capacity: self.capacity,
+        }
+    }
+
+    /// Checks the latency and the probability; `field` is the block's path.
+    pub fn validate(&self, field: &str) -> Result<(), Invalid> {
+        check::latency(&self.sync_latency, &format!("{field}.sync_latency"))?;
+        check::probability(self.torn_write, &format!("{field}.torn_write"))
+    }
+}
+
+/// What a storage fault aims at: `"any"` (a log record picked from the disk's stream),
+/// `{"record": 3}` (the log record at that position, from 0) or `{"slot": "hard_state"}` (a
+/// named metadata slot).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DiskTargetSpec {
+    /// A seeded log record.
+    Any,
+    /// The log record at this position.
+    Record(u64),
+    /// The named slot.
+    Slot(String),
+}
+
+impl DiskTargetSpec {
+    fn to_kernel(&self) -> DiskTarget {
+        match self {
+            DiskTargetSpec::Any => DiskTarget::AnyRecord,
+            DiskTargetSpec::Record(index) => DiskTarget::Record(*index),
+            DiskTargetSpec::Slot(name) => DiskTarget::Slot(name.clone()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            DiskTargetSpec::Any => "a log record".to_string(),
+            DiskTargetSpec::Record(index) => format!("log record {index}"),
+            DiskTargetSpec::Slot(name) => format!("slot {name}"),
+        }
+    }
+}
+
+/// The `disk` fault: one node and exactly one of `corrupt` (flip a bit of the target),
+/// `read_error` (its reads fail), `full: true`, `slow` (syncs take this latency) and
+/// `repair: true` (ends `full` and `slow`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskFaultSpec {
+    /// The node (1-based).
+    pub node: u32,
+    /// Flip one bit of this target (latent corruption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt: Option<DiskTargetSpec>,
+    /// Make reads of this target fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<DiskTargetSpec>,
+    /// Fill the disk: writes fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full: Option<bool>,
+    /// Syncs take this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<LatencySpec>,
+    /// End `full` and `slow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair: Option<bool>,
+}
+
+/// What a disk fault does, once validated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DiskEffect<'a> {
+    /// Flip a bit.
+    Corrupt(&'a DiskTargetSpec),
+    /// Fail reads.
+    ReadError(&'a DiskTargetSpec),
+    /// Fill the disk.
+    Full,
+    /// Slow syncs.
+    Slow(&'a LatencySpec),
+    /// Back to normal.
+    Repair,
+}
+
+impl DiskFaultSpec {
+    /// The one effect this block names, or what is wrong with it.
+    pub fn effect(&self) -> Result<DiskEffect<'_>, String> {
+        let effects = [
+            self.corrupt.as_ref().map(DiskEffect::Corrupt),
+            self.read_error.as_ref().map(DiskEffect::ReadError),
+            self.full.map(|_| DiskEffect::Full),
+            self.slow.as_ref().map(DiskEffect::Slow),
+            self.repair.map(|_| DiskEffect::Repair),
+        ];
+        let mut set = effects.into_iter().flatten();
+        match (set.next(), set.next()) {
+            (Some(effect), None) => Ok(effect),
+            _ => Err("expected exactly one of corrupt, read_error, full, slow and repair".into()),
+        }
+    }
+
+    /// True for a fault that lasts until repaired (`full`, `slow`).
+    pub fn lasting(&self) -> bool {
+        matches!(self.effect(), Ok(DiskEffect::Full | DiskEffect::Slow(_)))
+    }
+
+    /// True for `repair`.
+    pub fn is_repair(&self) -> bool {
+        matches!(self.effect(), Ok(DiskEffect::Repair))
+    }
+
+    /// The kernel's form (`None` only for a block that failed validation).
+    pub fn to_kernel(&self) -> Option<DiskFault> {
+        Some(match self.effect().ok()? {
+            DiskEffect::Corrupt(target) => DiskFault::Corrupt(target.to_kernel()),
+            DiskEffect::ReadError(target) => DiskFault::ReadError(target.to_kernel()),
+            DiskEffect::Full => DiskFault::Full,
+            DiskEffect::Slow(latency) => DiskFault::SlowSync(latency.to_dist()),
+            DiskEffect::Repair => DiskFault::Repair,
+        })
+    }
+
+    /// `disk 2 full`-style description.
+    pub fn describe(&self) -> String {
+        let what = match self.effect() {
+            Ok(DiskEffect::Corrupt(target)) => format!("corrupt {}", target.describe()),
+            Ok(DiskEffect::ReadError(target)) => format!("read error at {}", target.describe()),
+            Ok(DiskEffect::Full) => "full".to_string(),
+            Ok(DiskEffect::Slow(latency)) => format!(
+                "slow syncs {}",
+                serde_json::to_string(latency).unwrap_or_default()
+            ),
+            Ok(DiskEffect::Repair) => "repaired".to_string(),
+            Err(_) => "invalid".to_string(),
+        };
+        format!("disk {} {what}", self.node)
+    }
+
+    /// Checks the node, the single effect and its value; `field` is the block's path.
+    pub fn validate(&self, nodes: u32, field: &str) -> Result<(), Invalid> {
+        check::node_id(self.node, nodes, &format!("{field}.node"))?;
+        match self.effect().map_err(|e| Invalid::new(field, e))? {
+            DiskEffect::Corrupt(DiskTargetSpec::Slot(name))
+            | DiskEffect::ReadError(DiskTargetSpec::Slot(name))
+                if name.trim().is_empty() =>
+            {
+                Err(Invalid::new(
+                    format!("{field}.slot"),
+                    "expected a slot name",
+                ))
+            }
+            DiskEffect::Full if self.full != Some(true) => Err(Invalid::new(
+                format!("{field}.full"),
+                "expected true (a `repair` ends it)",
+            )),
+            DiskEffect::Repair if self.repair != Some(true) => {
+                Err(Invalid::new(format!("{field}.repair"), "expected true"))
+            }
+            DiskEffect::Slow(latency) => check::latency(latency, &format!("{field}.slow")),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(text: &str) -> DiskFaultSpec {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn each_effect_parses_validates_and_translates() {
+        let cases = [
+            (
+                r#"{"node": 2, "corrupt": "any"}"#,
+                DiskFault::Corrupt(DiskTarget::AnyRecord),
+            ),
+            (
+                r#"{"node": 2, "read_error": {"record": 4}}"#,
+                DiskFault::ReadError(DiskTarget::Record(4)),
+            ),
+            (
+                r#"{"node": 2, "corrupt": {"slot": "hard_state"}}"#,
+                DiskFault::Corrupt(DiskTarget::Slot("hard_state".into())),
+            ),
+            (r#"{"node": 2, "full": true}"#, DiskFault::Full),
+            (r#"{"node": 2, "repair": true}"#, DiskFault::Repair),
+        ];
+        for (text, kernel) in cases {
+            let spec = fault(text);
+            spec.validate(3, "faults[0].disk").unwrap();
+            assert_eq!(spec.to_kernel(), Some(kernel), "{text}");
+            let round: DiskFaultSpec =
+                serde_json::from_value(serde_json::to_value(&spec).unwrap()).unwrap();
+            assert_eq!(round, spec);
+        }
+        assert_eq!(
+            fault(r#"{"node": 1, "slow": "200ms"}"#).describe(),
+            "disk 1 slow syncs \"200ms\""
+        );
+    }
+
+    #[test]
+    fn bad_blocks_name_their_field() {
+        let error = |text: &str| {
+            let invalid = fault(text).validate(3, "faults[1].disk").unwrap_err();
+            format!("{}: {}", invalid.field, invalid.message)
+        };
+        assert!(error(r#"{"node": 4, "full": true}"#).contains("faults[1].disk.node"));
+        assert!(error(r#"{"node": 1}"#).contains("exactly one of corrupt"));
+        assert!(error(r#"{"node": 1, "full": true, "repair": true}"#).contains("exactly one"));
+        assert!(error(r#"{"node": 1, "full": false}"#).contains("faults[1].disk.full"));
+        assert!(error(r#"{"node": 1, "slow": ["9ms", "1ms"]}"#).contains("faults[1].disk.slow"));
+        assert!(error(r#"{"node": 1, "corrupt": {"slot": " "}}"#).contains("slot name"));
+        let settings: DiskSettings = serde_json::from_str(r#"{"torn_write": 1.5}"#).unwrap();
+        assert_eq!(
+            settings.validate("cluster.disk").unwrap_err().field,
+            "cluster.disk.torn_write"
+        );
+        assert!(serde_json::from_str::<DiskSettings>(r#"{"crash_loss": "some"}"#).is_err());
+    }
+}
