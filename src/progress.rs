@@ -13,6 +13,18 @@ use std::time::{Duration, Instant};
 /// How long work runs before its bar appears: a quick command draws nothing.
 pub const SHOW_AFTER: Duration = Duration::from_secs(1);
 
+/// The environment variable that replaces [`SHOW_AFTER`] (milliseconds; `0` draws at once).
+pub const SHOW_AFTER_VAR: &str = "FAULTLINE_PROGRESS_AFTER_MS";
+
+/// How long work runs before its bar appears: [`SHOW_AFTER_VAR`] if it holds a number of
+/// milliseconds, else [`SHOW_AFTER`].
+fn show_after() -> Duration {
+    std::env::var(SHOW_AFTER_VAR)
+        .ok()
+        .and_then(|ms| ms.trim().parse().ok())
+        .map_or(SHOW_AFTER, Duration::from_millis)
+}
+
 /// A bar over `total` steps counted in `unit` (e.g. `runs`), hidden until [`Watch`] shows it.
 pub fn bar(total: u64, unit: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
@@ -78,6 +90,7 @@ fn watch(
     on_interrupt: &dyn Fn() -> String,
 ) {
     let started = Instant::now();
+    let show_after = show_after();
     let mut shown = false;
     while !done.load(Ordering::SeqCst) {
         if ctrl_c.load(Ordering::SeqCst) {
@@ -85,7 +98,7 @@ fn watch(
             eprintln!("interrupted: {}", on_interrupt());
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
-        if !shown && started.elapsed() >= SHOW_AFTER {
+        if !shown && started.elapsed() >= show_after {
             // Draws only if standard error is a terminal.
             bar.set_draw_target(ProgressDrawTarget::stderr());
             bar.enable_steady_tick(Duration::from_millis(200));
