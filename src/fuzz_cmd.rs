@@ -222,7 +222,30 @@ fn print_sweep(args: &FuzzArgs, name: &str, summary: &fuzz::SweepSummary, total:
     for (check, count) in &summary.failures_by_check {
         outln!("  {count:>6}  {check}");
     }
+    print_probes(summary);
     outln!("results    {}", args.out.join("results.jsonl").display());
+}
+
+/// Seeds per code probe, and the probes no seed passed.
+fn print_probes(summary: &fuzz::SweepSummary) {
+    let probes = &summary.probe_seeds;
+    let hit: Vec<(&String, &usize)> = probes.iter().filter(|(_, n)| **n > 0).collect();
+    outln!(
+        "probes     {} of {} hit (seeds per probe)",
+        hit.len(),
+        probes.len()
+    );
+    for (probe, count) in hit {
+        outln!("  {count:>6}  {probe}");
+    }
+    let never: Vec<&str> = probes
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    if !never.is_empty() {
+        outln!("never hit  {}", never.join(", "));
+    }
 }
 
 /// A progress bar over the shard's seeds; for an open-ended range, a counter with the time

@@ -57,6 +57,7 @@ pub fn finish<P: Process>(
         checks,
         ops: Vec::new(),
         focus: None,
+        probes: crate::probes::kernel(sim.probes()),
     })
 }
 

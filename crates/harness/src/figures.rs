@@ -134,6 +134,7 @@ mod tests {
                 op(None),
             ],
             focus: None,
+            probes: Vec::new(),
         };
         let text = r#"{"version": 1, "name": "t", "seed": 1, "duration": "3s",
             "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}},

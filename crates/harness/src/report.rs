@@ -64,6 +64,8 @@ pub struct RunReport {
     pub ops: Vec<OpTiming>,
     /// Where the run first went wrong, when the protocol can tell.
     pub focus: Option<Focus>,
+    /// The code probes the run passed (see [`crate::probes`]), by name, in declaration order.
+    pub probes: Vec<&'static str>,
 }
 
 impl RunReport {

@@ -79,21 +79,7 @@ pub fn validate(spec: &SwarmSpec, raft: bool) -> Result<(), (String, String)> {
             format!("expected a probability in [0, 1], found {}", spec.keep_kind),
         ));
     }
-    if !(0.0..=1.0).contains(&spec.edges) {
-        return Err((
-            "swarm.edges".into(),
-            format!("expected a probability in [0, 1], found {}", spec.edges),
-        ));
-    }
-    if spec.reweigh > MAX_REWEIGH {
-        return Err((
-            "swarm.reweigh".into(),
-            format!(
-                "expected a whole number of doublings in [0, {MAX_REWEIGH}], found {}",
-                spec.reweigh
-            ),
-        ));
-    }
+    validate_draws(spec)?;
     if let Some([low, high]) = spec.nodes {
         if low == 0 || low > high || high > crate::scenario::MAX_NODES {
             return Err((
@@ -144,6 +130,26 @@ pub fn validate(spec: &SwarmSpec, raft: bool) -> Result<(), (String, String)> {
                 format!("expected [low, high] with low <= high within {bound}{floor}, {ceiling}], found [{low}, {high}]"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Checks `edges` and `reweigh`.
+fn validate_draws(spec: &SwarmSpec) -> Result<(), (String, String)> {
+    if !(0.0..=1.0).contains(&spec.edges) {
+        return Err((
+            "swarm.edges".into(),
+            format!("expected a probability in [0, 1], found {}", spec.edges),
+        ));
+    }
+    if spec.reweigh > MAX_REWEIGH {
+        return Err((
+            "swarm.reweigh".into(),
+            format!(
+                "expected a whole number of doublings in [0, {MAX_REWEIGH}], found {}",
+                spec.reweigh
+            ),
+        ));
     }
     Ok(())
 }

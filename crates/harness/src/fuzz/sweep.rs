@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -115,6 +115,9 @@ pub struct SweepSummary {
     pub slowest: Option<(u64, Duration)>,
     /// True when the interrupt flag stopped the sweep before every seed ran.
     pub interrupted: bool,
+    /// For every code probe of the protocol (see [`crate::probes`]), how many seeds of the whole results file
+    /// passed it; a probe no seed passed counts 0.
+    pub probe_seeds: BTreeMap<String, usize>,
 }
 
 /// Why a sweep could not run.
@@ -214,71 +217,114 @@ pub fn sweep(
     let failures_dir = options.out.join("failures");
     std::fs::create_dir_all(&failures_dir).map_err(io_at(&failures_dir))?;
     let (writer, done) = open_results(&results_path, options)?;
-    let writer = Mutex::new(writer);
-    let slowest = Mutex::new(None::<(u64, Duration)>);
-    let ran = std::sync::atomic::AtomicUsize::new(0);
-    let interrupted = || {
-        options
-            .interrupt
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    let progress = Progress {
+        writer: Mutex::new(writer),
+        slowest: Mutex::new(None),
+        ran: AtomicUsize::new(0),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|_| SweepError::Pool(options.jobs))?;
     let started = Instant::now();
-    pool.install(|| {
-        options
-            .shard
-            .seeds(options.seeds.clone())
-            .filter(|seed| !done.contains(seed))
-            .take_while(|_| !interrupted())
-            .par_bridge()
-            .try_for_each(|seed| {
-                let seed_started = Instant::now();
-                let result = run_seed(template, seed, &failures_dir, options.shrink)?;
-                let wall = seed_started.elapsed();
-                let mut slowest = slowest.lock().expect("slowest lock");
-                if slowest.is_none_or(|(s, w)| {
-                    (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s))
-                }) {
-                    *slowest = Some((seed, wall));
-                }
-                drop(slowest);
-                writer
-                    .lock()
-                    .expect("results lock")
-                    .write(&result)
-                    .map_err(io_at(&results_path))?;
-                ran.fetch_add(1, Ordering::Relaxed);
-                on_result(&result);
-                Ok::<(), SweepError>(())
-            })
-    })?;
+    run_seeds(template, options, &done, &progress, on_result)?;
     let wall = started.elapsed();
     let all = read_results(&results_path)
         .map_err(io_at(&results_path))?
         .seeds;
     let junit = options.out.join("junit.xml");
     write_junit(&junit, &template.base.name, &all).map_err(io_at(&junit))?;
-    let mut failures_by_check = BTreeMap::new();
-    for check in all.iter().flat_map(|r| &r.failed_checks) {
-        *failures_by_check.entry(check.clone()).or_insert(0) += 1;
-    }
-    let ran = ran.into_inner();
+    let ran = progress.ran.into_inner();
     Ok(SweepSummary {
         ran,
         resumed: done.len(),
         recorded: all.len(),
-        failures: all.iter().filter(|r| !r.ok).count(),
-        failures_by_check,
-        events: all.iter().map(|r| r.events).collect(),
         wall,
-        slowest: slowest.into_inner().expect("slowest lock"),
-        interrupted: interrupted()
+        slowest: progress.slowest.into_inner().expect("slowest lock"),
+        interrupted: interrupted(options)
             && (done.len() as u64 + ran as u64) < options.shard.len(&options.seeds),
+        ..SweepSummary::of_results(template.base.protocol.name(), &all)
     })
+}
+
+/// What the workers share while a sweep runs.
+struct Progress {
+    writer: Mutex<ResultsWriter>,
+    slowest: Mutex<Option<(u64, Duration)>>,
+    ran: AtomicUsize,
+}
+
+fn interrupted(options: &SweepOptions) -> bool {
+    options
+        .interrupt
+        .as_ref()
+        .is_some_and(|flag| flag.load(Ordering::SeqCst))
+}
+
+/// Runs every seed of the options' shard not in `done`, `jobs` at a time, until interrupted.
+fn run_seeds(
+    template: &Template,
+    options: &SweepOptions,
+    done: &BTreeSet<u64>,
+    progress: &Progress,
+    on_result: &(dyn Fn(&SeedResult) + Sync),
+) -> Result<(), SweepError> {
+    let results_path = options.out.join("results.jsonl");
+    let failures_dir = options.out.join("failures");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|_| SweepError::Pool(options.jobs))?;
+    pool.install(|| {
+        options
+            .shard
+            .seeds(options.seeds.clone())
+            .filter(|seed| !done.contains(seed))
+            .take_while(|_| !interrupted(options))
+            .par_bridge()
+            .try_for_each(|seed| {
+                let seed_started = Instant::now();
+                let result = run_seed(template, seed, &failures_dir, options.shrink)?;
+                let wall = seed_started.elapsed();
+                let mut slowest = progress.slowest.lock().expect("slowest lock");
+                if slowest.is_none_or(|(s, w)| {
+                    (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s))
+                }) {
+                    *slowest = Some((seed, wall));
+                }
+                drop(slowest);
+                progress
+                    .writer
+                    .lock()
+                    .expect("results lock")
+                    .write(&result)
+                    .map_err(io_at(&results_path))?;
+                progress.ran.fetch_add(1, Ordering::Relaxed);
+                on_result(&result);
+                Ok::<(), SweepError>(())
+            })
+    })
+}
+
+impl SweepSummary {
+    /// The counts over a results file's seeds: failures, failures per check, events per run,
+    /// seeds per code probe (every probe of `protocol`, those no seed passed at 0).
+    pub fn of_results(protocol: &str, all: &[SeedResult]) -> SweepSummary {
+        let mut failures_by_check = BTreeMap::new();
+        for check in all.iter().flat_map(|r| &r.failed_checks) {
+            *failures_by_check.entry(check.clone()).or_insert(0) += 1;
+        }
+        let mut probe_seeds: BTreeMap<String, usize> = crate::probes::of_protocol(protocol)
+            .into_iter()
+            .map(|name| (name.to_string(), 0))
+            .collect();
+        for probe in all.iter().flat_map(|r| &r.probes) {
+            *probe_seeds.entry(probe.clone()).or_insert(0) += 1;
+        }
+        SweepSummary {
+            failures: all.iter().filter(|r| !r.ok).count(),
+            failures_by_check,
+            events: all.iter().map(|r| r.events).collect(),
+            probe_seeds,
+            ..SweepSummary::default()
+        }
+    }
 }
 
 /// Expands, runs and checks one seed; writes its scenario (and the shrunk one) if it failed.
@@ -304,6 +350,7 @@ pub fn run_seed(
         scenario: None,
         shrunk: None,
         shrunk_faults: None,
+        probes: report.probes.iter().map(|p| p.to_string()).collect(),
     };
     if result.ok {
         return Ok(result);

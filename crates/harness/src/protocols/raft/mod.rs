@@ -94,6 +94,7 @@ pub fn simulate(
     let mut report = finish(scenario, &mut sim, outcome.summary, outcome.checks)?;
     report.ops = outcome.ops;
     report.focus = outcome.focus;
+    report.probes.extend(crate::probes::raft(watch.probes));
     Ok(RaftRun {
         report,
         leaders: watch.leaders,
