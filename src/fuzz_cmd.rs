@@ -42,6 +42,10 @@ pub struct FuzzArgs {
     /// Shrink every failure and write the minimal scenario next to it.
     #[arg(long)]
     shrink: bool,
+    /// Coverage-guided: part of each batch of seeds mutates scenarios that reached new code
+    /// probes (deterministic from the seed range; not with --resume or --shard).
+    #[arg(long, conflicts_with_all = ["resume", "shard"])]
+    guided: bool,
 }
 
 fn parse_time_limit(text: &str) -> Result<Duration, String> {
@@ -133,6 +137,7 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
         out: args.out.clone(),
         resume: args.resume,
         shrink: args.shrink,
+        guided: args.guided,
         header: ResultsHeader::new(&args.template, &template).with_part(range.clone(), shard),
         interrupt: Some(watch.flag()),
     };

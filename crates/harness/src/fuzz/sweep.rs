@@ -5,6 +5,7 @@
 //! results are the same whatever the job count, shard split or interruption.
 
 use super::expand::expand;
+use super::guided::{scenario_for, Corpus, BATCH};
 use super::results::{read_results, write_junit, ResultsHeader, ResultsWriter, SeedResult};
 use super::shrink::shrink;
 use super::template::Template;
@@ -89,6 +90,9 @@ pub struct SweepOptions {
     /// What produced the results: written first to a new `results.jsonl`, and required of an
     /// existing one on `resume`.
     pub header: ResultsHeader,
+    /// Coverage-guided (see [`super::guided`]): seeds run in batches, and part of each batch
+    /// mutates scenarios that reached new code probes. Not with `resume` or shards.
+    pub guided: bool,
     /// When set (e.g. by a Ctrl-C handler), no further seed starts; seeds already running
     /// finish and are recorded, and the summary says the sweep was interrupted.
     pub interrupt: Option<&'static AtomicBool>,
@@ -223,7 +227,11 @@ pub fn sweep(
         ran: AtomicUsize::new(0),
     };
     let started = Instant::now();
-    run_seeds(template, options, &done, &progress, on_result)?;
+    if options.guided {
+        run_guided(template, options, &progress, on_result)?;
+    } else {
+        run_seeds(template, options, &done, &progress, on_result)?;
+    }
     let wall = started.elapsed();
     let all = read_results(&results_path)
         .map_err(io_at(&results_path))?
@@ -281,25 +289,77 @@ fn run_seeds(
             .try_for_each(|seed| {
                 let seed_started = Instant::now();
                 let result = run_seed(template, seed, &failures_dir, options.shrink)?;
-                let wall = seed_started.elapsed();
-                let mut slowest = progress.slowest.lock().expect("slowest lock");
-                if slowest.is_none_or(|(s, w)| {
-                    (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s))
-                }) {
-                    *slowest = Some((seed, wall));
-                }
-                drop(slowest);
-                progress
-                    .writer
-                    .lock()
-                    .expect("results lock")
-                    .write(&result)
-                    .map_err(io_at(&results_path))?;
-                progress.ran.fetch_add(1, Ordering::Relaxed);
+                progress.record(&result, seed_started.elapsed(), &results_path)?;
                 on_result(&result);
                 Ok::<(), SweepError>(())
             })
     })
+}
+
+/// Runs the options' seeds coverage-guided, [`BATCH`] at a time in seed order: each batch's
+/// scenarios are drawn from the corpus as it stood before the batch, run `jobs` at a time, and
+/// offered to the corpus in seed order, so the results do not depend on the job count.
+fn run_guided(
+    template: &Template,
+    options: &SweepOptions,
+    progress: &Progress,
+    on_result: &(dyn Fn(&SeedResult) + Sync),
+) -> Result<(), SweepError> {
+    let results_path = options.out.join("results.jsonl");
+    let failures_dir = options.out.join("failures");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|_| SweepError::Pool(options.jobs))?;
+    let mut seeds = options.shard.seeds(options.seeds.clone());
+    let mut corpus = Corpus::default();
+    while !interrupted(options) {
+        let batch: Vec<u64> = seeds.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let scenarios: Vec<Scenario> = batch
+            .iter()
+            .map(|&seed| scenario_for(template, &corpus, seed))
+            .collect();
+        let results = pool.install(|| {
+            scenarios
+                .par_iter()
+                .zip(&batch)
+                .map(|(scenario, &seed)| {
+                    let started = Instant::now();
+                    run_scenario(scenario, seed, &failures_dir, options.shrink)
+                        .map(|result| (result, started.elapsed()))
+                })
+                .collect::<Result<Vec<_>, SweepError>>()
+        })?;
+        for ((result, wall), scenario) in results.iter().zip(&scenarios) {
+            corpus.offer(scenario, &result.probes);
+            progress.record(result, *wall, &results_path)?;
+            on_result(result);
+        }
+    }
+    Ok(())
+}
+
+impl Progress {
+    /// Appends `result` to the results file and notes its wall time.
+    fn record(&self, result: &SeedResult, wall: Duration, path: &Path) -> Result<(), SweepError> {
+        let seed = result.seed;
+        let mut slowest = self.slowest.lock().expect("slowest lock");
+        if slowest.is_none_or(|(s, w)| (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s)))
+        {
+            *slowest = Some((seed, wall));
+        }
+        drop(slowest);
+        self.writer
+            .lock()
+            .expect("results lock")
+            .write(result)
+            .map_err(io_at(path))?;
+        self.ran.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 impl SweepSummary {
@@ -334,8 +394,18 @@ pub fn run_seed(
     failures_dir: &Path,
     shrink_failures: bool,
 ) -> Result<SeedResult, SweepError> {
-    let scenario = expand(template, seed);
-    let report = run(&scenario, RunOptions::default()).map_err(io_at(failures_dir))?;
+    run_scenario(&expand(template, seed), seed, failures_dir, shrink_failures)
+}
+
+/// Runs and checks the scenario sweep seed `seed` drew; writes it (and the shrunk one) if it
+/// failed.
+fn run_scenario(
+    scenario: &Scenario,
+    seed: u64,
+    failures_dir: &Path,
+    shrink_failures: bool,
+) -> Result<SeedResult, SweepError> {
+    let report = run(scenario, RunOptions::default()).map_err(io_at(failures_dir))?;
     let mut result = SeedResult {
         seed,
         ok: report.ok(),
@@ -356,10 +426,10 @@ pub fn run_seed(
         return Ok(result);
     }
     let path = failures_dir.join(format!("{}.json", safe_file_stem(&scenario.name)));
-    write_scenario(&path, &scenario, Existing::Replace)?;
+    write_scenario(&path, scenario, Existing::Replace)?;
     result.scenario = Some(path.display().to_string());
     if shrink_failures {
-        if let Some(shrunk) = shrink(&scenario).map_err(io_at(&path))? {
+        if let Some(shrunk) = shrink(scenario).map_err(io_at(&path))? {
             let min_path = min_path(&path);
             write_scenario(&min_path, &shrunk.scenario, Existing::Replace)?;
             result.shrunk = Some(min_path.display().to_string());
