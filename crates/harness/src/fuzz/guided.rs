@@ -13,7 +13,9 @@
 
 use super::expand::expand;
 use super::template::Template;
-use crate::scenario::{episodes, validate, FaultSpec, Scenario, Span};
+use crate::scenario::{
+    episodes, validate, FaultAction, FaultSpec, ProtocolSpec, ReadMode, Scenario, Span,
+};
 use faultline_sim::{DetRng, RngStreams};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -68,10 +70,43 @@ pub fn scenario_for(template: &Template, corpus: &Corpus, seed: u64) -> Scenario
     }
     let parent = &corpus.entries[rng.below(corpus.len() as u64) as usize];
     let mut mutant = mutate(parent, &fresh, &mut rng);
+    if let Some(swarm_rates) = template
+        .fuzz
+        .swarm
+        .as_ref()
+        .map(|_| template.fuzz.clock_rate)
+    {
+        keep_clocks_within_lease(&mut mutant, swarm_rates);
+    }
     mutant.name = format!("{}-seed-{seed}-mutant", template.base.name);
     match validate(&mutant) {
         Ok(()) => mutant,
         Err(_) => fresh,
+    }
+}
+
+/// With lease reads, every clock rate of the faults clamped into what the lease's drift bound
+/// allows ([`super::swarm::lease_clock_rates`] of the template's `rates`), as a swarm expansion
+/// draws them: a mutant may pair lease reads with a parent's clock faults drawn for another
+/// read path, and a clock beyond the drift bound breaks a lease whatever the core does.
+fn keep_clocks_within_lease(mutant: &mut Scenario, rates: [f64; 2]) {
+    let ProtocolSpec::Raft(raft) = &mutant.protocol else {
+        return;
+    };
+    if raft.reads != ReadMode::Lease {
+        return;
+    }
+    let [low, high] = super::swarm::lease_clock_rates(raft, rates);
+    for fault in &mut mutant.faults {
+        match &mut fault.action {
+            FaultAction::Clock(clock) => clock.rate = clock.rate.clamp(low, high),
+            FaultAction::Aimed(_, aimed) => {
+                if let Some(rate) = aimed.clock.as_mut() {
+                    *rate = rate.clamp(low, high);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -186,6 +221,28 @@ mod tests {
             mutants += usize::from(s.name.ends_with("-mutant"));
         }
         assert!((10..=50).contains(&mutants), "mutants: {mutants}");
+    }
+
+    /// A mutant with lease reads keeps its clock faults within the drift bound, as a swarm
+    /// expansion would have drawn them.
+    #[test]
+    fn lease_mutants_keep_clocks_within_the_drift_bound() {
+        let t = template();
+        let mut s = (0..200)
+            .map(|seed| expand(&t, seed))
+            .find(|s| matches!(&s.protocol, ProtocolSpec::Raft(r) if r.reads == ReadMode::Lease))
+            .expect("a seed with lease reads");
+        s.faults = vec![FaultSpec::new(
+            Span(Duration::from_millis(100)),
+            FaultAction::Clock(crate::scenario::ClockSpec { node: 1, rate: 0.5 }),
+        )];
+        keep_clocks_within_lease(&mut s, [0.5, 2.0]);
+        let ProtocolSpec::Raft(raft) = &s.protocol else {
+            unreachable!()
+        };
+        let [low, _] = crate::fuzz::swarm::lease_clock_rates(raft, [0.5, 2.0]);
+        assert!(matches!(&s.faults[0].action, FaultAction::Clock(c) if c.rate == low));
+        assert!(low > 0.5);
     }
 
     /// A guided sweep gives the same results with 1 or 2 jobs, and its second batch differs
