@@ -42,6 +42,10 @@ pub struct FuzzArgs {
     /// Shrink every failure and write the minimal scenario next to it.
     #[arg(long)]
     shrink: bool,
+    /// Coverage-guided: part of each batch of seeds mutates scenarios that reached new code
+    /// probes (deterministic from the seed range; not with --resume or --shard).
+    #[arg(long, conflicts_with_all = ["resume", "shard"])]
+    guided: bool,
 }
 
 fn parse_time_limit(text: &str) -> Result<Duration, String> {
@@ -133,6 +137,7 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
         out: args.out.clone(),
         resume: args.resume,
         shrink: args.shrink,
+        guided: args.guided,
         header: ResultsHeader::new(&args.template, &template).with_part(range.clone(), shard),
         interrupt: Some(watch.flag()),
     };
@@ -222,7 +227,30 @@ fn print_sweep(args: &FuzzArgs, name: &str, summary: &fuzz::SweepSummary, total:
     for (check, count) in &summary.failures_by_check {
         outln!("  {count:>6}  {check}");
     }
+    print_probes(summary);
     outln!("results    {}", args.out.join("results.jsonl").display());
+}
+
+/// Seeds per code probe, and the probes no seed passed.
+fn print_probes(summary: &fuzz::SweepSummary) {
+    let probes = &summary.probe_seeds;
+    let hit: Vec<(&String, &usize)> = probes.iter().filter(|(_, n)| **n > 0).collect();
+    outln!(
+        "probes     {} of {} hit (seeds per probe)",
+        hit.len(),
+        probes.len()
+    );
+    for (probe, count) in hit {
+        outln!("  {count:>6}  {probe}");
+    }
+    let never: Vec<&str> = probes
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    if !never.is_empty() {
+        outln!("never hit  {}", never.join(", "));
+    }
 }
 
 /// A progress bar over the shard's seeds; for an open-ended range, a counter with the time

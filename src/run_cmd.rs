@@ -319,6 +319,7 @@ fn json_report(report: &RunReport, wall_ms: f64) -> serde_json::Value {
         "delivered": report.counters.delivered,
         "dropped": report.counters.dropped,
         "virtual_ns": report.virtual_ns,
+        "probes": report.probes,
         "wall_ms": (wall_ms * 1000.0).round() / 1000.0,
         "peak_rss_bytes": peak_rss_bytes(),
     })

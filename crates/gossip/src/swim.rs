@@ -13,6 +13,7 @@ use crate::config::SwimConfig;
 use crate::event::Event;
 use crate::lifeguard::{suspicion_timeout, LocalHealth};
 use crate::message::Body;
+use crate::probe::Probe as CodeProbe;
 use crate::rng;
 
 /// A member's state in some node's view.
@@ -136,6 +137,8 @@ pub(crate) struct Swim {
     health: Option<LocalHealth>,
     /// Current suspicions, when Lifeguard's dynamic suspicion is on.
     suspicions: BTreeMap<u64, Suspicion>,
+    /// The code probes this member passed, one bit per [`CodeProbe`].
+    code_probes: u64,
 }
 
 /// Where the outputs of a SWIM step go.
@@ -200,7 +203,17 @@ impl Swim {
             view_chunk: (budget / MemberUpdate::SIZE).max(1),
             health: cfg.lifeguard.local_health.map(LocalHealth::new),
             suspicions: BTreeMap::new(),
+            code_probes: 0,
         }
+    }
+
+    /// The code probes this member passed ([`CodeProbe::bit`] bits).
+    pub(crate) fn code_probes(&self) -> u64 {
+        self.code_probes
+    }
+
+    fn passed(&mut self, probe: CodeProbe) {
+        self.code_probes |= probe.bit();
     }
 
     /// `timeout` stretched by local health (unchanged without it).
@@ -332,6 +345,7 @@ impl Swim {
         if !s.accusers.insert(u.by) {
             return;
         }
+        self.passed(CodeProbe::SuspicionConfirmed);
         self.deadlines.remove(&(before, u.id));
         self.deadlines
             .insert((self.suspicion_deadline(u.id, &m), u.id));
@@ -366,6 +380,11 @@ impl Swim {
             return;
         }
         self.health_delta(1);
+        self.passed(if u.state == MemberState::Dead {
+            CodeProbe::DeathRefuted
+        } else {
+            CodeProbe::SuspicionRefuted
+        });
         self.incarnation = u.incarnation + 1;
         let alive = MemberUpdate {
             id: self.me,
@@ -403,6 +422,13 @@ impl Swim {
             since: now,
         };
         let old = self.members.insert(u.id, new);
+        match (old.map(|m| m.state), u.state) {
+            (Some(MemberState::Dead), MemberState::Alive) => {
+                self.passed(CodeProbe::DeadMemberRevived)
+            }
+            (_, MemberState::Dead) => self.passed(CodeProbe::MemberDeclaredDead),
+            _ => {}
+        }
         if let Some(d) = old.and_then(|old| self.deadline_of(u.id, &old)) {
             self.deadlines.remove(&(d, u.id));
         }
@@ -508,6 +534,7 @@ impl Swim {
             return;
         }
         let (id, incarnation) = dead[rng::below(out.rng, dead.len() as u64) as usize];
+        self.passed(CodeProbe::ReconnectPing);
         self.seq += 1;
         let about = MemberUpdate {
             id,

@@ -61,6 +61,7 @@ pub fn finish<P: Process>(
         ops: Vec::new(),
         focus: None,
         history: None,
+        probes: crate::probes::kernel(sim.probes()),
     })
 }
 

@@ -135,6 +135,7 @@ mod tests {
             ],
             focus: None,
             history: None,
+            probes: Vec::new(),
         };
         let text = r#"{"version": 1, "name": "t", "seed": 1, "duration": "3s",
             "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}},

@@ -11,6 +11,7 @@ pub mod experiments;
 pub mod figures;
 pub mod files;
 pub mod fuzz;
+pub mod probes;
 pub mod protocol;
 mod protocols;
 mod report;

@@ -66,6 +66,8 @@ pub struct RunReport {
     pub focus: Option<Focus>,
     /// The client history the linearizability check judged, for protocols with clients.
     pub history: Option<faultline_check::formats::AnyHistory>,
+    /// The code probes the run passed (see [`crate::probes`]), by name, in declaration order.
+    pub probes: Vec<&'static str>,
 }
 
 impl RunReport {

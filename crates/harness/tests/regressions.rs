@@ -33,3 +33,18 @@ fn regressions_pass_with_the_fix_and_fail_without_it() {
         );
     }
 }
+
+/// A run reports the code probes it passed: the lease regression reads from the lease and
+/// (with the fix) binds the restarted server by its promise; with the bug on it never does.
+#[test]
+fn runs_report_the_code_probes_they_passed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/regressions");
+    let fixed = scenario::load(&dir.join("lease-restart-promise.json")).unwrap();
+    let probes = run(&fixed, RunOptions::default()).unwrap().probes;
+    for probe in ["raft.lease_read", "raft.promise_on_restart"] {
+        assert!(probes.contains(&probe), "{probe} not in {probes:?}");
+    }
+    let reopened = with_bug(&fixed, "forget_lease_promise_on_restart").unwrap();
+    let probes = run(&reopened, RunOptions::default()).unwrap().probes;
+    assert!(!probes.contains(&"raft.promise_on_restart"), "{probes:?}");
+}

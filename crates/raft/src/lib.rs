@@ -64,6 +64,7 @@ mod config;
 mod log;
 mod message;
 mod node;
+mod probe;
 mod progress;
 mod ready;
 mod storage;
@@ -74,6 +75,7 @@ pub use message::{ConflictHint, Message, MessageBody, Outbound};
 pub use node::{
     CompactError, ConfChangeError, InitError, Proposal, ProposeError, RaftNode, TransferError,
 };
+pub use probe::Probe;
 pub use rand_chacha::ChaCha8Rng;
 pub use ready::{
     ConfirmedRead, LogWrite, ReadBasis, ReadError, ReadState, Ready, Role, SoftState, Status,

@@ -44,6 +44,7 @@ mod disk;
 mod fault;
 mod hash;
 mod net;
+mod probe;
 mod process;
 mod queue;
 mod rng;
@@ -57,6 +58,7 @@ pub use disk::{CrashLoss, Disk, DiskConfig, DiskError, DiskFault, DiskTarget, Sy
 pub use fault::Fault;
 pub use hash::{StableBuildHasher, StableHasher};
 pub use net::{Connectivity, LatencyDist, LinkConfig, OneWayCut, Topology, ZoneId};
+pub use probe::Probe;
 pub use process::{Context, Process, TimerId};
 pub use queue::EventQueue;
 pub use rng::{DetRng, RngStreams};

@@ -189,6 +189,8 @@ pub struct Simulation<P: Process> {
     clock_skew_ppm: Option<(u64, u64)>,
     faults: Vec<Fault>,
     counters: Counters,
+    /// The kernel's code probes passed so far ([`crate::Probe::bit`] bits).
+    probes: u64,
     trace: Trace,
     next_timer: u64,
     outbox: Vec<(NodeId, P::Message)>,
@@ -222,6 +224,7 @@ impl<P: Process> Simulation<P> {
             clock_skew_ppm: config.clock_skew_ppm,
             faults: Vec::new(),
             counters: Counters::default(),
+            probes: 0,
             trace: Trace::new(),
             next_timer: 0,
             outbox: Vec::new(),
@@ -312,6 +315,12 @@ impl<P: Process> Simulation<P> {
     /// Event counters so far.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// The kernel's code probes this run passed, one bit per [`crate::Probe`]
+    /// ([`crate::Probe::bit`]).
+    pub fn probes(&self) -> u64 {
+        self.probes
     }
 
     /// The named random streams of this run, for drivers that need their own purposes.
@@ -543,6 +552,10 @@ impl<P: Process> Simulation<P> {
             None
         };
         if let Some(reason) = reason {
+            self.probes |= match reason {
+                DropReason::Partition => crate::Probe::LostToPartitionInFlight.bit(),
+                _ => crate::Probe::LostToCrashInFlight.bit(),
+            };
             return self.drop_message(from, to, reason, (digest, id), &msg);
         }
         self.counters.delivered += 1;
@@ -730,6 +743,9 @@ impl<P: Process> Simulation<P> {
         };
         meta.paused = false;
         let waiting = std::mem::take(&mut self.nodes[node.index()].waiting);
+        if !waiting.is_empty() {
+            self.probes |= crate::Probe::ResumedWithWaiting.bit();
+        }
         for event in waiting {
             self.push_now(event);
         }

@@ -76,6 +76,8 @@ pub struct GossipNode {
     events: Vec<Event>,
     stats: Stats,
     left: bool,
+    /// The code probes of this node outside SWIM, one bit per [`crate::Probe`].
+    probes: u64,
 }
 
 impl GossipNode {
@@ -144,6 +146,7 @@ impl GossipNode {
             events: Vec::new(),
             stats: Stats::default(),
             left: false,
+            probes: 0,
         })
     }
 
@@ -182,6 +185,15 @@ impl GossipNode {
     /// Resumes this node's write counter above `counter` (see [`GossipNode::write_counter`]).
     pub fn restore_write_counter(&mut self, counter: u64) {
         self.store.restore_write_counter(counter);
+    }
+
+    /// The code probes this node passed since it was built, one bit per
+    /// [`crate::Probe`] ([`crate::Probe::bit`]); reading them changes nothing.
+    pub fn probes(&self) -> u64 {
+        match &self.view {
+            View::Swim(swim) => self.probes | swim.code_probes(),
+            View::Static(_) => self.probes,
+        }
     }
 
     /// Traffic counters.

@@ -7,6 +7,7 @@ use crate::dots::DotSet;
 use crate::error::GossipError;
 use crate::merkle::MerkleTree;
 use crate::message::Body;
+use crate::probe::Probe;
 use crate::store::Update;
 use rand_core::RngCore;
 
@@ -126,6 +127,7 @@ impl GossipNode {
         if differing.is_empty() {
             return Ok(());
         }
+        let all_differ = differing.len() == nodes.len() && nodes.len() > 1;
         let i_initiate = !from_initiator;
         if level < depth {
             let max = self.data_budget(0) / 16;
@@ -134,6 +136,7 @@ impl GossipNode {
                 .flat_map(|i| tree.children(level, *i))
                 .take(max.max(1))
                 .collect();
+            self.all_ranges_differ(all_differ);
             let body = Body::MerkleNodes {
                 level: level + 1,
                 nodes: children,
@@ -143,6 +146,7 @@ impl GossipNode {
             self.send(from, body);
             return Ok(());
         }
+        self.all_ranges_differ(all_differ);
         let (i_give, they_give) = if i_initiate {
             (exchange.pushes(), exchange.pulls())
         } else {
@@ -162,6 +166,13 @@ impl GossipNode {
             },
         );
         Ok(())
+    }
+
+    /// Marks [`Probe::MerkleAllRangesDiffer`] when `all_differ`.
+    fn all_ranges_differ(&mut self, all_differ: bool) {
+        if all_differ {
+            self.probes |= Probe::MerkleAllRangesDiffer.bit();
+        }
     }
 
     /// This node's versions in `buckets`, within the budget, from a random rotation.

@@ -4,6 +4,7 @@
 mod campaign;
 mod expand;
 mod explored;
+mod guided;
 mod merge;
 mod results;
 mod seeds;

@@ -204,6 +204,9 @@ pub struct SeedResult {
     /// Faults left after shrinking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk_faults: Option<usize>,
+    /// The code probes the run passed, by name (see `faultline_harness::probes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<String>,
 }
 
 /// Reads the results already in `path` (none if it does not exist), dropping a trailing line
@@ -328,6 +331,7 @@ mod tests {
             scenario: (!ok).then(|| format!("out/failures/t-seed-{seed}.json")),
             shrunk: None,
             shrunk_faults: None,
+            probes: Vec::new(),
         }
     }
 

@@ -28,7 +28,29 @@ pub struct SwarmSpec {
     /// Raft timing drawn per seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raft: Option<RaftSwarm>,
+    /// Chance that each ranged draw (cluster size, Raft timing) lands on an
+    /// end of its range instead of inside it, half of it on each end: the bounds are where
+    /// rare interactions live (an election timeout at the core's lower bound, a drift bound of
+    /// 0, the smallest cluster). 0, the default, draws uniformly.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub edges: f64,
+    /// The fault mix drawn per seed: each kept kind's weight is doubled or halved `k` times,
+    /// `k` a whole number drawn in `[-reweigh, reweigh]`, so some seeds are mostly restarts,
+    /// others mostly partitions. 0, the default, keeps the template's weights.
+    #[serde(default, skip_serializing_if = "is_zero_count")]
+    pub reweigh: u32,
 }
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+fn is_zero_count(value: &u32) -> bool {
+    *value == 0
+}
+
+/// Most doublings (or halvings) `reweigh` may ask for.
+const MAX_REWEIGH: u32 = 10;
 
 /// Raft timing drawn per seed: the heartbeat, the election timeout as a multiple of it, and
 /// the lease's drift bound as a fraction of the minimum election timeout.
@@ -57,6 +79,7 @@ pub fn validate(spec: &SwarmSpec, raft: bool) -> Result<(), (String, String)> {
             format!("expected a probability in [0, 1], found {}", spec.keep_kind),
         ));
     }
+    validate_draws(spec)?;
     if let Some([low, high]) = spec.nodes {
         if low == 0 || low > high || high > crate::scenario::MAX_NODES {
             return Err((
@@ -111,9 +134,30 @@ pub fn validate(spec: &SwarmSpec, raft: bool) -> Result<(), (String, String)> {
     Ok(())
 }
 
-/// The seed's scenario and fuzz block after the swarm draws: cluster size and Raft timing set,
-/// fault kinds left out, clock rates kept within a lease's drift bound. A draw that would make
-/// the scenario invalid is skipped (the field keeps its value), so every expansion is valid.
+/// Checks `edges` and `reweigh`.
+fn validate_draws(spec: &SwarmSpec) -> Result<(), (String, String)> {
+    if !(0.0..=1.0).contains(&spec.edges) {
+        return Err((
+            "swarm.edges".into(),
+            format!("expected a probability in [0, 1], found {}", spec.edges),
+        ));
+    }
+    if spec.reweigh > MAX_REWEIGH {
+        return Err((
+            "swarm.reweigh".into(),
+            format!(
+                "expected a whole number of doublings in [0, {MAX_REWEIGH}], found {}",
+                spec.reweigh
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The seed's scenario and fuzz block after the swarm draws: fault kinds left out (and the
+/// others reweighed), cluster size and Raft timing set, clock rates kept within
+/// a lease's drift bound. A draw that would make the scenario invalid is skipped (the field
+/// keeps its value), so every expansion is valid.
 pub fn apply(
     spec: &SwarmSpec,
     fuzz: &FuzzSpec,
@@ -121,22 +165,20 @@ pub fn apply(
     seed: u64,
 ) -> (Scenario, FuzzSpec) {
     let streams = RngStreams::new(seed);
-    let mut fuzz = fuzz.clone();
-    fuzz.kinds = keep_kinds(
-        &fuzz.kinds,
-        spec.keep_kind,
-        &mut streams.stream("fuzz.swarm.kinds"),
-    );
+    let draw = Ranged { edges: spec.edges };
+    let mut fuzz = draw_fuzz(spec, fuzz, &streams);
     if let Some([low, high]) = spec.nodes {
         let mut candidate = scenario.clone();
-        candidate.cluster.nodes = streams
-            .stream("fuzz.swarm.nodes")
-            .between(u64::from(low), u64::from(high)) as u32;
+        candidate.cluster.nodes = draw.whole(
+            u64::from(low),
+            u64::from(high),
+            &mut streams.stream("fuzz.swarm.nodes"),
+        ) as u32;
         scenario = valid_or(candidate, scenario);
     }
     if let (Some(timing), ProtocolSpec::Raft(raft)) = (&spec.raft, &scenario.protocol) {
         let mut candidate = scenario.clone();
-        candidate.protocol = ProtocolSpec::Raft(draw_raft(timing, raft.clone(), &streams));
+        candidate.protocol = ProtocolSpec::Raft(draw_raft(timing, draw, raft.clone(), &streams));
         scenario = valid_or(candidate, scenario);
     }
     if let ProtocolSpec::Raft(raft) = &scenario.protocol {
@@ -145,6 +187,74 @@ pub fn apply(
         }
     }
     (scenario, fuzz)
+}
+
+/// The fuzz block of one seed: the kinds in play and their weights.
+fn draw_fuzz(spec: &SwarmSpec, fuzz: &FuzzSpec, streams: &RngStreams) -> FuzzSpec {
+    let mut fuzz = fuzz.clone();
+    fuzz.kinds = keep_kinds(
+        &fuzz.kinds,
+        spec.keep_kind,
+        &mut streams.stream("fuzz.swarm.kinds"),
+    );
+    if spec.reweigh > 0 {
+        fuzz.kinds = reweigh(
+            &fuzz.kinds,
+            spec.reweigh,
+            &mut streams.stream("fuzz.swarm.mix"),
+        );
+    }
+    fuzz
+}
+
+/// Ranged draws that land on an end of the range with chance `edges` (half on each end).
+#[derive(Clone, Copy)]
+struct Ranged {
+    edges: f64,
+}
+
+impl Ranged {
+    /// `Some(true)` for the low end, `Some(false)` for the high end, `None` for inside. No
+    /// draw at all when `edges` is 0, so a template without it draws as before.
+    fn edge(self, rng: &mut DetRng) -> Option<bool> {
+        if self.edges <= 0.0 {
+            return None;
+        }
+        let point = rng.unit();
+        (point < self.edges).then_some(point < self.edges / 2.0)
+    }
+
+    /// A whole number in `[low, high]`.
+    fn whole(self, low: u64, high: u64, rng: &mut DetRng) -> u64 {
+        match self.edge(rng) {
+            Some(true) => low,
+            Some(false) => high,
+            None => rng.between(low, high),
+        }
+    }
+
+    /// A number in `[low, high]`.
+    fn real(self, [low, high]: [f64; 2], rng: &mut DetRng) -> f64 {
+        match self.edge(rng) {
+            Some(true) => low,
+            Some(false) => high,
+            None => low + (high - low) * rng.unit(),
+        }
+    }
+}
+
+/// Each weight doubled or halved `k` times, `k` drawn in `[-doublings, doublings]`: one draw
+/// per kind, weighted or not, so the kinds' draws do not shift one another.
+fn reweigh(kinds: &KindWeights, doublings: u32, rng: &mut DetRng) -> KindWeights {
+    let weights: Vec<f64> = kinds
+        .in_order()
+        .iter()
+        .map(|&w| {
+            let k = rng.between(0, 2 * u64::from(doublings)) as i32 - doublings as i32;
+            w * 2f64.powi(k)
+        })
+        .collect();
+    KindWeights::from_order(&weights)
 }
 
 fn valid_or(candidate: Scenario, fallback: Scenario) -> Scenario {
@@ -172,28 +282,32 @@ fn keep_kinds(kinds: &KindWeights, keep: f64, rng: &mut DetRng) -> KindWeights {
     KindWeights::from_order(&kept)
 }
 
-fn draw_raft(timing: &RaftSwarm, mut raft: RaftSpec, streams: &RngStreams) -> RaftSpec {
+fn draw_raft(
+    timing: &RaftSwarm,
+    draw: Ranged,
+    mut raft: RaftSpec,
+    streams: &RngStreams,
+) -> RaftSpec {
     let [hb_low, hb_high] = timing.heartbeat;
-    let heartbeat = streams
-        .stream("fuzz.swarm.raft.heartbeat")
-        .between(hb_low.nanos() / MS, hb_high.nanos() / MS)
+    let heartbeat = draw
+        .whole(
+            hb_low.nanos() / MS,
+            hb_high.nanos() / MS,
+            &mut streams.stream("fuzz.swarm.raft.heartbeat"),
+        )
         .max(1);
     let mut election = streams.stream("fuzz.swarm.raft.election");
-    let multiple = in_range(timing.election_heartbeats, &mut election);
+    let multiple = draw.real(timing.election_heartbeats, &mut election);
     // At least one millisecond above the heartbeat, as the core requires.
     let min = ((heartbeat as f64 * multiple) as u64).max(heartbeat + 1);
-    let max = min + (min as f64 * in_range(timing.election_spread, &mut election)) as u64;
+    let max = min + (min as f64 * draw.real(timing.election_spread, &mut election)) as u64;
     raft.heartbeat = ms(heartbeat);
     raft.election_timeout = [ms(min), ms(max)];
     if raft.reads == ReadMode::Lease {
-        let fraction = in_range(timing.drift, &mut streams.stream("fuzz.swarm.raft.drift"));
+        let fraction = draw.real(timing.drift, &mut streams.stream("fuzz.swarm.raft.drift"));
         raft.max_clock_drift = Some(ms((min as f64 * fraction) as u64));
     }
     raft
-}
-
-fn in_range([low, high]: [f64; 2], rng: &mut DetRng) -> f64 {
-    low + (high - low) * rng.unit()
 }
 
 fn ms(count: u64) -> Span {
@@ -237,6 +351,40 @@ mod tests {
             assert_eq!(kept.pause, 0.0);
             assert!(kept.crash == 0.0 || kept.crash == 1.0);
         }
+    }
+
+    #[test]
+    fn edges_land_on_the_ends_and_cost_no_draw_when_off() {
+        let ends = Ranged { edges: 1.0 };
+        let mut rng = DetRng::from_seed(3);
+        let drawn: Vec<u64> = (0..100).map(|_| ends.whole(3, 7, &mut rng)).collect();
+        assert!(drawn.iter().all(|&n| n == 3 || n == 7));
+        assert!(drawn.contains(&3) && drawn.contains(&7));
+        let off = Ranged { edges: 0.0 };
+        let (mut a, mut b) = (DetRng::from_seed(5), DetRng::from_seed(5));
+        for _ in 0..100 {
+            assert_eq!(off.whole(3, 7, &mut a), b.between(3, 7));
+            assert_eq!(off.real([0.5, 2.0], &mut a), 0.5 + 1.5 * b.unit());
+        }
+    }
+
+    #[test]
+    fn reweighing_scales_each_weight_by_a_power_of_two_within_bounds() {
+        let kinds = KindWeights {
+            crash: 1.0,
+            storm: 2.0,
+            ..KindWeights::default()
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let mixed = reweigh(&kinds, 3, &mut DetRng::from_seed(seed));
+            assert_eq!(mixed.pause, 0.0, "an unweighted kind stays out");
+            let factor = mixed.crash;
+            assert!((1.0 / 8.0..=8.0).contains(&factor), "{factor}");
+            assert_eq!(factor.log2().fract(), 0.0);
+            seen.insert(factor.to_bits());
+        }
+        assert_eq!(seen.len(), 7, "every factor from 1/8 to 8 is drawn");
     }
 
     #[test]

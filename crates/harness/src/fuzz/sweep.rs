@@ -5,6 +5,7 @@
 //! results are the same whatever the job count, shard split or interruption.
 
 use super::expand::expand;
+use super::guided::{scenario_for, Corpus, BATCH};
 use super::results::{read_results, write_junit, ResultsHeader, ResultsWriter, SeedResult};
 use super::shrink::shrink;
 use super::template::Template;
@@ -15,7 +16,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,9 @@ pub struct SweepOptions {
     /// What produced the results: written first to a new `results.jsonl`, and required of an
     /// existing one on `resume`.
     pub header: ResultsHeader,
+    /// Coverage-guided (see [`super::guided`]): seeds run in batches, and part of each batch
+    /// mutates scenarios that reached new code probes. Not with `resume` or shards.
+    pub guided: bool,
     /// When set (e.g. by a Ctrl-C handler), no further seed starts; seeds already running
     /// finish and are recorded, and the summary says the sweep was interrupted.
     pub interrupt: Option<&'static AtomicBool>,
@@ -115,6 +119,9 @@ pub struct SweepSummary {
     pub slowest: Option<(u64, Duration)>,
     /// True when the interrupt flag stopped the sweep before every seed ran.
     pub interrupted: bool,
+    /// For every code probe of the protocol (see [`crate::probes`]), how many seeds of the whole results file
+    /// passed it; a probe no seed passed counts 0.
+    pub probe_seeds: BTreeMap<String, usize>,
 }
 
 /// Why a sweep could not run.
@@ -214,71 +221,170 @@ pub fn sweep(
     let failures_dir = options.out.join("failures");
     std::fs::create_dir_all(&failures_dir).map_err(io_at(&failures_dir))?;
     let (writer, done) = open_results(&results_path, options)?;
-    let writer = Mutex::new(writer);
-    let slowest = Mutex::new(None::<(u64, Duration)>);
-    let ran = std::sync::atomic::AtomicUsize::new(0);
-    let interrupted = || {
-        options
-            .interrupt
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    let progress = Progress {
+        writer: Mutex::new(writer),
+        slowest: Mutex::new(None),
+        ran: AtomicUsize::new(0),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|_| SweepError::Pool(options.jobs))?;
     let started = Instant::now();
-    pool.install(|| {
-        options
-            .shard
-            .seeds(options.seeds.clone())
-            .filter(|seed| !done.contains(seed))
-            .take_while(|_| !interrupted())
-            .par_bridge()
-            .try_for_each(|seed| {
-                let seed_started = Instant::now();
-                let result = run_seed(template, seed, &failures_dir, options.shrink)?;
-                let wall = seed_started.elapsed();
-                let mut slowest = slowest.lock().expect("slowest lock");
-                if slowest.is_none_or(|(s, w)| {
-                    (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s))
-                }) {
-                    *slowest = Some((seed, wall));
-                }
-                drop(slowest);
-                writer
-                    .lock()
-                    .expect("results lock")
-                    .write(&result)
-                    .map_err(io_at(&results_path))?;
-                ran.fetch_add(1, Ordering::Relaxed);
-                on_result(&result);
-                Ok::<(), SweepError>(())
-            })
-    })?;
+    if options.guided {
+        run_guided(template, options, &progress, on_result)?;
+    } else {
+        run_seeds(template, options, &done, &progress, on_result)?;
+    }
     let wall = started.elapsed();
     let all = read_results(&results_path)
         .map_err(io_at(&results_path))?
         .seeds;
     let junit = options.out.join("junit.xml");
     write_junit(&junit, &template.base.name, &all).map_err(io_at(&junit))?;
-    let mut failures_by_check = BTreeMap::new();
-    for check in all.iter().flat_map(|r| &r.failed_checks) {
-        *failures_by_check.entry(check.clone()).or_insert(0) += 1;
-    }
-    let ran = ran.into_inner();
+    let ran = progress.ran.into_inner();
     Ok(SweepSummary {
         ran,
         resumed: done.len(),
         recorded: all.len(),
-        failures: all.iter().filter(|r| !r.ok).count(),
-        failures_by_check,
-        events: all.iter().map(|r| r.events).collect(),
         wall,
-        slowest: slowest.into_inner().expect("slowest lock"),
-        interrupted: interrupted()
+        slowest: progress.slowest.into_inner().expect("slowest lock"),
+        interrupted: interrupted(options)
             && (done.len() as u64 + ran as u64) < options.shard.len(&options.seeds),
+        ..SweepSummary::of_results(template.base.protocol.name(), &all)
     })
+}
+
+/// What the workers share while a sweep runs.
+struct Progress {
+    writer: Mutex<ResultsWriter>,
+    slowest: Mutex<Option<(u64, Duration)>>,
+    ran: AtomicUsize,
+}
+
+fn interrupted(options: &SweepOptions) -> bool {
+    options
+        .interrupt
+        .as_ref()
+        .is_some_and(|flag| flag.load(Ordering::SeqCst))
+}
+
+/// Runs every seed of the options' shard not in `done`, `jobs` at a time, until interrupted.
+fn run_seeds(
+    template: &Template,
+    options: &SweepOptions,
+    done: &BTreeSet<u64>,
+    progress: &Progress,
+    on_result: &(dyn Fn(&SeedResult) + Sync),
+) -> Result<(), SweepError> {
+    let results_path = options.out.join("results.jsonl");
+    let failures_dir = options.out.join("failures");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|_| SweepError::Pool(options.jobs))?;
+    pool.install(|| {
+        options
+            .shard
+            .seeds(options.seeds.clone())
+            .filter(|seed| !done.contains(seed))
+            .take_while(|_| !interrupted(options))
+            .par_bridge()
+            .try_for_each(|seed| {
+                let seed_started = Instant::now();
+                let result = run_seed(template, seed, &failures_dir, options.shrink)?;
+                progress.record(&result, seed_started.elapsed(), &results_path)?;
+                on_result(&result);
+                Ok::<(), SweepError>(())
+            })
+    })
+}
+
+/// Runs the options' seeds coverage-guided, [`BATCH`] at a time in seed order: each batch's
+/// scenarios are drawn from the corpus as it stood before the batch, run `jobs` at a time, and
+/// offered to the corpus in seed order, so the results do not depend on the job count.
+fn run_guided(
+    template: &Template,
+    options: &SweepOptions,
+    progress: &Progress,
+    on_result: &(dyn Fn(&SeedResult) + Sync),
+) -> Result<(), SweepError> {
+    let results_path = options.out.join("results.jsonl");
+    let failures_dir = options.out.join("failures");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|_| SweepError::Pool(options.jobs))?;
+    let mut seeds = options.shard.seeds(options.seeds.clone());
+    let mut corpus = Corpus::default();
+    while !interrupted(options) {
+        let batch: Vec<u64> = seeds.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let scenarios: Vec<Scenario> = batch
+            .iter()
+            .map(|&seed| scenario_for(template, &corpus, seed))
+            .collect();
+        let results = pool.install(|| {
+            scenarios
+                .par_iter()
+                .zip(&batch)
+                .map(|(scenario, &seed)| {
+                    let started = Instant::now();
+                    run_scenario(scenario, seed, &failures_dir, options.shrink)
+                        .map(|result| (result, started.elapsed()))
+                })
+                .collect::<Result<Vec<_>, SweepError>>()
+        })?;
+        for ((result, wall), scenario) in results.iter().zip(&scenarios) {
+            corpus.offer(scenario, &result.probes);
+            progress.record(result, *wall, &results_path)?;
+            on_result(result);
+        }
+    }
+    Ok(())
+}
+
+impl Progress {
+    /// Appends `result` to the results file and notes its wall time.
+    fn record(&self, result: &SeedResult, wall: Duration, path: &Path) -> Result<(), SweepError> {
+        let seed = result.seed;
+        let mut slowest = self.slowest.lock().expect("slowest lock");
+        if slowest.is_none_or(|(s, w)| (wall, std::cmp::Reverse(seed)) > (w, std::cmp::Reverse(s)))
+        {
+            *slowest = Some((seed, wall));
+        }
+        drop(slowest);
+        self.writer
+            .lock()
+            .expect("results lock")
+            .write(result)
+            .map_err(io_at(path))?;
+        self.ran.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl SweepSummary {
+    /// The counts over a results file's seeds: failures, failures per check, events per run,
+    /// seeds per code probe (every probe of `protocol`, those no seed passed at 0).
+    pub fn of_results(protocol: &str, all: &[SeedResult]) -> SweepSummary {
+        let mut failures_by_check = BTreeMap::new();
+        for check in all.iter().flat_map(|r| &r.failed_checks) {
+            *failures_by_check.entry(check.clone()).or_insert(0) += 1;
+        }
+        let mut probe_seeds: BTreeMap<String, usize> = crate::probes::of_protocol(protocol)
+            .into_iter()
+            .map(|name| (name.to_string(), 0))
+            .collect();
+        for probe in all.iter().flat_map(|r| &r.probes) {
+            *probe_seeds.entry(probe.clone()).or_insert(0) += 1;
+        }
+        SweepSummary {
+            failures: all.iter().filter(|r| !r.ok).count(),
+            failures_by_check,
+            events: all.iter().map(|r| r.events).collect(),
+            probe_seeds,
+            ..SweepSummary::default()
+        }
+    }
 }
 
 /// Expands, runs and checks one seed; writes its scenario (and the shrunk one) if it failed.
@@ -288,8 +394,18 @@ pub fn run_seed(
     failures_dir: &Path,
     shrink_failures: bool,
 ) -> Result<SeedResult, SweepError> {
-    let scenario = expand(template, seed);
-    let report = run(&scenario, RunOptions::default()).map_err(io_at(failures_dir))?;
+    run_scenario(&expand(template, seed), seed, failures_dir, shrink_failures)
+}
+
+/// Runs and checks the scenario sweep seed `seed` drew; writes it (and the shrunk one) if it
+/// failed.
+fn run_scenario(
+    scenario: &Scenario,
+    seed: u64,
+    failures_dir: &Path,
+    shrink_failures: bool,
+) -> Result<SeedResult, SweepError> {
+    let report = run(scenario, RunOptions::default()).map_err(io_at(failures_dir))?;
     let mut result = SeedResult {
         seed,
         ok: report.ok(),
@@ -304,15 +420,16 @@ pub fn run_seed(
         scenario: None,
         shrunk: None,
         shrunk_faults: None,
+        probes: report.probes.iter().map(|p| p.to_string()).collect(),
     };
     if result.ok {
         return Ok(result);
     }
     let path = failures_dir.join(format!("{}.json", safe_file_stem(&scenario.name)));
-    write_scenario(&path, &scenario, Existing::Replace)?;
+    write_scenario(&path, scenario, Existing::Replace)?;
     result.scenario = Some(path.display().to_string());
     if shrink_failures {
-        if let Some(shrunk) = shrink(&scenario).map_err(io_at(&path))? {
+        if let Some(shrunk) = shrink(scenario).map_err(io_at(&path))? {
             let min_path = min_path(&path);
             write_scenario(&min_path, &shrunk.scenario, Existing::Replace)?;
             result.shrunk = Some(min_path.display().to_string());

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::RaftNode;
+use crate::probe::Probe;
 use crate::progress::{Progress, SendState};
 use crate::ready::Role;
 use crate::types::{EntryKind, NodeId, VoteResult};
@@ -122,6 +123,7 @@ impl RaftNode {
         if self.cfg.check_quorum && now >= lead.quorum_deadline {
             lead.quorum_deadline = now.saturating_add(self.cfg.election_timeout_min);
             if !self.quorum_recently_active() {
+                self.probe(Probe::CheckQuorumStepDown);
                 self.become_follower(now, self.term, None);
                 return;
             }

@@ -5,6 +5,7 @@
 use thiserror::Error;
 
 use super::{Proposal, RaftNode};
+use crate::probe::Probe;
 use crate::ready::Role;
 use crate::types::{ConfChange, EntryKind, Membership, NodeId};
 
@@ -92,12 +93,16 @@ impl RaftNode {
         }
         let config = self.log.config().clone();
         if config.is_joint() {
+            if self.log.term_at(self.log.config_index()) != Some(self.term) {
+                self.probe(Probe::JointLeftByNewLeader);
+            }
             let leave = Membership {
                 outgoing: Default::default(),
                 ..config
             };
             self.append_as_leader(now, EntryKind::Config(leave));
         } else if !config.is_voter(self.id) {
+            self.probe(Probe::RemovedLeaderStepsDown);
             self.become_follower(now, self.term, None);
         }
     }

@@ -18,6 +18,7 @@ use thiserror::Error;
 use crate::config::{Config, ConfigError};
 use crate::log::RaftLog;
 use crate::message::{Message, MessageBody, Outbound};
+use crate::probe::Probe;
 use crate::ready::{LogWrite, ReadState, Ready, Role, SoftState, Status};
 use crate::storage::PersistentState;
 use crate::types::{Entry, HardState, Membership, NodeId, Snapshot, SnapshotMeta};
@@ -99,6 +100,8 @@ pub struct RaftNode {
     lead: Option<LeaderState>,
     incoming_snapshot: Option<(SnapshotMeta, Vec<u8>)>,
     out: Pending,
+    /// The code probes this incarnation passed, one bit per [`Probe`].
+    probes: u64,
 }
 
 impl RaftNode {
@@ -152,6 +155,7 @@ impl RaftNode {
             lead: None,
             incoming_snapshot: None,
             out: Pending::default(),
+            probes: 0,
         })
     }
 
@@ -343,6 +347,12 @@ impl RaftNode {
         }
     }
 
+    /// The code probes this node passed since it was built, one bit per [`Probe`]
+    /// ([`Probe::bit`]); reading them changes nothing.
+    pub fn probes(&self) -> u64 {
+        self.probes
+    }
+
     /// Handles a message from `from`. Malformed or stale messages are ignored or answered
     /// with a rejection; they never panic.
     pub fn handle_message(&mut self, now: u64, from: NodeId, msg: Message) {
@@ -365,6 +375,7 @@ impl RaftNode {
             // its vote while the leader's lease runs), so it waits like a vote request.
             let refusal = matches!(body, MessageBody::PreVoteResponse { granted: false });
             if (is_vote_request && !forced || refusal) && self.bound_by_promise(now) {
+                self.probe(Probe::VoteWithheldByPromise);
                 return;
             }
             match &body {
@@ -380,7 +391,12 @@ impl RaftNode {
                 | MessageBody::InstallSnapshot { .. } => {
                     self.become_follower(now, term, Some(from));
                 }
-                _ => self.become_follower(now, term, None),
+                _ => {
+                    if refusal {
+                        self.probe(Probe::PreVoteRefusalAdopted);
+                    }
+                    self.become_follower(now, term, None);
+                }
             }
         } else if term < self.term {
             match body {
@@ -390,6 +406,7 @@ impl RaftNode {
                 MessageBody::AppendEntries { .. }
                 | MessageBody::Heartbeat { .. }
                 | MessageBody::InstallSnapshot { .. } => {
+                    self.probe(Probe::StaleLeaderRefused);
                     self.send(
                         from,
                         MessageBody::AppendEntriesResponse {
@@ -494,8 +511,14 @@ impl RaftNode {
         let lease_at_stake = self.cfg.lease_reads && self.term > 0;
         if lease_at_stake && !self.cfg.bugs.forget_lease_promise_on_restart {
             self.promise_until = now.saturating_add(self.cfg.election_timeout_min);
+            self.probe(Probe::PromiseOnRestart);
         }
         self.reset_election_timer(now);
+    }
+
+    /// Marks `probe` as passed.
+    fn probe(&mut self, probe: Probe) {
+        self.probes |= probe.bit();
     }
 
     fn soft_state(&self) -> SoftState {

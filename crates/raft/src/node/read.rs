@@ -4,6 +4,7 @@
 
 use super::leader::{LeaderState, PendingRead};
 use super::RaftNode;
+use crate::probe::Probe;
 use crate::ready::{ConfirmedRead, ReadBasis, ReadError, ReadState};
 use crate::types::VoteResult;
 
@@ -25,6 +26,7 @@ impl RaftNode {
         }
         if self.log.term_at(self.commit) != Some(self.term) {
             lead.waiting_reads.push(request_id);
+            self.probe(Probe::ReadHeldForNewTerm);
             return Ok(());
         }
         self.start_reads(now, vec![request_id]);
@@ -41,6 +43,14 @@ impl RaftNode {
         } else {
             self.lease_valid(now).then_some(ReadBasis::Lease)
         };
+        if self.cfg.lease_reads && !alone {
+            let lease = basis == Some(ReadBasis::Lease);
+            self.probe(if lease {
+                Probe::LeaseRead
+            } else {
+                Probe::LeaseLapsed
+            });
+        }
         if let Some(basis) = basis {
             for request_id in ids {
                 self.out
@@ -121,6 +131,7 @@ impl RaftNode {
             .map(|l| std::mem::take(&mut l.waiting_reads))
             .unwrap_or_default();
         if !ids.is_empty() {
+            self.probe(Probe::HeldReadsReleased);
             self.start_reads(now, ids);
         }
     }
@@ -132,6 +143,9 @@ impl RaftNode {
             .iter()
             .map(|r| r.request_id)
             .chain(lead.waiting_reads.iter().copied());
+        if !lead.reads.is_empty() || !lead.waiting_reads.is_empty() {
+            self.probe(Probe::ReadsAborted);
+        }
         self.out.read_states.extend(ids.map(|request_id| ReadState {
             request_id,
             result: Err(ReadError::LeadershipLost),

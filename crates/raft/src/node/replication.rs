@@ -3,6 +3,7 @@
 
 use super::{Proposal, ProposeError, RaftNode};
 use crate::message::{ConflictHint, MessageBody};
+use crate::probe::Probe;
 use crate::progress::SendState;
 use crate::ready::Role;
 use crate::types::{Entry, EntryKind, NodeId};
@@ -95,6 +96,9 @@ impl RaftNode {
             return false;
         };
         if pr.is_paused(max_msgs, max_bytes) {
+            if pr.state == SendState::Replicate {
+                self.probe(Probe::FlowControlFull);
+            }
             return false;
         }
         let (state, next, match_index) = (pr.state, pr.next_index, pr.match_index);
@@ -204,6 +208,9 @@ impl RaftNode {
             let from_index = entries[i].index;
             if from_index <= self.commit {
                 return;
+            }
+            if from_index <= self.log.last_index() {
+                self.probe(Probe::LogTruncated);
             }
             self.log.truncate_from(from_index);
             for e in entries.drain(i..) {

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use super::RaftNode;
 use crate::message::MessageBody;
+use crate::probe::Probe;
 use crate::progress::SendState;
 use crate::types::{NodeId, Snapshot, SnapshotMeta};
 
@@ -118,6 +119,9 @@ impl RaftNode {
             .as_ref()
             .is_some_and(|(m, _)| *m == meta);
         if !same {
+            if self.incoming_snapshot.is_some() {
+                self.probe(Probe::SnapshotRestarted);
+            }
             if offset != 0 {
                 let body = MessageBody::InstallSnapshotResponse {
                     index,
@@ -161,6 +165,7 @@ impl RaftNode {
     /// discard the whole log; the state machine is restored from the snapshot.
     fn install_snapshot(&mut self, snapshot: Snapshot) {
         let index = snapshot.meta.index;
+        self.probe(Probe::SnapshotInstalled);
         if !self.log.compact_to(snapshot.meta.clone()) {
             self.mark_log_dirty(index + 1);
         }

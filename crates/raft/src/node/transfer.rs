@@ -6,6 +6,7 @@ use super::leader::Transfer;
 use super::replication::IfEmpty;
 use super::RaftNode;
 use crate::message::MessageBody;
+use crate::probe::Probe;
 use crate::ready::Role;
 use crate::types::NodeId;
 
@@ -74,6 +75,7 @@ impl RaftNode {
     /// The leader asked us to take over: campaign now, skipping pre-vote and the lease check.
     pub(super) fn handle_timeout_now(&mut self, now: u64) {
         if self.role != Role::Leader {
+            self.probe(Probe::TransferTimeoutNow);
             self.campaign(now, false, true);
         }
     }

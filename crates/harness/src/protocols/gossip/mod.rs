@@ -105,7 +105,8 @@ pub fn simulate(
     let checks = checks(scenario, &sim, &monitor, converged_at, settled_from);
     let writes = plan.len();
     let summary = summary(spec, &monitor, converged_at, settled_from, &traffic, writes);
-    let report = finish(scenario, &mut sim, summary, checks)?;
+    let mut report = finish(scenario, &mut sim, summary, checks)?;
+    report.probes.extend(crate::probes::gossip(monitor.probes));
     Ok(GossipRun {
         report,
         monitor,
@@ -168,6 +169,7 @@ fn watch_step(sim: &mut Simulation<GossipProcess>, monitor: &mut Monitor, step: 
         }
         (_, Some(node)) => match sim.process_mut(node) {
             Some(process) => {
+                monitor.probes |= process.core().probes();
                 let seen = process.take_observations();
                 monitor.observe(step.time, node, seen)
             }

@@ -48,6 +48,8 @@ pub struct Monitor {
     pub deaths: Vec<Verdict>,
     /// When each node last crashed, while it is down.
     pub down_since: Vec<Option<Time>>,
+    /// The gossip code probes any node passed ([`faultline_gossip::Probe::bit`] bits).
+    pub probes: u64,
 }
 
 impl Monitor {
@@ -66,6 +68,7 @@ impl Monitor {
             live: nodes,
             deaths: Vec::new(),
             down_since: vec![None; nodes],
+            probes: 0,
         }
     }
 

@@ -98,6 +98,7 @@ pub fn simulate(
     report.ops = outcome.ops;
     report.focus = outcome.focus;
     report.history = outcome.history;
+    report.probes.extend(crate::probes::raft(watch.probes));
     Ok(RaftRun {
         report,
         leaders: watch.leaders,

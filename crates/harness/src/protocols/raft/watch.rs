@@ -37,6 +37,8 @@ pub struct Watch {
     pub elected_now: Option<NodeId>,
     /// The server that granted a vote in the last step.
     pub voted_now: Option<NodeId>,
+    /// The Raft code probes any server passed ([`faultline_raft::Probe::bit`] bits).
+    pub probes: u64,
 }
 
 impl Watch {
@@ -52,6 +54,7 @@ impl Watch {
             first_violation_at: None,
             elected_now: None,
             voted_now: None,
+            probes: 0,
         }
     }
 
@@ -74,6 +77,7 @@ impl Watch {
     fn observe(&mut self, sim: &mut Simulation<Actor>, node: NodeId, stepped: &Stepped) {
         if let Some(Actor::Server(server)) = sim.process_mut(node) {
             server.drain_observations(&mut self.buffer);
+            self.probes |= server.core().probes();
         }
         if self.buffer.is_empty() {
             return;

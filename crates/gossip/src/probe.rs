@@ -1,0 +1,54 @@
+//! Code probes (FoundationDB's `CODE_PROBE`): named points at the rare paths of the gossip
+//! core. A node sets a probe's bit when it passes the point; the caller reads the set with
+//! [`crate::GossipNode::probes`] after any input. Setting a bit changes nothing the node does,
+//! so probes never change a run; a sweep counts them to show which rare paths it reached.
+
+/// A rare path of the gossip core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Probe {
+    /// This member refuted a suspicion of itself with a higher incarnation.
+    SuspicionRefuted,
+    /// This member refuted its own death (it was declared dead while up).
+    DeathRefuted,
+    /// Another member's accusation confirmed a suspicion (Lifeguard's dynamic suspicion).
+    SuspicionConfirmed,
+    /// Another member was declared dead.
+    MemberDeclaredDead,
+    /// A member believed dead was taken back as alive.
+    DeadMemberRevived,
+    /// A member believed dead was pinged to reconnect (Serf's reconnection).
+    ReconnectPing,
+    /// A Merkle exchange found every compared range different.
+    MerkleAllRangesDiffer,
+}
+
+impl Probe {
+    /// Every probe, in declaration order (the bit order of [`crate::GossipNode::probes`]).
+    pub const ALL: [Probe; 7] = [
+        Probe::SuspicionRefuted,
+        Probe::DeathRefuted,
+        Probe::SuspicionConfirmed,
+        Probe::MemberDeclaredDead,
+        Probe::DeadMemberRevived,
+        Probe::ReconnectPing,
+        Probe::MerkleAllRangesDiffer,
+    ];
+
+    /// The probe's name in reports (`gossip.` and snake case).
+    pub fn name(self) -> &'static str {
+        match self {
+            Probe::SuspicionRefuted => "gossip.suspicion_refuted",
+            Probe::DeathRefuted => "gossip.death_refuted",
+            Probe::SuspicionConfirmed => "gossip.suspicion_confirmed",
+            Probe::MemberDeclaredDead => "gossip.member_declared_dead",
+            Probe::DeadMemberRevived => "gossip.dead_member_revived",
+            Probe::ReconnectPing => "gossip.reconnect_ping",
+            Probe::MerkleAllRangesDiffer => "gossip.merkle_all_ranges_differ",
+        }
+    }
+
+    /// The probe's bit in a probe set.
+    pub fn bit(self) -> u64 {
+        1 << self as u32
+    }
+}
