@@ -90,6 +90,8 @@ struct Episodes<'a> {
     /// The named disk slots a storage fault may hit besides log records; `None` without
     /// `cluster.disk` (no storage faults then).
     disk_slots: Option<&'static [&'static str]>,
+    /// The one node whose storage damage episodes hit, once one did.
+    damaged: Option<u32>,
     faults: Vec<FaultSpec>,
 }
 
@@ -121,6 +123,7 @@ impl<'a> Episodes<'a> {
                     ][..],
                     _ => &[][..],
                 }),
+            damaged: None,
             faults: Vec::new(),
         }
     }
@@ -387,8 +390,11 @@ impl<'a> Episodes<'a> {
     /// A storage fault on the subject's disk, picked by `level`: a bit flipped (35%) or reads
     /// failing (25%) in a seeded log record or, one time in `slots + 4`, a named slot (the
     /// subject crashes at once and restarts at the end, so recovery reads the damage back:
-    /// it takes a crash slot); or syncs slowed to `latency` (20%) or the disk full (20%),
-    /// repaired at the end. Nothing without `cluster.disk`.
+    /// it takes a crash slot; damage hits one node per seed, the single-fault model of
+    /// protocol-aware recovery, which cannot rebuild a quorum of damaged servers); or syncs slowed to `latency` (20%), repaired at the end; or the
+    /// disk full (20%: the subject stops at its first failed write, so this takes a crash
+    /// slot), repaired at the end with a crash and a restart 1 ms later. Nothing without
+    /// `cluster.disk`.
     fn disk(&mut self, slot: Slot) {
         let Some(slots) = self.disk_slots else {
             return;
@@ -422,32 +428,44 @@ impl<'a> Episodes<'a> {
             _ => None,
         };
         if let Some(damage) = damage {
-            if !self.can_crash(subject, start, end) {
+            if !self.can_crash(subject, start, end) || self.damaged.is_some_and(|n| n != subject) {
                 return;
             }
+            self.damaged = Some(subject);
             self.faults.push(at(start, on(damage)));
             self.faults.push(at(start, FaultAction::Crash(subject)));
             self.faults.push(at(end, FaultAction::Restart(subject)));
             self.crashes.push((subject, start, end));
             return;
         }
-        let lasting = if level < 0.8 {
-            DiskFaultSpec {
-                slow: Some(self.fuzz.latency.clone()),
-                ..DiskFaultSpec::default()
-            }
-        } else {
-            DiskFaultSpec {
-                full: Some(true),
-                ..DiskFaultSpec::default()
-            }
-        };
-        self.faults.push(at(start, on(lasting)));
         let repair = DiskFaultSpec {
             repair: Some(true),
             ..DiskFaultSpec::default()
         };
+        if level < 0.8 {
+            let slow = DiskFaultSpec {
+                slow: Some(self.fuzz.latency.clone()),
+                ..DiskFaultSpec::default()
+            };
+            self.faults.push(at(start, on(slow)));
+            self.faults.push(at(end, on(repair)));
+            return;
+        }
+        // A failed write stops a server until it restarts: a full disk is as good as down (it
+        // takes a crash slot), and the repair comes with a restart.
+        if !self.can_crash(subject, start, end + MS) {
+            return;
+        }
+        let full = DiskFaultSpec {
+            full: Some(true),
+            ..DiskFaultSpec::default()
+        };
+        self.faults.push(at(start, on(full)));
         self.faults.push(at(end, on(repair)));
+        self.faults.push(at(end, FaultAction::Crash(subject)));
+        self.faults
+            .push(at(end + MS, FaultAction::Restart(subject)));
+        self.crashes.push((subject, start, end + MS));
     }
 
     /// Splits the nodes into two non-empty groups using the bits of `split`.
