@@ -2,8 +2,8 @@
 
 use super::template::{set_pointer, EpisodeKind as Kind, FuzzSpec, Template};
 use crate::scenario::{
-    Aim, AimedFault, ClockSpec, CutSpec, FaultAction, FaultSpec, LinkOverride, MembershipSpec,
-    ProtocolSpec, Scenario, Span,
+    Aim, AimedFault, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec, FaultAction, FaultSpec,
+    LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
 };
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
@@ -87,6 +87,11 @@ struct Episodes<'a> {
     voters: Vec<u32>,
     /// (node, down from, back at) for each drawn crash.
     crashes: Vec<(u32, u64, u64)>,
+    /// The named disk slots a storage fault may hit besides log records; `None` without
+    /// `cluster.disk` (no storage faults then).
+    disk_slots: Option<&'static [&'static str]>,
+    /// The one node whose storage damage episodes hit, once one did.
+    damaged: Option<u32>,
     faults: Vec<FaultSpec>,
 }
 
@@ -107,6 +112,18 @@ impl<'a> Episodes<'a> {
                 _ => Vec::new(),
             },
             crashes: Vec::new(),
+            disk_slots: scenario
+                .cluster
+                .disk
+                .as_ref()
+                .map(|_| match scenario.protocol {
+                    ProtocolSpec::Raft(_) => &[
+                        crate::protocols::raft::wal::HARD_STATE,
+                        crate::protocols::raft::wal::SNAPSHOT,
+                    ][..],
+                    _ => &[][..],
+                }),
+            damaged: None,
             faults: Vec::new(),
         }
     }
@@ -172,6 +189,7 @@ impl<'a> Episodes<'a> {
             Kind::Voter => self.voter(slot),
             Kind::Clock => self.clock(slot),
             Kind::Membership => self.membership(slot),
+            Kind::Disk => self.disk(slot),
         }
     }
 
@@ -369,6 +387,87 @@ impl<'a> Episodes<'a> {
         self.membership_free_at = slot.end + 1;
     }
 
+    /// A storage fault on the subject's disk, picked by `level`: a bit flipped (35%) or reads
+    /// failing (25%) in a seeded log record or, one time in `slots + 4`, a named slot (the
+    /// subject crashes at once and restarts at the end, so recovery reads the damage back:
+    /// it takes a crash slot; damage hits one node per seed, the single-fault model of
+    /// protocol-aware recovery, which cannot rebuild a quorum of damaged servers); or syncs slowed to `latency` (20%), repaired at the end; or the
+    /// disk full (20%: the subject stops at its first failed write, so this takes a crash
+    /// slot), repaired at the end with a crash and a restart 1 ms later. Nothing without
+    /// `cluster.disk`.
+    fn disk(&mut self, slot: Slot) {
+        let Some(slots) = self.disk_slots else {
+            return;
+        };
+        let Slot {
+            start,
+            end,
+            subject,
+            split,
+            level,
+        } = slot;
+        let target = match slots.get((split % (slots.len() as u64 + 4)) as usize) {
+            Some(name) => DiskTargetSpec::Slot(name.to_string()),
+            None => DiskTargetSpec::Any,
+        };
+        let on = |fault: DiskFaultSpec| {
+            FaultAction::Disk(DiskFaultSpec {
+                node: subject,
+                ..fault
+            })
+        };
+        let damage = match level {
+            l if l < 0.35 => Some(DiskFaultSpec {
+                corrupt: Some(target),
+                ..DiskFaultSpec::default()
+            }),
+            l if l < 0.6 => Some(DiskFaultSpec {
+                read_error: Some(target),
+                ..DiskFaultSpec::default()
+            }),
+            _ => None,
+        };
+        if let Some(damage) = damage {
+            if !self.can_crash(subject, start, end) || self.damaged.is_some_and(|n| n != subject) {
+                return;
+            }
+            self.damaged = Some(subject);
+            self.faults.push(at(start, on(damage)));
+            self.faults.push(at(start, FaultAction::Crash(subject)));
+            self.faults.push(at(end, FaultAction::Restart(subject)));
+            self.crashes.push((subject, start, end));
+            return;
+        }
+        let repair = DiskFaultSpec {
+            repair: Some(true),
+            ..DiskFaultSpec::default()
+        };
+        if level < 0.8 {
+            let slow = DiskFaultSpec {
+                slow: Some(self.fuzz.latency.clone()),
+                ..DiskFaultSpec::default()
+            };
+            self.faults.push(at(start, on(slow)));
+            self.faults.push(at(end, on(repair)));
+            return;
+        }
+        // A failed write stops a server until it restarts: a full disk is as good as down (it
+        // takes a crash slot), and the repair comes with a restart.
+        if !self.can_crash(subject, start, end + MS) {
+            return;
+        }
+        let full = DiskFaultSpec {
+            full: Some(true),
+            ..DiskFaultSpec::default()
+        };
+        self.faults.push(at(start, on(full)));
+        self.faults.push(at(end, on(repair)));
+        self.faults.push(at(end, FaultAction::Crash(subject)));
+        self.faults
+            .push(at(end + MS, FaultAction::Restart(subject)));
+        self.crashes.push((subject, start, end + MS));
+    }
+
     /// Splits the nodes into two non-empty groups using the bits of `split`.
     fn split_nodes(&self, split: u64) -> (Vec<u32>, Vec<u32>) {
         let mut order: Vec<u32> = (1..=self.nodes).collect();
@@ -429,7 +528,7 @@ fn at(nanos: u64, action: FaultAction) -> FaultSpec {
 mod tests {
     use super::*;
     use crate::fuzz::template::parse_template;
-    use crate::scenario::validate;
+    use crate::scenario::{validate, DiskEffect};
     use std::path::Path;
 
     fn template(max_crashed: Option<u32>) -> Template {
@@ -517,6 +616,53 @@ mod tests {
                         "quiet_tail": "2s", "kinds": {kinds}}}}}"#
         );
         parse_template(&text, Path::new("r.json")).unwrap()
+    }
+
+    /// Storage episodes: every effect drawn, each on one node and repaired (a damaging one by
+    /// the node's restart, a lasting one by a `repair`), and only with `cluster.disk`.
+    #[test]
+    fn disk_episodes_pair_each_storage_fault_with_its_repair() {
+        let text = |disk: &str| {
+            format!(
+                r#"{{"version": 1, "name": "d", "seed": 1, "duration": "10s",
+                  "protocol": {{"raft": {{"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"}}}},
+                  "cluster": {{"nodes": 3{disk}}},
+                  "workload": {{"clients": 1, "ops": 10, "keys": 1, "timeout": "1s", "mix": {{"put": 1.0}}}},
+                  "fuzz": {{"max_faults": 4, "fault_duration": ["1s", "2s"], "quiet_tail": "2s",
+                            "kinds": {{"disk": 1}}}}}}"#
+            )
+        };
+        let t = parse_template(&text(r#", "disk": {}"#), Path::new("d.json")).unwrap();
+        let mut effects = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let s = expand(&t, seed);
+            assert!(validate(&s).is_ok(), "seed {seed}");
+            for (i, f) in s.faults.iter().enumerate() {
+                let FaultAction::Disk(disk) = &f.action else {
+                    continue;
+                };
+                let effect = disk.effect().unwrap();
+                effects.insert(format!("{effect:?}").split('(').next().unwrap().to_string());
+                let repaired = match effect {
+                    DiskEffect::Corrupt(_) | DiskEffect::ReadError(_) => {
+                        s.faults[i + 1].action == FaultAction::Crash(disk.node)
+                            && s.faults[i + 1].at == f.at
+                            && s.faults[i + 2..].iter().any(|r| r.undoes(&s.faults[i + 1]))
+                    }
+                    DiskEffect::Full | DiskEffect::Slow(_) => {
+                        s.faults[i + 1..].iter().any(|r| r.undoes(f))
+                    }
+                    DiskEffect::Repair => true,
+                };
+                assert!(repaired, "seed {seed}: {} left unrepaired", f.describe());
+            }
+        }
+        assert_eq!(
+            effects.into_iter().collect::<Vec<_>>(),
+            ["Corrupt", "Full", "ReadError", "Repair", "Slow"]
+        );
+        let error = parse_template(&text(""), Path::new("d.json")).unwrap_err();
+        assert!(error.to_string().contains("kinds.disk"), "{error}");
     }
 
     /// Pauses last `pause_duration`, not `fault_duration`.

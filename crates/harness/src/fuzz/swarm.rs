@@ -7,7 +7,7 @@
 //! Every draw comes from its own stream of the seed, `fuzz.swarm.<purpose>`, so adding a draw
 //! never shifts another.
 
-use super::template::{FuzzSpec, KindWeights};
+use super::template::{EpisodeKind, FuzzSpec, KindWeights};
 use crate::scenario::{ProtocolSpec, RaftSpec, ReadMode, Scenario, Span};
 use faultline_sim::{DetRng, RngStreams};
 use serde::{Deserialize, Serialize};
@@ -265,13 +265,24 @@ fn valid_or(candidate: Scenario, fallback: Scenario) -> Scenario {
 }
 
 /// Each kind with a positive weight kept with chance `keep`; if none is, the first kind drawn
-/// at random among the weighted ones. One draw per kind, whether weighted or not, so a weight
-/// changed in a template leaves the other kinds' draws as they were.
+/// at random among the weighted ones. One draw per kind, whether weighted or not (but the
+/// storage kind's only when weighted), so a weight changed in a template leaves the other
+/// kinds' draws as they were.
 fn keep_kinds(kinds: &KindWeights, keep: f64, rng: &mut DetRng) -> KindWeights {
     let weights = kinds.in_order();
     let mut kept: Vec<f64> = weights
         .iter()
-        .map(|&w| if rng.chance(keep) { w } else { 0.0 })
+        .zip(EpisodeKind::ALL)
+        .map(|(&w, kind)| {
+            // The storage kind, added last, draws its coin only when weighted, so templates
+            // without it keep every draw (and pinned hash) they had before it.
+            let coin = w > 0.0 || kind != EpisodeKind::Disk;
+            if coin && rng.chance(keep) {
+                w
+            } else {
+                0.0
+            }
+        })
         .collect();
     if kept.iter().all(|&w| w <= 0.0) {
         let weighted: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();

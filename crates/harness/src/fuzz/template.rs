@@ -61,6 +61,11 @@ pub struct KindWeights {
     /// is down.
     #[serde(default)]
     pub voter: f64,
+    /// A storage fault on one node's disk, only with `cluster.disk`: a bit flipped in a log
+    /// record or a metadata slot, or reads of it failing, found when the node crashes with it
+    /// and restarts later; or its syncs slowed to `latency`, or its disk full, repaired later.
+    #[serde(default)]
+    pub disk: f64,
 }
 
 /// A kind of fault episode a template draws; [`KindWeights`] gives each its weight.
@@ -94,11 +99,13 @@ pub enum EpisodeKind {
     NewLeader,
     /// Raft: power blips with each vote granter crashed as it grants.
     Voter,
+    /// A storage fault on one node's disk (templates with `cluster.disk`), then its repair.
+    Disk,
 }
 
 impl EpisodeKind {
     /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
-    pub const ALL: [EpisodeKind; 14] = [
+    pub const ALL: [EpisodeKind; 15] = [
         EpisodeKind::Partition,
         EpisodeKind::OneWay,
         EpisodeKind::Crash,
@@ -113,6 +120,7 @@ impl EpisodeKind {
         EpisodeKind::LeaderPause,
         EpisodeKind::NewLeader,
         EpisodeKind::Voter,
+        EpisodeKind::Disk,
     ];
 
     /// The kind's field in the template's `kinds` block.
@@ -132,6 +140,7 @@ impl EpisodeKind {
             EpisodeKind::LeaderPause => "leader_pause",
             EpisodeKind::NewLeader => "new_leader",
             EpisodeKind::Voter => "voter",
+            EpisodeKind::Disk => "disk",
         }
     }
 
@@ -145,7 +154,8 @@ impl EpisodeKind {
             | EpisodeKind::Loss
             | EpisodeKind::Latency
             | EpisodeKind::Clock
-            | EpisodeKind::Storm => false,
+            | EpisodeKind::Storm
+            | EpisodeKind::Disk => false,
             EpisodeKind::Membership
             | EpisodeKind::LeaderCrash
             | EpisodeKind::LeaderIsolate
@@ -174,11 +184,12 @@ impl KindWeights {
             EpisodeKind::LeaderPause => self.leader_pause,
             EpisodeKind::NewLeader => self.new_leader,
             EpisodeKind::Voter => self.voter,
+            EpisodeKind::Disk => self.disk,
         }
     }
 
     /// The weights indexed like [`EpisodeKind::ALL`].
-    pub fn in_order(&self) -> [f64; 14] {
+    pub fn in_order(&self) -> [f64; 15] {
         EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 
@@ -200,6 +211,7 @@ impl KindWeights {
             leader_pause: w(11),
             new_leader: w(12),
             voter: w(13),
+            disk: w(14),
         }
     }
 }
@@ -515,6 +527,12 @@ pub(crate) fn set_pointer(
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
     let raft = matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_));
     validate_kinds(fuzz, raft)?;
+    if fuzz.kinds.disk > 0.0 && base.cluster.disk.is_none() {
+        return Err((
+            "kinds.disk".into(),
+            "expected a `cluster.disk` block in the scenario: without one no node keeps a disk to fault".into(),
+        ));
+    }
     for (field, range) in [
         ("fault_duration", Some(fuzz.fault_duration)),
         ("pause_duration", fuzz.pause_duration),

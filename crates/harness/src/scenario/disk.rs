@@ -194,6 +194,58 @@ impl DiskFaultSpec {
         format!("disk {} {what}", self.node)
     }
 
+    /// A weaker form of this fault for the shrinker, with what changed: a corruption or read
+    /// error of a named record moved to the next record (less of the log behind it is lost); a
+    /// corruption of a seeded record or a slot turned into a read error there (detected without
+    /// a checksum); a full disk turned into a slow one ([`FULL_AS_SLOW`]); slow syncs at half
+    /// their latency while it exceeds 1 ms. `None` for a repair or a read error of a seeded
+    /// record or slot.
+    pub fn weakened(&self) -> Option<(String, DiskFaultSpec)> {
+        let base = DiskFaultSpec {
+            node: self.node,
+            ..DiskFaultSpec::default()
+        };
+        let (change, weaker) = match self.effect().ok()? {
+            DiskEffect::Corrupt(DiskTargetSpec::Record(index)) => (
+                "corrupted the next record instead",
+                DiskFaultSpec {
+                    corrupt: Some(DiskTargetSpec::Record(index + 1)),
+                    ..base
+                },
+            ),
+            DiskEffect::ReadError(DiskTargetSpec::Record(index)) => (
+                "failed reads of the next record instead",
+                DiskFaultSpec {
+                    read_error: Some(DiskTargetSpec::Record(index + 1)),
+                    ..base
+                },
+            ),
+            DiskEffect::Corrupt(target) => (
+                "made the corruption a read error",
+                DiskFaultSpec {
+                    read_error: Some(target.clone()),
+                    ..base
+                },
+            ),
+            DiskEffect::Full => (
+                "made the full disk a slow one",
+                DiskFaultSpec {
+                    slow: Some(LatencySpec::Fixed(FULL_AS_SLOW)),
+                    ..base
+                },
+            ),
+            DiskEffect::Slow(latency) => (
+                "halved the sync latency",
+                DiskFaultSpec {
+                    slow: Some(halved(latency)?),
+                    ..base
+                },
+            ),
+            DiskEffect::ReadError(_) | DiskEffect::Repair => return None,
+        };
+        Some((format!("{change} ({})", self.describe()), weaker))
+    }
+
     /// Checks the node, the single effect and its value; `field` is the block's path.
     pub fn validate(&self, nodes: u32, field: &str) -> Result<(), Invalid> {
         check::node_id(self.node, nodes, &format!("{field}.node"))?;
@@ -218,6 +270,27 @@ impl DiskFaultSpec {
             _ => Ok(()),
         }
     }
+}
+
+/// How slow a full disk's syncs become when the shrinker weakens it into a slow one.
+pub const FULL_AS_SLOW: Span = Span(std::time::Duration::from_millis(100));
+
+/// `latency` with every duration halved, or `None` once its longest is 1 ms or less.
+fn halved(latency: &LatencySpec) -> Option<LatencySpec> {
+    let half = |span: Span| Span(span.0 / 2);
+    let (longest, weaker) = match *latency {
+        LatencySpec::Fixed(span) => (span, LatencySpec::Fixed(half(span))),
+        LatencySpec::Uniform(min, max) => (max, LatencySpec::Uniform(half(min), half(max))),
+        LatencySpec::Pareto { min, alpha, max } => (
+            max,
+            LatencySpec::Pareto {
+                min: half(min),
+                alpha,
+                max: half(max),
+            },
+        ),
+    };
+    (longest.0 > std::time::Duration::from_millis(1)).then_some(weaker)
 }
 
 #[cfg(test)]
@@ -278,5 +351,65 @@ mod tests {
             "cluster.disk.torn_write"
         );
         assert!(serde_json::from_str::<DiskSettings>(r#"{"crash_loss": "some"}"#).is_err());
+    }
+
+    #[test]
+    fn each_weakening_is_weaker_and_valid_and_ends() {
+        let weaker = |text: &str| fault(text).weakened().map(|(_, spec)| spec);
+        let cases = [
+            (
+                r#"{"node": 2, "corrupt": {"record": 3}}"#,
+                Some(r#"{"node": 2, "corrupt": {"record": 4}}"#),
+            ),
+            (
+                r#"{"node": 2, "read_error": {"record": 0}}"#,
+                Some(r#"{"node": 2, "read_error": {"record": 1}}"#),
+            ),
+            (
+                r#"{"node": 2, "corrupt": "any"}"#,
+                Some(r#"{"node": 2, "read_error": "any"}"#),
+            ),
+            (
+                r#"{"node": 2, "corrupt": {"slot": "hard_state"}}"#,
+                Some(r#"{"node": 2, "read_error": {"slot": "hard_state"}}"#),
+            ),
+            (
+                r#"{"node": 2, "full": true}"#,
+                Some(r#"{"node": 2, "slow": "100ms"}"#),
+            ),
+            (
+                r#"{"node": 2, "slow": ["10ms", "40ms"]}"#,
+                Some(r#"{"node": 2, "slow": ["5ms", "20ms"]}"#),
+            ),
+            (
+                r#"{"node": 2, "slow": {"pareto": {"min": "2ms", "alpha": 1.5, "max": "1s"}}}"#,
+                Some(
+                    r#"{"node": 2, "slow": {"pareto": {"min": "1ms", "alpha": 1.5, "max": "500ms"}}}"#,
+                ),
+            ),
+            (r#"{"node": 2, "slow": "1ms"}"#, None),
+            (r#"{"node": 2, "read_error": "any"}"#, None),
+            (r#"{"node": 2, "repair": true}"#, None),
+        ];
+        for (text, expected) in cases {
+            let got = weaker(text);
+            assert_eq!(got, expected.map(fault), "{text}");
+            if let Some(spec) = got {
+                spec.validate(3, "faults[0].disk").unwrap();
+            }
+        }
+        let (line, _) = fault(r#"{"node": 1, "full": true}"#).weakened().unwrap();
+        assert_eq!(line, "made the full disk a slow one (disk 1 full)");
+        // Slow syncs halve down to 1 ms, then stop.
+        let mut slow = fault(r#"{"node": 1, "slow": "1s"}"#);
+        let mut steps = 0;
+        while let Some((_, next)) = slow.weakened() {
+            slow = next;
+            steps += 1;
+        }
+        assert_eq!(
+            (steps, slow),
+            (10, fault(r#"{"node": 1, "slow": "976562ns"}"#))
+        );
     }
 }

@@ -679,7 +679,8 @@ impl FaultSpec {
     }
 
     /// A weaker form of this fault for the shrinker, with a line saying what changed: a loss
-    /// burst above 5% at half its loss. `None` when there is none.
+    /// burst above 5% at half its loss, a storage fault weakened as
+    /// [`DiskFaultSpec::weakened`] says. `None` when there is none.
     pub fn weakened(&self) -> Option<(String, FaultSpec)> {
         match &self.action {
             FaultAction::Network(link) => {
@@ -693,6 +694,10 @@ impl FaultSpec {
                     FaultSpec::new(self.at, FaultAction::Network(weaker)),
                 ))
             }
+            FaultAction::Disk(disk) => {
+                let (change, weaker) = disk.weakened()?;
+                Some((change, FaultSpec::new(self.at, FaultAction::Disk(weaker))))
+            }
             FaultAction::Crash(_)
             | FaultAction::Restart(_)
             | FaultAction::Pause(_)
@@ -704,8 +709,7 @@ impl FaultSpec {
             | FaultAction::Clock(_)
             | FaultAction::Membership(_)
             | FaultAction::Transfer(_)
-            | FaultAction::Aimed(..)
-            | FaultAction::Disk(_) => None,
+            | FaultAction::Aimed(..) => None,
         }
     }
 
