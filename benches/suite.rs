@@ -248,7 +248,7 @@ fn porcupine() -> Option<PathBuf> {
 /// Time to check `files`: the sum over the files of each one's best of 5 runs, already parsed
 /// (as Porcupine's Go benchmarks, one per file, are recorded below).
 fn check_files_ms(files: &[PathBuf], partition: bool) -> f64 {
-    use faultline_check::formats::{load_history, LoadError};
+    use faultline_check::formats::{load_history, LoadError, DEFAULT_MAX_HISTORY_BYTES};
     use faultline_check::CheckOptions;
     let options = CheckOptions {
         partition,
@@ -256,11 +256,13 @@ fn check_files_ms(files: &[PathBuf], partition: bool) -> f64 {
     };
     let histories: Vec<_> = files
         .iter()
-        .filter_map(|file| match load_history(file, None, None) {
-            Ok(history) => Some(history),
-            Err(LoadError::EmptyFile { .. }) => None,
-            Err(e) => panic!("{e}"),
-        })
+        .filter_map(
+            |file| match load_history(file, None, None, DEFAULT_MAX_HISTORY_BYTES) {
+                Ok(history) => Some(history),
+                Err(LoadError::EmptyFile { .. }) => None,
+                Err(e) => panic!("{e}"),
+            },
+        )
         .collect();
     histories
         .iter()

@@ -5,9 +5,10 @@ use crate::progress::{command_line, Watch};
 use crate::{EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK};
 use anyhow::Result;
 use faultline_check::formats::{
-    check_file, load_history, FileReport, Format, LoadError, ModelKind,
+    check_file, load_history, FileReport, Format, LoadError, ModelKind, DEFAULT_MAX_HISTORY_BYTES,
 };
 use faultline_check::{CheckOptions, Verdict, DEFAULT_MAX_STEPS};
+use faultline_harness::files;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -59,30 +60,24 @@ fn parse_format(text: &str) -> Result<Format, String> {
     text.parse()
 }
 
-/// `N`, `NKiB`, `NMiB` or `NGiB` (also `K`, `M`, `G`): bytes, at least 1 MiB.
+/// A size in [`files::parse_size`]'s syntax (`N`, `NKiB`, `NMiB` or `NGiB`, also `K`, `M`, `G`):
+/// bytes, at least 1 MiB.
 fn parse_memory(text: &str) -> Result<usize, String> {
-    let expected = || format!("expected a size like 512MiB or 2GiB, found {text:?}");
-    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let shift = match &text[digits.len()..] {
-        "" | "B" => 0,
-        "K" | "KiB" => 10,
-        "M" | "MiB" => 20,
-        "G" | "GiB" => 30,
-        _ => return Err(expected()),
-    };
-    let n: usize = digits.parse().map_err(|_| expected())?;
-    let bytes = n
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("{text:?} is more memory than this machine can address"))?;
+    let bytes = files::parse_size(text)
+        .ok_or_else(|| format!("expected a size like 512MiB or 2GiB, found {text:?}"))?;
+    let bytes = usize::try_from(bytes)
+        .map_err(|_| format!("{text:?} is more memory than this machine can address"))?;
     if bytes < 1 << 20 {
         return Err(format!("expected at least 1MiB, found {text:?}"));
     }
     Ok(bytes)
 }
 
-/// Runs the command; returns the exit code: 0 all linearizable, 1 one was not (or the budget ran
-/// out), 2 a file could not be read or parsed.
-pub fn execute(args: CheckArgs) -> Result<u8> {
+/// Runs the command, reading each history file up to `max_input_bytes` (the global
+/// `--max-input-bytes`; default [`DEFAULT_MAX_HISTORY_BYTES`]); returns the exit code: 0 all
+/// linearizable, 1 one was not (or the budget ran out), 2 a file could not be read or parsed.
+pub fn execute(args: CheckArgs, max_input_bytes: Option<u64>) -> Result<u8> {
+    let max_bytes = max_input_bytes.unwrap_or(DEFAULT_MAX_HISTORY_BYTES);
     let options = CheckOptions {
         max_steps: Some(args.max_steps),
         max_memory: Some(args.memory),
@@ -103,7 +98,7 @@ pub fn execute(args: CheckArgs) -> Result<u8> {
     for path in &args.histories {
         progress.set_message(path.display().to_string());
         let started = Instant::now();
-        let result = check_one(path, &args, &options, &mut views);
+        let result = check_one(path, &args, max_bytes, &options, &mut views);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         progress.inc(1);
         let code = match result {
@@ -165,13 +160,14 @@ fn check_watch(progress: &ProgressBar, args: &CheckArgs, checked: Arc<AtomicUsiz
 fn check_one(
     path: &Path,
     args: &CheckArgs,
+    max_bytes: u64,
     options: &CheckOptions,
     views: &mut Vec<serde_json::Value>,
 ) -> Result<FileReport, LoadError> {
     if args.report.is_none() {
-        return check_file(path, args.format, args.model, options);
+        return check_file(path, args.format, args.model, max_bytes, options);
     }
-    let history = load_history(path, args.format, args.model)?;
+    let history = load_history(path, args.format, args.model, max_bytes)?;
     let analysis = history.analyze(options);
     views.push(history.view_data(&path.display().to_string(), &analysis));
     Ok(FileReport {

@@ -20,7 +20,9 @@
 
 use std::time::Instant;
 
-use faultline_check::formats::{json::to_json, load_history, AnyHistory};
+use faultline_check::formats::{
+    json::to_json, load_history, AnyHistory, DEFAULT_MAX_HISTORY_BYTES,
+};
 use faultline_check::{
     CheckOptions, History, KvInput, KvModel, KvOutput, Model, RegisterInput, RegisterModel,
     RegisterOutput,
@@ -177,8 +179,13 @@ fn main() {
         }
         ["check", file] => {
             let started = Instant::now();
-            let history = load_history(std::path::Path::new(file), None, None)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let history = load_history(
+                std::path::Path::new(file),
+                None,
+                None,
+                DEFAULT_MAX_HISTORY_BYTES,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
             let loaded = started.elapsed();
             let verdict = history.check(&CheckOptions::default());
             println!(

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use faultline_check::formats::{load_history, AnyHistory};
+use faultline_check::formats::{load_history, AnyHistory, DEFAULT_MAX_HISTORY_BYTES};
 use faultline_check::CheckOptions;
 
 const RUNS: usize = 7;
@@ -24,7 +24,7 @@ fn best_of(history: &AnyHistory, options: &CheckOptions) -> (Duration, Option<bo
 }
 
 fn load(path: &Path) -> AnyHistory {
-    load_history(path, None, None).unwrap_or_else(|e| panic!("{e}"))
+    load_history(path, None, None, DEFAULT_MAX_HISTORY_BYTES).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn ms(d: Duration) -> String {
@@ -76,7 +76,7 @@ fn main() {
     for i in 0..=102 {
         let name = format!("etcd_{i:03}.log");
         let path = dir.join("jepsen").join(&name);
-        let Ok(history) = load_history(&path, None, None) else {
+        let Ok(history) = load_history(&path, None, None, DEFAULT_MAX_HISTORY_BYTES) else {
             continue;
         };
         let (took, _) = best_of(&history, &partitioned);

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use faultline_check::formats::{check_file, LoadError, ModelKind};
+use faultline_check::formats::{check_file, LoadError, ModelKind, DEFAULT_MAX_HISTORY_BYTES};
 use faultline_check::CheckOptions;
 
 /// The Porcupine reference data beside the checkout (`../shared/porcupine`), or `None` after
@@ -68,7 +68,13 @@ fn every_reference_history_gets_its_expected_verdict() {
     let mut wrong = Vec::new();
     for row in &rows {
         let file = dir.join(&row.path);
-        let result = check_file(&file, None, None, &CheckOptions::default());
+        let result = check_file(
+            &file,
+            None,
+            None,
+            DEFAULT_MAX_HISTORY_BYTES,
+            &CheckOptions::default(),
+        );
         if row.expected == "n/a" {
             assert!(
                 matches!(result, Err(LoadError::EmptyFile { .. })),

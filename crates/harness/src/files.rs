@@ -93,18 +93,9 @@ fn read_capped(path: &Path, limit: u64) -> std::io::Result<String> {
     })
 }
 
-/// `4 GiB`, `16 MiB` or `2 KiB` for whole gibi-, mebi- or kibibytes, else `N bytes`.
-pub fn size_text(bytes: u64) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
-        format!("{} GiB", bytes >> 30)
-    } else if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
-        format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
-        format!("{} KiB", bytes >> 10)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
+/// `4 GiB`, `16 MiB` or `2 KiB` for whole gibi-, mebi- or kibibytes, else `N bytes` (shared
+/// with the history reader's size limit, so both say sizes alike).
+pub use faultline_check::formats::size_text;
 
 /// Longest file stem [`safe_file_stem`] returns, in bytes.
 pub const MAX_STEM_BYTES: usize = 120;

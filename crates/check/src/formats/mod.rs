@@ -274,12 +274,15 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The file is larger than [`MAX_HISTORY_BYTES`] (a pipe or a device included: the bytes
-    /// actually read are counted).
-    #[error("{}: larger than {} MiB, the limit for history files (stopped reading there)", file.display(), MAX_HISTORY_BYTES >> 20)]
+    /// The file is larger than the limit it was read with (a pipe or a device included: the
+    /// bytes actually read are counted); the message names the flag that raises the limit.
+    #[error("{}: larger than {}, the limit for history files (stopped reading there; \
+             {HISTORY_LIMIT_FLAG} raises it)", file.display(), size_text(*limit))]
     TooLarge {
         /// The file.
         file: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
     },
     /// The file is blank: there is no history in it to check (e.g. Porcupine's
     /// `etcd_095.log`, from a cluster that never started). A history that holds no
@@ -356,12 +359,29 @@ pub fn parse_history(
     }
 }
 
-/// Largest history file read, in bytes: 256 MiB (a 10^6-operation history is well below it).
-pub const MAX_HISTORY_BYTES: u64 = 256 << 20;
+/// Largest history file read by default, in bytes: 256 MiB (a 10^6-operation history is well
+/// below it).
+pub const DEFAULT_MAX_HISTORY_BYTES: u64 = 256 << 20;
 
-/// Reads `path` as text, stopping after [`MAX_HISTORY_BYTES`]: the bytes actually read are
-/// counted, so a pipe or a device such as `/dev/urandom` is refused at the limit like a large file.
-fn read_history_text(path: &Path) -> Result<String, LoadError> {
+/// The command-line flag that sets the history size limit; [`LoadError::TooLarge`] names it.
+pub const HISTORY_LIMIT_FLAG: &str = "--max-input-bytes";
+
+/// `4 GiB`, `16 MiB` or `2 KiB` for whole gibi-, mebi- or kibibytes, else `N bytes`.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Reads `path` as text, stopping after `limit` bytes: the bytes actually read are counted, so
+/// a pipe or a device such as `/dev/urandom` is refused at the limit like a large file.
+fn read_history_text(path: &Path, limit: u64) -> Result<String, LoadError> {
     use std::io::Read;
     let io = |source| LoadError::Io {
         file: path.to_path_buf(),
@@ -369,11 +389,12 @@ fn read_history_text(path: &Path) -> Result<String, LoadError> {
     };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_HISTORY_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
         .map_err(io)?;
-    if bytes.len() as u64 > MAX_HISTORY_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(LoadError::TooLarge {
             file: path.to_path_buf(),
+            limit,
         });
     }
     String::from_utf8(bytes).map_err(|e| {
@@ -387,14 +408,17 @@ fn read_history_text(path: &Path) -> Result<String, LoadError> {
     })
 }
 
-/// Reads and parses a history file. A blank file is [`LoadError::EmptyFile`].
+/// Reads and parses a history file of at most `max_bytes` bytes (larger is
+/// [`LoadError::TooLarge`]; [`DEFAULT_MAX_HISTORY_BYTES`] unless the user asked otherwise). A
+/// blank file is [`LoadError::EmptyFile`].
 pub fn load_history(
     path: &Path,
     format: Option<Format>,
     model: Option<ModelKind>,
+    max_bytes: u64,
 ) -> Result<AnyHistory, LoadError> {
     let file = path.to_path_buf();
-    let text = read_history_text(path)?;
+    let text = read_history_text(path, max_bytes)?;
     if text.trim().is_empty() {
         return Err(LoadError::EmptyFile { file });
     }
@@ -431,14 +455,15 @@ impl FileReport {
     }
 }
 
-/// Loads and checks one history file.
+/// Loads (as [`load_history`] does, within `max_bytes`) and checks one history file.
 pub fn check_file(
     path: &Path,
     format: Option<Format>,
     model: Option<ModelKind>,
+    max_bytes: u64,
     options: &CheckOptions,
 ) -> Result<FileReport, LoadError> {
-    let history = load_history(path, format, model)?;
+    let history = load_history(path, format, model, max_bytes)?;
     Ok(FileReport {
         file: path.to_path_buf(),
         model: history.model(),
@@ -513,26 +538,47 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_device_is_refused_at_the_history_size_limit() {
-        let err = load_history(Path::new("/dev/zero"), None, None).unwrap_err();
+        let err = load_history(
+            Path::new("/dev/zero"),
+            None,
+            None,
+            DEFAULT_MAX_HISTORY_BYTES,
+        )
+        .unwrap_err();
         assert!(matches!(err, LoadError::TooLarge { .. }), "{err}");
         assert!(err.to_string().contains("256 MiB"), "{err}");
+        assert!(
+            err.to_string().contains("--max-input-bytes raises it"),
+            "{err}"
+        );
+        let lowered = load_history(Path::new("/dev/zero"), None, None, 1 << 20).unwrap_err();
+        assert!(
+            lowered.to_string().contains("larger than 1 MiB"),
+            "{lowered}"
+        );
     }
 
     #[test]
     fn load_errors_name_the_file_and_line() {
-        let missing = load_history(Path::new("/nonexistent/h.edn"), None, None).unwrap_err();
+        let missing = load_history(
+            Path::new("/nonexistent/h.edn"),
+            None,
+            None,
+            DEFAULT_MAX_HISTORY_BYTES,
+        )
+        .unwrap_err();
         assert!(matches!(missing, LoadError::Io { .. }));
         assert!(missing
             .to_string()
             .starts_with("/nonexistent/h.edn: cannot read"));
 
         let empty = TempFile::new("empty.log", "\n  \n");
-        let err = load_history(&empty.0, None, None).unwrap_err();
+        let err = load_history(&empty.0, None, None, DEFAULT_MAX_HISTORY_BYTES).unwrap_err();
         assert!(matches!(err, LoadError::EmptyFile { .. }));
         assert!(err.to_string().contains("empty file: expected a history"));
 
         let junk = TempFile::new("junk.txt", "hello\n");
-        let err = load_history(&junk.0, None, None).unwrap_err();
+        let err = load_history(&junk.0, None, None, DEFAULT_MAX_HISTORY_BYTES).unwrap_err();
         assert!(matches!(err, LoadError::UnknownFormat { .. }));
         assert!(err.to_string().contains("expected faultline JSON"), "{err}");
 
@@ -540,7 +586,7 @@ mod tests {
             "bad.edn",
             "{:process 0, :type :invoke, :f :read}\n{:process 0 :type :nope :f :read}\n",
         );
-        let err = load_history(&bad.0, None, None).unwrap_err();
+        let err = load_history(&bad.0, None, None, DEFAULT_MAX_HISTORY_BYTES).unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with(&format!("{}:2: expected :type", bad.0.display())),
@@ -565,8 +611,14 @@ mod tests {
         ];
         for (name, text) in cases {
             let file = TempFile::new(name, text);
-            let report = check_file(&file.0, None, None, &CheckOptions::default())
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let report = check_file(
+                &file.0,
+                None,
+                None,
+                DEFAULT_MAX_HISTORY_BYTES,
+                &CheckOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(
                 (report.ops, report.linearizable()),
                 (0, Some(true)),
@@ -585,11 +637,24 @@ mod tests {
               {:process 1 :type :ok :f :read :value nil}\n\
               {:process 2 :type :invoke :f :write :value 2}]\n",
         );
-        let report = check_file(&file.0, None, None, &CheckOptions::default()).unwrap();
+        let report = check_file(
+            &file.0,
+            None,
+            None,
+            DEFAULT_MAX_HISTORY_BYTES,
+            &CheckOptions::default(),
+        )
+        .unwrap();
         assert_eq!(report.model, ModelKind::Register);
         assert_eq!((report.ops, report.indeterminate), (3, 1));
         assert_eq!(report.linearizable(), Some(false));
-        let forced = check_file(&file.0, Some(Format::Json), None, &CheckOptions::default());
+        let forced = check_file(
+            &file.0,
+            Some(Format::Json),
+            None,
+            DEFAULT_MAX_HISTORY_BYTES,
+            &CheckOptions::default(),
+        );
         assert!(matches!(
             forced,
             Err(LoadError::Parse { line: Some(1), .. })
