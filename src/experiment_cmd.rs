@@ -4,7 +4,7 @@ use crate::progress::{self, command_line, Watch};
 use crate::EXIT_OK;
 use anyhow::Result;
 use faultline_harness::experiments::{
-    check_exponent, check_nodes, check_runs, gossip, storage, Row,
+    check_exponent, check_keys, check_nodes, check_runs, gossip, merkle, storage, Row,
 };
 
 /// Which experiment to run.
@@ -55,17 +55,26 @@ pub enum Experiment {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Anti-entropy repair bytes for d = 1, 10, 100, 10^4 differing keys: Scuttlebutt digests,
+    /// the fixed Merkle tree and trees sized for the keys, against a full-state exchange.
+    MerkleRepair {
+        /// Keys both replicas hold.
+        #[arg(long, default_value_t = 100_000)]
+        keys: u32,
+    },
 }
 
 /// Checks every argument before any run: counts, cluster sizes and exponents in range.
 fn check(experiment: &Experiment) -> Result<()> {
-    let (Experiment::GossipRounds { runs }
-    | Experiment::RumorResidue { runs, .. }
-    | Experiment::SwimSuspicion { runs }
-    | Experiment::Lifeguard { runs }
-    | Experiment::Spatial { runs, .. }
-    | Experiment::StorageFaults { runs }) = experiment;
-    check_runs("--runs", *runs as u64)?;
+    match experiment {
+        Experiment::GossipRounds { runs }
+        | Experiment::RumorResidue { runs, .. }
+        | Experiment::SwimSuspicion { runs }
+        | Experiment::Lifeguard { runs }
+        | Experiment::Spatial { runs, .. }
+        | Experiment::StorageFaults { runs } => check_runs("--runs", *runs as u64)?,
+        Experiment::MerkleRepair { keys } => check_keys("--keys", *keys)?,
+    }
     if let Experiment::RumorResidue { nodes, .. } = experiment {
         check_nodes("--nodes", *nodes)?;
     }
@@ -102,6 +111,7 @@ fn simulated_runs(experiment: &Experiment) -> u64 {
                 * storage::POLICIES.len()
                 * runs
         }
+        Experiment::MerkleRepair { .. } => merkle::Method::ALL.len() * merkle::DIFFERENCES.len(),
     };
     runs as u64
 }
@@ -128,6 +138,9 @@ pub fn execute(experiment: Experiment) -> Result<u8> {
         Experiment::SwimSuspicion { runs } => gossip::swim_table(8, 0.05, 200, runs, 1, &tick),
         Experiment::Lifeguard { runs } => gossip::lifeguard_table(32, 3, 300, runs, 1, &tick),
         Experiment::Spatial { runs, a } => gossip::spatial_table(200, &a, runs, 1, &tick),
+        Experiment::MerkleRepair { keys } => {
+            merkle::repair_table(keys, &merkle::DIFFERENCES, &tick)
+        }
         Experiment::StorageFaults { runs } => {
             let cells = storage::table(runs as u64, &tick);
             drop(watch);

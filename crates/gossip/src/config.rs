@@ -67,8 +67,28 @@ pub enum Mode {
 pub enum Reconciliation {
     /// Root digest, then per-origin version summaries (Scuttlebutt) and the missing versions.
     Scuttlebutt,
-    /// Root digest, then a descent of a Merkle tree over key hashes to the differing buckets.
+    /// Root digest, then a descent of a Merkle tree over key hashes to the differing buckets,
+    /// whose versions both sides ship whole.
     Merkle(MerkleShape),
+    /// The same descent, but only one side's versions travel where it is the newer one: the
+    /// answer to a bucket's versions carries only the versions the sender lacks after merging
+    /// them (nothing when the sender was newer everywhere).
+    MerkleOneWay(MerkleShape),
+}
+
+impl Reconciliation {
+    /// The Merkle tree's shape, for either Merkle scheme.
+    pub fn merkle_shape(&self) -> Option<MerkleShape> {
+        match self {
+            Reconciliation::Scuttlebutt => None,
+            Reconciliation::Merkle(shape) | Reconciliation::MerkleOneWay(shape) => Some(*shape),
+        }
+    }
+
+    /// True when a bucket's answer leaves out what the asking side sent or superseded.
+    pub fn one_way(&self) -> bool {
+        matches!(self, Reconciliation::MerkleOneWay(_))
+    }
 }
 
 /// How gossip peers are chosen among the known ones.
@@ -223,7 +243,7 @@ impl Config {
         if let Mode::RumorMongering { k: 0, .. } = self.mode {
             return Err(ConfigError::new("mode.k", "at least 1"));
         }
-        if let Reconciliation::Merkle(shape) = self.reconciliation {
+        if let Some(shape) = self.reconciliation.merkle_shape() {
             shape.validate()?;
         }
         if let PeerSelection::Spatial { a } = self.peer_selection {

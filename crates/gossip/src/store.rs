@@ -8,7 +8,7 @@
 //! The store also keeps its causal context (dots reflected) for Scuttlebutt deltas, an XOR digest
 //! of all versions and, optionally, a Merkle tree over key hashes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clock::{Dot, VectorClock};
 use crate::dots::DotSet;
@@ -285,18 +285,25 @@ impl Store {
         take_within(wanted.into_iter(), budget)
     }
 
-    /// The versions in the given Merkle leaf buckets, within `budget` bytes (at least one). When
-    /// they do not all fit, the list starts at position `rotation` (mod its length) and wraps, so
-    /// a caller passing a random rotation eventually sends every version.
+    /// The versions in the given Merkle leaf buckets, except those in `known`, within `budget`
+    /// bytes (at least one). When they do not all fit, the list starts at position `rotation`
+    /// (mod its length) and wraps, so a caller passing a random rotation eventually sends every
+    /// version.
     pub(crate) fn in_buckets(
         &self,
         buckets: &[u64],
+        known: &[Update],
         budget: usize,
         rotation: u64,
     ) -> (Vec<Update>, bool) {
         let Some(shape) = self.merkle.as_ref().map(MerkleTree::shape) else {
             return (Vec::new(), true);
         };
+        // A dot names one write, so (key, dot) names one version.
+        let known: BTreeSet<(&str, Dot)> = known
+            .iter()
+            .map(|u| (u.key.as_str(), u.version.dot))
+            .collect();
         let mut wanted: Vec<(&Slot, &Version)> = buckets
             .iter()
             .flat_map(|b| {
@@ -310,6 +317,7 @@ impl Store {
                     .take_while(move |(s, _)| s.hash <= hi)
                     .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
             })
+            .filter(|(s, v)| !known.contains(&(s.key.as_str(), v.dot)))
             .collect();
         let total: usize = wanted.iter().map(|(s, v)| update_size(s, v)).sum();
         if total > budget && !wanted.is_empty() {
@@ -451,7 +459,7 @@ mod tests {
         let tree = a.merkle().unwrap();
         assert_eq!(tree.node(0, 0), Some(a.digest()));
         let bucket = shape.index(3, key_hash("k3"));
-        let (in_bucket, complete) = a.in_buckets(&[bucket], usize::MAX, 0);
+        let (in_bucket, complete) = a.in_buckets(&[bucket], &[], usize::MAX, 0);
         assert!(complete);
         assert!(in_bucket
             .iter()

@@ -102,3 +102,15 @@ fn scuttlebutt_bytes_follow_d_not_n() {
     assert!(large.abs_diff(small) <= 16, "{small} vs {large}");
     assert!(many > large && (many as f64) <= 8.0 * large as f64);
 }
+
+#[test]
+fn one_way_merkle_ships_only_the_newer_side() {
+    let shape = MerkleShape {
+        fanout_bits: 2,
+        depth: 6,
+    };
+    let both = sync_bytes(Reconciliation::Merkle(shape), 4096, 8);
+    let one = sync_bytes(Reconciliation::MerkleOneWay(shape), 4096, 8);
+    eprintln!("d = 8 at n = 4096: {both} bytes both ways, {one} one way");
+    assert!(one < both, "{one} vs {both}");
+}

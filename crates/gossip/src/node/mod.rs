@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 
 use crate::clock::Dot;
-use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection, Reconciliation};
+use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection};
 use crate::error::{ConfigError, GossipError};
 use crate::event::Event;
 use crate::message::{Body, Message, HEADER_BYTES};
@@ -106,10 +106,7 @@ impl GossipNode {
                 .into());
             }
         }
-        let merkle = match config.reconciliation {
-            Reconciliation::Merkle(shape) => Some(shape),
-            Reconciliation::Scuttlebutt => None,
-        };
+        let merkle = config.reconciliation.merkle_shape();
         let mut offset = |period: u64| {
             if config.stagger {
                 rng::below(&mut rng, period)

@@ -66,7 +66,7 @@ impl GossipNode {
                 let context = self.store.context().clone();
                 self.send(from, Body::SyncSummary { context, exchange });
             }
-            Reconciliation::Merkle(_) => {
+            Reconciliation::Merkle(_) | Reconciliation::MerkleOneWay(_) => {
                 let nodes = self.tree()?.children(0, 0);
                 self.send(
                     from,
@@ -153,7 +153,7 @@ impl GossipNode {
             (exchange.pulls(), exchange.pushes())
         };
         let updates = if i_give {
-            self.bucket_updates(&differing)
+            self.bucket_updates(&differing, &[])
         } else {
             Vec::new()
         };
@@ -175,11 +175,12 @@ impl GossipNode {
         }
     }
 
-    /// This node's versions in `buckets`, within the budget, from a random rotation.
-    fn bucket_updates(&mut self, buckets: &[u64]) -> Vec<Update> {
+    /// This node's versions in `buckets` except those in `known` (what the peer just sent),
+    /// within the budget, from a random rotation.
+    fn bucket_updates(&mut self, buckets: &[u64], known: &[Update]) -> Vec<Update> {
         let budget = self.data_budget(8 * buckets.len());
         let rotation = self.rng.next_u64();
-        self.store.in_buckets(buckets, budget, rotation).0
+        self.store.in_buckets(buckets, known, budget, rotation).0
     }
 
     fn on_merkle_leaves(
@@ -197,7 +198,13 @@ impl GossipNode {
             self.absorb(u);
         }
         if reply {
-            let updates = self.bucket_updates(&buckets);
+            // One way: after the merge, what the peer sent or superseded is common to both.
+            let known = if self.config.reconciliation.one_way() {
+                updates
+            } else {
+                &[]
+            };
+            let updates = self.bucket_updates(&buckets, known);
             self.send(
                 from,
                 Body::MerkleLeaves {

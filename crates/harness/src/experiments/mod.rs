@@ -2,6 +2,7 @@
 //! next to the figure the theory or the paper predicts.
 
 pub mod gossip;
+pub mod merkle;
 pub mod raft;
 pub mod storage;
 
@@ -45,6 +46,17 @@ pub fn check_nodes(flag: &str, nodes: u32) -> Result<(), BadArgument> {
         Ok(())
     } else {
         Err(bad(flag, nodes, format!("2 to {MAX_NODES} nodes")))
+    }
+}
+
+/// A key count for `merkle-repair`: at least the largest difference count (every difference is
+/// a distinct key) and at most 10^6.
+pub fn check_keys(flag: &str, keys: u32) -> Result<(), BadArgument> {
+    let least = merkle::DIFFERENCES.iter().copied().max().unwrap_or(1);
+    if (least..=1_000_000).contains(&keys) {
+        Ok(())
+    } else {
+        Err(bad(flag, keys, format!("{least} to 1000000 keys")))
     }
 }
 
@@ -105,6 +117,11 @@ mod tests {
         assert!(check_nodes("--nodes", 2).is_ok());
         assert!(check_nodes("--nodes", 1).is_err());
         assert!(check_nodes("--nodes", MAX_NODES + 1).is_err());
+        assert!(check_keys("--keys", 100_000).is_ok());
+        assert_eq!(
+            check_keys("--keys", 10).unwrap_err().to_string(),
+            "--keys 10: expected 10000 to 1000000 keys"
+        );
         assert!(check_exponent("--a", 0.0).is_ok());
         for a in [-1.0, f64::NAN, f64::INFINITY] {
             assert!(check_exponent("--a", a).is_err(), "{a}");

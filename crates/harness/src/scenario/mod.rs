@@ -10,8 +10,8 @@ mod validate;
 
 /// The gossip protocol block's types (defined with the gossip protocol).
 pub use crate::protocols::gossip::{
-    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
-    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+    ConflictSpec, GossipSpec, LossSpec, MerkleTreeSpec, ModeSpec, PeersSpec, ReconciliationSpec,
+    RumorSpec, SpatialSpec, SwimSpec, WritesSpec, AUTO_MERKLE_BITS, MERKLE_SHAPE,
 };
 /// The Raft protocol block's types (defined with the Raft protocol).
 pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};

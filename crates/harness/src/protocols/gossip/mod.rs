@@ -8,8 +8,8 @@ mod spec;
 pub use monitor::{Monitor, WriteRecord};
 pub use node::{GossipDurable, GossipProcess, PlannedWrite};
 pub use spec::{
-    ConflictSpec, GossipSpec, LossSpec, ModeSpec, PeersSpec, ReconciliationSpec, RumorSpec,
-    SpatialSpec, SwimSpec, WritesSpec, MERKLE_SHAPE,
+    ConflictSpec, GossipSpec, LossSpec, MerkleTreeSpec, ModeSpec, PeersSpec, ReconciliationSpec,
+    RumorSpec, SpatialSpec, SwimSpec, WritesSpec, AUTO_MERKLE_BITS, MERKLE_SHAPE,
 };
 
 use crate::driver::{build, end_time, finish, RunOptions};

@@ -27,7 +27,8 @@ pub struct GossipSpec {
     /// `"lww"` (last writer wins) or `"siblings"` (keep concurrent values).
     #[serde(default)]
     pub conflict: ConflictSpec,
-    /// `"digest"` (Scuttlebutt summaries) or `"merkle"` (Merkle-tree descent).
+    /// `"digest"` (Scuttlebutt summaries), `"merkle"` (descent of the fixed 4,096-bucket tree,
+    /// buckets shipped both ways) or `{"merkle_tree": {...}}` (a tree sized for the keys, one way).
     #[serde(default)]
     pub reconciliation: ReconciliationSpec,
     /// Largest message, in bytes; deltas beyond it are split.
@@ -123,8 +124,69 @@ pub enum ReconciliationSpec {
     /// Scuttlebutt-style digests.
     #[default]
     Digest,
-    /// Merkle-tree comparison.
+    /// Merkle-tree comparison over [`MERKLE_SHAPE`], whole buckets shipped both ways.
     Merkle,
+    /// Merkle-tree comparison over a tree of the given (or a key-count-following) shape, only
+    /// the newer side's versions shipped.
+    MerkleTree(MerkleTreeSpec),
+}
+
+/// The shape of a `merkle_tree`: `2^fanout_bits`-way nodes, `depth` levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerkleTreeSpec {
+    /// log2 of the branching (1 to 8; default 4, 16-way).
+    #[serde(default = "default_fanout_bits")]
+    pub fanout_bits: u32,
+    /// Levels below the root (absent: the fewest that give one leaf per written key, within
+    /// [`AUTO_MERKLE_BITS`] bits of leaves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+}
+
+/// Most leaves, as a power of two, of a tree whose depth follows the key count (2^20 leaves:
+/// 8 MiB of leaf hashes per node).
+pub const AUTO_MERKLE_BITS: u32 = 20;
+
+fn default_fanout_bits() -> u32 {
+    4
+}
+
+impl MerkleTreeSpec {
+    /// The tree's shape for `keys` distinct keys.
+    pub fn shape(&self, keys: u32) -> MerkleShape {
+        let bits = self.fanout_bits.max(1);
+        let depth = self.depth.unwrap_or_else(|| {
+            let mut depth = 1;
+            while (depth + 1) * bits <= AUTO_MERKLE_BITS && (1u64 << (depth * bits)) < keys as u64 {
+                depth += 1;
+            }
+            depth
+        });
+        MerkleShape {
+            fanout_bits: self.fanout_bits,
+            depth,
+        }
+    }
+
+    /// Checks the branching and depth; field paths start at `protocol.gossip`.
+    fn validate(&self) -> Result<(), Invalid> {
+        let field = |name: &str| format!("protocol.gossip.reconciliation.merkle_tree.{name}");
+        if !(1..=8).contains(&self.fanout_bits) {
+            return Err(Invalid::new(
+                field("fanout_bits"),
+                format!("expected 1 to 8, found {}", self.fanout_bits),
+            ));
+        }
+        let max_depth = 24 / self.fanout_bits;
+        match self.depth {
+            Some(depth) if !(1..=max_depth).contains(&depth) => Err(Invalid::new(
+                field("depth"),
+                format!("expected 1 to {max_depth} (fanout_bits * depth <= 24), found {depth}"),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Peer selection.
@@ -312,6 +374,9 @@ impl GossipSpec {
             reconciliation: match self.reconciliation {
                 ReconciliationSpec::Digest => Reconciliation::Scuttlebutt,
                 ReconciliationSpec::Merkle => Reconciliation::Merkle(MERKLE_SHAPE),
+                ReconciliationSpec::MerkleTree(tree) => {
+                    Reconciliation::MerkleOneWay(tree.shape(self.writes.keys))
+                }
             },
             swim,
             peer_selection: match &self.peers {
@@ -329,6 +394,9 @@ impl GossipSpec {
     /// Checks the block against the scenario's duration; field paths start at `protocol.gossip`.
     pub fn validate(&self, duration: Span) -> Result<(), Invalid> {
         let field = |name: &str| format!("protocol.gossip.{name}");
+        if let ReconciliationSpec::MerkleTree(tree) = &self.reconciliation {
+            tree.validate()?;
+        }
         self.config()
             .validate()
             .map_err(|e| Invalid::new(field(e.field), format!("expected {}", e.expected)))?;
@@ -355,5 +423,80 @@ impl GossipSpec {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+    use std::path::Path;
+
+    fn parse(reconciliation: &str) -> Result<GossipSpec, String> {
+        let text = format!(
+            r#"{{"version": 1, "name": "t", "seed": 1, "duration": "10s",
+                "protocol": {{"gossip": {{"mode": "push_pull", "interval": "1s",
+                  "reconciliation": {reconciliation},
+                  "writes": {{"count": 10, "keys": 100000, "from": "1s", "until": "2s"}}}}}},
+                "cluster": {{"nodes": 3}}}}"#
+        );
+        let s = scenario::parse(&text, Path::new("t.json")).map_err(|e| e.to_string())?;
+        match s.protocol {
+            scenario::ProtocolSpec::Gossip(g) => Ok(g),
+            _ => unreachable!("a gossip block"),
+        }
+    }
+
+    #[test]
+    fn merkle_tree_depth_follows_the_keys_unless_given() {
+        let old = parse(r#""merkle""#).unwrap().config().reconciliation;
+        assert_eq!(old, Reconciliation::Merkle(MERKLE_SHAPE));
+        let auto = parse(r#"{"merkle_tree": {}}"#).unwrap().config();
+        // 16^4 = 65,536 < 100,000 keys <= 16^5.
+        let shape = MerkleShape {
+            fanout_bits: 4,
+            depth: 5,
+        };
+        assert_eq!(auto.reconciliation, Reconciliation::MerkleOneWay(shape));
+        let binary = parse(r#"{"merkle_tree": {"fanout_bits": 1}}"#).unwrap();
+        assert_eq!(
+            binary.config().reconciliation.merkle_shape(),
+            Some(MerkleShape {
+                fanout_bits: 1,
+                depth: 17
+            })
+        );
+        let given = parse(r#"{"merkle_tree": {"fanout_bits": 2, "depth": 3}}"#).unwrap();
+        assert_eq!(
+            given.config().reconciliation.merkle_shape(),
+            Some(MerkleShape {
+                fanout_bits: 2,
+                depth: 3
+            })
+        );
+        // Few keys: the cap never goes below one level.
+        let one = MerkleTreeSpec {
+            fanout_bits: 8,
+            depth: None,
+        };
+        assert_eq!(one.shape(0).depth, 1);
+        assert_eq!(one.shape(1 << 20).depth, 2);
+    }
+
+    #[test]
+    fn a_bad_merkle_tree_names_its_field_and_the_range() {
+        let deep = parse(r#"{"merkle_tree": {"fanout_bits": 4, "depth": 7}}"#).unwrap_err();
+        assert!(
+            deep.contains("protocol.gossip.reconciliation.merkle_tree.depth")
+                && deep.contains("expected 1 to 6"),
+            "{deep}"
+        );
+        let wide = parse(r#"{"merkle_tree": {"fanout_bits": 0}}"#).unwrap_err();
+        assert!(
+            wide.contains("protocol.gossip.reconciliation.merkle_tree.fanout_bits"),
+            "{wide}"
+        );
+        let typo = parse(r#"{"merkle_tree": {"depht": 3}}"#).unwrap_err();
+        assert!(typo.contains("depht"), "{typo}");
     }
 }
