@@ -7,7 +7,9 @@ use faultline_harness::fuzz::{self, FailureGroup, SeedResult, Template};
 use faultline_report::chart::Size;
 use faultline_report::html::{Figure, ImageFormat};
 use faultline_report::presets;
-use faultline_report::sweep_page::{Distribution, FailureGroupView, SweepPage};
+use faultline_report::sweep_page::{
+    Distribution, FailureGroupView, NeverHit, ProbeCounts, SweepPage,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -97,11 +99,33 @@ pub fn write_page(input: PageInput, seeds: &[SeedResult]) -> Result<PathBuf> {
         explored,
         explored_note,
         figures: events_figure(seeds)?,
+        probes: probe_counts(input.template, seeds),
         tables: Vec::new(),
     };
     let path = input.out.join("summary.html");
     write_file(&path, page.to_html()?.as_bytes(), true)?;
     Ok(path)
+}
+
+/// Seeds per code probe over `seeds`, most passed first. The template names the protocol, hence
+/// its probes no seed passed; without it only the probes passed are known.
+fn probe_counts(template: Option<&Template>, seeds: &[SeedResult]) -> ProbeCounts {
+    let protocol = template.map(|t| t.base.protocol.name());
+    let counted = fuzz::SweepSummary::of_results(protocol.unwrap_or(""), seeds).probe_seeds;
+    let (hit, never): (Vec<_>, Vec<_>) = counted.into_iter().partition(|(_, n)| *n > 0);
+    let mut hit: Vec<(String, u64)> = hit.into_iter().map(|(p, n)| (p, n as u64)).collect();
+    hit.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let never_hit = match protocol {
+        Some(_) => NeverHit::Known(never.into_iter().map(|(p, _)| p).collect()),
+        None => NeverHit::Unknown(
+            "the template (which names the protocol) is not at hand; see above".into(),
+        ),
+    };
+    ProbeCounts {
+        seeds: seeds.len() as u64,
+        hit,
+        never_hit,
+    }
 }
 
 /// The distribution of run lengths (kernel events per seed).

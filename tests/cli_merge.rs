@@ -311,4 +311,29 @@ fn the_sweep_page_loads_in_chromium_and_shows_every_failure_group() {
         assert!(dom.contains(&format!("id=\"{id}\"")), "group {id} shown");
     }
     assert!(dom.contains("Failures by signature"), "{dom}");
+    let (probe, seeds) = most_passed_probe(&out.join("results.jsonl"));
+    assert!(
+        dom.contains(&format!(
+            "<code>{probe}</code></td><td class=\"n\">{seeds}</td>"
+        )),
+        "the code-probe table shows {probe} passed by {seeds} seeds: {dom}"
+    );
+    assert!(dom.contains("Probes no seed passed"), "{dom}");
+}
+
+/// The code probe most seeds of a results file passed (ties: the first by name), and how many.
+fn most_passed_probe(results: &Path) -> (String, usize) {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    let text = std::fs::read_to_string(results).unwrap();
+    for line in text.lines().skip(1) {
+        let seed: serde_json::Value = serde_json::from_str(line).unwrap();
+        for probe in seed["probes"].as_array().into_iter().flatten() {
+            *counts
+                .entry(probe.as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    let most = counts.values().copied().max();
+    let most = most.expect("the merged results record code probes");
+    counts.into_iter().find(|(_, n)| *n == most).unwrap()
 }

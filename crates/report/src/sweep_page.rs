@@ -1,10 +1,11 @@
 //! The page of a fuzz sweep (`summary.html`): what was run and how fast, what failed (by check
 //! and by failure signature, each group with its shrunk scenario, the command that replays it
 //! and a link to its run report), and what the sweep explored (the fault kinds and configuration
-//! choices its seeds drew). One self-contained file: inline CSS, a few lines of inline script
+//! choices its seeds drew), and which code probes its seeds passed (seeds per probe, and the
+//! probes no seed passed). One self-contained file: inline CSS, a few lines of inline script
 //! (sortable tables), no network.
 //!
-//! Further per-sweep tables (such as code probes hit per seed) are [`Table`]s in
+//! Further per-sweep tables (such as per-shard figures) are [`Table`]s in
 //! [`SweepPage::tables`]; the page draws them after the distributions.
 
 use crate::encode::{base64, escape};
@@ -47,6 +48,32 @@ pub struct Distribution {
     pub counts: Vec<(String, u64)>,
 }
 
+/// The code probes a sweep's seeds passed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbeCounts {
+    /// The seeds counted.
+    pub seeds: u64,
+    /// Each probe at least one seed passed, and how many seeds passed it, in display order.
+    pub hit: Vec<(String, u64)>,
+    /// The probes no seed passed.
+    pub never_hit: NeverHit,
+}
+
+/// The probes no seed of a sweep passed, when the page can know them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NeverHit {
+    /// These probes (of the sweep's protocol) no seed passed; empty when every probe was hit.
+    Known(Vec<String>),
+    /// Not known; the text says why (e.g. the template, which names the protocol, is not at hand).
+    Unknown(String),
+}
+
+impl Default for NeverHit {
+    fn default() -> Self {
+        NeverHit::Known(Vec::new())
+    }
+}
+
 /// A table: a title, column names and rows of cells (as many as columns).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
@@ -75,7 +102,9 @@ pub struct SweepPage {
     pub explored_note: String,
     /// Charts (e.g. events per run), drawn after the distributions.
     pub figures: Vec<Figure>,
-    /// More tables (the extension point: code probes, per-shard figures...).
+    /// Seeds per code probe and the probes never hit, drawn after the figures.
+    pub probes: ProbeCounts,
+    /// More tables (the extension point: per-shard figures...).
     pub tables: Vec<Table>,
 }
 
@@ -131,6 +160,7 @@ impl SweepPage {
         for figure in &self.figures {
             out += &figure_html(figure)?;
         }
+        out += &probes_html(&self.probes);
         for table in &self.tables {
             out += &table_html(table);
         }
@@ -181,6 +211,38 @@ impl SweepPage {
         }
         out
     }
+}
+
+/// The code-probe table (seeds per probe, with a bar) and the list of probes no seed passed.
+fn probes_html(probes: &ProbeCounts) -> String {
+    let mut out = String::from("<h2>Code probes</h2>\n");
+    let total = match &probes.never_hit {
+        NeverHit::Known(never) => format!(" of {}", probes.hit.len() + never.len()),
+        NeverHit::Unknown(_) => String::new(),
+    };
+    out += &format!(
+        "<p>{}{total} probes passed by at least one of {} seeds.</p>\n",
+        probes.hit.len(),
+        probes.seeds
+    );
+    if !probes.hit.is_empty() {
+        out += &bars_table("probe", "seeds", &probes.hit);
+    }
+    out += "<h3>Probes no seed passed</h3>\n";
+    out += &match &probes.never_hit {
+        NeverHit::Known(never) if never.is_empty() => {
+            "<p class=\"ok\">Every probe was passed.</p>\n".to_string()
+        }
+        NeverHit::Known(never) => {
+            let items: Vec<String> = never
+                .iter()
+                .map(|p| format!("<li><code>{}</code></li>", escape(p)))
+                .collect();
+            format!("<ul class=\"never-hit\">\n{}\n</ul>\n", items.join("\n"))
+        }
+        NeverHit::Unknown(why) => format!("<p>Not known: {}</p>\n", escape(why)),
+    };
+    out
 }
 
 fn figure_html(figure: &Figure) -> Result<String, ReportError> {
@@ -324,10 +386,15 @@ mod tests {
             }],
             explored_note: "over 100 seeds".into(),
             figures: vec![Figure::svg("Events per run", "<svg></svg>".into())],
+            probes: ProbeCounts {
+                seeds: 100,
+                hit: vec![("raft.<commit>".into(), 7)],
+                never_hit: NeverHit::Known(vec!["raft.lease_read".into()]),
+            },
             tables: vec![Table {
-                title: "Code probes".into(),
-                columns: vec!["probe".into(), "seeds".into()],
-                rows: vec![vec!["raft.<commit>".into(), "7".into()]],
+                title: "Per shard".into(),
+                columns: vec!["shard".into(), "seeds".into()],
+                rows: vec![vec!["<0/4>".into(), "25".into()]],
             }],
         }
     }
@@ -346,7 +413,11 @@ mod tests {
             "the largest count gets the full bar"
         );
         assert!(html.contains("<h2>Events per run</h2>\n<figure>\n<svg></svg>"));
-        assert!(html.contains("<h2>Code probes</h2>") && html.contains("raft.&lt;commit&gt;"));
+        assert!(html.contains("<h2>Per shard</h2>") && html.contains("&lt;0/4&gt;"));
+        assert!(html.contains("<h2>Code probes</h2>"));
+        assert!(html.contains("1 of 2 probes passed by at least one of 100 seeds."));
+        assert!(html.contains("<code>raft.&lt;commit&gt;</code></td><td class=\"n\">7</td>"));
+        assert!(html.contains("<li><code>raft.lease_read</code></li>"));
         assert!(
             !html.contains("http"),
             "nothing is fetched from the network"
@@ -362,5 +433,19 @@ mod tests {
         let mut many = page();
         many.groups[0].seeds = (0..120).collect();
         assert!(many.to_html().unwrap().contains("... (70 more)"));
+    }
+
+    #[test]
+    fn the_probe_section_says_when_every_probe_was_hit_or_the_rest_is_unknown() {
+        let mut all = page();
+        all.probes.never_hit = NeverHit::Known(Vec::new());
+        let html = all.to_html().unwrap();
+        assert!(html.contains("1 of 1 probes") && html.contains("Every probe was passed."));
+        let mut unknown = page();
+        unknown.probes.never_hit = NeverHit::Unknown("no <template>".into());
+        let html = unknown.to_html().unwrap();
+        assert!(
+            html.contains("1 probes passed") && html.contains("Not known: no &lt;template&gt;")
+        );
     }
 }
