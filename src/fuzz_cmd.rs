@@ -137,8 +137,9 @@ pub fn fuzz(args: FuzzArgs) -> Result<u8> {
         out: args.out.clone(),
         resume: args.resume,
         shrink: args.shrink,
-        guided: args.guided,
-        header: ResultsHeader::new(&args.template, &template).with_part(range.clone(), shard),
+        header: ResultsHeader::new(&args.template, &template)
+            .with_part(range.clone(), shard)
+            .with_guided(args.guided),
         interrupt: Some(watch.flag()),
     };
     let summary = fuzz::sweep(&template, &options, &on_result)?;
@@ -298,6 +299,12 @@ fn write_sweep_page(
         ),
         ("failure groups".to_string(), groups.len().to_string()),
     ];
+    if args.guided {
+        facts.push((
+            "seeds drawn".to_string(),
+            "coverage-guided (--guided)".into(),
+        ));
+    }
     if let Some(rate) = Timing::read(&args.out).and_then(Timing::rate) {
         facts.push(("seeds/s".to_string(), format!("{rate:.1}")));
     }

@@ -265,8 +265,7 @@ mod tests {
                 out: out.clone(),
                 resume: false,
                 shrink: false,
-                guided,
-                header: ResultsHeader::new(path, &t),
+                header: ResultsHeader::new(path, &t).with_guided(guided),
                 interrupt: None,
             };
             sweep(&t, &options, &|_| {}).unwrap();

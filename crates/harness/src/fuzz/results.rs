@@ -43,6 +43,10 @@ pub struct ResultsHeader {
     /// The shard this file holds, when the sweep ran one (`--shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The seeds ran coverage-guided (`fuzz --guided`): a seed's scenario may be a mutant of an
+    /// earlier seed's, so it replays from its failure file, not from `expand TEMPLATE SEED`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guided: bool,
 }
 
 impl ResultsHeader {
@@ -55,7 +59,13 @@ impl ResultsHeader {
             faultline_version: env!("CARGO_PKG_VERSION").to_string(),
             seeds: None,
             shard: None,
+            guided: false,
         }
+    }
+
+    /// This header, saying whether the seeds ran coverage-guided.
+    pub fn with_guided(self, guided: bool) -> Self {
+        ResultsHeader { guided, ..self }
     }
 
     /// This header, saying which seeds and which shard of them the file holds.
@@ -67,12 +77,13 @@ impl ResultsHeader {
         }
     }
 
-    /// True when results under `self` and under `other` come from the same template content and
-    /// the same faultline version (the template's path may differ).
+    /// True when results under `self` and under `other` come from the same template content, the
+    /// same faultline version (the template's path may differ) and the same way of drawing seeds.
     pub fn same_sweep(&self, other: &ResultsHeader) -> bool {
         self.faultline_results == other.faultline_results
             && self.template_hash == other.template_hash
             && self.faultline_version == other.faultline_version
+            && self.guided == other.guided
     }
 }
 
@@ -82,7 +93,11 @@ impl std::fmt::Display for ResultsHeader {
             f,
             "template {} (hash {}), faultline {}",
             self.template, self.template_hash, self.faultline_version
-        )
+        )?;
+        if self.guided {
+            write!(f, ", coverage-guided")?;
+        }
+        Ok(())
     }
 }
 
@@ -359,6 +374,32 @@ mod tests {
             read_results(&path).is_err(),
             "damage before the end is an error"
         );
+    }
+
+    /// A guided sweep's header says so, survives a round trip, and is another sweep than a
+    /// plain one of the same template (no resume or merge mixes them); a plain header keeps
+    /// the format it had before the field existed.
+    #[test]
+    fn the_header_records_a_guided_sweep() {
+        let plain = ResultsHeader {
+            faultline_results: RESULTS_FORMAT,
+            template: "t.json".into(),
+            template_hash: "0123456789abcdef".into(),
+            faultline_version: "0.1.0".into(),
+            seeds: None,
+            shard: None,
+            guided: false,
+        };
+        let guided = plain.clone().with_guided(true);
+        let text = serde_json::to_string(&guided).unwrap();
+        assert!(text.contains("\"guided\":true"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<ResultsHeader>(&text).unwrap(),
+            guided
+        );
+        assert!(!serde_json::to_string(&plain).unwrap().contains("guided"));
+        assert!(!plain.same_sweep(&guided) && plain.same_sweep(&plain.clone()));
+        assert!(guided.to_string().ends_with(", coverage-guided"));
     }
 
     #[test]

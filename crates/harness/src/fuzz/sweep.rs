@@ -88,11 +88,10 @@ pub struct SweepOptions {
     /// Shrink each failure and write `<name>.min.json` next to it.
     pub shrink: bool,
     /// What produced the results: written first to a new `results.jsonl`, and required of an
-    /// existing one on `resume`.
+    /// existing one on `resume`. Its `guided` runs the seeds coverage-guided (see
+    /// [`super::guided`]): in batches, part of each batch mutating scenarios that reached new code
+    /// probes. Not with `resume` or shards.
     pub header: ResultsHeader,
-    /// Coverage-guided (see [`super::guided`]): seeds run in batches, and part of each batch
-    /// mutates scenarios that reached new code probes. Not with `resume` or shards.
-    pub guided: bool,
     /// When set (e.g. by a Ctrl-C handler), no further seed starts; seeds already running
     /// finish and are recorded, and the summary says the sweep was interrupted.
     pub interrupt: Option<&'static AtomicBool>,
@@ -227,7 +226,7 @@ pub fn sweep(
         ran: AtomicUsize::new(0),
     };
     let started = Instant::now();
-    if options.guided {
+    if options.header.guided {
         run_guided(template, options, &progress, on_result)?;
     } else {
         run_seeds(template, options, &done, &progress, on_result)?;
