@@ -400,10 +400,10 @@ fn the_default_template_finds_every_planted_raft_bug() {
     for bug in [
         "vote_without_log_check",
         "forget_vote_on_restart",
-        "stale_local_reads",
+        "read_without_quorum_check",
         "accept_stale_term_append",
-        "lease_ignores_drift",
-        "figure8_commit",
+        "lease_ignores_clock_drift",
+        "commit_previous_term_by_counting",
     ] {
         let row = table
             .lines()

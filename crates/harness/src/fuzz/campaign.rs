@@ -76,7 +76,10 @@ pub struct ShrinkSummary {
 /// key of its protocol's `bugs` block.
 pub fn bug_names(template: &Template) -> Vec<String> {
     if let Some(hunt) = &template.fuzz.hunt {
-        return hunt.clone();
+        return hunt
+            .iter()
+            .map(|bug| canonical_bug(&template.base, bug).unwrap_or_else(|| bug.clone()))
+            .collect();
     }
     protocol_block(template)
         .and_then(|block| {
@@ -93,16 +96,39 @@ fn protocol_block(template: &Template) -> Option<serde_json::Value> {
     value.get("protocol")?.as_object()?.values().next().cloned()
 }
 
-/// `scenario` with the planted bug `bug` switched on; `None` when its protocol has no such bug.
+/// `scenario` with the planted bug `bug` (its name, or an old name the protocol still accepts)
+/// switched on; `None` when its protocol has no such bug.
 pub fn with_bug(scenario: &Scenario, bug: &str) -> Option<Scenario> {
+    let name = canonical_bug(scenario, bug)?;
     let mut value = serde_json::to_value(scenario).ok()?;
-    let protocol = value
+    *bugs_block(&mut value)?.get_mut(&name)? = serde_json::Value::Bool(true);
+    serde_json::from_value(value).ok()
+}
+
+/// The name under which `scenario`'s protocol writes the planted bug `bug`: `bug` itself, or the
+/// switch an old name (a serde alias) stands for. Found by reading a `bugs` block holding only
+/// `bug` and writing it back; `None` when the protocol has no such bug.
+fn canonical_bug(scenario: &Scenario, bug: &str) -> Option<String> {
+    let mut value = serde_json::to_value(scenario).ok()?;
+    *bugs_block(&mut value)? = serde_json::json!({ bug: true });
+    let parsed: Scenario = serde_json::from_value(value).ok()?;
+    let mut value = serde_json::to_value(&parsed).ok()?;
+    let bugs = bugs_block(&mut value)?.as_object()?;
+    let mut on = bugs.iter().filter(|(_, v)| v.as_bool() == Some(true));
+    match (on.next(), on.next()) {
+        (Some((name, _)), None) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// The `bugs` block of the scenario's (only) protocol, in its JSON form.
+fn bugs_block(value: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+    value
         .get_mut("protocol")?
         .as_object_mut()?
         .values_mut()
-        .next()?;
-    *protocol.get_mut("bugs")?.get_mut(bug)? = serde_json::Value::Bool(true);
-    serde_json::from_value(value).ok()
+        .next()?
+        .get_mut("bugs")
 }
 
 /// The scenario of `seed`: the template's expansion, with `bug` switched on when given. The bug
@@ -222,6 +248,34 @@ pub fn hunt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A planted bug is switched on under the core's name or its old alias, the campaign names
+    /// it by the core's name, and a name the protocol lacks is refused.
+    #[test]
+    fn old_bug_names_are_aliases_of_the_cores_names() {
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scenarios/raft/figure8.json"
+        ));
+        let scenario = crate::scenario::load(path).unwrap();
+        let on = |bug: &str| {
+            let value = serde_json::to_value(with_bug(&scenario, bug).unwrap()).unwrap();
+            value["protocol"]["raft"]["bugs"].clone()
+        };
+        let bugs = on("figure8_commit");
+        assert_eq!(bugs, on("commit_previous_term_by_counting"));
+        assert_eq!(bugs["commit_previous_term_by_counting"], true);
+        assert!(bugs.get("figure8_commit").is_none(), "{bugs}");
+        for (old, new) in [
+            ("stale_local_reads", "read_without_quorum_check"),
+            ("lease_ignores_drift", "lease_ignores_clock_drift"),
+            ("forget_vote_on_restart", "forget_vote_on_restart"),
+        ] {
+            assert_eq!(canonical_bug(&scenario, old).as_deref(), Some(new));
+        }
+        assert!(with_bug(&scenario, "no_such_bug").is_none());
+        assert!(canonical_bug(&scenario, "election_timeout").is_none());
+    }
 
     #[test]
     fn a_hunt_needs_offsets_a_budget_and_seeds_within_u64() {

@@ -79,27 +79,32 @@ pub enum ReadMode {
 }
 
 /// Switches that re-introduce classic Raft bugs, so a scenario can show a check catching them.
+/// The core's switches go by the core's names ([`PlantedBugs`]); the storage ones are the
+/// harness server's own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BugsSpec {
-    /// Commit entries of earlier terms by counting replicas (the paper's Figure 8).
-    #[serde(default)]
-    pub figure8_commit: bool,
+    /// Commit entries of earlier terms by counting replicas (the paper's Figure 8). Also read
+    /// under its old name `figure8_commit`.
+    #[serde(default, alias = "figure8_commit")]
+    pub commit_previous_term_by_counting: bool,
     /// Grant votes without the up-to-date log check.
     #[serde(default)]
     pub vote_without_log_check: bool,
     /// Forget the vote on restart.
     #[serde(default)]
     pub forget_vote_on_restart: bool,
-    /// Serve reads from local state without confirming leadership.
-    #[serde(default)]
-    pub stale_local_reads: bool,
+    /// Serve reads from local state without confirming leadership. Also read under its old
+    /// name `stale_local_reads`.
+    #[serde(default, alias = "stale_local_reads")]
+    pub read_without_quorum_check: bool,
     /// Accept AppendEntries from a leader of an older term.
     #[serde(default)]
     pub accept_stale_term_append: bool,
-    /// Lease reads ignore the clock drift bound.
-    #[serde(default)]
-    pub lease_ignores_drift: bool,
+    /// Lease reads ignore the clock drift bound. Also read under its old name
+    /// `lease_ignores_drift`.
+    #[serde(default, alias = "lease_ignores_drift")]
+    pub lease_ignores_clock_drift: bool,
     /// A restarted server votes at once, forgetting the promise its last heartbeat
     /// acknowledgement made to the leader's lease.
     #[serde(default)]
@@ -142,12 +147,12 @@ impl RaftSpec {
             lease_reads: spec.reads == ReadMode::Lease,
             max_clock_drift: spec.max_clock_drift.map_or(min.nanos() / 10, |d| d.nanos()),
             bugs: PlantedBugs {
-                commit_previous_term_by_counting: bugs.figure8_commit,
+                commit_previous_term_by_counting: bugs.commit_previous_term_by_counting,
                 vote_without_log_check: bugs.vote_without_log_check,
                 forget_vote_on_restart: bugs.forget_vote_on_restart,
-                read_without_quorum_check: bugs.stale_local_reads,
+                read_without_quorum_check: bugs.read_without_quorum_check,
                 accept_stale_term_append: bugs.accept_stale_term_append,
-                lease_ignores_clock_drift: bugs.lease_ignores_drift,
+                lease_ignores_clock_drift: bugs.lease_ignores_clock_drift,
                 forget_lease_promise_on_restart: bugs.forget_lease_promise_on_restart,
                 prevote_rejection_hides_term: bugs.prevote_rejection_hides_term,
             },
@@ -176,9 +181,9 @@ impl RaftSpec {
                 "expected a positive number",
             ));
         }
-        if self.bugs.lease_ignores_drift && self.reads != ReadMode::Lease {
+        if self.bugs.lease_ignores_clock_drift && self.reads != ReadMode::Lease {
             return Err(Invalid::new(
-                field("bugs.lease_ignores_drift"),
+                field("bugs.lease_ignores_clock_drift"),
                 "applies only to lease reads (\"reads\": \"lease\")",
             ));
         }
