@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Mutation testing of a protocol core (issue #14), with cargo-mutants; not part of .ci/run.
+#
+#   scripts/mutants.sh CRATE FILE [--deep] [-- extra cargo-mutants arguments]
+#   scripts/mutants.sh gossip swim.rs            # the gossip core's own tests
+#   scripts/mutants.sh raft 'node/*.rs' --deep   # + the harness's tests and a bounded sweep
+#
+# Quick mode tests each mutant with the core's own tests (faultline-CRATE). --deep adds the
+# harness's tests, whose template_sweeps test runs FAULTLINE_TEST_SEEDS (default here 100) seeds
+# of every shipped fuzz template with all its checks. Tests that compare trace hashes with pinned
+# values are skipped: any change of behaviour moves a hash, so they would "kill" mutants without
+# finding anything wrong. Results land in target/mutants/CRATE-<file>/mutants.out (caught.txt,
+# missed.txt, timeout.txt, unviable.txt); the score printed is caught / (caught + missed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=27.1.0
+if [ "$(cargo mutants --version 2>/dev/null)" != "cargo-mutants $version" ]; then
+  echo "== installing cargo-mutants $version"
+  cargo install cargo-mutants --version "$version" --locked
+fi
+
+if [ $# -lt 2 ]; then
+  sed -n '4,7p' "$0" >&2
+  exit 2
+fi
+crate=$1 file=$2
+shift 2
+case "$crate" in
+  raft | gossip) ;;
+  *) echo "scripts/mutants.sh: CRATE: expected raft or gossip, found '$crate'" >&2; exit 2 ;;
+esac
+packages=(--test-package "faultline-$crate")
+if [ "${1:-}" = "--deep" ]; then
+  shift
+  packages+=(--test-package faultline-harness)
+  export FAULTLINE_TEST_SEEDS="${FAULTLINE_TEST_SEEDS:-100}"
+fi
+[ "${1:-}" = "--" ] && shift
+
+out="target/mutants/$crate-$(echo "$file" | tr -c 'A-Za-z0-9._\n-' '_')"
+mkdir -p "$out"
+status=0
+nice -n 5 cargo mutants -p "faultline-$crate" -f "$file" "${packages[@]}" -j 1 --timeout 300 \
+  --output "$out" "$@" -- --skip every_pinned_trace_hash_is_unchanged || status=$?
+# cargo-mutants exits 2 when mutants were missed, 3 on timeouts: the counts below say which.
+results="$out/mutants.out"
+count() { if [ -f "$results/$1.txt" ]; then grep -c . "$results/$1.txt" || true; else echo 0; fi; }
+caught=$(count caught) missed=$(count missed) timeout=$(count timeout) unviable=$(count unviable)
+echo "caught $caught, missed $missed, timeout $timeout, unviable $unviable"
+if [ $((caught + missed)) -gt 0 ]; then
+  echo "score $(awk -v c="$caught" -v m="$missed" 'BEGIN { printf "%.1f%%", 100 * c / (c + m) }') (caught / (caught + missed)); missed mutants: $results/missed.txt"
+fi
+case $status in 0 | 2 | 3) exit 0 ;; *) exit "$status" ;; esac
