@@ -42,7 +42,7 @@ out="target/mutants/$crate-$(echo "$file" | tr -c 'A-Za-z0-9._\n-' '_')"
 mkdir -p "$out"
 status=0
 nice -n 5 cargo mutants -p "faultline-$crate" -f "$file" "${packages[@]}" -j 1 --timeout 300 \
-  --output "$out" "$@" -- --skip every_pinned_trace_hash_is_unchanged || status=$?
+  --output "$out" "$@" -- -- --skip every_pinned_trace_hash_is_unchanged || status=$?
 # cargo-mutants exits 2 when mutants were missed, 3 on timeouts: the counts below say which.
 results="$out/mutants.out"
 count() { if [ -f "$results/$1.txt" ]; then grep -c . "$results/$1.txt" || true; else echo 0; fi; }
