@@ -43,6 +43,19 @@ pub trait Model {
         None
     }
 
+    /// Whether `input`, returning `output`, leaves every state it is valid in unchanged
+    /// (a read; a compare-and-set that reported no swap).
+    ///
+    /// `true` promises: whenever `step` accepts it, it returns the state it was given.
+    /// The search then places such a completed operation as soon as it is valid instead
+    /// of trying it in every position (any valid order can move it that early), which
+    /// turns k concurrent reads from 2^k configurations into one. The default, `false`,
+    /// is always sound.
+    fn read_only(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool {
+        let _ = (input, output);
+        false
+    }
+
     /// Whether `effect`, an operation that may or may not have taken place (it never
     /// returned), can matter to `observer`, which returned `output` (`None`: unknown).
     ///

@@ -215,14 +215,26 @@ impl Universe {
     }
 }
 
+/// One linearized operation of the walk.
+struct Placed {
+    /// Its call event.
+    call: u32,
+    /// The state before it.
+    before: u32,
+    /// A read-only operation placed as soon as it was valid: the configuration before
+    /// it is explored once the one after it is, so backtracking passes over it.
+    forced: bool,
+}
+
 /// The depth-first walk's mutable position.
 struct Walk {
     events: Events,
     keys: Vec<u64>,
+    /// Per local operation: completed and read-only, so placed as soon as valid.
+    eager: Vec<bool>,
     bits: Vec<u64>,
     set_hash: u64,
-    /// (call event, state before) of each linearized operation.
-    stack: Vec<(u32, u32)>,
+    stack: Vec<Placed>,
     state: u32,
     remaining: usize,
     entry: u32,
@@ -236,25 +248,28 @@ impl Walk {
 
     /// Linearized local operations, in order.
     fn order(&self) -> impl Iterator<Item = u32> + '_ {
-        self.stack
-            .iter()
-            .map(|&(call, _)| self.events.op[call as usize])
+        self.stack.iter().map(|p| self.events.op[p.call as usize])
     }
 
-    /// Undoes the last linearized operation; `false` when there is none.
+    /// Undoes the last linearized operation that was a choice (and the forced ones
+    /// after it), moving on to the next candidate; `false` when there is none.
     fn pop(&mut self, completed: usize) -> bool {
-        let Some((call, before)) = self.stack.pop() else {
-            return false;
-        };
-        let op = self.events.op[call as usize];
-        self.flip(op);
-        self.events.unlift(call);
-        if (op as usize) < completed {
-            self.remaining += 1;
+        loop {
+            let Some(placed) = self.stack.pop() else {
+                return false;
+            };
+            let op = self.events.op[placed.call as usize];
+            self.flip(op);
+            self.events.unlift(placed.call);
+            if (op as usize) < completed {
+                self.remaining += 1;
+            }
+            self.state = placed.before;
+            self.entry = self.events.next[placed.call as usize];
+            if !placed.forced {
+                return true;
+            }
         }
-        self.state = before;
-        self.entry = self.events.next[call as usize];
-        true
     }
 }
 
@@ -289,6 +304,13 @@ impl<M: Model> Run<'_, M> {
         let mut walk = Walk {
             events: Events::new(&uops),
             keys: (0..uops.len() as u32).map(zobrist).collect(),
+            eager: uops
+                .iter()
+                .enumerate()
+                .map(|(l, op)| {
+                    l < universe.completed && self.model.read_only(&op.input, op.output.as_ref())
+                })
+                .collect(),
             bits: vec![0; words],
             set_hash: 0,
             stack: Vec::new(),
@@ -389,24 +411,37 @@ impl<M: Model> Run<'_, M> {
             }
             let local = walk.events.op[e];
             let op = self.ops[universe.ops[local as usize] as usize];
-            let Some(after) =
-                self.model
-                    .step(self.memo.state(walk.state), &op.input, op.output.as_ref())
-            else {
+            let state = self.memo.state(walk.state);
+            let Some(after) = self.model.step(state, &op.input, op.output.as_ref()) else {
                 walk.entry = walk.events.next[e];
                 continue;
             };
+            let completed = (local as usize) < universe.completed;
+            // An indeterminate operation that changes nothing here can be left out.
+            if !completed && after == *state {
+                walk.entry = walk.events.next[e];
+                continue;
+            }
+            let forced = walk.eager[local as usize];
             walk.flip(local);
             let Some(after) = self.memo.insert(walk.set_hash, &walk.bits, after) else {
                 walk.flip(local);
                 walk.entry = walk.events.next[e];
+                // Placing a read-only operation first was explored, so was all from here.
+                if forced && !walk.pop(universe.completed) {
+                    return Ok(WalkEnd::Exhausted);
+                }
                 continue;
             };
-            walk.stack.push((walk.entry, walk.state));
+            walk.stack.push(Placed {
+                call: walk.entry,
+                before: walk.state,
+                forced,
+            });
             walk.state = after;
             walk.events.lift(walk.entry);
             walk.entry = walk.events.next[head as usize];
-            if (local as usize) < universe.completed {
+            if completed {
                 walk.remaining -= 1;
             }
             if walk.remaining == 0 {
@@ -417,7 +452,9 @@ impl<M: Model> Run<'_, M> {
                 if next.len() > MAX_FRONTIER {
                     return Ok(WalkEnd::TooWide);
                 }
-                walk.pop(universe.completed);
+                if !walk.pop(universe.completed) {
+                    return Ok(WalkEnd::Exhausted);
+                }
             }
             if self.memo.approx_bytes() + self.paths.bytes() + next.bytes() > self.bytes {
                 return Err(Stop::Exhausted(Exhausted::Memory));

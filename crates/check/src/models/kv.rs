@@ -229,6 +229,14 @@ impl Model for KvModel {
         format!("{{{}}}", entries.join(", "))
     }
 
+    /// A get; a cas that did not swap.
+    fn read_only(&self, input: &KvInput, output: Option<&KvOutput>) -> bool {
+        matches!(
+            (input, output),
+            (KvInput::Get { .. }, _) | (KvInput::Cas { .. }, Some(KvOutput::Cas(false)))
+        )
+    }
+
     fn partition_key<'a>(&self, input: &'a KvInput) -> Option<&'a str> {
         Some(input.key())
     }

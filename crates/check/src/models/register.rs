@@ -67,6 +67,15 @@ impl Model for RegisterModel {
         }
     }
 
+    /// A read; a cas that did not swap.
+    fn read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+        matches!(
+            (input, output),
+            (RegisterInput::Read, _)
+                | (RegisterInput::Cas { .. }, Some(RegisterOutput::Cas(false)))
+        )
+    }
+
     /// A read changes nothing; a write or cas of `v` can matter only to a read of `v`, a
     /// cas that swapped from `v`, or a cas whose result is false or unknown (it may
     /// have needed the register not to hold its expected value).
