@@ -63,11 +63,14 @@ pub(crate) struct Limits<'a> {
     pub(crate) cancelled: &'a (dyn Fn() -> bool + Sync),
 }
 
-/// Searches for a linearization of `ops` under `model` within `limits`.
+/// Searches for a linearization of `ops` under `model` within `limits`. `memo` is
+/// scratch space, emptied before use; passing the same one to every search of a worker
+/// saves growing its tables again.
 pub(crate) fn search<M: Model>(
     model: &M,
     ops: &[&Operation<M::Input, M::Output>],
     limits: Limits<'_>,
+    memo: &mut Memo<M::State>,
 ) -> Outcome {
     let plan = Plan::new(model, ops);
     if plan.segments.is_empty() {
@@ -77,7 +80,7 @@ pub(crate) fn search<M: Model>(
         model,
         ops,
         paths: Paths::default(),
-        memo: Memo::new(0),
+        memo,
         steps: limits.steps,
         enumeration_floor: 0,
         bytes: limits.bytes,
@@ -161,7 +164,7 @@ struct Run<'a, M: Model> {
     model: &'a M,
     ops: &'a [&'a Operation<M::Input, M::Output>],
     paths: Paths,
-    memo: Memo<M::State>,
+    memo: &'a mut Memo<M::State>,
     steps: u64,
     /// While enumerating a segment, `steps` at which it counts as too wide.
     enumeration_floor: u64,
