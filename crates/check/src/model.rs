@@ -56,6 +56,28 @@ pub trait Model {
         false
     }
 
+    /// Whether `observer`, which returned `output`, may become valid from `state` after
+    /// some of the operations `before` (each at most once, in any order; `before` may
+    /// hold the observer itself, which is then not to be counted).
+    ///
+    /// `false` promises that no such sequence makes `step` accept the observer. The
+    /// search asks it after each state change about the next operations that must be
+    /// placed, with the operations that may still go before each, and abandons the
+    /// configuration at once instead of trying every order of those operations first
+    /// (e.g. a get that returned "ab" when the value is already "ac" and only appends
+    /// may come first). An answer must not get stricter when `before` grows. The
+    /// default, `true`, is always sound.
+    fn may_become_valid(
+        &self,
+        state: &Self::State,
+        observer: &Self::Input,
+        output: Option<&Self::Output>,
+        before: &[&Self::Input],
+    ) -> bool {
+        let _ = (state, observer, output, before);
+        true
+    }
+
     /// Whether `effect`, an operation that may or may not have taken place (it never
     /// returned), can matter to `observer`, which returned `output` (`None`: unknown).
     ///
