@@ -81,6 +81,7 @@ pub(crate) fn search<M: Model>(
         ops,
         paths: Paths::default(),
         memo,
+        uops: Vec::new(),
         before: Vec::new(),
         steps: limits.steps,
         enumeration_floor: 0,
@@ -166,6 +167,8 @@ struct Run<'a, M: Model> {
     ops: &'a [&'a Operation<M::Input, M::Output>],
     paths: Paths,
     memo: &'a mut Memo<M::State>,
+    /// The operations of the segment being searched, by local index.
+    uops: Vec<&'a Operation<M::Input, M::Output>>,
     /// Scratch for [`Run::unplaceable_return`].
     before: Vec<&'a M::Input>,
     steps: u64,
@@ -324,12 +327,15 @@ impl<M: Model> Run<'_, M> {
         last: bool,
     ) -> SegmentEnd<M::State> {
         let universe = Universe::new(seg, live);
-        let uops: Vec<&Operation<M::Input, M::Output>> =
-            universe.ops.iter().map(|&i| self.ops[i as usize]).collect();
+        let ops = self.ops;
+        self.uops.clear();
+        self.uops
+            .extend(universe.ops.iter().map(|&i| ops[i as usize]));
+        let uops = &self.uops;
         let words = uops.len().div_ceil(64);
         self.memo.reset(words);
         let mut walk = Walk {
-            events: Events::new(&uops),
+            events: Events::new(uops),
             keys: (0..uops.len() as u32).map(zobrist).collect(),
             eager: uops
                 .iter()
@@ -424,7 +430,7 @@ impl<M: Model> Run<'_, M> {
                 continue;
             }
             let local = walk.events.op[e];
-            let op = self.ops[universe.ops[local as usize] as usize];
+            let op = self.uops[local as usize];
             let state = self.memo.state(walk.state);
             let Some(after) = self.model.step(state, &op.input, op.output.as_ref()) else {
                 walk.entry = walk.events.next[e];
@@ -469,7 +475,7 @@ impl<M: Model> Run<'_, M> {
                 if !walk.pop(universe.completed) {
                     return Ok(WalkEnd::Exhausted);
                 }
-            } else if let Some(stuck) = self.unplaceable_return(walk, universe, forced) {
+            } else if let Some(stuck) = self.unplaceable_return(walk, forced) {
                 // An operation that must be placed soon can no longer become valid.
                 note_best(best, walk, universe, start.path, stuck);
                 if !walk.pop(universe.completed) {
@@ -488,18 +494,13 @@ impl<M: Model> Run<'_, M> {
     /// completed operation of the segment is placed in it, so such an event makes the
     /// configuration a dead end. Not asked after a forced operation (the state did not
     /// change).
-    fn unplaceable_return(
-        &mut self,
-        walk: &Walk,
-        universe: &Universe,
-        forced: bool,
-    ) -> Option<u32> {
+    fn unplaceable_return(&mut self, walk: &Walk, forced: bool) -> Option<u32> {
         if forced {
             return None;
         }
         let events = &walk.events;
         let head = events.head();
-        let op = |local: u32| self.ops[universe.ops[local as usize] as usize];
+        let op = |local: u32| self.uops[local as usize];
         self.before.clear();
         let mut returns = 0;
         let mut e = events.next[head as usize];
