@@ -58,7 +58,8 @@ pub trait Model {
 
     /// Whether `observer`, which returned `output`, may become valid from `state` after
     /// some of the operations `before` (each at most once, in any order; `before` may
-    /// hold the observer itself, which is then not to be counted).
+    /// hold the observer itself, which is then not to be counted, and leaves out
+    /// completed operations that are [`Model::read_only`]).
     ///
     /// `false` promises that no such sequence makes `step` accept the observer. The
     /// search asks it after each state change about the next operations that must be

@@ -508,7 +508,10 @@ impl<M: Model> Run<'_, M> {
             let local = events.op[e as usize];
             let operation = op(local);
             if events.is_call[e as usize] {
-                self.before.push(&operation.input);
+                // Read-only operations change no state: they cannot help an observer.
+                if !walk.eager[local as usize] {
+                    self.before.push(&operation.input);
+                }
             } else {
                 returns += 1;
                 let state = self.memo.state(walk.state);
