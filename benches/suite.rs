@@ -282,13 +282,13 @@ fn check_files_ms(files: &[PathBuf], partition: bool) -> f64 {
 /// (`BenchmarkKv*`, `BenchmarkKvNoPartition10Clients*`, `BenchmarkEtcdJepsen*`; parsing outside
 /// the timer), Go 1.19.8, best of `-benchtime 3x -count 5`, on this machine class under the
 /// same load as the faultline figures recorded in BENCHMARKS.md (2026-12-05, session 8, load
-/// 5 to 8). Go is not part of the build, so they are recorded rather than re-run.
+/// 4 to 6). Go is not part of the build, so they are recorded rather than re-run.
 const PORCUPINE_MS: [(&str, f64); 5] = [
-    ("kv c50-ok", 181.7),
-    ("all kv", 205.1),
-    ("kv c10-ok whole", 2298.3),
-    ("kv c10-bad whole", 3026.4),
-    ("etcd", 456.8),
+    ("kv c50-ok", 161.2),
+    ("all kv", 184.3),
+    ("kv c10-ok whole", 3432.3),
+    ("kv c10-bad whole", 3126.0),
+    ("etcd", 466.7),
 ];
 
 fn checker_row() {
