@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::counterexample::Counterexample;
 use crate::history::{History, Operation};
+use crate::memo::Memo;
 use crate::model::Model;
 pub use crate::search::Exhausted;
 use crate::search::{search, Limits, Outcome, Witness};
@@ -206,7 +207,7 @@ where
     let mut results: Vec<(usize, PartitionAnalysis)> = parts
         .into_par_iter()
         .enumerate()
-        .map(|(rank, (key, indices))| {
+        .map_init(Memo::new, |memo, (rank, (key, indices))| {
             let cancelled = || first_refuted.load(Ordering::Relaxed) < rank;
             let limits = Limits {
                 steps: options.max_steps.unwrap_or(u64::MAX),
@@ -215,7 +216,7 @@ where
             };
             let ops: Vec<&Operation<M::Input, M::Output>> =
                 indices.iter().map(|&i| &history.ops[i]).collect();
-            let result = match search(model, &ops, limits) {
+            let result = match search(model, &ops, limits, memo) {
                 Outcome::Linearizable(order) => PartitionResult::Linearizable {
                     order: order.iter().map(|&l| indices[l as usize]).collect(),
                 },

@@ -43,6 +43,42 @@ pub trait Model {
         None
     }
 
+    /// Whether `input`, returning `output`, leaves every state it is valid in unchanged
+    /// (a read; a compare-and-set that reported no swap).
+    ///
+    /// `true` promises: whenever `step` accepts it, it returns the state it was given.
+    /// The search then places such a completed operation as soon as it is valid instead
+    /// of trying it in every position (any valid order can move it that early), which
+    /// turns k concurrent reads from 2^k configurations into one. The default, `false`,
+    /// is always sound.
+    fn read_only(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool {
+        let _ = (input, output);
+        false
+    }
+
+    /// Whether `observer`, which returned `output`, may become valid from `state` after
+    /// some of the operations `before` (each at most once, in any order; `before` may
+    /// hold the observer itself, which is then not to be counted, and leaves out
+    /// completed operations that are [`Model::read_only`]).
+    ///
+    /// `false` promises that no such sequence makes `step` accept the observer. The
+    /// search asks it after each state change about the next operations that must be
+    /// placed, with the operations that may still go before each, and abandons the
+    /// configuration at once instead of trying every order of those operations first
+    /// (e.g. a get that returned "ab" when the value is already "ac" and only appends
+    /// may come first). An answer must not get stricter when `before` grows. The
+    /// default, `true`, is always sound.
+    fn may_become_valid(
+        &self,
+        state: &Self::State,
+        observer: &Self::Input,
+        output: Option<&Self::Output>,
+        before: &[&Self::Input],
+    ) -> bool {
+        let _ = (state, observer, output, before);
+        true
+    }
+
     /// Whether `effect`, an operation that may or may not have taken place (it never
     /// returned), can matter to `observer`, which returned `output` (`None`: unknown).
     ///

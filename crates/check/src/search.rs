@@ -63,11 +63,14 @@ pub(crate) struct Limits<'a> {
     pub(crate) cancelled: &'a (dyn Fn() -> bool + Sync),
 }
 
-/// Searches for a linearization of `ops` under `model` within `limits`.
+/// Searches for a linearization of `ops` under `model` within `limits`. `memo` is
+/// scratch space, emptied before use; passing the same one to every search of a worker
+/// saves growing its tables again.
 pub(crate) fn search<M: Model>(
     model: &M,
     ops: &[&Operation<M::Input, M::Output>],
     limits: Limits<'_>,
+    memo: &mut Memo<M::State>,
 ) -> Outcome {
     let plan = Plan::new(model, ops);
     if plan.segments.is_empty() {
@@ -77,7 +80,9 @@ pub(crate) fn search<M: Model>(
         model,
         ops,
         paths: Paths::default(),
-        memo: Memo::new(0),
+        memo,
+        uops: Vec::new(),
+        before: Vec::new(),
         steps: limits.steps,
         enumeration_floor: 0,
         bytes: limits.bytes,
@@ -161,7 +166,11 @@ struct Run<'a, M: Model> {
     model: &'a M,
     ops: &'a [&'a Operation<M::Input, M::Output>],
     paths: Paths,
-    memo: Memo<M::State>,
+    memo: &'a mut Memo<M::State>,
+    /// The operations of the segment being searched, by local index.
+    uops: Vec<&'a Operation<M::Input, M::Output>>,
+    /// Scratch for [`Run::unplaceable_return`].
+    before: Vec<&'a M::Input>,
     steps: u64,
     /// While enumerating a segment, `steps` at which it counts as too wide.
     enumeration_floor: u64,
@@ -215,14 +224,26 @@ impl Universe {
     }
 }
 
+/// One linearized operation of the walk.
+struct Placed {
+    /// Its call event.
+    call: u32,
+    /// The state before it.
+    before: u32,
+    /// A read-only operation placed as soon as it was valid: the configuration before
+    /// it is explored once the one after it is, so backtracking passes over it.
+    forced: bool,
+}
+
 /// The depth-first walk's mutable position.
 struct Walk {
     events: Events,
     keys: Vec<u64>,
+    /// Per local operation: completed and read-only, so placed as soon as valid.
+    eager: Vec<bool>,
     bits: Vec<u64>,
     set_hash: u64,
-    /// (call event, state before) of each linearized operation.
-    stack: Vec<(u32, u32)>,
+    stack: Vec<Placed>,
     state: u32,
     remaining: usize,
     entry: u32,
@@ -236,27 +257,51 @@ impl Walk {
 
     /// Linearized local operations, in order.
     fn order(&self) -> impl Iterator<Item = u32> + '_ {
-        self.stack
-            .iter()
-            .map(|&(call, _)| self.events.op[call as usize])
+        self.stack.iter().map(|p| self.events.op[p.call as usize])
     }
 
-    /// Undoes the last linearized operation; `false` when there is none.
+    /// Undoes the last linearized operation that was a choice (and the forced ones
+    /// after it), moving on to the next candidate; `false` when there is none.
     fn pop(&mut self, completed: usize) -> bool {
-        let Some((call, before)) = self.stack.pop() else {
-            return false;
-        };
-        let op = self.events.op[call as usize];
-        self.flip(op);
-        self.events.unlift(call);
-        if (op as usize) < completed {
-            self.remaining += 1;
+        loop {
+            let Some(placed) = self.stack.pop() else {
+                return false;
+            };
+            let op = self.events.op[placed.call as usize];
+            self.flip(op);
+            self.events.unlift(placed.call);
+            if (op as usize) < completed {
+                self.remaining += 1;
+            }
+            self.state = placed.before;
+            self.entry = self.events.next[placed.call as usize];
+            if !placed.forced {
+                return true;
+            }
         }
-        self.state = before;
-        self.entry = self.events.next[call as usize];
-        true
     }
 }
+
+/// Records the walk's position as the longest prefix when it beats `best`: stuck at
+/// event `at` (the return of an operation that could not be placed, or the head).
+fn note_best(best: &mut Option<Best>, walk: &Walk, universe: &Universe, start: PathId, at: u32) {
+    let linearized = universe.completed - walk.remaining;
+    if best.as_ref().is_none_or(|b| linearized > b.linearized) {
+        let blocked = (at != walk.events.head()).then(|| walk.events.op[at as usize]);
+        *best = Some(Best {
+            linearized,
+            start,
+            stack: walk.order().collect(),
+            blocked,
+            pending: walk.events.pending_before(at, blocked.unwrap_or(NONE)),
+            state: walk.state,
+        });
+    }
+}
+
+/// How many of the next return events [`Run::unplaceable_return`] looks at: on the
+/// kv sets 8 prunes nearly as much as all of them, at a fraction of the cost.
+const LOOKAHEAD_RETURNS: usize = 8;
 
 /// How often (in steps) a search asks whether it was given up.
 const CANCEL_CHECK_STEPS: u64 = 4096;
@@ -282,13 +327,23 @@ impl<M: Model> Run<'_, M> {
         last: bool,
     ) -> SegmentEnd<M::State> {
         let universe = Universe::new(seg, live);
-        let uops: Vec<&Operation<M::Input, M::Output>> =
-            universe.ops.iter().map(|&i| self.ops[i as usize]).collect();
+        let ops = self.ops;
+        self.uops.clear();
+        self.uops
+            .extend(universe.ops.iter().map(|&i| ops[i as usize]));
+        let uops = &self.uops;
         let words = uops.len().div_ceil(64);
         self.memo.reset(words);
         let mut walk = Walk {
-            events: Events::new(&uops),
+            events: Events::new(uops),
             keys: (0..uops.len() as u32).map(zobrist).collect(),
+            eager: uops
+                .iter()
+                .enumerate()
+                .map(|(l, op)| {
+                    l < universe.completed && self.model.read_only(&op.input, op.output.as_ref())
+                })
+                .collect(),
             bits: vec![0; words],
             set_hash: 0,
             stack: Vec::new(),
@@ -368,45 +423,45 @@ impl<M: Model> Run<'_, M> {
             self.steps -= 1;
             let e = walk.entry as usize;
             if walk.entry == head || !walk.events.is_call[e] {
-                let linearized = universe.completed - walk.remaining;
-                if best.as_ref().is_none_or(|b| linearized > b.linearized) {
-                    let blocked = (walk.entry != head).then(|| walk.events.op[e]);
-                    *best = Some(Best {
-                        linearized,
-                        start: start.path,
-                        stack: walk.order().collect(),
-                        blocked,
-                        pending: walk
-                            .events
-                            .pending_before(walk.entry, blocked.unwrap_or(NONE)),
-                        state: walk.state,
-                    });
-                }
+                note_best(best, walk, universe, start.path, walk.entry);
                 if !walk.pop(universe.completed) {
                     return Ok(WalkEnd::Exhausted);
                 }
                 continue;
             }
             let local = walk.events.op[e];
-            let op = self.ops[universe.ops[local as usize] as usize];
-            let Some(after) =
-                self.model
-                    .step(self.memo.state(walk.state), &op.input, op.output.as_ref())
-            else {
+            let op = self.uops[local as usize];
+            let state = self.memo.state(walk.state);
+            let Some(after) = self.model.step(state, &op.input, op.output.as_ref()) else {
                 walk.entry = walk.events.next[e];
                 continue;
             };
+            let completed = (local as usize) < universe.completed;
+            // An indeterminate operation that changes nothing here can be left out.
+            if !completed && after == *state {
+                walk.entry = walk.events.next[e];
+                continue;
+            }
+            let forced = walk.eager[local as usize];
             walk.flip(local);
             let Some(after) = self.memo.insert(walk.set_hash, &walk.bits, after) else {
                 walk.flip(local);
                 walk.entry = walk.events.next[e];
+                // Placing a read-only operation first was explored, so was all from here.
+                if forced && !walk.pop(universe.completed) {
+                    return Ok(WalkEnd::Exhausted);
+                }
                 continue;
             };
-            walk.stack.push((walk.entry, walk.state));
+            walk.stack.push(Placed {
+                call: walk.entry,
+                before: walk.state,
+                forced,
+            });
             walk.state = after;
             walk.events.lift(walk.entry);
             walk.entry = walk.events.next[head as usize];
-            if (local as usize) < universe.completed {
+            if completed {
                 walk.remaining -= 1;
             }
             if walk.remaining == 0 {
@@ -417,12 +472,60 @@ impl<M: Model> Run<'_, M> {
                 if next.len() > MAX_FRONTIER {
                     return Ok(WalkEnd::TooWide);
                 }
-                walk.pop(universe.completed);
+                if !walk.pop(universe.completed) {
+                    return Ok(WalkEnd::Exhausted);
+                }
+            } else if let Some(stuck) = self.unplaceable_return(walk, forced) {
+                // An operation that must be placed soon can no longer become valid.
+                note_best(best, walk, universe, start.path, stuck);
+                if !walk.pop(universe.completed) {
+                    return Ok(WalkEnd::Exhausted);
+                }
             }
             if self.memo.approx_bytes() + self.paths.bytes() + next.bytes() > self.bytes {
                 return Err(Stop::Exhausted(Exhausted::Memory));
             }
         }
+    }
+
+    /// The first of the next few return events in the list whose operation cannot
+    /// become valid any more, given the operations whose calls come before that return
+    /// (only those may be placed before it: [`Model::may_become_valid`]). Every
+    /// completed operation of the segment is placed in it, so such an event makes the
+    /// configuration a dead end. Not asked after a forced operation (the state did not
+    /// change).
+    fn unplaceable_return(&mut self, walk: &Walk, forced: bool) -> Option<u32> {
+        if forced {
+            return None;
+        }
+        let events = &walk.events;
+        let head = events.head();
+        let op = |local: u32| self.uops[local as usize];
+        self.before.clear();
+        let mut returns = 0;
+        let mut e = events.next[head as usize];
+        while e != head && returns < LOOKAHEAD_RETURNS {
+            let local = events.op[e as usize];
+            let operation = op(local);
+            if events.is_call[e as usize] {
+                // Read-only operations change no state: they cannot help an observer.
+                if !walk.eager[local as usize] {
+                    self.before.push(&operation.input);
+                }
+            } else {
+                returns += 1;
+                let state = self.memo.state(walk.state);
+                let output = operation.output.as_ref();
+                if !self
+                    .model
+                    .may_become_valid(state, &operation.input, output, &self.before)
+                {
+                    return Some(e);
+                }
+            }
+            e = events.next[e as usize];
+        }
+        None
     }
 
     fn end_config(

@@ -5,6 +5,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use super::text::Text;
@@ -75,12 +76,28 @@ pub enum KvOutput {
 
 /// A key-value state: the non-empty keys in sorted order. The first is held inline, so
 /// a state with one key (every state of a per-key partition) clones without allocating.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvState {
     /// The smallest key; `None` only when there are no keys.
     first: Option<(Rc<str>, Text)>,
     /// The other keys, sorted.
     rest: Vec<(Rc<str>, Text)>,
+}
+
+/// Hashes each entry's key length and value hash (a `Text` carries its own): equal
+/// states hash equally, and hashing costs no pass over the keys' bytes.
+impl Hash for KvState {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for (key, value) in self.entries() {
+            state.write_usize(key.len());
+            value.hash(state);
+        }
+    }
+}
+
+/// Whether two short strings are equal, without a library call for keys of a few bytes.
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 impl KvState {
@@ -95,6 +112,9 @@ impl KvState {
 
     fn value(&self, key: &str) -> Option<&Text> {
         let (first, value) = self.first.as_ref()?;
+        if same_key(first, key) {
+            return Some(value);
+        }
         match (**first).cmp(key) {
             Ordering::Equal => Some(value),
             Ordering::Greater => None,
@@ -127,7 +147,7 @@ impl KvState {
         if self.rest.is_empty() {
             match &self.first {
                 None => return KvState::single(Rc::from(key), value),
-                Some((k, _)) if **k == *key => return KvState::single(k.clone(), value),
+                Some((k, _)) if same_key(k, key) => return KvState::single(k.clone(), value),
                 Some(_) => {}
             }
         }
@@ -227,6 +247,45 @@ impl Model for KvModel {
             .map(|(k, v)| format!("{k:?}: {v:?}"))
             .collect();
         format!("{{{}}}", entries.join(", "))
+    }
+
+    /// A get; a cas that did not swap.
+    fn read_only(&self, input: &KvInput, output: Option<&KvOutput>) -> bool {
+        matches!(
+            (input, output),
+            (KvInput::Get { .. }, _) | (KvInput::Cas { .. }, Some(KvOutput::Cas(false)))
+        )
+    }
+
+    /// A get that returned `v` (a cas that swapped from `v`) needs the key to hold `v`.
+    /// Values only grow by appends, so the key's value before the observer starts with
+    /// the current value or with what a put or cas of that key placed first wrote: one
+    /// of them must be a prefix of `v`. (The observer among `before` changes nothing:
+    /// a cas that swapped from `v` wrote its `new` after reading `v`.)
+    fn may_become_valid(
+        &self,
+        state: &KvState,
+        observer: &KvInput,
+        output: Option<&KvOutput>,
+        before: &[&KvInput],
+    ) -> bool {
+        let needed = match (observer, output) {
+            (KvInput::Get { .. }, Some(KvOutput::Value(v))) => v,
+            (KvInput::Cas { expected, .. }, Some(KvOutput::Cas(true))) => expected,
+            _ => return true,
+        };
+        let key = observer.key();
+        let rewritten = before.iter().any(|op| match op {
+            KvInput::Put { key: k, value }
+            | KvInput::Cas {
+                key: k, new: value, ..
+            } => same_key(k, key) && needed.starts_with(value.as_str()),
+            KvInput::Get { .. } | KvInput::Append { .. } => false,
+        });
+        rewritten
+            || state
+                .value(key)
+                .is_none_or(|text| text.is_prefix_of(needed))
     }
 
     fn partition_key<'a>(&self, input: &'a KvInput) -> Option<&'a str> {
@@ -376,6 +435,41 @@ mod tests {
         assert_eq!(m.describe_state(&s, Some(&get("b"))), r#"{"b": "2"}"#);
         assert_eq!(m.describe_state(&s, Some(&get("c"))), "{}");
         assert_eq!(m.describe_state(&m.init(), None), "{}");
+    }
+
+    #[test]
+    fn a_get_is_reachable_only_through_a_prefix_or_a_rewrite() {
+        let m = KvModel;
+        let app = |v: &str| KvInput::Append {
+            key: "k".into(),
+            value: v.into(),
+        };
+        let put = |k: &str, v: &str| KvInput::Put {
+            key: k.into(),
+            value: v.into(),
+        };
+        let s = m.step(&m.init(), &app("ac"), None).unwrap();
+        let reach = |want: &str, before: &[&KvInput]| {
+            m.may_become_valid(&s, &get("k"), Some(&value(want)), before)
+        };
+        assert!(reach("acx", &[&app("x")]));
+        assert!(reach("ac", &[]));
+        assert!(!reach("ab", &[&app("b")]), "values only grow by appends");
+        assert!(!reach("ab", &[&put("other", "ab")]), "another key's put");
+        assert!(!reach("ab", &[&put("k", "x")]), "a put that is no prefix");
+        assert!(reach("ab", &[&put("k", "a"), &app("b")]));
+        assert!(
+            m.may_become_valid(&s, &get("k"), None, &[]),
+            "unknown output"
+        );
+        let cas = KvInput::Cas {
+            key: "k".into(),
+            expected: "z".into(),
+            new: "ab".into(),
+        };
+        assert!(reach("ab", &[&cas]));
+        assert!(!m.may_become_valid(&s, &cas, Some(&KvOutput::Cas(true)), &[&cas]));
+        assert!(m.may_become_valid(&s, &cas, Some(&KvOutput::Cas(false)), &[]));
     }
 
     #[test]

@@ -67,6 +67,38 @@ impl Model for RegisterModel {
         }
     }
 
+    /// A read that returned `v` (a cas that swapped from `v`) needs the register to hold
+    /// `v`: it does already, or a write or cas among `before` may write it.
+    fn may_become_valid(
+        &self,
+        state: &Option<i64>,
+        observer: &RegisterInput,
+        output: Option<&RegisterOutput>,
+        before: &[&RegisterInput],
+    ) -> bool {
+        let needed = match (observer, output) {
+            (RegisterInput::Read, Some(RegisterOutput::Value(v))) => *v,
+            (RegisterInput::Cas { expected, .. }, Some(RegisterOutput::Cas(true))) => {
+                Some(*expected)
+            }
+            _ => return true,
+        };
+        *state == needed
+            || before.iter().any(|op| match op {
+                RegisterInput::Write(v) | RegisterInput::Cas { new: v, .. } => needed == Some(*v),
+                RegisterInput::Read => false,
+            })
+    }
+
+    /// A read; a cas that did not swap.
+    fn read_only(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> bool {
+        matches!(
+            (input, output),
+            (RegisterInput::Read, _)
+                | (RegisterInput::Cas { .. }, Some(RegisterOutput::Cas(false)))
+        )
+    }
+
     /// A read changes nothing; a write or cas of `v` can matter only to a read of `v`, a
     /// cas that swapped from `v`, or a cas whose result is false or unknown (it may
     /// have needed the register not to hold its expected value).
@@ -128,6 +160,40 @@ mod tests {
 
     fn step(s: Option<i64>, i: RegisterInput, o: Option<RegisterOutput>) -> Option<Option<i64>> {
         RegisterModel.step(&s, &i, o.as_ref())
+    }
+
+    #[test]
+    fn a_read_is_reachable_only_from_its_value_or_a_write_of_it() {
+        let m = RegisterModel;
+        let read = |v: Option<i64>| Some(RegisterOutput::Value(v));
+        let w = |v: i64| RegisterInput::Write(v);
+        let cas = RegisterInput::Cas {
+            expected: 1,
+            new: 2,
+        };
+        assert!(m.may_become_valid(&Some(1), &RegisterInput::Read, read(Some(1)).as_ref(), &[]));
+        assert!(!m.may_become_valid(
+            &Some(1),
+            &RegisterInput::Read,
+            read(Some(2)).as_ref(),
+            &[&w(3)]
+        ));
+        assert!(m.may_become_valid(
+            &Some(1),
+            &RegisterInput::Read,
+            read(Some(2)).as_ref(),
+            &[&cas]
+        ));
+        assert!(!m.may_become_valid(
+            &Some(1),
+            &RegisterInput::Read,
+            read(None).as_ref(),
+            &[&w(3)]
+        ));
+        assert!(m.may_become_valid(&None, &RegisterInput::Read, None, &[]));
+        let swapped = Some(RegisterOutput::Cas(true));
+        assert!(!m.may_become_valid(&Some(5), &cas, swapped.as_ref(), &[&cas, &w(2)]));
+        assert!(m.may_become_valid(&Some(5), &cas, swapped.as_ref(), &[&w(1)]));
     }
 
     #[test]

@@ -57,6 +57,11 @@ impl Model for SetModel {
         }
     }
 
+    /// A read.
+    fn read_only(&self, input: &SetInput, _output: Option<&SetOutput>) -> bool {
+        matches!(input, SetInput::Read)
+    }
+
     /// A read changes nothing; an add of `v` can matter only to a read that returned `v`
     /// (a read without `v` cannot follow it, and other operations never look).
     fn may_affect(

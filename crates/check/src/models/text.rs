@@ -110,13 +110,20 @@ impl Text {
 
     /// True when the text equals `s`.
     pub fn eq_str(&self, s: &str) -> bool {
-        if self.len() != s.len() {
-            return false;
-        }
-        let mut end = s.len();
+        self.len() == s.len() && self.starts(s.as_bytes())
+    }
+
+    /// True when the text is a prefix of `s`.
+    pub fn is_prefix_of(&self, s: &str) -> bool {
+        self.len() <= s.len() && self.starts(s.as_bytes())
+    }
+
+    /// True when `bytes` (at least as long as the text) starts with the text.
+    fn starts(&self, bytes: &[u8]) -> bool {
+        let mut end = self.len();
         for chunk in self.chunks_rev() {
             let start = end - chunk.len();
-            if &s.as_bytes()[start..end] != chunk {
+            if &bytes[start..end] != chunk {
                 return false;
             }
             end = start;
@@ -233,6 +240,10 @@ mod tests {
     fn compares_with_plain_strings() {
         let t = build(&["ab", "", "c"]);
         assert!(t.eq_str("abc"));
+        assert!(t.is_prefix_of("abc") && t.is_prefix_of("abcd"));
+        assert!(!t.is_prefix_of("ab") && !t.is_prefix_of("abd") && !t.is_prefix_of("xabc"));
+        assert!(Text::new("").is_prefix_of(""));
+        assert!(!Text::new("é").is_prefix_of("\u{e8}"));
         assert!(!t.eq_str("abd"));
         assert!(!t.eq_str("ab"));
         assert!(Text::new("").eq_str("") && Text::new("").is_empty());
