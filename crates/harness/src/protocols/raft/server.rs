@@ -138,6 +138,12 @@ impl Server {
         &self.core
     }
 
+    /// True while the server, having found its storage damaged, neither votes nor campaigns
+    /// (protocol-aware recovery: it is catching up to what it may have acknowledged).
+    pub fn fenced(&self) -> bool {
+        self.fence.holds_timeouts()
+    }
+
     /// Moves what happened since the last call into `into`.
     pub fn drain_observations(&mut self, into: &mut Vec<Observation>) {
         into.append(&mut self.observations);

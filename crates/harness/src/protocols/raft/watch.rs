@@ -39,6 +39,10 @@ pub struct Watch {
     pub voted_now: Option<NodeId>,
     /// The Raft code probes any server passed ([`faultline_raft::Probe::bit`] bits).
     pub probes: u64,
+    /// Per server (kernel index), whether it was fenced at its last step: a fenced server
+    /// neither votes nor campaigns; a crashed one keeps the value it crashed with (its disk
+    /// still holds the damage, so recovery fences it again).
+    fenced: Vec<bool>,
 }
 
 impl Watch {
@@ -55,6 +59,7 @@ impl Watch {
             elected_now: None,
             voted_now: None,
             probes: 0,
+            fenced: vec![false; servers as usize],
         }
     }
 
@@ -64,6 +69,9 @@ impl Watch {
         self.elected_now = None;
         self.voted_now = None;
         if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
+            if let Some(server) = sim.process(node).and_then(Actor::server) {
+                self.fenced[node.index()] = server.fenced();
+            }
             self.observe(sim, node, stepped);
         }
         if self.leader_at.is_none()
@@ -90,7 +98,11 @@ impl Watch {
         let at = describe(sim, stepped);
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
-            check_new_commits(&mut self.invariants, self.servers, sim, core.config(), &at);
+            let voters = Voters {
+                sim,
+                fenced: &self.fenced,
+            };
+            check_new_commits(&mut self.invariants, &voters, core.config(), &at);
             if self.first_violation_at.is_none()
                 && self.invariants.verdicts().any(|(_, v)| v.is_some())
             {
@@ -115,21 +127,26 @@ impl Watch {
     }
 }
 
+/// The servers of a run as electors: their durable logs, and which of them are fenced.
+struct Voters<'a> {
+    sim: &'a Simulation<Actor>,
+    fenced: &'a [bool],
+}
+
 /// Leader completeness at commit time: no voter of `config` that lacks an entry committed since
-/// the last call could still be elected, judged from the durable logs of servers `0..servers`.
-fn check_new_commits(
-    invariants: &mut Invariants,
-    servers: u32,
-    sim: &Simulation<Actor>,
-    config: &Membership,
-    at: &str,
-) {
+/// the last call could still be elected, judged from the durable logs of the servers. A fenced
+/// server counts as one without a log: it neither votes nor campaigns until it has caught up.
+fn check_new_commits(invariants: &mut Invariants, voters: &Voters, config: &Membership, at: &str) {
     let commits = invariants.take_new_commits();
     if commits.is_empty() {
         return;
     }
-    let logs: Vec<Option<&PersistentState>> =
-        (0..servers).map(|i| sim.durable(NodeId::new(i))).collect();
+    let logs: Vec<Option<&PersistentState>> = (0..voters.fenced.len())
+        .map(|i| {
+            let durable = voters.sim.durable(NodeId::new(i as u32));
+            durable.filter(|_| !voters.fenced[i])
+        })
+        .collect();
     for commit in commits {
         if let Some(candidate) = electable::could_win_without(commit.0, commit.1, config, &logs) {
             invariants.electable_without(candidate, commit, at);
