@@ -10,8 +10,8 @@
 use super::msg::Msg;
 use super::server::Ctx;
 use super::wal::{Damaged, Wal};
-use faultline_raft::{MessageBody, Outbound, PersistentState, Ready};
-use faultline_sim::{NodeId, SyncId};
+use faultline_raft::{MessageBody, Outbound, PersistentState, Ready, Snapshot};
+use faultline_sim::{DiskError, NodeId, SyncId};
 use std::collections::VecDeque;
 
 /// Where a server's durable state lives.
@@ -35,6 +35,11 @@ pub struct DiskBugs {
     pub truncate_on_corruption: bool,
     /// On a damaged record or slot, refuse to start (the other naive policy).
     pub crash_on_corruption: bool,
+    /// Apply and acknowledge a snapshot installed from the leader without writing it: only the
+    /// log's truncation and the hard state are synced, and the snapshot waits in memory for
+    /// the server's own next snapshot (as if a background write had not finished), so a crash
+    /// loses it, and with it every entry after it that was acknowledged meanwhile.
+    pub apply_snapshot_before_durable: bool,
 }
 
 /// What a server that found its storage damaged must not do: protocol-aware recovery (after
@@ -116,18 +121,27 @@ pub enum Persisted {
 pub struct Persistence {
     storage: Storage,
     wal: Wal,
-    syncing: Option<(SyncId, Box<Ready>)>,
+    /// The snapshot recovery starts from on a disk that holds none.
+    initial: Snapshot,
+    /// An installed snapshot is applied but not on disk (`apply_snapshot_before_durable`).
+    snapshot_unwritten: bool,
+    /// The pending sync's ready, and whether the observers' durable value must then be read
+    /// back from the disk (an unwritten snapshot makes it differ from the ready's state).
+    syncing: Option<(SyncId, Box<Ready>, bool)>,
     queued: VecDeque<Input>,
     /// Why the server stopped (a write failed), if it did: it then ignores every input.
     halted: Option<String>,
 }
 
 impl Persistence {
-    /// Durability of a server that recovered `wal`'s layout (the default layout for `Instant`).
-    pub fn new(storage: Storage, wal: Wal) -> Self {
+    /// Durability of a server that recovered `wal`'s layout (the default layout for `Instant`)
+    /// and whose disk starts from `initial` when it holds no snapshot.
+    pub fn new(storage: Storage, wal: Wal, initial: Snapshot) -> Self {
         Persistence {
             storage,
             wal,
+            initial,
+            snapshot_unwritten: false,
             syncing: None,
             queued: VecDeque::new(),
             halted: None,
@@ -169,12 +183,14 @@ impl Persistence {
             }
             Storage::Disk(bugs) => bugs,
         };
-        match self.wal.write(ctx.disk(), &ready) {
+        let was_unwritten = self.snapshot_unwritten;
+        match self.write(ctx, &mut ready, bugs) {
             Ok(false) => Persisted::Done(Box::new(ready)),
             Ok(true) => {
                 let granted = send_early(ctx, &mut ready, bugs);
                 let sync = ctx.sync();
-                self.syncing = Some((sync, Box::new(ready)));
+                let reread = was_unwritten || self.snapshot_unwritten;
+                self.syncing = Some((sync, Box::new(ready), reread));
                 Persisted::Waiting(granted)
             }
             Err(error) => {
@@ -185,13 +201,42 @@ impl Persistence {
         }
     }
 
-    /// The ready whose sync `sync` completed, now durable (the kernel's durable value updated).
+    /// Writes `ready` to the WAL, leaving out a snapshot installed from the leader under
+    /// `apply_snapshot_before_durable` (it stays in `ready`, to be applied).
+    fn write(
+        &mut self,
+        ctx: &mut Ctx,
+        ready: &mut Ready,
+        bugs: DiskBugs,
+    ) -> Result<bool, DiskError> {
+        let hold = bugs.apply_snapshot_before_durable && ready.apply_snapshot;
+        let held = if hold { ready.snapshot.take() } else { None };
+        let wrote = self.wal.write(ctx.disk(), ready);
+        if held.is_some() {
+            ready.snapshot = held;
+            self.snapshot_unwritten = true;
+        } else if ready.snapshot.is_some() {
+            self.snapshot_unwritten = false;
+        }
+        wrote
+    }
+
+    /// The ready whose sync `sync` completed, now durable (the kernel's durable value updated:
+    /// from the ready, or, around an unwritten snapshot, read back as recovery would).
     pub fn synced(&mut self, ctx: &mut Ctx, sync: SyncId) -> Option<Box<Ready>> {
-        if self.syncing.as_ref().map(|(id, _)| *id) != Some(sync) {
+        if self.syncing.as_ref().map(|(id, _, _)| *id) != Some(sync) {
             return None;
         }
-        let (_, ready) = self.syncing.take()?;
-        ctx.durable().apply_ready(&ready);
+        let (_, ready, reread) = self.syncing.take()?;
+        if reread {
+            let initial = PersistentState {
+                snapshot: self.initial.clone(),
+                ..PersistentState::default()
+            };
+            *ctx.durable() = Wal::recover(ctx.disk(), &initial).1.state;
+        } else {
+            ctx.durable().apply_ready(&ready);
+        }
         Some(ready)
     }
 }

@@ -98,9 +98,10 @@ impl Server {
             Some(voters) => PersistentState::bootstrap(voters.iter().copied()),
             None => PersistentState::default(),
         };
+        let snapshot = initial.snapshot.clone();
         let restart = persist::recover(setup.storage, ctx, initial)
             .map_err(|e| format!("n{}: {e}", setup.id))?;
-        let persistence = Persistence::new(setup.storage, restart.wal);
+        let persistence = Persistence::new(setup.storage, restart.wal, snapshot);
         let mut server = Server::new(setup, restart.state, seed, persistence)?;
         server.fence = restart.fence;
         Ok(server)
