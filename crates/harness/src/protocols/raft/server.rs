@@ -3,6 +3,7 @@
 //! operator actions when it leads. Persisting is [`super::persist`]'s: at once, or through a
 //! write-ahead log on the kernel disk whose sync the ready's effects wait for.
 
+use super::electable::Ballot;
 use super::invariants::Observation;
 use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
@@ -139,10 +140,10 @@ impl Server {
         &self.core
     }
 
-    /// True while the server, having found its storage damaged, neither votes nor campaigns
-    /// (protocol-aware recovery: it is catching up to what it may have acknowledged).
-    pub fn fenced(&self) -> bool {
-        self.fence.holds_timeouts()
+    /// Whom the server may vote for: anyone as up to date as it, or, fenced after damage to its
+    /// storage (protocol-aware recovery), only some candidates (it does not campaign then).
+    pub fn ballot(&self) -> Ballot {
+        self.fence.ballot()
     }
 
     /// Moves what happened since the last call into `into`.
@@ -196,8 +197,12 @@ impl Server {
             Input::Message(from, msg) => self.handle_message(ctx, from, msg),
         }
         self.drive(ctx);
+        let before = self.fence;
         self.fence
             .update(self.core.commit_index(), self.core.term());
+        if self.fence != before {
+            self.persistence.record_fence(ctx, &self.fence);
+        }
     }
 
     fn handle_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {

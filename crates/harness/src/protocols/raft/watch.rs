@@ -2,9 +2,9 @@
 //! leadership changes, and notes when a leader exists after the last fault.
 
 use super::actor::Actor;
-use super::electable;
+use super::electable::{self, Ballot, Elector};
 use super::invariants::{Invariants, Observation};
-use faultline_raft::{Membership, PersistentState, Role};
+use faultline_raft::{Membership, Role};
 use faultline_sim::{NodeId, Simulation, Stepped, Time, TraceKind};
 
 /// A leadership change: when, who, which term.
@@ -39,10 +39,10 @@ pub struct Watch {
     pub voted_now: Option<NodeId>,
     /// The Raft code probes any server passed ([`faultline_raft::Probe::bit`] bits).
     pub probes: u64,
-    /// Per server (kernel index), whether it was fenced at its last step: a fenced server
-    /// neither votes nor campaigns; a crashed one keeps the value it crashed with (its disk
-    /// still holds the damage, so recovery fences it again).
-    fenced: Vec<bool>,
+    /// Per server (kernel index), its ballot at its last step (fenced servers vote only for
+    /// some logs and do not campaign); a crashed one keeps the ballot it crashed with (its
+    /// disk still holds the damage, so recovery fences it again).
+    ballots: Vec<Ballot>,
 }
 
 impl Watch {
@@ -59,7 +59,7 @@ impl Watch {
             elected_now: None,
             voted_now: None,
             probes: 0,
-            fenced: vec![false; servers as usize],
+            ballots: vec![Ballot::Free; servers as usize],
         }
     }
 
@@ -70,7 +70,7 @@ impl Watch {
         self.voted_now = None;
         if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
             if let Some(server) = sim.process(node).and_then(Actor::server) {
-                self.fenced[node.index()] = server.fenced();
+                self.ballots[node.index()] = server.ballot();
             }
             self.observe(sim, node, stepped);
         }
@@ -100,7 +100,7 @@ impl Watch {
             self.invariants.observe(id, &observation, core, &at);
             let voters = Voters {
                 sim,
-                fenced: &self.fenced,
+                ballots: &self.ballots,
             };
             check_new_commits(&mut self.invariants, &voters, core.config(), &at);
             if self.first_violation_at.is_none()
@@ -127,28 +127,30 @@ impl Watch {
     }
 }
 
-/// The servers of a run as electors: their durable logs, and which of them are fenced.
+/// The servers of a run as electors: their durable logs and ballots.
 struct Voters<'a> {
     sim: &'a Simulation<Actor>,
-    fenced: &'a [bool],
+    ballots: &'a [Ballot],
 }
 
 /// Leader completeness at commit time: no voter of `config` that lacks an entry committed since
-/// the last call could still be elected, judged from the durable logs of the servers. A fenced
-/// server counts as one without a log: it neither votes nor campaigns until it has caught up.
+/// the last call could still be elected, judged from the durable logs and ballots of the
+/// servers (a fenced server does not campaign and votes only for some logs).
 fn check_new_commits(invariants: &mut Invariants, voters: &Voters, config: &Membership, at: &str) {
     let commits = invariants.take_new_commits();
     if commits.is_empty() {
         return;
     }
-    let logs: Vec<Option<&PersistentState>> = (0..voters.fenced.len())
+    let electors: Vec<Option<Elector>> = (0..voters.ballots.len())
         .map(|i| {
-            let durable = voters.sim.durable(NodeId::new(i as u32));
-            durable.filter(|_| !voters.fenced[i])
+            let log = voters.sim.durable(NodeId::new(i as u32))?;
+            let ballot = voters.ballots[i];
+            Some(Elector { log, ballot })
         })
         .collect();
     for commit in commits {
-        if let Some(candidate) = electable::could_win_without(commit.0, commit.1, config, &logs) {
+        if let Some(candidate) = electable::could_win_without(commit.0, commit.1, config, &electors)
+        {
             invariants.electable_without(candidate, commit, at);
         }
     }
