@@ -85,6 +85,18 @@ fn granting_a_vote_before_its_sync_elects_two_leaders() {
     assert_caught("vote-crash-point", "vote_before_sync", "election_safety");
 }
 
+/// A follower that applies and acknowledges an installed snapshot without writing it holds, on
+/// disk, an old snapshot and a log that no longer follows it: the entries it acknowledges after
+/// the snapshot would not survive a crash, so a lagging server could be elected with its vote.
+#[test]
+fn applying_a_snapshot_before_it_is_durable_loses_acknowledged_entries() {
+    assert_caught(
+        "snapshot-install",
+        "apply_snapshot_before_durable",
+        "leader_completeness",
+    );
+}
+
 /// Alagappan et al.'s naive policies under one corrupted record on a follower the quorum later
 /// needs: cutting the log there loses committed entries; refusing to start leaves the server
 /// down. The protocol-aware default passes (first test).

@@ -6,11 +6,18 @@ use faultline_harness::{run, scenario, RunOptions};
 use std::path::Path;
 
 /// (file under scenarios/regressions, planted bug that re-opens it, check that catches it)
-const REGRESSIONS: [(&str, &str, &str); 1] = [(
-    "lease-restart-promise.json",
-    "forget_lease_promise_on_restart",
-    "lease_safety",
-)];
+const REGRESSIONS: [(&str, &str, &str); 2] = [
+    (
+        "lease-restart-promise.json",
+        "forget_lease_promise_on_restart",
+        "lease_safety",
+    ),
+    (
+        "fenced-voter-not-counted.json",
+        "truncate_on_corruption",
+        "leader_completeness",
+    ),
+];
 
 #[test]
 fn regressions_pass_with_the_fix_and_fail_without_it() {

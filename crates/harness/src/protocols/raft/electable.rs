@@ -30,6 +30,39 @@ fn holds(state: &PersistentState, index: u64, term: u64) -> bool {
         .is_some_and(|e| e.index == index && e.term == term)
 }
 
+/// Whom a server may vote for, and whether it may campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ballot {
+    /// Any candidate whose log is at least as up to date as its own; it may campaign.
+    Free,
+    /// Fenced after damage to its storage: only a candidate whose log is also at least as up to
+    /// date as this (last term, last index); it does not campaign.
+    AtLeast((u64, u64)),
+    /// Fenced and unable to tell its log's end or its vote: nobody; it does not campaign.
+    Never,
+}
+
+/// A server as an elector: its durable log and its ballot.
+#[derive(Clone, Copy, Debug)]
+pub struct Elector<'a> {
+    /// Its durable state.
+    pub log: &'a PersistentState,
+    /// Whom it may vote for.
+    pub ballot: Ballot,
+}
+
+impl Elector<'_> {
+    /// True if it would vote for a candidate whose log ends at `candidate`.
+    fn votes_for(&self, candidate: (u64, u64)) -> bool {
+        let own = up_to_date(self.log);
+        match self.ballot {
+            Ballot::Free => candidate >= own,
+            Ballot::AtLeast(end) => candidate >= own.max(end),
+            Ballot::Never => false,
+        }
+    }
+}
+
 /// True if a majority of `voters` answers yes.
 fn majority(voters: &std::collections::BTreeSet<u64>, yes: impl Fn(u64) -> bool) -> bool {
     voters.iter().filter(|&&v| yes(v)).count() > voters.len() / 2
@@ -37,27 +70,29 @@ fn majority(voters: &std::collections::BTreeSet<u64>, yes: impl Fn(u64) -> bool)
 
 /// A voter of `config` whose durable log lacks the committed entry (`index`, `term`) yet is at
 /// least as up to date as the logs of a quorum of `config` (both halves in joint consensus):
-/// it could be elected and overwrite the entry. `logs[id - 1]` is the durable state of the
-/// server of Raft id `id`; a server without one votes for nobody.
+/// it could be elected and overwrite the entry. `electors[id - 1]` is the server of Raft id
+/// `id`; a server without one votes for nobody. Only a server with a [`Ballot::Free`]
+/// campaigns.
 pub fn could_win_without(
     index: u64,
     term: u64,
     config: &Membership,
-    logs: &[Option<&PersistentState>],
+    electors: &[Option<Elector>],
 ) -> Option<u64> {
-    let log = |id: u64| {
+    let elector = |id: u64| {
         let i = usize::try_from(id.checked_sub(1)?).ok()?;
-        logs.get(i).copied().flatten()
+        electors.get(i).copied().flatten()
     };
     let candidates = config.voters.iter().chain(&config.outgoing);
     candidates.copied().find(|&candidate| {
-        let Some(own) = log(candidate) else {
+        let Some(own) = elector(candidate).filter(|e| e.ballot == Ballot::Free) else {
             return false;
         };
-        if holds(own, index, term) {
+        if holds(own.log, index, term) {
             return false;
         }
-        let votes_for = |voter: u64| log(voter).is_some_and(|v| up_to_date(own) >= up_to_date(v));
+        let position = up_to_date(own.log);
+        let votes_for = |voter: u64| elector(voter).is_some_and(|v| v.votes_for(position));
         majority(&config.voters, votes_for)
             && (config.outgoing.is_empty() || majority(&config.outgoing, votes_for))
     })
@@ -67,6 +102,18 @@ pub fn could_win_without(
 mod tests {
     use super::*;
     use faultline_raft::{Entry, EntryKind};
+
+    /// Servers that vote freely, with these durable logs.
+    fn free(logs: &[PersistentState]) -> Vec<Option<Elector<'_>>> {
+        logs.iter()
+            .map(|log| {
+                Some(Elector {
+                    log,
+                    ballot: Ballot::Free,
+                })
+            })
+            .collect()
+    }
 
     /// A log of entries with these terms at indexes 1, 2, ...
     fn log(terms: &[u64]) -> PersistentState {
@@ -94,7 +141,7 @@ mod tests {
             log(&[1]),
             log(&[1, 3]),
         ];
-        let logs: Vec<Option<&PersistentState>> = logs.iter().map(Some).collect();
+        let logs = free(&logs);
         let config = Membership::new([1, 2, 3, 4, 5]);
         assert_eq!(could_win_without(2, 2, &config, &logs), Some(5));
         // Figure 8 (e): once S1's term-4 entry is on a quorum, S5 can no longer win.
@@ -105,7 +152,7 @@ mod tests {
             log(&[1]),
             log(&[1, 3]),
         ];
-        let safe: Vec<Option<&PersistentState>> = safe.iter().map(Some).collect();
+        let safe = free(&safe);
         assert_eq!(could_win_without(3, 4, &config, &safe), None);
         assert_eq!(could_win_without(2, 2, &config, &safe), None);
     }
@@ -113,12 +160,37 @@ mod tests {
     #[test]
     fn a_lagging_voter_cannot_win_against_a_quorum_holding_the_entry() {
         let logs = [log(&[1, 1, 1]), log(&[1, 1, 1]), log(&[1])];
-        let logs: Vec<Option<&PersistentState>> = logs.iter().map(Some).collect();
+        let logs = free(&logs);
         let config = Membership::new([1, 2, 3]);
         assert_eq!(could_win_without(3, 1, &config, &logs), None);
         // A server whose durable state is unknown votes for nobody: the lagging voter has
         // only its own vote.
         let without_second = [logs[0], None, logs[2]];
         assert_eq!(could_win_without(3, 1, &config, &without_second), None);
+    }
+
+    /// n2's durable log lost entries 2 and 3 to a damaged record: as a free voter it would
+    /// elect n3, which lacks the committed entry 3; fenced, it votes only for a log as up to
+    /// date as the one it had (ending at term 1, index 3), and a fenced n3 does not campaign.
+    #[test]
+    fn a_fenced_server_votes_as_its_whole_log_would_have() {
+        let logs = [log(&[1, 1, 1]), log(&[1]), log(&[1])];
+        let config = Membership::new([1, 2, 3]);
+        let mut electors = free(&logs);
+        assert_eq!(could_win_without(3, 1, &config, &electors), Some(2));
+        let fenced = |ballot| Elector {
+            log: &logs[1],
+            ballot,
+        };
+        electors[1] = Some(fenced(Ballot::AtLeast((1, 3))));
+        assert_eq!(could_win_without(3, 1, &config, &electors), None);
+        electors[1] = Some(fenced(Ballot::Never));
+        assert_eq!(could_win_without(3, 1, &config, &electors), None);
+        let mut electors = free(&logs);
+        electors[2] = Some(Elector {
+            log: &logs[2],
+            ballot: Ballot::Never,
+        });
+        assert_eq!(could_win_without(3, 1, &config, &electors), None);
     }
 }

@@ -7,11 +7,13 @@
 //! server blocked on fsync). The kernel's durable value then mirrors what is durable on disk,
 //! for the observers. Planted bugs let acknowledgements or vote grants leave before the sync.
 
+use super::electable::Ballot;
 use super::msg::Msg;
 use super::server::Ctx;
-use super::wal::{Damaged, Wal};
-use faultline_raft::{MessageBody, Outbound, PersistentState, Ready};
-use faultline_sim::{NodeId, SyncId};
+use super::wal::{self, Damaged, Wal};
+use faultline_raft::{MessageBody, Outbound, PersistentState, Ready, Snapshot};
+use faultline_sim::{DiskError, NodeId, SyncId};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Where a server's durable state lives.
@@ -35,14 +37,21 @@ pub struct DiskBugs {
     pub truncate_on_corruption: bool,
     /// On a damaged record or slot, refuse to start (the other naive policy).
     pub crash_on_corruption: bool,
+    /// Apply and acknowledge a snapshot installed from the leader without writing it: only the
+    /// log's truncation and the hard state are synced, and the snapshot waits in memory for
+    /// the server's own next snapshot (as if a background write had not finished), so a crash
+    /// loses it, and with it every entry after it that was acknowledged meanwhile.
+    pub apply_snapshot_before_durable: bool,
 }
 
 /// What a server that found its storage damaged must not do: protocol-aware recovery (after
 /// Alagappan et al., FAST 2018). It cannot tell what it acknowledged or whom it voted for, so
-/// it neither votes nor campaigns until the others have brought it up to every index it may have
-/// acknowledged (its commit index reaches it); if its vote was lost, it then still grants no
-/// vote in a term up to the one it caught up in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// it does not campaign until the others have brought it up to every index it may have
+/// acknowledged (its commit index reaches it). Meanwhile it votes only for a candidate whose
+/// log is at least as up to date as the log it had (whose last record still reads back), and
+/// not at all if it cannot tell that log's end or lost its vote; if its vote was lost, it then
+/// still grants no vote in a term up to the one it caught up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Fence {
     /// No restriction.
     Open,
@@ -52,6 +61,8 @@ pub enum Fence {
         until: u64,
         /// Its term and vote were lost.
         vote_lost: bool,
+        /// (term, index) of the last entry of the log it had, if its last record reads back.
+        end: Option<(u64, u64)>,
     },
     /// Caught up after losing its vote: no vote for a term up to this one.
     NoVotesThrough(u64),
@@ -68,20 +79,81 @@ impl Fence {
         let Msg::Raft(message) = msg else {
             return false;
         };
-        let asks_vote = matches!(
-            message.body,
-            MessageBody::RequestVote { .. } | MessageBody::PreVote { .. }
-        );
+        let candidate = match message.body {
+            MessageBody::RequestVote {
+                last_log_index,
+                last_log_term,
+                ..
+            }
+            | MessageBody::PreVote {
+                last_log_index,
+                last_log_term,
+            } => (last_log_term, last_log_index),
+            _ => return false,
+        };
+        match self.ballot() {
+            Ballot::Free => match *self {
+                Fence::NoVotesThrough(term) => message.term <= term,
+                _ => false,
+            },
+            Ballot::AtLeast(end) => candidate < end,
+            Ballot::Never => true,
+        }
+    }
+
+    /// Whom the server may vote for (a server in `NoVotesThrough` votes freely in the later
+    /// terms every coming election has).
+    pub fn ballot(&self) -> Ballot {
         match *self {
-            Fence::Open => false,
-            Fence::CatchingUp { .. } => asks_vote,
-            Fence::NoVotesThrough(term) => asks_vote && message.term <= term,
+            Fence::Open | Fence::NoVotesThrough(_) => Ballot::Free,
+            Fence::CatchingUp {
+                vote_lost: false,
+                end: Some(end),
+                ..
+            } => Ballot::AtLeast(end),
+            Fence::CatchingUp { .. } => Ballot::Never,
+        }
+    }
+
+    /// The fence that holds both `self` and `other` back (a server fenced again before it
+    /// caught up keeps the older promise too; a lost vote blocks votes until it caught up).
+    fn merge(self, other: Fence) -> Fence {
+        match (self, other) {
+            (Fence::Open, f) | (f, Fence::Open) => f,
+            (Fence::NoVotesThrough(a), Fence::NoVotesThrough(b)) => Fence::NoVotesThrough(a.max(b)),
+            (
+                Fence::CatchingUp {
+                    until: a,
+                    vote_lost: lost_a,
+                    end: end_a,
+                },
+                Fence::CatchingUp {
+                    until: b,
+                    vote_lost: lost_b,
+                    end: end_b,
+                },
+            ) => Fence::CatchingUp {
+                until: a.max(b),
+                vote_lost: lost_a || lost_b,
+                end: end_a.zip(end_b).map(|(a, b)| a.max(b)),
+            },
+            (Fence::CatchingUp { until, end, .. }, Fence::NoVotesThrough(_))
+            | (Fence::NoVotesThrough(_), Fence::CatchingUp { until, end, .. }) => {
+                Fence::CatchingUp {
+                    until,
+                    vote_lost: true,
+                    end,
+                }
+            }
         }
     }
 
     /// Lifts the fence once the commit index reached what may have been acknowledged.
     pub fn update(&mut self, commit: u64, term: u64) {
-        if let Fence::CatchingUp { until, vote_lost } = *self {
+        if let Fence::CatchingUp {
+            until, vote_lost, ..
+        } = *self
+        {
             if commit >= until {
                 *self = if vote_lost {
                     Fence::NoVotesThrough(term)
@@ -116,18 +188,27 @@ pub enum Persisted {
 pub struct Persistence {
     storage: Storage,
     wal: Wal,
-    syncing: Option<(SyncId, Box<Ready>)>,
+    /// The snapshot recovery starts from on a disk that holds none.
+    initial: Snapshot,
+    /// An installed snapshot is applied but not on disk (`apply_snapshot_before_durable`).
+    snapshot_unwritten: bool,
+    /// The pending sync's ready, and whether the observers' durable value must then be read
+    /// back from the disk (an unwritten snapshot makes it differ from the ready's state).
+    syncing: Option<(SyncId, Box<Ready>, bool)>,
     queued: VecDeque<Input>,
     /// Why the server stopped (a write failed), if it did: it then ignores every input.
     halted: Option<String>,
 }
 
 impl Persistence {
-    /// Durability of a server that recovered `wal`'s layout (the default layout for `Instant`).
-    pub fn new(storage: Storage, wal: Wal) -> Self {
+    /// Durability of a server that recovered `wal`'s layout (the default layout for `Instant`)
+    /// and whose disk starts from `initial` when it holds no snapshot.
+    pub fn new(storage: Storage, wal: Wal, initial: Snapshot) -> Self {
         Persistence {
             storage,
             wal,
+            initial,
+            snapshot_unwritten: false,
             syncing: None,
             queued: VecDeque::new(),
             halted: None,
@@ -169,12 +250,14 @@ impl Persistence {
             }
             Storage::Disk(bugs) => bugs,
         };
-        match self.wal.write(ctx.disk(), &ready) {
+        let was_unwritten = self.snapshot_unwritten;
+        match self.write(ctx, &mut ready, bugs) {
             Ok(false) => Persisted::Done(Box::new(ready)),
             Ok(true) => {
                 let granted = send_early(ctx, &mut ready, bugs);
                 let sync = ctx.sync();
-                self.syncing = Some((sync, Box::new(ready)));
+                let reread = was_unwritten || self.snapshot_unwritten;
+                self.syncing = Some((sync, Box::new(ready), reread));
                 Persisted::Waiting(granted)
             }
             Err(error) => {
@@ -185,13 +268,52 @@ impl Persistence {
         }
     }
 
-    /// The ready whose sync `sync` completed, now durable (the kernel's durable value updated).
+    /// Writes `ready` to the WAL, leaving out a snapshot installed from the leader under
+    /// `apply_snapshot_before_durable` (it stays in `ready`, to be applied).
+    fn write(
+        &mut self,
+        ctx: &mut Ctx,
+        ready: &mut Ready,
+        bugs: DiskBugs,
+    ) -> Result<bool, DiskError> {
+        let hold = bugs.apply_snapshot_before_durable && ready.apply_snapshot;
+        let held = if hold { ready.snapshot.take() } else { None };
+        let wrote = self.wal.write(ctx.disk(), ready);
+        if held.is_some() {
+            ready.snapshot = held;
+            self.snapshot_unwritten = true;
+        } else if ready.snapshot.is_some() {
+            self.snapshot_unwritten = false;
+        }
+        wrote
+    }
+
+    /// Makes a changed fence durable (with the next sync), so a crash cannot lift it.
+    pub fn record_fence(&mut self, ctx: &mut Ctx, fence: &Fence) {
+        if self.storage == Storage::Instant || self.halted.is_some() {
+            return;
+        }
+        if let Err(error) = wal::write_slot(ctx.disk(), wal::FENCE, fence) {
+            self.halted = Some(format!("write failed: {error}"));
+        }
+    }
+
+    /// The ready whose sync `sync` completed, now durable (the kernel's durable value updated:
+    /// from the ready, or, around an unwritten snapshot, read back as recovery would).
     pub fn synced(&mut self, ctx: &mut Ctx, sync: SyncId) -> Option<Box<Ready>> {
-        if self.syncing.as_ref().map(|(id, _)| *id) != Some(sync) {
+        if self.syncing.as_ref().map(|(id, _, _)| *id) != Some(sync) {
             return None;
         }
-        let (_, ready) = self.syncing.take()?;
-        ctx.durable().apply_ready(&ready);
+        let (_, ready, reread) = self.syncing.take()?;
+        if reread {
+            let initial = PersistentState {
+                snapshot: self.initial.clone(),
+                ..PersistentState::default()
+            };
+            *ctx.durable() = Wal::recover(ctx.disk(), &initial).1.state;
+        } else {
+            ctx.durable().apply_ready(&ready);
+        }
         Some(ready)
     }
 }
@@ -268,8 +390,20 @@ pub fn recover(
         Some(damaged) => Fence::CatchingUp {
             until: recovered.acknowledged,
             vote_lost: damaged == Damaged::HardState,
+            end: recovered.end,
         },
     };
+    // A fence a crash interrupted holds on (a damaged fence slot is a lost vote, unknown end).
+    let kept = wal::read_slot(ctx.disk(), wal::FENCE).unwrap_or(Some(Fence::CatchingUp {
+        until: recovered.acknowledged,
+        vote_lost: true,
+        end: None,
+    }));
+    let fence = kept.map_or(fence, |kept| kept.merge(fence));
+    if kept.is_some() || fence != Fence::Open {
+        wal::write_slot(ctx.disk(), wal::FENCE, &fence)
+            .map_err(|e| format!("write failed: {e}"))?;
+    }
     *ctx.durable() = recovered.state.clone();
     Ok(Restart {
         state: recovered.state,
@@ -294,12 +428,13 @@ mod tests {
     use super::*;
     use faultline_raft::Message;
 
-    fn vote_request(term: u64) -> Msg {
+    /// A vote request in `term` from a candidate whose log ends at (`last_term`, `last_index`).
+    fn vote_request(term: u64, (last_log_term, last_log_index): (u64, u64)) -> Msg {
         Msg::Raft(Message {
             term,
             body: MessageBody::RequestVote {
-                last_log_index: 0,
-                last_log_term: 0,
+                last_log_index,
+                last_log_term,
                 transfer: false,
             },
         })
@@ -310,20 +445,73 @@ mod tests {
         let mut fence = Fence::CatchingUp {
             until: 10,
             vote_lost: true,
+            end: Some((3, 10)),
         };
-        assert!(fence.holds_timeouts() && fence.blocks(&vote_request(9)));
+        assert!(fence.holds_timeouts() && fence.blocks(&vote_request(9, (9, 20))));
         fence.update(9, 4);
         assert!(fence.holds_timeouts(), "commit 9 < 10: still catching up");
         fence.update(10, 4);
         assert_eq!(fence, Fence::NoVotesThrough(4));
         assert!(!fence.holds_timeouts());
-        assert!(fence.blocks(&vote_request(4)) && !fence.blocks(&vote_request(5)));
+        assert!(fence.blocks(&vote_request(4, (0, 0))) && !fence.blocks(&vote_request(5, (0, 0))));
         let mut kept_vote = Fence::CatchingUp {
             until: 3,
             vote_lost: false,
+            end: None,
         };
         kept_vote.update(3, 7);
         assert_eq!(kept_vote, Fence::Open);
-        assert!(!kept_vote.blocks(&vote_request(1)));
+        assert!(!kept_vote.blocks(&vote_request(1, (0, 0))));
+    }
+
+    /// While catching up, a server that kept its vote and can read its last record back votes
+    /// as its whole log would have: for candidates at least as up to date as that record.
+    #[test]
+    fn a_fenced_server_votes_only_for_logs_as_up_to_date_as_the_one_it_had() {
+        let fence = Fence::CatchingUp {
+            until: 8,
+            vote_lost: false,
+            end: Some((2, 8)),
+        };
+        assert_eq!(fence.ballot(), Ballot::AtLeast((2, 8)));
+        assert!(fence.holds_timeouts());
+        assert!(fence.blocks(&vote_request(5, (2, 7))));
+        assert!(!fence.blocks(&vote_request(5, (2, 8))));
+        assert!(!fence.blocks(&vote_request(5, (3, 1))));
+        let unknown_end = Fence::CatchingUp {
+            until: 8,
+            vote_lost: false,
+            end: None,
+        };
+        assert!(unknown_end.blocks(&vote_request(5, (9, 99))));
+    }
+
+    /// A server fenced again before it caught up keeps the older promise: the higher bound,
+    /// the later log end, and a lost vote from either.
+    #[test]
+    fn a_fence_kept_across_a_crash_merges_with_new_damage() {
+        let old = Fence::CatchingUp {
+            until: 20,
+            vote_lost: false,
+            end: Some((3, 20)),
+        };
+        let new = Fence::CatchingUp {
+            until: 12,
+            vote_lost: false,
+            end: Some((4, 12)),
+        };
+        let merged = old.merge(new);
+        assert_eq!(
+            merged,
+            Fence::CatchingUp {
+                until: 20,
+                vote_lost: false,
+                end: Some((4, 12)),
+            }
+        );
+        assert_eq!(old.merge(Fence::Open), old);
+        assert_eq!(Fence::Open.merge(new), new);
+        let after_lost_vote = Fence::NoVotesThrough(5).merge(new);
+        assert_eq!(after_lost_vote.ballot(), Ballot::Never);
     }
 }

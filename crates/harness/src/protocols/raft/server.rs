@@ -3,6 +3,7 @@
 //! operator actions when it leads. Persisting is [`super::persist`]'s: at once, or through a
 //! write-ahead log on the kernel disk whose sync the ready's effects wait for.
 
+use super::electable::Ballot;
 use super::invariants::Observation;
 use super::kv::{Command, KvStore, OpResult};
 use super::msg::{AdminAction, Msg, Reply};
@@ -98,9 +99,10 @@ impl Server {
             Some(voters) => PersistentState::bootstrap(voters.iter().copied()),
             None => PersistentState::default(),
         };
+        let snapshot = initial.snapshot.clone();
         let restart = persist::recover(setup.storage, ctx, initial)
             .map_err(|e| format!("n{}: {e}", setup.id))?;
-        let persistence = Persistence::new(setup.storage, restart.wal);
+        let persistence = Persistence::new(setup.storage, restart.wal, snapshot);
         let mut server = Server::new(setup, restart.state, seed, persistence)?;
         server.fence = restart.fence;
         Ok(server)
@@ -136,6 +138,12 @@ impl Server {
     /// The Raft core, for observers.
     pub fn core(&self) -> &RaftNode {
         &self.core
+    }
+
+    /// Whom the server may vote for: anyone as up to date as it, or, fenced after damage to its
+    /// storage (protocol-aware recovery), only some candidates (it does not campaign then).
+    pub fn ballot(&self) -> Ballot {
+        self.fence.ballot()
     }
 
     /// Moves what happened since the last call into `into`.
@@ -189,8 +197,12 @@ impl Server {
             Input::Message(from, msg) => self.handle_message(ctx, from, msg),
         }
         self.drive(ctx);
+        let before = self.fence;
         self.fence
             .update(self.core.commit_index(), self.core.term());
+        if self.fence != before {
+            self.persistence.record_fence(ctx, &self.fence);
+        }
     }
 
     fn handle_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {

@@ -28,6 +28,7 @@ pub fn server(scenario: &Scenario, spec: &RaftSpec, id: u32) -> ServerSetup {
                 vote_before_sync: spec.bugs.vote_before_sync,
                 truncate_on_corruption: spec.bugs.truncate_on_corruption,
                 crash_on_corruption: spec.bugs.crash_on_corruption,
+                apply_snapshot_before_durable: spec.bugs.apply_snapshot_before_durable,
             }),
         },
     }

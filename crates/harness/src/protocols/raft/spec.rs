@@ -125,6 +125,11 @@ pub struct BugsSpec {
     /// With `cluster.disk`: on a corrupted or unreadable record or slot, refuse to start.
     #[serde(default)]
     pub crash_on_corruption: bool,
+    /// With `cluster.disk`: a follower applies and acknowledges a snapshot installed from the
+    /// leader without writing it to disk (it waits for the server's own next snapshot), so a
+    /// crash loses it and the entries acknowledged after it.
+    #[serde(default)]
+    pub apply_snapshot_before_durable: bool,
 }
 
 impl RaftSpec {

@@ -7,7 +7,7 @@
 //! Record `p` holds the entry of index `first + p`; entries the snapshot covers stay on disk and
 //! are skipped on recovery.
 
-use faultline_raft::{Entry, HardState, PersistentState, Ready, Snapshot};
+use faultline_raft::{Entry, HardState, PersistentState, Ready, Snapshot, SnapshotMeta};
 use faultline_sim::{Disk, DiskError, StableHasher};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,6 +17,9 @@ use std::hash::Hasher;
 pub const HARD_STATE: &str = "hard_state";
 /// The slot holding the latest snapshot (metadata and state machine).
 pub const SNAPSHOT: &str = "snapshot";
+/// The slot holding the recovery fence of a server that found its storage damaged, so that a
+/// crash before it caught up cannot lift it.
+pub const FENCE: &str = "fence";
 
 /// Where a damaged piece of storage was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +32,8 @@ pub enum Damaged {
         /// True if no record follows it.
         last: bool,
     },
-    /// The record at this position holds an entry out of sequence (what follows was not read).
+    /// The record at this position holds an entry out of sequence, or of a term below its
+    /// predecessor's (what follows was not read).
     OutOfSequence(u64),
     /// The hard-state slot.
     HardState,
@@ -48,6 +52,9 @@ pub struct Recovered {
     /// The highest log index the server may have acknowledged: its last record's (or, when
     /// record 0 cannot say where the log starts, an upper bound) or its commit index.
     pub acknowledged: u64,
+    /// (term, index) of the last log record if it reads back in sequence: the end of the log
+    /// the server had before the crash, whatever damage lies before it.
+    pub end: Option<(u64, u64)>,
 }
 
 /// The log's layout on disk: the index of the entry in record 0.
@@ -60,6 +67,21 @@ fn checksum(payload: &[u8]) -> [u8; 8] {
     let mut hasher = StableHasher::new();
     hasher.write(payload);
     hasher.finish().to_le_bytes()
+}
+
+/// Writes `value` to the slot `name` as a checksummed record.
+pub fn write_slot<T: Serialize>(disk: &mut Disk, name: &str, value: &T) -> Result<(), DiskError> {
+    disk.write_slot(name, seal(value))
+}
+
+/// The value in slot `name`: `Ok(None)` if it was never written, `Err(())` if it is damaged.
+#[allow(clippy::result_unit_err)]
+pub fn read_slot<T: DeserializeOwned>(disk: &Disk, name: &str) -> Result<Option<T>, ()> {
+    match disk.read_slot(name) {
+        Ok(None) => Ok(None),
+        Ok(Some(bytes)) => unseal(bytes).map(Some).ok_or(()),
+        Err(_) => Err(()),
+    }
 }
 
 /// A value as a checksummed record.
@@ -132,7 +154,12 @@ impl Wal {
             damaged = damaged.clone().or(Some(Damaged::HardState));
             HardState::default()
         });
-        let (wal, entries, bad) = read_log(disk, snapshot.meta.index);
+        let LogRead {
+            wal,
+            entries,
+            damaged: bad,
+            end,
+        } = read_log(disk, &snapshot.meta);
         damaged = damaged.or(bad);
         let records_end = match wal.first {
             Some(first) => first + disk.len(),
@@ -156,39 +183,74 @@ impl Wal {
             state,
             damaged,
             acknowledged,
+            end,
         };
         (wal, recovered)
     }
 }
 
-/// The log records in order, up to the first unreadable, corrupted or out-of-sequence one;
-/// only the entries after `snapshot_index` (and contiguous from it) are kept.
-fn read_log(disk: &Disk, snapshot_index: u64) -> (Wal, Vec<Entry>, Option<Damaged>) {
-    let mut wal = Wal::default();
-    let mut entries: Vec<Entry> = Vec::new();
-    for position in 0..disk.len() {
-        let Some(entry) = disk.read(position).ok().and_then(unseal::<Entry>) else {
+/// What reading the log records back found.
+struct LogRead {
+    wal: Wal,
+    /// The entries after the snapshot, contiguous from it, up to the first damage.
+    entries: Vec<Entry>,
+    damaged: Option<Damaged>,
+    /// (term, index) of the last record, if it reads back in sequence.
+    end: Option<(u64, u64)>,
+}
+
+/// The log records in order, up to the first unreadable, corrupted or out-of-sequence one (or
+/// one whose term falls below its predecessor's or the snapshot's); only the entries after the
+/// snapshot (and contiguous from it) are kept. The log's first index is taken from the first
+/// record that reads back.
+fn read_log(disk: &Disk, snapshot: &SnapshotMeta) -> LogRead {
+    let snapshot_index = snapshot.index;
+    let records: Vec<Option<Entry>> = (0..disk.len())
+        .map(|p| disk.read(p).ok().and_then(unseal::<Entry>))
+        .collect();
+    let first = (0..disk.len())
+        .zip(&records)
+        .find_map(|(p, r)| r.as_ref().and_then(|e| e.index.checked_sub(p)));
+    let end = records
+        .last()
+        .and_then(Option::as_ref)
+        .filter(|e| first.is_some_and(|f| e.index + 1 == f + disk.len()))
+        .map(|e| (e.term, e.index));
+    let mut read = LogRead {
+        wal: Wal { first },
+        entries: Vec::new(),
+        damaged: None,
+        end,
+    };
+    for (position, record) in (0..disk.len()).zip(records) {
+        let Some(entry) = record else {
             let last = position + 1 == disk.len();
-            return (wal, entries, Some(Damaged::Record { position, last }));
+            read.damaged = Some(Damaged::Record { position, last });
+            break;
         };
-        let first = *wal.first.get_or_insert(entry.index);
-        if entry.index != first + position {
-            return (wal, entries, Some(Damaged::OutOfSequence(position)));
+        let prev_term = read.entries.last().map_or(snapshot.term, |e| e.term);
+        let stale = entry.index > snapshot_index && entry.term < prev_term;
+        if Some(entry.index) != first.map(|f| f + position) || stale {
+            // Out of sequence, or a term below its predecessor's: a leftover of a truncation
+            // a crash lost (the snapshot slot written before it survived); never committed.
+            read.damaged = Some(Damaged::OutOfSequence(position));
+            break;
         }
-        let follows = entries
+        let follows = read
+            .entries
             .last()
             .map_or(entry.index == snapshot_index + 1, |last| {
                 entry.index == last.index + 1
             });
         if entry.index > snapshot_index && follows {
-            entries.push(entry);
+            read.entries.push(entry);
         } else if entry.index > snapshot_index {
             // A gap after the snapshot: nothing later can be used.
-            entries.clear();
+            read.entries.clear();
             break;
         }
     }
-    (wal, entries, None)
+    read
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //! leadership changes, and notes when a leader exists after the last fault.
 
 use super::actor::Actor;
-use super::electable;
+use super::electable::{self, Ballot, Elector};
 use super::invariants::{Invariants, Observation};
-use faultline_raft::{Membership, PersistentState, Role};
+use faultline_raft::{Membership, Role};
 use faultline_sim::{NodeId, Simulation, Stepped, Time, TraceKind};
 
 /// A leadership change: when, who, which term.
@@ -39,6 +39,10 @@ pub struct Watch {
     pub voted_now: Option<NodeId>,
     /// The Raft code probes any server passed ([`faultline_raft::Probe::bit`] bits).
     pub probes: u64,
+    /// Per server (kernel index), its ballot at its last step (fenced servers vote only for
+    /// some logs and do not campaign); a crashed one keeps the ballot it crashed with (its
+    /// disk still holds the damage, so recovery fences it again).
+    ballots: Vec<Ballot>,
 }
 
 impl Watch {
@@ -55,6 +59,7 @@ impl Watch {
             elected_now: None,
             voted_now: None,
             probes: 0,
+            ballots: vec![Ballot::Free; servers as usize],
         }
     }
 
@@ -64,6 +69,9 @@ impl Watch {
         self.elected_now = None;
         self.voted_now = None;
         if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
+            if let Some(server) = sim.process(node).and_then(Actor::server) {
+                self.ballots[node.index()] = server.ballot();
+            }
             self.observe(sim, node, stepped);
         }
         if self.leader_at.is_none()
@@ -90,7 +98,11 @@ impl Watch {
         let at = describe(sim, stepped);
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
-            check_new_commits(&mut self.invariants, self.servers, sim, core.config(), &at);
+            let voters = Voters {
+                sim,
+                ballots: &self.ballots,
+            };
+            check_new_commits(&mut self.invariants, &voters, core.config(), &at);
             if self.first_violation_at.is_none()
                 && self.invariants.verdicts().any(|(_, v)| v.is_some())
             {
@@ -115,23 +127,30 @@ impl Watch {
     }
 }
 
+/// The servers of a run as electors: their durable logs and ballots.
+struct Voters<'a> {
+    sim: &'a Simulation<Actor>,
+    ballots: &'a [Ballot],
+}
+
 /// Leader completeness at commit time: no voter of `config` that lacks an entry committed since
-/// the last call could still be elected, judged from the durable logs of servers `0..servers`.
-fn check_new_commits(
-    invariants: &mut Invariants,
-    servers: u32,
-    sim: &Simulation<Actor>,
-    config: &Membership,
-    at: &str,
-) {
+/// the last call could still be elected, judged from the durable logs and ballots of the
+/// servers (a fenced server does not campaign and votes only for some logs).
+fn check_new_commits(invariants: &mut Invariants, voters: &Voters, config: &Membership, at: &str) {
     let commits = invariants.take_new_commits();
     if commits.is_empty() {
         return;
     }
-    let logs: Vec<Option<&PersistentState>> =
-        (0..servers).map(|i| sim.durable(NodeId::new(i))).collect();
+    let electors: Vec<Option<Elector>> = (0..voters.ballots.len())
+        .map(|i| {
+            let log = voters.sim.durable(NodeId::new(i as u32))?;
+            let ballot = voters.ballots[i];
+            Some(Elector { log, ballot })
+        })
+        .collect();
     for commit in commits {
-        if let Some(candidate) = electable::could_win_without(commit.0, commit.1, config, &logs) {
+        if let Some(candidate) = electable::could_win_without(commit.0, commit.1, config, &electors)
+        {
             invariants.electable_without(candidate, commit, at);
         }
     }
