@@ -171,3 +171,58 @@ fn a_partition_outlasting_the_reconnect_timeout_stays_split() {
         "{report}"
     );
 }
+
+/// join-leave-swim.json cut down to one event (and no crash), writes over by 3 s, with the
+/// convergence bound `bound`.
+fn one_change(change: serde_json::Value, bound: &str) -> PathBuf {
+    let path = variant("join-leave-swim.json", |s| {
+        s["faults"] = serde_json::json!([change.clone()]);
+        s["protocol"]["gossip"]["writes"]["until"] = "3s".into();
+        s["expect"] = serde_json::json!({ "converged": true, "converged_within": bound });
+    });
+    let kind = change
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| *k != "at")
+        .unwrap();
+    let named = path.with_file_name(format!("one-{kind}-{bound}.json"));
+    std::fs::rename(&path, &named).unwrap();
+    named
+}
+
+/// A node that starts outside and joins through one seed learns every member (and every
+/// member learns it, and it catches up with the data) within 3 s of its join; the bound is
+/// what the check measures: 100 ms is too short for SWIM to spread the news.
+#[test]
+fn a_joining_node_learns_every_member_within_a_bound() {
+    let join = serde_json::json!({ "at": "4s", "join": { "node": 11, "seeds": [1] } });
+    let (code, report) = run_json(&one_change(join.clone(), "3s"));
+    assert_eq!(code, Some(0), "{report}");
+    let (code, report) = run_json(&one_change(join, "100ms"));
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["checks"]["converged_within"]["ok"], false);
+}
+
+/// A graceful leave spreads as `left`: no member declares the node dead, and convergence
+/// counts it as gone. A crash of the same node is declared dead by every other member.
+#[test]
+fn a_graceful_leave_is_not_a_swim_death_or_a_failure() {
+    let (code, left) = run_json(&one_change(
+        serde_json::json!({ "at": "4s", "leave": 5 }),
+        "3s",
+    ));
+    assert_eq!(code, Some(0), "{left}");
+    assert_eq!(
+        left["summary"]["swim"], "0 dead verdicts, 0 about live members",
+        "{left}"
+    );
+    let (_, crashed) = run_json(&one_change(
+        serde_json::json!({ "at": "4s", "crash": 5 }),
+        "10s",
+    ));
+    assert_eq!(
+        crashed["summary"]["swim"], "11 dead verdicts, 0 about live members",
+        "{crashed}"
+    );
+}

@@ -139,6 +139,11 @@ pub(crate) struct Swim {
     suspicions: BTreeMap<u64, Suspicion>,
     /// The code probes this member passed, one bit per [`CodeProbe`].
     code_probes: u64,
+    /// Seeds of a join not answered yet: asked again every protocol period until one replies
+    /// (a lost join request would otherwise leave the joiner alone for good).
+    seeds: Vec<u64>,
+    /// When the seeds were last asked.
+    asked_at: u64,
 }
 
 /// Where the outputs of a SWIM step go.
@@ -204,6 +209,8 @@ impl Swim {
             health: cfg.lifeguard.local_health.map(LocalHealth::new),
             suspicions: BTreeMap::new(),
             code_probes: 0,
+            seeds: Vec::new(),
+            asked_at: 0,
         }
     }
 
@@ -368,23 +375,26 @@ impl Swim {
                 .is_some_and(|m| m.state == MemberState::Suspect && m.incarnation == u.incarnation)
     }
 
-    /// An update about this node: adopt a higher incarnation of ours; refute a suspicion or a
-    /// death (which, under Lifeguard, also counts against this node's local health).
+    /// An update about this node: adopt a higher incarnation of ours; refute a suspicion, a
+    /// death (which, under Lifeguard, also counts against this node's local health) or, as
+    /// memberlist does, a departure while this node is in fact a member (it left and joined
+    /// again, and others still keep its tombstone).
     fn apply_about_me<R: RngCore>(&mut self, u: MemberUpdate, out: &mut Out<'_, R>) {
         if u.state == MemberState::Alive {
             // After a restart, others may remember a higher incarnation of ours: adopt it.
             self.incarnation = self.incarnation.max(u.incarnation);
         }
-        let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
-        if self.left || !accusing || u.incarnation < self.incarnation {
+        if self.left || u.state == MemberState::Alive || u.incarnation < self.incarnation {
             return;
         }
-        self.health_delta(1);
-        self.passed(if u.state == MemberState::Dead {
-            CodeProbe::DeathRefuted
-        } else {
-            CodeProbe::SuspicionRefuted
-        });
+        match u.state {
+            MemberState::Left => self.passed(CodeProbe::DepartureRefuted),
+            MemberState::Dead => self.passed(CodeProbe::DeathRefuted),
+            _ => self.passed(CodeProbe::SuspicionRefuted),
+        }
+        if u.state != MemberState::Left {
+            self.health_delta(1);
+        }
         self.incarnation = u.incarnation + 1;
         let alive = MemberUpdate {
             id: self.me,
@@ -502,6 +512,11 @@ impl Swim {
             }
             if self.probe.is_none() {
                 self.start_probe(now, out);
+            }
+            if !self.seeds.is_empty() && now >= self.asked_at + self.cfg.probe_interval {
+                self.passed(CodeProbe::JoinRetried);
+                self.asked_at = now;
+                self.ask_seeds(out.send);
             }
         }
         if now >= self.next_reconnect {
@@ -772,6 +787,7 @@ impl Swim {
                 }
             }
             Body::JoinReply { members } => {
+                self.seeds.clear();
                 for u in members {
                     self.apply(now, *u, out);
                 }
@@ -780,9 +796,11 @@ impl Swim {
         }
     }
 
-    /// Asks `seeds` to let this node in.
+    /// Asks `seeds` to let this node in; asks them again every protocol period until one
+    /// answers.
     pub(crate) fn join(
         &mut self,
+        now: u64,
         seeds: &[u64],
         send: &mut Vec<(u64, Body, Option<MemberUpdate>)>,
     ) {
@@ -792,7 +810,14 @@ impl Swim {
             state: MemberState::Alive,
             by: self.me,
         });
-        for s in seeds.iter().filter(|s| **s != self.me) {
+        self.seeds = seeds.iter().copied().filter(|s| *s != self.me).collect();
+        self.asked_at = now;
+        self.ask_seeds(send);
+    }
+
+    /// A join request to each seed of a join not answered yet.
+    fn ask_seeds(&self, send: &mut Vec<(u64, Body, Option<MemberUpdate>)>) {
+        for s in &self.seeds {
             send.push((
                 *s,
                 Body::Join {

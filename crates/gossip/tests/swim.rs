@@ -360,6 +360,90 @@ fn halves_that_declared_each_other_dead_reunite_after_a_partition_heals() {
         .all(|n| n.get("left").len() == 1 && n.get("right").len() == 1));
 }
 
+/// memberlist's rule: a member that left and joins again with a fresh core (incarnation 0)
+/// finds its own tombstone in the seed's view and refutes it with a higher incarnation, so it
+/// is back everywhere long before the tombstones expire. Without the refutation the others
+/// keep it as left (a tombstone beats a join at the same incarnation).
+#[test]
+fn a_member_that_left_joins_again_before_its_tombstone_expires() {
+    let mut net = Net::swim_cluster(5, config(swim()), MS);
+    net.run_until(2 * SEC);
+    let now = net.now;
+    net.nodes.get_mut(&3).unwrap().leave(now).unwrap();
+    net.collect(3);
+    let left = |net: &Net| {
+        (0..5)
+            .filter(|i| *i != 3)
+            .all(|i| state(net, i, 3) == Some(MemberState::Left))
+    };
+    net.run_until_true(100 * MS, 10 * SEC, left)
+        .expect("the leave propagates");
+    net.nodes.insert(
+        3,
+        node(
+            3,
+            config(swim()),
+            Membership::Swim { members: vec![] },
+            None,
+        ),
+    );
+    let now = net.now;
+    net.nodes.get_mut(&3).unwrap().join(now, &[0]).unwrap();
+    net.collect(3);
+    let back = |net: &Net| {
+        (0..5)
+            .filter(|i| *i != 3)
+            .all(|i| state(net, i, 3) == Some(MemberState::Alive))
+            && net.nodes[&3].members().unwrap().len() == 4
+    };
+    let rejoined = net.run_until_true(100 * MS, net.now + 10 * SEC, back);
+    assert!(
+        rejoined.is_some(),
+        "still left somewhere: {:?}",
+        (0..5).map(|i| state(&net, i, 3)).collect::<Vec<_>>()
+    );
+    assert!(net.nodes[&3].incarnation() >= 1, "refuted its tombstone");
+}
+
+/// A join request that is lost is asked again every protocol period until a seed answers.
+#[test]
+fn a_lost_join_request_is_asked_again() {
+    let all: Vec<u64> = (0..3).collect();
+    let mut nodes: Vec<_> = all
+        .iter()
+        .map(|i| {
+            node(
+                *i,
+                config(swim()),
+                Membership::Swim {
+                    members: all.clone(),
+                },
+                None,
+            )
+        })
+        .collect();
+    nodes.push(node(
+        3,
+        config(swim()),
+        Membership::Swim { members: vec![] },
+        None,
+    ));
+    let mut net = Net::new(nodes, MS);
+    net.run_until(SEC);
+    // The seed is cut off from the joiner when it asks.
+    net.cut.insert((3, 0));
+    let now = net.now;
+    net.nodes.get_mut(&3).unwrap().join(now, &[0]).unwrap();
+    net.collect(3);
+    net.run_until(net.now + 3 * SEC);
+    assert!(net.nodes[&3].members().unwrap().is_empty(), "the cut held");
+    net.cut.clear();
+    let known = |net: &Net| (0..3).all(|i| state(net, i, 3) == Some(MemberState::Alive));
+    net.run_until_true(100 * MS, net.now + 10 * SEC, known)
+        .expect("joined once the seed could hear it");
+    assert_eq!(net.nodes[&3].members().unwrap().len(), 3);
+}
+
 #[test]
 fn a_crashed_member_that_restarts_rejoins_with_a_higher_incarnation() {
     let mut net = Net::swim_cluster(5, config(swim()), MS);

@@ -281,8 +281,9 @@ impl GossipNode {
         Ok(dot)
     }
 
-    /// Joins through `seeds` (SWIM only).
-    pub fn join(&mut self, _now: u64, seeds: &[u64]) -> Result<(), GossipError> {
+    /// Joins through `seeds` (SWIM only), asking them again every protocol period until one
+    /// answers.
+    pub fn join(&mut self, now: u64, seeds: &[u64]) -> Result<(), GossipError> {
         if self.left {
             return Err(GossipError::Left);
         }
@@ -290,7 +291,7 @@ impl GossipNode {
             return Err(GossipError::NotSwim);
         };
         let mut send = Vec::new();
-        swim.join(seeds, &mut send);
+        swim.join(now, seeds, &mut send);
         self.flush(send);
         Ok(())
     }

@@ -53,7 +53,8 @@ pub fn validate(scenario: &Scenario) -> Check {
     for (index, fault) in scenario.faults.iter().enumerate() {
         fault.validate(scenario, &format!("faults[{index}]"))?;
     }
-    validate_protocol_fields(scenario)
+    validate_protocol_fields(scenario)?;
+    super::members::validate_changes(scenario)
 }
 
 /// Fields that only make sense for one protocol: workload, expectations, operator actions.
