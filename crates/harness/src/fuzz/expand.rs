@@ -723,6 +723,31 @@ mod tests {
         assert!(error.to_string().contains("kinds.disk"), "{error}");
     }
 
+    /// Churn: each leave is undone by a join of the same node through one seed, every
+    /// expansion is valid (alternating changes, seeds members when asked), and nodes take turns.
+    #[test]
+    fn churn_episodes_pair_each_leave_with_a_join() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        let mut t = crate::fuzz::load_template(&dir.join("gossip.json")).unwrap();
+        t.fuzz.kinds = serde_json::from_value(serde_json::json!({"churn": 1})).unwrap();
+        t.fuzz.max_faults = 12;
+        let mut leaves = 0;
+        for seed in 0..200 {
+            let s = expand(&t, seed);
+            assert!(validate(&s).is_ok(), "seed {seed}: {:?}", validate(&s));
+            for (i, f) in s.faults.iter().enumerate() {
+                let FaultAction::Leave(node) = f.action else {
+                    continue;
+                };
+                leaves += 1;
+                let join = s.faults[i + 1..].iter().find(|r| r.undoes(f));
+                let join = join.unwrap_or_else(|| panic!("seed {seed}: {} never rejoins", node));
+                assert!(matches!(&join.action, FaultAction::Join(j) if j.seeds.len() == 1));
+            }
+        }
+        assert!(leaves > 200, "leaves drawn: {leaves}");
+    }
+
     /// Pauses last `pause_duration`, not `fault_duration`.
     #[test]
     fn pauses_last_the_pause_duration() {
