@@ -24,11 +24,16 @@ pub enum Probe {
     DepartureRefuted,
     /// A join got no answer within a protocol period and was asked again.
     JoinRetried,
+    /// A member believed dead answered a reconnection ping, and whole views were pushed to it.
+    ReconnectSynced,
+    /// An accusation of this member older than its incarnation was answered, to its sender,
+    /// with the current one.
+    StaleAccusationAnswered,
 }
 
 impl Probe {
     /// Every probe, in declaration order (the bit order of [`crate::GossipNode::probes`]).
-    pub const ALL: [Probe; 9] = [
+    pub const ALL: [Probe; 11] = [
         Probe::SuspicionRefuted,
         Probe::DeathRefuted,
         Probe::SuspicionConfirmed,
@@ -38,6 +43,8 @@ impl Probe {
         Probe::MerkleAllRangesDiffer,
         Probe::DepartureRefuted,
         Probe::JoinRetried,
+        Probe::ReconnectSynced,
+        Probe::StaleAccusationAnswered,
     ];
 
     /// The probe's name in reports (`gossip.` and snake case).
@@ -52,6 +59,8 @@ impl Probe {
             Probe::MerkleAllRangesDiffer => "gossip.merkle_all_ranges_differ",
             Probe::DepartureRefuted => "gossip.departure_refuted",
             Probe::JoinRetried => "gossip.join_retried",
+            Probe::ReconnectSynced => "gossip.reconnect_synced",
+            Probe::StaleAccusationAnswered => "gossip.stale_accusation_answered",
         }
     }
 

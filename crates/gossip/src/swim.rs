@@ -130,6 +130,8 @@ pub(crate) struct Swim {
     deadlines: BTreeSet<(u64, u64)>,
     left: bool,
     next_reconnect: u64,
+    /// The last reconnection ping (sequence number, member): its answer opens a push-pull.
+    reconnecting: Option<(u64, u64)>,
     next_push_pull: u64,
     /// Most member updates one whole-view message (join reply, push-pull) carries.
     view_chunk: usize,
@@ -201,6 +203,7 @@ impl Swim {
             deadlines: BTreeSet::new(),
             left: false,
             next_reconnect: first_probe.saturating_add(cfg.reconnect_interval),
+            reconnecting: None,
             next_push_pull: match cfg.push_pull_interval {
                 0 => u64::MAX,
                 every => first_probe.saturating_add(every),
@@ -410,6 +413,40 @@ impl Swim {
         });
     }
 
+    /// Applies an update piggybacked on a message from `from`. An accusation of this node
+    /// older than its incarnation (`from` still holds a view it refuted long ago, say after a
+    /// partition, and may never hear the refutation again once its retransmissions are spent)
+    /// is answered with this node's current incarnation, straight to `from`.
+    pub(crate) fn apply_from<R: RngCore>(
+        &mut self,
+        now: u64,
+        from: u64,
+        u: MemberUpdate,
+        out: &mut Out<'_, R>,
+    ) {
+        let stale = u.id == self.me
+            && !self.left
+            && u.state != MemberState::Alive
+            && u.incarnation < self.incarnation;
+        if stale {
+            self.passed(CodeProbe::StaleAccusationAnswered);
+            let me = MemberUpdate {
+                id: self.me,
+                incarnation: self.incarnation,
+                state: MemberState::Alive,
+                by: self.me,
+            };
+            out.to(
+                from,
+                Body::MemberSync {
+                    members: vec![me],
+                    reply: false,
+                },
+            );
+        }
+        self.apply(now, u, out);
+    }
+
     /// Applies one membership update under SWIM's precedence rules; updates about this node that
     /// suspect or kill it are refuted with a higher incarnation.
     pub(crate) fn apply<R: RngCore>(&mut self, now: u64, u: MemberUpdate, out: &mut Out<'_, R>) {
@@ -536,7 +573,10 @@ impl Swim {
     /// pings one random member believed dead, telling it so. A member that is in fact up (say,
     /// behind a partition that has healed) refutes in its ack with a higher incarnation and is
     /// taken back. Without this, two halves that declared each other dead would never talk again.
-    /// Failed members are tried until `reconnect_timeout` forgets them.
+    /// Failed members are tried until `reconnect_timeout` forgets them. As in Serf, where a
+    /// reconnection is a memberlist join, an answer opens a push-pull of whole views with the
+    /// member, so everything each side declared dead hears of it and refutes at once instead of
+    /// waiting for its own reconnection or the next periodic push-pull.
     fn reconnect<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
         let dead: Vec<(u64, u64)> = self
             .members
@@ -551,6 +591,7 @@ impl Swim {
         let (id, incarnation) = dead[rng::below(out.rng, dead.len() as u64) as usize];
         self.passed(CodeProbe::ReconnectPing);
         self.seq += 1;
+        self.reconnecting = Some((self.seq, id));
         let about = MemberUpdate {
             id,
             incarnation,
@@ -732,14 +773,16 @@ impl Swim {
         }
         match body {
             Body::Ping { seq } => {
+                // A ping from a member this node holds dead or gone: the answer says so, and
+                // the pinger refutes (or answers a stale verdict with its incarnation).
                 let about = self
                     .members
                     .get(&from)
-                    .filter(|m| m.state == MemberState::Dead)
+                    .filter(|m| matches!(m.state, MemberState::Dead | MemberState::Left))
                     .map(|m| MemberUpdate {
                         id: from,
                         incarnation: m.incarnation,
-                        state: MemberState::Dead,
+                        state: m.state,
                         by: self.me,
                     });
                 out.send.push((from, Body::Ack { seq: *seq }, about));
@@ -750,6 +793,10 @@ impl Swim {
                     self.health_delta(-1);
                 } else if let Some(r) = self.relays.remove(seq) {
                     out.to(r.requester, Body::Ack { seq: r.seq });
+                } else if self.reconnecting == Some((*seq, from)) {
+                    self.reconnecting = None;
+                    self.passed(CodeProbe::ReconnectSynced);
+                    self.send_view(from, out, ViewMessage::Push);
                 }
             }
             Body::Nack { seq } => {

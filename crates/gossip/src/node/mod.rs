@@ -476,7 +476,7 @@ impl GossipNode {
                 events: &mut self.events,
             };
             for u in members {
-                swim.apply(now, u, &mut out);
+                swim.apply_from(now, from, u, &mut out);
             }
         }
         self.flush(send);
