@@ -494,3 +494,75 @@ fn several_simultaneous_crashes_are_all_detected() {
         .expect("every crash detected by every survivor");
     assert_eq!(accusations(&net, &survivors), 0);
 }
+
+/// A member holding a verdict older than the accused's incarnation (it missed every
+/// retransmission of the refutation, say behind a partition) is answered straight away with
+/// the current incarnation when the verdict reaches the accused; a current accusation is
+/// refuted as before, and a ping from a member held left is answered with the tombstone.
+#[test]
+fn a_stale_verdict_is_answered_to_whoever_still_holds_it() {
+    let all: Vec<u64> = (0..3).collect();
+    let view = || Membership::Swim {
+        members: all.clone(),
+    };
+    let mut b = node(1, config(swim()), view(), None);
+    let accuse = |state, incarnation, by| MemberUpdate {
+        id: 1,
+        incarnation,
+        state,
+        by,
+    };
+    let ping = |members| Message {
+        body: Body::Ping { seq: 7 },
+        members,
+    };
+    b.handle_message(10 * MS, 2, ping(vec![accuse(MemberState::Suspect, 0, 2)]))
+        .unwrap();
+    assert_eq!(b.incarnation(), 1, "refuted the suspicion");
+    b.take_outputs();
+    b.handle_message(20 * MS, 0, ping(vec![accuse(MemberState::Dead, 0, 0)]))
+        .unwrap();
+    let answers: Vec<_> = b
+        .take_outputs()
+        .into_iter()
+        .filter(|(to, m)| {
+            *to == 0
+                && m.body
+                    == Body::MemberSync {
+                        members: vec![accuse(MemberState::Alive, 1, 1)],
+                        reply: false,
+                    }
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "the holder of the stale verdict is told");
+    assert_eq!(
+        b.incarnation(),
+        1,
+        "a stale verdict needs no new refutation"
+    );
+
+    let mut a = node(0, config(swim()), view(), None);
+    a.handle_message(
+        10 * MS,
+        2,
+        ping(vec![MemberUpdate {
+            id: 2,
+            incarnation: 0,
+            state: MemberState::Left,
+            by: 2,
+        }]),
+    )
+    .unwrap();
+    // Long enough for the tombstone's retransmissions to be spent.
+    for t in (1..300).map(|i| i * 100 * MS) {
+        a.handle_timeout(t);
+        a.take_outputs();
+    }
+    a.handle_message(30 * SEC, 2, ping(vec![])).unwrap();
+    let acks = a.take_outputs();
+    let (_, ack) = acks.iter().find(|(to, _)| *to == 2).expect("acked");
+    assert_eq!(
+        ack.members.first().map(|u| (u.id, u.state)),
+        Some((2, MemberState::Left))
+    );
+}
