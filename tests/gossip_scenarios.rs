@@ -6,8 +6,12 @@ use common::*;
 
 use std::path::{Path, PathBuf};
 
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip")
+}
+
 fn scenarios() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip");
+    let dir = scenarios_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -224,5 +228,32 @@ fn a_graceful_leave_is_not_a_swim_death_or_a_failure() {
     assert_eq!(
         crashed["summary"]["swim"], "11 dead verdicts, 0 about live members",
         "{crashed}"
+    );
+}
+
+/// With a durable store every write taken while its writer was cut off survives the outage that
+/// follows and reaches every node; without it, every one dies with its writer.
+#[test]
+fn durable_writes_survive_a_crash_and_volatile_ones_do_not() {
+    let spread =
+        |report: &serde_json::Value| report["summary"]["spread"].as_str().map(str::to_owned);
+    let (code, durable) = run_json(&scenarios_dir().join("durable-writes.json"));
+    assert_eq!(code, Some(0), "{durable}");
+    assert!(
+        spread(&durable).is_some_and(|s| s.starts_with("8 of 8 writes reached every live node")),
+        "{durable}"
+    );
+    let volatile = variant("durable-writes.json", |s| {
+        s["protocol"]["gossip"]
+            .as_object_mut()
+            .unwrap()
+            .remove("durable");
+    });
+    let (code, volatile) = run_json(&volatile);
+    assert_eq!(code, Some(0), "{volatile}");
+    assert_eq!(
+        spread(&volatile),
+        None,
+        "no write reached every node: {volatile}"
     );
 }

@@ -281,6 +281,12 @@ impl GossipNode {
         Ok(dot)
     }
 
+    /// Takes back a version this node kept in durable storage (see [`crate::record`]) after a
+    /// restart; returns whether it was news. It spreads like any version the node holds.
+    pub fn restore(&mut self, update: &Update) -> bool {
+        self.absorb(update)
+    }
+
     /// Joins through `seeds` (SWIM only), asking them again every protocol period until one
     /// answers.
     pub fn join(&mut self, now: u64, seeds: &[u64]) -> Result<(), GossipError> {

@@ -47,6 +47,12 @@ pub fn validate(scenario: &Scenario) -> Check {
     validate_protocol(scenario)?;
     if let ProtocolSpec::Gossip(gossip) = &scenario.protocol {
         gossip.validate(scenario.duration)?;
+        if gossip.durable && scenario.cluster.disk.is_none() {
+            return Err(Invalid::new(
+                "protocol.gossip.durable",
+                "expected a `cluster.disk` block: a durable store keeps the writes on the node's disk",
+            ));
+        }
     }
     validate_cluster(scenario)?;
     validate_network(scenario)?;

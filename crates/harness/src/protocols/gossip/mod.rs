@@ -149,6 +149,7 @@ fn recipe(scenario: &Scenario, spec: &GossipSpec, seed: u64) -> Recipe {
         plan: plan_writes(spec, nodes, seed, &standing),
         changes,
         outside,
+        durable: spec.durable,
     }
 }
 

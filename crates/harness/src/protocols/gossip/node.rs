@@ -1,7 +1,9 @@
 //! The gossip core as a simulated process: timers from `poll_timeout`, planned writes, the
 //! scenario's joins and leaves, and observations the driver drains after every step.
 
-use faultline_gossip::{Config, Dot, Event, GossipNode, Membership, Message, Topology};
+use faultline_gossip::{
+    record, Config, Dot, Event, GossipNode, Membership, Message, Topology, Update,
+};
 use faultline_sim::{Context, NodeId, Process, RngStreams, TimerId};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -73,6 +75,8 @@ pub struct Recipe {
     pub changes: Vec<PlannedChange>,
     /// Per kernel node: true when it starts outside the cluster (its first change is a join).
     pub outside: Vec<bool>,
+    /// Keep each node's own writes on its disk, and take them back after a restart.
+    pub durable: bool,
 }
 
 impl Recipe {
@@ -266,9 +270,35 @@ impl GossipProcess {
             return;
         };
         let value = format!("w{index}").into_bytes();
-        if let Ok(dot) = core.put(ctx.now().as_nanos(), &self.recipe.plan[index].key, value) {
+        let key = &self.recipe.plan[index].key;
+        if let Ok(dot) = core.put(ctx.now().as_nanos(), key, value) {
             ctx.durable().write_counter = core.write_counter();
             self.observations.push(Observation::Wrote { index, dot });
+            let version = core.get(key).iter().find(|v| v.dot == dot);
+            if let Some(version) = version.filter(|_| self.recipe.durable) {
+                let update = Update {
+                    key: key.clone(),
+                    version: version.clone(),
+                };
+                // A full disk refuses the record: the write is then as volatile as without
+                // a durable store.
+                if ctx.disk().append(record::encode(&update)).is_ok() {
+                    ctx.sync();
+                }
+            }
+        }
+    }
+
+    /// With a durable store, takes back every record of the node's disk that reads back whole.
+    fn restore(&mut self, ctx: &mut Context<'_, Message, GossipDurable>) {
+        let Some(core) = self.core.as_mut().filter(|_| self.recipe.durable) else {
+            return;
+        };
+        let disk = ctx.disk();
+        for position in 0..disk.len() {
+            if let Some(update) = disk.read(position).ok().and_then(record::decode) {
+                core.restore(&update);
+            }
         }
     }
 }
@@ -297,6 +327,7 @@ impl Process for GossipProcess {
             }
         }
         self.take_standing(ctx);
+        self.restore(ctx);
         self.flush(ctx);
     }
 
