@@ -6,8 +6,12 @@ use common::*;
 
 use std::path::{Path, PathBuf};
 
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip")
+}
+
 fn scenarios() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gossip");
+    let dir = scenarios_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -169,5 +173,87 @@ fn a_partition_outlasting_the_reconnect_timeout_stays_split() {
     assert_eq!(
         report["checks"]["converged_within"]["ok"], false,
         "{report}"
+    );
+}
+
+/// join-leave-swim.json cut down to one event (and no crash), writes over by 3 s, with the
+/// convergence bound `bound`.
+fn one_change(change: serde_json::Value, bound: &str) -> PathBuf {
+    let path = variant("join-leave-swim.json", |s| {
+        s["faults"] = serde_json::json!([change.clone()]);
+        s["protocol"]["gossip"]["writes"]["until"] = "3s".into();
+        s["expect"] = serde_json::json!({ "converged": true, "converged_within": bound });
+    });
+    let kind = change
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| *k != "at")
+        .unwrap();
+    let named = path.with_file_name(format!("one-{kind}-{bound}.json"));
+    std::fs::rename(&path, &named).unwrap();
+    named
+}
+
+/// A node that starts outside and joins through one seed learns every member (and every
+/// member learns it, and it catches up with the data) within 3 s of its join; the bound is
+/// what the check measures: 100 ms is too short for SWIM to spread the news.
+#[test]
+fn a_joining_node_learns_every_member_within_a_bound() {
+    let join = serde_json::json!({ "at": "4s", "join": { "node": 11, "seeds": [1] } });
+    let (code, report) = run_json(&one_change(join.clone(), "3s"));
+    assert_eq!(code, Some(0), "{report}");
+    let (code, report) = run_json(&one_change(join, "100ms"));
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["checks"]["converged_within"]["ok"], false);
+}
+
+/// A graceful leave spreads as `left`: no member declares the node dead, and convergence
+/// counts it as gone. A crash of the same node is declared dead by every other member.
+#[test]
+fn a_graceful_leave_is_not_a_swim_death_or_a_failure() {
+    let (code, left) = run_json(&one_change(
+        serde_json::json!({ "at": "4s", "leave": 5 }),
+        "3s",
+    ));
+    assert_eq!(code, Some(0), "{left}");
+    assert_eq!(
+        left["summary"]["swim"], "0 dead verdicts, 0 about live members",
+        "{left}"
+    );
+    let (_, crashed) = run_json(&one_change(
+        serde_json::json!({ "at": "4s", "crash": 5 }),
+        "10s",
+    ));
+    assert_eq!(
+        crashed["summary"]["swim"], "11 dead verdicts, 0 about live members",
+        "{crashed}"
+    );
+}
+
+/// With a durable store every write taken while its writer was cut off survives the outage that
+/// follows and reaches every node; without it, every one dies with its writer.
+#[test]
+fn durable_writes_survive_a_crash_and_volatile_ones_do_not() {
+    let spread =
+        |report: &serde_json::Value| report["summary"]["spread"].as_str().map(str::to_owned);
+    let (code, durable) = run_json(&scenarios_dir().join("durable-writes.json"));
+    assert_eq!(code, Some(0), "{durable}");
+    assert!(
+        spread(&durable).is_some_and(|s| s.starts_with("8 of 8 writes reached every live node")),
+        "{durable}"
+    );
+    let volatile = variant("durable-writes.json", |s| {
+        s["protocol"]["gossip"]
+            .as_object_mut()
+            .unwrap()
+            .remove("durable");
+    });
+    let (code, volatile) = run_json(&volatile);
+    assert_eq!(code, Some(0), "{volatile}");
+    assert_eq!(
+        spread(&volatile),
+        None,
+        "no write reached every node: {volatile}"
     );
 }

@@ -58,6 +58,7 @@ pub mod merkle;
 pub mod message;
 pub mod node;
 mod probe;
+pub mod record;
 mod rng;
 mod rumor;
 pub mod store;

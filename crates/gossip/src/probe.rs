@@ -20,11 +20,20 @@ pub enum Probe {
     ReconnectPing,
     /// A Merkle exchange found every compared range different.
     MerkleAllRangesDiffer,
+    /// This member, joining again after it left, refuted the tombstone others kept of it.
+    DepartureRefuted,
+    /// A join got no answer within a protocol period and was asked again.
+    JoinRetried,
+    /// A member believed dead answered a reconnection ping, and whole views were pushed to it.
+    ReconnectSynced,
+    /// An accusation of this member older than its incarnation was answered, to its sender,
+    /// with the current one.
+    StaleAccusationAnswered,
 }
 
 impl Probe {
     /// Every probe, in declaration order (the bit order of [`crate::GossipNode::probes`]).
-    pub const ALL: [Probe; 7] = [
+    pub const ALL: [Probe; 11] = [
         Probe::SuspicionRefuted,
         Probe::DeathRefuted,
         Probe::SuspicionConfirmed,
@@ -32,6 +41,10 @@ impl Probe {
         Probe::DeadMemberRevived,
         Probe::ReconnectPing,
         Probe::MerkleAllRangesDiffer,
+        Probe::DepartureRefuted,
+        Probe::JoinRetried,
+        Probe::ReconnectSynced,
+        Probe::StaleAccusationAnswered,
     ];
 
     /// The probe's name in reports (`gossip.` and snake case).
@@ -44,6 +57,10 @@ impl Probe {
             Probe::DeadMemberRevived => "gossip.dead_member_revived",
             Probe::ReconnectPing => "gossip.reconnect_ping",
             Probe::MerkleAllRangesDiffer => "gossip.merkle_all_ranges_differ",
+            Probe::DepartureRefuted => "gossip.departure_refuted",
+            Probe::JoinRetried => "gossip.join_retried",
+            Probe::ReconnectSynced => "gossip.reconnect_synced",
+            Probe::StaleAccusationAnswered => "gossip.stale_accusation_answered",
         }
     }
 

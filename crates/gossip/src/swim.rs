@@ -130,6 +130,8 @@ pub(crate) struct Swim {
     deadlines: BTreeSet<(u64, u64)>,
     left: bool,
     next_reconnect: u64,
+    /// The last reconnection ping (sequence number, member): its answer opens a push-pull.
+    reconnecting: Option<(u64, u64)>,
     next_push_pull: u64,
     /// Most member updates one whole-view message (join reply, push-pull) carries.
     view_chunk: usize,
@@ -139,6 +141,11 @@ pub(crate) struct Swim {
     suspicions: BTreeMap<u64, Suspicion>,
     /// The code probes this member passed, one bit per [`CodeProbe`].
     code_probes: u64,
+    /// Seeds of a join not answered yet: asked again every protocol period until one replies
+    /// (a lost join request would otherwise leave the joiner alone for good).
+    seeds: Vec<u64>,
+    /// When the seeds were last asked.
+    asked_at: u64,
 }
 
 /// Where the outputs of a SWIM step go.
@@ -196,6 +203,7 @@ impl Swim {
             deadlines: BTreeSet::new(),
             left: false,
             next_reconnect: first_probe.saturating_add(cfg.reconnect_interval),
+            reconnecting: None,
             next_push_pull: match cfg.push_pull_interval {
                 0 => u64::MAX,
                 every => first_probe.saturating_add(every),
@@ -204,6 +212,8 @@ impl Swim {
             health: cfg.lifeguard.local_health.map(LocalHealth::new),
             suspicions: BTreeMap::new(),
             code_probes: 0,
+            seeds: Vec::new(),
+            asked_at: 0,
         }
     }
 
@@ -368,23 +378,26 @@ impl Swim {
                 .is_some_and(|m| m.state == MemberState::Suspect && m.incarnation == u.incarnation)
     }
 
-    /// An update about this node: adopt a higher incarnation of ours; refute a suspicion or a
-    /// death (which, under Lifeguard, also counts against this node's local health).
+    /// An update about this node: adopt a higher incarnation of ours; refute a suspicion, a
+    /// death (which, under Lifeguard, also counts against this node's local health) or, as
+    /// memberlist does, a departure while this node is in fact a member (it left and joined
+    /// again, and others still keep its tombstone).
     fn apply_about_me<R: RngCore>(&mut self, u: MemberUpdate, out: &mut Out<'_, R>) {
         if u.state == MemberState::Alive {
             // After a restart, others may remember a higher incarnation of ours: adopt it.
             self.incarnation = self.incarnation.max(u.incarnation);
         }
-        let accusing = matches!(u.state, MemberState::Suspect | MemberState::Dead);
-        if self.left || !accusing || u.incarnation < self.incarnation {
+        if self.left || u.state == MemberState::Alive || u.incarnation < self.incarnation {
             return;
         }
-        self.health_delta(1);
-        self.passed(if u.state == MemberState::Dead {
-            CodeProbe::DeathRefuted
-        } else {
-            CodeProbe::SuspicionRefuted
-        });
+        match u.state {
+            MemberState::Left => self.passed(CodeProbe::DepartureRefuted),
+            MemberState::Dead => self.passed(CodeProbe::DeathRefuted),
+            _ => self.passed(CodeProbe::SuspicionRefuted),
+        }
+        if u.state != MemberState::Left {
+            self.health_delta(1);
+        }
         self.incarnation = u.incarnation + 1;
         let alive = MemberUpdate {
             id: self.me,
@@ -398,6 +411,40 @@ impl Swim {
             state: MemberState::Alive,
             incarnation: self.incarnation,
         });
+    }
+
+    /// Applies an update piggybacked on a message from `from`. An accusation of this node
+    /// older than its incarnation (`from` still holds a view it refuted long ago, say after a
+    /// partition, and may never hear the refutation again once its retransmissions are spent)
+    /// is answered with this node's current incarnation, straight to `from`.
+    pub(crate) fn apply_from<R: RngCore>(
+        &mut self,
+        now: u64,
+        from: u64,
+        u: MemberUpdate,
+        out: &mut Out<'_, R>,
+    ) {
+        let stale = u.id == self.me
+            && !self.left
+            && u.state != MemberState::Alive
+            && u.incarnation < self.incarnation;
+        if stale {
+            self.passed(CodeProbe::StaleAccusationAnswered);
+            let me = MemberUpdate {
+                id: self.me,
+                incarnation: self.incarnation,
+                state: MemberState::Alive,
+                by: self.me,
+            };
+            out.to(
+                from,
+                Body::MemberSync {
+                    members: vec![me],
+                    reply: false,
+                },
+            );
+        }
+        self.apply(now, u, out);
     }
 
     /// Applies one membership update under SWIM's precedence rules; updates about this node that
@@ -503,6 +550,11 @@ impl Swim {
             if self.probe.is_none() {
                 self.start_probe(now, out);
             }
+            if !self.seeds.is_empty() && now >= self.asked_at + self.cfg.probe_interval {
+                self.passed(CodeProbe::JoinRetried);
+                self.asked_at = now;
+                self.ask_seeds(out.send);
+            }
         }
         if now >= self.next_reconnect {
             self.next_reconnect =
@@ -521,7 +573,10 @@ impl Swim {
     /// pings one random member believed dead, telling it so. A member that is in fact up (say,
     /// behind a partition that has healed) refutes in its ack with a higher incarnation and is
     /// taken back. Without this, two halves that declared each other dead would never talk again.
-    /// Failed members are tried until `reconnect_timeout` forgets them.
+    /// Failed members are tried until `reconnect_timeout` forgets them. As in Serf, where a
+    /// reconnection is a memberlist join, an answer opens a push-pull of whole views with the
+    /// member, so everything each side declared dead hears of it and refutes at once instead of
+    /// waiting for its own reconnection or the next periodic push-pull.
     fn reconnect<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
         let dead: Vec<(u64, u64)> = self
             .members
@@ -536,6 +591,7 @@ impl Swim {
         let (id, incarnation) = dead[rng::below(out.rng, dead.len() as u64) as usize];
         self.passed(CodeProbe::ReconnectPing);
         self.seq += 1;
+        self.reconnecting = Some((self.seq, id));
         let about = MemberUpdate {
             id,
             incarnation,
@@ -717,14 +773,16 @@ impl Swim {
         }
         match body {
             Body::Ping { seq } => {
+                // A ping from a member this node holds dead or gone: the answer says so, and
+                // the pinger refutes (or answers a stale verdict with its incarnation).
                 let about = self
                     .members
                     .get(&from)
-                    .filter(|m| m.state == MemberState::Dead)
+                    .filter(|m| matches!(m.state, MemberState::Dead | MemberState::Left))
                     .map(|m| MemberUpdate {
                         id: from,
                         incarnation: m.incarnation,
-                        state: MemberState::Dead,
+                        state: m.state,
                         by: self.me,
                     });
                 out.send.push((from, Body::Ack { seq: *seq }, about));
@@ -735,6 +793,10 @@ impl Swim {
                     self.health_delta(-1);
                 } else if let Some(r) = self.relays.remove(seq) {
                     out.to(r.requester, Body::Ack { seq: r.seq });
+                } else if self.reconnecting == Some((*seq, from)) {
+                    self.reconnecting = None;
+                    self.passed(CodeProbe::ReconnectSynced);
+                    self.send_view(from, out, ViewMessage::Push);
                 }
             }
             Body::Nack { seq } => {
@@ -772,6 +834,7 @@ impl Swim {
                 }
             }
             Body::JoinReply { members } => {
+                self.seeds.clear();
                 for u in members {
                     self.apply(now, *u, out);
                 }
@@ -780,9 +843,11 @@ impl Swim {
         }
     }
 
-    /// Asks `seeds` to let this node in.
+    /// Asks `seeds` to let this node in; asks them again every protocol period until one
+    /// answers.
     pub(crate) fn join(
         &mut self,
+        now: u64,
         seeds: &[u64],
         send: &mut Vec<(u64, Body, Option<MemberUpdate>)>,
     ) {
@@ -792,7 +857,14 @@ impl Swim {
             state: MemberState::Alive,
             by: self.me,
         });
-        for s in seeds.iter().filter(|s| **s != self.me) {
+        self.seeds = seeds.iter().copied().filter(|s| *s != self.me).collect();
+        self.asked_at = now;
+        self.ask_seeds(send);
+    }
+
+    /// A join request to each seed of a join not answered yet.
+    fn ask_seeds(&self, send: &mut Vec<(u64, Body, Option<MemberUpdate>)>) {
+        for s in &self.seeds {
             send.push((
                 *s,
                 Body::Join {

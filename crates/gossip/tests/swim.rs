@@ -360,6 +360,90 @@ fn halves_that_declared_each_other_dead_reunite_after_a_partition_heals() {
         .all(|n| n.get("left").len() == 1 && n.get("right").len() == 1));
 }
 
+/// memberlist's rule: a member that left and joins again with a fresh core (incarnation 0)
+/// finds its own tombstone in the seed's view and refutes it with a higher incarnation, so it
+/// is back everywhere long before the tombstones expire. Without the refutation the others
+/// keep it as left (a tombstone beats a join at the same incarnation).
+#[test]
+fn a_member_that_left_joins_again_before_its_tombstone_expires() {
+    let mut net = Net::swim_cluster(5, config(swim()), MS);
+    net.run_until(2 * SEC);
+    let now = net.now;
+    net.nodes.get_mut(&3).unwrap().leave(now).unwrap();
+    net.collect(3);
+    let left = |net: &Net| {
+        (0..5)
+            .filter(|i| *i != 3)
+            .all(|i| state(net, i, 3) == Some(MemberState::Left))
+    };
+    net.run_until_true(100 * MS, 10 * SEC, left)
+        .expect("the leave propagates");
+    net.nodes.insert(
+        3,
+        node(
+            3,
+            config(swim()),
+            Membership::Swim { members: vec![] },
+            None,
+        ),
+    );
+    let now = net.now;
+    net.nodes.get_mut(&3).unwrap().join(now, &[0]).unwrap();
+    net.collect(3);
+    let back = |net: &Net| {
+        (0..5)
+            .filter(|i| *i != 3)
+            .all(|i| state(net, i, 3) == Some(MemberState::Alive))
+            && net.nodes[&3].members().unwrap().len() == 4
+    };
+    let rejoined = net.run_until_true(100 * MS, net.now + 10 * SEC, back);
+    assert!(
+        rejoined.is_some(),
+        "still left somewhere: {:?}",
+        (0..5).map(|i| state(&net, i, 3)).collect::<Vec<_>>()
+    );
+    assert!(net.nodes[&3].incarnation() >= 1, "refuted its tombstone");
+}
+
+/// A join request that is lost is asked again every protocol period until a seed answers.
+#[test]
+fn a_lost_join_request_is_asked_again() {
+    let all: Vec<u64> = (0..3).collect();
+    let mut nodes: Vec<_> = all
+        .iter()
+        .map(|i| {
+            node(
+                *i,
+                config(swim()),
+                Membership::Swim {
+                    members: all.clone(),
+                },
+                None,
+            )
+        })
+        .collect();
+    nodes.push(node(
+        3,
+        config(swim()),
+        Membership::Swim { members: vec![] },
+        None,
+    ));
+    let mut net = Net::new(nodes, MS);
+    net.run_until(SEC);
+    // The seed is cut off from the joiner when it asks.
+    net.cut.insert((3, 0));
+    let now = net.now;
+    net.nodes.get_mut(&3).unwrap().join(now, &[0]).unwrap();
+    net.collect(3);
+    net.run_until(net.now + 3 * SEC);
+    assert!(net.nodes[&3].members().unwrap().is_empty(), "the cut held");
+    net.cut.clear();
+    let known = |net: &Net| (0..3).all(|i| state(net, i, 3) == Some(MemberState::Alive));
+    net.run_until_true(100 * MS, net.now + 10 * SEC, known)
+        .expect("joined once the seed could hear it");
+    assert_eq!(net.nodes[&3].members().unwrap().len(), 3);
+}
+
 #[test]
 fn a_crashed_member_that_restarts_rejoins_with_a_higher_incarnation() {
     let mut net = Net::swim_cluster(5, config(swim()), MS);
@@ -409,4 +493,76 @@ fn several_simultaneous_crashes_are_all_detected() {
     net.run_until_true(100 * MS, 40 * SEC, detected)
         .expect("every crash detected by every survivor");
     assert_eq!(accusations(&net, &survivors), 0);
+}
+
+/// A member holding a verdict older than the accused's incarnation (it missed every
+/// retransmission of the refutation, say behind a partition) is answered straight away with
+/// the current incarnation when the verdict reaches the accused; a current accusation is
+/// refuted as before, and a ping from a member held left is answered with the tombstone.
+#[test]
+fn a_stale_verdict_is_answered_to_whoever_still_holds_it() {
+    let all: Vec<u64> = (0..3).collect();
+    let view = || Membership::Swim {
+        members: all.clone(),
+    };
+    let mut b = node(1, config(swim()), view(), None);
+    let accuse = |state, incarnation, by| MemberUpdate {
+        id: 1,
+        incarnation,
+        state,
+        by,
+    };
+    let ping = |members| Message {
+        body: Body::Ping { seq: 7 },
+        members,
+    };
+    b.handle_message(10 * MS, 2, ping(vec![accuse(MemberState::Suspect, 0, 2)]))
+        .unwrap();
+    assert_eq!(b.incarnation(), 1, "refuted the suspicion");
+    b.take_outputs();
+    b.handle_message(20 * MS, 0, ping(vec![accuse(MemberState::Dead, 0, 0)]))
+        .unwrap();
+    let answers: Vec<_> = b
+        .take_outputs()
+        .into_iter()
+        .filter(|(to, m)| {
+            *to == 0
+                && m.body
+                    == Body::MemberSync {
+                        members: vec![accuse(MemberState::Alive, 1, 1)],
+                        reply: false,
+                    }
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "the holder of the stale verdict is told");
+    assert_eq!(
+        b.incarnation(),
+        1,
+        "a stale verdict needs no new refutation"
+    );
+
+    let mut a = node(0, config(swim()), view(), None);
+    a.handle_message(
+        10 * MS,
+        2,
+        ping(vec![MemberUpdate {
+            id: 2,
+            incarnation: 0,
+            state: MemberState::Left,
+            by: 2,
+        }]),
+    )
+    .unwrap();
+    // Long enough for the tombstone's retransmissions to be spent.
+    for t in (1..300).map(|i| i * 100 * MS) {
+        a.handle_timeout(t);
+        a.take_outputs();
+    }
+    a.handle_message(30 * SEC, 2, ping(vec![])).unwrap();
+    let acks = a.take_outputs();
+    let (_, ack) = acks.iter().find(|(to, _)| *to == 2).expect("acked");
+    assert_eq!(
+        ack.members.first().map(|u| (u.id, u.state)),
+        Some((2, MemberState::Left))
+    );
 }

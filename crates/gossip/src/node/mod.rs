@@ -281,8 +281,15 @@ impl GossipNode {
         Ok(dot)
     }
 
-    /// Joins through `seeds` (SWIM only).
-    pub fn join(&mut self, _now: u64, seeds: &[u64]) -> Result<(), GossipError> {
+    /// Takes back a version this node kept in durable storage (see [`crate::record`]) after a
+    /// restart; returns whether it was news. It spreads like any version the node holds.
+    pub fn restore(&mut self, update: &Update) -> bool {
+        self.absorb(update)
+    }
+
+    /// Joins through `seeds` (SWIM only), asking them again every protocol period until one
+    /// answers.
+    pub fn join(&mut self, now: u64, seeds: &[u64]) -> Result<(), GossipError> {
         if self.left {
             return Err(GossipError::Left);
         }
@@ -290,7 +297,7 @@ impl GossipNode {
             return Err(GossipError::NotSwim);
         };
         let mut send = Vec::new();
-        swim.join(seeds, &mut send);
+        swim.join(now, seeds, &mut send);
         self.flush(send);
         Ok(())
     }
@@ -475,7 +482,7 @@ impl GossipNode {
                 events: &mut self.events,
             };
             for u in members {
-                swim.apply(now, u, &mut out);
+                swim.apply_from(now, from, u, &mut out);
             }
         }
         self.flush(send);

@@ -2,8 +2,8 @@
 
 use super::template::{set_pointer, EpisodeKind as Kind, FuzzSpec, Template};
 use crate::scenario::{
-    Aim, AimedFault, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec, FaultAction, FaultSpec,
-    LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
+    member_changes, Aim, AimedFault, ChangeKind, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec,
+    FaultAction, FaultSpec, JoinSpec, LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
 };
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
@@ -92,6 +92,12 @@ struct Episodes<'a> {
     disk_slots: Option<&'static [&'static str]>,
     /// The one node whose storage damage episodes hit, once one did.
     damaged: Option<u32>,
+    /// (node, left at, joined again at) for each drawn churn episode.
+    churns: Vec<(u32, u64, u64)>,
+    /// (seed, when) for each drawn join: the seed must not be away then.
+    seeds: Vec<(u32, u64)>,
+    /// Nodes the base scenario's own joins and leaves name: churn leaves them alone.
+    fixed_members: Vec<u32>,
     faults: Vec<FaultSpec>,
 }
 
@@ -124,6 +130,15 @@ impl<'a> Episodes<'a> {
                     _ => &[][..],
                 }),
             damaged: None,
+            churns: Vec::new(),
+            seeds: Vec::new(),
+            fixed_members: member_changes(&scenario.faults)
+                .into_iter()
+                .flat_map(|c| match c.kind {
+                    ChangeKind::Join(seeds) => [vec![c.node], seeds].concat(),
+                    ChangeKind::Leave => vec![c.node],
+                })
+                .collect(),
             faults: Vec::new(),
         }
     }
@@ -190,7 +205,50 @@ impl<'a> Episodes<'a> {
             Kind::Clock => self.clock(slot),
             Kind::Membership => self.membership(slot),
             Kind::Disk => self.disk(slot),
+            Kind::Churn => self.churn(slot),
         }
+    }
+
+    /// The subject leaves gracefully and joins again at the end through one seed, the first
+    /// node from `split` on that is not away then. A node gone is as good as down: it takes a
+    /// crash slot. A node serving as a seed does not leave around its join.
+    fn churn(&mut self, slot: Slot) {
+        let Slot {
+            start,
+            end,
+            subject,
+            split,
+            ..
+        } = slot;
+        let busy = self.fixed_members.contains(&subject)
+            || self
+                .seeds
+                .iter()
+                .any(|(s, t)| *s == subject && (start..=end).contains(t));
+        if self.nodes < 2 || busy || !self.can_crash(subject, start, end) {
+            return;
+        }
+        let nodes = u64::from(self.nodes);
+        let away = |n: u32| {
+            self.churns
+                .iter()
+                .any(|(c, from, to)| *c == n && (*from..=*to).contains(&end))
+        };
+        let Some(seed) = (0..nodes)
+            .map(|i| ((split + i) % nodes) as u32 + 1)
+            .find(|&n| n != subject && !away(n) && !self.fixed_members.contains(&n))
+        else {
+            return;
+        };
+        self.faults.push(at(start, FaultAction::Leave(subject)));
+        let join = JoinSpec {
+            node: subject,
+            seeds: vec![seed],
+        };
+        self.faults.push(at(end, FaultAction::Join(join)));
+        self.crashes.push((subject, start, end));
+        self.churns.push((subject, start, end));
+        self.seeds.push((seed, end));
     }
 
     /// A partition into two groups, or a one-way cut between them, healed at the end.
@@ -663,6 +721,31 @@ mod tests {
         );
         let error = parse_template(&text(""), Path::new("d.json")).unwrap_err();
         assert!(error.to_string().contains("kinds.disk"), "{error}");
+    }
+
+    /// Churn: each leave is undone by a join of the same node through one seed, every
+    /// expansion is valid (alternating changes, seeds members when asked), and nodes take turns.
+    #[test]
+    fn churn_episodes_pair_each_leave_with_a_join() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        let mut t = crate::fuzz::load_template(&dir.join("gossip.json")).unwrap();
+        t.fuzz.kinds = serde_json::from_value(serde_json::json!({"churn": 1})).unwrap();
+        t.fuzz.max_faults = 12;
+        let mut leaves = 0;
+        for seed in 0..200 {
+            let s = expand(&t, seed);
+            assert!(validate(&s).is_ok(), "seed {seed}: {:?}", validate(&s));
+            for (i, f) in s.faults.iter().enumerate() {
+                let FaultAction::Leave(node) = f.action else {
+                    continue;
+                };
+                leaves += 1;
+                let join = s.faults[i + 1..].iter().find(|r| r.undoes(f));
+                let join = join.unwrap_or_else(|| panic!("seed {seed}: {} never rejoins", node));
+                assert!(matches!(&join.action, FaultAction::Join(j) if j.seeds.len() == 1));
+            }
+        }
+        assert!(leaves > 200, "leaves drawn: {leaves}");
     }
 
     /// Pauses last `pause_duration`, not `fault_duration`.

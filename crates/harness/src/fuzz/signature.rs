@@ -144,6 +144,8 @@ fn role(fault: &FaultSpec) -> NodeRole {
         | FaultAction::Clock(_)
         | FaultAction::Membership(_)
         | FaultAction::Transfer(_)
-        | FaultAction::Disk(_) => NodeRole::Numbered,
+        | FaultAction::Disk(_)
+        | FaultAction::Join(_)
+        | FaultAction::Leave(_) => NodeRole::Numbered,
     }
 }

@@ -266,7 +266,7 @@ fn valid_or(candidate: Scenario, fallback: Scenario) -> Scenario {
 
 /// Each kind with a positive weight kept with chance `keep`; if none is, the first kind drawn
 /// at random among the weighted ones. One draw per kind, whether weighted or not (but the
-/// storage kind's only when weighted), so a weight changed in a template leaves the other
+/// storage and churn kinds' only when weighted), so a weight changed in a template leaves the other
 /// kinds' draws as they were.
 fn keep_kinds(kinds: &KindWeights, keep: f64, rng: &mut DetRng) -> KindWeights {
     let weights = kinds.in_order();
@@ -274,9 +274,9 @@ fn keep_kinds(kinds: &KindWeights, keep: f64, rng: &mut DetRng) -> KindWeights {
         .iter()
         .zip(EpisodeKind::ALL)
         .map(|(&w, kind)| {
-            // The storage kind, added last, draws its coin only when weighted, so templates
-            // without it keep every draw (and pinned hash) they had before it.
-            let coin = w > 0.0 || kind != EpisodeKind::Disk;
+            // The kinds added last draw their coin only when weighted, so templates without
+            // them keep every draw (and pinned hash) they had before them.
+            let coin = w > 0.0 || !kind.coin_only_when_weighted();
             if coin && rng.chance(keep) {
                 w
             } else {

@@ -66,6 +66,11 @@ pub struct KindWeights {
     /// and restarts later; or its syncs slowed to `latency`, or its disk full, repaired later.
     #[serde(default)]
     pub disk: f64,
+    /// Gossip with SWIM only: a node leaves gracefully, and joins again later through a seed
+    /// (with a fresh core: it knows only the seed, and learns the members and the data
+    /// through the protocol).
+    #[serde(default)]
+    pub churn: f64,
 }
 
 /// A kind of fault episode a template draws; [`KindWeights`] gives each its weight.
@@ -101,11 +106,13 @@ pub enum EpisodeKind {
     Voter,
     /// A storage fault on one node's disk (templates with `cluster.disk`), then its repair.
     Disk,
+    /// Gossip: a node leaves gracefully, then joins again through a seed.
+    Churn,
 }
 
 impl EpisodeKind {
     /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
-    pub const ALL: [EpisodeKind; 15] = [
+    pub const ALL: [EpisodeKind; 16] = [
         EpisodeKind::Partition,
         EpisodeKind::OneWay,
         EpisodeKind::Crash,
@@ -121,6 +128,7 @@ impl EpisodeKind {
         EpisodeKind::NewLeader,
         EpisodeKind::Voter,
         EpisodeKind::Disk,
+        EpisodeKind::Churn,
     ];
 
     /// The kind's field in the template's `kinds` block.
@@ -141,11 +149,12 @@ impl EpisodeKind {
             EpisodeKind::NewLeader => "new_leader",
             EpisodeKind::Voter => "voter",
             EpisodeKind::Disk => "disk",
+            EpisodeKind::Churn => "churn",
         }
     }
 
-    /// True for kinds only the Raft protocol can carry out.
-    pub fn raft_only(self) -> bool {
+    /// The only protocol that can carry this kind out, if only one can.
+    pub fn protocol_only(self) -> Option<&'static str> {
         match self {
             EpisodeKind::Partition
             | EpisodeKind::OneWay
@@ -155,14 +164,22 @@ impl EpisodeKind {
             | EpisodeKind::Latency
             | EpisodeKind::Clock
             | EpisodeKind::Storm
-            | EpisodeKind::Disk => false,
+            | EpisodeKind::Disk => None,
             EpisodeKind::Membership
             | EpisodeKind::LeaderCrash
             | EpisodeKind::LeaderIsolate
             | EpisodeKind::LeaderPause
             | EpisodeKind::NewLeader
-            | EpisodeKind::Voter => true,
+            | EpisodeKind::Voter => Some("raft"),
+            EpisodeKind::Churn => Some("gossip"),
         }
+    }
+
+    /// True for the kinds added after templates were pinned (storage, churn): a swarm draws
+    /// their keep-or-drop coin only when they are weighted, so templates without them keep
+    /// every draw (and pinned hash) they had before.
+    pub fn coin_only_when_weighted(self) -> bool {
+        matches!(self, EpisodeKind::Disk | EpisodeKind::Churn)
     }
 }
 
@@ -185,11 +202,12 @@ impl KindWeights {
             EpisodeKind::NewLeader => self.new_leader,
             EpisodeKind::Voter => self.voter,
             EpisodeKind::Disk => self.disk,
+            EpisodeKind::Churn => self.churn,
         }
     }
 
     /// The weights indexed like [`EpisodeKind::ALL`].
-    pub fn in_order(&self) -> [f64; 15] {
+    pub fn in_order(&self) -> [f64; 16] {
         EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 
@@ -212,6 +230,7 @@ impl KindWeights {
             new_leader: w(12),
             voter: w(13),
             disk: w(14),
+            churn: w(15),
         }
     }
 }
@@ -526,7 +545,7 @@ pub(crate) fn set_pointer(
 
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
     let raft = matches!(base.protocol, crate::scenario::ProtocolSpec::Raft(_));
-    validate_kinds(fuzz, raft)?;
+    validate_kinds(fuzz, base)?;
     if fuzz.kinds.disk > 0.0 && base.cluster.disk.is_none() {
         return Err((
             "kinds.disk".into(),
@@ -576,8 +595,8 @@ fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String
 }
 
 /// The fault kinds' weights (non-negative, finite, one positive when faults are drawn, the
-/// Raft-only kinds only for Raft) and `max_faults`.
-fn validate_kinds(fuzz: &FuzzSpec, raft: bool) -> Result<(), (String, String)> {
+/// Raft-only kinds only for Raft, churn only for gossip with SWIM) and `max_faults`.
+fn validate_kinds(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {
     let kinds = &fuzz.kinds;
     let weights = kinds.in_order();
     if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
@@ -592,14 +611,24 @@ fn validate_kinds(fuzz: &FuzzSpec, raft: bool) -> Result<(), (String, String)> {
             "expected at least one kind with a positive weight".into(),
         ));
     }
-    let misplaced = EpisodeKind::ALL
-        .into_iter()
-        .find(|&kind| kind.raft_only() && !raft && kinds.weight(kind) > 0.0);
-    if let Some(kind) = misplaced {
+    let protocol = base.protocol.name();
+    let misplaced = EpisodeKind::ALL.into_iter().find_map(|kind| {
+        let owner = kind.protocol_only()?;
+        (owner != protocol && kinds.weight(kind) > 0.0).then_some((kind, owner))
+    });
+    if let Some((kind, owner)) = misplaced {
         return Err((
             format!("kinds.{}", kind.name()),
-            "applies only to the raft protocol".into(),
+            format!("applies only to the {owner} protocol"),
         ));
+    }
+    if let crate::scenario::ProtocolSpec::Gossip(gossip) = &base.protocol {
+        if kinds.churn > 0.0 && gossip.swim.is_none() {
+            return Err((
+                "kinds.churn".into(),
+                "expected protocol.gossip.swim to be set: a node joins again through SWIM".into(),
+            ));
+        }
     }
     if fuzz.max_faults > 1000 {
         return Err((
@@ -690,6 +719,10 @@ mod tests {
                 r#"{{{ok}, "kinds": {{"pause": 1}}, "pause_duration": ["300ms", "100ms"]}}"#
             )),
             "fuzz.pause_duration"
+        );
+        assert_eq!(
+            error_field(&format!(r#"{{{ok}, "kinds": {{"churn": 1}}}}"#)),
+            "fuzz.kinds.churn"
         );
         let no_block = parse_template(&format!("{{{BASE}}}"), Path::new("t.json")).unwrap_err();
         assert_eq!(no_block.field(), Some("fuzz"));

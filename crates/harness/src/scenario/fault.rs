@@ -8,6 +8,7 @@
 use super::disk::DiskFaultSpec;
 use super::duration::Span;
 use super::error::Invalid;
+use super::members::JoinSpec;
 use super::spec::{LinkOverride, Scenario};
 use super::validate as check;
 use super::{node, rate_ppm};
@@ -58,6 +59,10 @@ pub enum FaultAction {
     Aimed(Aim, AimedFault),
     /// A storage fault on one node's disk (see [`DiskFaultSpec`]).
     Disk(DiskFaultSpec),
+    /// Gossip with SWIM: a node joins through seeds (see [`super::members`]).
+    Join(JoinSpec),
+    /// Gossip: this node leaves gracefully (it tells a few members, then goes quiet).
+    Leave(u32),
 }
 
 /// Which server a Raft [`AimedFault`] hits.
@@ -209,6 +214,10 @@ struct RawFault {
     voter: Option<AimedFault>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     disk: Option<DiskFaultSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    join: Option<JoinSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    leave: Option<u32>,
 }
 
 /// The only value `heal` takes: `"all"`.
@@ -235,7 +244,7 @@ impl<'de> Deserialize<'de> for HealAll {
 }
 
 /// The action fields of the file format, in the order errors list them.
-const ACTION_FIELDS: [&str; 16] = [
+const ACTION_FIELDS: [&str; 18] = [
     "crash",
     "pause",
     "resume",
@@ -252,6 +261,8 @@ const ACTION_FIELDS: [&str; 16] = [
     "new_leader",
     "voter",
     "disk",
+    "join",
+    "leave",
 ];
 
 impl TryFrom<RawFault> for FaultSpec {
@@ -277,6 +288,8 @@ impl TryFrom<RawFault> for FaultSpec {
                 .map(|f| FaultAction::Aimed(Aim::NewLeader, f)),
             raw.voter.map(|f| FaultAction::Aimed(Aim::Voter, f)),
             raw.disk.map(FaultAction::Disk),
+            raw.join.map(FaultAction::Join),
+            raw.leave.map(FaultAction::Leave),
         ];
         let present: Vec<&str> = ACTION_FIELDS
             .iter()
@@ -371,6 +384,14 @@ impl From<FaultSpec> for RawFault {
                 disk: Some(disk),
                 ..raw
             },
+            FaultAction::Join(join) => RawFault {
+                join: Some(join),
+                ..raw
+            },
+            FaultAction::Leave(node) => RawFault {
+                leave: Some(node),
+                ..raw
+            },
         }
     }
 }
@@ -384,6 +405,8 @@ pub enum Carrier {
     Operator,
     /// The protocol's driver, on a server it picks during the run (aimed faults).
     Aimed,
+    /// The node itself, through its protocol (gossip joins and leaves).
+    Node,
 }
 
 impl FaultSpec {
@@ -397,6 +420,7 @@ impl FaultSpec {
         match self.action {
             FaultAction::Membership(_) | FaultAction::Transfer(_) => Carrier::Operator,
             FaultAction::Aimed(..) => Carrier::Aimed,
+            FaultAction::Join(_) | FaultAction::Leave(_) => Carrier::Node,
             FaultAction::Crash(_)
             | FaultAction::Restart(_)
             | FaultAction::Pause(_)
@@ -416,6 +440,7 @@ impl FaultSpec {
         match self.carrier() {
             Carrier::Kernel => None,
             Carrier::Operator | Carrier::Aimed => Some("raft"),
+            Carrier::Node => Some("gossip"),
         }
     }
 
@@ -436,6 +461,8 @@ impl FaultSpec {
             FaultAction::Transfer(_) => "transfer",
             FaultAction::Aimed(aim, _) => aim.field(),
             FaultAction::Disk(_) => "disk",
+            FaultAction::Join(_) => "join",
+            FaultAction::Leave(_) => "leave",
         }
     }
 
@@ -461,7 +488,8 @@ impl FaultSpec {
     /// True when this (later) fault undoes `cause`: a restart of the crashed node, a resume of
     /// the paused node, a heal of a partition or cut, the next network change after a degraded
     /// network (it replaces it), a skewed clock's return to true speed, a membership change's
-    /// reverse. Outages and aimed faults undo themselves; transfers are not undone.
+    /// reverse, a join of the node that left. Outages and aimed faults undo themselves;
+    /// transfers are not undone.
     pub fn undoes(&self, cause: &FaultSpec) -> bool {
         match (&cause.action, &self.action) {
             (FaultAction::Crash(down), FaultAction::Restart(up)) => down == up,
@@ -481,6 +509,7 @@ impl FaultSpec {
             (FaultAction::Disk(hit), FaultAction::Disk(fix)) => {
                 hit.lasting() && fix.is_repair() && hit.node == fix.node
             }
+            (FaultAction::Leave(gone), FaultAction::Join(back)) => *gone == back.node,
             (
                 FaultAction::Crash(_)
                 | FaultAction::Restart(_)
@@ -495,7 +524,9 @@ impl FaultSpec {
                 | FaultAction::Membership(_)
                 | FaultAction::Transfer(_)
                 | FaultAction::Aimed(..)
-                | FaultAction::Disk(_),
+                | FaultAction::Disk(_)
+                | FaultAction::Join(_)
+                | FaultAction::Leave(_),
                 _,
             ) => false,
         }
@@ -529,6 +560,8 @@ impl FaultSpec {
             FaultAction::Transfer(transfer) => format!("transfer to {}", transfer.to),
             FaultAction::Aimed(aim, aimed) => describe_aimed(*aim, aimed),
             FaultAction::Disk(disk) => disk.describe(),
+            FaultAction::Join(join) => format!("join {} through [{}]", join.node, ids(&join.seeds)),
+            FaultAction::Leave(n) => format!("leave {n}"),
         };
         format!("at {}: {action}", self.at)
     }
@@ -550,7 +583,9 @@ impl FaultSpec {
                 Some(self.repaired_at()),
             )),
             FaultAction::Disk(disk) if disk.lasting() => Some((disk.describe(), None)),
+            FaultAction::Leave(n) => Some((format!("left n{n}"), None)),
             FaultAction::Disk(_)
+            | FaultAction::Join(_)
             | FaultAction::Network(_)
             | FaultAction::Restart(_)
             | FaultAction::Resume(_)
@@ -633,9 +668,11 @@ pub fn kernel_faults(scenario: &Scenario, base: &LinkConfig) -> Vec<(Time, Fault
                 },
                 None => continue,
             },
-            FaultAction::Membership(_) | FaultAction::Transfer(_) | FaultAction::Aimed(..) => {
-                continue
-            }
+            FaultAction::Membership(_)
+            | FaultAction::Transfer(_)
+            | FaultAction::Aimed(..)
+            | FaultAction::Join(_)
+            | FaultAction::Leave(_) => continue,
         };
         out.push((at, kernel));
     }
@@ -651,7 +688,12 @@ impl FaultSpec {
             FaultAction::Crash(n)
             | FaultAction::Restart(n)
             | FaultAction::Pause(n)
-            | FaultAction::Resume(n) => (*n != gone).then_some(()),
+            | FaultAction::Resume(n)
+            | FaultAction::Leave(n) => (*n != gone).then_some(()),
+            FaultAction::Join(join) => {
+                keep(&mut join.seeds);
+                (join.node != gone && !join.seeds.is_empty()).then_some(())
+            }
             FaultAction::Clock(clock) => (clock.node != gone).then_some(()),
             FaultAction::Transfer(transfer) => (transfer.to != gone).then_some(()),
             FaultAction::Disk(disk) => (disk.node != gone).then_some(()),
@@ -709,7 +751,9 @@ impl FaultSpec {
             | FaultAction::Clock(_)
             | FaultAction::Membership(_)
             | FaultAction::Transfer(_)
-            | FaultAction::Aimed(..) => None,
+            | FaultAction::Aimed(..)
+            | FaultAction::Join(_)
+            | FaultAction::Leave(_) => None,
         }
     }
 
@@ -731,7 +775,9 @@ impl FaultSpec {
             FaultAction::Crash(n)
             | FaultAction::Restart(n)
             | FaultAction::Pause(n)
-            | FaultAction::Resume(n) => check::node_id(*n, nodes, &here),
+            | FaultAction::Resume(n)
+            | FaultAction::Leave(n) => check::node_id(*n, nodes, &here),
+            FaultAction::Join(join) => join.validate(scenario, &here),
             FaultAction::Outage(down) => check::positive(*down, &here),
             FaultAction::Partition(groups) => validate_partition(groups, nodes, &here),
             FaultAction::Cut(cut) => validate_cut(cut, nodes, &here),
@@ -874,7 +920,8 @@ mod tests {
         {"at": "1s", "transfer": {"to": 2}}, {"at": "1s", "leader": {"crash": "1s"}},
         {"at": "1s", "new_leader": {"isolate": "1s", "within": "2s"}},
         {"at": "1s", "voter": {"pause": "1s", "within": "2s"}},
-        {"at": "1s", "disk": {"node": 2, "corrupt": "any"}}]"#;
+        {"at": "1s", "disk": {"node": 2, "corrupt": "any"}},
+        {"at": "1s", "join": {"node": 3, "seeds": [1, 2]}}, {"at": "1s", "leave": 3}]"#;
 
     #[test]
     fn every_action_keeps_the_file_format_through_a_round_trip() {
@@ -911,6 +958,8 @@ mod tests {
         assert_eq!(lines[0], "at 1s: crash 2");
         assert_eq!(lines[5], "at 1s: partition [1] | [2,3]");
         assert_eq!(lines[13], "at 1s: new_leader isolated for 1s within 2s");
+        assert_eq!(lines[16], "at 1s: join 3 through [1,2]");
+        assert_eq!(lines[17], "at 1s: leave 3");
         assert!(lines.iter().all(|l| !l.contains('{')), "{lines:?}");
     }
 
@@ -925,5 +974,11 @@ mod tests {
         );
         let pair = fault(r#"{"at": "1s", "partition": [[3], [2]]}"#);
         assert_eq!(pair.without_node(3), None);
+        let join = fault(r#"{"at": "1s", "join": {"node": 2, "seeds": [3, 1]}}"#);
+        assert_eq!(
+            join.clone().without_node(3),
+            Some(fault(r#"{"at": "1s", "join": {"node": 2, "seeds": [1]}}"#))
+        );
+        assert_eq!(join.without_node(2), None);
     }
 }

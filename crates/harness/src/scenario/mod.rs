@@ -5,6 +5,7 @@ mod duration;
 mod episodes;
 mod error;
 mod fault;
+mod members;
 mod spec;
 mod validate;
 
@@ -23,6 +24,7 @@ pub use fault::{
     Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
     TransferSpec,
 };
+pub use members::{member_changes, ChangeKind, JoinSpec, MemberChange, Standing};
 pub use spec::{
     ClusterSpec, ExpectSpec, HeartbeatSpec, LatencySpec, LinkOverride, MixSpec, NetworkSpec,
     ProtocolSpec, Scenario, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,

@@ -47,13 +47,20 @@ pub fn validate(scenario: &Scenario) -> Check {
     validate_protocol(scenario)?;
     if let ProtocolSpec::Gossip(gossip) = &scenario.protocol {
         gossip.validate(scenario.duration)?;
+        if gossip.durable && scenario.cluster.disk.is_none() {
+            return Err(Invalid::new(
+                "protocol.gossip.durable",
+                "expected a `cluster.disk` block: a durable store keeps the writes on the node's disk",
+            ));
+        }
     }
     validate_cluster(scenario)?;
     validate_network(scenario)?;
     for (index, fault) in scenario.faults.iter().enumerate() {
         fault.validate(scenario, &format!("faults[{index}]"))?;
     }
-    validate_protocol_fields(scenario)
+    validate_protocol_fields(scenario)?;
+    super::members::validate_changes(scenario)
 }
 
 /// Fields that only make sense for one protocol: workload, expectations, operator actions.

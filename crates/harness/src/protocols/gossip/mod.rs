@@ -6,7 +6,7 @@ mod node;
 mod spec;
 
 pub use monitor::{Monitor, WriteRecord};
-pub use node::{GossipDurable, GossipProcess, PlannedWrite};
+pub use node::{Change, GossipDurable, GossipProcess, PlannedChange, PlannedWrite, Recipe};
 pub use spec::{
     ConflictSpec, GossipSpec, LossSpec, MerkleTreeSpec, ModeSpec, PeersSpec, ReconciliationSpec,
     RumorSpec, SpatialSpec, SwimSpec, WritesSpec, AUTO_MERKLE_BITS, MERKLE_SHAPE,
@@ -14,11 +14,9 @@ pub use spec::{
 
 use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
-use crate::scenario::Scenario;
+use crate::scenario::{ChangeKind, Scenario, Span, Standing};
 use faultline_gossip::{GossipNode, MemberState, Membership, Topology};
 use faultline_sim::{NodeId, RngStreams, Simulation, Stepped, Time, TraceKind};
-use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
 use std::sync::Arc;
 
 /// The outcome of a gossip run, beyond the generic report: what the experiments and charts read.
@@ -64,12 +62,9 @@ pub fn simulate(
     mut options: RunOptions,
 ) -> std::io::Result<GossipRun> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let plan = Arc::new(plan_writes(spec, scenario.cluster.nodes, seed));
-    let mut sim = build(
-        scenario,
-        &mut options,
-        node_factory(scenario, spec, seed, &plan),
-    );
+    let recipe = Arc::new(recipe(scenario, spec, seed));
+    let plan = &recipe.plan;
+    let mut sim = build(scenario, &mut options, node_factory(&recipe));
     // Nothing can settle before the last scheduled write or fault; a write performed late (a
     // skewed clock) or a fault pushes the settling point further.
     let scheduled_end = scenario
@@ -80,7 +75,7 @@ pub fn simulate(
         .max()
         .unwrap_or(0);
     let mut convergence = Convergence::new(Time::from_nanos(scheduled_end), spec);
-    let mut monitor = Monitor::new(scenario.cluster.nodes as usize, plan.len());
+    let mut monitor = Monitor::new(&recipe.outside, plan.len());
     let end = end_time(scenario);
     while let Some(at) = sim.next_event_time().filter(|t| *t <= end) {
         convergence.sample_until(at, &sim);
@@ -116,42 +111,58 @@ pub fn simulate(
     })
 }
 
-/// The factory of gossip nodes: the core with its own stream per node and boot, its write
-/// counter restored from durable storage.
-fn node_factory(
-    scenario: &Scenario,
-    spec: &GossipSpec,
-    seed: u64,
-    plan: &Arc<Vec<PlannedWrite>>,
-) -> impl FnMut(NodeId, &GossipDurable) -> GossipProcess + 'static {
+/// How the nodes of `scenario` build their cores: SWIM starts with the members at the start
+/// (every node but those whose first change is a join), each node and boot with its own stream.
+fn recipe(scenario: &Scenario, spec: &GossipSpec, seed: u64) -> Recipe {
     let nodes = scenario.cluster.nodes;
-    let config = spec.config();
-    let topology = topology(scenario);
+    let standing = Standing::of(scenario);
+    let outside: Vec<bool> = (1..=nodes).map(|n| standing.outside_at_start(n)).collect();
     let membership = match spec.swim {
         Some(_) => Membership::Swim {
-            members: (0..u64::from(nodes)).collect(),
+            members: (0..u64::from(nodes))
+                .filter(|n| !outside[*n as usize])
+                .collect(),
         },
         None => Membership::Static {
             nodes: u64::from(nodes),
         },
     };
-    let streams = RngStreams::new(seed);
-    let plan = Arc::clone(plan);
+    let changes = standing
+        .changes()
+        .iter()
+        .map(|c| PlannedChange {
+            node: NodeId::new(c.node - 1),
+            at: c.at.nanos(),
+            change: match &c.kind {
+                ChangeKind::Join(seeds) => {
+                    Change::Join(seeds.iter().map(|s| u64::from(*s - 1)).collect())
+                }
+                ChangeKind::Leave => Change::Leave,
+            },
+        })
+        .collect();
+    Recipe {
+        config: spec.config(),
+        topology: topology(scenario),
+        membership,
+        streams: RngStreams::new(seed),
+        plan: plan_writes(spec, nodes, seed, &standing),
+        changes,
+        outside,
+        durable: spec.durable,
+    }
+}
+
+/// The factory of gossip nodes: the core a node starts with, its write counter restored from
+/// durable storage (the process then takes its standing from the scenario's joins and leaves).
+fn node_factory(
+    recipe: &Arc<Recipe>,
+) -> impl FnMut(NodeId, &GossipDurable) -> GossipProcess + 'static {
+    let recipe = Arc::clone(recipe);
     move |id: NodeId, durable: &GossipDurable| {
-        let stream = streams
-            .indexed("gossip.node", (id.index() as u64) << 20 | durable.boots)
-            .next_u64();
-        let rng = ChaCha8Rng::seed_from_u64(stream);
-        let mut core = GossipNode::new(
-            id.index() as u64,
-            config,
-            membership.clone(),
-            topology.clone(),
-            rng,
-        )
-        .expect("the scenario validated this configuration");
+        let mut core = recipe.initial_core(id, durable.boots);
         core.restore_write_counter(durable.write_counter);
-        GossipProcess::new(core, Arc::clone(&plan))
+        GossipProcess::new(core, Arc::clone(&recipe))
     }
 }
 
@@ -169,7 +180,7 @@ fn watch_step(sim: &mut Simulation<GossipProcess>, monitor: &mut Monitor, step: 
         }
         (_, Some(node)) => match sim.process_mut(node) {
             Some(process) => {
-                monitor.probes |= process.core().probes();
+                monitor.probes |= process.core().map_or(0, GossipNode::probes);
                 let seen = process.take_observations();
                 monitor.observe(step.time, node, seen)
             }
@@ -233,18 +244,26 @@ fn stopped(spec: &GossipSpec, converged_at: Option<Time>, monitor: &Monitor) -> 
 }
 
 /// The writes of the run, drawn from the stream `gossip.writes`: uniformly random writer and
-/// time (whole milliseconds) within the window, keys in rotation.
-fn plan_writes(spec: &GossipSpec, nodes: u32, seed: u64) -> Vec<PlannedWrite> {
+/// time (whole milliseconds) within the window, keys in rotation. A writer drawn while outside
+/// the cluster (not joined yet, or left) hands its write to the next member in id order.
+fn plan_writes(spec: &GossipSpec, nodes: u32, seed: u64, standing: &Standing) -> Vec<PlannedWrite> {
     let mut rng = RngStreams::new(seed).stream("gossip.writes");
     let (from, until) = (
         spec.writes.from.nanos() / 1_000_000,
         spec.writes.until.nanos() / 1_000_000,
     );
     let mut plan: Vec<PlannedWrite> = (0..spec.writes.count)
-        .map(|i| PlannedWrite {
-            node: NodeId::new(rng.below(u64::from(nodes)) as u32),
-            at: rng.between(from, until) * 1_000_000,
-            key: format!("k{}", i % spec.writes.keys.max(1)),
+        .map(|i| {
+            let drawn = rng.below(u64::from(nodes)) as u32;
+            let at = rng.between(from, until) * 1_000_000;
+            let member =
+                |n: &u32| standing.member_at(n + 1, Span(std::time::Duration::from_nanos(at)));
+            let writer = (drawn..nodes).chain(0..drawn).find(member).unwrap_or(drawn);
+            PlannedWrite {
+                node: NodeId::new(writer),
+                at,
+                key: format!("k{}", i % spec.writes.keys.max(1)),
+            }
         })
         .collect();
     plan.sort_by_key(|w| w.at);
@@ -297,8 +316,7 @@ fn converged(sim: &Simulation<GossipProcess>) -> bool {
 fn live_views_whole(sim: &Simulation<GossipProcess>) -> bool {
     let live: Vec<(NodeId, &GossipNode)> = (0..sim.node_count() as u32)
         .map(NodeId::new)
-        .filter_map(|n| sim.process(n).map(|p| (n, p.core())))
-        .filter(|(_, core)| !core.has_left())
+        .filter_map(|n| sim.process(n)?.member().map(|core| (n, core)))
         .collect();
     live.iter().all(|(a, core)| {
         core.members().is_none_or(|view| {
@@ -317,7 +335,7 @@ fn live_views_whole(sim: &Simulation<GossipProcess>) -> bool {
 fn live_digests_agree(sim: &Simulation<GossipProcess>, scope: Scope) -> bool {
     let mut live = (0..sim.node_count() as u32)
         .map(NodeId::new)
-        .filter_map(|n| sim.process(n).map(|p| (n, p.core().digest())));
+        .filter_map(|n| sim.process(n)?.member().map(|core| (n, core.digest())));
     if scope == Scope::AllLive || sim.connectivity().is_healed() {
         // Stops at the first node that disagrees: before convergence that is one of the first.
         let Some((_, first)) = live.next() else {
@@ -335,8 +353,9 @@ fn live_digests_agree(sim: &Simulation<GossipProcess>, scope: Scope) -> bool {
 
 fn traffic(sim: &Simulation<GossipProcess>) -> Traffic {
     let mut total = Traffic::default();
-    for process in (0..sim.node_count() as u32).filter_map(|n| sim.process(NodeId::new(n))) {
-        let stats = process.core().stats();
+    let cores = (0..sim.node_count() as u32).filter_map(|n| sim.process(NodeId::new(n))?.core());
+    for core in cores {
+        let stats = core.stats();
         total.messages += stats.messages_sent;
         total.bytes += stats.bytes_sent;
         total.cross_zone_messages += stats.cross_zone_messages;
@@ -405,12 +424,16 @@ fn swim_detections(
     let end = sim.now();
     let live: Vec<NodeId> = (0..sim.node_count() as u32)
         .map(NodeId::new)
-        .filter(|n| sim.is_up(*n))
+        .filter(|n| sim.process(*n).and_then(GossipProcess::member).is_some())
         .collect();
     let mut detected = 0;
     let mut missed = Vec::new();
     for (index, since) in monitor.down_since.iter().enumerate() {
         let Some(crashed_at) = *since else { continue };
+        if monitor.departed(NodeId::new(index as u32)) {
+            // It left (or never joined): nobody has to declare it dead.
+            continue;
+        }
         if end.since(crashed_at) < bound {
             continue;
         }

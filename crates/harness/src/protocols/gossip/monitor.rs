@@ -43,6 +43,9 @@ pub struct Monitor {
     by_dot: BTreeMap<Dot, usize>,
     performed: usize,
     up: Vec<bool>,
+    /// Nodes outside the cluster: not joined yet, or left.
+    out: Vec<bool>,
+    /// Nodes up and in the cluster.
     live: usize,
     /// Every `Dead` verdict.
     pub deaths: Vec<Verdict>,
@@ -53,8 +56,10 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// A monitor for `nodes` nodes (all up) and `writes` planned writes.
-    pub fn new(nodes: usize, writes: usize) -> Self {
+    /// A monitor for nodes that are all up, outside the cluster where `outside` says so, and
+    /// `writes` planned writes.
+    pub fn new(outside: &[bool], writes: usize) -> Self {
+        let nodes = outside.len();
         Monitor {
             writes: (0..writes)
                 .map(|_| WriteRecord {
@@ -65,7 +70,8 @@ impl Monitor {
             by_dot: BTreeMap::new(),
             performed: 0,
             up: vec![true; nodes],
-            live: nodes,
+            out: outside.to_vec(),
+            live: outside.iter().filter(|out| !**out).count(),
             deaths: Vec::new(),
             down_since: vec![None; nodes],
             probes: 0,
@@ -77,11 +83,25 @@ impl Monitor {
         self.performed == self.writes.len()
     }
 
-    /// Records what `node` observed at `now`; true if it performed a planned write.
+    /// True when `node` is outside the cluster (it has not joined yet, or it left).
+    pub fn departed(&self, node: NodeId) -> bool {
+        self.out[node.index()]
+    }
+
+    /// Records what `node` observed at `now`; true if it performed a planned write, joined or
+    /// left (each disturbs convergence).
     pub fn observe(&mut self, now: Time, node: NodeId, observations: Vec<Observation>) -> bool {
         let mut wrote = false;
         for observation in observations {
             match observation {
+                Observation::Joined => {
+                    wrote = true;
+                    self.joined(node);
+                }
+                Observation::Left => {
+                    wrote = true;
+                    self.left(now, node);
+                }
                 Observation::Wrote { index, dot } => {
                     wrote = true;
                     if self.writes[index].done_at.is_none() {
@@ -103,7 +123,9 @@ impl Monitor {
                     ..
                 }) => {
                     let subject = NodeId::new(id as u32);
-                    let subject_down = !self.up.get(subject.index()).copied().unwrap_or(false);
+                    // A verdict about a node that left is no false positive: it is gone.
+                    let subject_down = !self.up.get(subject.index()).copied().unwrap_or(false)
+                        || self.out.get(subject.index()).copied().unwrap_or(false);
                     self.deaths.push(Verdict {
                         at: now,
                         observer: node,
@@ -134,8 +156,33 @@ impl Monitor {
         if !std::mem::replace(&mut self.up[node.index()], false) {
             return;
         }
-        self.live -= 1;
+        if !self.out[node.index()] {
+            self.live -= 1;
+        }
         self.down_since[node.index()] = Some(now);
+        self.forget(now, node);
+    }
+
+    /// `node` left the cluster: it is gone, and what it held with it.
+    fn left(&mut self, now: Time, node: NodeId) {
+        if std::mem::replace(&mut self.out[node.index()], true) {
+            return;
+        }
+        if self.up[node.index()] {
+            self.live -= 1;
+        }
+        self.forget(now, node);
+    }
+
+    /// `node` joined the cluster (empty).
+    fn joined(&mut self, node: NodeId) {
+        if std::mem::replace(&mut self.out[node.index()], false) && self.up[node.index()] {
+            self.live += 1;
+        }
+    }
+
+    /// `node` holds none of the writes any more.
+    fn forget(&mut self, now: Time, node: NodeId) {
         for record in &mut self.writes {
             if std::mem::replace(&mut record.holders[node.index()], false) {
                 record.held_by -= 1;
@@ -147,7 +194,9 @@ impl Monitor {
     /// `node` restarted (empty).
     pub fn restarted(&mut self, node: NodeId) {
         if !std::mem::replace(&mut self.up[node.index()], true) {
-            self.live += 1;
+            if !self.out[node.index()] {
+                self.live += 1;
+            }
             self.down_since[node.index()] = None;
         }
     }

@@ -48,6 +48,11 @@ pub struct GossipSpec {
     /// after the last write and fault, instead of at `duration` (which stays the limit).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stop_at_convergence: bool,
+    /// Keep each node's own writes on its disk (needs `cluster.disk`): a write survives a crash
+    /// once its sync completes, and the restarted node spreads it again. Off: a write not yet
+    /// gossiped is lost with its writer's crash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub durable: bool,
     /// The writes to disseminate.
     pub writes: WritesSpec,
 }
