@@ -42,17 +42,29 @@ fn every_gossip_scenario_passes_and_replays() {
     }
 }
 
+/// `scenarios/gossip/NAME` edited by `edit`, written under the test's temporary folder. The
+/// file is named by its content and written through a rename, so tests that edit one source
+/// in parallel never read each other's variant or a half-written file.
 fn variant(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios/gossip")
         .join(name);
     let mut value: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
     edit(&mut value);
+    let text = value.to_string();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gossip-variants");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, value.to_string()).unwrap();
+    let stem = name.trim_end_matches(".json");
+    let path = dir.join(format!("{stem}-{:016x}.json", hasher.finish()));
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!(".{stem}-{}-{write}.tmp", std::process::id()));
+    std::fs::write(&partial, text).unwrap();
+    std::fs::rename(&partial, &path).unwrap();
     path
 }
 
@@ -179,20 +191,11 @@ fn a_partition_outlasting_the_reconnect_timeout_stays_split() {
 /// join-leave-swim.json cut down to one event (and no crash), writes over by 3 s, with the
 /// convergence bound `bound`.
 fn one_change(change: serde_json::Value, bound: &str) -> PathBuf {
-    let path = variant("join-leave-swim.json", |s| {
-        s["faults"] = serde_json::json!([change.clone()]);
+    variant("join-leave-swim.json", |s| {
+        s["faults"] = serde_json::json!([change]);
         s["protocol"]["gossip"]["writes"]["until"] = "3s".into();
         s["expect"] = serde_json::json!({ "converged": true, "converged_within": bound });
-    });
-    let kind = change
-        .as_object()
-        .unwrap()
-        .keys()
-        .find(|k| *k != "at")
-        .unwrap();
-    let named = path.with_file_name(format!("one-{kind}-{bound}.json"));
-    std::fs::rename(&path, &named).unwrap();
-    named
+    })
 }
 
 /// A node that starts outside and joins through one seed learns every member (and every
