@@ -50,15 +50,7 @@ fn main() {
     let mut writer = make(n).expect("valid config");
     writer.put(0, "key", b"value".to_vec()).expect("put");
     let store = writer.store();
-    let updates: Vec<Update> = store
-        .iter()
-        .flat_map(|(k, vs)| {
-            vs.iter().map(|v| Update {
-                key: k.to_owned(),
-                version: v.clone(),
-            })
-        })
-        .collect();
+    let updates: Vec<Update> = store.updates();
     for node in &mut nodes {
         let body = Body::SyncDelta {
             updates: updates.clone(),

@@ -142,6 +142,18 @@ impl Store {
             .map(|(s, v)| (s.key.as_str(), v.as_slice()))
     }
 
+    /// Every version held, one update each, in store order: the whole state as it would be sent.
+    pub fn updates(&self) -> Vec<Update> {
+        self.iter()
+            .flat_map(|(key, versions)| {
+                versions.iter().map(move |v| Update {
+                    key: key.to_owned(),
+                    version: v.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// Number of keys (tombstones included).
     pub fn len(&self) -> usize {
         self.entries.len()

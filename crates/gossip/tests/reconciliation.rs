@@ -24,16 +24,7 @@ fn sync_bytes(reconciliation: Reconciliation, n: usize, d: usize) -> u64 {
     for i in 0..n {
         a.put(0, &format!("key-{i}"), b"value".to_vec()).unwrap();
     }
-    let updates: Vec<Update> = a
-        .store()
-        .iter()
-        .flat_map(|(k, vs)| {
-            vs.iter().map(|v| Update {
-                key: k.to_owned(),
-                version: v.clone(),
-            })
-        })
-        .collect();
+    let updates: Vec<Update> = a.store().updates();
     let body = Body::SyncDelta {
         updates,
         context: a.store().context().clone(),

@@ -9,7 +9,7 @@
 use super::Row;
 use crate::protocols::gossip::{MerkleTreeSpec, MERKLE_SHAPE};
 use faultline_gossip::{
-    Body, Config, Exchange, GossipNode, Membership, Message, Mode, Reconciliation, Update,
+    Body, Config, Exchange, GossipNode, Membership, Message, Mode, Reconciliation,
 };
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -97,16 +97,7 @@ fn replica(id: u64, reconciliation: Reconciliation) -> GossipNode {
 
 /// Every version `node` holds, as one message carrying its whole state.
 fn full_state(node: &GossipNode) -> Message {
-    let updates = node
-        .store()
-        .iter()
-        .flat_map(|(k, vs)| {
-            vs.iter().map(|v| Update {
-                key: k.to_owned(),
-                version: v.clone(),
-            })
-        })
-        .collect();
+    let updates = node.store().updates();
     let body = Body::SyncDelta {
         updates,
         context: node.store().context().clone(),
