@@ -63,6 +63,14 @@ fn vary(template: &Template, seed: u64) -> Scenario {
     scenario
 }
 
+/// The disk block that repairs every storage fault of its node.
+fn disk_repair() -> DiskFaultSpec {
+    DiskFaultSpec {
+        repair: Some(true),
+        ..DiskFaultSpec::default()
+    }
+}
+
 /// Where and on what one drawn episode falls: its window (ns), a node, and random bits and a
 /// level in [0, 1) for the kinds that need more choices.
 #[derive(Clone, Copy)]
@@ -485,32 +493,49 @@ impl<'a> Episodes<'a> {
             }),
             _ => None,
         };
-        if let Some(damage) = damage {
-            if !self.can_crash(subject, start, end) || self.damaged.is_some_and(|n| n != subject) {
-                return;
+        match damage {
+            Some(damage) => self.disk_damage(slot, on(damage)),
+            None if level < 0.8 => {
+                let slow = DiskFaultSpec {
+                    slow: Some(self.fuzz.latency.clone()),
+                    ..DiskFaultSpec::default()
+                };
+                self.faults.push(at(start, on(slow)));
+                self.faults.push(at(end, on(disk_repair())));
             }
-            self.damaged = Some(subject);
-            self.faults.push(at(start, on(damage)));
-            self.faults.push(at(start, FaultAction::Crash(subject)));
-            self.faults.push(at(end, FaultAction::Restart(subject)));
-            self.crashes.push((subject, start, end));
+            None => self.disk_full(slot, on),
+        }
+    }
+
+    /// Damage on the subject's disk, then its crash at once and its restart at the end (a
+    /// crash slot); one damaged node per seed.
+    fn disk_damage(&mut self, slot: Slot, damage: FaultAction) {
+        let Slot {
+            start,
+            end,
+            subject,
+            ..
+        } = slot;
+        if !self.can_crash(subject, start, end) || self.damaged.is_some_and(|n| n != subject) {
             return;
         }
-        let repair = DiskFaultSpec {
-            repair: Some(true),
-            ..DiskFaultSpec::default()
-        };
-        if level < 0.8 {
-            let slow = DiskFaultSpec {
-                slow: Some(self.fuzz.latency.clone()),
-                ..DiskFaultSpec::default()
-            };
-            self.faults.push(at(start, on(slow)));
-            self.faults.push(at(end, on(repair)));
-            return;
-        }
-        // A failed write stops a server until it restarts: a full disk is as good as down (it
-        // takes a crash slot), and the repair comes with a restart.
+        self.damaged = Some(subject);
+        self.faults.push(at(start, damage));
+        self.faults.push(at(start, FaultAction::Crash(subject)));
+        self.faults.push(at(end, FaultAction::Restart(subject)));
+        self.crashes.push((subject, start, end));
+    }
+
+    /// The subject's disk full from the start to the end of `slot`. A failed write stops a
+    /// server until it restarts: a full disk is as good as down (it takes a crash slot), and
+    /// the repair comes with a crash and a restart 1 ms later.
+    fn disk_full(&mut self, slot: Slot, on: impl Fn(DiskFaultSpec) -> FaultAction) {
+        let Slot {
+            start,
+            end,
+            subject,
+            ..
+        } = slot;
         if !self.can_crash(subject, start, end + MS) {
             return;
         }
@@ -519,7 +544,7 @@ impl<'a> Episodes<'a> {
             ..DiskFaultSpec::default()
         };
         self.faults.push(at(start, on(full)));
-        self.faults.push(at(end, on(repair)));
+        self.faults.push(at(end, on(disk_repair())));
         self.faults.push(at(end, FaultAction::Crash(subject)));
         self.faults
             .push(at(end + MS, FaultAction::Restart(subject)));

@@ -315,83 +315,37 @@ impl TryFrom<RawFault> for FaultSpec {
 
 impl From<FaultSpec> for RawFault {
     fn from(fault: FaultSpec) -> RawFault {
-        let raw = RawFault {
+        let mut raw = RawFault {
             at: fault.at,
             ..RawFault::default()
         };
-        match fault.action {
-            FaultAction::Crash(n) => RawFault {
-                crash: Some(n),
-                ..raw
-            },
-            FaultAction::Restart(n) => RawFault {
-                restart: Some(n),
-                ..raw
-            },
-            FaultAction::Pause(n) => RawFault {
-                pause: Some(n),
-                ..raw
-            },
-            FaultAction::Resume(n) => RawFault {
-                resume: Some(n),
-                ..raw
-            },
-            FaultAction::Outage(span) => RawFault {
-                outage: Some(span),
-                ..raw
-            },
-            FaultAction::Partition(groups) => RawFault {
-                partition: Some(groups),
-                ..raw
-            },
-            FaultAction::Cut(cut) => RawFault {
-                cut: Some(cut),
-                ..raw
-            },
-            FaultAction::Heal => RawFault {
-                heal: Some(HealAll),
-                ..raw
-            },
-            FaultAction::Clock(clock) => RawFault {
-                clock: Some(clock),
-                ..raw
-            },
-            FaultAction::Network(link) => RawFault {
-                network: Some(link),
-                ..raw
-            },
-            FaultAction::Membership(change) => RawFault {
-                membership: Some(change),
-                ..raw
-            },
-            FaultAction::Transfer(transfer) => RawFault {
-                transfer: Some(transfer),
-                ..raw
-            },
-            FaultAction::Aimed(Aim::Leader, f) => RawFault {
-                leader: Some(f),
-                ..raw
-            },
-            FaultAction::Aimed(Aim::NewLeader, f) => RawFault {
-                new_leader: Some(f),
-                ..raw
-            },
-            FaultAction::Aimed(Aim::Voter, f) => RawFault {
-                voter: Some(f),
-                ..raw
-            },
-            FaultAction::Disk(disk) => RawFault {
-                disk: Some(disk),
-                ..raw
-            },
-            FaultAction::Join(join) => RawFault {
-                join: Some(join),
-                ..raw
-            },
-            FaultAction::Leave(node) => RawFault {
-                leave: Some(node),
-                ..raw
-            },
+        raw.set(fault.action);
+        raw
+    }
+}
+
+impl RawFault {
+    /// Sets the one field that writes `action`.
+    fn set(&mut self, action: FaultAction) {
+        match action {
+            FaultAction::Crash(n) => self.crash = Some(n),
+            FaultAction::Restart(n) => self.restart = Some(n),
+            FaultAction::Pause(n) => self.pause = Some(n),
+            FaultAction::Resume(n) => self.resume = Some(n),
+            FaultAction::Outage(span) => self.outage = Some(span),
+            FaultAction::Partition(groups) => self.partition = Some(groups),
+            FaultAction::Cut(cut) => self.cut = Some(cut),
+            FaultAction::Heal => self.heal = Some(HealAll),
+            FaultAction::Clock(clock) => self.clock = Some(clock),
+            FaultAction::Network(link) => self.network = Some(link),
+            FaultAction::Membership(change) => self.membership = Some(change),
+            FaultAction::Transfer(transfer) => self.transfer = Some(transfer),
+            FaultAction::Aimed(Aim::Leader, f) => self.leader = Some(f),
+            FaultAction::Aimed(Aim::NewLeader, f) => self.new_leader = Some(f),
+            FaultAction::Aimed(Aim::Voter, f) => self.voter = Some(f),
+            FaultAction::Disk(disk) => self.disk = Some(disk),
+            FaultAction::Join(join) => self.join = Some(join),
+            FaultAction::Leave(node) => self.leave = Some(node),
         }
     }
 }
