@@ -77,3 +77,24 @@ fn a_bad_chain_block_names_its_field() {
     let scenario = scenario::load(&repo("examples/chain/scenario.json")).unwrap();
     assert!(with_bug(&scenario, "read_any_replica").is_some());
 }
+
+/// The chain's own expectation type reads the `expect` block: its errors name `expect.<field>`,
+/// and a field of a built-in protocol's expectations names that protocol.
+#[test]
+fn a_bad_chain_expectation_names_its_field() {
+    install();
+    let text = std::fs::read_to_string(repo("examples/chain/scenario.json")).unwrap();
+    let foreign = text.replace("\"linearizable\": true", "\"converged\": true");
+    let error = scenario::parse(&foreign, Path::new("bad.json")).unwrap_err();
+    assert_eq!(error.field(), Some("expect.converged"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("applies only to the gossip protocol")
+            && error.to_string().contains("this scenario runs chain"),
+        "{error}"
+    );
+    let mistyped = text.replace("\"linearizable\": true", "\"linearizable\": 3");
+    let error = scenario::parse(&mistyped, Path::new("bad.json")).unwrap_err();
+    assert_eq!(error.field(), Some("expect.linearizable"), "{error}");
+}

@@ -1,5 +1,5 @@
-//! Protocols of your own: implement [`Protocol`] (your spec, your nodes on the kernel, what you
-//! watch after each step, your checks), put it in a [`Registry`] and install it. Scenario files
+//! Protocols of your own: implement [`Protocol`] (your spec and expectations, your nodes on the
+//! kernel, what you watch after each step, your checks), put it in a [`Registry`] and install it. Scenario files
 //! then name it in their `protocol` block, and everything the built-in protocols get works for
 //! it: `run`, `fuzz` templates, shrinking, the planted-bug campaign (switches in a `bugs`
 //! object of the block), `run --report` and JUnit, from `faultline::cli::main_with(registry)`,
@@ -32,6 +32,10 @@ pub trait Protocol: Send + Sync + 'static {
     /// The protocol block, parsed by serde (use `deny_unknown_fields`). Planted-bug switches
     /// go in a `bugs` object of booleans, which the campaign switches on one at a time.
     type Spec: DeserializeOwned;
+    /// What the scenario's `expect` block may ask of a run, parsed by serde (a struct with
+    /// `deny_unknown_fields`; a field of another protocol's expectations is refused naming that
+    /// protocol); its `Default` when the block is empty or absent.
+    type Expect: DeserializeOwned + Default;
     /// The one process type of a run (an enum when there are servers and clients).
     type Node: Process;
     /// What the protocol keeps while watching the run.
@@ -40,6 +44,12 @@ pub trait Protocol: Send + Sync + 'static {
     /// Checks what serde cannot; [`Invalid::field`] is relative to the block (`"replicas"`),
     /// the harness prefixes `protocol.<NAME>.`.
     fn validate(&self, _spec: &Self::Spec, _scenario: &Scenario) -> Result<(), Invalid> {
+        Ok(())
+    }
+
+    /// Checks the expectations beyond what serde can; [`Invalid::field`] is relative to the
+    /// `expect` block (`"within"`), the harness prefixes `expect.`.
+    fn validate_expect(&self, _expect: &Self::Expect, _spec: &Self::Spec) -> Result<(), Invalid> {
         Ok(())
     }
 
@@ -67,10 +77,12 @@ pub trait Protocol: Send + Sync + 'static {
     ) {
     }
 
-    /// The checks and summary lines of the run, at its end.
+    /// The checks and summary lines of the run, at its end: `expect` says which checks the
+    /// scenario asks for.
     fn judge(
         &self,
         spec: &Self::Spec,
+        expect: &Self::Expect,
         scenario: &Scenario,
         sim: &Simulation<Self::Node>,
         watch: Self::Watch,
@@ -100,6 +112,8 @@ pub trait DynProtocol: Send + Sync {
     /// Checks the scenario's protocol block beyond what [`crate::scenario::validate`] checks
     /// for every scenario.
     fn validate(&self, scenario: &Scenario) -> Result<(), Invalid>;
+    /// The fields its expectations read from a scenario's `expect` block.
+    fn expectations(&self) -> &'static [&'static str];
     /// Runs the scenario to its end and checks it.
     fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport>;
 }
@@ -129,6 +143,20 @@ impl<P: Protocol> Typed<P> {
             Invalid::new(field, message)
         })
     }
+
+    /// The scenario's `expect` block read as `P::Expect` and checked by `protocol`; errors name
+    /// the field under `expect`.
+    fn expect(protocol: &P, spec: &P::Spec, scenario: &Scenario) -> Result<P::Expect, Invalid> {
+        let expect = scenario.expectations::<P::Expect>()?;
+        protocol.validate_expect(&expect, spec).map_err(|invalid| {
+            let field = match invalid.field.as_str() {
+                "" => "expect".to_string(),
+                field => format!("expect.{field}"),
+            };
+            Invalid::new(field, invalid.message)
+        })?;
+        Ok(expect)
+    }
 }
 
 impl<P: Protocol> DynProtocol for Typed<P> {
@@ -144,17 +172,18 @@ impl<P: Protocol> DynProtocol for Typed<P> {
                 field => format!("protocol.{}.{field}", P::NAME),
             };
             Invalid::new(field, invalid.message)
-        })
+        })?;
+        Self::expect(&self.0, &spec, scenario).map(drop)
+    }
+
+    fn expectations(&self) -> &'static [&'static str] {
+        crate::scenario::field_names::<P::Expect>().unwrap_or_default()
     }
 
     fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {
-        let spec = Self::spec(scenario).map_err(|invalid| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{}: {}", invalid.field, invalid.message),
-            )
-        })?;
-        drive(&self.0, &spec, scenario, options)
+        let spec = Self::spec(scenario)?;
+        let expect = Self::expect(&self.0, &spec, scenario)?;
+        drive(&self.0, &spec, &expect, scenario, options)
     }
 }
 
@@ -162,6 +191,7 @@ impl<P: Protocol> DynProtocol for Typed<P> {
 fn drive<P: Protocol>(
     protocol: &P,
     spec: &P::Spec,
+    expect: &P::Expect,
     scenario: &Scenario,
     mut options: RunOptions,
 ) -> std::io::Result<RunReport> {
@@ -174,7 +204,7 @@ fn drive<P: Protocol>(
         protocol.after_step(&mut watch, &mut sim, &stepped);
     }
     sim.run_until(end);
-    let judgement = protocol.judge(spec, scenario, &sim, watch);
+    let judgement = protocol.judge(spec, expect, scenario, &sim, watch);
     let mut report = finish(scenario, &mut sim, judgement.summary, judgement.checks)?;
     report.ops = judgement.ops;
     report.focus = judgement.focus;
@@ -223,6 +253,12 @@ impl Registry {
         }
         Ok(())
     }
+}
+
+/// Every installed protocol, in name order.
+pub(crate) fn installed() -> Vec<Arc<dyn DynProtocol>> {
+    let installed = INSTALLED.read().unwrap_or_else(|e| e.into_inner());
+    installed.values().cloned().collect()
 }
 
 /// The installed protocol named `name`.

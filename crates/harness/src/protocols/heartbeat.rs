@@ -6,9 +6,52 @@
 
 use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
-use crate::scenario::{HeartbeatSpec, Scenario};
+use crate::scenario::{Invalid, Scenario, Span};
 use faultline_sim::{Context, NodeId, Process, Simulation, Time, TimerId};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// Parameters of the heartbeat protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatSpec {
+    /// How often each node sends a heartbeat to every other node.
+    pub interval: Span,
+    /// A peer not heard from for this long is suspected.
+    pub timeout: Span,
+}
+
+/// Most nodes of a heartbeat cluster: all-to-all traffic grows as n^2.
+const MAX_HEARTBEAT_NODES: u32 = 1000;
+
+impl HeartbeatSpec {
+    /// Checks the block for a cluster of `nodes`; errors name the field.
+    pub fn validate(&self, nodes: u32) -> Result<(), Invalid> {
+        crate::scenario::positive(self.interval, "protocol.heartbeat.interval")?;
+        if self.timeout <= self.interval {
+            return Err(Invalid::new(
+                "protocol.heartbeat.timeout",
+                "expected a timeout longer than the interval",
+            ));
+        }
+        crate::scenario::at_most(
+            nodes,
+            MAX_HEARTBEAT_NODES,
+            "cluster.nodes",
+            "the heartbeat protocol (all-to-all)",
+        )
+    }
+}
+
+/// What must hold at the end of a heartbeat run; a field left out is not checked.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatExpect {
+    /// At the end, every live node hears from every live node it can reach and suspects none
+    /// of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_nodes_connected: Option<bool>,
+}
 
 /// A heartbeat node.
 #[derive(Debug)]
@@ -88,6 +131,7 @@ pub fn run(
     spec: &HeartbeatSpec,
     mut options: RunOptions,
 ) -> std::io::Result<RunReport> {
+    let expect: HeartbeatExpect = scenario.expectations()?;
     let peers = scenario.cluster.nodes;
     let spec_for_nodes = spec.clone();
     let mut sim = build(scenario, &mut options, move |_, _| {
@@ -107,7 +151,7 @@ pub fn run(
         ),
     ];
     let mut checks = Vec::new();
-    if scenario.expect.live_nodes_connected == Some(true) {
+    if expect.live_nodes_connected == Some(true) {
         let detail = match wrong.first() {
             None => format!("{pairs} live pairs judged correctly"),
             Some(first) => format!(
@@ -164,6 +208,10 @@ impl crate::protocol::DynProtocol for Heartbeat {
 
     fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
         Ok(())
+    }
+
+    fn expectations(&self) -> &'static [&'static str] {
+        crate::scenario::field_names::<HeartbeatExpect>().unwrap_or_default()
     }
 
     fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {

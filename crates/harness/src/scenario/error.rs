@@ -65,6 +65,17 @@ pub struct Invalid {
     pub message: String,
 }
 
+/// An invalid scenario handed to a run: an [`std::io::ErrorKind::InvalidInput`] error naming
+/// the field.
+impl From<Invalid> for std::io::Error {
+    fn from(invalid: Invalid) -> Self {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("field `{}`: {}", invalid.field, invalid.message),
+        )
+    }
+}
+
 impl Invalid {
     /// A problem with `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -4,6 +4,7 @@ mod disk;
 mod duration;
 mod episodes;
 mod error;
+mod expect;
 mod fault;
 mod members;
 mod spec;
@@ -14,23 +15,29 @@ pub use crate::protocols::gossip::{
     ConflictSpec, GossipSpec, LossSpec, MerkleTreeSpec, ModeSpec, PeersSpec, ReconciliationSpec,
     RumorSpec, SpatialSpec, SwimSpec, WritesSpec, AUTO_MERKLE_BITS, MERKLE_SHAPE,
 };
+/// The heartbeat protocol block's types (defined with the heartbeat protocol).
+pub use crate::protocols::heartbeat::{HeartbeatExpect, HeartbeatSpec};
 /// The Raft protocol block's types (defined with the Raft protocol).
 pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};
+/// Each built-in protocol's expectations (defined with the protocol).
+pub use crate::protocols::{gossip::GossipExpect, raft::expect::RaftExpect};
 pub use disk::{CrashLossSpec, DiskEffect, DiskFaultSpec, DiskSettings, DiskTargetSpec};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
+pub(crate) use expect::field_names;
+pub use expect::ExpectBlock;
 pub use fault::{
     Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
     TransferSpec,
 };
 pub use members::{member_changes, ChangeKind, JoinSpec, MemberChange, Standing};
 pub use spec::{
-    ClusterSpec, ExpectSpec, HeartbeatSpec, LatencySpec, LinkOverride, MixSpec, NetworkSpec,
-    ProtocolSpec, Scenario, WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
+    ClusterSpec, LatencySpec, LinkOverride, MixSpec, NetworkSpec, ProtocolSpec, Scenario,
+    WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
 };
 pub(crate) use validate::latency as validate_latency;
-pub(crate) use validate::{at_most, node_id};
+pub(crate) use validate::{at_most, node_id, positive};
 pub use validate::{validate, MAX_NODES};
 
 use faultline_sim::{Fault, LatencyDist, LinkConfig, NodeId, SimConfig, Time, Topology, PPM_ONE};

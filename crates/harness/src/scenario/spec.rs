@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use super::fault::FaultSpec;
+use crate::protocols::heartbeat::HeartbeatSpec;
 pub use crate::protocols::raft::spec::RaftSpec;
 
 /// A whole scenario file.
@@ -36,9 +37,10 @@ pub struct Scenario {
     /// Scheduled faults, in any order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
-    /// What must hold for the run to pass.
+    /// What must hold for the run to pass, read by the protocol into its own expectation type
+    /// ([`Scenario::expectations`]).
     #[serde(default)]
-    pub expect: ExpectSpec,
+    pub expect: super::expect::ExpectBlock,
 }
 
 /// The protocol block: exactly one protocol with its parameters.
@@ -179,16 +181,6 @@ pub struct MixSpec {
     /// Compare-and-set against the last value the client saw.
     #[serde(default)]
     pub cas: f64,
-}
-
-/// Parameters of the heartbeat protocol.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeartbeatSpec {
-    /// How often each node sends a heartbeat to every other node.
-    pub interval: Span,
-    /// A peer not heard from for this long is suspected.
-    pub timeout: Span,
 }
 
 /// Nodes and where they are.
@@ -357,33 +349,4 @@ impl<'de> Deserialize<'de> for LatencySpec {
             other => Err(invalid(&other.to_string())),
         }
     }
-}
-
-/// Expectations checked at the end of the run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectSpec {
-    /// Heartbeat: at the end, every live node hears from every live node it can reach and suspects
-    /// none of them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_nodes_connected: Option<bool>,
-    /// Gossip: at the end, live mutually reachable nodes hold equal state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub converged: Option<bool>,
-    /// Gossip: equal state within this long after the last write and the last fault.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub converged_within: Option<Span>,
-    /// Gossip with SWIM: every member crashed (and still down) is declared dead by every live
-    /// member within this long.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swim_detects_within: Option<Span>,
-    /// Raft: the client history is (true) or is not (false) linearizable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linearizable: Option<bool>,
-    /// Raft: after the last fault, a leader exists within this bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_within: Option<Span>,
-    /// Raft: every operation completed (ok or definitely failed; none indeterminate).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub all_ops_complete: Option<bool>,
 }

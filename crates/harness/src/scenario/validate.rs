@@ -3,6 +3,9 @@
 use super::duration::Span;
 use super::error::Invalid;
 use super::spec::{LatencySpec, LinkOverride, ProtocolSpec, Scenario, WorkloadSpec};
+use crate::protocols::{
+    gossip::GossipExpect, heartbeat::HeartbeatExpect, raft::expect::RaftExpect,
+};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -63,87 +66,52 @@ pub fn validate(scenario: &Scenario) -> Check {
     super::members::validate_changes(scenario)
 }
 
-/// Fields that only make sense for one protocol: workload, expectations, operator actions.
+/// Fields that only make sense for one protocol: workload, operator and aimed actions, and
+/// expectations (each protocol reads the `expect` block into its own type).
 fn validate_protocol_fields(scenario: &Scenario) -> Check {
     let protocol = scenario.protocol.name();
-    let expect = &scenario.expect;
-    let owned = protocol_owned_fields(scenario);
-    if let Some((field, _, owner)) = owned
+    if let Some((field, owner)) = protocol_owned_fields(scenario)
         .into_iter()
-        .find(|(_, set, owner)| *set && *owner != protocol)
+        .find(|(_, owner)| *owner != protocol)
     {
         return Err(Invalid::new(
             field,
             format!("applies only to the {owner} protocol; remove it or switch protocols"),
         ));
     }
-    if let (ProtocolSpec::Gossip(gossip), Some(_)) =
-        (&scenario.protocol, expect.swim_detects_within)
-    {
-        if gossip.swim.is_none() {
-            return Err(Invalid::new(
-                "expect.swim_detects_within",
-                "expected protocol.gossip.swim to be set",
-            ));
-        }
-    }
-    if let Some(within) = expect.leader_within {
-        positive(within, "expect.leader_within")?;
-    }
+    validate_expectations(scenario)?;
     if let Some(workload) = &scenario.workload {
         validate_workload(workload)?;
     }
     Ok(())
 }
 
-/// Each protocol-specific field of `scenario`: its path, whether it is set, and the protocol it
-/// belongs to.
-fn protocol_owned_fields(scenario: &Scenario) -> Vec<(String, bool, &'static str)> {
-    let expect = &scenario.expect;
-    let mut owned: Vec<(String, bool, &str)> = vec![
-        ("workload".into(), scenario.workload.is_some(), "raft"),
-        (
-            "expect.live_nodes_connected".into(),
-            expect.live_nodes_connected.is_some(),
-            "heartbeat",
-        ),
-        (
-            "expect.converged".into(),
-            expect.converged.is_some(),
-            "gossip",
-        ),
-        (
-            "expect.converged_within".into(),
-            expect.converged_within.is_some(),
-            "gossip",
-        ),
-        (
-            "expect.swim_detects_within".into(),
-            expect.swim_detects_within.is_some(),
-            "gossip",
-        ),
-        (
-            "expect.linearizable".into(),
-            expect.linearizable.is_some(),
-            "raft",
-        ),
-        (
-            "expect.leader_within".into(),
-            expect.leader_within.is_some(),
-            "raft",
-        ),
-        (
-            "expect.all_ops_complete".into(),
-            expect.all_ops_complete.is_some(),
-            "raft",
-        ),
-    ];
-    for (index, fault) in scenario.faults.iter().enumerate() {
-        if let Some(owner) = fault.protocol_only() {
-            owned.push((format!("faults[{index}].{}", fault.field()), true, owner));
-        }
+/// Each protocol-specific field `scenario` sets: its path and the protocol it belongs to.
+fn protocol_owned_fields(scenario: &Scenario) -> Vec<(String, &'static str)> {
+    let workload = scenario
+        .workload
+        .as_ref()
+        .map(|_| ("workload".into(), "raft"));
+    let faults = scenario
+        .faults
+        .iter()
+        .enumerate()
+        .filter_map(|(index, fault)| {
+            let owner = fault.protocol_only()?;
+            Some((format!("faults[{index}].{}", fault.field()), owner))
+        });
+    workload.into_iter().chain(faults).collect()
+}
+
+/// The `expect` block as the scenario's protocol reads it (a registered protocol reads its own
+/// when its block is validated).
+fn validate_expectations(scenario: &Scenario) -> Check {
+    match &scenario.protocol {
+        ProtocolSpec::Heartbeat(_) => scenario.expectations::<HeartbeatExpect>().map(drop),
+        ProtocolSpec::Gossip(gossip) => GossipExpect::of(scenario, gossip).map(drop),
+        ProtocolSpec::Raft(_) => RaftExpect::of(scenario).map(drop),
+        ProtocolSpec::Registered { .. } => Ok(()),
     }
-    owned
 }
 
 fn validate_workload(workload: &WorkloadSpec) -> Check {
@@ -206,22 +174,7 @@ fn validate_workload(workload: &WorkloadSpec) -> Check {
 fn validate_protocol(scenario: &Scenario) -> Check {
     let nodes = scenario.cluster.nodes;
     match &scenario.protocol {
-        ProtocolSpec::Heartbeat(hb) => {
-            positive(hb.interval, "protocol.heartbeat.interval")?;
-            if hb.timeout <= hb.interval {
-                return Err(Invalid::new(
-                    "protocol.heartbeat.timeout",
-                    "expected a timeout longer than the interval",
-                ));
-            }
-            // All-to-all traffic grows as n^2.
-            at_most(
-                nodes,
-                1000,
-                "cluster.nodes",
-                "the heartbeat protocol (all-to-all)",
-            )
-        }
+        ProtocolSpec::Heartbeat(heartbeat) => heartbeat.validate(nodes),
         ProtocolSpec::Gossip(gossip) => {
             let writes = u64::from(gossip.writes.count) * u64::from(nodes);
             if writes > 100_000_000 {

@@ -1,10 +1,12 @@
 //! Gossip clusters under the simulator: the sans-IO gossip core in every node, planned writes,
 //! and checks of convergence and SWIM failure detection.
 
+mod expect;
 mod monitor;
 mod node;
 mod spec;
 
+pub use expect::GossipExpect;
 pub use monitor::{Monitor, WriteRecord};
 pub use node::{Change, GossipDurable, GossipProcess, PlannedChange, PlannedWrite, Recipe};
 pub use spec::{
@@ -61,6 +63,7 @@ pub fn simulate(
     spec: &GossipSpec,
     mut options: RunOptions,
 ) -> std::io::Result<GossipRun> {
+    let expect = GossipExpect::of(scenario, spec)?;
     let seed = options.seed.unwrap_or(scenario.seed);
     let recipe = Arc::new(recipe(scenario, spec, seed));
     let plan = &recipe.plan;
@@ -97,7 +100,7 @@ pub fn simulate(
         ..
     } = convergence;
     let traffic = traffic(&sim);
-    let checks = checks(scenario, &sim, &monitor, converged_at, settled_from);
+    let checks = checks(&expect, &sim, &monitor, converged_at, settled_from);
     let writes = plan.len();
     let summary = summary(spec, &monitor, converged_at, settled_from, &traffic, writes);
     let mut report = finish(scenario, &mut sim, summary, checks)?;
@@ -365,13 +368,12 @@ fn traffic(sim: &Simulation<GossipProcess>) -> Traffic {
 }
 
 fn checks(
-    scenario: &Scenario,
+    expect: &GossipExpect,
     sim: &Simulation<GossipProcess>,
     monitor: &Monitor,
     converged_at: Option<Time>,
     settled_from: Time,
 ) -> Vec<CheckOutcome> {
-    let expect = &scenario.expect;
     let mut checks = Vec::new();
     if expect.converged == Some(true) {
         let ok = live_digests_agree(sim, Scope::Reachable);
@@ -543,6 +545,10 @@ impl crate::protocol::DynProtocol for Gossip {
 
     fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
         Ok(())
+    }
+
+    fn expectations(&self) -> &'static [&'static str] {
+        crate::scenario::field_names::<GossipExpect>().unwrap_or_default()
     }
 
     fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {

@@ -7,6 +7,7 @@ pub mod actor;
 pub mod aimed;
 pub mod client;
 pub mod electable;
+pub mod expect;
 pub mod invariants;
 pub mod kv;
 pub mod msg;
@@ -51,6 +52,7 @@ pub fn simulate(
     spec: &RaftSpec,
     mut options: RunOptions,
 ) -> std::io::Result<RaftRun> {
+    let expect = expect::RaftExpect::of(scenario)?;
     let nodes = scenario.cluster.nodes;
     let servers: Vec<_> = (1..=nodes)
         .map(|id| setup::server(scenario, spec, id))
@@ -93,7 +95,7 @@ pub fn simulate(
         aimed.after_step(&mut sim, nodes, &watch, stepped.time);
     }
     sim.run_until(end);
-    let outcome = verdict::judge(scenario, &sim, &watch);
+    let outcome = verdict::judge(scenario, &expect, &sim, &watch);
     let mut report = finish(scenario, &mut sim, outcome.summary, outcome.checks)?;
     report.ops = outcome.ops;
     report.focus = outcome.focus;
@@ -116,6 +118,10 @@ impl crate::protocol::DynProtocol for Raft {
 
     fn validate(&self, _scenario: &Scenario) -> Result<(), crate::scenario::Invalid> {
         Ok(())
+    }
+
+    fn expectations(&self) -> &'static [&'static str] {
+        crate::scenario::field_names::<expect::RaftExpect>().unwrap_or_default()
     }
 
     fn run(&self, scenario: &Scenario, options: RunOptions) -> std::io::Result<RunReport> {

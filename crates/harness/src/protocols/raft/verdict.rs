@@ -3,6 +3,7 @@
 
 use super::actor::Actor;
 use super::client::{Outcome, Record};
+use super::expect::RaftExpect;
 use super::invariants::Invariant;
 use super::kv::OpResult;
 use super::watch::Watch;
@@ -25,7 +26,12 @@ struct Tally {
 }
 
 /// Judges a finished run.
-pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Judgement {
+pub fn judge(
+    scenario: &Scenario,
+    expect: &RaftExpect,
+    sim: &Simulation<Actor>,
+    watch: &Watch,
+) -> Judgement {
     let clients = || {
         (0..sim.node_count() as u32)
             .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::client))
@@ -44,7 +50,7 @@ pub fn judge(scenario: &Scenario, sim: &Simulation<Actor>, watch: &Watch) -> Jud
     let history_line = verdict_line(&verdict, history.len());
     let mut checks = invariant_checks(scenario, sim, watch);
     checks.extend(expectation_checks(
-        scenario,
+        expect,
         watch,
         &verdict,
         &history_line,
@@ -129,13 +135,12 @@ fn invariant_checks(
 
 /// The scenario's expectations: linearizable, leader within a bound, every operation complete.
 fn expectation_checks(
-    scenario: &Scenario,
+    expect: &RaftExpect,
     watch: &Watch,
     verdict: &Verdict,
     history_line: &str,
     tally: &Tally,
 ) -> Vec<CheckOutcome> {
-    let expect = &scenario.expect;
     let mut checks = Vec::new();
     if let Some(want) = expect.linearizable {
         let (ok, detail) = match verdict.linearizable() {
