@@ -6,6 +6,7 @@
 
 use faultline_raft::{RaftNode, Role};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// Something a server did that the invariants care about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,8 +133,14 @@ impl Invariants {
     }
 
     /// Checks what server `id` reported; `core` is its state after the step, `at` describes
-    /// the step.
-    pub fn observe(&mut self, id: u64, observation: &Observation, core: &RaftNode, at: &str) {
+    /// the step (formatted only into a violation's report).
+    pub fn observe(
+        &mut self,
+        id: u64,
+        observation: &Observation,
+        core: &RaftNode,
+        at: &dyn fmt::Display,
+    ) {
         match *observation {
             Observation::Role { role, term } => {
                 if role == Role::Leader {
@@ -180,7 +187,7 @@ impl Invariants {
         digest: u64,
         prev_term: Option<u64>,
         core: &RaftNode,
-        at: &str,
+        at: &dyn fmt::Display,
     ) {
         // A server may hold stale entries where others committed, but never below its
         // own commit index.
@@ -217,7 +224,14 @@ impl Invariants {
 
     /// Server `id` applied the entry at `(index, term)`, committed as seen in term `seen_in`:
     /// every server applies the same entry at an index.
-    fn applied(&mut self, id: u64, (index, term): (u64, u64), digest: u64, seen_in: u64, at: &str) {
+    fn applied(
+        &mut self,
+        id: u64,
+        (index, term): (u64, u64),
+        digest: u64,
+        seen_in: u64,
+        at: &dyn fmt::Display,
+    ) {
         let by = self.committed_by.entry(index).or_insert(seen_in);
         *by = (*by).min(seen_in);
         let known = *self.applied.entry(index).or_insert_with(|| {
@@ -245,7 +259,7 @@ impl Invariants {
         (index, term): (u64, u64),
         digest: u64,
         core: &RaftNode,
-        at: &str,
+        at: &dyn fmt::Display,
     ) {
         let committed = self.applied.get(&index) == Some(&(term, digest));
         let committed_by = self.committed_by.get(&index).copied();
@@ -257,7 +271,7 @@ impl Invariants {
         }
     }
 
-    fn new_leader(&mut self, id: u64, term: u64, core: &RaftNode, at: &str) {
+    fn new_leader(&mut self, id: u64, term: u64, core: &RaftNode, at: &dyn fmt::Display) {
         let first = *self.leaders.entry(term).or_insert(id);
         if first != id {
             self.violate(
@@ -290,7 +304,12 @@ impl Invariants {
 
     /// Leader completeness, checked as soon as an entry is committed: `candidate` lacks the
     /// committed entry (`index`, `term`) yet could win an election (see [`super::electable`]).
-    pub fn electable_without(&mut self, candidate: u64, (index, term): (u64, u64), at: &str) {
+    pub fn electable_without(
+        &mut self,
+        candidate: u64,
+        (index, term): (u64, u64),
+        at: &dyn fmt::Display,
+    ) {
         self.violate(
             Invariant::LeaderCompleteness,
             format!("n{candidate} lacks the committed term-{term} entry at index {index} yet its log is as up to date as a quorum's: it could be elected and overwrite it; {at}"),
@@ -342,10 +361,10 @@ mod tests {
             role: Role::Leader,
             term: 2,
         };
-        inv.observe(1, &lead, &core(), "step 1");
-        inv.observe(1, &lead, &core(), "step 2");
+        inv.observe(1, &lead, &core(), &"step 1");
+        inv.observe(1, &lead, &core(), &"step 2");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
-        inv.observe(2, &lead, &core(), "step 3");
+        inv.observe(2, &lead, &core(), &"step 3");
         let (name, detail) = inv.verdicts().next().unwrap();
         assert_eq!(name, "election_safety");
         assert!(detail.unwrap().contains("step 3"));
@@ -360,18 +379,18 @@ mod tests {
             digest,
             prev_term,
         };
-        inv.observe(1, &write(7, Some(1)), &core(), "a");
-        inv.observe(2, &write(7, None), &core(), "b");
+        inv.observe(1, &write(7, Some(1)), &core(), &"a");
+        inv.observe(2, &write(7, None), &core(), &"b");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
-        inv.observe(3, &write(7, Some(2)), &core(), "c");
+        inv.observe(3, &write(7, Some(2)), &core(), &"c");
         let apply = |term, digest| Observation::Applied {
             index: 5,
             term,
             digest,
             seen_in: term,
         };
-        inv.observe(1, &apply(2, 7), &core(), "d");
-        inv.observe(2, &apply(3, 9), &core(), "e");
+        inv.observe(1, &apply(2, 7), &core(), &"d");
+        inv.observe(2, &apply(3, 9), &core(), &"e");
         let broken: Vec<&str> = inv
             .verdicts()
             .filter(|(_, v)| v.is_some())
@@ -389,21 +408,21 @@ mod tests {
             digest,
         };
         // An uncommitted entry may be replaced: nobody applied anything at index 4 yet.
-        inv.observe(2, &removed(1, 7), &core(), "a");
+        inv.observe(2, &removed(1, 7), &core(), &"a");
         let applied = Observation::Applied {
             index: 4,
             term: 2,
             digest: 8,
             seen_in: 2,
         };
-        inv.observe(1, &applied, &core(), "b");
+        inv.observe(1, &applied, &core(), &"b");
         // Nor is a stale entry that lost to the committed one.
-        inv.observe(3, &removed(1, 7), &core(), "c");
+        inv.observe(3, &removed(1, 7), &core(), &"c");
         // Nor the committed entry, by a server following a deposed leader of a term before
         // the commit (the entry was applied in term 2; this server is in term 1).
-        inv.observe(3, &removed(2, 8), &core_in_term(1), "d");
+        inv.observe(3, &removed(2, 8), &core_in_term(1), &"d");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
-        inv.observe(3, &removed(2, 8), &core_in_term(2), "e");
+        inv.observe(3, &removed(2, 8), &core_in_term(2), &"e");
         let (name, detail) = inv.verdicts().nth(3).unwrap();
         assert_eq!(name, "state_machine_safety");
         assert!(detail
@@ -423,19 +442,19 @@ mod tests {
                 seen_in: 2,
             },
             &core(),
-            "x",
+            &"x",
         );
         let early = Observation::Role {
             role: Role::Leader,
             term: 2,
         };
-        inv.observe(1, &early, &core(), "late winner of an older term");
+        inv.observe(1, &early, &core(), &"late winner of an older term");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
         let lead = Observation::Role {
             role: Role::Leader,
             term: 3,
         };
-        inv.observe(1, &lead, &core(), "y");
+        inv.observe(1, &lead, &core(), &"y");
         let broken: Vec<&str> = inv
             .verdicts()
             .filter(|(_, v)| v.is_some())
@@ -452,12 +471,12 @@ mod tests {
             term,
         };
         let lease_read = |term| Observation::ReadWithoutRound { term };
-        inv.observe(1, &lead(2), &core(), "a");
-        inv.observe(1, &lease_read(2), &core(), "while it alone leads");
-        inv.observe(2, &lead(3), &core(), "b");
-        inv.observe(2, &lease_read(3), &core(), "the new leader's own lease");
+        inv.observe(1, &lead(2), &core(), &"a");
+        inv.observe(1, &lease_read(2), &core(), &"while it alone leads");
+        inv.observe(2, &lead(3), &core(), &"b");
+        inv.observe(2, &lease_read(3), &core(), &"the new leader's own lease");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
-        inv.observe(1, &lease_read(2), &core(), "stale lease");
+        inv.observe(1, &lease_read(2), &core(), &"stale lease");
         let broken: Vec<(&str, &str)> = inv.verdicts().filter_map(|(n, v)| Some((n, v?))).collect();
         assert_eq!(broken.len(), 1);
         assert_eq!(broken[0].0, "lease_safety");

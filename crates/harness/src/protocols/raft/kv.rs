@@ -33,9 +33,88 @@ impl Command {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Reads a log entry payload; `None` if it is not a command.
+    /// Reads a log entry payload; `None` if it is not a command. Every server decodes every
+    /// entry it applies, so the exact form [`Command::encode`] writes is read by hand
+    /// ([`Command::decode_plain`]); anything else (escaped strings, other spacing) goes through
+    /// serde_json, which has the last word.
     pub fn decode(data: &[u8]) -> Option<Command> {
-        serde_json::from_slice(data).ok()
+        Command::decode_plain(data).or_else(|| serde_json::from_slice(data).ok())
+    }
+
+    /// Decodes `{"client":N,"seq":N,"op":{"Variant":{"field":"text",...}}}` exactly as
+    /// serde_json writes it, with no escapes or control characters in the strings and no
+    /// leading zeros; `None` for anything else (then serde_json decides).
+    fn decode_plain(data: &[u8]) -> Option<Command> {
+        let mut r = Plain { rest: data };
+        r.literal(b"{\"client\":")?;
+        let client = r.number()?;
+        r.literal(b",\"seq\":")?;
+        let seq = r.number()?;
+        r.literal(b",\"op\":{\"")?;
+        let op = if r.literal(b"Get\":{").is_some() {
+            KvInput::Get {
+                key: r.field(b"\"key\":")?,
+            }
+        } else if r.literal(b"Put\":{").is_some() {
+            let key = r.field(b"\"key\":")?;
+            let value = r.field(b",\"value\":")?;
+            KvInput::Put { key, value }
+        } else if r.literal(b"Append\":{").is_some() {
+            let key = r.field(b"\"key\":")?;
+            let value = r.field(b",\"value\":")?;
+            KvInput::Append { key, value }
+        } else {
+            r.literal(b"Cas\":{")?;
+            let key = r.field(b"\"key\":")?;
+            let expected = r.field(b",\"expected\":")?;
+            let new = r.field(b",\"new\":")?;
+            KvInput::Cas { key, expected, new }
+        };
+        r.literal(b"}}}")?;
+        r.rest.is_empty().then_some(Command { client, seq, op })
+    }
+}
+
+/// A cursor over the plain form of a [`Command`] (see [`Command::decode_plain`]).
+struct Plain<'a> {
+    rest: &'a [u8],
+}
+
+impl Plain<'_> {
+    /// Consumes `expected` if the input starts with it.
+    fn literal(&mut self, expected: &[u8]) -> Option<()> {
+        self.rest = self.rest.strip_prefix(expected)?;
+        Some(())
+    }
+
+    /// A decimal `u64` without sign or leading zeros.
+    fn number(&mut self) -> Option<u64> {
+        let digits = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (text, rest) = self.rest.split_at(digits);
+        if text.is_empty() || (text.len() > 1 && text[0] == b'0') {
+            return None;
+        }
+        let value = text.iter().try_fold(0u64, |n, d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })?;
+        self.rest = rest;
+        Some(value)
+    }
+
+    /// `name` followed by a string with no escapes or control characters.
+    fn field(&mut self, name: &[u8]) -> Option<String> {
+        self.literal(name)?;
+        self.literal(b"\"")?;
+        let len = self
+            .rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if self.rest[len] != b'"' {
+            return None;
+        }
+        let text = std::str::from_utf8(&self.rest[..len]).ok()?.to_string();
+        self.rest = &self.rest[len + 1..];
+        Some(text)
     }
 }
 
@@ -161,5 +240,42 @@ mod tests {
         assert_eq!(KvStore::decode(b""), Some(KvStore::default()));
         let c = cmd(3, 4, KvInput::Get { key: "k".into() });
         assert_eq!(Command::decode(&c.encode()), Some(c));
+    }
+
+    /// The hand-written reader agrees with serde_json on what `encode` writes, and leaves
+    /// every other form (escapes, spacing, leading zeros, overflow, trailing bytes) to it.
+    #[test]
+    fn the_plain_reader_agrees_with_serde_json() {
+        let cas = KvInput::Cas {
+            key: "k".into(),
+            expected: "é1".into(),
+            new: "".into(),
+        };
+        for op in [KvInput::Get { key: "k".into() }, append("k", "v"), cas] {
+            let c = cmd(u64::MAX, 0, op);
+            assert_eq!(Command::decode_plain(&c.encode()), Some(c.clone()));
+            assert_eq!(Command::decode(&c.encode()), Some(c));
+        }
+        let put = KvInput::Put {
+            key: "a\"b".into(),
+            value: "line\n".into(),
+        };
+        let escaped = cmd(1, 2, put).encode();
+        assert_eq!(Command::decode_plain(&escaped), None);
+        assert_eq!(
+            Command::decode(&escaped),
+            serde_json::from_slice(&escaped).ok()
+        );
+        for other in [
+            &br#"{"client":01,"seq":2,"op":{"Get":{"key":"k"}}}"#[..],
+            br#"{"client":18446744073709551616,"seq":2,"op":{"Get":{"key":"k"}}}"#,
+            br#"{"client":1,"seq":2,"op":{"Get":{"key":"k"}}} "#,
+            br#"{"client": 1,"seq":2,"op":{"Get":{"key":"k"}}}"#,
+            br#"{"client":1,"seq":2,"op":{"Get":{"key":"k"}}}x"#,
+            br#"{"client":1,"seq":2,"op":{"Put":{"value":"v","key":"k"}}}"#,
+        ] {
+            assert_eq!(Command::decode_plain(other), None);
+            assert_eq!(Command::decode(other), serde_json::from_slice(other).ok());
+        }
     }
 }

@@ -6,6 +6,7 @@ use super::electable::{self, Ballot, Elector};
 use super::invariants::{Invariants, Observation};
 use faultline_raft::{Membership, Role};
 use faultline_sim::{NodeId, Simulation, Stepped, Time, TraceKind};
+use std::fmt;
 
 /// A leadership change: when, who, which term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +96,7 @@ impl Watch {
             return;
         };
         let id = node.index() as u64 + 1;
-        let at = describe(sim, stepped);
+        let at = StepAt { sim, stepped };
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
             let voters = Voters {
@@ -136,7 +137,12 @@ struct Voters<'a> {
 /// Leader completeness at commit time: no voter of `config` that lacks an entry committed since
 /// the last call could still be elected, judged from the durable logs and ballots of the
 /// servers (a fenced server does not campaign and votes only for some logs).
-fn check_new_commits(invariants: &mut Invariants, voters: &Voters, config: &Membership, at: &str) {
+fn check_new_commits(
+    invariants: &mut Invariants,
+    voters: &Voters,
+    config: &Membership,
+    at: &dyn fmt::Display,
+) {
     let commits = invariants.take_new_commits();
     if commits.is_empty() {
         return;
@@ -179,15 +185,28 @@ pub fn current_leader(sim: &Simulation<Actor>, servers: u32) -> Option<NodeId> {
     Some(NodeId::new(leader.id() as u32 - 1))
 }
 
-/// "at 3.214s (message delivered to n2)": the step, for violation reports.
-fn describe(sim: &Simulation<Actor>, stepped: &Stepped) -> String {
-    let name = stepped.node.and_then(|n| sim.node_name(n)).unwrap_or("?");
-    let what = match stepped.kind {
-        TraceKind::Start => format!("{name} started"),
-        TraceKind::Deliver => format!("message delivered to {name}"),
-        TraceKind::Timer => format!("timer fired at {name}"),
-        TraceKind::Fault(kind) => format!("fault {kind} at {name}"),
-        other => format!("{other:?} at {name}"),
-    };
-    format!("at {} ({what})", stepped.time)
+/// The step being checked, for violation reports: "at 3.214s (message delivered to n2)".
+/// Formatted only when an invariant breaks, not at every step.
+struct StepAt<'a> {
+    sim: &'a Simulation<Actor>,
+    stepped: &'a Stepped,
+}
+
+impl fmt::Display for StepAt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stepped = self.stepped;
+        let name = stepped
+            .node
+            .and_then(|n| self.sim.node_name(n))
+            .unwrap_or("?");
+        write!(f, "at {} (", stepped.time)?;
+        match stepped.kind {
+            TraceKind::Start => write!(f, "{name} started")?,
+            TraceKind::Deliver => write!(f, "message delivered to {name}")?,
+            TraceKind::Timer => write!(f, "timer fired at {name}")?,
+            TraceKind::Fault(kind) => write!(f, "fault {kind} at {name}")?,
+            other => write!(f, "{other:?} at {name}")?,
+        }
+        write!(f, ")")
+    }
 }
