@@ -57,6 +57,7 @@ mod lifeguard;
 pub mod merkle;
 pub mod message;
 pub mod node;
+mod order;
 mod probe;
 pub mod record;
 mod rng;

@@ -16,14 +16,6 @@ pub(crate) fn unit(rng: &mut impl RngCore) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Fisher–Yates shuffle.
-pub(crate) fn shuffle<T>(rng: &mut impl RngCore, items: &mut [T]) {
-    for i in (1..items.len()).rev() {
-        let j = below(rng, i as u64 + 1) as usize;
-        items.swap(i, j);
-    }
-}
-
 /// Up to `k` distinct items of `pool`, uniformly: a partial Fisher–Yates over the pool's
 /// positions, where only the positions a swap overwrote are held (the same draws and result as
 /// shuffling a copy, without the copy).

@@ -14,9 +14,10 @@ use crate::config::SwimConfig;
 use crate::event::Event;
 use crate::lifeguard::{suspicion_timeout, LocalHealth};
 use crate::message::Body;
+use crate::order::ProbeOrder;
 use crate::probe::Probe as CodeProbe;
 use crate::rng;
-use crate::view::{is_live, Live, LiveBut, MemberView, Pool};
+use crate::view::{is_live, Live, LiveBut, MemberView};
 
 /// A member's state in some node's view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -121,8 +122,8 @@ pub(crate) struct Swim {
     incarnation: u64,
     cfg: SwimConfig,
     members: MemberView,
-    order: Vec<u64>,
-    pos: usize,
+    /// The randomized round-robin probe order.
+    order: ProbeOrder,
     probe: Option<Probe>,
     next_probe: u64,
     seq: u64,
@@ -187,8 +188,7 @@ impl Swim {
             incarnation: 0,
             cfg,
             members: MemberView::new(base, me),
-            order: Vec::new(),
-            pos: 0,
+            order: ProbeOrder::default(),
             probe: None,
             next_probe: first_probe,
             seq: 0,
@@ -477,12 +477,7 @@ impl Swim {
         }
         if old.is_none() {
             // SWIM inserts a newcomer at a random place in the rest of the probe order.
-            let at = self.pos
-                + rng::below(
-                    out.rng,
-                    (self.order.len() - self.pos.min(self.order.len()) + 1) as u64,
-                ) as usize;
-            self.order.insert(at.min(self.order.len()), u.id);
+            self.order.learned(u.id);
         }
         if let Some(d) = self.deadline_of(u.id, &new) {
             self.deadlines.insert((d, u.id));
@@ -697,18 +692,8 @@ impl Swim {
     }
 
     fn start_probe<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
-        for _ in 0..=self.order.len() {
-            if self.pos >= self.order.len() {
-                let live = self.live();
-                self.order = (0..live.size()).map(|i| live.at(i)).collect();
-                rng::shuffle(out.rng, &mut self.order);
-                self.pos = 0;
-                if self.order.is_empty() {
-                    return;
-                }
-            }
-            let target = self.order[self.pos];
-            self.pos += 1;
+        // Ends: with a live member in the view, a round begun here holds it.
+        while let Some(target) = self.order.next(&self.members, out.rng) {
             let Some(m) = self
                 .members
                 .get(&target)
