@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench suite` runs every row; name rows to run only those:
 //! `cargo bench --bench suite -- kernel potato fuzz checker gossip raft`.
-//! Set `FAULTLINE_BENCH_GOSSIP_MAX` (default 1000000) to cap the gossip scale row.
+//! Set `FAULTLINE_BENCH_GOSSIP_MAX` (default 1000000) to cap the gossip scale rows.
 
 use faultline_sim::{
     Context, LatencyDist, LinkConfig, NodeId, Process, SimConfig, Simulation, Time, TimerId,
@@ -36,6 +36,7 @@ fn main() {
     }
     if run("gossip") {
         gossip_row();
+        swim_row();
     }
     if run("raft") {
         raft_memory_row();
@@ -419,6 +420,47 @@ fn gossip_row() {
             report["events"],
             report["virtual_ns"].as_f64().unwrap_or(f64::NAN) / 1e9,
             report["checks"]["converged_within"]["ok"]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Row 5b: SWIM membership at 10^3 to 10^5 members (one write, a member crashed at 2 s, 20 s of
+/// virtual time): peak memory and whether every live member declared the crashed one dead.
+fn swim_row() {
+    let max: u64 = std::env::var("FAULTLINE_BENCH_GOSSIP_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = bench_dir();
+    for n in [1_000u64, 10_000, 100_000]
+        .into_iter()
+        .filter(|n| *n <= max)
+    {
+        let scenario = serde_json::json!({
+            "version": 1, "name": format!("bench-swim-{n}"), "seed": 1, "duration": "20s",
+            "protocol": { "gossip": { "mode": "push_pull", "interval": "1s",
+                                      "swim": { "probe_interval": "1s", "ping_timeout": "200ms", "suspicion": "5s" },
+                                      "writes": { "count": 1, "keys": 1, "from": "100ms", "until": "100ms" } } },
+            "cluster": { "nodes": n }, "network": { "latency": ["1ms", "10ms"] },
+            "faults": [ { "at": "2s", "crash": 2 } ],
+            "expect": { "swim_detects_within": "15s" }
+        });
+        let report = cli_run(&dir, &format!("swim-{n}"), &scenario);
+        let peak = report["peak_rss_bytes"]
+            .as_u64()
+            .map_or("n/a".to_string(), |b| {
+                format!(
+                    "{:.0} MiB ({} B/member)",
+                    b as f64 / (1u64 << 20) as f64,
+                    b / n
+                )
+            });
+        println!(
+            "[5] gossip SWIM, n = {n:>7}: {:>8.1} s wall, peak {peak}, {} events, crash detected by all: {} (goal for 10^5: <= 4 GiB)",
+            report["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+            report["events"],
+            report["checks"]["swim_detects_crashes"]["ok"]
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

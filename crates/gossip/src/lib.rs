@@ -57,6 +57,7 @@ mod lifeguard;
 pub mod merkle;
 pub mod message;
 pub mod node;
+mod order;
 mod probe;
 pub mod record;
 mod rng;
@@ -64,6 +65,7 @@ mod rumor;
 pub mod store;
 pub mod swim;
 pub mod topology;
+pub mod view;
 
 pub use clock::{Causality, Dot, VectorClock};
 pub use config::{
@@ -80,3 +82,4 @@ pub use probe::Probe;
 pub use store::{ConflictMode, Key, Store, Update, Value, Version};
 pub use swim::{Member, MemberState, MemberUpdate};
 pub use topology::Topology;
+pub use view::MemberView;

@@ -6,6 +6,7 @@
 //! a partition of any length shorter than the reconnect timeout heals once it ends.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rand_core::RngCore;
 
@@ -13,8 +14,10 @@ use crate::config::SwimConfig;
 use crate::event::Event;
 use crate::lifeguard::{suspicion_timeout, LocalHealth};
 use crate::message::Body;
+use crate::order::ProbeOrder;
 use crate::probe::Probe as CodeProbe;
 use crate::rng;
+use crate::view::{is_live, Live, LiveBut, MemberView};
 
 /// A member's state in some node's view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,10 +121,9 @@ pub(crate) struct Swim {
     me: u64,
     incarnation: u64,
     cfg: SwimConfig,
-    members: BTreeMap<u64, Member>,
-    live: Vec<u64>,
-    order: Vec<u64>,
-    pos: usize,
+    members: MemberView,
+    /// The randomized round-robin probe order.
+    order: ProbeOrder,
     probe: Option<Probe>,
     next_probe: u64,
     seq: u64,
@@ -165,36 +167,28 @@ impl<R> Out<'_, R> {
 impl Swim {
     /// A member `me` that starts out knowing `members` as alive (incarnation 0); its first probe
     /// is at `first_probe`, and a whole-view message holds at most `budget` bytes of members.
+    /// A sorted list without repeats is shared, not copied.
     pub(crate) fn new(
         me: u64,
         cfg: SwimConfig,
-        members: &[u64],
+        members: Arc<[u64]>,
         first_probe: u64,
         budget: usize,
     ) -> Self {
-        let members: BTreeMap<u64, Member> = members
-            .iter()
-            .filter(|m| **m != me)
-            .map(|m| {
-                (
-                    *m,
-                    Member {
-                        state: MemberState::Alive,
-                        incarnation: 0,
-                        since: 0,
-                    },
-                )
-            })
-            .collect();
-        let live = members.keys().copied().collect();
+        let base = if members.windows(2).all(|w| w[0] < w[1]) {
+            members
+        } else {
+            let mut sorted = members.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            sorted.into()
+        };
         Self {
             me,
             incarnation: 0,
             cfg,
-            members,
-            live,
-            order: Vec::new(),
-            pos: 0,
+            members: MemberView::new(base, me),
+            order: ProbeOrder::default(),
             probe: None,
             next_probe: first_probe,
             seq: 0,
@@ -242,7 +236,7 @@ impl Swim {
         }
     }
 
-    pub(crate) fn members(&self) -> &BTreeMap<u64, Member> {
+    pub(crate) fn members(&self) -> &MemberView {
         &self.members
     }
 
@@ -250,19 +244,10 @@ impl Swim {
         self.incarnation
     }
 
-    /// Alive and suspect members other than self, sorted: the view gossip peers are chosen from.
-    pub(crate) fn live(&self) -> &[u64] {
-        &self.live
-    }
-
-    fn set_live(&mut self, id: u64, live: bool) {
-        match (self.live.binary_search(&id), live) {
-            (Err(i), true) => self.live.insert(i, id),
-            (Ok(i), false) => {
-                self.live.remove(i);
-            }
-            _ => {}
-        }
+    /// Alive and suspect members other than self, by ascending id: the view gossip peers are
+    /// chosen from.
+    pub(crate) fn live(&self) -> Live<'_> {
+        Live(&self.members)
     }
 
     /// The next time `tick` has work.
@@ -492,17 +477,11 @@ impl Swim {
         }
         if old.is_none() {
             // SWIM inserts a newcomer at a random place in the rest of the probe order.
-            let at = self.pos
-                + rng::below(
-                    out.rng,
-                    (self.order.len() - self.pos.min(self.order.len()) + 1) as u64,
-                ) as usize;
-            self.order.insert(at.min(self.order.len()), u.id);
+            self.order.learned(u.id);
         }
         if let Some(d) = self.deadline_of(u.id, &new) {
             self.deadlines.insert((d, u.id));
         }
-        self.set_live(u.id, is_live(u.state));
         self.enqueue(u);
         out.events.push(Event::Member {
             id: u.id,
@@ -536,7 +515,7 @@ impl Swim {
                     out,
                 ),
                 MemberState::Dead | MemberState::Left => {
-                    self.members.remove(&id);
+                    self.members.remove(id);
                 }
                 MemberState::Alive => {}
             }
@@ -580,11 +559,11 @@ impl Swim {
     fn reconnect<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
         let dead: Vec<(u64, u64)> = self
             .members
-            .iter()
+            .changed()
             .filter(|(_, m)| m.state == MemberState::Dead)
-            .map(|(id, m)| (*id, m.incarnation))
+            .map(|(id, m)| (id, m.incarnation))
             .collect();
-        let alive = self.live.len() as u64 + 1;
+        let alive = self.members.live_len() as u64 + 1;
         if dead.is_empty() || rng::below(out.rng, alive) >= dead.len() as u64 {
             return;
         }
@@ -604,7 +583,7 @@ impl Swim {
 
     /// memberlist's push-pull: the whole view to one random live member, which answers in kind.
     fn push_pull<R: RngCore>(&mut self, out: &mut Out<'_, R>) {
-        if let Some(&peer) = rng::sample(out.rng, &self.live, 1).first() {
+        if let Some(&peer) = rng::sample(out.rng, &self.live(), 1).first() {
             self.send_view(peer, out, ViewMessage::Push);
         }
     }
@@ -618,7 +597,7 @@ impl Swim {
             by: self.me,
         };
         let view = self.members.iter().map(|(id, m)| MemberUpdate {
-            id: *id,
+            id,
             incarnation: m.incarnation,
             state: m.state,
             by: self.me,
@@ -663,12 +642,7 @@ impl Swim {
         };
         if !p.indirect && now >= p.start + self.scaled(self.cfg.ping_timeout) {
             p.indirect = true;
-            let helpers: Vec<u64> = self
-                .live
-                .iter()
-                .copied()
-                .filter(|m| *m != p.target)
-                .collect();
+            let helpers = LiveBut::new(&self.members, p.target);
             let helpers = rng::sample(out.rng, &helpers, self.cfg.indirect_probes as usize);
             p.helpers = helpers.len() as u32;
             self.probe = Some(p);
@@ -718,17 +692,8 @@ impl Swim {
     }
 
     fn start_probe<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
-        for _ in 0..=self.order.len() {
-            if self.pos >= self.order.len() {
-                self.order = self.live.clone();
-                rng::shuffle(out.rng, &mut self.order);
-                self.pos = 0;
-                if self.order.is_empty() {
-                    return;
-                }
-            }
-            let target = self.order[self.pos];
-            self.pos += 1;
+        // Ends: with a live member in the view, a round begun here holds it.
+        while let Some(target) = self.order.next(&self.members, out.rng) {
             let Some(m) = self
                 .members
                 .get(&target)
@@ -891,7 +856,7 @@ impl Swim {
         });
         for m in rng::sample(
             out.rng,
-            &self.live,
+            &self.live(),
             self.cfg.indirect_probes.max(1) as usize + 1,
         ) {
             out.to(m, Body::Leave);
@@ -906,10 +871,6 @@ fn next_period(mut due: u64, period: u64, now: u64) -> u64 {
         due = due.saturating_add(period);
     }
     due
-}
-
-fn is_live(state: MemberState) -> bool {
-    matches!(state, MemberState::Alive | MemberState::Suspect)
 }
 
 #[cfg(test)]
@@ -929,7 +890,7 @@ mod tests {
     }
 
     fn view_after(updates: &[MemberUpdate]) -> Member {
-        let mut swim = Swim::new(0, SwimConfig::default(), &[1], 0, 1024);
+        let mut swim = Swim::new(0, SwimConfig::default(), vec![1].into(), 0, 1024);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let (mut send, mut events) = (Vec::new(), Vec::new());
         let mut out = Out {

@@ -9,6 +9,7 @@ use rand_core::RngCore;
 use crate::config::PeerSelection;
 use crate::error::ConfigError;
 use crate::rng;
+use crate::view::Pool;
 
 /// Which zone every node is in and how far zones are from each other.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,7 +170,7 @@ fn weighted(rng: &mut impl RngCore, weights: &[f64]) -> Option<usize> {
 pub(crate) fn pick_from(
     rng: &mut impl RngCore,
     me: u64,
-    candidates: &[u64],
+    candidates: &(impl Pool + ?Sized),
     count: usize,
     selection: PeerSelection,
     topology: Option<&Topology>,
@@ -177,6 +178,7 @@ pub(crate) fn pick_from(
     let (PeerSelection::Spatial { a }, Some(t)) = (selection, topology) else {
         return rng::sample(rng, candidates, count);
     };
+    let candidates: Vec<u64> = (0..candidates.size()).map(|i| candidates.at(i)).collect();
     let dist: Vec<u32> = candidates
         .iter()
         .map(|c| t.distance(me, *c).unwrap_or(u32::MAX))
@@ -223,7 +225,7 @@ mod tests {
         let trials = 4000;
         for _ in 0..trials {
             let p = if from_list {
-                pick_from(&mut rng, 0, &all, 1, selection, Some(t))[0]
+                pick_from(&mut rng, 0, &all[..], 1, selection, Some(t))[0]
             } else {
                 pick_static(&mut rng, 0, n, 1, selection, Some(t))[0]
             };
@@ -264,7 +266,7 @@ mod tests {
         let huge = PeerSelection::Spatial { a: 1e6 };
         assert_eq!(pick_static(&mut rng, 0, 6, 4, huge, Some(&t)).len(), 4);
         let all: Vec<u64> = (1..6).collect();
-        let mut p = pick_from(&mut rng, 0, &all, 4, huge, Some(&t));
+        let mut p = pick_from(&mut rng, 0, &all[..], 4, huge, Some(&t));
         p.sort_unstable();
         p.dedup();
         assert_eq!(p.len(), 4);

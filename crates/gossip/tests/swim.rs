@@ -214,7 +214,7 @@ fn a_new_node_joins_through_a_seed() {
                 *i,
                 config(swim()),
                 Membership::Swim {
-                    members: all.clone(),
+                    members: all.clone().into(),
                 },
                 None,
             )
@@ -223,7 +223,9 @@ fn a_new_node_joins_through_a_seed() {
     nodes.push(node(
         4,
         config(swim()),
-        Membership::Swim { members: vec![] },
+        Membership::Swim {
+            members: Vec::new().into(),
+        },
         None,
     ));
     let mut net = Net::new(nodes, MS);
@@ -383,7 +385,9 @@ fn a_member_that_left_joins_again_before_its_tombstone_expires() {
         node(
             3,
             config(swim()),
-            Membership::Swim { members: vec![] },
+            Membership::Swim {
+                members: Vec::new().into(),
+            },
             None,
         ),
     );
@@ -416,7 +420,7 @@ fn a_lost_join_request_is_asked_again() {
                 *i,
                 config(swim()),
                 Membership::Swim {
-                    members: all.clone(),
+                    members: all.clone().into(),
                 },
                 None,
             )
@@ -425,7 +429,9 @@ fn a_lost_join_request_is_asked_again() {
     nodes.push(node(
         3,
         config(swim()),
-        Membership::Swim { members: vec![] },
+        Membership::Swim {
+            members: Vec::new().into(),
+        },
         None,
     ));
     let mut net = Net::new(nodes, MS);
@@ -459,7 +465,9 @@ fn a_crashed_member_that_restarts_rejoins_with_a_higher_incarnation() {
         node(
             4,
             config(swim()),
-            Membership::Swim { members: vec![] },
+            Membership::Swim {
+                members: Vec::new().into(),
+            },
             None,
         ),
     );
@@ -503,7 +511,7 @@ fn several_simultaneous_crashes_are_all_detected() {
 fn a_stale_verdict_is_answered_to_whoever_still_holds_it() {
     let all: Vec<u64> = (0..3).collect();
     let view = || Membership::Swim {
-        members: all.clone(),
+        members: all.clone().into(),
     };
     let mut b = node(1, config(swim()), view(), None);
     let accuse = |state, incarnation, by| MemberUpdate {

@@ -2,7 +2,6 @@
 //! or rumor mongering), reconciliation (Scuttlebutt or Merkle), peer choice and SWIM membership.
 //! The caller passes time in, delivers messages, and drains outputs and events.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -15,8 +14,9 @@ use crate::message::{Body, Message, HEADER_BYTES};
 use crate::rng;
 use crate::rumor::Rumors;
 use crate::store::{Store, Update, Value, Version};
-use crate::swim::{Member, MemberUpdate, Out, Swim};
+use crate::swim::{MemberUpdate, Out, Swim};
 use crate::topology::{self, Topology};
+use crate::view::MemberView;
 
 mod sync;
 
@@ -30,8 +30,9 @@ pub enum Membership {
     },
     /// SWIM, starting from these members (more can join through seeds).
     Swim {
-        /// Initially known members (may be empty; then `join` through seeds).
-        members: Vec<u64>,
+        /// Initially known members (may be empty; then `join` through seeds). Sorted without
+        /// repeats, the list is shared by every node built from it rather than copied into each.
+        members: Arc<[u64]>,
     },
 }
 
@@ -120,13 +121,7 @@ impl GossipNode {
             Membership::Swim { members } => {
                 let first = offset(config.swim.probe_interval);
                 let budget = config.max_message_bytes.saturating_sub(HEADER_BYTES + 8);
-                View::Swim(Box::new(Swim::new(
-                    id,
-                    config.swim,
-                    &members,
-                    first,
-                    budget,
-                )))
+                View::Swim(Box::new(Swim::new(id, config.swim, members, first, budget)))
             }
         };
         Ok(Self {
@@ -204,7 +199,7 @@ impl GossipNode {
     }
 
     /// The SWIM view (`None` with a static view).
-    pub fn members(&self) -> Option<&BTreeMap<u64, Member>> {
+    pub fn members(&self) -> Option<&MemberView> {
         match &self.view {
             View::Swim(s) => Some(s.members()),
             View::Static(_) => None,
@@ -397,7 +392,7 @@ impl GossipNode {
         match &self.view {
             View::Static(n) => topology::pick_static(&mut self.rng, self.id, *n, count, sel, topo),
             View::Swim(s) => {
-                topology::pick_from(&mut self.rng, self.id, s.live(), count, sel, topo)
+                topology::pick_from(&mut self.rng, self.id, &s.live(), count, sel, topo)
             }
         }
     }

@@ -89,7 +89,7 @@ impl Net {
                     i,
                     config,
                     Membership::Swim {
-                        members: all.clone(),
+                        members: all.clone().into(),
                     },
                     None,
                 )

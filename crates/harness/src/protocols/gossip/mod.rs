@@ -17,7 +17,8 @@ pub use spec::{
 use crate::driver::{build, end_time, finish, RunOptions};
 use crate::report::{CheckOutcome, RunReport};
 use crate::scenario::{ChangeKind, Scenario, Span, Standing};
-use faultline_gossip::{GossipNode, MemberState, Membership, Topology};
+use faultline_gossip::view::WholeCheck;
+use faultline_gossip::{GossipNode, Membership, Topology};
 use faultline_sim::{NodeId, RngStreams, Simulation, Stepped, Time, TraceKind};
 use std::sync::Arc;
 
@@ -124,7 +125,8 @@ fn recipe(scenario: &Scenario, spec: &GossipSpec, seed: u64) -> Recipe {
         Some(_) => Membership::Swim {
             members: (0..u64::from(nodes))
                 .filter(|n| !outside[*n as usize])
-                .collect(),
+                .collect::<Vec<u64>>()
+                .into(),
         },
         None => Membership::Static {
             nodes: u64::from(nodes),
@@ -317,19 +319,13 @@ fn converged(sim: &Simulation<GossipProcess>) -> bool {
 /// True when no live member's SWIM view lacks, or holds dead, another live member (always true
 /// with a static view). Stops at the first gap.
 fn live_views_whole(sim: &Simulation<GossipProcess>) -> bool {
-    let live: Vec<(NodeId, &GossipNode)> = (0..sim.node_count() as u32)
-        .map(NodeId::new)
-        .filter_map(|n| sim.process(n)?.member().map(|core| (n, core)))
+    let live: Vec<&GossipNode> = (0..sim.node_count() as u32)
+        .filter_map(|n| sim.process(NodeId::new(n))?.member())
         .collect();
-    live.iter().all(|(a, core)| {
-        core.members().is_none_or(|view| {
-            live.iter().all(|(b, _)| {
-                a == b
-                    || view.get(&(b.index() as u64)).is_some_and(|m| {
-                        matches!(m.state, MemberState::Alive | MemberState::Suspect)
-                    })
-            })
-        })
+    let mut check = WholeCheck::new(live.iter().map(|core| core.id()).collect());
+    live.iter().all(|core| {
+        core.members()
+            .is_none_or(|view| check.holds(view, core.id()))
     })
 }
 

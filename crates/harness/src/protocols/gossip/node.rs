@@ -95,7 +95,13 @@ impl Recipe {
             .streams
             .indexed("gossip.join", (change as u64) << 20 | boots)
             .next_u64();
-        self.core(id, Membership::Swim { members: vec![] }, stream)
+        self.core(
+            id,
+            Membership::Swim {
+                members: Vec::new().into(),
+            },
+            stream,
+        )
     }
 
     fn core(&self, id: NodeId, membership: Membership, stream: u64) -> GossipNode {
