@@ -16,7 +16,9 @@ pub use crate::protocols::gossip::{
 };
 /// The Raft protocol block's types (defined with the Raft protocol).
 pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};
-pub use disk::{CrashLossSpec, DiskEffect, DiskFaultSpec, DiskSettings, DiskTargetSpec};
+pub use disk::{
+    CrashLossSpec, DiskEffect, DiskFaultSpec, DiskOverride, DiskSettings, DiskTargetSpec,
+};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};
