@@ -33,7 +33,7 @@ pub fn build<P: Process>(
         let added = sim.add_node_in_zone(&format!("n{id}"), zone);
         debug_assert_eq!(added, node(id));
         if let Some(disk) = &scenario.cluster.disk {
-            sim.configure_disk(added, disk.to_config());
+            sim.configure_disk(added, disk.config_for(scenario.zone_of(id)));
         }
     }
     for (at, fault) in scenario.kernel_faults() {

@@ -63,8 +63,6 @@ pub struct PlantedBugs {
     pub commit_previous_term_by_counting: bool,
     /// Grant votes without checking that the candidate's log is at least as up-to-date.
     pub vote_without_log_check: bool,
-    /// Forget the vote on restart (the vote was never made durable).
-    pub forget_vote_on_restart: bool,
     /// Serve reads from local state without confirming leadership (etcd 2.0 `quorum=false`).
     pub read_without_quorum_check: bool,
     /// Accept AppendEntries from a leader of an older term.

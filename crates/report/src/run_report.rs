@@ -65,7 +65,7 @@ impl TraceStats {
                         .faults
                         .push((e.t_ns, e.fault.clone().unwrap_or_default()));
                 }
-                EventKind::Start => {}
+                EventKind::Start | EventKind::Sync => {}
             }
             stats.end_ns = e.t_ns;
         }

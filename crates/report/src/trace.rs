@@ -1,7 +1,7 @@
 //! The kernel's trace as typed events, parsed from its JSON lines.
 //!
 //! One object per line: `t_ns` (virtual nanoseconds), `ev` (start, send, deliver, drop,
-//! duplicate, timer, fault), `node`, `peer` (the other end of a message: the receiver for
+//! duplicate, timer, fault, sync), `node`, `peer` (the other end of a message: the receiver for
 //! send/drop/duplicate, the sender for deliver), `msg` (message id linking a send to its
 //! deliveries and drops), `reason` (why a message was dropped), `fault` (fault kind) and `detail`
 //! (the message or fault as text). Unknown fields are ignored so the format can grow.
@@ -27,6 +27,8 @@ pub enum EventKind {
     Timer,
     /// A fault was injected (see [`TraceEvent::fault`]).
     Fault,
+    /// A disk sync a node asked for completed.
+    Sync,
 }
 
 impl EventKind {
@@ -40,6 +42,7 @@ impl EventKind {
             EventKind::Duplicate => "duplicate",
             EventKind::Timer => "timer",
             EventKind::Fault => "fault",
+            EventKind::Sync => "sync",
         }
     }
 
@@ -52,6 +55,7 @@ impl EventKind {
             "duplicate" => EventKind::Duplicate,
             "timer" => EventKind::Timer,
             "fault" => EventKind::Fault,
+            "sync" => EventKind::Sync,
             _ => return None,
         })
     }
@@ -228,6 +232,17 @@ mod tests {
         assert_eq!(ev[4].fault.as_deref(), Some("heal"));
         assert_eq!(ev[4].node, None);
         assert_eq!(nodes(&ev), vec!["n1", "n2"]);
+    }
+
+    /// A run on simulated disks traces each completed sync; reports read it (they refused the
+    /// whole trace before).
+    #[test]
+    fn a_disk_sync_is_an_event() {
+        let text = "{\"ev\":\"start\",\"node\":\"n1\",\"t_ns\":0}\n{\"ev\":\"sync\",\"node\":\"n1\",\"t_ns\":5}\n";
+        let ev = parse_jsonl(text).unwrap();
+        assert_eq!(ev[1].kind, EventKind::Sync);
+        assert_eq!(EventKind::Sync.as_str(), "sync");
+        assert!(parse_jsonl("{\"ev\":\"sync\",\"t_ns\":5}").is_err());
     }
 
     #[test]

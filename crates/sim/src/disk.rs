@@ -203,6 +203,8 @@ pub struct Disk {
     visible: Image,
     /// Writes not yet durable, oldest first; the first is number `written - pending.len()`.
     pending: VecDeque<Write>,
+    /// Slots written where no sync reaches ([`Disk::write_slot_unsynced`]), latest per slot.
+    unflushed: BTreeMap<String, Vec<u8>>,
     written: u64,
     next_sync: u64,
     /// Completion time of the latest sync asked for: syncs complete in the order asked.
@@ -230,6 +232,7 @@ impl Disk {
             durable: Image::default(),
             visible: Image::default(),
             pending: VecDeque::new(),
+            unflushed: BTreeMap::new(),
             written: 0,
             next_sync: 0,
             last_sync_at: Time::ZERO,
@@ -275,6 +278,20 @@ impl Disk {
         Ok(())
     }
 
+    /// Replaces the named slot's contents in the page cache only, as a file written and never
+    /// fsynced: the process reads it back at once, but no sync makes it durable, and a crash
+    /// keeps or loses it like the writes pending then (per [`CrashLoss`], after them). A later
+    /// [`Disk::write_slot`] to the same slot supersedes it. Used to plant the bug of a vote
+    /// recorded without being made durable.
+    pub fn write_slot_unsynced(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), DiskError> {
+        let old = self.visible.slots.get(name).map_or(0, |s| s.bytes.len());
+        self.make_room(bytes.len().saturating_sub(old))?;
+        self.visible
+            .apply(&Write::Slot(name.to_string(), bytes.clone()));
+        self.unflushed.insert(name.to_string(), bytes);
+        Ok(())
+    }
+
     /// Number of records in the log as the process sees it.
     pub fn len(&self) -> u64 {
         self.visible.records.len() as u64
@@ -300,9 +317,9 @@ impl Disk {
         self.visible.slots.get(name).map(readable).transpose()
     }
 
-    /// Writes not yet durable.
+    /// Writes not yet durable (slots written unsynced count once each).
     pub fn unsynced(&self) -> usize {
-        self.pending.len()
+        self.pending.len() + self.unflushed.len()
     }
 
     /// Number of durable log records (what a crash now would keep at least).
@@ -327,6 +344,9 @@ impl Disk {
     }
 
     fn write(&mut self, write: Write) {
+        if let Write::Slot(name, _) = &write {
+            self.unflushed.remove(name);
+        }
         self.visible.apply(&write);
         self.pending.push_back(write);
         self.written += 1;
@@ -355,10 +375,26 @@ impl Disk {
         }
     }
 
-    /// The node crashed: unsynced writes are lost per the crash-loss policy, the last kept one
-    /// may be torn, and the process will see only what is durable.
-    pub(crate) fn crash(&mut self) {
-        let pending: Vec<Write> = self.pending.drain(..).collect();
+    /// Makes every write so far durable at once, as a sync asked for now would when it
+    /// completes (for a process's own tests of its recovery; slots written unsynced stay so).
+    pub fn sync_all(&mut self) {
+        self.complete_sync(self.written);
+    }
+
+    /// The node crashed: unsynced writes (then the slots written unsynced) are lost per the
+    /// crash-loss policy, the last kept one may be torn, and the process will see only what is
+    /// durable. The kernel calls this when the node crashes; a process's own tests may too.
+    pub fn crash(&mut self) {
+        let unflushed = std::mem::take(&mut self.unflushed);
+        let pending: Vec<Write> = self
+            .pending
+            .drain(..)
+            .chain(
+                unflushed
+                    .into_iter()
+                    .map(|(name, bytes)| Write::Slot(name, bytes)),
+            )
+            .collect();
         let keep: Vec<bool> = match self.config.crash_loss {
             CrashLoss::All => vec![false; pending.len()],
             CrashLoss::Prefix => {
@@ -581,6 +617,43 @@ mod tests {
         d.write_slot("meta", b"n".to_vec()).unwrap();
         assert_eq!(d.read(0).unwrap(), b"y");
         assert_eq!(d.read_slot("meta").unwrap(), Some(&b"n"[..]));
+    }
+
+    /// A slot written where no sync reaches is read back at once, survives no sync, and is
+    /// lost in a crash that loses the pending writes; a synced write to it supersedes it.
+    #[test]
+    fn a_slot_written_unsynced_is_never_made_durable() {
+        let mut d = disk(DiskConfig::default());
+        d.write_slot_unsynced("vote", b"n2".to_vec()).unwrap();
+        d.append(b"a".to_vec()).unwrap();
+        assert_eq!(d.read_slot("vote").unwrap(), Some(&b"n2"[..]));
+        let upto = d.request_sync(Time::ZERO).upto;
+        d.complete_sync(upto);
+        assert_eq!((d.unsynced(), d.durable_len()), (1, 1));
+        d.crash();
+        assert_eq!(
+            d.read_slot("vote").unwrap(),
+            None,
+            "lost: no sync covered it"
+        );
+        assert_eq!(records(&d), vec![b"a".to_vec()]);
+        d.write_slot_unsynced("vote", b"n3".to_vec()).unwrap();
+        d.write_slot("vote", b"n1".to_vec()).unwrap();
+        let upto = d.request_sync(Time::ZERO).upto;
+        d.complete_sync(upto);
+        d.crash();
+        assert_eq!(d.read_slot("vote").unwrap(), Some(&b"n1"[..]));
+        let kept = (0..40).any(|seed| {
+            let config = DiskConfig {
+                crash_loss: CrashLoss::Subset,
+                ..DiskConfig::default()
+            };
+            let mut d = Disk::new(config, RngStreams::new(seed), 0);
+            d.write_slot_unsynced("vote", b"n2".to_vec()).unwrap();
+            d.crash();
+            d.read_slot("vote").unwrap().is_some()
+        });
+        assert!(kept, "a crash that keeps some unsynced writes may keep it");
     }
 
     #[test]

@@ -8,6 +8,10 @@ use super::spec::LatencySpec;
 use super::validate as check;
 use faultline_sim::{CrashLoss, DiskConfig, DiskFault, DiskTarget};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The zone of the nodes `cluster.zones` does not list.
+const DEFAULT_ZONE: &str = "default";
 
 /// `cluster.disk`: how each protocol node's disk behaves. Without it a protocol keeps its own
 /// durable state written through at once (and no disk event enters the trace).
@@ -25,6 +29,28 @@ pub struct DiskSettings {
     #[serde(default)]
     pub torn_write: f64,
     /// Bytes each disk holds; unlimited when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
+    /// Per zone (a name of `cluster.zones`, or `"default"` for the nodes it does not list):
+    /// the fields in which that zone's disks differ from the cluster's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub zones: BTreeMap<String, DiskOverride>,
+}
+
+/// `cluster.disk.zones.NAME`: some of a disk's settings; fields left out keep the cluster's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskOverride {
+    /// Sync latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_latency: Option<LatencySpec>,
+    /// Crash loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_loss: Option<CrashLossSpec>,
+    /// Probability of a torn last write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torn_write: Option<f64>,
+    /// Bytes each disk of the zone holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u64>,
 }
@@ -47,24 +73,66 @@ pub enum CrashLossSpec {
 }
 
 impl DiskSettings {
-    /// The kernel's form.
-    pub fn to_config(&self) -> DiskConfig {
+    /// The kernel's form for the disks of zone `zone` (the cluster's settings, with the
+    /// zone's override if it has one).
+    pub fn config_for(&self, zone: &str) -> DiskConfig {
+        let over = self.zones.get(zone).cloned().unwrap_or_default();
+        let crash_loss = over.crash_loss.unwrap_or(self.crash_loss);
         DiskConfig {
-            sync_latency: self.sync_latency.to_dist(),
-            crash_loss: match self.crash_loss {
+            sync_latency: over
+                .sync_latency
+                .as_ref()
+                .unwrap_or(&self.sync_latency)
+                .to_dist(),
+            crash_loss: match crash_loss {
                 CrashLossSpec::All => CrashLoss::All,
                 CrashLossSpec::Prefix => CrashLoss::Prefix,
                 CrashLossSpec::Subset => CrashLoss::Subset,
             },
-            torn_write: self.torn_write,
-            capacity: self.capacity,
+            torn_write: over.torn_write.unwrap_or(self.torn_write),
+            capacity: over.capacity.or(self.capacity),
         }
     }
 
-    /// Checks the latency and the probability; `field` is the block's path.
-    pub fn validate(&self, field: &str) -> Result<(), Invalid> {
+    /// Checks the latency, the probability and each zone's override (its zone must be one of
+    /// `zones`, the cluster's, or `"default"`); `field` is the block's path.
+    pub fn validate(&self, field: &str, zones: &BTreeMap<String, Vec<u32>>) -> Result<(), Invalid> {
         check::latency(&self.sync_latency, &format!("{field}.sync_latency"))?;
-        check::probability(self.torn_write, &format!("{field}.torn_write"))
+        check::probability(self.torn_write, &format!("{field}.torn_write"))?;
+        for (zone, over) in &self.zones {
+            let at = format!("{field}.zones.{zone}");
+            if zone != DEFAULT_ZONE && !zones.contains_key(zone) {
+                let known: Vec<&str> = zones.keys().map(String::as_str).collect();
+                return Err(Invalid::new(
+                    at,
+                    format!(
+                        "expected a zone of cluster.zones ({}) or \"{DEFAULT_ZONE}\" (the nodes it does not list), found {zone:?}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            over.validate(&at)?;
+        }
+        Ok(())
+    }
+}
+
+impl DiskOverride {
+    /// Checks that the override sets something, and what it sets; `field` is its path.
+    fn validate(&self, field: &str) -> Result<(), Invalid> {
+        if *self == DiskOverride::default() {
+            return Err(Invalid::new(
+                field,
+                "expected at least one of sync_latency, crash_loss, torn_write, capacity",
+            ));
+        }
+        if let Some(latency) = &self.sync_latency {
+            check::latency(latency, &format!("{field}.sync_latency"))?;
+        }
+        match self.torn_write {
+            Some(p) => check::probability(p, &format!("{field}.torn_write")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -347,7 +415,10 @@ mod tests {
         assert!(error(r#"{"node": 1, "corrupt": {"slot": " "}}"#).contains("slot name"));
         let settings: DiskSettings = serde_json::from_str(r#"{"torn_write": 1.5}"#).unwrap();
         assert_eq!(
-            settings.validate("cluster.disk").unwrap_err().field,
+            settings
+                .validate("cluster.disk", &BTreeMap::new())
+                .unwrap_err()
+                .field,
             "cluster.disk.torn_write"
         );
         assert!(serde_json::from_str::<DiskSettings>(r#"{"crash_loss": "some"}"#).is_err());
@@ -411,5 +482,43 @@ mod tests {
             (steps, slow),
             (10, fault(r#"{"node": 1, "slow": "976562ns"}"#))
         );
+    }
+
+    /// A zone's override replaces the fields it gives for that zone's disks only; a zone
+    /// missing from `cluster.zones`, an empty override and a bad field are refused by name.
+    #[test]
+    fn a_zone_overrides_the_clusters_disk_settings() {
+        let settings: DiskSettings = serde_json::from_str(
+            r#"{"sync_latency": "2ms", "torn_write": 0.5, "capacity": 4096,
+                "zones": {"hdd": {"sync_latency": "30ms", "crash_loss": "subset"}}}"#,
+        )
+        .unwrap();
+        let zones: BTreeMap<String, Vec<u32>> = [("hdd".to_string(), vec![3])].into();
+        assert!(settings.validate("cluster.disk", &zones).is_ok());
+        let hdd = settings.config_for("hdd");
+        let other = settings.config_for(DEFAULT_ZONE);
+        assert_eq!(other, settings.config_for("ssd"));
+        assert_eq!(other.crash_loss, CrashLoss::All);
+        assert_eq!(hdd.crash_loss, CrashLoss::Subset);
+        assert_ne!(hdd.sync_latency, other.sync_latency);
+        assert_eq!((hdd.torn_write, hdd.capacity), (0.5, Some(4096)));
+        let error = |zones_block: &str| {
+            let text = format!(r#"{{"zones": {zones_block}}}"#);
+            let settings: DiskSettings = serde_json::from_str(&text).unwrap();
+            let invalid = settings.validate("cluster.disk", &zones).unwrap_err();
+            format!("{}: {}", invalid.field, invalid.message)
+        };
+        let unknown = error(r#"{"ssd": {"torn_write": 0.1}}"#);
+        assert!(
+            unknown.starts_with("cluster.disk.zones.ssd:") && unknown.contains("(hdd)"),
+            "{unknown}"
+        );
+        assert!(error(r#"{"hdd": {}}"#).contains("expected at least one of"));
+        assert!(error(r#"{"default": {"torn_write": 2}}"#)
+            .starts_with("cluster.disk.zones.default.torn_write:"));
+        assert!(error(r#"{"hdd": {"sync_latency": ["9ms", "1ms"]}}"#)
+            .starts_with("cluster.disk.zones.hdd.sync_latency:"));
+        let typo = r#"{"zones": {"hdd": {"latency": "1ms"}}}"#;
+        assert!(serde_json::from_str::<DiskSettings>(typo).is_err());
     }
 }

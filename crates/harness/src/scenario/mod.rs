@@ -21,7 +21,9 @@ pub use crate::protocols::heartbeat::{HeartbeatExpect, HeartbeatSpec};
 pub use crate::protocols::raft::spec::{BugsSpec, FlowControlSpec, RaftSpec, ReadMode};
 /// Each built-in protocol's expectations (defined with the protocol).
 pub use crate::protocols::{gossip::GossipExpect, raft::expect::RaftExpect};
-pub use disk::{CrashLossSpec, DiskEffect, DiskFaultSpec, DiskSettings, DiskTargetSpec};
+pub use disk::{
+    CrashLossSpec, DiskEffect, DiskFaultSpec, DiskOverride, DiskSettings, DiskTargetSpec,
+};
 pub use duration::{Span, DURATION_EXPECTED};
 pub use episodes::{episodes, Episode};
 pub use error::{Invalid, ScenarioError};

@@ -203,7 +203,7 @@ fn validate_cluster(scenario: &Scenario) -> Check {
     }
     at_most(cluster.nodes, MAX_NODES, "cluster.nodes", "any scenario")?;
     if let Some(disk) = &cluster.disk {
-        disk.validate("cluster.disk")?;
+        disk.validate("cluster.disk", &cluster.zones)?;
     }
     if let Some([low, high]) = cluster.clock_skew {
         let (min, max) = CLOCK_RATE_RANGE;

@@ -127,11 +127,6 @@ impl RaftNode {
         if hard_state.term < log.last_term() {
             return Err(InitError::State("term is below the last log entry's term"));
         }
-        let vote = if cfg.bugs.forget_vote_on_restart {
-            None
-        } else {
-            hard_state.vote
-        };
         let commit = hard_state
             .commit
             .max(snapshot.meta.index)
@@ -142,7 +137,7 @@ impl RaftNode {
             cfg,
             rng,
             term: hard_state.term,
-            vote,
+            vote: hard_state.vote,
             log,
             snapshot,
             commit,

@@ -71,19 +71,6 @@ fn accept_stale_term_append_is_caught() {
 }
 
 #[test]
-fn forget_vote_on_restart_is_caught() {
-    let bugs = PlantedBugs {
-        forget_vote_on_restart: true,
-        ..PlantedBugs::default()
-    };
-    detects(
-        "forget_vote_on_restart",
-        bugs,
-        crate::restart::vote_survives_restart,
-    );
-}
-
-#[test]
 fn read_without_quorum_check_is_caught() {
     let bugs = PlantedBugs {
         read_without_quorum_check: true,
@@ -144,7 +131,6 @@ fn all_switches_are_off_by_default() {
     assert!(
         !(b.commit_previous_term_by_counting
             || b.vote_without_log_check
-            || b.forget_vote_on_restart
             || b.read_without_quorum_check
             || b.accept_stale_term_append
             || b.lease_ignores_clock_drift

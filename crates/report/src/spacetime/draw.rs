@@ -343,7 +343,8 @@ fn marks(out: &mut String, events: &[TraceEvent], layout: &Layout, right: f64) {
             EventKind::Deliver => circle(out, "deliver", 3.5),
             EventKind::Timer => circle(out, "timer", 2.5),
             EventKind::Duplicate => circle(out, "dup", 5.0),
-            EventKind::Drop => {}
+            // Drops are drawn with their message; a disk sync is not drawn.
+            EventKind::Drop | EventKind::Sync => {}
             EventKind::Start => element(
                 out,
                 "rect",

@@ -10,7 +10,7 @@
 use super::electable::Ballot;
 use super::msg::Msg;
 use super::server::Ctx;
-use super::wal::{self, Damaged, Wal};
+use super::wal::{self, Damaged, RecordDamage, VoteWrite, Wal};
 use faultline_raft::{MessageBody, Outbound, PersistentState, Ready, Snapshot};
 use faultline_sim::{DiskError, NodeId, SyncId};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,9 @@ pub struct DiskBugs {
     pub ack_before_sync: bool,
     /// Send vote grants before the vote's sync completes.
     pub vote_before_sync: bool,
+    /// Write the vote where no sync reaches ([`VoteWrite::Unsynced`]): it is recorded but
+    /// never made durable, so a crash loses it as it loses unsynced writes.
+    pub forget_vote_on_restart: bool,
     /// On a damaged record or slot, cut the log there (or forget the slot) and carry on
     /// as if nothing had been acknowledged beyond it (the naive policy).
     pub truncate_on_corruption: bool,
@@ -380,7 +383,10 @@ pub fn recover(
             fence: Fence::Open,
         });
     };
-    let (wal, recovered) = Wal::recover(ctx.disk(), &initial);
+    let (mut wal, recovered) = Wal::recover(ctx.disk(), &initial);
+    if bugs.forget_vote_on_restart {
+        wal.set_votes(VoteWrite::Unsynced);
+    }
     let fence = match recovered.damaged {
         None => Fence::Open,
         Some(damaged) if damaged.benign() || bugs.truncate_on_corruption => Fence::Open,
@@ -413,12 +419,18 @@ pub fn recover(
 }
 
 impl Damaged {
-    /// True for damage a crash alone explains: the last record torn, or records out of
-    /// sequence (an unsynced truncation lost while later appends survived).
+    /// True for damage a crash alone explains: the last record torn (shorter than its
+    /// framing says: never synced, so never acknowledged), or records out of sequence (an
+    /// unsynced truncation lost while later appends survived). A whole last record that fails
+    /// its checksum, or one that cannot be read, may have been acknowledged: not benign.
     fn benign(&self) -> bool {
         matches!(
             self,
-            Damaged::Record { last: true, .. } | Damaged::OutOfSequence(_)
+            Damaged::Record {
+                kind: RecordDamage::Torn,
+                last: true,
+                ..
+            } | Damaged::OutOfSequence(_)
         )
     }
 }
@@ -484,6 +496,30 @@ mod tests {
             end: None,
         };
         assert!(unknown_end.blocks(&vote_request(5, (9, 99))));
+    }
+
+    /// A torn last record is what a crash leaves of a write never synced (so never
+    /// acknowledged): dropped. A whole last record that fails its checksum, or one that cannot
+    /// be read, may have been acknowledged: it goes through protocol-aware recovery.
+    #[test]
+    fn only_a_torn_tail_is_dropped_without_a_fence() {
+        let record = |kind, last| Damaged::Record {
+            position: 4,
+            kind,
+            last,
+        };
+        assert!(record(RecordDamage::Torn, true).benign());
+        assert!(Damaged::OutOfSequence(4).benign());
+        for damage in [
+            record(RecordDamage::Corrupt, true),
+            record(RecordDamage::Unreadable, true),
+            record(RecordDamage::Torn, false),
+            record(RecordDamage::Corrupt, false),
+            Damaged::HardState,
+            Damaged::Snapshot,
+        ] {
+            assert!(!damage.benign(), "{damage:?}");
+        }
     }
 
     /// A server fenced again before it caught up keeps the older promise: the higher bound,

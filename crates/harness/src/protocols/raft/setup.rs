@@ -21,17 +21,27 @@ pub fn server(scenario: &Scenario, spec: &RaftSpec, id: u32) -> ServerSetup {
         founders: founders.contains(&u64::from(id)).then_some(founders),
         snapshot_every: spec.snapshot_every,
         log_reads: spec.reads == ReadMode::Log,
-        storage: match scenario.cluster.disk {
-            None => Storage::Instant,
-            Some(_) => Storage::Disk(DiskBugs {
-                ack_before_sync: spec.bugs.ack_before_sync,
-                vote_before_sync: spec.bugs.vote_before_sync,
-                truncate_on_corruption: spec.bugs.truncate_on_corruption,
-                crash_on_corruption: spec.bugs.crash_on_corruption,
-                apply_snapshot_before_durable: spec.bugs.apply_snapshot_before_durable,
-            }),
-        },
+        storage: storage(scenario, spec),
     }
+}
+
+/// Where a server's durable state lives: a disk with `cluster.disk`, or for the planted bug
+/// `forget_vote_on_restart` (a vote never made durable is a disk's behaviour: without
+/// `cluster.disk` the kernel's default disk, whose syncs complete at once and whose crashes
+/// lose every unsynced write); otherwise the kernel's durable value.
+fn storage(scenario: &Scenario, spec: &RaftSpec) -> Storage {
+    let bugs = &spec.bugs;
+    if scenario.cluster.disk.is_none() && !bugs.forget_vote_on_restart {
+        return Storage::Instant;
+    }
+    Storage::Disk(DiskBugs {
+        ack_before_sync: bugs.ack_before_sync,
+        vote_before_sync: bugs.vote_before_sync,
+        forget_vote_on_restart: bugs.forget_vote_on_restart,
+        truncate_on_corruption: bugs.truncate_on_corruption,
+        crash_on_corruption: bugs.crash_on_corruption,
+        apply_snapshot_before_durable: bugs.apply_snapshot_before_durable,
+    })
 }
 
 /// Kernel ids of every server.

@@ -91,7 +91,8 @@ pub struct BugsSpec {
     /// Grant votes without the up-to-date log check.
     #[serde(default)]
     pub vote_without_log_check: bool,
-    /// Forget the vote on restart.
+    /// Record the vote without making it durable: the server writes it to its disk where no
+    /// sync reaches (the kernel's default disk without `cluster.disk`), so a crash loses it.
     #[serde(default)]
     pub forget_vote_on_restart: bool,
     /// Serve reads from local state without confirming leadership. Also read under its old
@@ -154,7 +155,6 @@ impl RaftSpec {
             bugs: PlantedBugs {
                 commit_previous_term_by_counting: bugs.commit_previous_term_by_counting,
                 vote_without_log_check: bugs.vote_without_log_check,
-                forget_vote_on_restart: bugs.forget_vote_on_restart,
                 read_without_quorum_check: bugs.read_without_quorum_check,
                 accept_stale_term_append: bugs.accept_stale_term_append,
                 lease_ignores_clock_drift: bugs.lease_ignores_clock_drift,

@@ -2,8 +2,11 @@
 //! `cluster.disk` block): log entries as checksummed records, the hard state and the snapshot
 //! in checksummed slots, and recovery that reads them back after a restart.
 //!
-//! Every record and slot is `checksum (8 bytes, little endian) ++ JSON`, the checksum a
-//! [`StableHasher`] digest of the JSON, so a torn write or a flipped bit is found on reading.
+//! Every record and slot is `length ++ !length (4 bytes each) ++ checksum (8 bytes) ++ JSON`
+//! (little endian): the JSON's length and its complement, and a [`StableHasher`] digest of the
+//! JSON. Reading tells a torn record (shorter than its header or than the length it states: a
+//! write a crash cut short, never acknowledged) from a corrupted one (whole, but a bit flipped
+//! in its length, checksum or payload: latent damage to what may have been acknowledged).
 //! Record `p` holds the entry of index `first + p`; entries the snapshot covers stay on disk and
 //! are skipped on recovery.
 
@@ -17,6 +20,9 @@ use std::hash::Hasher;
 pub const HARD_STATE: &str = "hard_state";
 /// The slot holding the latest snapshot (metadata and state machine).
 pub const SNAPSHOT: &str = "snapshot";
+/// The slot holding the vote (term, candidate) when the planted bug `forget_vote_on_restart`
+/// keeps it out of the hard state: written where no sync reaches.
+pub const VOTE: &str = "vote";
 /// The slot holding the recovery fence of a server that found its storage damaged, so that a
 /// crash before it caught up cannot lift it.
 pub const FENCE: &str = "fence";
@@ -24,11 +30,13 @@ pub const FENCE: &str = "fence";
 /// Where a damaged piece of storage was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Damaged {
-    /// The log record at this position failed its checksum or could not be read (what follows
-    /// it was not read); `last` if it is the last record on disk (a torn tail looks like that).
+    /// The log record at this position is torn, corrupted or unreadable (what follows it was
+    /// not read).
     Record {
         /// Its position.
         position: u64,
+        /// How it is damaged.
+        kind: RecordDamage,
         /// True if no record follows it.
         last: bool,
     },
@@ -39,6 +47,17 @@ pub enum Damaged {
     HardState,
     /// The snapshot slot.
     Snapshot,
+}
+
+/// How a record or slot failed to read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordDamage {
+    /// Shorter than its header or than the length it states: a write a crash cut short.
+    Torn,
+    /// Whole, but its length, checksum or payload disagree: a flipped bit.
+    Corrupt,
+    /// The disk could not read it.
+    Unreadable,
 }
 
 /// What reading the disk back found.
@@ -57,10 +76,22 @@ pub struct Recovered {
     pub end: Option<(u64, u64)>,
 }
 
-/// The log's layout on disk: the index of the entry in record 0.
+/// Where the WAL writes the vote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VoteWrite {
+    /// In the hard-state slot, synced with it.
+    #[default]
+    WithHardState,
+    /// In its own slot, never synced (the planted bug `forget_vote_on_restart`: a vote
+    /// recorded without being made durable, which a crash loses as it does unsynced writes).
+    Unsynced,
+}
+
+/// The log's layout on disk (the index of the entry in record 0) and where the vote goes.
 #[derive(Clone, Debug, Default)]
 pub struct Wal {
     first: Option<u64>,
+    votes: VoteWrite,
 }
 
 fn checksum(payload: &[u8]) -> [u8; 8] {
@@ -74,30 +105,54 @@ pub fn write_slot<T: Serialize>(disk: &mut Disk, name: &str, value: &T) -> Resul
     disk.write_slot(name, seal(value))
 }
 
-/// The value in slot `name`: `Ok(None)` if it was never written, `Err(())` if it is damaged.
-#[allow(clippy::result_unit_err)]
-pub fn read_slot<T: DeserializeOwned>(disk: &Disk, name: &str) -> Result<Option<T>, ()> {
+/// The value in slot `name`: `Ok(None)` if it was never written, `Err` if it is damaged.
+pub fn read_slot<T: DeserializeOwned>(disk: &Disk, name: &str) -> Result<Option<T>, RecordDamage> {
     match disk.read_slot(name) {
         Ok(None) => Ok(None),
-        Ok(Some(bytes)) => unseal(bytes).map(Some).ok_or(()),
-        Err(_) => Err(()),
+        Ok(Some(bytes)) => unseal(bytes).map(Some),
+        Err(_) => Err(RecordDamage::Unreadable),
     }
 }
 
-/// A value as a checksummed record.
+/// Bytes before a record's payload: its length, the length's complement, its checksum.
+const HEADER: usize = 16;
+
+/// A value as a framed, checksummed record (see the module documentation).
 fn seal<T: Serialize>(value: &T) -> Vec<u8> {
     let payload = serde_json::to_vec(value).unwrap_or_default();
-    let mut bytes = checksum(&payload).to_vec();
+    // A record's JSON is far below 4 GiB (a snapshot of the kv store at most some MiB).
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let mut bytes = Vec::with_capacity(HEADER + payload.len());
+    bytes.extend_from_slice(&len.to_le_bytes());
+    bytes.extend_from_slice(&(!len).to_le_bytes());
+    bytes.extend_from_slice(&checksum(&payload));
     bytes.extend_from_slice(&payload);
     bytes
 }
 
-/// The value of a checksummed record; `None` if it is torn or corrupted.
-fn unseal<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
-    if bytes.len() < 8 || bytes[..8] != checksum(&bytes[8..]) {
-        return None;
+/// The value of a framed record: torn if it is shorter than its header or than the length
+/// its (intact) header states, corrupted if the length and its complement disagree, it is
+/// longer than stated, or its checksum or JSON do not hold.
+fn unseal<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RecordDamage> {
+    let word =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    if bytes.len() < HEADER {
+        return Err(RecordDamage::Torn);
     }
-    serde_json::from_slice(&bytes[8..]).ok()
+    let len = word(0);
+    if len != !word(4) {
+        return Err(RecordDamage::Corrupt);
+    }
+    let payload = &bytes[HEADER..];
+    match payload.len().cmp(&(len as usize)) {
+        std::cmp::Ordering::Less => return Err(RecordDamage::Torn),
+        std::cmp::Ordering::Greater => return Err(RecordDamage::Corrupt),
+        std::cmp::Ordering::Equal => {}
+    }
+    if bytes[8..HEADER] != checksum(payload) {
+        return Err(RecordDamage::Corrupt);
+    }
+    serde_json::from_slice(payload).map_err(|_| RecordDamage::Corrupt)
 }
 
 impl Wal {
@@ -127,10 +182,33 @@ impl Wal {
             wrote = true;
         }
         if let Some(hard) = &ready.hard_state {
-            disk.write_slot(HARD_STATE, seal(hard))?;
+            self.write_hard_state(disk, hard)?;
             wrote = true;
         }
         Ok(wrote)
+    }
+
+    /// Sets where the vote is written from now on.
+    pub fn set_votes(&mut self, votes: VoteWrite) {
+        self.votes = votes;
+    }
+
+    /// Writes the hard state, its vote apart and unsynced under [`VoteWrite::Unsynced`].
+    fn write_hard_state(&self, disk: &mut Disk, hard: &HardState) -> Result<(), DiskError> {
+        match self.votes {
+            VoteWrite::WithHardState => disk.write_slot(HARD_STATE, seal(hard)),
+            VoteWrite::Unsynced => {
+                let synced = HardState {
+                    vote: None,
+                    ..*hard
+                };
+                disk.write_slot(HARD_STATE, seal(&synced))?;
+                match hard.vote {
+                    Some(vote) => disk.write_slot_unsynced(VOTE, seal(&(hard.term, vote))),
+                    None => Ok(()),
+                }
+            }
+        }
     }
 
     /// Reads the disk back. A fresh disk (no snapshot slot) starts from `initial`'s snapshot.
@@ -138,7 +216,7 @@ impl Wal {
         let mut damaged = None;
         let snapshot = match disk.read_slot(SNAPSHOT) {
             Ok(None) => Some(initial.snapshot.clone()),
-            Ok(Some(bytes)) => unseal::<Snapshot>(bytes),
+            Ok(Some(bytes)) => unseal::<Snapshot>(bytes).ok(),
             Err(_) => None,
         };
         let snapshot = snapshot.unwrap_or_else(|| {
@@ -147,13 +225,21 @@ impl Wal {
         });
         let hard_state = match disk.read_slot(HARD_STATE) {
             Ok(None) => Some(HardState::default()),
-            Ok(Some(bytes)) => unseal::<HardState>(bytes),
+            Ok(Some(bytes)) => unseal::<HardState>(bytes).ok(),
             Err(_) => None,
         };
         let mut hard_state = hard_state.unwrap_or_else(|| {
             damaged = damaged.clone().or(Some(Damaged::HardState));
             HardState::default()
         });
+        // A vote kept apart (`VoteWrite::Unsynced`) counts if it survived, for the same term.
+        match read_slot::<(u64, u64)>(disk, VOTE) {
+            Ok(Some((term, vote))) if term == hard_state.term && hard_state.vote.is_none() => {
+                hard_state.vote = Some(vote);
+            }
+            Ok(_) => {}
+            Err(_) => damaged = damaged.clone().or(Some(Damaged::HardState)),
+        }
         let LogRead {
             wal,
             entries,
@@ -205,28 +291,42 @@ struct LogRead {
 /// record that reads back.
 fn read_log(disk: &Disk, snapshot: &SnapshotMeta) -> LogRead {
     let snapshot_index = snapshot.index;
-    let records: Vec<Option<Entry>> = (0..disk.len())
-        .map(|p| disk.read(p).ok().and_then(unseal::<Entry>))
+    let records: Vec<Result<Entry, RecordDamage>> = (0..disk.len())
+        .map(|p| {
+            disk.read(p)
+                .map_err(|_| RecordDamage::Unreadable)
+                .and_then(unseal::<Entry>)
+        })
         .collect();
     let first = (0..disk.len())
         .zip(&records)
-        .find_map(|(p, r)| r.as_ref().and_then(|e| e.index.checked_sub(p)));
+        .find_map(|(p, r)| r.as_ref().ok().and_then(|e| e.index.checked_sub(p)));
     let end = records
         .last()
-        .and_then(Option::as_ref)
+        .and_then(|r| r.as_ref().ok())
         .filter(|e| first.is_some_and(|f| e.index + 1 == f + disk.len()))
         .map(|e| (e.term, e.index));
     let mut read = LogRead {
-        wal: Wal { first },
+        wal: Wal {
+            first,
+            votes: VoteWrite::default(),
+        },
         entries: Vec::new(),
         damaged: None,
         end,
     };
     for (position, record) in (0..disk.len()).zip(records) {
-        let Some(entry) = record else {
-            let last = position + 1 == disk.len();
-            read.damaged = Some(Damaged::Record { position, last });
-            break;
+        let entry = match record {
+            Ok(entry) => entry,
+            Err(kind) => {
+                let last = position + 1 == disk.len();
+                read.damaged = Some(Damaged::Record {
+                    position,
+                    kind,
+                    last,
+                });
+                break;
+            }
         };
         let prev_term = read.entries.last().map_or(snapshot.term, |e| e.term);
         let stale = entry.index > snapshot_index && entry.term < prev_term;
@@ -306,7 +406,14 @@ mod tests {
 
     #[test]
     fn a_flipped_bit_or_read_error_stops_the_log_there() {
-        for fault in [DiskFault::Corrupt, DiskFault::ReadError] {
+        let faults = [
+            (
+                DiskFault::Corrupt as fn(DiskTarget) -> DiskFault,
+                RecordDamage::Corrupt,
+            ),
+            (DiskFault::ReadError, RecordDamage::Unreadable),
+        ];
+        for (fault, kind) in faults {
             let mut d = disk();
             let mut wal = Wal::default();
             wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
@@ -315,6 +422,7 @@ mod tests {
             let (_, back) = Wal::recover(&d, &PersistentState::default());
             let damaged = Damaged::Record {
                 position: 2,
+                kind,
                 last: false,
             };
             assert_eq!(back.damaged, Some(damaged));
@@ -328,5 +436,97 @@ mod tests {
         d.apply_fault(&DiskFault::Corrupt(DiskTarget::Slot(HARD_STATE.into())));
         let (_, back) = Wal::recover(&d, &PersistentState::default());
         assert_eq!(back.damaged, Some(Damaged::HardState));
+    }
+
+    /// Four entries written and synced, then a fifth appended as `bytes` makes it (the whole
+    /// record, or a crash's torn prefix of it); what recovery finds.
+    fn with_last_record(cut: impl Fn(Vec<u8>) -> Vec<u8>) -> Recovered {
+        let mut d = disk();
+        Wal::default()
+            .write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
+            .unwrap();
+        d.append(cut(seal(&entry(5, 1)))).unwrap();
+        Wal::recover(&d, &PersistentState::default()).1
+    }
+
+    /// A torn tail (shorter than its framing says, cut anywhere, header included) is told from
+    /// a whole last record with any one bit flipped (length, complement, checksum or payload).
+    #[test]
+    fn a_torn_last_record_is_told_from_a_corrupted_one() {
+        let whole = seal(&entry(5, 1));
+        for cut in 0..whole.len() {
+            let back = with_last_record(|bytes| bytes[..cut].to_vec());
+            let torn = Damaged::Record {
+                position: 4,
+                kind: RecordDamage::Torn,
+                last: true,
+            };
+            assert_eq!(back.damaged, Some(torn), "cut at {cut}");
+            assert_eq!(back.state.entries.len(), 4);
+        }
+        for bit in 0..whole.len() * 8 {
+            let back = with_last_record(|mut bytes| {
+                bytes[bit / 8] ^= 1 << (bit % 8);
+                bytes
+            });
+            let corrupt = Damaged::Record {
+                position: 4,
+                kind: RecordDamage::Corrupt,
+                last: true,
+            };
+            assert_eq!(back.damaged, Some(corrupt), "bit {bit}");
+            assert_eq!(back.acknowledged, 5, "it may have been acknowledged");
+        }
+        assert_eq!(with_last_record(|bytes| bytes).damaged, None);
+    }
+
+    /// A crash that tears the last write the disk keeps leaves a record recovery reads as torn.
+    #[test]
+    fn a_crash_tears_records_into_torn_ones() {
+        let config = DiskConfig {
+            crash_loss: faultline_sim::CrashLoss::Prefix,
+            torn_write: 1.0,
+            ..DiskConfig::default()
+        };
+        let mut torn = 0;
+        for seed in 0..20 {
+            let mut d = Disk::new(config.clone(), RngStreams::new(seed), 0);
+            let mut wal = Wal::default();
+            wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
+                .unwrap();
+            d.crash();
+            let (_, back) = Wal::recover(&d, &PersistentState::default());
+            if let Some(Damaged::Record { kind, last, .. }) = back.damaged {
+                assert_eq!((kind, last), (RecordDamage::Torn, true), "seed {seed}");
+                torn += 1;
+            }
+        }
+        assert!(torn > 5, "{torn} of 20 crashes tore a record");
+    }
+
+    /// With the vote written unsynced (`forget_vote_on_restart`), the hard state's term and
+    /// commit are durable after a sync but a crash loses the vote; without it, the vote stays.
+    #[test]
+    fn a_vote_written_unsynced_is_lost_in_a_crash() {
+        for (votes, kept) in [
+            (VoteWrite::WithHardState, Some(1)),
+            (VoteWrite::Unsynced, None),
+        ] {
+            let mut d = disk();
+            let mut wal = Wal::default();
+            wal.set_votes(votes);
+            wal.write(&mut d, &ready(1, vec![entry(1, 1)], 1)).unwrap();
+            let (_, before) = Wal::recover(&d, &PersistentState::default());
+            assert_eq!(
+                before.state.hard_state.vote,
+                Some(1),
+                "read back before a crash"
+            );
+            d.sync_all();
+            d.crash();
+            let (_, back) = Wal::recover(&d, &PersistentState::default());
+            assert_eq!(back.state.hard_state.vote, kept, "{votes:?}");
+            assert_eq!(back.state.hard_state.term, 1);
+        }
     }
 }
