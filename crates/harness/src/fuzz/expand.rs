@@ -214,6 +214,7 @@ impl<'a> Episodes<'a> {
             Kind::Membership => self.membership(slot),
             Kind::Disk => self.disk(slot),
             Kind::Churn => self.churn(slot),
+            Kind::Campaign => self.campaign(slot),
         }
     }
 
@@ -380,6 +381,28 @@ impl<'a> Episodes<'a> {
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::NewLeader, cut_off)));
         self.crashes.push((0, start, thawed));
+        self.network_free_at = end + 1;
+    }
+
+    /// The next server to start a campaign in the first half of the episode is split off as
+    /// it campaigns, with the servers after it (half the cluster), for the second half; the
+    /// election that would have settled the term reaches one side only.
+    fn campaign(&mut self, slot: Slot) {
+        let Slot { start, end, .. } = slot;
+        if start < self.network_free_at {
+            return;
+        }
+        let half = Some(Span(Duration::from_nanos((end - start) / 2)));
+        if half.is_some_and(|h| h.0.is_zero()) {
+            return;
+        }
+        let split = AimedFault {
+            split: half,
+            within: half,
+            ..AimedFault::default()
+        };
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Candidate, split)));
         self.network_free_at = end + 1;
     }
 
@@ -897,7 +920,12 @@ mod tests {
     #[test]
     fn every_kind_of_the_shipped_templates_makes_faults() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
-        for name in ["raft.json", "gossip.json", "heartbeat.json"] {
+        for name in [
+            "raft.json",
+            "raft-swarm.json",
+            "gossip.json",
+            "heartbeat.json",
+        ] {
             let t = crate::fuzz::load_template(&dir.join(name)).unwrap();
             let weights = serde_json::to_value(&t.fuzz.kinds).unwrap();
             let weighed = weights.as_object().unwrap().iter();

@@ -16,6 +16,8 @@ pub enum NodeRole {
     NewLeader,
     /// A server as it grants a vote (Raft `voter`).
     Voter,
+    /// The next server to start a campaign (Raft `candidate`).
+    Candidate,
     /// A server named by its number (crash, pause, clock).
     Numbered,
     /// Every server at once (an outage).
@@ -31,6 +33,7 @@ impl NodeRole {
             NodeRole::Leader => "leader",
             NodeRole::NewLeader => "new_leader",
             NodeRole::Voter => "voter",
+            NodeRole::Candidate => "candidate",
             NodeRole::Numbered => "numbered",
             NodeRole::Whole => "whole",
             NodeRole::Links => "links",
@@ -112,16 +115,7 @@ pub fn is_cause(fault: &FaultSpec) -> bool {
 /// (`leader:crash`, `new_leader:isolate`, `voter:pause`).
 pub fn fault_kind(fault: &FaultSpec) -> String {
     match &fault.action {
-        FaultAction::Aimed(aim, aimed) => {
-            let effect = if aimed.crash.is_some() {
-                "crash"
-            } else if aimed.pause.is_some() {
-                "pause"
-            } else {
-                "isolate"
-            };
-            format!("{}:{effect}", aim.field())
-        }
+        FaultAction::Aimed(aim, aimed) => format!("{}:{}", aim.field(), aimed.action()),
         _ => fault.field().to_string(),
     }
 }
@@ -132,6 +126,7 @@ fn role(fault: &FaultSpec) -> NodeRole {
         FaultAction::Aimed(Aim::Leader, _) => NodeRole::Leader,
         FaultAction::Aimed(Aim::NewLeader, _) => NodeRole::NewLeader,
         FaultAction::Aimed(Aim::Voter, _) => NodeRole::Voter,
+        FaultAction::Aimed(Aim::Candidate, _) => NodeRole::Candidate,
         FaultAction::Outage(_) => NodeRole::Whole,
         FaultAction::Partition(_) | FaultAction::Cut(_) | FaultAction::Network(_) => {
             NodeRole::Links

@@ -61,6 +61,12 @@ pub struct KindWeights {
     /// is down.
     #[serde(default)]
     pub voter: f64,
+    /// Raft only: the next server to start a campaign is split off as it becomes a candidate,
+    /// with the servers after it (half the cluster, rounded down), from the rest; healed
+    /// later. Its campaign reaches its own side only, so the sides go on in different terms
+    /// while the other side's leader, if any, keeps taking writes it cannot commit.
+    #[serde(default)]
+    pub campaign: f64,
     /// A storage fault on one node's disk, only with `cluster.disk`: a bit flipped in a log
     /// record or a metadata slot, or reads of it failing, found when the node crashes with it
     /// and restarts later; or its syncs slowed to `latency`, or its disk full, repaired later.
@@ -104,6 +110,8 @@ pub enum EpisodeKind {
     NewLeader,
     /// Raft: power blips with each vote granter crashed as it grants.
     Voter,
+    /// Raft: the next candidate split off, with half the cluster, as it campaigns.
+    Campaign,
     /// A storage fault on one node's disk (templates with `cluster.disk`), then its repair.
     Disk,
     /// Gossip: a node leaves gracefully, then joins again through a seed.
@@ -112,7 +120,7 @@ pub enum EpisodeKind {
 
 impl EpisodeKind {
     /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
-    pub const ALL: [EpisodeKind; 16] = [
+    pub const ALL: [EpisodeKind; 17] = [
         EpisodeKind::Partition,
         EpisodeKind::OneWay,
         EpisodeKind::Crash,
@@ -129,6 +137,7 @@ impl EpisodeKind {
         EpisodeKind::Voter,
         EpisodeKind::Disk,
         EpisodeKind::Churn,
+        EpisodeKind::Campaign,
     ];
 
     /// The kind's field in the template's `kinds` block.
@@ -150,6 +159,7 @@ impl EpisodeKind {
             EpisodeKind::Voter => "voter",
             EpisodeKind::Disk => "disk",
             EpisodeKind::Churn => "churn",
+            EpisodeKind::Campaign => "campaign",
         }
     }
 
@@ -170,16 +180,20 @@ impl EpisodeKind {
             | EpisodeKind::LeaderIsolate
             | EpisodeKind::LeaderPause
             | EpisodeKind::NewLeader
-            | EpisodeKind::Voter => Some("raft"),
+            | EpisodeKind::Voter
+            | EpisodeKind::Campaign => Some("raft"),
             EpisodeKind::Churn => Some("gossip"),
         }
     }
 
-    /// True for the kinds added after templates were pinned (storage, churn): a swarm draws
+    /// True for the kinds added after templates were pinned (storage, churn, campaign): a swarm draws
     /// their keep-or-drop coin only when they are weighted, so templates without them keep
     /// every draw (and pinned hash) they had before.
     pub fn coin_only_when_weighted(self) -> bool {
-        matches!(self, EpisodeKind::Disk | EpisodeKind::Churn)
+        matches!(
+            self,
+            EpisodeKind::Disk | EpisodeKind::Churn | EpisodeKind::Campaign
+        )
     }
 }
 
@@ -203,11 +217,12 @@ impl KindWeights {
             EpisodeKind::Voter => self.voter,
             EpisodeKind::Disk => self.disk,
             EpisodeKind::Churn => self.churn,
+            EpisodeKind::Campaign => self.campaign,
         }
     }
 
     /// The weights indexed like [`EpisodeKind::ALL`].
-    pub fn in_order(&self) -> [f64; 16] {
+    pub fn in_order(&self) -> [f64; 17] {
         EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 
@@ -231,6 +246,7 @@ impl KindWeights {
             voter: w(13),
             disk: w(14),
             churn: w(15),
+            campaign: w(16),
         }
     }
 }

@@ -74,6 +74,9 @@ pub enum Aim {
     NewLeader,
     /// Each server that grants a vote (`voter`).
     Voter,
+    /// The next server to start a campaign, at the step it becomes a candidate of a new term
+    /// (`candidate`).
+    Candidate,
 }
 
 impl Aim {
@@ -83,6 +86,7 @@ impl Aim {
             Aim::Leader => "leader",
             Aim::NewLeader => "new_leader",
             Aim::Voter => "voter",
+            Aim::Candidate => "candidate",
         }
     }
 }
@@ -107,10 +111,17 @@ pub struct AimedFault {
     /// messages and timers due to it wait, and are handled at once when it resumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause: Option<Span>,
+    /// Split the servers in two for this long: the server and the servers after it by id (in
+    /// turn, wrapping round, passing over any server that leads), half the cluster rounded
+    /// down in all, against the rest. Its side is never a quorum, and messages in flight
+    /// between the sides are lost: aimed at a candidate, its campaign reaches its side only,
+    /// away from the leader it would depose, so the two sides go on in different terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Span>,
     /// With `isolate`: the isolated server's clock rate until the heal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<f64>,
-    /// For `new_leader` and `voter`: how long the fault waits for its moment before lapsing.
+    /// For `new_leader`, `voter` and `candidate`: how long the fault waits for its moment before lapsing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<Span>,
 }
@@ -121,7 +132,21 @@ impl AimedFault {
         self.crash
             .or(self.isolate)
             .or(self.pause)
+            .or(self.split)
             .unwrap_or_default()
+    }
+
+    /// The field of what it does to its target: `crash`, `pause`, `split` or `isolate`.
+    pub fn action(&self) -> &'static str {
+        if self.crash.is_some() {
+            "crash"
+        } else if self.pause.is_some() {
+            "pause"
+        } else if self.split.is_some() {
+            "split"
+        } else {
+            "isolate"
+        }
     }
 
     /// What it does to its target, in one word.
@@ -130,6 +155,8 @@ impl AimedFault {
             "crash"
         } else if self.pause.is_some() {
             "paused"
+        } else if self.split.is_some() {
+            "split off"
         } else {
             "isolated"
         }
@@ -213,6 +240,8 @@ struct RawFault {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     voter: Option<AimedFault>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    candidate: Option<AimedFault>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     disk: Option<DiskFaultSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     join: Option<JoinSpec>,
@@ -244,7 +273,7 @@ impl<'de> Deserialize<'de> for HealAll {
 }
 
 /// The action fields of the file format, in the order errors list them.
-const ACTION_FIELDS: [&str; 18] = [
+const ACTION_FIELDS: [&str; 19] = [
     "crash",
     "pause",
     "resume",
@@ -260,6 +289,7 @@ const ACTION_FIELDS: [&str; 18] = [
     "leader",
     "new_leader",
     "voter",
+    "candidate",
     "disk",
     "join",
     "leave",
@@ -287,6 +317,7 @@ impl TryFrom<RawFault> for FaultSpec {
             raw.new_leader
                 .map(|f| FaultAction::Aimed(Aim::NewLeader, f)),
             raw.voter.map(|f| FaultAction::Aimed(Aim::Voter, f)),
+            raw.candidate.map(|f| FaultAction::Aimed(Aim::Candidate, f)),
             raw.disk.map(FaultAction::Disk),
             raw.join.map(FaultAction::Join),
             raw.leave.map(FaultAction::Leave),
@@ -343,6 +374,7 @@ impl RawFault {
             FaultAction::Aimed(Aim::Leader, f) => self.leader = Some(f),
             FaultAction::Aimed(Aim::NewLeader, f) => self.new_leader = Some(f),
             FaultAction::Aimed(Aim::Voter, f) => self.voter = Some(f),
+            FaultAction::Aimed(Aim::Candidate, f) => self.candidate = Some(f),
             FaultAction::Disk(disk) => self.disk = Some(disk),
             FaultAction::Join(join) => self.join = Some(join),
             FaultAction::Leave(node) => self.leave = Some(node),
@@ -821,10 +853,10 @@ fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Inval
         (Aim::Leader, Some(_)) => {
             return Err(Invalid::new(
                 format!("{field}.within"),
-                "applies only to new_leader and voter: a leader fault fires at once",
+                "applies only to new_leader, voter and candidate: a leader fault fires at once",
             ))
         }
-        (Aim::NewLeader | Aim::Voter, None) => {
+        (Aim::NewLeader | Aim::Voter | Aim::Candidate, None) => {
             return Err(Invalid::new(
                 format!("{field}.within"),
                 "expected how long the fault waits for its moment, e.g. \"1s\"",
@@ -837,6 +869,7 @@ fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Inval
         ("crash", aimed.crash),
         ("isolate", aimed.isolate),
         ("pause", aimed.pause),
+        ("split", aimed.split),
     ];
     let mut set = actions
         .iter()
@@ -844,7 +877,7 @@ fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Inval
     let (Some((name, span)), None) = (set.next(), set.next()) else {
         return Err(Invalid::new(
             field,
-            "expected exactly one of crash, isolate and pause (each with its duration)",
+            "expected exactly one of crash, isolate, pause and split (each with its duration)",
         ));
     };
     check::positive(span, &format!("{field}.{name}"))?;
@@ -875,7 +908,8 @@ mod tests {
         {"at": "1s", "new_leader": {"isolate": "1s", "within": "2s"}},
         {"at": "1s", "voter": {"pause": "1s", "within": "2s"}},
         {"at": "1s", "disk": {"node": 2, "corrupt": "any"}},
-        {"at": "1s", "join": {"node": 3, "seeds": [1, 2]}}, {"at": "1s", "leave": 3}]"#;
+        {"at": "1s", "join": {"node": 3, "seeds": [1, 2]}}, {"at": "1s", "leave": 3},
+        {"at": "1s", "candidate": {"split": "1s", "within": "2s"}}]"#;
 
     #[test]
     fn every_action_keeps_the_file_format_through_a_round_trip() {
@@ -914,6 +948,7 @@ mod tests {
         assert_eq!(lines[13], "at 1s: new_leader isolated for 1s within 2s");
         assert_eq!(lines[16], "at 1s: join 3 through [1,2]");
         assert_eq!(lines[17], "at 1s: leave 3");
+        assert_eq!(lines[18], "at 1s: candidate split off for 1s within 2s");
         assert!(lines.iter().all(|l| !l.contains('{')), "{lines:?}");
     }
 

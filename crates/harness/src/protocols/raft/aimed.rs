@@ -5,7 +5,7 @@
 
 use super::actor::Actor;
 use super::watch::{current_leader, Watch};
-use crate::scenario::{node, rate_ppm, Aim, AimedFault, Scenario};
+use crate::scenario::{rate_ppm, Aim, AimedFault, Scenario};
 use faultline_sim::{Fault, NodeId, Simulation, Time, PPM_ONE};
 use std::collections::VecDeque;
 
@@ -64,8 +64,9 @@ impl AimedFaults {
     }
 
     /// After a step at `now`, on the server the step concerned: if it won an election, fires
-    /// (and disarms) the first armed `new_leader` fault; if it granted a vote, fires the first
-    /// armed `voter` fault, which stays armed for later grants. Drops faults that lapsed.
+    /// (and disarms) the first armed `new_leader` fault; if it started a campaign, the first
+    /// armed `candidate` fault; if it granted a vote, fires the first armed `voter` fault,
+    /// which stays armed for later grants. Drops faults that lapsed.
     pub fn after_step(
         &mut self,
         sim: &mut Simulation<Actor>,
@@ -74,10 +75,15 @@ impl AimedFaults {
         now: Time,
     ) {
         self.armed.retain(|armed| armed.lapses_at >= now);
-        if let Some(winner) = watch.elected_now {
-            if let Some(i) = self.armed.iter().position(|a| a.aim == Aim::NewLeader) {
+        let once = [
+            (Aim::NewLeader, watch.elected_now),
+            (Aim::Candidate, watch.campaigned_now),
+        ];
+        for (aim, target) in once {
+            let Some(target) = target else { continue };
+            if let Some(i) = self.armed.iter().position(|a| a.aim == aim) {
                 let armed = self.armed.remove(i);
-                schedule(sim, servers, winner, now, &armed.fault);
+                schedule(sim, servers, target, now, &armed.fault);
             }
         }
         if let Some(voter) = watch.voted_now {
@@ -112,8 +118,17 @@ fn schedule(
         sim.schedule_fault(until, Fault::Resume(target));
         return;
     }
-    let others: Vec<NodeId> = (1..=servers).map(node).filter(|n| *n != target).collect();
-    sim.schedule_fault(at, Fault::Partition(vec![vec![target], others]));
+    let (own, others) = if fault.split.is_some() {
+        split_after(
+            target,
+            (servers / 2).max(1),
+            servers,
+            &leading(sim, servers),
+        )
+    } else {
+        split_after(target, 1, servers, &[])
+    };
+    sim.schedule_fault(at, Fault::Partition(vec![own, others]));
     if let Some(rate) = fault.clock {
         let rate_ppm = rate_ppm(rate);
         sim.schedule_fault(
@@ -134,12 +149,47 @@ fn schedule(
     sim.schedule_fault(until, Fault::Heal);
 }
 
+/// The servers that hold the leader role now, of any term (a leader a candidate is deposing
+/// still leads until it hears of the new term).
+fn leading(sim: &Simulation<Actor>, servers: u32) -> Vec<NodeId> {
+    (0..servers)
+        .map(NodeId::new)
+        .filter(|n| {
+            sim.process(*n)
+                .and_then(Actor::server)
+                .is_some_and(|s| s.core().role() == faultline_raft::Role::Leader)
+        })
+        .collect()
+}
+
+/// `target` and the servers after it by id (wrapping round, passing over those in `apart`),
+/// `side` in all as far as there are enough; and the others.
+fn split_after(
+    target: NodeId,
+    side: u32,
+    servers: u32,
+    apart: &[NodeId],
+) -> (Vec<NodeId>, Vec<NodeId>) {
+    let first = target.index() as u32;
+    let own: Vec<NodeId> = (0..servers)
+        .map(|k| NodeId::new((first + k) % servers))
+        .filter(|n| *n == target || !apart.contains(n))
+        .take(side as usize)
+        .collect();
+    let others = (0..servers)
+        .map(NodeId::new)
+        .filter(|n| !own.contains(n))
+        .collect();
+    (own, others)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::split_after;
     use crate::driver::RunOptions;
     use crate::protocols::raft::{simulate, watch::LeaderChange};
     use crate::scenario::{parse, ProtocolSpec};
-    use faultline_sim::Time;
+    use faultline_sim::{NodeId, Time};
     use std::path::Path;
 
     /// Leadership changes of a 5-server run with `faults` (a JSON array), after 2 s.
@@ -180,6 +230,37 @@ mod tests {
             next.at.as_nanos() < first.at.as_nanos() + 1_000_000_000,
             "the next winner took over while the first was cut off: {leaders:?}"
         );
+    }
+
+    /// A candidate fault splits the first server to campaign after the leader's crash off
+    /// with one other server (half of five, rounded down); the other side holds two live
+    /// servers of five, so no side has a quorum and no leader is elected until the heal.
+    #[test]
+    fn a_candidate_fault_splits_the_next_candidate_off_with_half_the_cluster() {
+        let crash = r#"{"at": "2s", "leader": {"crash": "3s"}}"#;
+        let alone = leaders_after_two_seconds(&format!("[{crash}]"));
+        let split = r#"{"at": "2s", "candidate": {"split": "1s", "within": "2s"}}"#;
+        let leaders = leaders_after_two_seconds(&format!("[{crash}, {split}]"));
+        let (quick, held) = (alone[0].at.as_nanos(), leaders[0].at.as_nanos());
+        assert!(
+            held >= quick + 700_000_000,
+            "no election while split: {alone:?} then {leaders:?}"
+        );
+        assert!(
+            held < quick + 1_700_000_000,
+            "elected soon after the heal: {alone:?} then {leaders:?}"
+        );
+    }
+
+    /// The side of a split is the target and the next servers by id, wrapping round and
+    /// passing over servers kept apart (a leader).
+    #[test]
+    fn a_split_side_follows_the_target_and_passes_over_leaders() {
+        let ids = |v: &[NodeId]| v.iter().map(|n| n.index()).collect::<Vec<_>>();
+        let (own, others) = split_after(NodeId::new(3), 2, 5, &[NodeId::new(4)]);
+        assert_eq!((ids(&own), ids(&others)), (vec![3, 0], vec![1, 2, 4]));
+        let (own, _) = split_after(NodeId::new(1), 1, 5, &[]);
+        assert_eq!(ids(&own), vec![1]);
     }
 
     /// A voter fault crashes every server that grants a vote in its window: with the leader

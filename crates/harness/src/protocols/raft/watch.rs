@@ -38,6 +38,8 @@ pub struct Watch {
     pub elected_now: Option<NodeId>,
     /// The server that granted a vote in the last step.
     pub voted_now: Option<NodeId>,
+    /// The server that became a candidate of a new term in the last step.
+    pub campaigned_now: Option<NodeId>,
     /// The Raft code probes any server passed ([`faultline_raft::Probe::bit`] bits).
     pub probes: u64,
     /// Per server (kernel index), its ballot at its last step (fenced servers vote only for
@@ -59,6 +61,7 @@ impl Watch {
             first_violation_at: None,
             elected_now: None,
             voted_now: None,
+            campaigned_now: None,
             probes: 0,
             ballots: vec![Ballot::Free; servers as usize],
         }
@@ -69,6 +72,7 @@ impl Watch {
         self.invariants.step();
         self.elected_now = None;
         self.voted_now = None;
+        self.campaigned_now = None;
         if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
             if let Some(server) = sim.process(node).and_then(Actor::server) {
                 self.ballots[node.index()] = server.ballot();
@@ -122,6 +126,10 @@ impl Watch {
                     });
                 }
                 Observation::Voted { .. } => self.voted_now = Some(node),
+                Observation::Role {
+                    role: Role::Candidate,
+                    ..
+                } => self.campaigned_now = Some(node),
                 _ => {}
             }
         }
