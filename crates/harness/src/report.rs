@@ -11,15 +11,38 @@ pub struct CheckOutcome {
     pub ok: bool,
     /// One line explaining the verdict.
     pub detail: String,
+    /// Whether it checks that nothing bad happened or that something good did.
+    pub kind: CheckKind,
+}
+
+/// What a check promises: the shrinker may make a fault permanent only where that cannot
+/// be what fails the check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Nothing bad ever happens (an invariant, a linearizable history): a fault left in
+    /// place can only give it more chances to break.
+    Safety,
+    /// Something good happens after the faults are repaired (a leader is elected, the
+    /// nodes converge): a fault left unrepaired breaks it by itself.
+    Liveness,
 }
 
 impl CheckOutcome {
-    /// A check result.
+    /// A safety check's result.
     pub fn new(name: &str, ok: bool, detail: impl Into<String>) -> Self {
         CheckOutcome {
             name: name.to_string(),
             ok,
             detail: detail.into(),
+            kind: CheckKind::Safety,
+        }
+    }
+
+    /// A liveness check's result.
+    pub fn liveness(name: &str, ok: bool, detail: impl Into<String>) -> Self {
+        CheckOutcome {
+            kind: CheckKind::Liveness,
+            ..CheckOutcome::new(name, ok, detail)
         }
     }
 }

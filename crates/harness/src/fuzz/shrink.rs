@@ -1,6 +1,7 @@
 //! Shrinking a failing scenario: remove and weaken fault episodes, shorten the run, shrink the
 //! cluster and the load, for as long as one of the originally failing checks still fails.
 
+use crate::report::CheckKind;
 use crate::scenario::{episodes, validate, Episode, FaultSpec, ProtocolSpec, Scenario, Span};
 use crate::{run, RunOptions};
 use std::collections::BTreeSet;
@@ -32,9 +33,36 @@ pub fn failing_checks(scenario: &Scenario) -> std::io::Result<Vec<String>> {
         .collect())
 }
 
+/// Whether a reduction may leave a fault in place for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repairs {
+    /// Yes: the target is a safety check, which a fault left in place cannot break by itself.
+    MayDrop,
+    /// No: the target is a liveness check, which any fault left in place breaks by itself
+    /// (a cut never repaired keeps a leader from being elected whatever the bug).
+    Keep,
+}
+
+/// The checks a shrink must keep failing: the failed safety checks if any (the finding that
+/// matters; a liveness failure beside one is often its consequence), else the failed
+/// liveness checks, with repairs kept. Empty when the scenario passes.
+fn targets(scenario: &Scenario) -> std::io::Result<(Vec<String>, Repairs)> {
+    let report = run(scenario, RunOptions::default())?;
+    let failed = |kind| -> Vec<String> {
+        let checks = report.checks.iter().filter(|c| !c.ok && c.kind == kind);
+        checks.map(|c| c.name.clone()).collect()
+    };
+    let safety = failed(CheckKind::Safety);
+    Ok(if safety.is_empty() {
+        (failed(CheckKind::Liveness), Repairs::Keep)
+    } else {
+        (safety, Repairs::MayDrop)
+    })
+}
+
 /// Shrinks `scenario` greedily; `None` when it does not fail in the first place.
 pub fn shrink(scenario: &Scenario) -> std::io::Result<Option<Shrunk>> {
-    let targets = failing_checks(scenario)?;
+    let (targets, repairs) = targets(scenario)?;
     if targets.is_empty() {
         return Ok(None);
     }
@@ -48,7 +76,7 @@ pub fn shrink(scenario: &Scenario) -> std::io::Result<Option<Shrunk>> {
     // ... before each one. Every candidate is still tried before the shrink gives up.
     let mut resume_at = 0;
     'reduce: while runs < MAX_SHRINK_RUNS {
-        let mut candidates = reductions(&current, tail);
+        let mut candidates = reductions(&current, tail, repairs);
         let from = resume_at.min(candidates.len());
         candidates.rotate_left(from);
         let count = candidates.len();
@@ -103,7 +131,7 @@ fn last_fault(scenario: &Scenario) -> Span {
 }
 
 /// Candidate reductions of `scenario`, biggest first, each with a line saying what it removed.
-fn reductions(scenario: &Scenario, tail: Duration) -> Vec<(String, Scenario)> {
+fn reductions(scenario: &Scenario, tail: Duration, repairs: Repairs) -> Vec<(String, Scenario)> {
     let mut out = fewer_episodes(scenario);
     // Shorter run: half, but keeping the original quiet time after the last fault, so that
     // liveness checks are judged as fairly as in the original.
@@ -121,7 +149,7 @@ fn reductions(scenario: &Scenario, tail: Duration) -> Vec<(String, Scenario)> {
     out.extend(smaller_cluster(scenario));
     out.extend(lighter_load(scenario));
     // Weaker faults: episodes made permanent or shorter, loss bursts halved.
-    out.extend(weaker_episodes(scenario));
+    out.extend(weaker_episodes(scenario, repairs));
     for (index, fault) in scenario.faults.iter().enumerate() {
         if let Some((step, weaker_fault)) = fault.weakened() {
             let mut weaker = scenario.clone();
@@ -249,18 +277,21 @@ fn fewer_episodes(scenario: &Scenario) -> Vec<(String, Scenario)> {
     out
 }
 
-/// Episodes made permanent (the repair removed: one fault fewer) or half as long.
-fn weaker_episodes(scenario: &Scenario) -> Vec<(String, Scenario)> {
+/// Episodes made permanent (the repair removed: one fault fewer; only where `repairs`
+/// allows) or half as long.
+fn weaker_episodes(scenario: &Scenario, repairs: Repairs) -> Vec<(String, Scenario)> {
     let mut out = Vec::new();
     for episode in episodes(&scenario.faults) {
         let Some(repair) = episode.repair else {
             continue;
         };
         let cause = &scenario.faults[episode.cause];
-        out.push((
-            format!("kept {} without its repair", cause.describe()),
-            without_faults(scenario, &BTreeSet::from([repair])),
-        ));
+        if repairs == Repairs::MayDrop {
+            out.push((
+                format!("kept {} without its repair", cause.describe()),
+                without_faults(scenario, &BTreeSet::from([repair])),
+            ));
+        }
         let length = scenario.faults[repair].at.0.saturating_sub(cause.at.0);
         let half = Duration::from_millis((length.as_millis() / 2) as u64);
         if half >= Duration::from_millis(1) {
@@ -339,6 +370,32 @@ mod tests {
         assert_eq!(shrunk.scenario.faults.len(), 1, "{:?}", shrunk.steps);
         assert_eq!(shrunk.scenario.faults[0].field(), "partition");
         assert!(shrunk.runs <= 20, "{} runs", shrunk.runs);
+    }
+
+    /// A liveness failure is shrunk with every repair kept: a fault left in place would
+    /// break the check by itself, whatever broke it first.
+    #[test]
+    fn liveness_failures_keep_their_repairs() {
+        let text = r#"{"version": 1, "name": "cut", "seed": 3, "duration": "2s",
+            "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}},
+            "cluster": {"nodes": 3}, "network": {"latency": ["1ms", "5ms"]},
+            "faults": [{"at": "100ms", "crash": 2}, {"at": "200ms", "restart": 2},
+                       {"at": "1900ms", "partition": [[1], [2, 3]]}],
+            "expect": {"live_nodes_connected": true}}"#;
+        let scenario = parse(text, Path::new("cut.json")).unwrap();
+        let (targets, repairs) = targets(&scenario).unwrap();
+        assert_eq!(
+            (targets, repairs),
+            (vec!["live_nodes_connected".to_string()], Repairs::Keep)
+        );
+        let permanent = |repairs| {
+            weaker_episodes(&scenario, repairs)
+                .iter()
+                .filter(|(step, _)| step.contains("without its repair"))
+                .count()
+        };
+        assert_eq!(permanent(Repairs::Keep), 0);
+        assert_eq!(permanent(Repairs::MayDrop), 1, "the crash made permanent");
     }
 
     /// The last-resort removals drop one episode each under each of the next seeds.

@@ -159,7 +159,7 @@ pub fn run(
                 wrong.len()
             ),
         };
-        checks.push(CheckOutcome::new(
+        checks.push(CheckOutcome::liveness(
             "live_nodes_connected",
             wrong.is_empty(),
             detail,

@@ -378,7 +378,7 @@ fn checks(
         } else {
             "live reachable nodes disagree"
         };
-        checks.push(CheckOutcome::new("converged", ok, detail));
+        checks.push(CheckOutcome::liveness("converged", ok, detail));
     }
     if let Some(bound) = expect.converged_within {
         let took = converged_at.map(|t| t.since(settled_from));
@@ -392,7 +392,7 @@ fn checks(
                 "live nodes never held one state after the last write or fault (bound {bound})"
             ),
         };
-        checks.push(CheckOutcome::new("converged_within", ok, detail));
+        checks.push(CheckOutcome::liveness("converged_within", ok, detail));
     }
     if let Some(bound) = expect.swim_detects_within {
         let (detected, missed) = swim_detections(sim, monitor, bound.0);
@@ -407,7 +407,7 @@ fn checks(
                 missed.len() + detected
             ),
         };
-        checks.push(CheckOutcome::new("swim_detects_crashes", ok, detail));
+        checks.push(CheckOutcome::liveness("swim_detects_crashes", ok, detail));
     }
     checks
 }

@@ -161,7 +161,7 @@ fn expectation_checks(
         let ok = watch
             .leader_at
             .is_some_and(|at| at.since(watch.quiet_from) <= bound.0);
-        checks.push(CheckOutcome::new(
+        checks.push(CheckOutcome::liveness(
             "leader_within",
             ok,
             format!("{detail} (bound {bound})"),
@@ -176,7 +176,7 @@ fn expectation_checks(
             total,
         } = *tally;
         let complete = unsure == 0 && never_issued == 0;
-        checks.push(CheckOutcome::new(
+        checks.push(CheckOutcome::liveness(
             "all_ops_complete",
             complete == want,
             format!(
