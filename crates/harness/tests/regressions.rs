@@ -6,11 +6,16 @@ use faultline_harness::{run, scenario, RunOptions};
 use std::path::Path;
 
 /// (file under scenarios/regressions, planted bug that re-opens it, check that catches it)
-const REGRESSIONS: [(&str, &str, &str); 2] = [
+const REGRESSIONS: [(&str, &str, &str); 3] = [
     (
         "lease-restart-promise.json",
         "forget_lease_promise_on_restart",
         "lease_safety",
+    ),
+    (
+        "prevote-deadlock-split.json",
+        "prevote_rejection_hides_term",
+        "leader_within",
     ),
     (
         "fenced-voter-not-counted.json",

@@ -208,6 +208,7 @@ impl<'a> Episodes<'a> {
                 ..AimedFault::default()
             }),
             Kind::LeaderIsolate => self.leader_isolate(slot),
+            Kind::LeaderBridge => self.leader_bridge(slot),
             Kind::NewLeader => self.new_leader(slot),
             Kind::Voter => self.voter(slot),
             Kind::Clock => self.clock(slot),
@@ -215,6 +216,7 @@ impl<'a> Episodes<'a> {
             Kind::Disk => self.disk(slot),
             Kind::Churn => self.churn(slot),
             Kind::Campaign => self.campaign(slot),
+            Kind::Follower => self.follower(slot),
         }
     }
 
@@ -350,6 +352,21 @@ impl<'a> Episodes<'a> {
         self.network_free_at = end + 1;
     }
 
+    /// The leader cut off from half the others, both ways, the rest bridging the sides.
+    fn leader_bridge(&mut self, slot: Slot) {
+        let Slot { start, end, .. } = slot;
+        if start < self.network_free_at {
+            return;
+        }
+        let aimed = AimedFault {
+            bridge: Some(Span(Duration::from_nanos(end - start))),
+            ..AimedFault::default()
+        };
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Leader, aimed)));
+        self.network_free_at = end + 1;
+    }
+
     /// The leader is frozen (for a pause's length), and the server that wins the election
     /// this forces is cut off as it wins, before its first appends arrive (the entries it wrote
     /// stay its own); the armed fault waits for the first half of the episode and lasts the
@@ -444,6 +461,30 @@ impl<'a> Episodes<'a> {
         };
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::Voter, aimed)));
+        self.crashes.push((0, start, end));
+    }
+
+    /// Crash points at acknowledgements: for the episode, each server that acknowledges its
+    /// leader crashes as the acknowledgement leaves and is back 1-3 ms later (one server down
+    /// at a time). Only while nothing else is down.
+    fn follower(&mut self, slot: Slot) {
+        let Slot {
+            start, end, split, ..
+        } = slot;
+        if !self.nothing_down(start, end) {
+            return;
+        }
+        let down = DetRng::from_seed(split).between(1, 3);
+        if (end - start) / MS <= down {
+            return;
+        }
+        let aimed = AimedFault {
+            crash: Some(Span(Duration::from_nanos(down * MS))),
+            within: Some(Span(Duration::from_nanos(end - start - down * MS))),
+            ..AimedFault::default()
+        };
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Follower, aimed)));
         self.crashes.push((0, start, end));
     }
 

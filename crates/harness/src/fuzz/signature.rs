@@ -18,6 +18,8 @@ pub enum NodeRole {
     Voter,
     /// The next server to start a campaign (Raft `candidate`).
     Candidate,
+    /// A server as it acknowledges its leader (Raft `follower`).
+    Follower,
     /// A server named by its number (crash, pause, clock).
     Numbered,
     /// Every server at once (an outage).
@@ -34,6 +36,7 @@ impl NodeRole {
             NodeRole::NewLeader => "new_leader",
             NodeRole::Voter => "voter",
             NodeRole::Candidate => "candidate",
+            NodeRole::Follower => "follower",
             NodeRole::Numbered => "numbered",
             NodeRole::Whole => "whole",
             NodeRole::Links => "links",
@@ -127,6 +130,7 @@ fn role(fault: &FaultSpec) -> NodeRole {
         FaultAction::Aimed(Aim::NewLeader, _) => NodeRole::NewLeader,
         FaultAction::Aimed(Aim::Voter, _) => NodeRole::Voter,
         FaultAction::Aimed(Aim::Candidate, _) => NodeRole::Candidate,
+        FaultAction::Aimed(Aim::Follower, _) => NodeRole::Follower,
         FaultAction::Outage(_) => NodeRole::Whole,
         FaultAction::Partition(_) | FaultAction::Cut(_) | FaultAction::Network(_) => {
             NodeRole::Links

@@ -67,6 +67,17 @@ pub struct KindWeights {
     /// while the other side's leader, if any, keeps taking writes it cannot commit.
     #[serde(default)]
     pub campaign: f64,
+    /// Raft only: for the episode, each server that acknowledges its leader (a heartbeat or
+    /// an accepted append) crashes as the acknowledgement leaves and restarts within a few
+    /// milliseconds, one server down at a time: restarts at the moment a follower has just
+    /// promised its leader something (its lease).
+    #[serde(default)]
+    pub follower: f64,
+    /// Raft only: the leader cut off, both ways, from half the other servers (rounded down),
+    /// the rest hearing both sides (a bridge); healed later. The leader keeps a quorum (and
+    /// a lease) while the servers it cannot reach time out and campaign through the others.
+    #[serde(default)]
+    pub leader_bridge: f64,
     /// A storage fault on one node's disk, only with `cluster.disk`: a bit flipped in a log
     /// record or a metadata slot, or reads of it failing, found when the node crashes with it
     /// and restarts later; or its syncs slowed to `latency`, or its disk full, repaired later.
@@ -112,6 +123,10 @@ pub enum EpisodeKind {
     Voter,
     /// Raft: the next candidate split off, with half the cluster, as it campaigns.
     Campaign,
+    /// Raft: each follower crashed for milliseconds as it acknowledges its leader.
+    Follower,
+    /// Raft: the leader cut off from half the others, the rest bridging the two sides.
+    LeaderBridge,
     /// A storage fault on one node's disk (templates with `cluster.disk`), then its repair.
     Disk,
     /// Gossip: a node leaves gracefully, then joins again through a seed.
@@ -120,7 +135,7 @@ pub enum EpisodeKind {
 
 impl EpisodeKind {
     /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
-    pub const ALL: [EpisodeKind; 17] = [
+    pub const ALL: [EpisodeKind; 19] = [
         EpisodeKind::Partition,
         EpisodeKind::OneWay,
         EpisodeKind::Crash,
@@ -138,6 +153,8 @@ impl EpisodeKind {
         EpisodeKind::Disk,
         EpisodeKind::Churn,
         EpisodeKind::Campaign,
+        EpisodeKind::Follower,
+        EpisodeKind::LeaderBridge,
     ];
 
     /// The kind's field in the template's `kinds` block.
@@ -160,6 +177,8 @@ impl EpisodeKind {
             EpisodeKind::Disk => "disk",
             EpisodeKind::Churn => "churn",
             EpisodeKind::Campaign => "campaign",
+            EpisodeKind::Follower => "follower",
+            EpisodeKind::LeaderBridge => "leader_bridge",
         }
     }
 
@@ -181,7 +200,9 @@ impl EpisodeKind {
             | EpisodeKind::LeaderPause
             | EpisodeKind::NewLeader
             | EpisodeKind::Voter
-            | EpisodeKind::Campaign => Some("raft"),
+            | EpisodeKind::Campaign
+            | EpisodeKind::Follower
+            | EpisodeKind::LeaderBridge => Some("raft"),
             EpisodeKind::Churn => Some("gossip"),
         }
     }
@@ -192,7 +213,11 @@ impl EpisodeKind {
     pub fn coin_only_when_weighted(self) -> bool {
         matches!(
             self,
-            EpisodeKind::Disk | EpisodeKind::Churn | EpisodeKind::Campaign
+            EpisodeKind::Disk
+                | EpisodeKind::Churn
+                | EpisodeKind::Campaign
+                | EpisodeKind::Follower
+                | EpisodeKind::LeaderBridge
         )
     }
 }
@@ -218,11 +243,13 @@ impl KindWeights {
             EpisodeKind::Disk => self.disk,
             EpisodeKind::Churn => self.churn,
             EpisodeKind::Campaign => self.campaign,
+            EpisodeKind::Follower => self.follower,
+            EpisodeKind::LeaderBridge => self.leader_bridge,
         }
     }
 
     /// The weights indexed like [`EpisodeKind::ALL`].
-    pub fn in_order(&self) -> [f64; 17] {
+    pub fn in_order(&self) -> [f64; 19] {
         EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 
@@ -247,6 +274,8 @@ impl KindWeights {
             disk: w(14),
             churn: w(15),
             campaign: w(16),
+            follower: w(17),
+            leader_bridge: w(18),
         }
     }
 }

@@ -77,6 +77,10 @@ pub enum Aim {
     /// The next server to start a campaign, at the step it becomes a candidate of a new term
     /// (`candidate`).
     Candidate,
+    /// Each server as it acknowledges its leader: a heartbeat, or an append it accepted
+    /// (`follower`). A crash here is a restart that forgets whatever the acknowledgement
+    /// promised and the server did not write down.
+    Follower,
 }
 
 impl Aim {
@@ -87,6 +91,7 @@ impl Aim {
             Aim::NewLeader => "new_leader",
             Aim::Voter => "voter",
             Aim::Candidate => "candidate",
+            Aim::Follower => "follower",
         }
     }
 }
@@ -118,10 +123,17 @@ pub struct AimedFault {
     /// away from the leader it would depose, so the two sides go on in different terms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Span>,
+    /// Cut the server off, both ways, from the servers after it by id, half the others
+    /// rounded down (one of two, two of four), for this long; every other link stays, so the
+    /// rest hear both sides (Jepsen's bridge). Aimed at a leader, it keeps a quorum and its
+    /// lease while the servers it cannot reach elect another leader through the ones between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<Span>,
     /// With `isolate`: the isolated server's clock rate until the heal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<f64>,
-    /// For `new_leader`, `voter` and `candidate`: how long the fault waits for its moment before lapsing.
+    /// For `new_leader`, `voter`, `candidate` and `follower`: how long the fault waits for
+    /// its moment (or, for `voter` and `follower`, keeps firing at each) before lapsing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<Span>,
 }
@@ -133,10 +145,12 @@ impl AimedFault {
             .or(self.isolate)
             .or(self.pause)
             .or(self.split)
+            .or(self.bridge)
             .unwrap_or_default()
     }
 
-    /// The field of what it does to its target: `crash`, `pause`, `split` or `isolate`.
+    /// The field of what it does to its target: `crash`, `pause`, `split`, `bridge` or
+    /// `isolate`.
     pub fn action(&self) -> &'static str {
         if self.crash.is_some() {
             "crash"
@@ -144,6 +158,8 @@ impl AimedFault {
             "pause"
         } else if self.split.is_some() {
             "split"
+        } else if self.bridge.is_some() {
+            "bridge"
         } else {
             "isolate"
         }
@@ -157,6 +173,8 @@ impl AimedFault {
             "paused"
         } else if self.split.is_some() {
             "split off"
+        } else if self.bridge.is_some() {
+            "bridged"
         } else {
             "isolated"
         }
@@ -242,6 +260,8 @@ struct RawFault {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     candidate: Option<AimedFault>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    follower: Option<AimedFault>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     disk: Option<DiskFaultSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     join: Option<JoinSpec>,
@@ -273,7 +293,7 @@ impl<'de> Deserialize<'de> for HealAll {
 }
 
 /// The action fields of the file format, in the order errors list them.
-const ACTION_FIELDS: [&str; 19] = [
+const ACTION_FIELDS: [&str; 20] = [
     "crash",
     "pause",
     "resume",
@@ -290,6 +310,7 @@ const ACTION_FIELDS: [&str; 19] = [
     "new_leader",
     "voter",
     "candidate",
+    "follower",
     "disk",
     "join",
     "leave",
@@ -318,6 +339,7 @@ impl TryFrom<RawFault> for FaultSpec {
                 .map(|f| FaultAction::Aimed(Aim::NewLeader, f)),
             raw.voter.map(|f| FaultAction::Aimed(Aim::Voter, f)),
             raw.candidate.map(|f| FaultAction::Aimed(Aim::Candidate, f)),
+            raw.follower.map(|f| FaultAction::Aimed(Aim::Follower, f)),
             raw.disk.map(FaultAction::Disk),
             raw.join.map(FaultAction::Join),
             raw.leave.map(FaultAction::Leave),
@@ -375,6 +397,7 @@ impl RawFault {
             FaultAction::Aimed(Aim::NewLeader, f) => self.new_leader = Some(f),
             FaultAction::Aimed(Aim::Voter, f) => self.voter = Some(f),
             FaultAction::Aimed(Aim::Candidate, f) => self.candidate = Some(f),
+            FaultAction::Aimed(Aim::Follower, f) => self.follower = Some(f),
             FaultAction::Disk(disk) => self.disk = Some(disk),
             FaultAction::Join(join) => self.join = Some(join),
             FaultAction::Leave(node) => self.leave = Some(node),
@@ -853,10 +876,10 @@ fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Inval
         (Aim::Leader, Some(_)) => {
             return Err(Invalid::new(
                 format!("{field}.within"),
-                "applies only to new_leader, voter and candidate: a leader fault fires at once",
+                "applies only to new_leader, voter, candidate and follower: a leader fault fires at once",
             ))
         }
-        (Aim::NewLeader | Aim::Voter | Aim::Candidate, None) => {
+        (Aim::NewLeader | Aim::Voter | Aim::Candidate | Aim::Follower, None) => {
             return Err(Invalid::new(
                 format!("{field}.within"),
                 "expected how long the fault waits for its moment, e.g. \"1s\"",
@@ -870,6 +893,7 @@ fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Inval
         ("isolate", aimed.isolate),
         ("pause", aimed.pause),
         ("split", aimed.split),
+        ("bridge", aimed.bridge),
     ];
     let mut set = actions
         .iter()
@@ -877,7 +901,7 @@ fn validate_aimed(aim: Aim, aimed: &AimedFault, field: &str) -> Result<(), Inval
     let (Some((name, span)), None) = (set.next(), set.next()) else {
         return Err(Invalid::new(
             field,
-            "expected exactly one of crash, isolate, pause and split (each with its duration)",
+            "expected exactly one of crash, isolate, pause, split and bridge (each with its duration)",
         ));
     };
     check::positive(span, &format!("{field}.{name}"))?;
@@ -909,7 +933,8 @@ mod tests {
         {"at": "1s", "voter": {"pause": "1s", "within": "2s"}},
         {"at": "1s", "disk": {"node": 2, "corrupt": "any"}},
         {"at": "1s", "join": {"node": 3, "seeds": [1, 2]}}, {"at": "1s", "leave": 3},
-        {"at": "1s", "candidate": {"split": "1s", "within": "2s"}}]"#;
+        {"at": "1s", "candidate": {"split": "1s", "within": "2s"}},
+        {"at": "1s", "follower": {"crash": "1ms", "within": "2s"}}]"#;
 
     #[test]
     fn every_action_keeps_the_file_format_through_a_round_trip() {
@@ -949,6 +974,14 @@ mod tests {
         assert_eq!(lines[16], "at 1s: join 3 through [1,2]");
         assert_eq!(lines[17], "at 1s: leave 3");
         assert_eq!(lines[18], "at 1s: candidate split off for 1s within 2s");
+        assert_eq!(lines[19], "at 1s: follower crash for 1ms within 2s");
+        let text = r#"{"at": "1s", "leader": {"bridge": "1s"}}"#;
+        let bridge: FaultSpec = serde_json::from_str(text).unwrap();
+        assert_eq!(bridge.describe(), "at 1s: leader bridged for 1s");
+        assert_eq!(
+            serde_json::to_value(&bridge).unwrap(),
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
         assert!(lines.iter().all(|l| !l.contains('{')), "{lines:?}");
     }
 

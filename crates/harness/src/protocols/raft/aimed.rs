@@ -6,7 +6,7 @@
 use super::actor::Actor;
 use super::watch::{current_leader, Watch};
 use crate::scenario::{rate_ppm, Aim, AimedFault, Scenario};
-use faultline_sim::{Fault, NodeId, Simulation, Time, PPM_ONE};
+use faultline_sim::{Fault, NodeId, OneWayCut, Simulation, Time, PPM_ONE};
 use std::collections::VecDeque;
 
 /// A fault waiting for an election or a vote, until it lapses.
@@ -66,7 +66,8 @@ impl AimedFaults {
     /// After a step at `now`, on the server the step concerned: if it won an election, fires
     /// (and disarms) the first armed `new_leader` fault; if it started a campaign, the first
     /// armed `candidate` fault; if it granted a vote, fires the first armed `voter` fault,
-    /// which stays armed for later grants. Drops faults that lapsed.
+    /// and if it acknowledged its leader, the first armed `follower` fault, both staying armed
+    /// for later moments. Drops faults that lapsed.
     pub fn after_step(
         &mut self,
         sim: &mut Simulation<Actor>,
@@ -86,14 +87,19 @@ impl AimedFaults {
                 schedule(sim, servers, target, now, &armed.fault);
             }
         }
-        if let Some(voter) = watch.voted_now {
-            // Every grant in the window is a crash point, one server down at a time.
+        let repeated = [
+            (Aim::Voter, watch.voted_now),
+            (Aim::Follower, watch.acked_now),
+        ];
+        for (aim, target) in repeated {
+            let Some(target) = target else { continue };
+            // Every moment in the window is a fault point, one server down at a time.
             let others_up = (0..servers)
                 .map(NodeId::new)
-                .all(|n| n == voter || sim.is_up(n));
-            let armed = self.armed.iter().find(|a| a.aim == Aim::Voter);
+                .all(|n| n == target || sim.is_up(n));
+            let armed = self.armed.iter().find(|a| a.aim == aim);
             if let Some(fault) = armed.filter(|_| others_up).map(|a| a.fault.clone()) {
-                schedule(sim, servers, voter, now, &fault);
+                schedule(sim, servers, target, now, &fault);
             }
         }
     }
@@ -116,6 +122,13 @@ fn schedule(
     if fault.pause.is_some() {
         sim.schedule_fault(at, Fault::Pause(target));
         sim.schedule_fault(until, Fault::Resume(target));
+        return;
+    }
+    if fault.bridge.is_some() {
+        let far = servers_after(target, servers.saturating_sub(1) / 2, servers);
+        sim.schedule_fault(at, Fault::Cut(OneWayCut::new(vec![target], far.clone())));
+        sim.schedule_fault(at, Fault::Cut(OneWayCut::new(far, vec![target])));
+        sim.schedule_fault(until, Fault::Heal);
         return;
     }
     let (own, others) = if fault.split.is_some() {
@@ -162,6 +175,14 @@ fn leading(sim: &Simulation<Actor>, servers: u32) -> Vec<NodeId> {
         .collect()
 }
 
+/// The `count` servers after `target` by id, wrapping round.
+fn servers_after(target: NodeId, count: u32, servers: u32) -> Vec<NodeId> {
+    let first = target.index() as u32;
+    (1..=count)
+        .map(|k| NodeId::new((first + k) % servers))
+        .collect()
+}
+
 /// `target` and the servers after it by id (wrapping round, passing over those in `apart`),
 /// `side` in all as far as there are enough; and the others.
 fn split_after(
@@ -194,9 +215,14 @@ mod tests {
 
     /// Leadership changes of a 5-server run with `faults` (a JSON array), after 2 s.
     fn leaders_after_two_seconds(faults: &str) -> Vec<LeaderChange> {
+        leaders_after_two_seconds_with("", faults)
+    }
+
+    /// The same with more Raft settings (`, "pre_vote": false`).
+    fn leaders_after_two_seconds_with(settings: &str, faults: &str) -> Vec<LeaderChange> {
         let text = format!(
             r#"{{"version": 1, "name": "t", "seed": 3, "duration": "6s",
-              "protocol": {{"raft": {{"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"}}}},
+              "protocol": {{"raft": {{"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"{settings}}}}},
               "cluster": {{"nodes": 5}}, "network": {{"latency": ["1ms", "5ms"]}},
               "workload": {{"clients": 2, "ops": 200, "keys": 2, "timeout": "1s", "mix": {{"put": 1.0}}}},
               "faults": {faults}}}"#
@@ -261,6 +287,40 @@ mod tests {
         assert_eq!((ids(&own), ids(&others)), (vec![3, 0], vec![1, 2, 4]));
         let (own, _) = split_after(NodeId::new(1), 1, 5, &[]);
         assert_eq!(ids(&own), vec![1]);
+    }
+
+    /// A bridge keeps the leader in touch with a quorum: with pre-vote and check-quorum the
+    /// servers it cannot reach find no support and it leads on; without them their campaigns
+    /// reach it through the servers between, and leadership changes.
+    #[test]
+    fn a_bridge_cuts_the_leader_from_half_the_others_only() {
+        let bridge = r#"[{"at": "2s", "leader": {"bridge": "1s"}}]"#;
+        let sticky = leaders_after_two_seconds(bridge);
+        assert!(sticky.is_empty(), "the leader keeps leading: {sticky:?}");
+        let plain = r#", "pre_vote": false, "check_quorum": false"#;
+        let unguarded = leaders_after_two_seconds_with(plain, bridge);
+        assert!(!unguarded.is_empty(), "a cut-off server campaigns and wins");
+        assert!(leaders_after_two_seconds_with(plain, "[]").is_empty());
+    }
+
+    /// A follower fault crashes each server as it acknowledges its leader, over and over
+    /// while armed; a correct Raft keeps every invariant and a linearizable history.
+    #[test]
+    fn a_follower_fault_crashes_servers_as_they_acknowledge() {
+        let text = r#"{"version": 1, "name": "t", "seed": 3, "duration": "4s",
+              "protocol": {"raft": {"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms", "reads": "lease"}},
+              "cluster": {"nodes": 3}, "network": {"latency": ["1ms", "5ms"]},
+              "workload": {"clients": 2, "ops": 100, "keys": 1, "timeout": "1s", "mix": {"put": 0.5, "get": 0.5}},
+              "faults": [{"at": "1s", "follower": {"crash": "1ms", "within": "1s"}}]}"#;
+        let scenario = parse(text, Path::new("t.json")).unwrap();
+        let report = crate::run::run(&scenario, RunOptions::default()).unwrap();
+        // A heartbeat every 50 ms for a second, two followers: well over ten crash points.
+        assert!(
+            report.counters.faults >= 20,
+            "faults applied: {}",
+            report.counters.faults
+        );
+        assert!(report.ok(), "{:?}", report.failed_checks());
     }
 
     /// A voter fault crashes every server that grants a vote in its window: with the leader

@@ -75,6 +75,9 @@ pub struct Server {
     /// Highest log index each peer acknowledged (used to promote caught-up learners).
     acked: BTreeMap<u64, u64>,
     observations: Vec<Observation>,
+    /// Whether it acknowledged its leader (a heartbeat, or an append it accepted) since the
+    /// watch last asked.
+    acknowledged: bool,
     persistence: Persistence,
     /// What it must not do after finding its storage damaged.
     fence: Fence,
@@ -130,6 +133,7 @@ impl Server {
             next_read: 0,
             acked: BTreeMap::new(),
             observations: Vec::new(),
+            acknowledged: false,
             persistence,
             fence: Fence::Open,
         })
@@ -149,6 +153,12 @@ impl Server {
     /// Moves what happened since the last call into `into`.
     pub fn drain_observations(&mut self, into: &mut Vec<Observation>) {
         into.append(&mut self.observations);
+    }
+
+    /// Whether it acknowledged its leader since the last call (the moment a `follower` aimed
+    /// fault waits for: a follower's lease promise is made as its acknowledgement leaves).
+    pub fn take_acknowledged(&mut self) -> bool {
+        std::mem::take(&mut self.acknowledged)
     }
 
     /// First start or restart: hand out what the restored log already committed.
@@ -404,6 +414,11 @@ impl Server {
             self.observe_grant();
         }
         for out in ready.messages {
+            self.acknowledged |= matches!(
+                out.message.body,
+                MessageBody::HeartbeatResponse { .. }
+                    | MessageBody::AppendEntriesResponse { success: true, .. }
+            );
             if let Some(to) = kernel_id(out.to) {
                 ctx.send(to, Msg::Raft(out.message));
             }

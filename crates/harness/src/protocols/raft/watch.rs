@@ -40,6 +40,9 @@ pub struct Watch {
     pub voted_now: Option<NodeId>,
     /// The server that became a candidate of a new term in the last step.
     pub campaigned_now: Option<NodeId>,
+    /// The server that acknowledged its leader (a heartbeat or an accepted append) in the
+    /// last step.
+    pub acked_now: Option<NodeId>,
     /// The Raft code probes any server passed ([`faultline_raft::Probe::bit`] bits).
     pub probes: u64,
     /// Per server (kernel index), its ballot at its last step (fenced servers vote only for
@@ -62,6 +65,7 @@ impl Watch {
             elected_now: None,
             voted_now: None,
             campaigned_now: None,
+            acked_now: None,
             probes: 0,
             ballots: vec![Ballot::Free; servers as usize],
         }
@@ -73,6 +77,7 @@ impl Watch {
         self.elected_now = None;
         self.voted_now = None;
         self.campaigned_now = None;
+        self.acked_now = None;
         if let Some(node) = stepped.node.filter(|n| n.index() < self.servers as usize) {
             if let Some(server) = sim.process(node).and_then(Actor::server) {
                 self.ballots[node.index()] = server.ballot();
@@ -90,6 +95,7 @@ impl Watch {
     fn observe(&mut self, sim: &mut Simulation<Actor>, node: NodeId, stepped: &Stepped) {
         if let Some(Actor::Server(server)) = sim.process_mut(node) {
             server.drain_observations(&mut self.buffer);
+            self.acked_now = server.take_acknowledged().then_some(node);
             self.probes |= server.core().probes();
         }
         if self.buffer.is_empty() {
