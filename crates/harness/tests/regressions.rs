@@ -6,9 +6,14 @@ use faultline_harness::{run, scenario, RunOptions};
 use std::path::Path;
 
 /// (file under scenarios/regressions, planted bug that re-opens it, check that catches it)
-const REGRESSIONS: [(&str, &str, &str); 3] = [
+const REGRESSIONS: [(&str, &str, &str); 4] = [
     (
         "lease-restart-promise.json",
+        "forget_lease_promise_on_restart",
+        "lease_safety",
+    ),
+    (
+        "lease-follower-crash.json",
         "forget_lease_promise_on_restart",
         "lease_safety",
     ),

@@ -4,6 +4,7 @@ use super::template::{set_pointer, EpisodeKind as Kind, FuzzSpec, Template};
 use crate::scenario::{
     member_changes, Aim, AimedFault, ChangeKind, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec,
     FaultAction, FaultSpec, JoinSpec, LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
+    TransferSpec,
 };
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
@@ -209,6 +210,7 @@ impl<'a> Episodes<'a> {
             }),
             Kind::LeaderIsolate => self.leader_isolate(slot),
             Kind::LeaderBridge => self.leader_bridge(slot),
+            Kind::Transfer => self.transfer(slot),
             Kind::NewLeader => self.new_leader(slot),
             Kind::Voter => self.voter(slot),
             Kind::Clock => self.clock(slot),
@@ -514,6 +516,18 @@ impl<'a> Episodes<'a> {
             .push(at(slot.start, change(Vec::new(), vec![voter])));
         self.faults
             .push(at(slot.end, change(vec![voter], Vec::new())));
+        self.membership_free_at = slot.end + 1;
+    }
+
+    /// A leadership transfer to one of the initial voters, asked at the slot's start, while no
+    /// membership change is under way (the target is then still a voter).
+    fn transfer(&mut self, slot: Slot) {
+        if slot.start < self.membership_free_at || self.voters.is_empty() {
+            return;
+        }
+        let to = self.voters[(slot.split % self.voters.len() as u64) as usize];
+        self.faults
+            .push(at(slot.start, FaultAction::Transfer(TransferSpec { to })));
         self.membership_free_at = slot.end + 1;
     }
 

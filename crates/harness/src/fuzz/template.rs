@@ -78,6 +78,10 @@ pub struct KindWeights {
     /// a lease) while the servers it cannot reach time out and campaign through the others.
     #[serde(default)]
     pub leader_bridge: f64,
+    /// Raft only: the operator asks for leadership to move to one of the initial voters,
+    /// whatever else is going on (it may be down, cut off, lagging or already leading).
+    #[serde(default)]
+    pub transfer: f64,
     /// A storage fault on one node's disk, only with `cluster.disk`: a bit flipped in a log
     /// record or a metadata slot, or reads of it failing, found when the node crashes with it
     /// and restarts later; or its syncs slowed to `latency`, or its disk full, repaired later.
@@ -127,6 +131,8 @@ pub enum EpisodeKind {
     Follower,
     /// Raft: the leader cut off from half the others, the rest bridging the two sides.
     LeaderBridge,
+    /// Raft: a leadership transfer asked of the cluster.
+    Transfer,
     /// A storage fault on one node's disk (templates with `cluster.disk`), then its repair.
     Disk,
     /// Gossip: a node leaves gracefully, then joins again through a seed.
@@ -135,7 +141,7 @@ pub enum EpisodeKind {
 
 impl EpisodeKind {
     /// Every kind, in the order draws pick them (changing it moves every fuzz seed's hash).
-    pub const ALL: [EpisodeKind; 19] = [
+    pub const ALL: [EpisodeKind; 20] = [
         EpisodeKind::Partition,
         EpisodeKind::OneWay,
         EpisodeKind::Crash,
@@ -155,6 +161,7 @@ impl EpisodeKind {
         EpisodeKind::Campaign,
         EpisodeKind::Follower,
         EpisodeKind::LeaderBridge,
+        EpisodeKind::Transfer,
     ];
 
     /// The kind's field in the template's `kinds` block.
@@ -179,6 +186,7 @@ impl EpisodeKind {
             EpisodeKind::Campaign => "campaign",
             EpisodeKind::Follower => "follower",
             EpisodeKind::LeaderBridge => "leader_bridge",
+            EpisodeKind::Transfer => "transfer",
         }
     }
 
@@ -202,7 +210,8 @@ impl EpisodeKind {
             | EpisodeKind::Voter
             | EpisodeKind::Campaign
             | EpisodeKind::Follower
-            | EpisodeKind::LeaderBridge => Some("raft"),
+            | EpisodeKind::LeaderBridge
+            | EpisodeKind::Transfer => Some("raft"),
             EpisodeKind::Churn => Some("gossip"),
         }
     }
@@ -218,6 +227,7 @@ impl EpisodeKind {
                 | EpisodeKind::Campaign
                 | EpisodeKind::Follower
                 | EpisodeKind::LeaderBridge
+                | EpisodeKind::Transfer
         )
     }
 }
@@ -245,11 +255,12 @@ impl KindWeights {
             EpisodeKind::Campaign => self.campaign,
             EpisodeKind::Follower => self.follower,
             EpisodeKind::LeaderBridge => self.leader_bridge,
+            EpisodeKind::Transfer => self.transfer,
         }
     }
 
     /// The weights indexed like [`EpisodeKind::ALL`].
-    pub fn in_order(&self) -> [f64; 19] {
+    pub fn in_order(&self) -> [f64; 20] {
         EpisodeKind::ALL.map(|kind| self.weight(kind))
     }
 
@@ -276,6 +287,7 @@ impl KindWeights {
             campaign: w(16),
             follower: w(17),
             leader_bridge: w(18),
+            transfer: w(19),
         }
     }
 }

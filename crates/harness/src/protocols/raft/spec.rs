@@ -59,6 +59,11 @@ pub struct FlowControlSpec {
     /// (default 64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_inflight_msgs: Option<u64>,
+    /// Bytes of a snapshot sent in one InstallSnapshot chunk (default 65,536): small chunks
+    /// make a transfer take many round trips, long enough for a leader change or a newer
+    /// snapshot to restart it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_chunk_bytes: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -163,6 +168,7 @@ impl RaftSpec {
             },
             max_entries_per_msg: count(flow.max_entries_per_msg, defaults.max_entries_per_msg),
             max_inflight_msgs: count(flow.max_inflight_msgs, defaults.max_inflight_msgs),
+            snapshot_chunk_size: count(flow.snapshot_chunk_bytes, defaults.snapshot_chunk_size),
             ..defaults
         }
     }
@@ -230,6 +236,8 @@ impl RaftSpec {
                 let flow = self.flow_control.unwrap_or_default();
                 let name = if flow.max_entries_per_msg == Some(0) {
                     "max_entries_per_msg"
+                } else if flow.snapshot_chunk_bytes == Some(0) {
+                    "snapshot_chunk_bytes"
                 } else {
                     "max_inflight_msgs"
                 };
