@@ -69,7 +69,13 @@ pub fn scenario_for(template: &Template, corpus: &Corpus, seed: u64) -> Scenario
         return fresh;
     }
     let parent = &corpus.entries[rng.below(corpus.len() as u64) as usize];
-    let mut mutant = mutate(parent, &fresh, &mut rng);
+    // Mutants keep the template's quiet tail free of faults, as expansions do.
+    let latest = template
+        .base
+        .duration
+        .0
+        .saturating_sub(template.fuzz.quiet_tail.0);
+    let mut mutant = mutate(parent, &fresh, latest, &mut rng);
     if let Some(swarm_rates) = template
         .fuzz
         .swarm
@@ -110,15 +116,16 @@ fn keep_clocks_within_lease(mutant: &mut Scenario, rates: [f64; 2]) {
     }
 }
 
-/// One mutation of `parent`, borrowing from `fresh` where it needs new material.
-fn mutate(parent: &Scenario, fresh: &Scenario, rng: &mut DetRng) -> Scenario {
+/// One mutation of `parent`, borrowing from `fresh` where it needs new material; no fault is
+/// moved past `latest`.
+fn mutate(parent: &Scenario, fresh: &Scenario, latest: Duration, rng: &mut DetRng) -> Scenario {
     let mut mutant = parent.clone();
     match rng.below(5) {
         0 => mutant.seed = fresh.seed,
         1 => mutant = borrow_setting(parent, fresh, rng).unwrap_or(mutant),
         2 => add_episode(&mut mutant, fresh, rng),
         3 => drop_episode(&mut mutant, rng),
-        _ => shift_fault(&mut mutant, rng),
+        _ => shift_episode(&mut mutant, latest, rng),
     }
     mutant
 }
@@ -172,16 +179,29 @@ fn drop_episode(mutant: &mut Scenario, rng: &mut DetRng) {
     mutant.faults = kept;
 }
 
-/// One fault moved by up to 100 ms either way (whole milliseconds, not before 0).
-fn shift_fault(mutant: &mut Scenario, rng: &mut DetRng) {
-    if mutant.faults.is_empty() {
+/// One episode (a fault and its repair together) moved by up to 100 ms either way, in whole
+/// milliseconds, never before 0 nor past `latest`. Moving a fault alone could put a repair
+/// before its cause and leave a node down for good, which fails any liveness check whatever
+/// the protocol does.
+fn shift_episode(mutant: &mut Scenario, latest: Duration, rng: &mut DetRng) {
+    let ours = episodes(&mutant.faults);
+    let Some(episode) = rng.pick(&ours) else {
         return;
+    };
+    let ms = Duration::from_millis(1).as_nanos() as i64;
+    let times: Vec<(usize, i64)> = episode
+        .indices()
+        .map(|i| (i, mutant.faults[i].at.0.as_nanos() as i64))
+        .collect();
+    let first = times.iter().map(|(_, t)| *t).min().unwrap_or_default();
+    // A self-repairing fault (a leader paused for 200 ms) is over only at its repair.
+    let over = episode.indices().map(|i| mutant.faults[i].repaired_at());
+    let last = over.max().unwrap_or_default().0.as_nanos() as i64;
+    let room = (latest.as_nanos() as i64 - last).max(0);
+    let shift = ((rng.between(0, 200) as i64 - 100) * ms).clamp(-first, room);
+    for (i, t) in times {
+        mutant.faults[i].at = Span(Duration::from_nanos((t + shift) as u64));
     }
-    let index = rng.below(mutant.faults.len() as u64) as usize;
-    let shift = rng.between(0, 200) as i64 - 100;
-    let at = mutant.faults[index].at.0.as_millis() as i64;
-    let moved = (at + shift).max(0) as u64;
-    mutant.faults[index].at = Span(Duration::from_millis(moved));
     mutant.faults.sort_by_key(|f| f.at);
 }
 
@@ -225,6 +245,35 @@ mod tests {
 
     /// A mutant with lease reads keeps its clock faults within the drift bound, as a swarm
     /// expansion would have drawn them.
+    /// A shifted episode keeps its repair after its cause (a fault moved alone could leave a
+    /// node down for good) and never enters the quiet tail.
+    #[test]
+    fn shifted_episodes_keep_their_repairs_and_the_quiet_tail() {
+        let t = template();
+        let latest = t.base.duration.0 - t.fuzz.quiet_tail.0;
+        let repaired = |s: &Scenario| {
+            let all = episodes(&s.faults);
+            all.iter().filter(|e| e.repair.is_some()).count()
+        };
+        let mut shifted = 0;
+        for seed in 0..40 {
+            let parent = expand(&t, seed);
+            let mut rng = RngStreams::new(seed).stream("test");
+            for _ in 0..20 {
+                let mut mutant = parent.clone();
+                shift_episode(&mut mutant, latest, &mut rng);
+                assert_eq!(repaired(&mutant), repaired(&parent), "seed {seed}");
+                let last = mutant.faults.iter().map(|f| f.repaired_at().0).max();
+                assert!(
+                    last <= Some(latest),
+                    "seed {seed}: a fault over at {last:?}"
+                );
+                shifted += usize::from(mutant.faults != parent.faults);
+            }
+        }
+        assert!(shifted > 400, "episodes moved: {shifted}");
+    }
+
     #[test]
     fn lease_mutants_keep_clocks_within_the_drift_bound() {
         let t = template();
