@@ -320,36 +320,55 @@ impl TryFrom<RawFault> for FaultSpec {
     type Error = String;
 
     fn try_from(raw: RawFault) -> Result<Self, String> {
-        let at = raw.at;
+        // Named field by field, without `..`: a raw field added and not read here is a
+        // compile error (missing from the pattern) or an unused variable.
+        let RawFault {
+            at,
+            crash,
+            pause,
+            resume,
+            outage,
+            restart,
+            partition,
+            cut,
+            heal,
+            clock,
+            network,
+            membership,
+            transfer,
+            leader,
+            new_leader,
+            voter,
+            candidate,
+            follower,
+            disk,
+            join,
+            leave,
+        } = raw;
+        let aimed = |aim| move |f| FaultAction::Aimed(aim, f);
         let actions = [
-            raw.crash.map(FaultAction::Crash),
-            raw.pause.map(FaultAction::Pause),
-            raw.resume.map(FaultAction::Resume),
-            raw.outage.map(FaultAction::Outage),
-            raw.restart.map(FaultAction::Restart),
-            raw.partition.map(FaultAction::Partition),
-            raw.cut.map(FaultAction::Cut),
-            raw.heal.map(|HealAll| FaultAction::Heal),
-            raw.clock.map(FaultAction::Clock),
-            raw.network.map(FaultAction::Network),
-            raw.membership.map(FaultAction::Membership),
-            raw.transfer.map(FaultAction::Transfer),
-            raw.leader.map(|f| FaultAction::Aimed(Aim::Leader, f)),
-            raw.new_leader
-                .map(|f| FaultAction::Aimed(Aim::NewLeader, f)),
-            raw.voter.map(|f| FaultAction::Aimed(Aim::Voter, f)),
-            raw.candidate.map(|f| FaultAction::Aimed(Aim::Candidate, f)),
-            raw.follower.map(|f| FaultAction::Aimed(Aim::Follower, f)),
-            raw.disk.map(FaultAction::Disk),
-            raw.join.map(FaultAction::Join),
-            raw.leave.map(FaultAction::Leave),
+            crash.map(FaultAction::Crash),
+            pause.map(FaultAction::Pause),
+            resume.map(FaultAction::Resume),
+            outage.map(FaultAction::Outage),
+            restart.map(FaultAction::Restart),
+            partition.map(FaultAction::Partition),
+            cut.map(FaultAction::Cut),
+            heal.map(|HealAll| FaultAction::Heal),
+            clock.map(FaultAction::Clock),
+            network.map(FaultAction::Network),
+            membership.map(FaultAction::Membership),
+            transfer.map(FaultAction::Transfer),
+            leader.map(aimed(Aim::Leader)),
+            new_leader.map(aimed(Aim::NewLeader)),
+            voter.map(aimed(Aim::Voter)),
+            candidate.map(aimed(Aim::Candidate)),
+            follower.map(aimed(Aim::Follower)),
+            disk.map(FaultAction::Disk),
+            join.map(FaultAction::Join),
+            leave.map(FaultAction::Leave),
         ];
-        let present: Vec<&str> = ACTION_FIELDS
-            .iter()
-            .zip(&actions)
-            .filter(|(_, action)| action.is_some())
-            .map(|(name, _)| *name)
-            .collect();
+        let present: Vec<&str> = actions.iter().flatten().map(FaultAction::field).collect();
         let mut set = actions.into_iter().flatten();
         match (set.next(), set.next()) {
             (Some(action), None) => Ok(FaultSpec { at, action }),
@@ -418,6 +437,30 @@ pub enum Carrier {
     Node,
 }
 
+impl FaultAction {
+    /// The file-format field of this action, e.g. `crash` or `new_leader`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            FaultAction::Crash(_) => "crash",
+            FaultAction::Restart(_) => "restart",
+            FaultAction::Pause(_) => "pause",
+            FaultAction::Resume(_) => "resume",
+            FaultAction::Outage(_) => "outage",
+            FaultAction::Partition(_) => "partition",
+            FaultAction::Cut(_) => "cut",
+            FaultAction::Heal => "heal",
+            FaultAction::Clock(_) => "clock",
+            FaultAction::Network(_) => "network",
+            FaultAction::Membership(_) => "membership",
+            FaultAction::Transfer(_) => "transfer",
+            FaultAction::Aimed(aim, _) => aim.field(),
+            FaultAction::Disk(_) => "disk",
+            FaultAction::Join(_) => "join",
+            FaultAction::Leave(_) => "leave",
+        }
+    }
+}
+
 impl FaultSpec {
     /// A fault at `at`.
     pub fn new(at: Span, action: FaultAction) -> Self {
@@ -455,24 +498,7 @@ impl FaultSpec {
 
     /// The file-format field of this fault's action, e.g. `crash` or `new_leader`.
     pub fn field(&self) -> &'static str {
-        match &self.action {
-            FaultAction::Crash(_) => "crash",
-            FaultAction::Restart(_) => "restart",
-            FaultAction::Pause(_) => "pause",
-            FaultAction::Resume(_) => "resume",
-            FaultAction::Outage(_) => "outage",
-            FaultAction::Partition(_) => "partition",
-            FaultAction::Cut(_) => "cut",
-            FaultAction::Heal => "heal",
-            FaultAction::Clock(_) => "clock",
-            FaultAction::Network(_) => "network",
-            FaultAction::Membership(_) => "membership",
-            FaultAction::Transfer(_) => "transfer",
-            FaultAction::Aimed(aim, _) => aim.field(),
-            FaultAction::Disk(_) => "disk",
-            FaultAction::Join(_) => "join",
-            FaultAction::Leave(_) => "leave",
-        }
+        self.action.field()
     }
 
     /// The Raft fault aimed at a server picked during the run, if this is one.
