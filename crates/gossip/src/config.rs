@@ -1,6 +1,7 @@
 //! Node configuration: dissemination mode, timing, budgets, conflict mode, reconciliation, SWIM
 //! parameters and peer selection. Durations are nanoseconds.
 
+use crate::bandwidth::{Bandwidth, Packets};
 use crate::error::ConfigError;
 use crate::merkle::MerkleShape;
 use crate::store::ConflictMode;
@@ -194,6 +195,11 @@ pub struct Config {
     /// Estimated size limit of one message; data and piggybacked membership updates are cut to
     /// fit (a message always carries at least one update so exchanges progress).
     pub max_message_bytes: usize,
+    /// Size limit of packet messages (probes, rumors, digests; see [`Packets`]); unlimited by
+    /// default.
+    pub packets: Packets,
+    /// Outgoing bytes-per-second budget (see [`Bandwidth`]); unlimited by default.
+    pub bandwidth: Bandwidth,
     /// LWW or siblings.
     pub conflict: ConflictMode,
     /// Scuttlebutt digests or Merkle trees.
@@ -218,6 +224,8 @@ impl Default for Config {
             fanout: 1,
             interval: 1_000_000_000,
             max_message_bytes: 64 * 1024,
+            packets: Packets::Unlimited,
+            bandwidth: Bandwidth::Unlimited,
             conflict: ConflictMode::Lww,
             reconciliation: Reconciliation::Scuttlebutt,
             swim: SwimConfig::default(),
@@ -240,6 +248,8 @@ impl Config {
         if self.max_message_bytes < 64 {
             return Err(ConfigError::new("max_message_bytes", "at least 64"));
         }
+        self.packets.validate(self.max_message_bytes)?;
+        self.bandwidth.validate()?;
         if let Mode::RumorMongering { k: 0, .. } = self.mode {
             return Err(ConfigError::new("mode.k", "at least 1"));
         }

@@ -2,8 +2,8 @@
 
 use crate::scenario::{Invalid, Span};
 use faultline_gossip::{
-    Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest,
-    MerkleShape, Mode, PeerSelection, Reconciliation, SwimConfig,
+    Bandwidth, Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard,
+    LossOfInterest, MerkleShape, Mode, Packets, PeerSelection, Reconciliation, SwimConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,16 @@ pub struct GossipSpec {
     /// Largest message, in bytes; deltas beyond it are split.
     #[serde(default = "default_budget")]
     pub max_message_bytes: usize,
+    /// UDP-sized packets: probes, acks, rumors and digests of at most `max_bytes` (memberlist's
+    /// 1,400 by default), carrying piggybacked updates only as far as they fit (absent: packets
+    /// are limited by `max_message_bytes` alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packets: Option<PacketsSpec>,
+    /// A per-node outgoing budget, `{"bytes_per_second", "burst"}`, on the node's own clock
+    /// (absent: unlimited). What does not fit waits or is dropped as README's gossip section
+    /// tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<BandwidthSpec>,
     /// `"uniform"`, or `{"spatial": {"a": 2.0}}` to favour peers in the same zone.
     #[serde(default)]
     pub peers: PeersSpec,
@@ -55,6 +65,29 @@ pub struct GossipSpec {
     pub durable: bool,
     /// The writes to disseminate.
     pub writes: WritesSpec,
+}
+
+/// The packet size limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketsSpec {
+    /// The largest packet, in bytes (64 to `max_message_bytes`; memberlist's 1,400 by default).
+    #[serde(default = "udp_packet")]
+    pub max_bytes: usize,
+}
+
+fn udp_packet() -> usize {
+    1_400
+}
+
+/// A token bucket of outgoing bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BandwidthSpec {
+    /// Refill rate, bytes per second of the node's clock (at least 1).
+    pub bytes_per_second: u64,
+    /// The most bytes sent at once (at least 64).
+    pub burst: u64,
 }
 
 fn one() -> u32 {
@@ -372,6 +405,17 @@ impl GossipSpec {
             fanout: self.fanout,
             interval: self.interval.nanos(),
             max_message_bytes: self.max_message_bytes,
+            packets: self
+                .packets
+                .map_or(Packets::Unlimited, |p| Packets::Limited {
+                    max_bytes: p.max_bytes,
+                }),
+            bandwidth: self
+                .bandwidth
+                .map_or(Bandwidth::Unlimited, |b| Bandwidth::TokenBucket {
+                    bytes_per_second: b.bytes_per_second,
+                    burst: b.burst,
+                }),
             conflict: match self.conflict {
                 ConflictSpec::Lww => ConflictMode::Lww,
                 ConflictSpec::Siblings => ConflictMode::Siblings,
@@ -449,6 +493,79 @@ mod tests {
         match s.protocol {
             scenario::ProtocolSpec::Gossip(g) => Ok(g),
             _ => unreachable!("a gossip block"),
+        }
+    }
+
+    fn parse_limits(limits: &str) -> Result<GossipSpec, String> {
+        let text = format!(
+            r#"{{"version": 1, "name": "t", "seed": 1, "duration": "10s",
+                "protocol": {{"gossip": {{"mode": "push_pull", "interval": "1s", {limits}
+                  "writes": {{"count": 10, "keys": 10, "from": "1s", "until": "2s"}}}}}},
+                "cluster": {{"nodes": 3}}}}"#
+        );
+        let s = scenario::parse(&text, Path::new("t.json")).map_err(|e| e.to_string())?;
+        match s.protocol {
+            scenario::ProtocolSpec::Gossip(g) => Ok(g),
+            _ => unreachable!("a gossip block"),
+        }
+    }
+
+    #[test]
+    fn limits_default_off_and_take_memberlists_packet_size_when_asked() {
+        let off = parse_limits("").unwrap().config();
+        assert_eq!(
+            (off.packets, off.bandwidth),
+            (Packets::Unlimited, Bandwidth::Unlimited)
+        );
+        let on = parse_limits(
+            r#""packets": {}, "bandwidth": {"bytes_per_second": 2000, "burst": 1400},"#,
+        )
+        .unwrap()
+        .config();
+        assert_eq!(on.packets, Packets::Limited { max_bytes: 1_400 });
+        assert_eq!(
+            on.bandwidth,
+            Bandwidth::TokenBucket {
+                bytes_per_second: 2_000,
+                burst: 1_400
+            }
+        );
+    }
+
+    #[test]
+    fn bad_limits_name_their_field() {
+        for (limits, field, expected) in [
+            (
+                r#""packets": {"max_bytes": 32},"#,
+                "protocol.gossip.packets.max_bytes",
+                "64 <= max_bytes <= max_message_bytes",
+            ),
+            (
+                r#""max_message_bytes": 1000, "packets": {},"#,
+                "protocol.gossip.packets.max_bytes",
+                "max_message_bytes",
+            ),
+            (
+                r#""bandwidth": {"bytes_per_second": 0, "burst": 1400},"#,
+                "protocol.gossip.bandwidth.bytes_per_second",
+                "at least 1",
+            ),
+            (
+                r#""bandwidth": {"bytes_per_second": 10, "burst": 10},"#,
+                "protocol.gossip.bandwidth.burst",
+                "at least 64",
+            ),
+            (
+                r#""bandwidth": {"bytes_per_second": 10},"#,
+                "protocol.gossip.bandwidth",
+                "burst",
+            ),
+        ] {
+            let err = parse_limits(limits).unwrap_err();
+            assert!(
+                err.contains(field) && err.contains(expected),
+                "{limits}: {err}"
+            );
         }
     }
 
