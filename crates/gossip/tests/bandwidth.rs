@@ -4,10 +4,12 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::{Net, MS, SEC};
 use faultline_gossip::{
-    Bandwidth, Body, Config, Exchange, Feedback, LossOfInterest, Mode, Packets, SwimConfig,
-    Transport,
+    Bandwidth, Body, Config, Exchange, Feedback, LossOfInterest, MemberState, MemberUpdate, Mode,
+    Packets, RetransmitScale, SwimConfig, Transport,
 };
 
 const RATE: u64 = 2_000;
@@ -163,4 +165,47 @@ fn with_packets_limited_no_packet_exceeds_the_limit() {
     assert!(largest <= 1_400, "a packet of {largest} B");
     assert!(took.is_some(), "updates did not converge");
     assert!(pings > 0);
+}
+
+/// The most times one node piggybacked one membership update, in a 20-node cluster where a
+/// member crashes.
+fn most_piggybacks(scale: RetransmitScale) -> usize {
+    let config = Config {
+        packets: Packets::Limited { max_bytes: 1_400 },
+        swim: SwimConfig {
+            retransmit_scale: scale,
+            ..SwimConfig::default()
+        },
+        ..Config::default()
+    };
+    let mut net = Net::swim_cluster(20, config, MS);
+    net.record_sent = true;
+    net.run_until(2 * SEC);
+    net.crashed.insert(19);
+    net.run_until(40 * SEC);
+    type Key = (u64, u64, u64, MemberState, u64);
+    let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
+    for (_, from, _, m) in &net.sent {
+        if !matches!(m.body, Body::MemberSync { .. } | Body::JoinReply { .. }) {
+            for u in &m.members {
+                let MemberUpdate {
+                    id,
+                    incarnation,
+                    state,
+                    by,
+                } = *u;
+                *counts
+                    .entry((*from, id, incarnation, state, by))
+                    .or_default() += 1;
+            }
+        }
+    }
+    counts.values().copied().max().unwrap_or(0)
+}
+
+#[test]
+fn memberlists_queue_sends_each_update_mult_times_log10_of_n() {
+    // retransmit_mult 4: 4 * ceil(log10(21)) = 8, against 4 * ceil(log2(21)) = 20.
+    assert_eq!(most_piggybacks(RetransmitScale::Log10), 8);
+    assert_eq!(most_piggybacks(RetransmitScale::Log2), 20);
 }

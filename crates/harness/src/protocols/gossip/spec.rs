@@ -3,7 +3,8 @@
 use crate::scenario::{Invalid, Span};
 use faultline_gossip::{
     Bandwidth, Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard,
-    LossOfInterest, MerkleShape, Mode, Packets, PeerSelection, Reconciliation, SwimConfig,
+    LossOfInterest, MerkleShape, Mode, Packets, PeerSelection, Reconciliation, RetransmitScale,
+    SwimConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -276,6 +277,39 @@ pub struct SwimSpec {
     /// Lifeguard's extensions, each switched on by its field (absent: plain SWIM).
     #[serde(default, skip_serializing_if = "LifeguardSpec::is_off")]
     pub lifeguard: LifeguardSpec,
+    /// Each membership update is piggybacked `retransmit_mult * ceil(log(n + 1))` times (at
+    /// least 1; 4 by default).
+    #[serde(default = "four", skip_serializing_if = "is_four")]
+    pub retransmit_mult: u32,
+    /// The logarithm's base: `"log2"` (the default) or `"log10"` (memberlist's
+    /// TransmitLimitedQueue).
+    #[serde(default, skip_serializing_if = "RetransmitSpec::is_log2")]
+    pub retransmit_scale: RetransmitSpec,
+}
+
+/// The base of the retransmit count's logarithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetransmitSpec {
+    /// `ceil(log2(n + 1))`.
+    #[default]
+    Log2,
+    /// `ceil(log10(n + 1))`, as memberlist.
+    Log10,
+}
+
+impl RetransmitSpec {
+    fn is_log2(&self) -> bool {
+        *self == RetransmitSpec::Log2
+    }
+}
+
+fn four() -> u32 {
+    SwimConfig::default().retransmit_mult
+}
+
+fn is_four(mult: &u32) -> bool {
+    *mult == four()
 }
 
 /// Lifeguard's three extensions of SWIM; each absent one stays off.
@@ -398,7 +432,11 @@ impl GossipSpec {
                 tombstone_timeout: s.tombstone_timeout.nanos(),
                 push_pull_interval: s.push_pull_interval.nanos(),
                 lifeguard: s.lifeguard.config(),
-                ..SwimConfig::default()
+                retransmit_mult: s.retransmit_mult,
+                retransmit_scale: match s.retransmit_scale {
+                    RetransmitSpec::Log2 => RetransmitScale::Log2,
+                    RetransmitSpec::Log10 => RetransmitScale::Log10,
+                },
             });
         Config {
             mode,
