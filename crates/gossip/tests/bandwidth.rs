@@ -209,3 +209,35 @@ fn memberlists_queue_sends_each_update_mult_times_log10_of_n() {
     assert_eq!(most_piggybacks(RetransmitScale::Log10), 8);
     assert_eq!(most_piggybacks(RetransmitScale::Log2), 20);
 }
+
+#[test]
+fn a_version_too_big_for_a_packet_is_not_rumored_but_arrives_by_anti_entropy() {
+    let config = Config {
+        mode: Mode::RumorMongering {
+            feedback: Feedback::Feedback,
+            loss: LossOfInterest::Counter,
+            k: 2,
+        },
+        interval: 200 * MS,
+        rumor_backup: 5,
+        packets: Packets::Limited { max_bytes: 256 },
+        ..Config::default()
+    };
+    let mut net = Net::static_cluster(8, config, None, MS);
+    net.record_sent = true;
+    net.run_until(SEC);
+    net.put(0, "small", &[1; 16]);
+    net.put(0, "large", &[2; 1_000]);
+    assert_eq!(
+        net.nodes[&0].hot_rumors(),
+        1,
+        "only the small version is a rumor"
+    );
+    assert!(time_to_converge(&mut net, 60 * SEC).is_some());
+    let packets = net
+        .sent
+        .iter()
+        .filter(|(_, _, _, m)| m.body.transport() == Transport::Packet);
+    assert!(packets.clone().count() > 0);
+    assert!(packets.map(|(_, _, _, m)| m.size_bytes()).all(|s| s <= 256));
+}
