@@ -399,6 +399,28 @@ pub struct WritesSpec {
     pub until: Span,
 }
 
+impl SwimSpec {
+    /// The core's SWIM parameters.
+    fn config(&self) -> SwimConfig {
+        SwimConfig {
+            probe_interval: self.probe_interval.nanos(),
+            ping_timeout: self.ping_timeout.nanos(),
+            indirect_probes: self.indirect_probes,
+            suspicion: self.suspicion.map(Span::nanos),
+            reconnect_timeout: self.reconnect_timeout.nanos(),
+            reconnect_interval: self.reconnect_interval.nanos(),
+            tombstone_timeout: self.tombstone_timeout.nanos(),
+            push_pull_interval: self.push_pull_interval.nanos(),
+            lifeguard: self.lifeguard.config(),
+            retransmit_mult: self.retransmit_mult,
+            retransmit_scale: match self.retransmit_scale {
+                RetransmitSpec::Log2 => RetransmitScale::Log2,
+                RetransmitSpec::Log10 => RetransmitScale::Log10,
+            },
+        }
+    }
+}
+
 impl GossipSpec {
     /// The core's configuration.
     pub fn config(&self) -> Config {
@@ -422,22 +444,7 @@ impl GossipSpec {
         let swim = self
             .swim
             .as_ref()
-            .map_or_else(SwimConfig::default, |s| SwimConfig {
-                probe_interval: s.probe_interval.nanos(),
-                ping_timeout: s.ping_timeout.nanos(),
-                indirect_probes: s.indirect_probes,
-                suspicion: s.suspicion.map(Span::nanos),
-                reconnect_timeout: s.reconnect_timeout.nanos(),
-                reconnect_interval: s.reconnect_interval.nanos(),
-                tombstone_timeout: s.tombstone_timeout.nanos(),
-                push_pull_interval: s.push_pull_interval.nanos(),
-                lifeguard: s.lifeguard.config(),
-                retransmit_mult: s.retransmit_mult,
-                retransmit_scale: match s.retransmit_scale {
-                    RetransmitSpec::Log2 => RetransmitScale::Log2,
-                    RetransmitSpec::Log10 => RetransmitScale::Log10,
-                },
-            });
+            .map_or_else(SwimConfig::default, SwimSpec::config);
         Config {
             mode,
             fanout: self.fanout,
@@ -597,6 +604,16 @@ mod tests {
                 r#""bandwidth": {"bytes_per_second": 10},"#,
                 "protocol.gossip.bandwidth",
                 "burst",
+            ),
+            (
+                r#""swim": {"probe_interval": "1s", "ping_timeout": "1ms", "retransmit_mult": 0},"#,
+                "protocol.gossip.swim.retransmit_mult",
+                "at least 1",
+            ),
+            (
+                r#""swim": {"probe_interval": "1s", "ping_timeout": "1ms", "retransmit_scale": "ln"},"#,
+                "protocol.gossip.swim.retransmit_scale",
+                "log10",
             ),
         ] {
             let err = parse_limits(limits).unwrap_err();
