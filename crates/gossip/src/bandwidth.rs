@@ -66,6 +66,16 @@ pub enum Transport {
 }
 
 impl Bandwidth {
+    /// `bytes`, or the burst if smaller: the most one message can ever take.
+    pub fn cap(&self, bytes: usize) -> usize {
+        match *self {
+            Bandwidth::Unlimited => bytes,
+            Bandwidth::TokenBucket { burst, .. } => {
+                bytes.min(usize::try_from(burst).unwrap_or(usize::MAX))
+            }
+        }
+    }
+
     /// Checks the rate and burst; the error names the bad field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Bandwidth::TokenBucket {

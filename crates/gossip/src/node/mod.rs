@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::bandwidth::Transport;
-use crate::bandwidth::{Bandwidth, TokenBucket};
+use crate::bandwidth::{TokenBucket, Transport};
 use crate::clock::Dot;
 use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection};
 use crate::error::{ConfigError, GossipError};
@@ -131,14 +130,8 @@ impl GossipNode {
             Membership::Static { nodes } => View::Static(nodes),
             Membership::Swim { members } => {
                 let first = offset(config.swim.probe_interval);
-                let burst = match config.bandwidth {
-                    Bandwidth::Unlimited => usize::MAX,
-                    Bandwidth::TokenBucket { burst, .. } => burst as usize,
-                };
-                let budget = config
-                    .max_message_bytes
-                    .min(burst)
-                    .saturating_sub(HEADER_BYTES + 8);
+                let largest = config.bandwidth.cap(config.max_message_bytes);
+                let budget = largest.saturating_sub(HEADER_BYTES + 8);
                 View::Swim(Box::new(Swim::new(id, config.swim, members, first, budget)))
             }
         };
