@@ -1,6 +1,7 @@
 //! Node configuration: dissemination mode, timing, budgets, conflict mode, reconciliation, SWIM
 //! parameters and peer selection. Durations are nanoseconds.
 
+use crate::bandwidth::{Bandwidth, Packets};
 use crate::error::ConfigError;
 use crate::merkle::MerkleShape;
 use crate::store::ConflictMode;
@@ -130,6 +131,35 @@ pub struct DynamicSuspicion {
     pub confirmations: u32,
 }
 
+/// How the number of times a membership update is piggybacked grows with the cluster size `n`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RetransmitScale {
+    /// `ceil(log2(n + 1))`: the SWIM paper's bound, faultline's default.
+    #[default]
+    Log2,
+    /// `ceil(log10(n + 1))`: memberlist's `TransmitLimitedQueue`, for UDP-sized packets that
+    /// hold few updates each.
+    Log10,
+}
+
+impl RetransmitScale {
+    /// The logarithm of `n_plus_one` (>= 2) in this base, rounded up.
+    pub fn scale(self, n_plus_one: u64) -> u32 {
+        match self {
+            RetransmitScale::Log2 => 64 - (n_plus_one - 1).leading_zeros(),
+            RetransmitScale::Log10 => {
+                let mut digits = 0;
+                let mut power = 1u64;
+                while power < n_plus_one {
+                    power = power.saturating_mul(10);
+                    digits += 1;
+                }
+                digits
+            }
+        }
+    }
+}
+
 const SECOND: u64 = 1_000_000_000;
 const HOUR: u64 = 3_600 * SECOND;
 
@@ -145,8 +175,11 @@ pub struct SwimConfig {
     /// `Some(timeout)`: a failed probe makes a member suspect, dead after the timeout unless it
     /// refutes; `None`: a failed probe declares it dead at once.
     pub suspicion: Option<u64>,
-    /// Each membership update is piggybacked `retransmit_mult * ceil(log2(n + 1))` times.
+    /// Each membership update is piggybacked `retransmit_mult * ceil(log(n + 1))` times, the
+    /// logarithm's base given by `retransmit_scale`.
     pub retransmit_mult: u32,
+    /// The base of that logarithm.
+    pub retransmit_scale: RetransmitScale,
     /// Failed (dead) members are kept, and retried by reconnection, this long before they are
     /// forgotten (Serf's `reconnect_timeout`, 24 h by default): a partition shorter than this
     /// heals by itself.
@@ -173,6 +206,7 @@ impl Default for SwimConfig {
             indirect_probes: 3,
             suspicion: Some(5_000_000_000),
             retransmit_mult: 4,
+            retransmit_scale: RetransmitScale::Log2,
             reconnect_timeout: 24 * HOUR,
             reconnect_interval: 30 * SECOND,
             tombstone_timeout: 24 * HOUR,
@@ -194,6 +228,11 @@ pub struct Config {
     /// Estimated size limit of one message; data and piggybacked membership updates are cut to
     /// fit (a message always carries at least one update so exchanges progress).
     pub max_message_bytes: usize,
+    /// Size limit of packet messages (probes, rumors, digests; see [`Packets`]); unlimited by
+    /// default.
+    pub packets: Packets,
+    /// Outgoing bytes-per-second budget (see [`Bandwidth`]); unlimited by default.
+    pub bandwidth: Bandwidth,
     /// LWW or siblings.
     pub conflict: ConflictMode,
     /// Scuttlebutt digests or Merkle trees.
@@ -218,6 +257,8 @@ impl Default for Config {
             fanout: 1,
             interval: 1_000_000_000,
             max_message_bytes: 64 * 1024,
+            packets: Packets::Unlimited,
+            bandwidth: Bandwidth::Unlimited,
             conflict: ConflictMode::Lww,
             reconciliation: Reconciliation::Scuttlebutt,
             swim: SwimConfig::default(),
@@ -240,6 +281,8 @@ impl Config {
         if self.max_message_bytes < 64 {
             return Err(ConfigError::new("max_message_bytes", "at least 64"));
         }
+        self.packets.validate(self.max_message_bytes)?;
+        self.bandwidth.validate()?;
         if let Mode::RumorMongering { k: 0, .. } = self.mode {
             return Err(ConfigError::new("mode.k", "at least 1"));
         }
@@ -337,6 +380,10 @@ mod tests {
             ..Config::default()
         };
         assert!(spatial.validate().is_err());
+        assert_eq!(RetransmitScale::Log2.scale(21), 5);
+        assert_eq!(RetransmitScale::Log10.scale(21), 2);
+        assert_eq!(RetransmitScale::Log10.scale(10), 1);
+        assert_eq!(RetransmitScale::Log10.scale(11), 2);
         assert!(
             Exchange::PushPull.pushes() && Exchange::PushPull.pulls() && !Exchange::Push.pulls()
         );

@@ -21,6 +21,9 @@
 //!   views, so healed partitions reunite.
 //! - **Peers**: uniform, or Demers et al.'s spatial `Q(d)^-a` over a shared [`Topology`], with
 //!   cross-zone messages and bytes counted in [`Stats`].
+//! - **Limits** ([`bandwidth`]): an optional bytes-per-second token bucket per node and an
+//!   optional size limit on UDP-like packets (memberlist's 1,400 bytes); content is cut to fit
+//!   and what cannot fit waits for later messages, a message that cannot fit at all is dropped.
 //! - **Monitoring**: [`Event::Applied`] when a version enters a node's map, [`Event::Member`] on
 //!   every view change; [`Message::size_bytes`] and [`Stats`] for traffic.
 //!
@@ -47,6 +50,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod bandwidth;
 pub mod clock;
 pub mod config;
 pub mod dots;
@@ -67,10 +71,11 @@ pub mod swim;
 pub mod topology;
 pub mod view;
 
+pub use bandwidth::{Bandwidth, Packets, Transport};
 pub use clock::{Causality, Dot, VectorClock};
 pub use config::{
     Config, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest, Mode, PeerSelection,
-    Reconciliation, SwimConfig,
+    Reconciliation, RetransmitScale, SwimConfig,
 };
 pub use dots::DotSet;
 pub use error::{ConfigError, GossipError};

@@ -1,5 +1,6 @@
 //! The wire messages between gossip nodes and their estimated sizes.
 
+use crate::bandwidth::Transport;
 use crate::clock::Dot;
 use crate::config::Exchange;
 use crate::dots::DotSet;
@@ -135,6 +136,46 @@ fn updates_size(updates: &[Update]) -> usize {
 }
 
 impl Body {
+    /// How the body travels: probes, acks, joins, leaves, rumors, their feedback and
+    /// anti-entropy digests as packets (memberlist's UDP); summaries, deltas, Merkle messages
+    /// and whole views as streams (memberlist's TCP push-pull).
+    pub fn transport(&self) -> Transport {
+        match self {
+            Body::SyncDigest { .. }
+            | Body::Rumor { .. }
+            | Body::RumorFeedback { .. }
+            | Body::Ping { .. }
+            | Body::Ack { .. }
+            | Body::Nack { .. }
+            | Body::PingReq { .. }
+            | Body::Join { .. }
+            | Body::Leave => Transport::Packet,
+            Body::SyncSummary { .. }
+            | Body::SyncRequest { .. }
+            | Body::SyncDelta { .. }
+            | Body::MerkleNodes { .. }
+            | Body::MerkleLeaves { .. }
+            | Body::JoinReply { .. }
+            | Body::MemberSync { .. } => Transport::Stream,
+        }
+    }
+
+    /// True for the bodies that open (or accept) an exchange whose later messages cost more:
+    /// anti-entropy digests, the summary or first Merkle level that accepts one, and a whole
+    /// view pushed for an answer. Under a bandwidth budget they leave a reserve in the bucket.
+    pub fn opens(&self) -> bool {
+        match self {
+            Body::SyncDigest { .. } | Body::SyncSummary { .. } => true,
+            Body::MerkleNodes {
+                level,
+                from_initiator,
+                ..
+            } => *level == 1 && !*from_initiator,
+            Body::MemberSync { reply, .. } => *reply,
+            _ => false,
+        }
+    }
+
     /// Estimated encoded size of the body alone.
     pub fn size_bytes(&self) -> usize {
         match self {

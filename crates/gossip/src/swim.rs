@@ -274,8 +274,8 @@ impl Swim {
     }
 
     fn retransmits(&self) -> u32 {
-        let n = self.members.len() as u64 + 2;
-        self.cfg.retransmit_mult * (64 - (n - 1).leading_zeros())
+        let n = self.members.len() as u64 + 1;
+        self.cfg.retransmit_mult * self.cfg.retransmit_scale.scale(n + 1)
     }
 
     fn enqueue(&mut self, update: MemberUpdate) {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 
+use crate::bandwidth::{TokenBucket, Transport};
 use crate::clock::Dot;
 use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection};
 use crate::error::{ConfigError, GossipError};
@@ -18,6 +19,7 @@ use crate::swim::{MemberUpdate, Out, Swim};
 use crate::topology::{self, Topology};
 use crate::view::MemberView;
 
+mod limits;
 mod sync;
 
 /// Where a node finds its peers.
@@ -53,6 +55,10 @@ pub struct Stats {
     pub cross_zone_bytes: u64,
     /// Versions sent (in deltas, Merkle leaves and rumors).
     pub updates_sent: u64,
+    /// Messages not sent for want of bandwidth or packet room ([`crate::bandwidth`]).
+    pub messages_dropped: u64,
+    /// Bytes of those messages, piggyback aside.
+    pub bytes_dropped: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +83,10 @@ pub struct GossipNode {
     events: Vec<Event>,
     stats: Stats,
     left: bool,
+    /// The local time of the latest input (what the bandwidth budget is spent against).
+    now: u64,
+    /// The bandwidth budget's state (`None`: unlimited).
+    bucket: Option<TokenBucket>,
     /// The code probes of this node outside SWIM, one bit per [`crate::Probe`].
     probes: u64,
 }
@@ -120,7 +130,8 @@ impl GossipNode {
             Membership::Static { nodes } => View::Static(nodes),
             Membership::Swim { members } => {
                 let first = offset(config.swim.probe_interval);
-                let budget = config.max_message_bytes.saturating_sub(HEADER_BYTES + 8);
+                let largest = config.bandwidth.cap(config.max_message_bytes);
+                let budget = largest.saturating_sub(HEADER_BYTES + 8);
                 View::Swim(Box::new(Swim::new(id, config.swim, members, first, budget)))
             }
         };
@@ -138,6 +149,8 @@ impl GossipNode {
             events: Vec::new(),
             stats: Stats::default(),
             left: false,
+            now: 0,
+            bucket: TokenBucket::new(config.bandwidth),
             probes: 0,
         })
     }
@@ -270,10 +283,15 @@ impl GossipNode {
             key: update.key.clone(),
             dot,
         });
-        if matches!(self.config.mode, Mode::RumorMongering { .. }) {
+        self.rumor(update);
+        Ok(dot)
+    }
+
+    /// Starts spreading `update` as a rumor, with rumor mongering, when it fits a packet.
+    fn rumor(&mut self, update: Update) {
+        if matches!(self.config.mode, Mode::RumorMongering { .. }) && self.fits_a_packet(&update) {
             self.rumors.add(update, self.rounds);
         }
-        Ok(dot)
     }
 
     /// Takes back a version this node kept in durable storage (see [`crate::record`]) after a
@@ -291,6 +309,7 @@ impl GossipNode {
         let View::Swim(swim) = &mut self.view else {
             return Err(GossipError::NotSwim);
         };
+        self.now = now;
         let mut send = Vec::new();
         swim.join(now, seeds, &mut send);
         self.flush(send);
@@ -298,10 +317,11 @@ impl GossipNode {
     }
 
     /// Leaves gracefully: with SWIM, tells a few members; then the node goes quiet for good.
-    pub fn leave(&mut self, _now: u64) -> Result<(), GossipError> {
+    pub fn leave(&mut self, now: u64) -> Result<(), GossipError> {
         if self.left {
             return Err(GossipError::Left);
         }
+        self.now = now;
         let mut send = Vec::new();
         if let View::Swim(swim) = &mut self.view {
             swim.leave(&mut Out {
@@ -320,6 +340,7 @@ impl GossipNode {
         if self.left {
             return;
         }
+        self.now = now;
         if now >= self.next_round {
             while self.next_round <= now {
                 self.next_round += self.config.interval;
@@ -367,17 +388,14 @@ impl GossipNode {
                     return;
                 }
                 for p in self.choose_peers(self.config.fanout as usize) {
-                    let updates = self.rumors.batch(self.data_budget(0));
+                    let updates = self.rumors.batch(self.data_budget(0, Transport::Packet));
                     let dots: Vec<Dot> = updates.iter().map(|u| u.version.dot).collect();
                     let feedback_wanted = feedback == Feedback::Feedback;
-                    self.send(
-                        p,
-                        Body::Rumor {
-                            updates,
-                            feedback: feedback_wanted,
-                        },
-                    );
-                    if !feedback_wanted {
+                    let body = Body::Rumor {
+                        updates,
+                        feedback: feedback_wanted,
+                    };
+                    if self.send(p, body) && !feedback_wanted {
                         self.rumors.contacted(&dots, loss, k, &mut self.rng);
                     }
                 }
@@ -397,31 +415,23 @@ impl GossipNode {
         }
     }
 
-    /// Bytes left for versions once `fixed` bytes of the body are spent.
-    fn data_budget(&self, fixed: usize) -> usize {
-        self.config
-            .max_message_bytes
-            .saturating_sub(HEADER_BYTES + 16 + fixed)
-    }
-
     fn flush(&mut self, send: Vec<(u64, Body, Option<MemberUpdate>)>) {
         for (to, body, about) in send {
             self.send_with(to, body, about);
         }
     }
 
-    fn send(&mut self, to: u64, body: Body) {
-        self.send_with(to, body, None);
+    /// Sends `body`; false when it could not go ([`crate::bandwidth`]'s policy).
+    fn send(&mut self, to: u64, body: Body) -> bool {
+        self.send_with(to, body, None)
     }
 
     /// Wraps `body` with piggybacked membership updates (`about` first, if given), counts it and
-    /// queues it.
-    fn send_with(&mut self, to: u64, body: Body, about: Option<MemberUpdate>) {
-        let room = self
-            .config
-            .max_message_bytes
-            .saturating_sub(HEADER_BYTES + 2 + body.size_bytes());
-        let room = room.saturating_sub(about.map_or(0, |_| MemberUpdate::SIZE));
+    /// queues it, or drops it when it does not fit the limits now (returning false).
+    fn send_with(&mut self, to: u64, body: Body, about: Option<MemberUpdate>) -> bool {
+        let Some(room) = self.piggyback_room(&body, about.is_some()) else {
+            return false;
+        };
         let mut members: Vec<MemberUpdate> = about.into_iter().collect();
         if let View::Swim(s) = &mut self.view {
             members.extend(s.piggyback(room));
@@ -433,6 +443,7 @@ impl GossipNode {
             _ => 0,
         };
         let msg = Message { body, members };
+        self.spend(msg.size_bytes());
         let size = msg.size_bytes() as u64;
         self.stats.messages_sent += 1;
         self.stats.bytes_sent += size;
@@ -444,6 +455,7 @@ impl GossipNode {
             }
         }
         self.outputs.push((to, msg));
+        true
     }
 
     /// Merges a received version; emits `Applied` when it was news.
@@ -466,6 +478,7 @@ impl GossipNode {
         if self.left {
             return Ok(());
         }
+        self.now = now;
         self.stats.messages_received += 1;
         self.stats.bytes_received += msg.size_bytes() as u64;
         let Message { body, members } = msg;
@@ -494,9 +507,7 @@ impl GossipNode {
                     let dot = u.version.dot;
                     if self.absorb(&u) {
                         fresh.push(dot);
-                        if matches!(self.config.mode, Mode::RumorMongering { .. }) {
-                            self.rumors.add(u, self.rounds);
-                        }
+                        self.rumor(u);
                     } else if self.rumors.learned_in(&dot, self.rounds) {
                         // News this round: the contact was as useful as the one that came first.
                         fresh.push(dot);

@@ -2,6 +2,7 @@
 //! descent to the differing buckets.
 
 use super::GossipNode;
+use crate::bandwidth::Transport;
 use crate::config::{Exchange, Reconciliation};
 use crate::dots::DotSet;
 use crate::error::GossipError;
@@ -85,9 +86,10 @@ impl GossipNode {
     /// Sends the versions `theirs` lacks, with this node's context.
     fn send_delta(&mut self, to: u64, theirs: &DotSet, reply: bool) {
         let context = self.store.context().clone();
-        let (updates, complete) = self
-            .store
-            .missing(theirs, self.data_budget(context.size_bytes()));
+        let (updates, complete) = self.store.missing(
+            theirs,
+            self.data_budget(context.size_bytes(), Transport::Stream),
+        );
         self.send(
             to,
             Body::SyncDelta {
@@ -130,7 +132,7 @@ impl GossipNode {
         let all_differ = differing.len() == nodes.len() && nodes.len() > 1;
         let i_initiate = !from_initiator;
         if level < depth {
-            let max = self.data_budget(0) / 16;
+            let max = self.data_budget(0, Transport::Stream) / 16;
             let children: Vec<(u64, u64)> = differing
                 .iter()
                 .flat_map(|i| tree.children(level, *i))
@@ -178,7 +180,7 @@ impl GossipNode {
     /// This node's versions in `buckets` except those in `known` (what the peer just sent),
     /// within the budget, from a random rotation.
     fn bucket_updates(&mut self, buckets: &[u64], known: &[Update]) -> Vec<Update> {
-        let budget = self.data_budget(8 * buckets.len());
+        let budget = self.data_budget(8 * buckets.len(), Transport::Stream);
         let rotation = self.rng.next_u64();
         self.store.in_buckets(buckets, known, budget, rotation).0
     }

@@ -2,8 +2,9 @@
 
 use crate::scenario::{Invalid, Span};
 use faultline_gossip::{
-    Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest,
-    MerkleShape, Mode, PeerSelection, Reconciliation, SwimConfig,
+    Bandwidth, Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard,
+    LossOfInterest, MerkleShape, Mode, Packets, PeerSelection, Reconciliation, RetransmitScale,
+    SwimConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,16 @@ pub struct GossipSpec {
     /// Largest message, in bytes; deltas beyond it are split.
     #[serde(default = "default_budget")]
     pub max_message_bytes: usize,
+    /// UDP-sized packets: probes, acks, rumors and digests of at most `max_bytes` (memberlist's
+    /// 1,400 by default), carrying piggybacked updates only as far as they fit (absent: packets
+    /// are limited by `max_message_bytes` alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packets: Option<PacketsSpec>,
+    /// A per-node outgoing budget, `{"bytes_per_second", "burst"}`, on the node's own clock
+    /// (absent: unlimited). What does not fit waits or is dropped as README's gossip section
+    /// tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<BandwidthSpec>,
     /// `"uniform"`, or `{"spatial": {"a": 2.0}}` to favour peers in the same zone.
     #[serde(default)]
     pub peers: PeersSpec,
@@ -55,6 +66,29 @@ pub struct GossipSpec {
     pub durable: bool,
     /// The writes to disseminate.
     pub writes: WritesSpec,
+}
+
+/// The packet size limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketsSpec {
+    /// The largest packet, in bytes (64 to `max_message_bytes`; memberlist's 1,400 by default).
+    #[serde(default = "udp_packet")]
+    pub max_bytes: usize,
+}
+
+fn udp_packet() -> usize {
+    1_400
+}
+
+/// A token bucket of outgoing bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BandwidthSpec {
+    /// Refill rate, bytes per second of the node's clock (at least 1).
+    pub bytes_per_second: u64,
+    /// The most bytes sent at once (at least 64).
+    pub burst: u64,
 }
 
 fn one() -> u32 {
@@ -243,6 +277,39 @@ pub struct SwimSpec {
     /// Lifeguard's extensions, each switched on by its field (absent: plain SWIM).
     #[serde(default, skip_serializing_if = "LifeguardSpec::is_off")]
     pub lifeguard: LifeguardSpec,
+    /// Each membership update is piggybacked `retransmit_mult * ceil(log(n + 1))` times (at
+    /// least 1; 4 by default).
+    #[serde(default = "four", skip_serializing_if = "is_four")]
+    pub retransmit_mult: u32,
+    /// The logarithm's base: `"log2"` (the default) or `"log10"` (memberlist's
+    /// TransmitLimitedQueue).
+    #[serde(default, skip_serializing_if = "RetransmitSpec::is_log2")]
+    pub retransmit_scale: RetransmitSpec,
+}
+
+/// The base of the retransmit count's logarithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetransmitSpec {
+    /// `ceil(log2(n + 1))`.
+    #[default]
+    Log2,
+    /// `ceil(log10(n + 1))`, as memberlist.
+    Log10,
+}
+
+impl RetransmitSpec {
+    fn is_log2(&self) -> bool {
+        *self == RetransmitSpec::Log2
+    }
+}
+
+fn four() -> u32 {
+    SwimConfig::default().retransmit_mult
+}
+
+fn is_four(mult: &u32) -> bool {
+    *mult == four()
 }
 
 /// Lifeguard's three extensions of SWIM; each absent one stays off.
@@ -332,6 +399,28 @@ pub struct WritesSpec {
     pub until: Span,
 }
 
+impl SwimSpec {
+    /// The core's SWIM parameters.
+    fn config(&self) -> SwimConfig {
+        SwimConfig {
+            probe_interval: self.probe_interval.nanos(),
+            ping_timeout: self.ping_timeout.nanos(),
+            indirect_probes: self.indirect_probes,
+            suspicion: self.suspicion.map(Span::nanos),
+            reconnect_timeout: self.reconnect_timeout.nanos(),
+            reconnect_interval: self.reconnect_interval.nanos(),
+            tombstone_timeout: self.tombstone_timeout.nanos(),
+            push_pull_interval: self.push_pull_interval.nanos(),
+            lifeguard: self.lifeguard.config(),
+            retransmit_mult: self.retransmit_mult,
+            retransmit_scale: match self.retransmit_scale {
+                RetransmitSpec::Log2 => RetransmitScale::Log2,
+                RetransmitSpec::Log10 => RetransmitScale::Log10,
+            },
+        }
+    }
+}
+
 impl GossipSpec {
     /// The core's configuration.
     pub fn config(&self) -> Config {
@@ -355,23 +444,23 @@ impl GossipSpec {
         let swim = self
             .swim
             .as_ref()
-            .map_or_else(SwimConfig::default, |s| SwimConfig {
-                probe_interval: s.probe_interval.nanos(),
-                ping_timeout: s.ping_timeout.nanos(),
-                indirect_probes: s.indirect_probes,
-                suspicion: s.suspicion.map(Span::nanos),
-                reconnect_timeout: s.reconnect_timeout.nanos(),
-                reconnect_interval: s.reconnect_interval.nanos(),
-                tombstone_timeout: s.tombstone_timeout.nanos(),
-                push_pull_interval: s.push_pull_interval.nanos(),
-                lifeguard: s.lifeguard.config(),
-                ..SwimConfig::default()
-            });
+            .map_or_else(SwimConfig::default, SwimSpec::config);
         Config {
             mode,
             fanout: self.fanout,
             interval: self.interval.nanos(),
             max_message_bytes: self.max_message_bytes,
+            packets: self
+                .packets
+                .map_or(Packets::Unlimited, |p| Packets::Limited {
+                    max_bytes: p.max_bytes,
+                }),
+            bandwidth: self
+                .bandwidth
+                .map_or(Bandwidth::Unlimited, |b| Bandwidth::TokenBucket {
+                    bytes_per_second: b.bytes_per_second,
+                    burst: b.burst,
+                }),
             conflict: match self.conflict {
                 ConflictSpec::Lww => ConflictMode::Lww,
                 ConflictSpec::Siblings => ConflictMode::Siblings,
@@ -449,6 +538,89 @@ mod tests {
         match s.protocol {
             scenario::ProtocolSpec::Gossip(g) => Ok(g),
             _ => unreachable!("a gossip block"),
+        }
+    }
+
+    fn parse_limits(limits: &str) -> Result<GossipSpec, String> {
+        let text = format!(
+            r#"{{"version": 1, "name": "t", "seed": 1, "duration": "10s",
+                "protocol": {{"gossip": {{"mode": "push_pull", "interval": "1s", {limits}
+                  "writes": {{"count": 10, "keys": 10, "from": "1s", "until": "2s"}}}}}},
+                "cluster": {{"nodes": 3}}}}"#
+        );
+        let s = scenario::parse(&text, Path::new("t.json")).map_err(|e| e.to_string())?;
+        match s.protocol {
+            scenario::ProtocolSpec::Gossip(g) => Ok(g),
+            _ => unreachable!("a gossip block"),
+        }
+    }
+
+    #[test]
+    fn limits_default_off_and_take_memberlists_packet_size_when_asked() {
+        let off = parse_limits("").unwrap().config();
+        assert_eq!(
+            (off.packets, off.bandwidth),
+            (Packets::Unlimited, Bandwidth::Unlimited)
+        );
+        let on = parse_limits(
+            r#""packets": {}, "bandwidth": {"bytes_per_second": 2000, "burst": 1400},"#,
+        )
+        .unwrap()
+        .config();
+        assert_eq!(on.packets, Packets::Limited { max_bytes: 1_400 });
+        assert_eq!(
+            on.bandwidth,
+            Bandwidth::TokenBucket {
+                bytes_per_second: 2_000,
+                burst: 1_400
+            }
+        );
+    }
+
+    #[test]
+    fn bad_limits_name_their_field() {
+        for (limits, field, expected) in [
+            (
+                r#""packets": {"max_bytes": 32},"#,
+                "protocol.gossip.packets.max_bytes",
+                "64 <= max_bytes <= max_message_bytes",
+            ),
+            (
+                r#""max_message_bytes": 1000, "packets": {},"#,
+                "protocol.gossip.packets.max_bytes",
+                "max_message_bytes",
+            ),
+            (
+                r#""bandwidth": {"bytes_per_second": 0, "burst": 1400},"#,
+                "protocol.gossip.bandwidth.bytes_per_second",
+                "at least 1",
+            ),
+            (
+                r#""bandwidth": {"bytes_per_second": 10, "burst": 10},"#,
+                "protocol.gossip.bandwidth.burst",
+                "at least 64",
+            ),
+            (
+                r#""bandwidth": {"bytes_per_second": 10},"#,
+                "protocol.gossip.bandwidth",
+                "burst",
+            ),
+            (
+                r#""swim": {"probe_interval": "1s", "ping_timeout": "1ms", "retransmit_mult": 0},"#,
+                "protocol.gossip.swim.retransmit_mult",
+                "at least 1",
+            ),
+            (
+                r#""swim": {"probe_interval": "1s", "ping_timeout": "1ms", "retransmit_scale": "ln"},"#,
+                "protocol.gossip.swim.retransmit_scale",
+                "log10",
+            ),
+        ] {
+            let err = parse_limits(limits).unwrap_err();
+            assert!(
+                err.contains(field) && err.contains(expected),
+                "{limits}: {err}"
+            );
         }
     }
 
