@@ -11,7 +11,7 @@ use crate::config::{Config, Exchange, Feedback, Mode, PeerSelection};
 use crate::error::{ConfigError, GossipError};
 use crate::event::Event;
 use crate::message::{Body, Message, HEADER_BYTES};
-use crate::rng;
+use crate::rng::{self, NodeRng};
 use crate::rumor::Rumors;
 use crate::store::{Store, Update, Value, Version};
 use crate::swim::{MemberUpdate, Out, Swim};
@@ -65,8 +65,9 @@ enum View {
 #[derive(Clone, Debug)]
 pub struct GossipNode {
     id: u64,
-    config: Config,
-    rng: ChaCha8Rng,
+    /// Shared by every node built from the same `Arc` (160 bytes each otherwise).
+    config: Arc<Config>,
+    rng: NodeRng,
     store: Store,
     view: View,
     topology: Option<Arc<Topology>>,
@@ -84,14 +85,16 @@ pub struct GossipNode {
 impl GossipNode {
     /// A node `id` with its configuration, membership, optional shared topology (needed for
     /// spatial peer choice and cross-zone counters) and random generator. With `config.stagger`
-    /// the first gossip round and probe fall at a random offset within one interval.
+    /// the first gossip round and probe fall at a random offset within one interval. Pass the
+    /// configuration as an `Arc` to share one copy among many nodes.
     pub fn new(
         id: u64,
-        config: Config,
+        config: impl Into<Arc<Config>>,
         membership: Membership,
         topology: Option<Arc<Topology>>,
         mut rng: ChaCha8Rng,
     ) -> Result<Self, GossipError> {
+        let config: Arc<Config> = config.into();
         config.validate()?;
         if matches!(config.peer_selection, PeerSelection::Spatial { .. }) && topology.is_none() {
             return Err(
@@ -128,7 +131,7 @@ impl GossipNode {
             id,
             store: Store::new(id, config.conflict, merkle),
             config,
-            rng,
+            rng: NodeRng::from(rng),
             view,
             topology,
             rumors: Rumors::default(),
