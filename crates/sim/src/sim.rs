@@ -3,6 +3,7 @@
 use crate::disk::{Disk, DiskConfig, DiskFault, NewSync, SyncId};
 use crate::fault::Fault;
 use crate::hash::StableHasher;
+use crate::inflight::InFlight;
 use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
@@ -50,7 +51,7 @@ pub struct Stepped {
     pub node: Option<NodeId>,
 }
 
-enum Event<M> {
+enum Event {
     Start {
         node: NodeId,
         incarnation: u32,
@@ -63,7 +64,8 @@ enum Event<M> {
         id: u64,
         /// The message's hash, computed once when it was sent.
         digest: u64,
-        msg: M,
+        /// Where the message waits in [`Simulation`]'s `in_flight` (see [`InFlight`]).
+        msg: u32,
     },
     Timer {
         node: NodeId,
@@ -162,7 +164,7 @@ struct NodeSlot<P: Process> {
     rng: Option<Box<DetRng>>,
     clock: Clock,
     /// Deliveries and timers that came due while the node was paused, in arrival order.
-    waiting: Vec<Event<P::Message>>,
+    waiting: Vec<Event>,
 }
 
 type Factory<P> = Box<dyn FnMut(NodeId, &<P as Process>::Durable) -> P>;
@@ -177,7 +179,8 @@ struct NetRngs {
 /// A deterministic simulation of processes of type `P` on a faulty network.
 pub struct Simulation<P: Process> {
     now: Time,
-    queue: EventQueue<Event<P::Message>>,
+    queue: EventQueue<Event>,
+    in_flight: InFlight<P::Message>,
     nodes: Vec<NodeSlot<P>>,
     meta: Vec<NodeMeta>,
     pending_timers: PendingTimers,
@@ -208,6 +211,7 @@ impl<P: Process> Simulation<P> {
         Simulation {
             now: Time::ZERO,
             queue: EventQueue::new(),
+            in_flight: InFlight::default(),
             nodes: Vec::new(),
             meta: Vec::new(),
             pending_timers: PendingTimers::default(),
@@ -273,7 +277,7 @@ impl<P: Process> Simulation<P> {
             paused: false,
             crashed_in: 0,
         });
-        self.trace.add_name(name.to_string());
+        self.trace.add_name(name);
         self.push_now(Event::Start {
             node: id,
             incarnation: 0,
@@ -282,7 +286,7 @@ impl<P: Process> Simulation<P> {
     }
 
     /// Queues an event due now (a start, a message to oneself): they share the zero-delay lane.
-    fn push_now(&mut self, event: Event<P::Message>) {
+    fn push_now(&mut self, event: Event) {
         self.queue.push_after(0, self.now, event);
     }
 
@@ -336,7 +340,7 @@ impl<P: Process> Simulation<P> {
 
     /// The name a node was added with.
     pub fn node_name(&self, node: NodeId) -> Option<&str> {
-        self.trace.names().get(node.index()).map(String::as_str)
+        self.trace.name(node.index())
     }
 
     /// The live process of `node`, or `None` if it is down or unknown.
@@ -429,7 +433,10 @@ impl<P: Process> Simulation<P> {
                 id,
                 digest,
                 msg,
-            } => self.deliver(from, to, sent_in, (id, digest), msg),
+            } => {
+                let msg = self.in_flight.take(msg);
+                self.deliver(from, to, sent_in, (id, digest), msg)
+            }
             Event::Timer {
                 node,
                 incarnation,
@@ -448,7 +455,7 @@ impl<P: Process> Simulation<P> {
     }
 
     /// True for a timer planned under a clock rate its node no longer runs at.
-    fn is_stale_timer(&self, event: &Event<P::Message>) -> bool {
+    fn is_stale_timer(&self, event: &Event) -> bool {
         match event {
             Event::Timer { node, epoch, .. } => self.nodes[node.index()].clock.epoch != *epoch,
             _ => false,
@@ -457,7 +464,7 @@ impl<P: Process> Simulation<P> {
 
     /// The paused node an event is due to, if any (the event waits until it resumes; nothing
     /// happens in this step), and the kind of step it would have been.
-    fn paused_target(&self, event: &Event<P::Message>) -> Option<(NodeId, TraceKind)> {
+    fn paused_target(&self, event: &Event) -> Option<(NodeId, TraceKind)> {
         let (node, kind) = match event {
             Event::Deliver { to, .. } => (*to, TraceKind::Deliver),
             Event::Timer { node, .. } => (*node, TraceKind::Timer),
@@ -717,7 +724,11 @@ impl<P: Process> Simulation<P> {
         if let Some(slot) = self.nodes.get_mut(node.index()) {
             if slot.process.take().is_some() {
                 // What waited for a paused node is lost with the rest of its volatile state.
-                slot.waiting.clear();
+                for event in slot.waiting.drain(..) {
+                    if let Event::Deliver { msg, .. } = event {
+                        self.in_flight.take(msg);
+                    }
+                }
                 if let Some(disk) = slot.disk.as_mut() {
                     disk.crash();
                 }
@@ -853,6 +864,7 @@ impl<P: Process> Simulation<P> {
         }
         let sent_in = self.counters.events;
         if from == to {
+            let msg = self.in_flight.park(msg);
             self.push_now(Event::Deliver {
                 from,
                 to,
@@ -901,7 +913,7 @@ impl<P: Process> Simulation<P> {
                 sent_in,
                 id,
                 digest,
-                msg: msg.clone(),
+                msg: self.in_flight.park(msg.clone()),
             };
             self.schedule_delivery(fixed, copy_at, copy);
         }
@@ -911,14 +923,14 @@ impl<P: Process> Simulation<P> {
             sent_in,
             id,
             digest,
-            msg,
+            msg: self.in_flight.park(msg),
         };
         self.schedule_delivery(fixed, at, event);
     }
 
     /// Queues a delivery: in the lane of its link's `fixed` latency if it has one.
     #[inline]
-    fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event<P::Message>) {
+    fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event) {
         match fixed {
             Some(delay) => self.queue.push_after(delay, at, event),
             None => self.queue.push(at, event),
