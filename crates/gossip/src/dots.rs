@@ -18,14 +18,22 @@ impl OriginDots {
     }
 
     fn insert(&mut self, seq: u64) {
-        if seq > self.base {
+        if seq == self.base + 1 {
+            // The usual case (dots in order): no extra is stored, so none is allocated.
+            self.base = seq;
+            self.compact();
+        } else if seq > self.base {
             self.extra.insert(seq);
             self.compact();
         }
     }
 
-    /// Folds extras that became contiguous into `base` and drops the covered ones.
+    /// Folds extras that became contiguous into `base` and drops the covered ones. Once none is
+    /// left, the set's node is freed (an emptied `BTreeSet` keeps it: ~100 bytes per origin).
     fn compact(&mut self) {
+        if self.extra.is_empty() {
+            return;
+        }
         while let Some(&first) = self.extra.first() {
             if first <= self.base + 1 {
                 self.base = self.base.max(first);
@@ -33,6 +41,9 @@ impl OriginDots {
             } else {
                 break;
             }
+        }
+        if self.extra.is_empty() {
+            self.extra = BTreeSet::new();
         }
     }
 

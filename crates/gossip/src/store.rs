@@ -9,6 +9,7 @@
 //! of all versions and, optionally, a Merkle tree over key hashes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use crate::clock::{Dot, VectorClock};
 use crate::dots::DotSet;
@@ -94,6 +95,81 @@ struct Slot {
     key: Key,
 }
 
+/// Keys held at most in the sorted vector of [`Entries::Few`]; one more moves them to a B-tree.
+const FEW_KEYS: usize = 16;
+
+/// The keys with their versions, in slot order: a sorted vector while there are few (a node
+/// holding one key pays one 56-byte allocation, not a ~630-byte B-tree leaf; at 10^6 nodes that
+/// is most of a node's memory), a B-tree beyond, so stores with many keys stay logarithmic.
+#[derive(Clone, Debug)]
+enum Entries {
+    Few(Vec<(Slot, Vec<Version>)>),
+    Many(BTreeMap<Slot, Vec<Version>>),
+}
+
+impl Entries {
+    fn get(&self, hash: u64, key: &str) -> Option<&Vec<Version>> {
+        match self {
+            Entries::Few(few) => few
+                .binary_search_by(|(s, _)| (s.hash, s.key.as_str()).cmp(&(hash, key)))
+                .ok()
+                .map(|i| &few[i].1),
+            Entries::Many(many) => many.get(&Slot {
+                hash,
+                key: key.to_owned(),
+            }),
+        }
+    }
+
+    /// The versions of `slot`'s key, inserted empty if it is new.
+    fn entry(&mut self, slot: Slot) -> &mut Vec<Version> {
+        if let Entries::Few(few) = self {
+            if few.len() >= FEW_KEYS && few.binary_search_by(|(s, _)| s.cmp(&slot)).is_err() {
+                *self = Entries::Many(std::mem::take(few).into_iter().collect());
+            }
+        }
+        match self {
+            Entries::Few(few) => {
+                let i = match few.binary_search_by(|(s, _)| s.cmp(&slot)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        few.reserve_exact(1);
+                        few.insert(i, (slot, Vec::new()));
+                        i
+                    }
+                };
+                &mut few[i].1
+            }
+            Entries::Many(many) => many.entry(slot).or_default(),
+        }
+    }
+
+    /// Every key from `from` on (all of them with `None`), in slot order.
+    fn since(&self, from: Option<&Slot>) -> impl Iterator<Item = (&Slot, &Vec<Version>)> {
+        let (few, many) = match self {
+            Entries::Few(few) => {
+                let start = from.map_or(0, |f| few.partition_point(|(s, _)| s < f));
+                (Some(few[start..].iter().map(|(s, v)| (s, v))), None)
+            }
+            Entries::Many(many) => (
+                None,
+                Some(many.range::<Slot, _>((
+                    from.map_or(Bound::Unbounded, Bound::Included),
+                    Bound::Unbounded,
+                ))),
+            ),
+        };
+        few.into_iter().flatten().chain(many.into_iter().flatten())
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entries::Few(few) => few.len(),
+            Entries::Many(many) => many.len(),
+        }
+    }
+}
+
 /// The LWW total order on versions.
 fn lww_rank(v: &Version) -> (u64, Dot, &VectorClock, &Option<Value>) {
     (v.timestamp, v.dot, &v.clock, &v.value)
@@ -104,10 +180,11 @@ fn lww_rank(v: &Version) -> (u64, Dot, &VectorClock, &Option<Value>) {
 pub struct Store {
     owner: u64,
     mode: ConflictMode,
-    entries: BTreeMap<Slot, Vec<Version>>,
+    entries: Entries,
     digest: u64,
     context: DotSet,
-    merkle: Option<MerkleTree>,
+    /// Boxed: most stores have none, and a node's every byte counts at 10^6 nodes.
+    merkle: Option<Box<MerkleTree>>,
     counter: u64,
 }
 
@@ -117,10 +194,10 @@ impl Store {
         Self {
             owner,
             mode,
-            entries: BTreeMap::new(),
+            entries: Entries::Few(Vec::new()),
             digest: 0,
             context: DotSet::new(),
-            merkle: merkle.map(MerkleTree::new),
+            merkle: merkle.map(|shape| Box::new(MerkleTree::new(shape))),
             counter: 0,
         }
     }
@@ -128,17 +205,15 @@ impl Store {
     /// The versions of `key`: empty if unknown, one under LWW, one or more siblings otherwise.
     /// A delete shows as a version whose value is `None`.
     pub fn get(&self, key: &str) -> &[Version] {
-        let slot = Slot {
-            hash: key_hash(key),
-            key: key.to_owned(),
-        };
-        self.entries.get(&slot).map_or(&[], Vec::as_slice)
+        self.entries
+            .get(key_hash(key), key)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Every key with its versions, in store order (by key hash).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Version])> {
         self.entries
-            .iter()
+            .since(None)
             .map(|(s, v)| (s.key.as_str(), v.as_slice()))
     }
 
@@ -161,7 +236,7 @@ impl Store {
 
     /// True when no key was ever written.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 
     /// XOR of the hashes of all versions: equal (barring a 64-bit collision) iff the maps are equal.
@@ -180,7 +255,7 @@ impl Store {
     }
 
     pub(crate) fn merkle(&self) -> Option<&MerkleTree> {
-        self.merkle.as_ref()
+        self.merkle.as_deref()
     }
 
     /// The highest write counter used by the owner so far (including writes learnt from peers).
@@ -232,13 +307,10 @@ impl Store {
         let v = &update.version;
         self.context.insert(v.dot);
         let hash = key_hash(&update.key);
-        let list = self
-            .entries
-            .entry(Slot {
-                hash,
-                key: update.key.clone(),
-            })
-            .or_default();
+        let list = self.entries.entry(Slot {
+            hash,
+            key: update.key.clone(),
+        });
         let removed: Vec<Version> = match self.mode {
             ConflictMode::Lww => {
                 if list.first().is_some_and(|cur| lww_rank(v) <= lww_rank(cur)) {
@@ -289,7 +361,7 @@ impl Store {
     pub(crate) fn missing(&self, theirs: &DotSet, budget: usize) -> (Vec<Update>, bool) {
         let mut wanted: Vec<(&Slot, &Version)> = self
             .entries
-            .iter()
+            .since(None)
             .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
             .filter(|(_, v)| !theirs.contains(v.dot))
             .collect();
@@ -308,7 +380,7 @@ impl Store {
         budget: usize,
         rotation: u64,
     ) -> (Vec<Update>, bool) {
-        let Some(shape) = self.merkle.as_ref().map(MerkleTree::shape) else {
+        let Some(shape) = self.merkle.as_deref().map(MerkleTree::shape) else {
             return (Vec::new(), true);
         };
         // A dot names one write, so (key, dot) names one version.
@@ -325,7 +397,7 @@ impl Store {
                     key: Key::new(),
                 };
                 self.entries
-                    .range(from..)
+                    .since(Some(&from))
                     .take_while(move |(s, _)| s.hash <= hi)
                     .flat_map(|(s, vs)| vs.iter().map(move |v| (s, v)))
             })
@@ -455,6 +527,32 @@ mod tests {
         assert_eq!((some.len(), complete), (3, false));
         let (none, complete) = a.missing(a.context(), usize::MAX);
         assert!(none.is_empty() && complete);
+    }
+
+    /// Across the move from the sorted vector to the B-tree (past `FEW_KEYS`), in any write
+    /// order: every key found, iteration in key-hash order, equal digests.
+    #[test]
+    fn many_keys_keep_store_order_and_lookups() {
+        let keys: Vec<String> = (0..3 * FEW_KEYS).map(|i| format!("k{i}")).collect();
+        let mut a = Store::new(1, ConflictMode::Lww, None);
+        let mut b = Store::new(2, ConflictMode::Lww, None);
+        for (i, key) in keys.iter().enumerate() {
+            b.apply(&a.write(i as u64, key, val(key)));
+            let order: Vec<u64> = a.iter().map(|(k, _)| key_hash(k)).collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "sorted after {i} keys"
+            );
+            assert!(keys[..=i].iter().all(|k| a.get(k)[0].value == val(k)));
+            assert!(a.get("absent").is_empty());
+        }
+        let mut c = Store::new(3, ConflictMode::Lww, None);
+        for u in a.updates().iter().rev() {
+            c.apply(u);
+        }
+        assert_eq!((a.len(), a.digest()), (b.len(), b.digest()));
+        assert_eq!((a.len(), a.digest()), (c.len(), c.digest()));
+        assert_eq!(a.updates(), c.updates());
     }
 
     #[test]

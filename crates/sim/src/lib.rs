@@ -43,6 +43,7 @@ mod detmath;
 mod disk;
 mod fault;
 mod hash;
+mod inflight;
 mod net;
 mod probe;
 mod process;

@@ -75,7 +75,7 @@ pub struct Context<'a, M, D> {
     pub(crate) next_timer: &'a mut u64,
     pub(crate) streams: RngStreams,
     /// The node's stream, created on first use (its draws do not depend on when).
-    pub(crate) rng: &'a mut Option<DetRng>,
+    pub(crate) rng: &'a mut Option<Box<DetRng>>,
     pub(crate) durable: &'a mut D,
     /// The node's disk, created with default settings on first use.
     pub(crate) disk: &'a mut Option<Box<Disk>>,
@@ -139,7 +139,7 @@ impl<M, D> Context<'_, M, D> {
     pub fn rng(&mut self) -> &mut DetRng {
         let (streams, node) = (self.streams, self.node);
         self.rng
-            .get_or_insert_with(|| streams.indexed("node", u64::from(node.0)))
+            .get_or_insert_with(|| Box::new(streams.indexed("node", u64::from(node.0))))
     }
 
     /// The node's durable storage: survives crashes, written immediately.

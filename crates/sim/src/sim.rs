@@ -3,6 +3,7 @@
 use crate::disk::{Disk, DiskConfig, DiskFault, NewSync, SyncId};
 use crate::fault::Fault;
 use crate::hash::StableHasher;
+use crate::inflight::InFlight;
 use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
@@ -11,6 +12,7 @@ use crate::time::{duration_nanos, Time};
 use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
 use crate::NodeId;
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// One part per million: a clock rate of `PPM_ONE` runs at true speed.
@@ -50,7 +52,7 @@ pub struct Stepped {
     pub node: Option<NodeId>,
 }
 
-enum Event<M> {
+enum Event {
     Start {
         node: NodeId,
         incarnation: u32,
@@ -63,7 +65,8 @@ enum Event<M> {
         id: u64,
         /// The message's hash, computed once when it was sent.
         digest: u64,
-        msg: M,
+        /// Where the message waits in [`Simulation`]'s `in_flight` (see [`InFlight`]).
+        msg: u32,
     },
     Timer {
         node: NodeId,
@@ -132,7 +135,7 @@ struct NodeMeta {
     incarnation: u32,
     zone: ZoneId,
     up: bool,
-    /// Frozen by [`Fault::Pause`]: events due to it wait in its slot.
+    /// Frozen by [`Fault::Pause`]: events due to it wait in `Simulation::waiting`.
     paused: bool,
     /// Number of the event that last crashed the node (0: never).
     crashed_in: u64,
@@ -157,11 +160,10 @@ struct NodeSlot<P: Process> {
     durable: P::Durable,
     /// The node's disk, created on first use (or when configured).
     disk: Option<Box<Disk>>,
-    /// The node's stream, drawn from the first time the process asks for it.
-    rng: Option<DetRng>,
+    /// The node's stream, drawn from the first time the process asks for it; boxed, so a node
+    /// that never draws (a gossip node has its own generator) pays one pointer, not ~320 bytes.
+    rng: Option<Box<DetRng>>,
     clock: Clock,
-    /// Deliveries and timers that came due while the node was paused, in arrival order.
-    waiting: Vec<Event<P::Message>>,
 }
 
 type Factory<P> = Box<dyn FnMut(NodeId, &<P as Process>::Durable) -> P>;
@@ -176,10 +178,21 @@ struct NetRngs {
 /// A deterministic simulation of processes of type `P` on a faulty network.
 pub struct Simulation<P: Process> {
     now: Time,
-    queue: EventQueue<Event<P::Message>>,
+    queue: EventQueue<Event>,
+    in_flight: InFlight<P::Message>,
     nodes: Vec<NodeSlot<P>>,
     meta: Vec<NodeMeta>,
     pending_timers: PendingTimers,
+    /// Per paused node, the deliveries and timers that came due while it was paused, in arrival
+    /// order. Apart from the slots: few nodes are ever paused, and a list in every slot cost
+    /// 24 B per node.
+    waiting: BTreeMap<NodeId, Vec<Event>>,
+    /// Set once any clock rate changes. Until then no timer can be stale, and [`Self::step`]
+    /// skips the check: it reads the node's slot, a cache miss per timer at 10^6 nodes.
+    rates_changed: bool,
+    /// Set once any node is paused. Until then no event can be held back, and [`Self::step`]
+    /// skips the check (a read of the node's entry in `meta`).
+    ever_paused: bool,
     factory: Factory<P>,
     streams: RngStreams,
     net_rng: NetRngs,
@@ -207,9 +220,13 @@ impl<P: Process> Simulation<P> {
         Simulation {
             now: Time::ZERO,
             queue: EventQueue::new(),
+            in_flight: InFlight::default(),
             nodes: Vec::new(),
             meta: Vec::new(),
             pending_timers: PendingTimers::default(),
+            waiting: BTreeMap::new(),
+            rates_changed: false,
+            ever_paused: false,
             factory: Box::new(factory),
             net_rng: NetRngs {
                 latency: streams.stream("net.latency"),
@@ -263,7 +280,6 @@ impl<P: Process> Simulation<P> {
                 rate_ppm,
                 epoch: 0,
             },
-            waiting: Vec::new(),
         });
         self.meta.push(NodeMeta {
             incarnation: 0,
@@ -272,7 +288,7 @@ impl<P: Process> Simulation<P> {
             paused: false,
             crashed_in: 0,
         });
-        self.trace.add_name(name.to_string());
+        self.trace.add_name(name);
         self.push_now(Event::Start {
             node: id,
             incarnation: 0,
@@ -281,7 +297,7 @@ impl<P: Process> Simulation<P> {
     }
 
     /// Queues an event due now (a start, a message to oneself): they share the zero-delay lane.
-    fn push_now(&mut self, event: Event<P::Message>) {
+    fn push_now(&mut self, event: Event) {
         self.queue.push_after(0, self.now, event);
     }
 
@@ -335,7 +351,7 @@ impl<P: Process> Simulation<P> {
 
     /// The name a node was added with.
     pub fn node_name(&self, node: NodeId) -> Option<&str> {
-        self.trace.names().get(node.index()).map(String::as_str)
+        self.trace.name(node.index())
     }
 
     /// The live process of `node`, or `None` if it is down or unknown.
@@ -410,12 +426,16 @@ impl<P: Process> Simulation<P> {
     pub fn step(&mut self) -> Option<Stepped> {
         let (time, event) = self.queue.pop()?;
         self.now = time;
-        if self.is_stale_timer(&event) {
+        if self.rates_changed && self.is_stale_timer(&event) {
             // Re-planned by a clock-rate change: its replacement is queued.
             return Some(self.stepped(TraceKind::Timer, None));
         }
-        if let Some((node, kind)) = self.paused_target(&event) {
-            self.nodes[node.index()].waiting.push(event);
+        if let Some((node, kind)) = self
+            .ever_paused
+            .then(|| self.paused_target(&event))
+            .flatten()
+        {
+            self.waiting.entry(node).or_default().push(event);
             return Some(self.stepped(kind, None));
         }
         self.counters.events += 1;
@@ -428,7 +448,10 @@ impl<P: Process> Simulation<P> {
                 id,
                 digest,
                 msg,
-            } => self.deliver(from, to, sent_in, (id, digest), msg),
+            } => {
+                let msg = self.in_flight.take(msg);
+                self.deliver(from, to, sent_in, (id, digest), msg)
+            }
             Event::Timer {
                 node,
                 incarnation,
@@ -447,7 +470,7 @@ impl<P: Process> Simulation<P> {
     }
 
     /// True for a timer planned under a clock rate its node no longer runs at.
-    fn is_stale_timer(&self, event: &Event<P::Message>) -> bool {
+    fn is_stale_timer(&self, event: &Event) -> bool {
         match event {
             Event::Timer { node, epoch, .. } => self.nodes[node.index()].clock.epoch != *epoch,
             _ => false,
@@ -456,7 +479,7 @@ impl<P: Process> Simulation<P> {
 
     /// The paused node an event is due to, if any (the event waits until it resumes; nothing
     /// happens in this step), and the kind of step it would have been.
-    fn paused_target(&self, event: &Event<P::Message>) -> Option<(NodeId, TraceKind)> {
+    fn paused_target(&self, event: &Event) -> Option<(NodeId, TraceKind)> {
         let (node, kind) = match event {
             Event::Deliver { to, .. } => (*to, TraceKind::Deliver),
             Event::Timer { node, .. } => (*node, TraceKind::Timer),
@@ -660,6 +683,7 @@ impl<P: Process> Simulation<P> {
     /// order of their local deadline (then timer id); the old copies are dropped when they pop.
     /// Timers already due and waiting for a paused node stay due.
     fn set_clock_rate(&mut self, node: NodeId, rate_ppm: u64) {
+        self.rates_changed = true;
         let Some(slot) = self.nodes.get_mut(node.index()) else {
             return;
         };
@@ -671,7 +695,7 @@ impl<P: Process> Simulation<P> {
             epoch: old_epoch.wrapping_add(1),
         };
         let epoch = slot.clock.epoch;
-        for event in &mut slot.waiting {
+        for event in self.waiting.get_mut(&node).into_iter().flatten() {
             if let Event::Timer { epoch: e, .. } = event {
                 *e = epoch;
             }
@@ -716,7 +740,11 @@ impl<P: Process> Simulation<P> {
         if let Some(slot) = self.nodes.get_mut(node.index()) {
             if slot.process.take().is_some() {
                 // What waited for a paused node is lost with the rest of its volatile state.
-                slot.waiting.clear();
+                for event in self.waiting.remove(&node).into_iter().flatten() {
+                    if let Event::Deliver { msg, .. } = event {
+                        self.in_flight.take(msg);
+                    }
+                }
                 if let Some(disk) = slot.disk.as_mut() {
                     disk.crash();
                 }
@@ -731,6 +759,7 @@ impl<P: Process> Simulation<P> {
 
     /// Freezes a running node (a crashed one has nothing to freeze).
     fn pause(&mut self, node: NodeId) {
+        self.ever_paused = true;
         if let Some(meta) = self.meta.get_mut(node.index()) {
             meta.paused = meta.up;
         }
@@ -742,7 +771,7 @@ impl<P: Process> Simulation<P> {
             return;
         };
         meta.paused = false;
-        let waiting = std::mem::take(&mut self.nodes[node.index()].waiting);
+        let waiting = self.waiting.remove(&node).unwrap_or_default();
         if !waiting.is_empty() {
             self.probes |= crate::Probe::ResumedWithWaiting.bit();
         }
@@ -852,6 +881,7 @@ impl<P: Process> Simulation<P> {
         }
         let sent_in = self.counters.events;
         if from == to {
+            let msg = self.in_flight.park(msg);
             self.push_now(Event::Deliver {
                 from,
                 to,
@@ -900,7 +930,7 @@ impl<P: Process> Simulation<P> {
                 sent_in,
                 id,
                 digest,
-                msg: msg.clone(),
+                msg: self.in_flight.park(msg.clone()),
             };
             self.schedule_delivery(fixed, copy_at, copy);
         }
@@ -910,14 +940,14 @@ impl<P: Process> Simulation<P> {
             sent_in,
             id,
             digest,
-            msg,
+            msg: self.in_flight.park(msg),
         };
         self.schedule_delivery(fixed, at, event);
     }
 
     /// Queues a delivery: in the lane of its link's `fixed` latency if it has one.
     #[inline]
-    fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event<P::Message>) {
+    fn schedule_delivery(&mut self, fixed: Option<u64>, at: Time, event: Event) {
         match fixed {
             Some(delay) => self.queue.push_after(delay, at, event),
             None => self.queue.push(at, event),

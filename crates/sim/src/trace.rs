@@ -112,7 +112,10 @@ pub struct Trace {
     hasher: StableHasher,
     sink: Option<Box<dyn Write>>,
     write_error: Option<std::io::Error>,
-    names: Vec<String>,
+    /// Every node's name, one after another: one allocation for all instead of one per node.
+    names: String,
+    /// Where each node's name ends in `names`.
+    name_ends: Vec<usize>,
 }
 
 impl Trace {
@@ -121,7 +124,8 @@ impl Trace {
             hasher: StableHasher::new(),
             sink: None,
             write_error: None,
-            names: Vec::new(),
+            names: String::new(),
+            name_ends: Vec::new(),
         }
     }
 
@@ -129,12 +133,16 @@ impl Trace {
         self.sink = Some(sink);
     }
 
-    pub(crate) fn add_name(&mut self, name: String) {
-        self.names.push(name);
+    pub(crate) fn add_name(&mut self, name: &str) {
+        self.names.push_str(name);
+        self.name_ends.push(self.names.len());
     }
 
-    pub(crate) fn names(&self) -> &[String] {
-        &self.names
+    /// The name of the node with this index.
+    pub(crate) fn name(&self, index: usize) -> Option<&str> {
+        let end = *self.name_ends.get(index)?;
+        let start = index.checked_sub(1).map_or(0, |i| self.name_ends[i]);
+        Some(&self.names[start..end])
     }
 
     /// Folds one event into the hash and, if recording, writes it with `detail()` (a
@@ -170,7 +178,7 @@ impl Trace {
             bytes,
             ..
         } = *event;
-        let name = |n: Option<NodeId>| n.and_then(|n| self.names.get(n.index()).cloned());
+        let name = |n: Option<NodeId>| n.and_then(|n| self.name(n.index()));
         let mut obj = serde_json::Map::new();
         obj.insert("t_ns".into(), time.as_nanos().into());
         obj.insert("ev".into(), kind.name().into());

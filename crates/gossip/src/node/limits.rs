@@ -15,7 +15,7 @@ impl GossipNode {
             (Packets::Limited { max_bytes }, Transport::Packet) => Some(max_bytes),
             _ => None,
         };
-        let tokens = self.bucket.map(|b| {
+        let tokens = self.bucket.as_deref().map(|b| {
             let reserve = if opens { b.reserve() } else { 0 };
             b.available(self.now).saturating_sub(reserve)
         });

@@ -147,7 +147,7 @@ fn recipe(scenario: &Scenario, spec: &GossipSpec, seed: u64) -> Recipe {
         })
         .collect();
     Recipe {
-        config: spec.config(),
+        config: spec.config().into(),
         topology: topology(scenario),
         membership,
         streams: RngStreams::new(seed),

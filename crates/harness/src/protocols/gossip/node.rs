@@ -61,8 +61,8 @@ pub struct PlannedChange {
 
 /// How every node of a run builds its gossip core, and what it does when.
 pub struct Recipe {
-    /// The core's configuration.
-    pub config: Config,
+    /// The core's configuration, shared by every node's core.
+    pub config: Arc<Config>,
     /// The nodes' zones, when the scenario has zones.
     pub topology: Option<Arc<Topology>>,
     /// The view of the nodes that are members at the start.
@@ -107,7 +107,7 @@ impl Recipe {
     fn core(&self, id: NodeId, membership: Membership, stream: u64) -> GossipNode {
         GossipNode::new(
             id.index() as u64,
-            self.config,
+            Arc::clone(&self.config),
             membership,
             self.topology.clone(),
             ChaCha8Rng::seed_from_u64(stream),
