@@ -340,30 +340,30 @@ impl<'a> Episodes<'a> {
     /// The leader cut off, its clock at the slowest rate allowed: the worst case for a lease
     /// (and a deposed leader that notices last, taking writes it cannot replicate).
     fn leader_isolate(&mut self, slot: Slot) {
-        let Slot { start, end, .. } = slot;
-        if start < self.network_free_at {
-            return;
-        }
-        let aimed = AimedFault {
-            isolate: Some(Span(Duration::from_nanos(end - start))),
-            clock: Some(self.fuzz.clock_rate[0]),
+        let clock = Some(self.fuzz.clock_rate[0]);
+        self.leader_network(slot, |span| AimedFault {
+            isolate: Some(span),
+            clock,
             ..AimedFault::default()
-        };
-        self.faults
-            .push(at(start, FaultAction::Aimed(Aim::Leader, aimed)));
-        self.network_free_at = end + 1;
+        });
     }
 
     /// The leader cut off from half the others, both ways, the rest bridging the sides.
     fn leader_bridge(&mut self, slot: Slot) {
+        self.leader_network(slot, |span| AimedFault {
+            bridge: Some(span),
+            ..AimedFault::default()
+        });
+    }
+
+    /// A network fault on the leader lasting the slot, made by `fault` from its length; it
+    /// takes the network.
+    fn leader_network(&mut self, slot: Slot, fault: impl FnOnce(Span) -> AimedFault) {
         let Slot { start, end, .. } = slot;
         if start < self.network_free_at {
             return;
         }
-        let aimed = AimedFault {
-            bridge: Some(Span(Duration::from_nanos(end - start))),
-            ..AimedFault::default()
-        };
+        let aimed = fault(Span(Duration::from_nanos(end - start)));
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::Leader, aimed)));
         self.network_free_at = end + 1;

@@ -149,34 +149,68 @@ impl AimedFault {
             .unwrap_or_default()
     }
 
+    /// What it does to its target (validation makes exactly one field set).
+    pub fn effect(&self) -> AimedEffect {
+        if self.crash.is_some() {
+            AimedEffect::Crash
+        } else if self.pause.is_some() {
+            AimedEffect::Pause
+        } else if self.split.is_some() {
+            AimedEffect::Split
+        } else if self.bridge.is_some() {
+            AimedEffect::Bridge
+        } else {
+            AimedEffect::Isolate
+        }
+    }
+
     /// The field of what it does to its target: `crash`, `pause`, `split`, `bridge` or
     /// `isolate`.
     pub fn action(&self) -> &'static str {
-        if self.crash.is_some() {
-            "crash"
-        } else if self.pause.is_some() {
-            "pause"
-        } else if self.split.is_some() {
-            "split"
-        } else if self.bridge.is_some() {
-            "bridge"
-        } else {
-            "isolate"
-        }
+        self.effect().field()
     }
 
     /// What it does to its target, in one word.
     pub fn verb(&self) -> &'static str {
-        if self.crash.is_some() {
-            "crash"
-        } else if self.pause.is_some() {
-            "paused"
-        } else if self.split.is_some() {
-            "split off"
-        } else if self.bridge.is_some() {
-            "bridged"
-        } else {
-            "isolated"
+        self.effect().verb()
+    }
+}
+
+/// What an aimed fault does to the server it hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AimedEffect {
+    /// Crashed, restarted after the duration.
+    Crash,
+    /// Frozen, resumed after the duration.
+    Pause,
+    /// Split off with the servers after it, half the cluster.
+    Split,
+    /// Cut off both ways from the half of the others after it.
+    Bridge,
+    /// Cut off from every other server.
+    Isolate,
+}
+
+impl AimedEffect {
+    /// Its field in the file format.
+    pub fn field(self) -> &'static str {
+        match self {
+            AimedEffect::Crash => "crash",
+            AimedEffect::Pause => "pause",
+            AimedEffect::Split => "split",
+            AimedEffect::Bridge => "bridge",
+            AimedEffect::Isolate => "isolate",
+        }
+    }
+
+    /// What it does, in one word, for fault descriptions.
+    pub fn verb(self) -> &'static str {
+        match self {
+            AimedEffect::Crash => "crash",
+            AimedEffect::Pause => "paused",
+            AimedEffect::Split => "split off",
+            AimedEffect::Bridge => "bridged",
+            AimedEffect::Isolate => "isolated",
         }
     }
 }

@@ -30,8 +30,8 @@ pub use error::{Invalid, ScenarioError};
 pub(crate) use expect::field_names;
 pub use expect::ExpectBlock;
 pub use fault::{
-    Aim, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec, MembershipSpec,
-    TransferSpec,
+    Aim, AimedEffect, AimedFault, Carrier, ClockSpec, CutSpec, FaultAction, FaultSpec,
+    MembershipSpec, TransferSpec,
 };
 pub use members::{member_changes, ChangeKind, JoinSpec, MemberChange, Standing};
 pub use spec::{

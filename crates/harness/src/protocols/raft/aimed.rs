@@ -5,7 +5,7 @@
 
 use super::actor::Actor;
 use super::watch::{current_leader, Watch};
-use crate::scenario::{rate_ppm, Aim, AimedFault, Scenario};
+use crate::scenario::{rate_ppm, Aim, AimedEffect, AimedFault, Scenario};
 use faultline_sim::{Fault, NodeId, OneWayCut, Simulation, Time, PPM_ONE};
 use std::collections::VecDeque;
 
@@ -114,32 +114,31 @@ fn schedule(
     fault: &AimedFault,
 ) {
     let until = Time::from_nanos(at.as_nanos() + fault.duration().nanos());
-    if fault.crash.is_some() {
-        sim.schedule_fault(at, Fault::Crash(target));
-        sim.schedule_fault(until, Fault::Restart(target));
-        return;
-    }
-    if fault.pause.is_some() {
-        sim.schedule_fault(at, Fault::Pause(target));
-        sim.schedule_fault(until, Fault::Resume(target));
-        return;
-    }
-    if fault.bridge.is_some() {
-        let far = servers_after(target, servers.saturating_sub(1) / 2, servers);
-        sim.schedule_fault(at, Fault::Cut(OneWayCut::new(vec![target], far.clone())));
-        sim.schedule_fault(at, Fault::Cut(OneWayCut::new(far, vec![target])));
-        sim.schedule_fault(until, Fault::Heal);
-        return;
-    }
-    let (own, others) = if fault.split.is_some() {
-        split_after(
+    let (own, others) = match fault.effect() {
+        AimedEffect::Crash => {
+            sim.schedule_fault(at, Fault::Crash(target));
+            sim.schedule_fault(until, Fault::Restart(target));
+            return;
+        }
+        AimedEffect::Pause => {
+            sim.schedule_fault(at, Fault::Pause(target));
+            sim.schedule_fault(until, Fault::Resume(target));
+            return;
+        }
+        AimedEffect::Bridge => {
+            let far = servers_after(target, servers.saturating_sub(1) / 2, servers);
+            sim.schedule_fault(at, Fault::Cut(OneWayCut::new(vec![target], far.clone())));
+            sim.schedule_fault(at, Fault::Cut(OneWayCut::new(far, vec![target])));
+            sim.schedule_fault(until, Fault::Heal);
+            return;
+        }
+        AimedEffect::Split => split_after(
             target,
             (servers / 2).max(1),
             servers,
             &leading(sim, servers),
-        )
-    } else {
-        split_after(target, 1, servers, &[])
+        ),
+        AimedEffect::Isolate => split_after(target, 1, servers, &[]),
     };
     sim.schedule_fault(at, Fault::Partition(vec![own, others]));
     if let Some(rate) = fault.clock {
