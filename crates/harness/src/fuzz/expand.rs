@@ -411,10 +411,11 @@ impl<'a> Episodes<'a> {
         if start < self.network_free_at {
             return;
         }
-        let half = Some(Span(Duration::from_nanos((end - start) / 2)));
-        if half.is_some_and(|h| h.0.is_zero()) {
+        let half = Duration::from_nanos((end - start) / 2);
+        if half.is_zero() {
             return;
         }
+        let half = Some(Span(half));
         let split = AimedFault {
             split: half,
             within: half,
