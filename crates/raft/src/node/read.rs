@@ -70,6 +70,13 @@ impl RaftNode {
         }
     }
 
+    /// True if, as leader at local time `now`, this server holds a read lease: it would answer
+    /// a read from it without a heartbeat round. Its safety promise is that no other server
+    /// can be elected in a later term while it does.
+    pub fn holds_read_lease(&self, now: u64) -> bool {
+        self.lease_valid(now)
+    }
+
     /// True if a quorum acknowledged a heartbeat sent less than the lease duration ago.
     fn lease_valid(&self, now: u64) -> bool {
         let Some(lead) = &self.lead else {

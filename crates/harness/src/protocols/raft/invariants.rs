@@ -1,7 +1,7 @@
 //! Raft's safety properties (Figure 3 of the paper), checked online after every simulation
 //! step from what each server reports: election safety, log matching, leader completeness and
-//! state machine safety; and the promise of a read lease, that a leader answering a read
-//! without a heartbeat round is still the only leader. The first violation of each is kept with
+//! state machine safety; and the promise of a read lease, that a leader holding one (able to
+//! answer a read without a heartbeat round) is still the only leader. The first violation of each is kept with
 //! the step that caused it.
 
 use faultline_raft::{RaftNode, Role};
@@ -74,7 +74,8 @@ pub enum Invariant {
     LeaderCompleteness,
     /// No two servers apply different entries at one index; none loses a committed one.
     StateMachineSafety,
-    /// No lease read is answered once a later term has a leader.
+    /// No leader holds a read lease, or answers a read from one, once a later term has a
+    /// leader.
     LeaseSafety,
 }
 
@@ -167,14 +168,25 @@ impl Invariants {
             // Election safety is checked on the winners; a vote alone changes nothing.
             Observation::Voted { .. } => {}
             Observation::ReadWithoutRound { term } => {
-                // A lease must expire before anyone else can be elected.
-                if let Some((later, leader)) = self.leaders.range(term + 1..).next() {
-                    self.violate(
-                        Invariant::LeaseSafety,
-                        format!("n{id} answered a read from its term-{term} lease after n{leader} was elected in term {later}; {at}"),
-                    );
-                }
+                self.lease_after_successor(id, term, "answered a read from", at)
             }
+        }
+    }
+
+    /// Server `id`, leader of `term`, holds a read lease (it would answer a read from it now):
+    /// a lease must expire before anyone else can be elected, whether or not a read comes.
+    pub fn lease_held(&mut self, id: u64, term: u64, at: &dyn fmt::Display) {
+        self.lease_after_successor(id, term, "held", at);
+    }
+
+    /// Lease safety: server `id` `did` something with its `term` lease; a violation if a later
+    /// term already has a leader.
+    fn lease_after_successor(&mut self, id: u64, term: u64, did: &str, at: &dyn fmt::Display) {
+        if let Some((later, leader)) = self.leaders.range(term + 1..).next() {
+            self.violate(
+                Invariant::LeaseSafety,
+                format!("n{id} {did} its term-{term} lease after n{leader} was elected in term {later}; {at}"),
+            );
         }
     }
 
@@ -483,5 +495,26 @@ mod tests {
         assert!(broken[0]
             .1
             .contains("n2 was elected in term 3; stale lease"));
+    }
+
+    #[test]
+    fn a_lease_held_after_a_later_leader_was_elected_breaks_lease_safety_without_a_read() {
+        let mut inv = Invariants::default();
+        let lead = |term| Observation::Role {
+            role: Role::Leader,
+            term,
+        };
+        inv.observe(1, &lead(2), &core(), &"a");
+        inv.lease_held(1, 2, &"while it alone leads");
+        inv.observe(2, &lead(3), &core(), &"b");
+        inv.lease_held(2, 3, &"the new leader's own lease");
+        assert!(inv.verdicts().all(|(_, v)| v.is_none()));
+        inv.lease_held(1, 2, &"old lease still running");
+        let broken: Vec<(&str, &str)> = inv.verdicts().filter_map(|(n, v)| Some((n, v?))).collect();
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].0, "lease_safety");
+        assert!(broken[0].1.contains(
+            "n1 held its term-2 lease after n2 was elected in term 3; old lease still running"
+        ));
     }
 }

@@ -83,6 +83,7 @@ impl Watch {
                 self.ballots[node.index()] = server.ballot();
             }
             self.observe(sim, node, stepped);
+            self.check_leases(sim, node, stepped);
         }
         if self.leader_at.is_none()
             && stepped.time >= self.quiet_from
@@ -114,11 +115,7 @@ impl Watch {
                 ballots: &self.ballots,
             };
             check_new_commits(&mut self.invariants, &voters, core.config(), &at);
-            if self.first_violation_at.is_none()
-                && self.invariants.verdicts().any(|(_, v)| v.is_some())
-            {
-                self.first_violation_at = Some(stepped.time);
-            }
+            note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
             match observation {
                 Observation::Role {
                     role: Role::Leader,
@@ -139,6 +136,44 @@ impl Watch {
                 _ => {}
             }
         }
+    }
+}
+
+impl Watch {
+    /// Lease safety at every moment, not only when a read comes: after a leader's own step (an
+    /// acknowledgement may have extended its lease) it must not hold a lease once a later term
+    /// has a leader, and when a server wins an election no leader of an earlier term may still
+    /// hold one. A lease only shrinks between its holder's steps, so these two moments see
+    /// every overlap.
+    fn check_leases(&mut self, sim: &Simulation<Actor>, node: NodeId, stepped: &Stepped) {
+        let at = StepAt { sim, stepped };
+        let mut check = |server: NodeId| {
+            let Some(core) = sim
+                .process(server)
+                .and_then(Actor::server)
+                .map(|s| s.core())
+            else {
+                return;
+            };
+            let Some(now) = sim.local_time(server) else {
+                return;
+            };
+            if core.role() == Role::Leader && core.holds_read_lease(now.as_nanos()) {
+                self.invariants.lease_held(core.id(), core.term(), &at);
+            }
+        };
+        match self.elected_now {
+            Some(_) => (0..self.servers).map(NodeId::new).for_each(&mut check),
+            None => check(node),
+        }
+        note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
+    }
+}
+
+/// Sets `first` to `time` if it is unset and some invariant is broken.
+fn note_first_violation(invariants: &Invariants, first: &mut Option<Time>, time: Time) {
+    if first.is_none() && invariants.verdicts().any(|(_, v)| v.is_some()) {
+        *first = Some(time);
     }
 }
 
