@@ -407,7 +407,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<u8> {
 /// Arguments of `faultline campaign`.
 #[derive(clap::Args)]
 pub struct CampaignArgs {
-    /// A template whose protocol has planted bugs (Raft).
+    /// A template whose protocol has planted bugs (Raft, gossip).
     template: PathBuf,
     /// Starting offsets to hunt from (offset k starts at seed k * 10,000).
     #[arg(long, default_value_t = 5)]

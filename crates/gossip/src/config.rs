@@ -196,6 +196,33 @@ pub struct SwimConfig {
     pub push_pull_interval: u64,
     /// Lifeguard's extensions (all off by default).
     pub lifeguard: Lifeguard,
+    /// Planted bugs (all off by default).
+    pub bugs: PlantedBugs,
+}
+
+/// Switches that bring back a fixed SWIM bug, so a sweep can show it finds it and the
+/// planted-bug campaign keeps measuring how fast.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlantedBugs {
+    /// Failed members are forgotten [`FORGOTTEN_AFTER`] after they were declared dead, whatever
+    /// `reconnect_timeout` says (the retention before Serf's reconnect timeout): once a
+    /// partition outlasts it, neither side remembers the other to retry it, and the two halves
+    /// never merge again.
+    pub forget_failed_members: bool,
+}
+
+/// How long [`PlantedBugs::forget_failed_members`] keeps a failed member: 30 s.
+pub const FORGOTTEN_AFTER: u64 = 30 * SECOND;
+
+impl SwimConfig {
+    /// How long a failed member is kept (and retried) before it is forgotten.
+    pub fn failed_retention(&self) -> u64 {
+        if self.bugs.forget_failed_members {
+            self.reconnect_timeout.min(FORGOTTEN_AFTER)
+        } else {
+            self.reconnect_timeout
+        }
+    }
 }
 
 impl Default for SwimConfig {
@@ -212,6 +239,7 @@ impl Default for SwimConfig {
             tombstone_timeout: 24 * HOUR,
             push_pull_interval: 30 * SECOND,
             lifeguard: Lifeguard::default(),
+            bugs: PlantedBugs::default(),
         }
     }
 }

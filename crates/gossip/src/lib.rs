@@ -75,7 +75,7 @@ pub use bandwidth::{Bandwidth, Packets, Transport};
 pub use clock::{Causality, Dot, VectorClock};
 pub use config::{
     Config, DynamicSuspicion, Exchange, Feedback, Lifeguard, LossOfInterest, Mode, PeerSelection,
-    Reconciliation, RetransmitScale, SwimConfig,
+    PlantedBugs, Reconciliation, RetransmitScale, SwimConfig, FORGOTTEN_AFTER,
 };
 pub use dots::DotSet;
 pub use error::{ConfigError, GossipError};

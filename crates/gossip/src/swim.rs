@@ -304,7 +304,7 @@ impl Swim {
         match m.state {
             MemberState::Alive => None,
             MemberState::Suspect => Some(self.suspicion_deadline(id, m)),
-            MemberState::Dead => Some(m.since.saturating_add(self.cfg.reconnect_timeout)),
+            MemberState::Dead => Some(m.since.saturating_add(self.cfg.failed_retention())),
             MemberState::Left => Some(m.since.saturating_add(self.cfg.tombstone_timeout)),
         }
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use common::{node, Net, MS, SEC};
 use faultline_gossip::{
-    Body, Config, Event, MemberState, MemberUpdate, Membership, Message, SwimConfig,
+    Body, Config, Event, MemberState, MemberUpdate, Membership, Message, PlantedBugs, SwimConfig,
 };
 
 fn config(swim: SwimConfig) -> Config {
@@ -360,6 +360,41 @@ fn halves_that_declared_each_other_dead_reunite_after_a_partition_heals() {
         .nodes
         .values()
         .all(|n| n.get("left").len() == 1 && n.get("right").len() == 1));
+}
+
+/// Whether two halves of 6 nodes, split for `split_for`, all hold each other alive again within
+/// 90 s of the heal, with or without the planted bug that forgets failed members after 30 s.
+fn halves_reunite(split_for: u64, forget_failed_members: bool) -> bool {
+    let cfg = config(SwimConfig {
+        reconnect_timeout: 3_600 * SEC,
+        bugs: PlantedBugs {
+            forget_failed_members,
+        },
+        ..swim()
+    });
+    let mut net = Net::swim_cluster(6, cfg, MS);
+    net.run_until(2 * SEC);
+    net.partition(&[0, 1, 2], &[3, 4, 5]);
+    net.run_until(net.now + split_for);
+    net.cut.clear();
+    let whole = |net: &Net| {
+        (0..6u64).all(|i| {
+            (0..6u64)
+                .filter(|j| *j != i)
+                .all(|j| state(net, i, j) == Some(MemberState::Alive))
+        })
+    };
+    net.run_until_true(SEC, net.now + 90 * SEC, whole).is_some()
+}
+
+/// The planted bug brings back the split that outlived the old 30 s retention: after a
+/// 60 s partition the halves have forgotten each other and never merge; a 10 s one, which
+/// the retention outlasts, still heals; without the bug both heal.
+#[test]
+fn forgetting_failed_members_leaves_a_long_partition_split_for_good() {
+    assert!(halves_reunite(60 * SEC, false));
+    assert!(!halves_reunite(60 * SEC, true));
+    assert!(halves_reunite(10 * SEC, true));
 }
 
 /// memberlist's rule: a member that left and joins again with a fresh core (incarnation 0)

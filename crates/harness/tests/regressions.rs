@@ -6,7 +6,7 @@ use faultline_harness::{run, scenario, RunOptions};
 use std::path::Path;
 
 /// (file under scenarios/regressions, planted bug that re-opens it, check that catches it)
-const REGRESSIONS: [(&str, &str, &str); 4] = [
+const REGRESSIONS: [(&str, &str, &str); 5] = [
     (
         "lease-restart-promise.json",
         "forget_lease_promise_on_restart",
@@ -21,6 +21,11 @@ const REGRESSIONS: [(&str, &str, &str); 4] = [
         "prevote-deadlock-split.json",
         "prevote_rejection_hides_term",
         "leader_within",
+    ),
+    (
+        "gossip-forgotten-members.json",
+        "forget_failed_members",
+        "converged",
     ),
     (
         "fenced-voter-not-counted.json",

@@ -39,7 +39,7 @@
 //! ```
 #![warn(missing_docs)]
 
-mod detmath;
+pub mod detmath;
 mod disk;
 mod fault;
 mod hash;

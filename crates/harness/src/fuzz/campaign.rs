@@ -101,7 +101,9 @@ fn protocol_block(template: &Template) -> Option<serde_json::Value> {
 pub fn with_bug(scenario: &Scenario, bug: &str) -> Option<Scenario> {
     let name = canonical_bug(scenario, bug)?;
     let mut value = serde_json::to_value(scenario).ok()?;
-    *bugs_block(&mut value)?.get_mut(&name)? = serde_json::Value::Bool(true);
+    bugs_block(&mut value)?
+        .as_object_mut()?
+        .insert(name, serde_json::Value::Bool(true));
     serde_json::from_value(value).ok()
 }
 
@@ -121,14 +123,16 @@ fn canonical_bug(scenario: &Scenario, bug: &str) -> Option<String> {
     }
 }
 
-/// The `bugs` block of the scenario's (only) protocol, in its JSON form.
+/// The `bugs` block of the scenario's (only) protocol, in its JSON form (an empty one added
+/// where the protocol leaves it out with every bug off).
 fn bugs_block(value: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
-    value
+    let block = value
         .get_mut("protocol")?
         .as_object_mut()?
         .values_mut()
         .next()?
-        .get_mut("bugs")
+        .as_object_mut()?;
+    Some(block.entry("bugs").or_insert_with(|| serde_json::json!({})))
 }
 
 /// The scenario of `seed`: the template's expansion, with `bug` switched on when given. The bug

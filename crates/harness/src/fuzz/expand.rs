@@ -180,7 +180,8 @@ impl<'a> Episodes<'a> {
             Kind::Pause | Kind::LeaderPause => self.fuzz.pause_range(),
             _ => self.fuzz.fault_duration,
         };
-        let length = rng.between(min.nanos() / MS, max.nanos() / MS).max(1) * MS;
+        let scale = self.fuzz.duration_scale;
+        let length = scale.draw(rng, min.nanos() / MS, max.nanos() / MS).max(1) * MS;
         let end = (start + length).min(self.window_end / MS * MS);
         let slot = Slot {
             start,

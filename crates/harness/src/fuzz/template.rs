@@ -3,6 +3,8 @@
 use crate::scenario::{
     self, field_path, strip_position, LatencySpec, Scenario, ScenarioError, Span,
 };
+use faultline_sim::detmath::{exp, ln};
+use faultline_sim::DetRng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -302,6 +304,9 @@ pub struct FuzzSpec {
     pub kinds: KindWeights,
     /// How long an episode lasts before its repair, `[min, max]`.
     pub fault_duration: [Span; 2],
+    /// How lengths are drawn within `fault_duration` and `pause_duration`.
+    #[serde(default, skip_serializing_if = "DurationScale::is_uniform")]
+    pub duration_scale: DurationScale,
     /// How long a frozen node (`pause`, `leader_pause`) stays frozen, `[min, max]` (default:
     /// `fault_duration`). The pauses that catch a protocol out are the ones that end just after
     /// the others have acted on the silence, so this is best set around its timeouts.
@@ -354,6 +359,36 @@ fn default_spike() -> LatencySpec {
 
 fn default_rates() -> [f64; 2] {
     [0.9, 1.1]
+}
+
+/// How an episode's length is drawn within its range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DurationScale {
+    /// Every length in the range equally likely (whole milliseconds).
+    #[default]
+    Uniform,
+    /// Log-uniform: every scale equally likely, so a range from 100 ms to 2 minutes draws
+    /// blips shorter than a timeout as often as partitions that outlast every timeout.
+    Log,
+}
+
+impl DurationScale {
+    fn is_uniform(&self) -> bool {
+        *self == DurationScale::Uniform
+    }
+
+    /// A length in whole milliseconds within `[low, high]`, from one draw of `rng`.
+    pub fn draw(self, rng: &mut DetRng, low: u64, high: u64) -> u64 {
+        match self {
+            DurationScale::Uniform => rng.between(low, high),
+            DurationScale::Log => {
+                let (from, to) = (ln(low.max(1) as f64), ln(high.max(1) as f64));
+                let drawn = exp(from + rng.unit() * (to - from)).round() as u64;
+                drawn.clamp(low, high)
+            }
+        }
+    }
 }
 
 /// A parsed template: the base scenario and how to fuzz it.
@@ -724,6 +759,35 @@ fn validate_rates([slow, fast]: [f64; 2], field: &str) -> Result<(), (String, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_scaled_durations_cover_every_decade_of_the_range_alike() {
+        let (low, high) = (100, 100_000);
+        let draws = |scale: DurationScale| {
+            let mut rng = DetRng::from_seed(7);
+            (0..9_000)
+                .map(|_| scale.draw(&mut rng, low, high))
+                .collect::<Vec<u64>>()
+        };
+        let in_decade = |draws: &[u64], from: u64| {
+            draws
+                .iter()
+                .filter(|d| (from..from * 10).contains(*d))
+                .count()
+        };
+        let log = draws(DurationScale::Log);
+        assert!(log.iter().all(|d| (low..=high).contains(d)));
+        for from in [100, 1_000, 10_000] {
+            let n = in_decade(&log, from);
+            assert!(
+                (2_700..3_300).contains(&n),
+                "{n} of 9,000 in [{from}, {})",
+                from * 10
+            );
+        }
+        let uniform = draws(DurationScale::Uniform);
+        assert!(in_decade(&uniform, 100) < 150);
+    }
 
     const BASE: &str = r#""version": 1, "name": "t", "seed": 1, "duration": "5s",
         "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}}, "cluster": {"nodes": 3}"#;

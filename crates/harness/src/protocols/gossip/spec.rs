@@ -3,8 +3,8 @@
 use crate::scenario::{Invalid, Span};
 use faultline_gossip::{
     Bandwidth, Config, ConflictMode, DynamicSuspicion, Exchange, Feedback, Lifeguard,
-    LossOfInterest, MerkleShape, Mode, Packets, PeerSelection, Reconciliation, RetransmitScale,
-    SwimConfig,
+    LossOfInterest, MerkleShape, Mode, Packets, PeerSelection, PlantedBugs, Reconciliation,
+    RetransmitScale, SwimConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +66,27 @@ pub struct GossipSpec {
     pub durable: bool,
     /// The writes to disseminate.
     pub writes: WritesSpec,
+    /// Planted bugs to switch on (all off by default).
+    #[serde(default, skip_serializing_if = "GossipBugsSpec::none")]
+    pub bugs: GossipBugsSpec,
+}
+
+/// Switches that bring back a fixed gossip bug, so the campaign keeps measuring how fast the
+/// sweeps find it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GossipBugsSpec {
+    /// With `swim`: failed members are forgotten 30 s after they were declared dead, whatever
+    /// `reconnect_timeout` says, so a partition that outlasts that never heals.
+    #[serde(default)]
+    pub forget_failed_members: bool,
+}
+
+impl GossipBugsSpec {
+    /// True when no bug is switched on.
+    fn none(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// The packet size limit.
@@ -412,6 +433,7 @@ impl SwimSpec {
             tombstone_timeout: self.tombstone_timeout.nanos(),
             push_pull_interval: self.push_pull_interval.nanos(),
             lifeguard: self.lifeguard.config(),
+            bugs: PlantedBugs::default(),
             retransmit_mult: self.retransmit_mult,
             retransmit_scale: match self.retransmit_scale {
                 RetransmitSpec::Log2 => RetransmitScale::Log2,
@@ -441,10 +463,13 @@ impl GossipSpec {
                 k: r.k,
             },
         };
-        let swim = self
+        let mut swim = self
             .swim
             .as_ref()
             .map_or_else(SwimConfig::default, SwimSpec::config);
+        swim.bugs = PlantedBugs {
+            forget_failed_members: self.bugs.forget_failed_members,
+        };
         Config {
             mode,
             fanout: self.fanout,
