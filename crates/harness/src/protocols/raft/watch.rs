@@ -137,9 +137,7 @@ impl Watch {
             }
         }
     }
-}
 
-impl Watch {
     /// Lease safety at every moment, not only when a read comes: after a leader's own step (an
     /// acknowledgement may have extended its lease) it must not hold a lease once a later term
     /// has a leader, and when a server wins an election no leader of an earlier term may still
