@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use faultline_gossip::{Body, Config, GossipNode, Membership, Message, Update};
+use faultline_gossip::{Body, Config, GossipNode, Membership, Message};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 
@@ -50,14 +50,8 @@ fn main() {
     let mut writer = make(n).expect("valid config");
     writer.put(0, "key", b"value".to_vec()).expect("put");
     let store = writer.store();
-    let updates: Vec<Update> = store.updates();
     for node in &mut nodes {
-        let body = Body::SyncDelta {
-            updates: updates.clone(),
-            context: store.context().clone(),
-            complete: true,
-            reply: false,
-        };
+        let body = Body::full_state(store);
         node.handle_message(
             0,
             n,

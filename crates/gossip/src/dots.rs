@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::clock::Dot;
+use crate::hash::Hasher64;
 
 /// Dots of one origin: every seq in `1..=base`, plus `extra` (all above `base + 1`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -112,6 +113,20 @@ impl DotSet {
     /// Number of origins with at least one dot.
     pub fn origins(&self) -> usize {
         self.origins.len()
+    }
+
+    /// A fingerprint of the set: equal sets give equal fingerprints. A delta names the
+    /// fingerprint of the context it was computed against, so its receiver can tell whether
+    /// the context it holds now is that one.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = Hasher64::new();
+        for (origin, dots) in &self.origins {
+            h.u64(*origin).u64(dots.base).u64(dots.extra.len() as u64);
+            for seq in &dots.extra {
+                h.u64(*seq);
+            }
+        }
+        h.finish()
     }
 
     /// Estimated encoded size: per origin its id, base and extras.

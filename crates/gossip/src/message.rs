@@ -4,7 +4,7 @@ use crate::bandwidth::Transport;
 use crate::clock::Dot;
 use crate::config::Exchange;
 use crate::dots::DotSet;
-use crate::store::Update;
+use crate::store::{Store, Update};
 use crate::swim::MemberUpdate;
 
 /// Fixed per-message overhead in the size estimate (type tag, lengths, framing).
@@ -49,6 +49,10 @@ pub enum Body {
         context: DotSet,
         /// True when every missing version fit in the message.
         complete: bool,
+        /// Fingerprint of the receiver's context the delta was computed against: the receiver
+        /// joins `context` only if it still holds that context (a reply that reaches a fresh
+        /// core, after its node left and joined again, skipped versions the core never had).
+        answers: u64,
         /// True when the receiver should answer with the versions `context` lacks.
         reply: bool,
     },
@@ -136,6 +140,18 @@ fn updates_size(updates: &[Update]) -> usize {
 }
 
 impl Body {
+    /// Every version `store` holds, as one complete delta answering an empty context: what a
+    /// node with nothing would be sent (experiments measure it; tests hand it to a node).
+    pub fn full_state(store: &Store) -> Body {
+        Body::SyncDelta {
+            updates: store.updates(),
+            context: store.context().clone(),
+            complete: true,
+            answers: DotSet::new().fingerprint(),
+            reply: false,
+        }
+    }
+
     /// How the body travels: probes, acks, joins, leaves, rumors, their feedback and
     /// anti-entropy digests as packets (memberlist's UDP); summaries, deltas, Merkle messages
     /// and whole views as streams (memberlist's TCP push-pull).
@@ -184,7 +200,7 @@ impl Body {
             Body::SyncRequest { context } => context.size_bytes(),
             Body::SyncDelta {
                 updates, context, ..
-            } => 2 + updates_size(updates) + context.size_bytes(),
+            } => 2 + 8 + updates_size(updates) + context.size_bytes(),
             Body::MerkleNodes { nodes, .. } => 6 + 4 + 16 * nodes.len(),
             Body::MerkleLeaves {
                 buckets, updates, ..

@@ -29,11 +29,15 @@ pub enum Probe {
     /// An accusation of this member older than its incarnation was answered, to its sender,
     /// with the current one.
     StaleAccusationAnswered,
+    /// A complete delta answered a context this node no longer holds (it changed meanwhile, or
+    /// the delta answered this node's core before it left and joined again): its updates were
+    /// taken, its context not joined.
+    DeltaContextNotJoined,
 }
 
 impl Probe {
     /// Every probe, in declaration order (the bit order of [`crate::GossipNode::probes`]).
-    pub const ALL: [Probe; 11] = [
+    pub const ALL: [Probe; 12] = [
         Probe::SuspicionRefuted,
         Probe::DeathRefuted,
         Probe::SuspicionConfirmed,
@@ -45,6 +49,7 @@ impl Probe {
         Probe::JoinRetried,
         Probe::ReconnectSynced,
         Probe::StaleAccusationAnswered,
+        Probe::DeltaContextNotJoined,
     ];
 
     /// The probe's name in reports (`gossip.` and snake case).
@@ -61,6 +66,7 @@ impl Probe {
             Probe::JoinRetried => "gossip.join_retried",
             Probe::ReconnectSynced => "gossip.reconnect_synced",
             Probe::StaleAccusationAnswered => "gossip.stale_accusation_answered",
+            Probe::DeltaContextNotJoined => "gossip.delta_context_not_joined",
         }
     }
 

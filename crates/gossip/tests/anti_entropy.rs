@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Net, MS, SEC};
-use faultline_gossip::{Body, Config, ConflictMode, Event, Exchange, Mode};
+use faultline_gossip::{Body, Config, ConflictMode, Event, Exchange, Message, Mode, Probe};
 
 fn config(exchange: Exchange) -> Config {
     Config {
@@ -196,4 +196,35 @@ fn deletes_replicate_as_tombstones() {
         .nodes
         .values()
         .all(|n| n.get("gone").len() == 1 && n.get("gone")[0].value.is_none()));
+}
+
+/// Found by the gossip swarm template (seeds 14125 and 18208 of `gossip-swarm.json`): a node
+/// that left and joined again with a fresh core received, under a latency spike, the reply to
+/// an exchange its old core had asked for. The reply carried nothing (the old core lacked
+/// nothing) and the sender's whole context; joining that context made the fresh core claim
+/// versions it never had, so no peer ever sent them. A delta now names the context it answers,
+/// and a receiver that no longer holds that context takes its updates but not its context.
+#[test]
+fn a_reply_meant_for_an_earlier_core_does_not_hide_versions_from_a_fresh_one() {
+    let cfg = config(Exchange::PushPull);
+    let mut net = Net::static_cluster(2, cfg, None, MS);
+    for i in 0..5 {
+        net.put(0, &format!("k{i}"), b"v");
+    }
+    let knows_everything = net.nodes[&0].store().context().clone();
+    let stale = Message {
+        body: Body::SyncDelta {
+            updates: Vec::new(),
+            context: knows_everything.clone(),
+            complete: true,
+            answers: knows_everything.fingerprint(),
+            reply: false,
+        },
+        members: Vec::new(),
+    };
+    let fresh = net.nodes.get_mut(&1).unwrap();
+    fresh.handle_message(0, 0, stale).unwrap();
+    assert!(fresh.probes() & Probe::DeltaContextNotJoined.bit() != 0);
+    net.run_until_true(10 * MS, 5 * SEC, Net::converged)
+        .expect("the fresh core still gets every version");
 }

@@ -24,13 +24,7 @@ fn sync_bytes(reconciliation: Reconciliation, n: usize, d: usize) -> u64 {
     for i in 0..n {
         a.put(0, &format!("key-{i}"), b"value".to_vec()).unwrap();
     }
-    let updates: Vec<Update> = a.store().updates();
-    let body = Body::SyncDelta {
-        updates,
-        context: a.store().context().clone(),
-        complete: true,
-        reply: false,
-    };
+    let body = Body::full_state(a.store());
     b.handle_message(
         0,
         0,

@@ -1,5 +1,6 @@
 //! Every shrunk failure kept under `scenarios/regressions/` replays: it passes with the fix, and
-//! fails the check that found it with the fix switched off (its planted-bug switch on).
+//! fails the check that found it with the fix switched off (its planted-bug switch on); those
+//! fixed without a switch pass.
 
 use faultline_harness::fuzz::with_bug;
 use faultline_harness::{run, scenario, RunOptions};
@@ -53,6 +54,21 @@ fn regressions_pass_with_the_fix_and_fail_without_it() {
             "{file} with {bug} on should fail {check}, failed {:?}",
             report.failed_checks()
         );
+    }
+}
+
+/// Shrunk failures of bugs fixed without a planted-bug switch (each has a core-level test that
+/// fails without its fix): they must pass.
+const FIXED: [&str; 1] = ["gossip-rejoin-stale-reply.json"];
+
+#[test]
+fn regressions_fixed_without_a_switch_pass() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/regressions");
+    for file in FIXED {
+        let scenario = scenario::load(&dir.join(file))
+            .unwrap_or_else(|e| panic!("regression {file} is missing or invalid: {e}"));
+        let report = run(&scenario, RunOptions::default()).unwrap();
+        assert!(report.ok(), "{file} fails: {:?}", report.failed_checks());
     }
 }
 

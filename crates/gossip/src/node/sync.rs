@@ -30,13 +30,19 @@ impl GossipNode {
                 updates,
                 context,
                 complete,
+                answers,
                 reply,
             } => {
+                // The sender left out what the context it answers holds: joining its context
+                // is sound only while this node still holds that context.
+                let answered = answers == self.store.context().fingerprint();
                 for u in &updates {
                     self.absorb(u);
                 }
-                if complete {
+                if complete && answered {
                     self.store.union_context(&context);
+                } else if complete {
+                    self.probes |= Probe::DeltaContextNotJoined.bit();
                 }
                 if reply {
                     self.send_delta(from, &context, false);
@@ -96,6 +102,7 @@ impl GossipNode {
                 updates,
                 context,
                 complete,
+                answers: theirs.fingerprint(),
                 reply,
             },
         );

@@ -97,13 +97,7 @@ fn replica(id: u64, reconciliation: Reconciliation) -> GossipNode {
 
 /// Every version `node` holds, as one message carrying its whole state.
 fn full_state(node: &GossipNode) -> Message {
-    let updates = node.store().updates();
-    let body = Body::SyncDelta {
-        updates,
-        context: node.store().context().clone(),
-        complete: true,
-        reply: false,
-    };
+    let body = Body::full_state(node.store());
     Message {
         body,
         members: Vec::new(),
