@@ -222,7 +222,7 @@ mod tests {
             entries.push(Entry {
                 term: 1,
                 index: 1,
-                kind: EntryKind::Normal(vec![0; 1000]),
+                kind: EntryKind::Normal(vec![0; 1000].into()),
             });
         }
         assert!(big.approx_size() >= small.approx_size() + 1000);

@@ -178,5 +178,5 @@ fn restart_from_a_snapshot() {
     assert_eq!(n.applied_index(), n.commit_index());
     let replayed: Vec<_> = c.slots[&2].applied.values().cloned().collect();
     assert_eq!(replayed.len(), 1);
-    assert_eq!(replayed[0].kind, EntryKind::Normal(b"c".to_vec()));
+    assert_eq!(replayed[0].kind, EntryKind::Normal(b"c".to_vec().into()));
 }
