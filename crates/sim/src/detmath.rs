@@ -7,6 +7,8 @@ const LN_2: f64 = std::f64::consts::LN_2;
 /// ln 2 split so that `k * LN_2_HI` is exact for the `k` that occur (Cody–Waite reduction).
 const LN_2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN_2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+/// 2^-55: a quarter of the gap between floats in [1/2, 1), the least of any sum `exp` reaches.
+const NEGLIGIBLE: f64 = f64::from_bits(0x3c80_0000_0000_0000);
 
 /// Natural logarithm of a positive finite `x` (returns `-inf` for 0 and NaN for negatives).
 pub fn ln(x: f64) -> f64 {
@@ -61,9 +63,9 @@ pub fn exp(x: f64) -> f64 {
     }
     // x = k ln2 + r with |r| <= ln2/2; e^x = 2^k e^r.
     // The terms alternate in sign when r < 0 but shrink (|r| < 1/2), and the sum stays in
-    // [1/2, 2): once a term is below a quarter of the sum's ulp (half the gap to the next float
-    // down, even at a power of two), neither it nor any later one changes the sum, so stopping
-    // there gives the same bits as the 29 terms.
+    // [1/2, 2): once a term is below a quarter of the ulp of 1/2 (so below half the gap from the
+    // sum to either neighbour), neither it nor any later one changes the sum, so stopping there
+    // gives the same bits as the 29 terms.
     let k = (x / LN_2).round();
     let r = (x - k * LN_2_HI) - k * LN_2_LO;
     let mut term = 1.0;
@@ -71,18 +73,13 @@ pub fn exp(x: f64) -> f64 {
     let mut n = 1.0;
     while n < 30.0 {
         term *= r / n;
-        if term.abs() < quarter_ulp(sum) {
+        if term.abs() < NEGLIGIBLE {
             break;
         }
         sum += term;
         n += 1.0;
     }
     sum * pow2(k as i32)
-}
-
-/// A quarter of the gap from a positive normal `x` to the next float up.
-fn quarter_ulp(x: f64) -> f64 {
-    (f64::from_bits(x.to_bits() + 1) - x) * 0.25
 }
 
 fn pow2(k: i32) -> f64 {
