@@ -494,7 +494,7 @@ impl RaftNode {
                     return;
                 }
                 self.follow(now, from);
-                self.handle_install_snapshot(from, meta, offset, data, done);
+                self.handle_install_snapshot(from, *meta, offset, data, done);
             }
             MessageBody::InstallSnapshotResponse {
                 index,

@@ -137,7 +137,7 @@ fn installing_a_snapshot_keeps_a_matching_suffix() {
             msg(
                 2,
                 MessageBody::InstallSnapshot {
-                    meta,
+                    meta: Box::new(meta),
                     offset: 0,
                     data: b"ab".to_vec(),
                     done: true,
