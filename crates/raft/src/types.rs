@@ -224,3 +224,27 @@ pub struct HardState {
     /// Highest index known committed (optional to persist; it speeds up restart).
     pub commit: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value a quorum has reached: small sets are counted on the stack, large ones in a
+    /// vector; both give the largest value a majority of the voters reached.
+    #[test]
+    fn quorum_value_of_small_and_large_sets() {
+        let value = |id: NodeId| id * 10;
+        assert_eq!(Membership::new([1, 2, 3]).quorum_value(value), 20);
+        assert_eq!(Membership::new([4, 1, 3, 2]).quorum_value(value), 20);
+        assert_eq!(Membership::new(1..=16).quorum_value(value), 80);
+        assert_eq!(Membership::new(1..=20).quorum_value(value), 100);
+        assert_eq!(Membership::new(1..=21).quorum_value(value), 110);
+        assert_eq!(Membership::default().quorum_value(value), 0);
+        let joint = Membership {
+            voters: (1..=20).collect(),
+            outgoing: [1, 2, 3].into(),
+            learners: BTreeSet::new(),
+        };
+        assert_eq!(joint.quorum_value(value), 20);
+    }
+}
