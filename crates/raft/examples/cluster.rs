@@ -97,7 +97,7 @@ fn main() {
                 .map(|index| Entry {
                     term: 1,
                     index,
-                    kind: EntryKind::Normal(vec![0; 16]),
+                    kind: EntryKind::Normal(vec![0; 16].into()),
                 })
                 .collect(),
             leader_commit: 0,

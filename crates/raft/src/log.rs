@@ -75,9 +75,10 @@ impl RaftLog {
     /// Held entries in `[lo, hi]`, at most `max` of them and, beyond the first, at most
     /// `max_bytes` in total.
     pub(crate) fn slice(&self, lo: u64, hi: u64, max: usize, max_bytes: u64) -> Vec<Entry> {
-        let mut out = Vec::new();
-        let mut bytes = 0;
         let mut i = lo.max(self.first_index());
+        let held = (hi.min(self.last_index()) + 1).saturating_sub(i);
+        let mut out = Vec::with_capacity(usize::try_from(held).unwrap_or(max).min(max));
+        let mut bytes = 0;
         while i <= hi && out.len() < max {
             let Some(e) = self.entry(i) else { break };
             bytes += e.approx_size();

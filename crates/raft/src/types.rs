@@ -1,6 +1,7 @@
 //! Plain data shared by the log, the messages and the caller: entries, memberships, snapshots.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Identifier of a Raft server.
 pub type NodeId = u64;
@@ -23,8 +24,9 @@ pub struct Entry {
 pub enum EntryKind {
     /// The empty entry a new leader appends to commit entries of earlier terms.
     Noop,
-    /// Application data proposed by a client.
-    Normal(Vec<u8>),
+    /// Application data proposed by a client, shared by every copy of the entry (the log, the
+    /// appends to each follower, the ready's writes and committed entries) instead of copied.
+    Normal(Arc<[u8]>),
     /// A new cluster configuration; it takes effect as soon as it is in a server's log.
     Config(Membership),
 }
@@ -151,11 +153,25 @@ fn majority_result(set: &BTreeSet<NodeId>, answer: &impl Fn(NodeId) -> Option<bo
     }
 }
 
+/// Voter sets up to this size are counted in an array on the stack (the leader asks at every
+/// acknowledgement); larger ones in a vector.
+const SMALL_SET: usize = 16;
+
 fn majority_value(set: &BTreeSet<NodeId>, value: &impl Fn(NodeId) -> u64) -> u64 {
     if set.is_empty() {
         return 0;
     }
-    let mut values: Vec<u64> = set.iter().map(|&id| value(id)).collect();
+    let mut small = [0u64; SMALL_SET];
+    let mut large = Vec::new();
+    let values = if set.len() <= SMALL_SET {
+        &mut small[..set.len()]
+    } else {
+        large.resize(set.len(), 0);
+        &mut large[..]
+    };
+    for (slot, &id) in values.iter_mut().zip(set) {
+        *slot = value(id);
+    }
     values.sort_unstable_by(|a, b| b.cmp(a));
     values[set.len() / 2]
 }
@@ -207,4 +223,28 @@ pub struct HardState {
     pub vote: Option<NodeId>,
     /// Highest index known committed (optional to persist; it speeds up restart).
     pub commit: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value a quorum has reached: small sets are counted on the stack, large ones in a
+    /// vector; both give the largest value a majority of the voters reached.
+    #[test]
+    fn quorum_value_of_small_and_large_sets() {
+        let value = |id: NodeId| id * 10;
+        assert_eq!(Membership::new([1, 2, 3]).quorum_value(value), 20);
+        assert_eq!(Membership::new([4, 1, 3, 2]).quorum_value(value), 20);
+        assert_eq!(Membership::new(1..=16).quorum_value(value), 80);
+        assert_eq!(Membership::new(1..=20).quorum_value(value), 100);
+        assert_eq!(Membership::new(1..=21).quorum_value(value), 110);
+        assert_eq!(Membership::default().quorum_value(value), 0);
+        let joint = Membership {
+            voters: (1..=20).collect(),
+            outgoing: [1, 2, 3].into(),
+            learners: BTreeSet::new(),
+        };
+        assert_eq!(joint.quorum_value(value), 20);
+    }
 }

@@ -50,13 +50,19 @@ impl PartialOrd for Key {
     }
 }
 
+impl Key {
+    /// (time, seq) as one number, compared in one step instead of two.
+    #[inline]
+    fn rank(&self) -> u128 {
+        (u128::from(self.time.as_nanos()) << 64) | u128::from(self.seq)
+    }
+}
+
 impl Ord for Key {
     /// Reversed so the max-heap pops the earliest (time, seq) first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.rank().cmp(&self.rank())
     }
 }
 

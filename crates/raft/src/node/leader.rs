@@ -64,11 +64,14 @@ impl LeaderState {
         t
     }
 
-    /// Send time of heartbeat round `seq`, if still remembered.
+    /// Send time of heartbeat round `seq`, if still remembered. Rounds are numbered one after
+    /// another, so round `seq` sits `seq - first` places after the first one remembered.
     pub(super) fn sent_at(&self, seq: u64) -> Option<u64> {
+        let first = self.hb_sent.front()?.0;
+        let place = usize::try_from(seq.checked_sub(first)?).ok()?;
         self.hb_sent
-            .iter()
-            .find(|&&(s, _)| s == seq)
+            .get(place)
+            .filter(|&&(s, _)| s == seq)
             .map(|&(_, t)| t)
     }
 }

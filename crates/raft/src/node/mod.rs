@@ -76,6 +76,16 @@ struct Pending {
     reported: Option<SoftState>,
 }
 
+impl Pending {
+    /// Queues a message for the next ready.
+    fn send(&mut self, to: NodeId, term: u64, body: MessageBody) {
+        self.messages.push(Outbound {
+            to,
+            message: Message { term, body },
+        });
+    }
+}
+
 /// A sans-IO Raft server. See the crate documentation for the driver loop.
 #[derive(Debug)]
 pub struct RaftNode {
@@ -484,7 +494,7 @@ impl RaftNode {
                     return;
                 }
                 self.follow(now, from);
-                self.handle_install_snapshot(from, meta, offset, data, done);
+                self.handle_install_snapshot(from, *meta, offset, data, done);
             }
             MessageBody::InstallSnapshotResponse {
                 index,
@@ -530,10 +540,7 @@ impl RaftNode {
     }
 
     fn send_with_term(&mut self, to: NodeId, term: u64, body: MessageBody) {
-        self.out.messages.push(Outbound {
-            to,
-            message: Message { term, body },
-        });
+        self.out.send(to, term, body);
     }
 
     /// Records that the log changed from `index` on (it must be persisted from there).

@@ -30,7 +30,7 @@ impl RaftNode {
         if lead.transfer.is_some() {
             return Err(ProposeError::TransferInProgress);
         }
-        Ok(self.append_as_leader(now, EntryKind::Normal(data)))
+        Ok(self.append_as_leader(now, EntryKind::Normal(data.into())))
     }
 
     /// Appends an entry of the current term and schedules replication.
@@ -328,17 +328,11 @@ impl RaftNode {
         if lead.hb_sent.len() > super::leader::HEARTBEAT_HISTORY {
             lead.hb_sent.pop_front();
         }
-        let targets: Vec<(NodeId, u64)> = lead
-            .progress
-            .iter_mut()
-            .map(|(&id, p)| {
-                let safe = p.match_index.min(commit);
-                p.commit_sent = p.commit_sent.max(safe);
-                (id, safe)
-            })
-            .collect();
-        for (to, commit) in targets {
-            self.send(to, MessageBody::Heartbeat { commit, seq });
+        for (&to, p) in lead.progress.iter_mut() {
+            let safe = p.match_index.min(commit);
+            p.commit_sent = p.commit_sent.max(safe);
+            let body = MessageBody::Heartbeat { commit: safe, seq };
+            self.out.send(to, self.term, body);
         }
         seq
     }

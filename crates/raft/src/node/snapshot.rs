@@ -86,7 +86,7 @@ impl RaftNode {
         let start = (offset as usize).min(len);
         let end = (start + self.cfg.snapshot_chunk_size).min(len);
         let body = MessageBody::InstallSnapshot {
-            meta: self.snapshot.meta.clone(),
+            meta: Box::new(self.snapshot.meta.clone()),
             offset: start as u64,
             data: self.snapshot.data[start..end].to_vec(),
             done: end == len,

@@ -68,11 +68,11 @@ fn random_message(rng: &mut ChaCha8Rng) -> Message {
         },
         7 => MessageBody::HeartbeatResponse { seq: num(rng) },
         8 => MessageBody::InstallSnapshot {
-            meta: SnapshotMeta {
+            meta: Box::new(SnapshotMeta {
                 index: num(rng),
                 term: num(rng),
                 config: Membership::new([1, 2, 3]),
-            },
+            }),
             offset: num(rng),
             data: vec![0; (rng.next_u64() % 5) as usize],
             done: rng.next_u64() % 2 == 0,

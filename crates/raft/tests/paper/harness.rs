@@ -278,7 +278,7 @@ impl Cluster {
             .applied
             .values()
             .filter_map(|e| match &e.kind {
-                EntryKind::Normal(d) => Some(d.clone()),
+                EntryKind::Normal(d) => Some(d.to_vec()),
                 _ => None,
             })
             .collect()
@@ -384,7 +384,7 @@ pub fn entry(index: u64, term: u64) -> Entry {
     Entry {
         term,
         index,
-        kind: EntryKind::Normal(vec![index as u8, term as u8]),
+        kind: EntryKind::Normal(vec![index as u8, term as u8].into()),
     }
 }
 

@@ -137,7 +137,7 @@ fn installing_a_snapshot_keeps_a_matching_suffix() {
             msg(
                 2,
                 MessageBody::InstallSnapshot {
-                    meta,
+                    meta: Box::new(meta),
                     offset: 0,
                     data: b"ab".to_vec(),
                     done: true,
@@ -178,5 +178,5 @@ fn restart_from_a_snapshot() {
     assert_eq!(n.applied_index(), n.commit_index());
     let replayed: Vec<_> = c.slots[&2].applied.values().cloned().collect();
     assert_eq!(replayed.len(), 1);
-    assert_eq!(replayed[0].kind, EntryKind::Normal(b"c".to_vec()));
+    assert_eq!(replayed[0].kind, EntryKind::Normal(b"c".to_vec().into()));
 }

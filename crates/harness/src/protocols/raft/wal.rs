@@ -363,7 +363,7 @@ mod tests {
         Entry {
             index,
             term,
-            kind: EntryKind::Normal(vec![index as u8; 4]),
+            kind: EntryKind::Normal(vec![index as u8; 4].into()),
         }
     }
 
