@@ -535,9 +535,10 @@ impl<'a> Episodes<'a> {
 
     /// A storage fault on the subject's disk, picked by `level`: a bit flipped (35%) or reads
     /// failing (25%) in a seeded log record or, one time in `slots + 4`, a named slot (the
-    /// subject crashes at once and restarts at the end, so recovery reads the damage back:
-    /// it takes a crash slot; damage hits one node per seed, the single-fault model of
-    /// protocol-aware recovery, which cannot rebuild a quorum of damaged servers); or syncs slowed to `latency` (20%), repaired at the end; or the
+    /// subject power-cycles, so recovery reads the damage back, under a lagging minority when
+    /// the network is free ([`Self::disk_damage`]); damage hits one node per seed, the
+    /// single-fault model of protocol-aware recovery, which cannot rebuild a quorum of damaged
+    /// servers); or syncs slowed to `latency` (20%), repaired at the end; or the
     /// disk full (20%: the subject stops at its first failed write, so this takes a crash
     /// slot), repaired at the end with a crash and a restart 1 ms later. Nothing without
     /// `cluster.disk`.
@@ -588,7 +589,8 @@ impl<'a> Episodes<'a> {
     }
 
     /// Damage on the subject's disk, then its crash at once and its restart at the end (a
-    /// crash slot); one damaged node per seed.
+    /// crash slot); one damaged node per seed. While the network is free, the damage comes
+    /// under a lagging minority instead ([`Self::damage_under_lagging`]).
     fn disk_damage(&mut self, slot: Slot, damage: FaultAction) {
         let Slot {
             start,
@@ -596,7 +598,13 @@ impl<'a> Episodes<'a> {
             subject,
             ..
         } = slot;
-        if !self.can_crash(subject, start, end) || self.damaged.is_some_and(|n| n != subject) {
+        if self.damaged.is_some_and(|n| n != subject) {
+            return;
+        }
+        if start >= self.network_free_at && self.nodes >= 3 && end - start >= 4 * MS {
+            return self.damage_under_lagging(slot, damage);
+        }
+        if !self.can_crash(subject, start, end) {
             return;
         }
         self.damaged = Some(subject);
@@ -604,6 +612,60 @@ impl<'a> Episodes<'a> {
         self.faults.push(at(start, FaultAction::Crash(subject)));
         self.faults.push(at(end, FaultAction::Restart(subject)));
         self.crashes.push((subject, start, end));
+    }
+
+    /// Storage damage on a server whose records a quorum needs (Alagappan et al.'s single
+    /// storage fault, `scenarios/storage/corrupt-follower.json` drawn over the whole space): a
+    /// minority of the others (`(nodes - 1) / 2` of them, picked by `split`) is cut off from
+    /// the start, so what the rest commits meanwhile lives on a bare quorum that includes the
+    /// subject; halfway the subject's disk is damaged, power fails for 1 ms (the whole
+    /// cluster's when nothing else is down, else the subject's alone) and the subject comes
+    /// back on the lagging side, where it and the laggards are a majority of an odd cluster:
+    /// whether they can elect a leader lacking those entries is decided by its recovery
+    /// alone. Healed at the end. The network changes and the power cycle each take their slot.
+    fn damage_under_lagging(&mut self, slot: Slot, damage: FaultAction) {
+        let Slot {
+            start,
+            end,
+            subject,
+            split,
+            ..
+        } = slot;
+        let mid = start + (end - start) / 2 / MS * MS;
+        let cluster = self.nothing_down(mid, mid + MS);
+        if !cluster && !self.can_crash(subject, mid, mid + MS) {
+            return;
+        }
+        let mut others: Vec<u32> = (1..=self.nodes).filter(|&n| n != subject).collect();
+        DetRng::from_seed(split).shuffle(&mut others);
+        let (lagging, holders) = others.split_at((self.nodes as usize - 1) / 2);
+        let sorted = |group: &[u32], with: &[u32]| {
+            let mut group = [group, with].concat();
+            group.sort_unstable();
+            group
+        };
+        let first = vec![sorted(lagging, &[]), sorted(holders, &[subject])];
+        let second = vec![sorted(lagging, &[subject]), sorted(holders, &[])];
+        // Each partition healed on its own, so that shrinking one away never leaves the other
+        // standing for good.
+        self.faults.push(at(start, FaultAction::Partition(first)));
+        self.faults.push(at(mid, FaultAction::Heal));
+        self.faults.push(at(mid, damage));
+        self.faults.push(at(mid, FaultAction::Partition(second)));
+        if cluster {
+            let blip = Span(Duration::from_nanos(MS));
+            self.faults.push(at(mid, FaultAction::Outage(blip)));
+            self.crashes
+                .extend((1..=self.nodes).map(|node| (node, mid, mid + MS)));
+        } else {
+            self.faults.push(at(mid, FaultAction::Crash(subject)));
+            self.faults
+                .push(at(mid + MS, FaultAction::Restart(subject)));
+            self.crashes.push((subject, mid, mid + MS));
+        }
+        self.faults.push(at(end, FaultAction::Heal));
+        self.network_free_at = end + 1;
+        self.damaged = Some(subject);
     }
 
     /// The subject's disk full from the start to the end of `slot`. A failed write stops a
@@ -806,11 +868,20 @@ mod tests {
                 };
                 let effect = disk.effect().unwrap();
                 effects.insert(format!("{effect:?}").split('(').next().unwrap().to_string());
+                // Damage is read back at a power cycle of its node at the same moment.
+                let cycled = |(j, c): (usize, &FaultSpec)| {
+                    c.at == f.at
+                        && match c.action {
+                            FaultAction::Outage(_) => true,
+                            FaultAction::Crash(n) => {
+                                n == disk.node && s.faults[j + 1..].iter().any(|r| r.undoes(c))
+                            }
+                            _ => false,
+                        }
+                };
                 let repaired = match effect {
                     DiskEffect::Corrupt(_) | DiskEffect::ReadError(_) => {
-                        s.faults[i + 1].action == FaultAction::Crash(disk.node)
-                            && s.faults[i + 1].at == f.at
-                            && s.faults[i + 2..].iter().any(|r| r.undoes(&s.faults[i + 1]))
+                        s.faults.iter().enumerate().any(cycled)
                     }
                     DiskEffect::Full | DiskEffect::Slow(_) => {
                         s.faults[i + 1..].iter().any(|r| r.undoes(f))
@@ -826,6 +897,56 @@ mod tests {
         );
         let error = parse_template(&text(""), Path::new("d.json")).unwrap_err();
         assert!(error.to_string().contains("kinds.disk"), "{error}");
+    }
+
+    /// Damage under a lagging minority: `(nodes - 1) / 2` others cut off while the rest,
+    /// the damaged server among them, go on; at the damage that partition is healed and the
+    /// damaged server power-cycles into the laggards' side, healed in turn at the end.
+    #[test]
+    fn damage_under_lagging_moves_the_damaged_server_to_the_laggards() {
+        let mut lagged = 0;
+        for nodes in [3, 5] {
+            let text = format!(
+                r#"{{"version": 1, "name": "d", "seed": 1, "duration": "10s",
+                  "protocol": {{"raft": {{"election_timeout": ["150ms", "300ms"], "heartbeat": "50ms"}}}},
+                  "cluster": {{"nodes": {nodes}, "disk": {{}}}},
+                  "workload": {{"clients": 1, "ops": 10, "keys": 1, "timeout": "1s", "mix": {{"put": 1.0}}}},
+                  "fuzz": {{"max_faults": 1, "fault_duration": ["1s", "2s"], "quiet_tail": "2s",
+                            "kinds": {{"disk": 1}}}}}}"#
+            );
+            let t = parse_template(&text, Path::new("d.json")).unwrap();
+            for seed in 0..100 {
+                let s = expand(&t, seed);
+                let groups = |f: &FaultSpec| match &f.action {
+                    FaultAction::Partition(groups) => Some(groups.clone()),
+                    _ => None,
+                };
+                for (i, f) in s.faults.iter().enumerate() {
+                    let FaultAction::Disk(disk) = &f.action else {
+                        continue;
+                    };
+                    let Some(first) = s.faults[..i].iter().rev().find_map(groups) else {
+                        continue;
+                    };
+                    let second = s.faults[i..].iter().find_map(groups).unwrap();
+                    let lagging = (nodes as usize - 1) / 2;
+                    let node = disk.node;
+                    assert_eq!(first[0].len(), lagging, "seed {seed}: {first:?}");
+                    assert!(first[1].contains(&node) && second[0].contains(&node));
+                    assert!(second[0].iter().all(|n| *n == node || first[0].contains(n)));
+                    assert_eq!(s.faults[i - 1].action, FaultAction::Heal, "seed {seed}");
+                    let heals = s.faults.iter().filter(|h| h.action == FaultAction::Heal);
+                    let partitions = s.faults.iter().filter_map(groups).count();
+                    assert_eq!(
+                        heals.count(),
+                        partitions,
+                        "seed {seed}: each partition healed"
+                    );
+                    lagged += 1;
+                }
+            }
+        }
+        assert!(lagged > 20, "{lagged}");
     }
 
     /// Churn: each leave is undone by a join of the same node through one seed, every
@@ -980,6 +1101,7 @@ mod tests {
         for name in [
             "raft.json",
             "raft-swarm.json",
+            "raft-storage.json",
             "gossip.json",
             "heartbeat.json",
         ] {

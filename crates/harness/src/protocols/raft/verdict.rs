@@ -3,9 +3,11 @@
 
 use super::actor::Actor;
 use super::client::{Outcome, Record};
+use super::electable::Ballot;
 use super::expect::RaftExpect;
 use super::invariants::Invariant;
 use super::kv::OpResult;
+use super::server::Server;
 use super::watch::Watch;
 use crate::protocol::Judgement;
 use crate::report::{CheckOutcome, OpTiming};
@@ -14,6 +16,7 @@ use faultline_check::formats::AnyHistory;
 use faultline_check::{check, CheckOptions, History, KvInput, KvModel, KvOutput, Verdict};
 use faultline_raft::RaftNode;
 use faultline_sim::{NodeId, Simulation, Time};
+use std::collections::BTreeSet;
 
 /// What the client records add up to.
 #[derive(Clone, Copy)]
@@ -49,9 +52,11 @@ pub fn judge(
     let verdict = check(&KvModel, &history, &CheckOptions::default());
     let history_line = verdict_line(&verdict, history.len());
     let mut checks = invariant_checks(scenario, sim, watch);
+    let no_quorum = no_quorum_can_vote(sim, scenario.cluster.nodes);
     checks.extend(expectation_checks(
         expect,
         watch,
+        no_quorum,
         &verdict,
         &history_line,
         &tally,
@@ -133,10 +138,12 @@ fn invariant_checks(
     checks
 }
 
-/// The scenario's expectations: linearizable, leader within a bound, every operation complete.
+/// The scenario's expectations: linearizable, leader within a bound (unless `no_quorum` says
+/// why no election could succeed), every operation complete.
 fn expectation_checks(
     expect: &RaftExpect,
     watch: &Watch,
+    no_quorum: Option<String>,
     verdict: &Verdict,
     history_line: &str,
     tally: &Tally,
@@ -150,17 +157,22 @@ fn expectation_checks(
         checks.push(CheckOutcome::new("linearizable", ok, detail));
     }
     if let Some(bound) = expect.leader_within {
-        let detail = match watch.leader_at {
-            Some(at) => format!(
+        let detail = match (watch.leader_at, &no_quorum) {
+            (Some(at), _) => format!(
                 "leader {} after the last fault at {}",
                 span(at.since(watch.quiet_from).as_nanos() as u64),
                 watch.quiet_from
             ),
-            None => format!("no leader after the last fault at {}", watch.quiet_from),
+            (None, Some(why)) => format!(
+                "not required: no leader after the last fault at {}, and none can be elected: {why}",
+                watch.quiet_from
+            ),
+            (None, None) => format!("no leader after the last fault at {}", watch.quiet_from),
         };
-        let ok = watch
-            .leader_at
-            .is_some_and(|at| at.since(watch.quiet_from) <= bound.0);
+        let ok = match watch.leader_at {
+            Some(at) => at.since(watch.quiet_from) <= bound.0,
+            None => no_quorum.is_some(),
+        };
         checks.push(CheckOutcome::liveness(
             "leader_within",
             ok,
@@ -302,6 +314,48 @@ fn operator_line(sim: &Simulation<Actor>) -> Option<String> {
         })
         .collect();
     Some(parts.join("; "))
+}
+
+/// Why no election can succeed, if none can: in the configuration of every running server,
+/// the voters fenced without a ballot (storage damage cost them their vote or their log's end,
+/// [`Ballot::Never`]) leave the others short of a quorum. A fence lifts only once a leader has
+/// caught its server up, so with no leader since the last fault (no crash or restart since)
+/// none could be elected; a server that lost its state rejoins through a membership change,
+/// which no fault undoes. Then `leader_within` does not apply.
+fn no_quorum_can_vote(sim: &Simulation<Actor>, nodes: u32) -> Option<String> {
+    let running: Vec<&Server> = (0..nodes)
+        .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::server))
+        .collect();
+    let mute: BTreeSet<u64> = running
+        .iter()
+        .filter(|s| s.ballot() == Ballot::Never)
+        .map(|s| s.core().id())
+        .collect();
+    let short = |voters: &BTreeSet<u64>| {
+        voters.iter().filter(|v| !mute.contains(v)).count() <= voters.len() / 2
+    };
+    let stuck = running.iter().all(|s| {
+        let config = s.core().config();
+        short(&config.voters) || (!config.outgoing.is_empty() && short(&config.outgoing))
+    });
+    let names = |ids: &BTreeSet<u64>| {
+        let names: Vec<String> = ids.iter().map(|id| format!("n{id}")).collect();
+        names.join(", ")
+    };
+    (!mute.is_empty() && stuck).then(|| {
+        let voters: BTreeSet<u64> = running
+            .iter()
+            .flat_map(|s| {
+                let config = s.core().config();
+                config.voters.iter().chain(&config.outgoing).copied()
+            })
+            .collect();
+        format!(
+            "{} lost its vote to storage damage and votes for nobody until a leader catches it up, and voters {} have no quorum without it",
+            names(&mute),
+            names(&voters)
+        )
+    })
 }
 
 fn broken_servers(sim: &Simulation<Actor>, nodes: u32) -> Option<String> {

@@ -64,7 +64,7 @@ pub enum RecordDamage {
 #[derive(Clone, Debug)]
 pub struct Recovered {
     /// The state the server restarts from: the snapshot, the entries after it up to the first
-    /// bad or out-of-sequence record, the hard state (its commit capped at the last entry).
+    /// bad or out-of-sequence record, the hard state (its commit the snapshot's index).
     pub state: PersistentState,
     /// The first damaged piece, if any (a failed checksum, a read error, a torn record).
     pub damaged: Option<Damaged>,
@@ -252,12 +252,12 @@ impl Wal {
             None => snapshot.meta.index + 1 + disk.len(),
         };
         let acknowledged = hard_state.commit.max(records_end - 1);
-        let (last, last_term) = entries
-            .last()
-            .map_or((snapshot.meta.index, snapshot.meta.term), |e| {
-                (e.index, e.term)
-            });
-        hard_state.commit = hard_state.commit.min(last);
+        let last_term = entries.last().map_or(snapshot.meta.term, |e| e.term);
+        // The commit index is volatile in Raft: a restarted server learns it again from its
+        // leader. The one on disk is not trusted: a crash that reorders writes may keep the
+        // hard state yet lose the truncation and appends written before it, and the stale
+        // entries it then finds at those indexes were never committed.
+        hard_state.commit = snapshot.meta.index;
         // A lost hard state cannot be below the log's last term.
         hard_state.term = hard_state.term.max(last_term);
         let state = PersistentState {
@@ -404,6 +404,38 @@ mod tests {
         assert_eq!(back.state.snapshot, initial.snapshot);
     }
 
+    /// A crash that reorders writes (`crash_loss: subset`) may keep the hard state of a ready
+    /// and lose its truncation and appends: the entries then found at the indexes it commits
+    /// are the stale ones it replaced, and a restarted server must not apply them.
+    #[test]
+    fn a_hard_state_that_outlived_its_log_writes_commits_nothing_stale() {
+        let mut d = disk();
+        let mut wal = Wal::default();
+        wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
+            .unwrap();
+        d.sync_all();
+        // A ready truncating at 3 and appending term-2 entries 3 and 4, then this hard state:
+        // a reordering crash keeps the hard state alone.
+        let hard = HardState {
+            term: 2,
+            vote: Some(1),
+            commit: 4,
+        };
+        write_slot(&mut d, HARD_STATE, &hard).unwrap();
+        d.sync_all();
+        let (_, back) = Wal::recover(&d, &PersistentState::bootstrap([1, 2, 3]));
+        assert_eq!(
+            back.state.entries[2],
+            entry(3, 1),
+            "the stale entry is what is left"
+        );
+        assert!(
+            back.state.hard_state.commit < 3,
+            "commit {} covers the stale term-1 entries",
+            back.state.hard_state.commit
+        );
+    }
+
     #[test]
     fn a_flipped_bit_or_read_error_stops_the_log_there() {
         let faults = [
@@ -427,7 +459,6 @@ mod tests {
             };
             assert_eq!(back.damaged, Some(damaged));
             assert_eq!(back.state.entries.len(), 2);
-            assert_eq!(back.state.hard_state.commit, 2);
         }
         let mut d = disk();
         Wal::default()
