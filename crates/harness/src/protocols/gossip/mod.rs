@@ -95,23 +95,6 @@ pub fn simulate(
         sim.run_until(end);
     }
     convergence.last_sample(end, &sim);
-    if std::env::var("FL_DEBUG_GOSSIP").is_ok() {
-        for n in 0..sim.node_count() as u32 {
-            if let Some(core) = sim.process(NodeId::new(n)).and_then(|p| p.member()) {
-                eprintln!(
-                    "node {} inc {} digest {:x} left {}",
-                    core.id(),
-                    core.incarnation(),
-                    core.digest(),
-                    core.has_left()
-                );
-                eprintln!("   members {:?}", core.members());
-                for k in 0..10 {
-                    eprintln!("   k{k} {:?}", core.get(&format!("k{k}")));
-                }
-            }
-        }
-    }
     let Convergence {
         converged_at,
         settled_from,

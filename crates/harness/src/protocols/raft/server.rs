@@ -371,8 +371,17 @@ impl Server {
     }
 
     /// What a ready shows the observers before it is persisted: role changes, votes granted,
-    /// durable entries cut out, entries appended.
+    /// durable entries cut out, entries appended, and reads confirmed without a heartbeat
+    /// round (at the moment the core confirms them, in its current term: with a disk their
+    /// answers wait for the ready's sync, but what they read was fixed here).
     fn observe(&mut self, ctx: &mut Ctx, ready: &Ready) {
+        for read in &ready.read_states {
+            if matches!(&read.result, Ok(c) if c.basis != ReadBasis::HeartbeatRound) {
+                self.observations.push(Observation::ReadWithoutRound {
+                    term: self.core.term(),
+                });
+            }
+        }
         if let Some(soft) = ready.soft_state {
             self.observations.push(Observation::Role {
                 role: soft.role,
@@ -433,14 +442,7 @@ impl Server {
         }
         for read in ready.read_states {
             match read.result {
-                Ok(ConfirmedRead { index, basis }) => {
-                    if basis != ReadBasis::HeartbeatRound {
-                        self.observations.push(Observation::ReadWithoutRound {
-                            term: self.core.term(),
-                        });
-                    }
-                    self.confirmed.push((index, read.request_id));
-                }
+                Ok(ConfirmedRead { index, .. }) => self.confirmed.push((index, read.request_id)),
                 Err(error) => self.refuse_read(ctx, read.request_id, error),
             }
         }
