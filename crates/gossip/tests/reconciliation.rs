@@ -6,7 +6,7 @@ mod common;
 
 use common::{node, Net, MS, SEC};
 use faultline_gossip::{
-    Body, Config, Exchange, Membership, MerkleShape, Message, Mode, Reconciliation, Update,
+    Body, Config, Exchange, Membership, MerkleShape, Message, Mode, Reconciliation,
 };
 
 /// Two replicas holding the same `n` keys, then node 1 rewrites `d` of them; returns the bytes

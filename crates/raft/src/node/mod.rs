@@ -383,6 +383,20 @@ impl RaftNode {
                 self.probe(Probe::VoteWithheldByPromise);
                 return;
             }
+            // Nor does a follower under its promise learn a newer term from anything but that
+            // term's leader: an answer to a request it sent as leader or candidate (a deposed
+            // leader's appends answered late) would clear its vote, and a candidate of that
+            // term could then win it while the lease runs.
+            let from_leader = matches!(
+                body,
+                MessageBody::AppendEntries { .. }
+                    | MessageBody::Heartbeat { .. }
+                    | MessageBody::InstallSnapshot { .. }
+            );
+            if self.role == Role::Follower && now < self.promise_until && !from_leader && !forced {
+                self.probe(Probe::VoteWithheldByPromise);
+                return;
+            }
             match &body {
                 // A pre-vote names the term the sender would campaign in; it changes nothing.
                 MessageBody::PreVote { .. } => {}

@@ -287,3 +287,45 @@ pub fn restarted_follower_keeps_the_lease_promise(cfg: Config) {
 fn a_restarted_follower_keeps_its_lease_promise() {
     restarted_follower_keeps_the_lease_promise(test_config());
 }
+
+/// A follower under its promise learns a newer term only from that term's leader. Here node 2
+/// follows leader 1, then gets a late answer stamped with a newer term (as a deposed leader
+/// gets answers to the appends it sent before it was paused): adopting that term would clear
+/// its vote, and a candidate of the term could then win it while 1's lease, anchored on 2's
+/// acknowledgement, still runs. Found by the swarm template with disks (seed 16261 of
+/// `raft-storage.json`, caught by `lease_safety` watching held leases).
+#[test]
+fn a_late_answer_from_a_newer_term_does_not_free_a_follower_of_its_promise() {
+    let mut c = Cluster::new(3, lease_config(test_config()));
+    c.elect(1);
+    c.heartbeat(1);
+    c.stabilize();
+    let term = c.node(2).term();
+    let now = c.local_now(2);
+    let late_answer = faultline_raft::Message {
+        term: term + 1,
+        body: MessageBody::AppendEntriesResponse {
+            success: false,
+            index: 0,
+            hint: None,
+        },
+    };
+    c.node_mut(2).handle_message(now, 3, late_answer);
+    assert_eq!(c.node(2).term(), term, "the answer's term is not adopted");
+    let last_index = c.node(3).last_index();
+    let last_term = c.node(3).term_at(last_index).unwrap_or(0);
+    let request = faultline_raft::Message {
+        term: term + 1,
+        body: MessageBody::RequestVote {
+            last_log_index: last_index,
+            last_log_term: last_term,
+            transfer: false,
+        },
+    };
+    c.node_mut(2).handle_message(now, 3, request);
+    assert_eq!(
+        c.node(2).term(),
+        term,
+        "nor the candidate's, while the promise runs"
+    );
+}
