@@ -48,6 +48,15 @@ fn history(net: &Net, member: u64) -> Vec<(u64, MemberState, u64)> {
         .collect()
 }
 
+/// True when each of nodes `0..n` holds every other one alive.
+fn all_alive(net: &Net, n: u64) -> bool {
+    (0..n).all(|i| {
+        (0..n)
+            .filter(|j| *j != i)
+            .all(|j| state(net, i, j) == Some(MemberState::Alive))
+    })
+}
+
 fn accusations(net: &Net, members: &[u64]) -> usize {
     members
         .iter()
@@ -345,13 +354,7 @@ fn halves_that_declared_each_other_dead_reunite_after_a_partition_heals() {
     net.run_until_true(SEC, 60 * SEC, split)
         .expect("each half declares the other dead");
     net.cut.clear();
-    let whole = |net: &Net| {
-        (0..6u64).all(|i| {
-            (0..6u64)
-                .filter(|j| *j != i)
-                .all(|j| state(net, i, j) == Some(MemberState::Alive))
-        })
-    };
+    let whole = |net: &Net| all_alive(net, 6);
     net.run_until_true(SEC, net.now + 60 * SEC, whole)
         .expect("the halves take each other back");
     net.run_until_true(100 * MS, net.now + 30 * SEC, Net::converged)
@@ -377,13 +380,7 @@ fn halves_reunite(split_for: u64, forget_failed_members: bool) -> bool {
     net.partition(&[0, 1, 2], &[3, 4, 5]);
     net.run_until(net.now + split_for);
     net.cut.clear();
-    let whole = |net: &Net| {
-        (0..6u64).all(|i| {
-            (0..6u64)
-                .filter(|j| *j != i)
-                .all(|j| state(net, i, j) == Some(MemberState::Alive))
-        })
-    };
+    let whole = |net: &Net| all_alive(net, 6);
     net.run_until_true(SEC, net.now + 90 * SEC, whole).is_some()
 }
 

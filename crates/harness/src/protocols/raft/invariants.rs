@@ -369,10 +369,7 @@ mod tests {
     #[test]
     fn two_leaders_in_one_term_break_election_safety() {
         let mut inv = Invariants::default();
-        let lead = Observation::Role {
-            role: Role::Leader,
-            term: 2,
-        };
+        let lead = leads(2);
         inv.observe(1, &lead, &core(), &"step 1");
         inv.observe(1, &lead, &core(), &"step 2");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
@@ -456,16 +453,10 @@ mod tests {
             &core(),
             &"x",
         );
-        let early = Observation::Role {
-            role: Role::Leader,
-            term: 2,
-        };
+        let early = leads(2);
         inv.observe(1, &early, &core(), &"late winner of an older term");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
-        let lead = Observation::Role {
-            role: Role::Leader,
-            term: 3,
-        };
+        let lead = leads(3);
         inv.observe(1, &lead, &core(), &"y");
         let broken: Vec<&str> = inv
             .verdicts()
@@ -475,45 +466,45 @@ mod tests {
         assert_eq!(broken, ["leader_completeness"]);
     }
 
+    /// Becoming leader of `term`.
+    fn leads(term: u64) -> Observation {
+        Observation::Role {
+            role: Role::Leader,
+            term,
+        }
+    }
+
+    /// The report of the one broken check, which must be lease safety.
+    fn lease_safety_broken(inv: &Invariants) -> &str {
+        let broken: Vec<(&str, &str)> = inv.verdicts().filter_map(|(n, v)| Some((n, v?))).collect();
+        assert_eq!(broken.len(), 1, "{broken:?}");
+        assert_eq!(broken[0].0, "lease_safety");
+        broken[0].1
+    }
+
     #[test]
     fn a_lease_read_after_a_later_leader_was_elected_breaks_lease_safety() {
         let mut inv = Invariants::default();
-        let lead = |term| Observation::Role {
-            role: Role::Leader,
-            term,
-        };
         let lease_read = |term| Observation::ReadWithoutRound { term };
-        inv.observe(1, &lead(2), &core(), &"a");
+        inv.observe(1, &leads(2), &core(), &"a");
         inv.observe(1, &lease_read(2), &core(), &"while it alone leads");
-        inv.observe(2, &lead(3), &core(), &"b");
+        inv.observe(2, &leads(3), &core(), &"b");
         inv.observe(2, &lease_read(3), &core(), &"the new leader's own lease");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
         inv.observe(1, &lease_read(2), &core(), &"stale lease");
-        let broken: Vec<(&str, &str)> = inv.verdicts().filter_map(|(n, v)| Some((n, v?))).collect();
-        assert_eq!(broken.len(), 1);
-        assert_eq!(broken[0].0, "lease_safety");
-        assert!(broken[0]
-            .1
-            .contains("n2 was elected in term 3; stale lease"));
+        assert!(lease_safety_broken(&inv).contains("n2 was elected in term 3; stale lease"));
     }
 
     #[test]
     fn a_lease_held_after_a_later_leader_was_elected_breaks_lease_safety_without_a_read() {
         let mut inv = Invariants::default();
-        let lead = |term| Observation::Role {
-            role: Role::Leader,
-            term,
-        };
-        inv.observe(1, &lead(2), &core(), &"a");
+        inv.observe(1, &leads(2), &core(), &"a");
         inv.lease_held(1, 2, &"while it alone leads");
-        inv.observe(2, &lead(3), &core(), &"b");
+        inv.observe(2, &leads(3), &core(), &"b");
         inv.lease_held(2, 3, &"the new leader's own lease");
         assert!(inv.verdicts().all(|(_, v)| v.is_none()));
         inv.lease_held(1, 2, &"old lease still running");
-        let broken: Vec<(&str, &str)> = inv.verdicts().filter_map(|(n, v)| Some((n, v?))).collect();
-        assert_eq!(broken.len(), 1);
-        assert_eq!(broken[0].0, "lease_safety");
-        assert!(broken[0].1.contains(
+        assert!(lease_safety_broken(&inv).contains(
             "n1 held its term-2 lease after n2 was elected in term 3; old lease still running"
         ));
     }
