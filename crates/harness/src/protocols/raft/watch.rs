@@ -144,27 +144,27 @@ impl Watch {
     /// hold one. A lease only shrinks between its holder's steps, so these two moments see
     /// every overlap.
     fn check_leases(&mut self, sim: &Simulation<Actor>, node: NodeId, stepped: &Stepped) {
-        let at = StepAt { sim, stepped };
-        let mut check = |server: NodeId| {
-            let Some(core) = sim
-                .process(server)
-                .and_then(Actor::server)
-                .map(|s| s.core())
-            else {
-                return;
-            };
-            let Some(now) = sim.local_time(server) else {
-                return;
-            };
-            if core.role() == Role::Leader && core.holds_read_lease(now.as_nanos()) {
-                self.invariants.lease_held(core.id(), core.term(), &at);
-            }
+        // (Raft id, term) of `server` if it leads and holds a read lease at its own clock.
+        let lease_of = |server: NodeId| {
+            let core = sim.process(server).and_then(Actor::server)?.core();
+            let now = sim.local_time(server)?.as_nanos();
+            (core.role() == Role::Leader && core.holds_read_lease(now))
+                .then(|| (core.id(), core.term()))
         };
-        match self.elected_now {
-            Some(_) => (0..self.servers).map(NodeId::new).for_each(&mut check),
-            None => check(node),
+        let stepped_server = node.index() as u32;
+        let servers = match self.elected_now {
+            Some(_) => 0..self.servers,
+            None => stepped_server..stepped_server + 1,
+        };
+        let at = StepAt { sim, stepped };
+        let mut held = false;
+        for (id, term) in servers.map(NodeId::new).filter_map(lease_of) {
+            self.invariants.lease_held(id, term, &at);
+            held = true;
         }
-        note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
+        if held {
+            note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
+        }
     }
 }
 
