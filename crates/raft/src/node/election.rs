@@ -40,6 +40,35 @@ impl RaftNode {
         self.role == Role::Leader || now < self.promise_until
     }
 
+    /// True if a message of a newer term must not be taken while this server is bound by its
+    /// promise to the leader it follows (or leads): adopting the term would clear its vote,
+    /// and a candidate of that term could then win it while the leader's lease runs. A
+    /// follower under its promise learns a newer term only from that term's leader (not from a
+    /// late answer to a request it sent as leader or candidate); any server bound by a promise
+    /// (a leader always is) ignores vote requests and pre-vote refusals of a newer term. A
+    /// vote asked for a leadership transfer is never withheld.
+    pub(super) fn withholds_newer_term(&self, now: u64, body: &MessageBody) -> bool {
+        if matches!(body, MessageBody::RequestVote { transfer: true, .. }) {
+            return false;
+        }
+        let from_leader = matches!(
+            body,
+            MessageBody::AppendEntries { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. }
+        );
+        let asks_or_refuses = matches!(
+            body,
+            MessageBody::PreVote { .. }
+                | MessageBody::RequestVote { .. }
+                | MessageBody::PreVoteResponse { granted: false }
+        );
+        match self.role {
+            Role::Follower if now < self.promise_until => !from_leader,
+            _ => asks_or_refuses && self.bound_by_promise(now),
+        }
+    }
+
     /// §5.4.1: a candidate's log is at least as up-to-date as ours.
     fn log_up_to_date(&self, last_index: u64, last_term: u64) -> bool {
         let (my_index, my_term) = (self.log.last_index(), self.log.last_term());

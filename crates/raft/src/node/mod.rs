@@ -370,30 +370,7 @@ impl RaftNode {
         let Message { term, body } = msg;
         let mut stale = false;
         if term > self.term {
-            let is_vote_request = matches!(
-                body,
-                MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
-            );
-            let forced = matches!(body, MessageBody::RequestVote { transfer: true, .. });
-            // A refusal names the voter's newer term; adopting it would free this server of
-            // its promise to the leader it follows (a candidate of that term could then win
-            // its vote while the leader's lease runs), so it waits like a vote request.
-            let refusal = matches!(body, MessageBody::PreVoteResponse { granted: false });
-            if (is_vote_request && !forced || refusal) && self.bound_by_promise(now) {
-                self.probe(Probe::VoteWithheldByPromise);
-                return;
-            }
-            // Nor does a follower under its promise learn a newer term from anything but that
-            // term's leader: an answer to a request it sent as leader or candidate (a deposed
-            // leader's appends answered late) would clear its vote, and a candidate of that
-            // term could then win it while the lease runs.
-            let from_leader = matches!(
-                body,
-                MessageBody::AppendEntries { .. }
-                    | MessageBody::Heartbeat { .. }
-                    | MessageBody::InstallSnapshot { .. }
-            );
-            if self.role == Role::Follower && now < self.promise_until && !from_leader && !forced {
+            if self.withholds_newer_term(now, &body) {
                 self.probe(Probe::VoteWithheldByPromise);
                 return;
             }
@@ -411,7 +388,7 @@ impl RaftNode {
                     self.become_follower(now, term, Some(from));
                 }
                 _ => {
-                    if refusal {
+                    if matches!(body, MessageBody::PreVoteResponse { granted: false }) {
                         self.probe(Probe::PreVoteRefusalAdopted);
                     }
                     self.become_follower(now, term, None);
