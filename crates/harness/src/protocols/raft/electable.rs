@@ -63,6 +63,12 @@ impl Elector<'_> {
     }
 }
 
+/// The elector of Raft id `id` (`electors[id - 1]`), if it has one.
+fn elector_of<'a>(electors: &[Option<Elector<'a>>], id: u64) -> Option<Elector<'a>> {
+    let i = usize::try_from(id.checked_sub(1)?).ok()?;
+    electors.get(i).copied().flatten()
+}
+
 /// True if a majority of `voters` answers yes.
 fn majority(voters: &std::collections::BTreeSet<u64>, yes: impl Fn(u64) -> bool) -> bool {
     voters.iter().filter(|&&v| yes(v)).count() > voters.len() / 2
@@ -79,23 +85,26 @@ pub fn could_win_without(
     config: &Membership,
     electors: &[Option<Elector>],
 ) -> Option<u64> {
-    let elector = |id: u64| {
-        let i = usize::try_from(id.checked_sub(1)?).ok()?;
-        electors.get(i).copied().flatten()
-    };
     let candidates = config.voters.iter().chain(&config.outgoing);
     candidates.copied().find(|&candidate| {
-        let Some(own) = elector(candidate).filter(|e| e.ballot == Ballot::Free) else {
+        let Some(own) = elector_of(electors, candidate).filter(|e| e.ballot == Ballot::Free) else {
             return false;
         };
-        if holds(own.log, index, term) {
-            return false;
-        }
-        let position = up_to_date(own.log);
-        let votes_for = |voter: u64| elector(voter).is_some_and(|v| v.votes_for(position));
-        majority(&config.voters, votes_for)
-            && (config.outgoing.is_empty() || majority(&config.outgoing, votes_for))
+        !holds(own.log, index, term) && wins_votes(own.log, config, electors)
     })
+}
+
+/// True if a candidate whose durable log is `log` gets the votes of a quorum of `config`
+/// (both halves in joint consensus) from `electors` (indexed as in [`could_win_without`]).
+pub fn wins_votes(
+    log: &PersistentState,
+    config: &Membership,
+    electors: &[Option<Elector>],
+) -> bool {
+    let position = up_to_date(log);
+    let votes_for = |voter: u64| elector_of(electors, voter).is_some_and(|v| v.votes_for(position));
+    majority(&config.voters, votes_for)
+        && (config.outgoing.is_empty() || majority(&config.outgoing, votes_for))
 }
 
 #[cfg(test)]
@@ -167,6 +176,27 @@ mod tests {
         // only its own vote.
         let without_second = [logs[0], None, logs[2]];
         assert_eq!(could_win_without(3, 1, &config, &without_second), None);
+    }
+
+    /// Whether a candidate gets a quorum's votes: in a two-voter configuration a fenced
+    /// voter whose log went further refuses the other, which then cannot win; with a third
+    /// voter it can.
+    #[test]
+    fn a_fenced_voter_blocks_only_a_configuration_it_is_half_of() {
+        let logs = [log(&[1, 1, 1]), log(&[1]), log(&[1])];
+        let mut electors = free(&logs);
+        electors[0] = Some(Elector {
+            log: &logs[0],
+            ballot: Ballot::AtLeast((1, 3)),
+        });
+        let pair = Membership::new([1, 2]);
+        assert!(!wins_votes(&logs[1], &pair, &electors));
+        let three = Membership::new([1, 2, 3]);
+        assert!(wins_votes(&logs[1], &three, &electors));
+        // Joint consensus: a quorum of both halves.
+        let mut joint = three.clone();
+        joint.outgoing = [1, 2].into_iter().collect();
+        assert!(!wins_votes(&logs[1], &joint, &electors));
     }
 
     /// n2's durable log lost entries 2 and 3 to a damaged record: as a free voter it would

@@ -3,7 +3,7 @@
 
 use super::actor::Actor;
 use super::client::{Outcome, Record};
-use super::electable::Ballot;
+use super::electable::{self, Ballot, Elector};
 use super::expect::RaftExpect;
 use super::invariants::Invariant;
 use super::kv::OpResult;
@@ -16,7 +16,6 @@ use faultline_check::formats::AnyHistory;
 use faultline_check::{check, CheckOptions, History, KvInput, KvModel, KvOutput, Verdict};
 use faultline_raft::RaftNode;
 use faultline_sim::{NodeId, Simulation, Time};
-use std::collections::BTreeSet;
 
 /// What the client records add up to.
 #[derive(Clone, Copy)]
@@ -316,46 +315,54 @@ fn operator_line(sim: &Simulation<Actor>) -> Option<String> {
     Some(parts.join("; "))
 }
 
-/// Why no election can succeed, if none can: in the configuration of every running server,
-/// the voters fenced without a ballot (storage damage cost them their vote or their log's end,
-/// [`Ballot::Never`]) leave the others short of a quorum. A fence lifts only once a leader has
-/// caught its server up, so with no leader since the last fault (no crash or restart since)
-/// none could be elected; a server that lost its state rejoins through a membership change,
-/// which no fault undoes. Then `leader_within` does not apply.
+/// Why no election can succeed, if none can: some running server is fenced after storage
+/// damage (protocol-aware recovery: it does not campaign, and votes only for some logs or for
+/// nobody), and no running server that campaigns would get the votes of a quorum of its own
+/// configuration (both halves in joint consensus), judged from the durable logs and ballots
+/// (see [`electable::wins_votes`]). With no leader, no log changes and a fence lifts only once
+/// a leader has caught its server up, so with no leader since the last fault (no crash or
+/// restart since) none could ever be elected; a server that lost its state rejoins through a
+/// membership change, which no fault undoes. Then `leader_within` does not apply.
 fn no_quorum_can_vote(sim: &Simulation<Actor>, nodes: u32) -> Option<String> {
-    let running: Vec<&Server> = (0..nodes)
-        .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::server))
+    let server = |i: u32| sim.process(NodeId::new(i)).and_then(Actor::server);
+    let electors: Vec<Option<Elector>> = (0..nodes)
+        .map(|i| {
+            let ballot = server(i)?.ballot();
+            let log = sim.durable(NodeId::new(i))?;
+            Some(Elector { log, ballot })
+        })
         .collect();
-    let mute: BTreeSet<u64> = running
+    let running: Vec<(&Server, Elector)> = (0..nodes)
+        .filter_map(|i| Some((server(i)?, electors[i as usize]?)))
+        .collect();
+    let fenced: Vec<String> = running
         .iter()
-        .filter(|s| s.ballot() == Ballot::Never)
-        .map(|s| s.core().id())
+        .filter(|(_, e)| e.ballot != Ballot::Free)
+        .map(|(s, e)| format!("n{} ({})", s.core().id(), describe(e.ballot)))
         .collect();
-    let short = |voters: &BTreeSet<u64>| {
-        voters.iter().filter(|v| !mute.contains(v)).count() <= voters.len() / 2
-    };
-    let stuck = running.iter().all(|s| {
+    let electable = running.iter().any(|(s, own)| {
         let config = s.core().config();
-        short(&config.voters) || (!config.outgoing.is_empty() && short(&config.outgoing))
+        let id = s.core().id();
+        let voter = config.voters.contains(&id) || config.outgoing.contains(&id);
+        own.ballot == Ballot::Free && voter && electable::wins_votes(own.log, config, &electors)
     });
-    let names = |ids: &BTreeSet<u64>| {
-        let names: Vec<String> = ids.iter().map(|id| format!("n{id}")).collect();
-        names.join(", ")
-    };
-    (!mute.is_empty() && stuck).then(|| {
-        let voters: BTreeSet<u64> = running
-            .iter()
-            .flat_map(|s| {
-                let config = s.core().config();
-                config.voters.iter().chain(&config.outgoing).copied()
-            })
-            .collect();
+    (!fenced.is_empty() && !electable).then(|| {
         format!(
-            "{} lost its vote to storage damage and votes for nobody until a leader catches it up, and voters {} have no quorum without it",
-            names(&mute),
-            names(&voters)
+            "{} fenced by storage damage until a leader catches it up, and no server that campaigns has the votes of a quorum of its configuration",
+            fenced.join(", ")
         )
     })
+}
+
+/// Whom a fenced server votes for, in words.
+fn describe(ballot: Ballot) -> String {
+    match ballot {
+        Ballot::Free => "votes freely".to_string(),
+        Ballot::AtLeast((term, index)) => {
+            format!("votes only for a log at least as up to date as term {term}, index {index}")
+        }
+        Ballot::Never => "lost its vote or its log's end: votes for nobody".to_string(),
+    }
 }
 
 fn broken_servers(sim: &Simulation<Actor>, nodes: u32) -> Option<String> {

@@ -87,10 +87,16 @@ pub enum VoteWrite {
     Unsynced,
 }
 
-/// The log's layout on disk (the index of the entry in record 0) and where the vote goes.
+/// The log's layout on disk (the index of the entry in record 0, and how many records from
+/// there hold the entries that follow in sequence) and where the vote goes.
 #[derive(Clone, Debug, Default)]
 pub struct Wal {
     first: Option<u64>,
+    /// Records from position 0 that read back in sequence: the next append goes right after
+    /// them. Records past them (a torn, damaged or out-of-sequence tail recovery stopped at)
+    /// are cut before anything is appended, or an acknowledged entry appended after them
+    /// would be unreachable on the next recovery, which stops at the same place.
+    len: u64,
     votes: VoteWrite,
 }
 
@@ -166,18 +172,18 @@ impl Wal {
         }
         if let Some(write) = &ready.log {
             let from = write.truncate_from;
-            let end = self.first.map(|first| first + disk.len());
-            match (self.first, end) {
-                (Some(first), Some(end)) if first <= from && from <= end => {
-                    disk.truncate(from - first);
-                }
+            let end = self.first.map(|first| first + self.len);
+            self.len = match (self.first, end) {
+                (Some(first), Some(end)) if first <= from && from <= end => from - first,
                 _ => {
-                    disk.truncate(0);
                     self.first = Some(from);
+                    0
                 }
-            }
+            };
+            disk.truncate(self.len);
             for entry in &write.entries {
                 disk.append(seal(entry))?;
+                self.len += 1;
             }
             wrote = true;
         }
@@ -309,6 +315,7 @@ fn read_log(disk: &Disk, snapshot: &SnapshotMeta) -> LogRead {
     let mut read = LogRead {
         wal: Wal {
             first,
+            len: disk.len(),
             votes: VoteWrite::default(),
         },
         entries: Vec::new(),
@@ -325,6 +332,7 @@ fn read_log(disk: &Disk, snapshot: &SnapshotMeta) -> LogRead {
                     kind,
                     last,
                 });
+                read.wal.len = position;
                 break;
             }
         };
@@ -334,6 +342,7 @@ fn read_log(disk: &Disk, snapshot: &SnapshotMeta) -> LogRead {
             // Out of sequence, or a term below its predecessor's: a leftover of a truncation
             // a crash lost (the snapshot slot written before it survived); never committed.
             read.damaged = Some(Damaged::OutOfSequence(position));
+            read.wal.len = position;
             break;
         }
         let follows = read
@@ -347,6 +356,7 @@ fn read_log(disk: &Disk, snapshot: &SnapshotMeta) -> LogRead {
         } else if entry.index > snapshot_index {
             // A gap after the snapshot: nothing later can be used.
             read.entries.clear();
+            read.wal.len = position;
             break;
         }
     }
@@ -434,6 +444,41 @@ mod tests {
             "commit {} covers the stale term-1 entries",
             back.state.hard_state.commit
         );
+    }
+
+    /// Recovery stops at an out-of-sequence record (the leftover of a truncation a crash
+    /// lost) and the snapshot covers what precedes it: entries appended after the restart
+    /// must not land after that leftover, where the next recovery, stopping at the same
+    /// place, would never reach them (seed 15890 of raft-storage.json lost acknowledged
+    /// entries so).
+    #[test]
+    fn appends_after_recovery_replace_the_tail_recovery_stopped_at() {
+        let mut d = disk();
+        let mut wal = Wal::default();
+        wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
+            .unwrap();
+        // A leftover: an entry out of sequence at position 4.
+        d.append(seal(&entry(7, 1))).unwrap();
+        let snapshot = Snapshot {
+            meta: SnapshotMeta {
+                index: 5,
+                term: 1,
+                config: faultline_raft::Membership::new([1, 2, 3]),
+            },
+            data: Vec::new(),
+        };
+        write_slot(&mut d, SNAPSHOT, &snapshot).unwrap();
+        d.sync_all();
+        let initial = PersistentState::bootstrap([1, 2, 3]);
+        let (mut wal, back) = Wal::recover(&d, &initial);
+        assert_eq!(back.damaged, Some(Damaged::OutOfSequence(4)));
+        assert!(back.state.entries.is_empty());
+        let appended: Vec<Entry> = (6..=8).map(|i| entry(i, 1)).collect();
+        wal.write(&mut d, &ready(6, appended.clone(), 1)).unwrap();
+        d.sync_all();
+        d.crash();
+        let (_, again) = Wal::recover(&d, &initial);
+        assert_eq!(again.state.entries, appended, "{:?}", again.damaged);
     }
 
     #[test]
