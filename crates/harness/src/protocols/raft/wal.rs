@@ -396,13 +396,18 @@ mod tests {
         Disk::new(DiskConfig::default(), RngStreams::new(1), 0)
     }
 
-    #[test]
-    fn a_written_log_reads_back_after_truncation() {
-        let mut d = disk();
+    /// `d` after a fresh log wrote entries 1 to 4 of term 1 (not synced), and the log.
+    fn four_entries_on(mut d: Disk) -> (Disk, Wal) {
         let mut wal = Wal::default();
-        let initial = PersistentState::bootstrap([1, 2, 3]);
         wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
             .unwrap();
+        (d, wal)
+    }
+
+    #[test]
+    fn a_written_log_reads_back_after_truncation() {
+        let (mut d, mut wal) = four_entries_on(disk());
+        let initial = PersistentState::bootstrap([1, 2, 3]);
         wal.write(&mut d, &ready(3, vec![entry(3, 2)], 2)).unwrap();
         let (_, back) = Wal::recover(&d, &initial);
         assert_eq!(back.damaged, None);
@@ -419,10 +424,7 @@ mod tests {
     /// are the stale ones it replaced, and a restarted server must not apply them.
     #[test]
     fn a_hard_state_that_outlived_its_log_writes_commits_nothing_stale() {
-        let mut d = disk();
-        let mut wal = Wal::default();
-        wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
-            .unwrap();
+        let (mut d, _) = four_entries_on(disk());
         d.sync_all();
         // A ready truncating at 3 and appending term-2 entries 3 and 4, then this hard state:
         // a reordering crash keeps the hard state alone.
@@ -453,10 +455,7 @@ mod tests {
     /// entries so).
     #[test]
     fn appends_after_recovery_replace_the_tail_recovery_stopped_at() {
-        let mut d = disk();
-        let mut wal = Wal::default();
-        wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
-            .unwrap();
+        let (mut d, _) = four_entries_on(disk());
         // A leftover: an entry out of sequence at position 4.
         d.append(seal(&entry(7, 1))).unwrap();
         let snapshot = Snapshot {
@@ -491,10 +490,7 @@ mod tests {
             (DiskFault::ReadError, RecordDamage::Unreadable),
         ];
         for (fault, kind) in faults {
-            let mut d = disk();
-            let mut wal = Wal::default();
-            wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
-                .unwrap();
+            let (mut d, _) = four_entries_on(disk());
             d.apply_fault(&fault(DiskTarget::Record(2)));
             let (_, back) = Wal::recover(&d, &PersistentState::default());
             let damaged = Damaged::Record {
@@ -517,10 +513,7 @@ mod tests {
     /// Four entries written and synced, then a fifth appended as `bytes` makes it (the whole
     /// record, or a crash's torn prefix of it); what recovery finds.
     fn with_last_record(cut: impl Fn(Vec<u8>) -> Vec<u8>) -> Recovered {
-        let mut d = disk();
-        Wal::default()
-            .write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
-            .unwrap();
+        let (mut d, _) = four_entries_on(disk());
         d.append(cut(seal(&entry(5, 1)))).unwrap();
         Wal::recover(&d, &PersistentState::default()).1
     }
@@ -566,10 +559,7 @@ mod tests {
         };
         let mut torn = 0;
         for seed in 0..20 {
-            let mut d = Disk::new(config.clone(), RngStreams::new(seed), 0);
-            let mut wal = Wal::default();
-            wal.write(&mut d, &ready(1, (1..=4).map(|i| entry(i, 1)).collect(), 1))
-                .unwrap();
+            let (mut d, _) = four_entries_on(Disk::new(config.clone(), RngStreams::new(seed), 0));
             d.crash();
             let (_, back) = Wal::recover(&d, &PersistentState::default());
             if let Some(Damaged::Record { kind, last, .. }) = back.damaged {
