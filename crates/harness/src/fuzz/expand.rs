@@ -3,8 +3,8 @@
 use super::template::{set_pointer, EpisodeKind as Kind, FuzzSpec, Template};
 use crate::scenario::{
     member_changes, Aim, AimedFault, ChangeKind, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec,
-    FaultAction, FaultSpec, JoinSpec, LinkOverride, MembershipSpec, ProtocolSpec, Scenario, Span,
-    TransferSpec,
+    FaultAction, FaultSpec, JoinSpec, LateRestart, LinkOverride, MembershipSpec, OutageSpec,
+    ProtocolSpec, Scenario, Span, TransferSpec,
 };
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
@@ -94,6 +94,8 @@ struct Episodes<'a> {
     membership_free_at: u64,
     /// Raft voters at the start (1-based), for membership episodes.
     voters: Vec<u32>,
+    /// The Raft election timeout's `[min, max]` (ns); zeros for other protocols.
+    election_timeout: [u64; 2],
     /// (node, down from, back at) for each drawn crash.
     crashes: Vec<(u32, u64, u64)>,
     /// The named disk slots a storage fault may hit besides log records; `None` without
@@ -125,6 +127,10 @@ impl<'a> Episodes<'a> {
                     .clone()
                     .unwrap_or_else(|| (1..=scenario.cluster.nodes).collect()),
                 _ => Vec::new(),
+            },
+            election_timeout: match &scenario.protocol {
+                ProtocolSpec::Raft(raft) => raft.election_timeout.map(|t| t.nanos()),
+                _ => [0, 0],
             },
             crashes: Vec::new(),
             disk_slots: scenario
@@ -428,44 +434,100 @@ impl<'a> Episodes<'a> {
     }
 
     /// Power blips: every server crashes and is back within a few milliseconds, so all of them
-    /// take part in the election that follows (with their timers started together, often as
-    /// rival candidates of one term). Each server that grants a vote in it crashes as it grants
-    /// it, and is back as quickly, where a rival's request for the same term may find it. The
-    /// blip repeats every 150-400 ms while the crash points are armed, each time forcing a
-    /// fresh election. Only while nothing else is down: a blip briefly takes every server,
-    /// beyond `max_crashed`.
+    /// take part in the election that follows. Each server that grants a vote in it crashes as
+    /// it grants it, and is back as quickly, where a rival's request for the same term may find
+    /// it. The blip repeats while the crash points are armed, each time forcing a fresh
+    /// election (see [`Rhythm`]). Only while nothing else is down: a blip briefly takes every
+    /// server, beyond `max_crashed`. While the network is free, each election is held across
+    /// a bridge with its winner cut off as it wins ([`Self::bridged_election`]); the network
+    /// is whole again between elections, so the servers' logs catch up.
     fn voter(&mut self, slot: Slot) {
         let Slot {
-            start, end, split, ..
+            start,
+            end,
+            subject,
+            split,
+            ..
         } = slot;
-        if !self.nothing_down(start, end) {
-            return;
-        }
         let mut bits = DetRng::from_seed(split);
-        let span = |ms| Span(Duration::from_nanos(ms * MS));
-        let (blip, voter_down) = (bits.between(1, 10), bits.between(1, 3));
-        let period = bits.between(150, 400) * MS;
-        if (end - start) / MS <= voter_down {
+        let (blip, voter_down) = (bits.between(1, 10) * MS, bits.between(1, 3) * MS);
+        let rhythm = Rhythm::draw(self.election_timeout, &mut bits);
+        // At least three elections: one rarely brings the rivals and a lost vote together.
+        let end = end
+            .max(start + 3 * (rhythm.election + rhythm.catch_up))
+            .min(self.window_end);
+        let bridged = start >= self.network_free_at && self.nodes >= 3 && rhythm.election > 0;
+        // A bridged election ends with its winner's isolation, at most two elections on.
+        let room = match bridged {
+            true => 2 * rhythm.election,
+            false => blip,
+        };
+        if !self.nothing_down(start, end) || end < start + room + voter_down {
             return;
         }
-        let window = end - voter_down * MS;
         let mut blip_at = start;
-        while blip_at + blip * MS <= window {
-            self.faults
-                .push(at(blip_at, FaultAction::Outage(span(blip))));
-            for server in 1..=self.nodes {
-                self.crashes.push((server, blip_at, blip_at + blip * MS));
+        while blip_at + room <= end - voter_down {
+            let mut outage = OutageSpec::plain(Span(Duration::from_nanos(blip)));
+            if bridged {
+                outage.late = self.bridged_election(subject, blip_at, &rhythm);
             }
-            blip_at += period;
+            for server in 1..=self.nodes {
+                let back = blip_at + outage.down_for(server).nanos();
+                self.crashes.push((server, blip_at, back));
+            }
+            self.faults.push(at(blip_at, FaultAction::Outage(outage)));
+            blip_at += rhythm.election + rhythm.catch_up;
         }
         let aimed = AimedFault {
-            crash: Some(span(voter_down)),
-            within: Some(span((end - start) / MS - voter_down)),
+            crash: Some(Span(Duration::from_nanos(voter_down))),
+            within: Some(Span(Duration::from_nanos(end - start - voter_down))),
             ..AimedFault::default()
         };
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::Voter, aimed)));
         self.crashes.push((0, start, end));
+        if bridged {
+            self.network_free_at = end + 1;
+        }
+    }
+
+    /// The election a power blip at `start` forces, held for the rhythm's `election` across
+    /// Jepsen's bridge: `subject` cannot reach the half of the others after it by id (rounded
+    /// down) nor they it, and the rest reach both sides. Each side with the bridge is a quorum
+    /// and neither hears the other's campaign, so both campaign in the same term, and the
+    /// servers of the bridge are asked twice for their vote in it. The first to win is cut off
+    /// from everyone as it wins, for an election's length, so its first appends do not reach
+    /// the bridge before the rival's request: a vote that did not survive a crash there elects
+    /// a second leader in the term. Returns who comes back late from the blip: the far side
+    /// `far_late` after `subject`, so its campaign follows the subject's (requests that reach
+    /// a voter before its crash are lost with it), and the bridge `bridge_late` after, so a
+    /// side's server campaigns first and the bridge only votes.
+    fn bridged_election(&mut self, subject: u32, start: u64, rhythm: &Rhythm) -> Vec<LateRestart> {
+        let far: Vec<u32> = (1..=(self.nodes - 1) / 2)
+            .map(|step| (subject - 1 + step) % self.nodes + 1)
+            .collect();
+        let bridge: Vec<u32> = (1..=self.nodes)
+            .filter(|n| *n != subject && !far.contains(n))
+            .collect();
+        let span = Some(Span(Duration::from_nanos(rhythm.election)));
+        let cut_off = AimedFault {
+            isolate: span,
+            within: span,
+            ..AimedFault::default()
+        };
+        self.faults.push(at(
+            start,
+            FaultAction::Partition(vec![vec![subject], far.clone()]),
+        ));
+        self.faults
+            .push(at(start, FaultAction::Aimed(Aim::NewLeader, cut_off)));
+        self.faults
+            .push(at(start + rhythm.election, FaultAction::Heal));
+        let late = |nodes, by| LateRestart {
+            nodes,
+            by: Span(Duration::from_nanos(by)),
+        };
+        vec![late(far, rhythm.far_late), late(bridge, rhythm.bridge_late)]
     }
 
     /// Crash points at acknowledgements: for the episode, each server that acknowledges its
@@ -654,7 +716,8 @@ impl<'a> Episodes<'a> {
         self.faults.push(at(mid, FaultAction::Partition(second)));
         if cluster {
             let blip = Span(Duration::from_nanos(MS));
-            self.faults.push(at(mid, FaultAction::Outage(blip)));
+            self.faults
+                .push(at(mid, FaultAction::Outage(OutageSpec::plain(blip))));
             self.crashes
                 .extend((1..=self.nodes).map(|node| (node, mid, mid + MS)));
         } else {
@@ -742,6 +805,50 @@ impl<'a> Episodes<'a> {
             .filter(|(_, from, to)| *from <= end && start <= *to)
             .collect();
         overlapping.len() < max_down && overlapping.iter().all(|(n, _, _)| *n != node)
+    }
+}
+
+/// The pace of a voter episode's power blips (ns): an election after each blip, then the
+/// network whole for a while before the next.
+struct Rhythm {
+    /// From a blip to the end of the election it forces: the longest election timeout and
+    /// 30-60 ms more for a pre-vote and a vote round, each with its sync; 0 without Raft timing.
+    election: u64,
+    /// From there to the next blip: the winner's isolation ends first (it lasts an election),
+    /// then half to one election timeout for a leader to bring the others' logs up to date;
+    /// 150-400 ms without Raft timing. A blip sooner than an election timeout after the last
+    /// would only reset the timers.
+    catch_up: u64,
+    /// How much later than the bridge's subject its far side comes back from a bridged blip:
+    /// 10-30 ms, a campaign's round trip and sync, so the far side's campaign tends to come
+    /// second, after the first one's voters crashed and restarted.
+    far_late: u64,
+    /// How much later than the subject the bridge's servers come back: the timeout's spread
+    /// and `far_late` (at most the shortest timeout) up to the shortest timeout, so their own
+    /// timers run out after every side's and they are up before a side's first request.
+    bridge_late: u64,
+}
+
+impl Rhythm {
+    fn draw([shortest, longest]: [u64; 2], bits: &mut DetRng) -> Self {
+        let [shortest, longest] = [shortest / MS, longest / MS];
+        if longest == 0 {
+            return Rhythm {
+                election: 0,
+                catch_up: bits.between(150, 400) * MS,
+                far_late: 0,
+                bridge_late: 0,
+            };
+        }
+        let election = (longest + bits.between(30, 60)) * MS;
+        let far_late = bits.between(10, 30);
+        let spread = (longest - shortest + far_late).min(shortest);
+        Rhythm {
+            election,
+            catch_up: election + bits.between(longest / 2, longest) * MS,
+            far_late: far_late * MS,
+            bridge_late: bits.between(spread, shortest) * MS,
+        }
     }
 }
 
@@ -1004,39 +1111,96 @@ mod tests {
         assert!(seen > 20, "pauses drawn: {seen}");
     }
 
-    /// A voter episode is a power blip repeated every 150-400 ms while its vote-grant crash
-    /// points are armed, each blip forcing a fresh election.
+    /// A voter episode is a power blip repeated while its vote-grant crash points are armed,
+    /// one election (the longest timeout and 30-60 ms) and a catch-up apart, at least three of
+    /// them. While the network is free each election is held across a bridge, healed when the
+    /// election is over, with the winner cut off as it wins; the far side comes back from the
+    /// blip 10-30 ms after the bridge's subject, and the bridge's servers after the timeout's
+    /// spread, before the shortest timeout.
     #[test]
-    fn voter_episodes_repeat_the_power_blip_while_armed() {
-        let t = raft_template(r#"{"voter": 1}"#);
-        let mut repeated = 0;
+    fn voter_episodes_hold_each_blips_election_across_a_bridge() {
+        let text = serde_json::to_string(&raft_template(r#"{"voter": 1}"#).base)
+            .unwrap()
+            .replace(
+                r#""election_timeout":["150ms","300ms"]"#,
+                r#""election_timeout":["200ms","250ms"]"#,
+            );
+        assert!(text.contains("250ms"), "{text}");
+        let mut t = raft_template(r#"{"voter": 1}"#);
+        t.base = crate::scenario::parse(&text, Path::new("r.json")).unwrap();
+        let (mut episodes, mut bridged) = (0, 0);
         for seed in 0..50 {
             let s = expand(&t, seed);
-            for f in &s.faults {
-                let FaultAction::Aimed(Aim::Voter, voter) = &f.action else {
-                    continue;
-                };
-                let (from, until) = (f.at.nanos(), f.at.nanos() + voter.within.unwrap().nanos());
-                let blips: Vec<u64> = s
+            for voter in s.faults.iter().filter(|f| f.field() == "voter") {
+                let until = voter.repaired_at().nanos();
+                let blips: Vec<(u64, &OutageSpec)> = s
                     .faults
                     .iter()
-                    .filter(|b| b.field() == "outage" && (from..=until).contains(&b.at.nanos()))
-                    .map(|b| b.at.nanos())
+                    .filter_map(|f| match &f.action {
+                        FaultAction::Outage(outage) => Some((f.at.nanos(), outage)),
+                        _ => None,
+                    })
+                    .filter(|(at, _)| (voter.at.nanos()..until).contains(at))
                     .collect();
-                assert_eq!(blips.first(), Some(&from), "seed {seed}: a blip opens it");
-                for gap in blips.windows(2).map(|w| w[1] - w[0]) {
-                    assert!(
-                        (150 * MS..=400 * MS).contains(&gap),
-                        "seed {seed}: gap {gap}"
-                    );
+                assert_eq!(blips.first().map(|b| b.0), Some(voter.at.nanos()));
+                assert!(
+                    blips.len() >= 3 || until >= 8000 * MS,
+                    "seed {seed}: {blips:?}"
+                );
+                for gap in blips.windows(2).map(|w| w[1].0 - w[0].0) {
+                    assert!((685 * MS..=870 * MS).contains(&gap), "seed {seed}: {gap}");
                 }
-                repeated += usize::from(blips.len() > 2);
+                episodes += 1;
+                for (blip_at, outage) in blips {
+                    bridged += usize::from(held_across_a_bridge(&s, blip_at, outage));
+                }
             }
         }
         assert!(
-            repeated > 10,
-            "episodes with three blips or more: {repeated}"
+            episodes > 10 && bridged > 20,
+            "{episodes} episodes, {bridged} bridged"
         );
+    }
+
+    /// True if the blip at `blip_at` brings its far side back 10-30 ms late and its bridge
+    /// after the spread (50 ms) and that, before the shortest timeout (200 ms), and its
+    /// election is held across a bridge for 280-310 ms with the winner cut off as long; false
+    /// if every server comes back together. Panics on anything else.
+    fn held_across_a_bridge(s: &Scenario, blip_at: u64, outage: &OutageSpec) -> bool {
+        let [far, bridge] = &outage.late[..] else {
+            assert!(outage.late.is_empty(), "{outage:?}");
+            return false;
+        };
+        let (far_by, bridge_by) = (far.by.nanos(), bridge.by.nanos());
+        assert!((10 * MS..=30 * MS).contains(&far_by), "{far_by}");
+        assert!(
+            (50 * MS + far_by..=200 * MS).contains(&bridge_by),
+            "{bridge_by}"
+        );
+        let at_blip = |field: &str| {
+            let f = s
+                .faults
+                .iter()
+                .find(|f| f.at.nanos() == blip_at && f.field() == field);
+            f.map(|f| f.action.clone())
+        };
+        let Some(FaultAction::Partition(sides)) = at_blip("partition") else {
+            panic!("no bridge at {blip_at}");
+        };
+        assert_eq!(sides[1], far.nodes);
+        assert_eq!(sides[0].len() + far.nodes.len() + bridge.nodes.len(), 3);
+        let Some(FaultAction::Aimed(Aim::NewLeader, cut_off)) = at_blip("new_leader") else {
+            panic!("the winner is not cut off at {blip_at}");
+        };
+        let election = cut_off.isolate.unwrap().nanos();
+        assert!((280 * MS..=310 * MS).contains(&election), "{election}");
+        let healed_at = blip_at + election;
+        let healed = s
+            .faults
+            .iter()
+            .any(|f| f.at.nanos() == healed_at && f.field() == "heal");
+        assert!(healed, "the bridge at {blip_at} outlasts its election");
+        true
     }
 
     /// A new-leader episode forces its own election: the leader is paused as the fault on the

@@ -9,6 +9,7 @@ use super::disk::DiskFaultSpec;
 use super::duration::Span;
 use super::error::Invalid;
 use super::members::JoinSpec;
+use super::outage::OutageSpec;
 use super::spec::{LinkOverride, Scenario};
 use super::validate as check;
 use super::{node, rate_ppm};
@@ -38,9 +39,9 @@ pub enum FaultAction {
     Pause(u32),
     /// Let this paused node carry on: what waited is handled at once, in arrival order.
     Resume(u32),
-    /// A power loss: every node of the cluster crashes, and all restart this long after (a node
-    /// that was already down comes back too).
-    Outage(Span),
+    /// A power loss: every node of the cluster crashes, and all restart after the outage's
+    /// `down` (a node that was already down comes back too), its `late` nodes later still.
+    Outage(OutageSpec),
     /// Split into groups that cannot reach each other; unlisted nodes reach everyone.
     Partition(Vec<Vec<u32>>),
     /// A one-way cut.
@@ -270,7 +271,7 @@ struct RawFault {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     resume: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    outage: Option<Span>,
+    outage: Option<OutageSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     partition: Option<Vec<Vec<u32>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -438,7 +439,7 @@ impl RawFault {
             FaultAction::Restart(n) => self.restart = Some(n),
             FaultAction::Pause(n) => self.pause = Some(n),
             FaultAction::Resume(n) => self.resume = Some(n),
-            FaultAction::Outage(span) => self.outage = Some(span),
+            FaultAction::Outage(outage) => self.outage = Some(outage),
             FaultAction::Partition(groups) => self.partition = Some(groups),
             FaultAction::Cut(cut) => self.cut = Some(cut),
             FaultAction::Heal => self.heal = Some(HealAll),
@@ -548,7 +549,7 @@ impl FaultSpec {
     pub fn repaired_at(&self) -> Span {
         let lasting = match &self.action {
             FaultAction::Aimed(_, aimed) => aimed.within.unwrap_or_default().0 + aimed.duration().0,
-            FaultAction::Outage(down) => down.0,
+            FaultAction::Outage(outage) => outage.longest().0,
             _ => std::time::Duration::ZERO,
         };
         Span(self.at.0 + lasting)
@@ -612,7 +613,7 @@ impl FaultSpec {
             FaultAction::Restart(n) => format!("restart {n}"),
             FaultAction::Pause(n) => format!("pause {n}"),
             FaultAction::Resume(n) => format!("resume {n}"),
-            FaultAction::Outage(down) => format!("outage for {down}"),
+            FaultAction::Outage(outage) => format!("outage {}", outage.describe()),
             FaultAction::Partition(groups) => {
                 let groups: Vec<String> = groups.iter().map(|g| format!("[{}]", ids(g))).collect();
                 format!("partition {}", groups.join(" | "))
@@ -723,11 +724,13 @@ pub fn kernel_faults(scenario: &Scenario, base: &LinkConfig) -> Vec<(Time, Fault
                 rate_ppm: rate_ppm(clock.rate),
             },
             FaultAction::Network(link) => Fault::DefaultLink(link.apply(base)),
-            FaultAction::Outage(_) => {
-                let back = Time::from_nanos(fault.repaired_at().nanos());
-                let all = (1..=scenario.cluster.nodes).map(node);
-                out.extend(all.clone().map(|n| (at, Fault::Crash(n))));
-                out.extend(all.map(|n| (back, Fault::Restart(n))));
+            FaultAction::Outage(outage) => {
+                let all = 1..=scenario.cluster.nodes;
+                out.extend(all.clone().map(|n| (at, Fault::Crash(node(n)))));
+                out.extend(all.map(|n| {
+                    let back = Time::from_nanos(fault.at.nanos() + outage.down_for(n).nanos());
+                    (back, Fault::Restart(node(n)))
+                }));
                 continue;
             }
             FaultAction::Disk(disk) => match disk.to_kernel() {
@@ -781,17 +784,18 @@ impl FaultSpec {
                 keep(&mut change.remove);
                 (!change.add.is_empty() || !change.remove.is_empty()).then_some(())
             }
-            FaultAction::Outage(_)
-            | FaultAction::Heal
-            | FaultAction::Network(_)
-            | FaultAction::Aimed(..) => Some(()),
+            FaultAction::Outage(outage) => {
+                outage.without_node(gone);
+                Some(())
+            }
+            FaultAction::Heal | FaultAction::Network(_) | FaultAction::Aimed(..) => Some(()),
         }?;
         Some(self)
     }
 
     /// A weaker form of this fault for the shrinker, with a line saying what changed: a loss
     /// burst above 5% at half its loss, a storage fault weakened as
-    /// [`DiskFaultSpec::weakened`] says. `None` when there is none.
+    /// [`DiskFaultSpec::weakened`] says, a staggered outage with every node back together. `None` when there is none.
     pub fn weakened(&self) -> Option<(String, FaultSpec)> {
         match &self.action {
             FaultAction::Network(link) => {
@@ -809,6 +813,13 @@ impl FaultSpec {
                 let (change, weaker) = disk.weakened()?;
                 Some((change, FaultSpec::new(self.at, FaultAction::Disk(weaker))))
             }
+            FaultAction::Outage(outage) if !outage.late.is_empty() => Some((
+                format!(
+                    "brought every node of fault {} back together",
+                    self.describe()
+                ),
+                FaultSpec::new(self.at, FaultAction::Outage(OutageSpec::plain(outage.down))),
+            )),
             FaultAction::Crash(_)
             | FaultAction::Restart(_)
             | FaultAction::Pause(_)
@@ -847,7 +858,7 @@ impl FaultSpec {
             | FaultAction::Resume(n)
             | FaultAction::Leave(n) => check::node_id(*n, nodes, &here),
             FaultAction::Join(join) => join.validate(scenario, &here),
-            FaultAction::Outage(down) => check::positive(*down, &here),
+            FaultAction::Outage(outage) => outage.validate(nodes, &here),
             FaultAction::Partition(groups) => validate_partition(groups, nodes, &here),
             FaultAction::Cut(cut) => validate_cut(cut, nodes, &here),
             FaultAction::Heal => Ok(()),

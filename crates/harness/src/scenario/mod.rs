@@ -7,6 +7,7 @@ mod error;
 mod expect;
 mod fault;
 mod members;
+mod outage;
 mod spec;
 mod validate;
 
@@ -34,6 +35,7 @@ pub use fault::{
     MembershipSpec, TransferSpec,
 };
 pub use members::{member_changes, ChangeKind, JoinSpec, MemberChange, Standing};
+pub use outage::{LateRestart, OutageSpec, OUTAGE_EXPECTED};
 pub use spec::{
     ClusterSpec, LatencySpec, LinkOverride, MixSpec, NetworkSpec, ProtocolSpec, Scenario,
     WorkloadSpec, ZoneLinkSpec, LATENCY_EXPECTED,
