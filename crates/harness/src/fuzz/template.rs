@@ -58,9 +58,10 @@ pub struct KindWeights {
     #[serde(default)]
     pub new_leader: f64,
     /// Raft only: power blips (every server crashes and is back within a few milliseconds),
-    /// repeated every 150-400 ms for the episode, and each server that grants a vote in the
-    /// elections that follow crashes as it grants it, for 1-3 ms. Drawn only while nothing else
-    /// is down.
+    /// repeated an election timeout and a catch-up apart for the episode, and each server that
+    /// grants a vote in the elections that follow crashes as it grants it, for 1-3 ms; while
+    /// the network is free each election is held across a bridge with its winner cut off as it
+    /// wins. Drawn only while nothing else is down.
     #[serde(default)]
     pub voter: f64,
     /// Raft only: the next server to start a campaign is split off as it becomes a candidate,

@@ -119,7 +119,18 @@ impl Cluster {
         let Some(raft) = slot.raft.as_mut() else {
             return;
         };
+        let pending = raft.has_ready();
         let ready = raft.take_ready();
+        // `has_ready` is the promise that `take_ready` returns something, and only then.
+        assert_eq!(
+            pending,
+            !ready.is_empty(),
+            "node {id}: has_ready against {ready:?}"
+        );
+        assert!(
+            !raft.has_ready(),
+            "node {id}: something left after take_ready"
+        );
         slot.disk.apply_ready(&ready);
         for out in &ready.messages {
             assert_durable_before_send(id, &slot.disk, out);

@@ -209,3 +209,22 @@ pub fn prevote_refusal_from_a_later_term_is_adopted(cfg: Config) {
 fn a_prevote_refusal_from_a_later_term_is_adopted() {
     prevote_refusal_from_a_later_term_is_adopted(test_config());
 }
+
+/// A pre-vote for a term older than the voter's own is refused at once, stamped with the
+/// voter's term, so the pre-candidate behind learns the term it must catch up to.
+#[test]
+fn a_prevote_from_an_older_term_is_refused_with_the_newer_term() {
+    let mut n = lone_node(2, test_config(), disk_with_log(&[1, 2, 3], &[1], 5));
+    n.take_ready();
+    let pre_vote = MessageBody::PreVote {
+        last_log_index: 9,
+        last_log_term: 4,
+    };
+    n.handle_message(0, 1, msg(3, pre_vote));
+    let answers = drain(&mut n);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let (to, answer) = &answers[0];
+    assert_eq!(*to, 1);
+    assert_eq!(answer.term, 5);
+    assert_eq!(answer.body, MessageBody::PreVoteResponse { granted: false });
+}

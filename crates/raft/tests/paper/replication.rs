@@ -455,3 +455,28 @@ fn leader_backs_off_using_the_conflict_hint() {
         (6, Some(7))
     );
 }
+
+/// `match_index` on a leader: its own last index for itself, each follower's acknowledged
+/// index for the others (a cut-off follower stays behind), nothing for a stranger; and nothing
+/// at all on a follower.
+#[test]
+fn a_leader_knows_how_far_each_follower_has_replicated() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.isolate(3);
+    for i in 0..3 {
+        c.propose(1, &[i]);
+    }
+    let leader = c.node(1);
+    let last = leader.last_index();
+    assert_eq!(leader.match_index(1), Some(last));
+    assert_eq!(leader.match_index(2), Some(last));
+    let behind = leader.match_index(3).expect("a member");
+    assert!(behind < last, "n3 was cut off: {behind} of {last}");
+    assert_eq!(leader.match_index(9), None, "not a member");
+    assert_eq!(
+        c.node(2).match_index(1),
+        None,
+        "only a leader tracks replication"
+    );
+}
