@@ -291,3 +291,88 @@ fn removed_server_cannot_disrupt_the_cluster() {
     assert_eq!(c.leaders(), vec![(1, term)], "the leader was not disturbed");
     assert_eq!(c.node(2).term(), term);
 }
+
+/// The timeout is drawn from the closed interval: both ends occur (here a 1 ns wide range).
+#[test]
+fn election_timeouts_reach_both_ends_of_the_range() {
+    let cfg = Config {
+        election_timeout_max: 100 * MS + 1,
+        ..no_prevote()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..64 {
+        let disk = PersistentState::bootstrap([1, 2, 3]);
+        let mut n = RaftNode::with_seed(1, cfg.clone(), disk, seed).unwrap();
+        n.handle_timeout(1_000);
+        seen.insert(n.poll_timeout().unwrap() - 1_000);
+    }
+    let ends: std::collections::BTreeSet<u64> = [100 * MS, 100 * MS + 1].into();
+    assert_eq!(seen, ends);
+}
+
+/// Learning the leader of its own term keeps a follower's vote: a second candidate of that
+/// term is refused, and nothing new is written.
+#[test]
+fn hearing_the_leader_of_the_same_term_keeps_the_vote() {
+    let mut n = voter(3, &[1], 1);
+    n.handle_message(0, 1, msg(2, vote_request(1, 1)));
+    assert_eq!(granted(&drain(&mut n)), Some(true));
+    n.take_ready();
+    let heartbeat = MessageBody::Heartbeat { commit: 0, seq: 1 };
+    n.handle_message(1, 1, msg(2, heartbeat));
+    assert_eq!(n.take_ready().hard_state, None, "the same term and vote");
+    n.handle_message(2, 2, msg(2, vote_request(1, 1)));
+    assert_eq!(
+        granted(&drain(&mut n)),
+        Some(false),
+        "voted for 1 in term 2"
+    );
+    assert_eq!(n.status().vote, Some(1));
+}
+
+/// A candidate counts only answers to its own round: a granted pre-vote (of any term) is no
+/// vote, and a pre-candidate does not count a grant stamped with the term it already has (an
+/// answer to an earlier round).
+#[test]
+fn only_answers_to_this_round_are_counted() {
+    let mut n = voter(1, &[1], 1);
+    n.handle_timeout(n.poll_timeout().unwrap());
+    assert_eq!((n.role(), n.term()), (Role::Candidate, 2));
+    for from in [2, 3] {
+        n.handle_message(
+            0,
+            from,
+            msg(2, MessageBody::PreVoteResponse { granted: true }),
+        );
+    }
+    assert_eq!(n.role(), Role::Candidate, "pre-vote grants are not votes");
+    let cfg = test_config();
+    let mut p = lone_node(1, cfg, disk_with_log(&[1, 2, 3], &[1], 1));
+    p.handle_timeout(p.poll_timeout().unwrap());
+    assert_eq!((p.role(), p.term()), (Role::PreCandidate, 1));
+    for from in [2, 3] {
+        p.handle_message(
+            0,
+            from,
+            msg(1, MessageBody::PreVoteResponse { granted: true }),
+        );
+    }
+    assert_eq!(p.role(), Role::PreCandidate, "grants for an earlier round");
+    p.handle_message(0, 2, msg(2, MessageBody::PreVoteResponse { granted: true }));
+    assert_eq!((p.role(), p.term()), (Role::Candidate, 2));
+}
+
+/// With lease reads, only a server that was in a term before promises not to vote after a
+/// (re)start; a brand-new one (term 0) votes at once.
+#[test]
+fn a_server_that_never_had_a_term_makes_no_lease_promise() {
+    let cfg = Config {
+        lease_reads: true,
+        max_clock_drift: 30 * MS,
+        ..no_prevote()
+    };
+    let mut n = lone_node(3, cfg, PersistentState::bootstrap([1, 2, 3]));
+    assert_eq!(n.term(), 0);
+    n.handle_message(0, 1, msg(1, vote_request(0, 0)));
+    assert_eq!(granted(&drain(&mut n)), Some(true));
+}

@@ -119,7 +119,7 @@ impl Cluster {
         let Some(raft) = slot.raft.as_mut() else {
             return;
         };
-        let pending = raft.has_ready();
+        let (pending, applied) = (raft.has_ready(), raft.applied_index());
         let ready = raft.take_ready();
         // `has_ready` is the promise that `take_ready` returns something, and only then.
         assert_eq!(
@@ -138,6 +138,11 @@ impl Cluster {
         for out in ready.messages {
             self.queue.push_back((id, out.to, out.message));
         }
+        // An incarnation hands each index out for applying once, in order.
+        let indices: Vec<u64> = ready.committed_entries.iter().map(|e| e.index).collect();
+        let in_order = indices.windows(2).all(|w| w[1] == w[0] + 1);
+        let fresh = indices.first().is_none_or(|first| *first > applied);
+        assert!(in_order && fresh, "node {id}: {indices:?} after {applied}");
         for e in ready.committed_entries {
             slot.applied.insert(e.index, e);
         }

@@ -233,3 +233,32 @@ fn change_preconditions() {
         Err(ConfChangeError::NotLeader { .. })
     ));
 }
+
+/// The applied configuration trails the one in force: it changes only once the configuration
+/// entry is committed and handed out for applying.
+#[test]
+fn the_applied_configuration_follows_the_applied_index() {
+    let mut c = Cluster::new(3, test_config());
+    add_joiners(&mut c, &[4]);
+    c.elect(1);
+    c.isolate(2);
+    c.isolate(3);
+    let index = propose_change(&mut c, 1, change(&[1, 2, 3, 4], &[])).unwrap();
+    c.stabilize();
+    let leader = c.node(1);
+    assert_eq!(leader.id(), 1);
+    assert!(leader.config().is_joint());
+    assert!(
+        leader.applied_index() < index,
+        "no majority of both halves yet"
+    );
+    assert_eq!(leader.applied_config().voters, set(&[1, 2, 3]));
+    assert!(!leader.applied_config().is_joint());
+    let kind = &leader.entry(index).expect("held").kind;
+    assert!(matches!(kind, EntryKind::Config(_)), "{kind:?}");
+    c.heal();
+    c.heartbeat(1);
+    let leader = c.node(1);
+    assert!(leader.applied_index() >= index);
+    assert_eq!(leader.applied_config().voters, set(&[1, 2, 3, 4]));
+}

@@ -480,3 +480,25 @@ fn a_leader_knows_how_far_each_follower_has_replicated() {
         "only a leader tracks replication"
     );
 }
+
+/// The hard state is written only when it changed: a second append naming the commit index
+/// the follower already has asks for no write.
+#[test]
+fn an_unchanged_commit_index_is_not_written_again() {
+    let mut n = follower(&[1, 1], 1);
+    n.handle_message(0, 1, msg(1, append(2, 1, vec![], 2)));
+    assert_eq!(n.take_ready().hard_state.map(|h| h.commit), Some(2));
+    n.handle_message(1, 1, msg(1, append(2, 1, vec![], 2)));
+    assert_eq!(n.take_ready().hard_state, None);
+}
+
+/// A leader's next timer is its next heartbeat, one interval after the last (check-quorum's
+/// round, an election timeout long, comes later).
+#[test]
+fn a_leaders_next_timer_is_its_next_heartbeat() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    let now = c.local_now(1);
+    assert_eq!(c.node(1).poll_timeout(), Some(now + 20 * MS));
+}
