@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use faultline_raft::{
     ConfChange, ConfChangeError, Config, Entry, EntryKind, Membership, MessageBody,
-    PersistentState, Role,
+    PersistentState, Probe, Role,
 };
 
 use crate::harness::*;
@@ -261,4 +261,28 @@ fn the_applied_configuration_follows_the_applied_index() {
     let leader = c.node(1);
     assert!(leader.applied_index() >= index);
     assert_eq!(leader.applied_config().voters, set(&[1, 2, 3, 4]));
+    let left_for_another = Probe::JointLeftByNewLeader.bit();
+    assert_eq!(
+        leader.probes() & left_for_another,
+        0,
+        "it left its own joint entry"
+    );
+}
+
+/// A second change waits until the first commits, even one that needs no joint consensus
+/// (a learner added).
+#[test]
+fn a_change_waits_for_the_uncommitted_one_before_it() {
+    let mut c = Cluster::new(3, test_config());
+    add_joiners(&mut c, &[4, 5]);
+    c.elect(1);
+    c.isolate(2);
+    c.isolate(3);
+    propose_change(&mut c, 1, change(&[1, 2, 3], &[4])).unwrap();
+    assert!(!c.node(1).config().is_joint());
+    let second = propose_change(&mut c, 1, change(&[1, 2, 3], &[4, 5]));
+    assert_eq!(second, Err(ConfChangeError::ChangeInProgress));
+    c.heal();
+    c.heartbeat(1);
+    assert!(propose_change(&mut c, 1, change(&[1, 2, 3], &[4, 5])).is_ok());
 }

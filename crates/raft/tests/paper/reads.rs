@@ -367,3 +367,45 @@ fn the_lease_runs_for_its_duration_from_the_acknowledged_heartbeat() {
     c.node_mut(1).read_index(now, 9).unwrap();
     assert!(!passed(&c, Probe::LeaseRead) && !passed(&c, Probe::LeaseLapsed));
 }
+
+/// ReadIndex in five servers: the acknowledgements of one follower (with the leader, two of
+/// five) confirm nothing, however many rounds; those of a quorum of the round sent after the
+/// read do. A leadership that ends with a read pending fails it and passes `ReadsAborted`;
+/// one that ends with none does not.
+#[test]
+fn a_read_needs_acknowledgements_from_a_quorum_of_its_round() {
+    let mut c = Cluster::new(5, test_config());
+    c.elect(1);
+    let w = c.propose(1, b"w");
+    for id in [3, 4, 5] {
+        c.isolate(id);
+    }
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 7).unwrap();
+    c.process(1);
+    c.stabilize();
+    c.heartbeat(1);
+    assert!(ok_reads(&c, 1).is_empty(), "two of five acknowledged");
+    c.heal();
+    c.heartbeat(1);
+    assert_eq!(ok_reads(&c, 1), vec![(7, w)]);
+    let aborted = |c: &Cluster, id| c.node(id).probes() & Probe::ReadsAborted.bit() != 0;
+    c.isolate(1);
+    let now = c.local_now(1);
+    c.node_mut(1).read_index(now, 8).unwrap();
+    c.process(1);
+    c.elect(2);
+    assert!(!aborted(&c, 2));
+    c.heal();
+    c.heartbeat(2);
+    assert_eq!(c.node(1).role(), Role::Follower);
+    let failed = c.slots[&1].reads.last().map(|r| (r.request_id, r.result));
+    assert_eq!(failed, Some((8, Err(ReadError::LeadershipLost))));
+    assert!(aborted(&c, 1));
+    c.isolate(2);
+    c.elect(3);
+    c.heal();
+    c.heartbeat(3);
+    assert_eq!(c.node(2).role(), Role::Follower);
+    assert!(!aborted(&c, 2), "node 2 led with no read pending");
+}
