@@ -360,6 +360,18 @@ fn only_answers_to_this_round_are_counted() {
     assert_eq!(p.role(), Role::PreCandidate, "grants for an earlier round");
     p.handle_message(0, 2, msg(2, MessageBody::PreVoteResponse { granted: true }));
     assert_eq!((p.role(), p.term()), (Role::Candidate, 2));
+    // Refusals name the voter's own term: from a majority at the pre-candidate's term, it
+    // gives up the round.
+    let mut q = lone_node(1, test_config(), disk_with_log(&[1, 2, 3], &[1], 1));
+    q.handle_timeout(q.poll_timeout().unwrap());
+    for from in [2, 3] {
+        q.handle_message(
+            0,
+            from,
+            msg(1, MessageBody::PreVoteResponse { granted: false }),
+        );
+    }
+    assert_eq!((q.role(), q.term()), (Role::Follower, 1));
 }
 
 /// With lease reads, only a server that was in a term before promises not to vote after a

@@ -71,7 +71,14 @@ fn transfer_blocks_proposals_and_times_out() {
         c.node_mut(1).propose(now, b"b".to_vec()),
         Err(ProposeError::TransferInProgress)
     );
-    for _ in 0..6 {
+    // Still under way one heartbeat later, well within the election timeout.
+    c.heartbeat(1);
+    let later = c.local_now(1);
+    assert_eq!(
+        c.node_mut(1).propose(later, b"b".to_vec()),
+        Err(ProposeError::TransferInProgress)
+    );
+    for _ in 0..5 {
         c.heartbeat(1);
     }
     assert_eq!(c.node(1).role(), Role::Leader);
