@@ -876,6 +876,7 @@ fn next_period(mut due: u64, period: u64, now: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DynamicSuspicion, Lifeguard, RetransmitScale};
     use proptest::prelude::*;
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
@@ -889,19 +890,80 @@ mod tests {
         ]
     }
 
-    fn view_after(updates: &[MemberUpdate]) -> Member {
-        let mut swim = Swim::new(0, SwimConfig::default(), vec![1].into(), 0, 1024);
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let (mut send, mut events) = (Vec::new(), Vec::new());
-        let mut out = Out {
-            rng: &mut rng,
-            send: &mut send,
-            events: &mut events,
-        };
-        for u in updates {
-            swim.apply(1, *u, &mut out);
+    const SEC: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    /// One SWIM core, node 0 of a cluster `0..n`, with its outputs kept for inspection.
+    struct Rig {
+        swim: Swim,
+        rng: ChaCha8Rng,
+        send: Vec<(u64, Body, Option<MemberUpdate>)>,
+        events: Vec<Event>,
+    }
+
+    impl Rig {
+        /// Node 0 of `0..n` under `cfg`, probing first at `first_probe` (use [`NEVER`] to keep
+        /// probes, reconnection and push-pull out of the way).
+        fn new(n: u64, cfg: SwimConfig, first_probe: u64) -> Self {
+            Self {
+                swim: Swim::new(0, cfg, (0..n).collect::<Vec<_>>().into(), first_probe, 1024),
+                rng: ChaCha8Rng::seed_from_u64(0),
+                send: Vec::new(),
+                events: Vec::new(),
+            }
         }
-        swim.members()[&1]
+
+        fn step(&mut self, f: impl FnOnce(&mut Swim, &mut Out<'_, ChaCha8Rng>)) {
+            let mut out = Out {
+                rng: &mut self.rng,
+                send: &mut self.send,
+                events: &mut self.events,
+            };
+            f(&mut self.swim, &mut out);
+        }
+
+        fn apply(&mut self, now: u64, u: MemberUpdate) {
+            self.step(|s, out| s.apply(now, u, out));
+        }
+
+        fn tick(&mut self, now: u64) {
+            self.step(|s, out| s.tick(now, out));
+        }
+
+        fn handle(&mut self, now: u64, from: u64, body: Body) {
+            self.step(|s, out| s.handle(now, from, &body, out));
+        }
+
+        fn state(&self, id: u64) -> Option<MemberState> {
+            self.swim.members().get(&id).map(|m| m.state)
+        }
+
+        /// The queued updates that `rounds` messages with room for `per_message` updates carry.
+        fn drain(&mut self, rounds: usize, per_message: usize) -> Vec<MemberUpdate> {
+            (0..rounds)
+                .flat_map(|_| self.swim.piggyback(per_message * MemberUpdate::SIZE))
+                .collect()
+        }
+    }
+
+    /// Far enough that no probe, reconnection or push-pull happens in a test.
+    const NEVER: u64 = 1 << 60;
+
+    fn update(id: u64, incarnation: u64, state: MemberState, by: u64) -> MemberUpdate {
+        MemberUpdate {
+            id,
+            incarnation,
+            state,
+            by,
+        }
+    }
+
+    fn view_after(updates: &[MemberUpdate]) -> Member {
+        let mut rig = Rig::new(2, SwimConfig::default(), NEVER);
+        for u in updates {
+            rig.apply(1, *u);
+        }
+        rig.swim.members()[&1]
     }
 
     proptest! {
@@ -946,5 +1008,320 @@ mod tests {
         assert!(up(Dead, 2).overrides(&cur(Suspect, 2)));
         assert!(!up(Suspect, 1).overrides(&cur(Alive, 2)));
         assert!(up(Left, 2).overrides(&cur(Dead, 2)));
+    }
+
+    /// Dissemination (SWIM section 4.1, memberlist's `TransmitLimitedQueue`): an update rides
+    /// `retransmit_mult * ceil(log(n + 1))` messages, `n` the cluster size, then no more.
+    #[test]
+    fn an_update_is_piggybacked_mult_times_log_n_plus_1_then_dropped() {
+        let times = |n, retransmit_mult, retransmit_scale| {
+            let cfg = SwimConfig {
+                retransmit_mult,
+                retransmit_scale,
+                ..SwimConfig::default()
+            };
+            let mut rig = Rig::new(n, cfg, NEVER);
+            rig.apply(SEC, update(1, 0, MemberState::Suspect, 2));
+            let sent = rig.drain(100, 10);
+            assert!(sent
+                .iter()
+                .all(|u| *u == update(1, 0, MemberState::Suspect, 2)));
+            sent.len()
+        };
+        // 4 nodes: 4 * ceil(log2 5) = 12; 8 nodes: 4 * ceil(log2 9) = 16.
+        assert_eq!(times(4, 4, RetransmitScale::Log2), 12);
+        assert_eq!(times(8, 4, RetransmitScale::Log2), 16);
+        // memberlist's base: 3 * ceil(log10 5) = 3; 10 nodes: 3 * ceil(log10 11) = 6.
+        assert_eq!(times(4, 3, RetransmitScale::Log10), 3);
+        assert_eq!(times(10, 3, RetransmitScale::Log10), 6);
+    }
+
+    /// A message carries as many queued updates as its budget holds, those sent least often
+    /// first; a budget below one update carries none and spends nothing.
+    #[test]
+    fn piggyback_fills_the_budget_with_the_least_sent_updates_first() {
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        rig.apply(SEC, update(1, 0, MemberState::Suspect, 0));
+        assert_eq!(rig.drain(1, 3).len(), 1);
+        rig.apply(SEC, update(2, 0, MemberState::Suspect, 0));
+        rig.apply(SEC, update(3, 0, MemberState::Suspect, 0));
+        assert!(rig.swim.piggyback(MemberUpdate::SIZE - 1).is_empty());
+        // Two slots: the two never sent, not the one sent once.
+        let ids = |us: Vec<MemberUpdate>| us.iter().map(|u| u.id).collect::<BTreeSet<_>>();
+        assert_eq!(ids(rig.drain(1, 2)), BTreeSet::from([2, 3]));
+        // Each rides 12 times in all (4 nodes), whatever the budgets were.
+        let rest = rig.drain(100, 2);
+        for id in 1..=3 {
+            assert_eq!(
+                rest.iter().filter(|u| u.id == id).count() + 1,
+                12,
+                "member {id}"
+            );
+        }
+    }
+
+    /// A newer update about a member replaces the queued one: only the newest rides.
+    #[test]
+    fn a_newer_update_about_a_member_replaces_its_queued_one() {
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        rig.apply(SEC, update(1, 0, MemberState::Suspect, 0));
+        rig.apply(SEC, update(2, 0, MemberState::Suspect, 0));
+        rig.apply(SEC, update(1, 1, MemberState::Alive, 1));
+        let sent = rig.drain(100, 10);
+        assert!(!sent.contains(&update(1, 0, MemberState::Suspect, 0)));
+        assert_eq!(sent.iter().filter(|u| u.id == 1).count(), 12);
+        assert_eq!(sent.iter().filter(|u| u.id == 2).count(), 12);
+    }
+
+    /// Lifeguard's dynamic suspicion with memberlist's parameters on a 1 s base: in a cluster
+    /// of 4 (log10 4 < 1, so min = 1 s), a suspicion lasts max = 6 * min with no confirmation.
+    fn dynamic() -> SwimConfig {
+        SwimConfig {
+            suspicion: Some(SEC),
+            lifeguard: Lifeguard {
+                dynamic_suspicion: Some(DynamicSuspicion {
+                    max_mult: 6,
+                    confirmations: 2,
+                }),
+                ..Lifeguard::default()
+            },
+            ..SwimConfig::default()
+        }
+    }
+
+    /// A suspect is declared dead exactly when its suspicion times out: not a nanosecond
+    /// before, and at the deadline itself.
+    #[test]
+    fn an_unconfirmed_suspicion_ends_in_death_at_max_mult_times_min() {
+        for (cfg, timeout) in [(SwimConfig::default(), 5 * SEC), (dynamic(), 6 * SEC)] {
+            let mut rig = Rig::new(4, cfg, NEVER);
+            rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+            rig.tick(10 * SEC + timeout - 1);
+            assert_eq!(rig.state(3), Some(MemberState::Suspect));
+            rig.tick(10 * SEC + timeout);
+            assert_eq!(rig.state(3), Some(MemberState::Dead));
+            assert_eq!(rig.swim.members()[&3].since, 10 * SEC + timeout);
+        }
+    }
+
+    /// Each independent accuser shortens the suspicion, counted from when it began, by
+    /// memberlist's formula: one confirmation gives 6 - 5 * ln 2 / ln 3 = 2.85 s, two reach
+    /// min = 1 s and it goes no lower; an accuser heard again is no confirmation. Each new
+    /// accusation is passed on.
+    #[test]
+    fn independent_confirmations_shorten_a_suspicion_down_to_min() {
+        let mut rig = Rig::new(4, dynamic(), NEVER);
+        rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+        rig.apply(10 * SEC + 100 * MS, update(3, 0, MemberState::Suspect, 1));
+        rig.tick(15 * SEC);
+        assert_eq!(
+            rig.state(3),
+            Some(MemberState::Suspect),
+            "a repeat is no confirmation"
+        );
+        assert_eq!(
+            rig.swim.code_probes() & CodeProbe::SuspicionConfirmed.bit(),
+            0
+        );
+        rig.events.clear();
+        rig.apply(11 * SEC, update(3, 0, MemberState::Suspect, 2));
+        assert!(rig.swim.code_probes() & CodeProbe::SuspicionConfirmed.bit() != 0);
+        let news = Event::Member {
+            id: 3,
+            state: MemberState::Suspect,
+            incarnation: 0,
+        };
+        assert_eq!(rig.events, vec![news]);
+        let sent = rig.drain(100, 10);
+        assert_eq!(sent.iter().filter(|u| u.by == 2).count(), 12, "passed on");
+        rig.tick(12 * SEC + 840 * MS);
+        assert_eq!(rig.state(3), Some(MemberState::Suspect));
+        rig.tick(12 * SEC + 850 * MS);
+        assert_eq!(rig.state(3), Some(MemberState::Dead));
+
+        let mut rig = Rig::new(4, dynamic(), NEVER);
+        rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+        rig.apply(10 * SEC + 200 * MS, update(3, 0, MemberState::Suspect, 2));
+        rig.apply(10 * SEC + 400 * MS, update(3, 0, MemberState::Suspect, 0));
+        rig.tick(11 * SEC - 1);
+        assert_eq!(rig.state(3), Some(MemberState::Suspect));
+        rig.tick(11 * SEC);
+        assert_eq!(
+            rig.state(3),
+            Some(MemberState::Dead),
+            "min: 1 s after it began"
+        );
+    }
+
+    /// Under dynamic suspicion only a suspicion at the incarnation this node suspects is a
+    /// confirmation: a death or a suspicion of a newer incarnation is news and applies.
+    #[test]
+    fn only_a_same_incarnation_suspicion_is_a_confirmation() {
+        let mut rig = Rig::new(4, dynamic(), NEVER);
+        rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+        rig.apply(10 * SEC, update(2, 0, MemberState::Suspect, 1));
+        rig.apply(11 * SEC, update(3, 0, MemberState::Dead, 2));
+        assert_eq!(rig.state(3), Some(MemberState::Dead));
+        rig.apply(11 * SEC, update(2, 1, MemberState::Suspect, 3));
+        let m = rig.swim.members()[&2];
+        assert_eq!(
+            (m.state, m.incarnation, m.since),
+            (MemberState::Suspect, 1, 11 * SEC)
+        );
+        // A fresh suspicion (one accuser): the full 6 s from 11 s.
+        rig.tick(17 * SEC - 1);
+        assert_eq!(rig.state(2), Some(MemberState::Suspect));
+        rig.tick(17 * SEC);
+        assert_eq!(rig.state(2), Some(MemberState::Dead));
+    }
+
+    /// Lifeguard's local health awareness with memberlist's cap of 8.
+    fn healthy() -> SwimConfig {
+        SwimConfig {
+            lifeguard: Lifeguard {
+                local_health: Some(8),
+                ..Lifeguard::default()
+            },
+            ..SwimConfig::default()
+        }
+    }
+
+    /// The probe in flight, as sent: its target and sequence number.
+    fn last_ping(rig: &Rig) -> (u64, u64) {
+        match rig.send.last() {
+            Some((to, Body::Ping { seq }, _)) => (*to, *seq),
+            other => panic!("expected a ping, found {other:?}"),
+        }
+    }
+
+    fn ping_reqs(rig: &Rig) -> usize {
+        let is_req = |b: &Body| matches!(b, Body::PingReq { .. });
+        rig.send.iter().filter(|(_, b, _)| is_req(b)).count()
+    }
+
+    /// A probe (health score `s`) asks for indirect pings after (s + 1) * ping_timeout and
+    /// gives up after (s + 1) * probe_interval; a failed probe raises the score by the helpers
+    /// that sent no nack, an answered one lowers it by one. Scores are capped at 0 and max - 1.
+    #[test]
+    fn local_health_follows_missed_nacks_and_answered_probes_and_stretches_timeouts() {
+        let mut rig = Rig::new(4, healthy(), SEC);
+        rig.tick(SEC);
+        let (target, seq) = last_ping(&rig);
+        assert_eq!(rig.swim.deadline(), Some(SEC + 200 * MS));
+        rig.tick(SEC + 200 * MS - 1);
+        assert_eq!(ping_reqs(&rig), 0);
+        rig.tick(SEC + 200 * MS);
+        // k = 3, but only the two members besides the target can help.
+        let helpers: Vec<u64> = rig
+            .send
+            .iter()
+            .filter(|(_, b, _)| *b == Body::PingReq { seq, target })
+            .map(|(to, _, _)| *to)
+            .collect();
+        assert_eq!(helpers.len(), 2);
+        assert!(!helpers.contains(&target) && !helpers.contains(&0));
+        rig.tick(SEC + 500 * MS);
+        assert_eq!(ping_reqs(&rig), 2, "asked once");
+        assert_eq!(rig.swim.deadline(), Some(2 * SEC));
+        rig.handle(SEC + 600 * MS, helpers[0], Body::Nack { seq });
+        rig.handle(SEC + 600 * MS, helpers[1], Body::Nack { seq: seq + 100 });
+        rig.tick(2 * SEC - 1);
+        assert_eq!(rig.state(target), Some(MemberState::Alive));
+        assert_eq!(rig.swim.health_score(), 0);
+        rig.send.clear();
+        rig.tick(2 * SEC);
+        assert_eq!(rig.state(target), Some(MemberState::Suspect));
+        assert_eq!(rig.swim.health_score(), 1, "one helper sent no nack");
+        // The next probe, with score 1: indirect after 400 ms, failure after 2 s.
+        let (_, seq) = last_ping(&rig);
+        assert_eq!(rig.swim.deadline(), Some(2 * SEC + 400 * MS));
+        rig.tick(2 * SEC + 400 * MS - 1);
+        assert_eq!(ping_reqs(&rig), 0);
+        rig.tick(2 * SEC + 400 * MS);
+        assert_eq!(ping_reqs(&rig), 2);
+        rig.handle(2 * SEC + 500 * MS, 1, Body::Ack { seq: seq + 1 });
+        assert_eq!(rig.swim.health_score(), 1, "not this probe's ack");
+        rig.handle(2 * SEC + 500 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.health_score(), 0);
+        assert!(rig.swim.probe.is_none());
+        rig.handle(2 * SEC + 600 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.health_score(), 0, "never below 0");
+    }
+
+    /// Having to refute a suspicion or a death of itself counts against a node's health (and
+    /// so does a refutation of a departure: it did not leave); a higher incarnation of its own
+    /// is adopted without a refutation.
+    #[test]
+    fn refuting_an_accusation_raises_local_health_and_the_incarnation() {
+        let mut rig = Rig::new(4, healthy(), NEVER);
+        rig.apply(SEC, update(0, 0, MemberState::Suspect, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (1, 1));
+        rig.apply(SEC, update(0, 0, MemberState::Dead, 1));
+        assert_eq!(
+            (rig.swim.incarnation(), rig.swim.health_score()),
+            (1, 1),
+            "stale"
+        );
+        rig.apply(SEC, update(0, 1, MemberState::Dead, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (2, 2));
+        rig.apply(SEC, update(0, 4, MemberState::Left, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (5, 2));
+        rig.apply(SEC, update(0, 7, MemberState::Alive, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (7, 2));
+        rig.apply(SEC, update(0, 3, MemberState::Alive, 1));
+        assert_eq!(rig.swim.incarnation(), 7, "an older alive is no news");
+        for _ in 0..20 {
+            let now = rig.swim.incarnation();
+            rig.apply(SEC, update(0, now, MemberState::Suspect, 1));
+        }
+        assert_eq!(rig.swim.health_score(), 7, "capped at max - 1");
+        // Each refutation rides the piggyback: the last one, at the current incarnation.
+        let me = update(0, rig.swim.incarnation(), MemberState::Alive, 0);
+        assert_eq!(rig.drain(1, 10), vec![me]);
+    }
+
+    /// A relay pings the target with a sequence number of its own, forwards the target's ack to
+    /// the requester under the requester's number, and under local health sends a nack once
+    /// the ping timeout has passed without one; a relay is forgotten after a probe interval.
+    #[test]
+    fn a_relay_forwards_the_ack_and_nacks_a_silent_target() {
+        let mut rig = Rig::new(4, healthy(), NEVER);
+        rig.handle(10 * SEC, 1, Body::PingReq { seq: 9, target: 2 });
+        let (to, relayed) = last_ping(&rig);
+        assert_eq!(to, 2);
+        rig.send.clear();
+        rig.tick(10 * SEC + 200 * MS - 1);
+        assert!(rig.send.is_empty());
+        rig.tick(10 * SEC + 200 * MS);
+        rig.tick(10 * SEC + 300 * MS);
+        assert_eq!(rig.send, vec![(1, Body::Nack { seq: 9 }, None)]);
+        rig.send.clear();
+        rig.handle(10 * SEC + 600 * MS, 2, Body::Ack { seq: relayed });
+        assert_eq!(rig.send, vec![(1, Body::Ack { seq: 9 }, None)]);
+
+        rig.handle(11 * SEC, 1, Body::PingReq { seq: 10, target: 3 });
+        let (to, second) = last_ping(&rig);
+        assert_eq!(to, 3);
+        assert_ne!(second, relayed);
+        rig.tick(12 * SEC - 1);
+        rig.send.clear();
+        rig.handle(12 * SEC - 1, 3, Body::Ack { seq: second });
+        assert_eq!(
+            rig.send,
+            vec![(1, Body::Ack { seq: 10 }, None)],
+            "still relayed"
+        );
+        rig.handle(12 * SEC, 1, Body::PingReq { seq: 11, target: 3 });
+        let (_, third) = last_ping(&rig);
+        rig.tick(13 * SEC);
+        rig.send.clear();
+        rig.handle(13 * SEC, 3, Body::Ack { seq: third });
+        assert!(rig.send.is_empty(), "expired");
+        // Without local health there are no nacks.
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        rig.handle(10 * SEC, 1, Body::PingReq { seq: 9, target: 2 });
+        rig.send.clear();
+        rig.tick(11 * SEC - 1);
+        assert!(rig.send.is_empty());
     }
 }
