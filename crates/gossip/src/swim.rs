@@ -1101,6 +1101,11 @@ mod tests {
             rig.tick(10 * SEC + timeout);
             assert_eq!(rig.state(3), Some(MemberState::Dead));
             assert_eq!(rig.swim.members()[&3].since, 10 * SEC + timeout);
+            assert_eq!(rig.swim.code_probes(), CodeProbe::MemberDeclaredDead.bit());
+            rig.apply(20 * SEC, update(3, 1, MemberState::Alive, 3));
+            assert_eq!(rig.state(3), Some(MemberState::Alive));
+            let revived = CodeProbe::DeadMemberRevived.bit();
+            assert_eq!(rig.swim.code_probes() & revived, revived);
         }
     }
 
@@ -1275,6 +1280,17 @@ mod tests {
             rig.apply(SEC, update(0, now, MemberState::Suspect, 1));
         }
         assert_eq!(rig.swim.health_score(), 7, "capped at max - 1");
+        let refuted = [
+            CodeProbe::SuspicionRefuted,
+            CodeProbe::DeathRefuted,
+            CodeProbe::DepartureRefuted,
+        ];
+        let bits = refuted.iter().fold(0, |bits, p| bits | p.bit());
+        assert_eq!(
+            rig.swim.code_probes(),
+            bits,
+            "each kind of refutation passed its probe"
+        );
         // Each refutation rides the piggyback: the last one, at the current incarnation.
         let me = update(0, rig.swim.incarnation(), MemberState::Alive, 0);
         assert_eq!(rig.drain(1, 10), vec![me]);
@@ -1323,5 +1339,259 @@ mod tests {
         rig.send.clear();
         rig.tick(11 * SEC - 1);
         assert!(rig.send.is_empty());
+    }
+
+    fn pings(rig: &Rig) -> Vec<(u64, u64, Option<MemberUpdate>)> {
+        let ping = |(to, b, about): &(u64, Body, Option<MemberUpdate>)| match b {
+            Body::Ping { seq } => Some((*to, *seq, *about)),
+            _ => None,
+        };
+        rig.send.iter().filter_map(ping).collect()
+    }
+
+    /// Lifeguard's buddy system: a ping to a member this node suspects tells it so; a ping to
+    /// an alive member, or without the buddy system, carries nothing.
+    #[test]
+    fn the_buddy_system_tells_a_suspect_in_the_ping() {
+        let buddy = |on: bool, suspect: bool| {
+            let mut cfg = SwimConfig::default();
+            cfg.lifeguard.buddy = on;
+            let mut rig = Rig::new(2, cfg, SEC);
+            if suspect {
+                rig.apply(SEC / 2, update(1, 4, MemberState::Suspect, 0));
+            }
+            rig.tick(SEC);
+            let [(1, _, about)] = pings(&rig)[..] else {
+                panic!("one ping to 1: {:?}", rig.send);
+            };
+            about
+        };
+        assert_eq!(
+            buddy(true, true),
+            Some(update(1, 4, MemberState::Suspect, 0))
+        );
+        assert_eq!(buddy(true, false), None);
+        assert_eq!(buddy(false, true), None);
+    }
+
+    /// One probe per protocol period, on the period's grid even when ticks come late.
+    #[test]
+    fn probes_start_once_per_period_on_the_grid() {
+        let mut rig = Rig::new(4, SwimConfig::default(), SEC);
+        rig.tick(SEC - 1);
+        assert!(rig.send.is_empty());
+        assert_eq!(rig.swim.deadline(), Some(SEC));
+        rig.tick(SEC);
+        let (_, seq) = last_ping(&rig);
+        rig.handle(SEC + 10 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.deadline(), Some(2 * SEC));
+        rig.tick(SEC + 500 * MS);
+        assert_eq!(pings(&rig).len(), 1);
+        rig.tick(3 * SEC + 500 * MS);
+        assert_eq!(pings(&rig).len(), 2);
+        let (_, seq) = last_ping(&rig);
+        rig.handle(3 * SEC + 510 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.deadline(), Some(4 * SEC));
+    }
+
+    /// Serf's reconnection pings a failed member, telling it it is thought dead, with
+    /// probability failed / alive (this node counted); its ack opens a push-pull with it.
+    #[test]
+    fn reconnection_pings_the_dead_at_the_failed_to_alive_ratio_and_syncs_on_an_answer() {
+        // 5 nodes, 4 held dead: always; 3 alive others and 1 dead: one time in four.
+        for (dead, low, high) in [(&[1, 2, 3, 4][..], 400, 400), (&[4][..], 80, 120)] {
+            let mut rig = Rig::new(5, SwimConfig::default(), NEVER);
+            for id in dead {
+                rig.apply(SEC, update(*id, 2, MemberState::Dead, 0));
+            }
+            for _ in 0..400 {
+                rig.step(|s, out| s.reconnect(out));
+            }
+            let sent = pings(&rig);
+            assert!((low..=high).contains(&sent.len()), "{} pings", sent.len());
+            let seqs: BTreeSet<u64> = sent.iter().map(|p| p.1).collect();
+            assert_eq!(
+                seqs.len(),
+                sent.len(),
+                "each with a sequence number of its own"
+            );
+            for (to, _, about) in sent {
+                assert!(dead.contains(&to));
+                assert_eq!(about, Some(update(to, 2, MemberState::Dead, 0)));
+            }
+        }
+        let mut rig = Rig::new(5, SwimConfig::default(), NEVER);
+        rig.step(|s, out| s.reconnect(out));
+        assert!(rig.send.is_empty(), "no one is dead");
+        rig.apply(SEC, update(2, 0, MemberState::Dead, 0));
+        rig.apply(SEC, update(3, 0, MemberState::Suspect, 0));
+        while rig.send.is_empty() {
+            rig.step(|s, out| s.reconnect(out));
+        }
+        let (to, seq) = last_ping(&rig);
+        assert_eq!(to, 2, "only the dead are retried");
+        rig.send.clear();
+        rig.handle(2 * SEC, 1, Body::Ack { seq });
+        assert!(rig.send.is_empty(), "an ack from another member");
+        rig.handle(2 * SEC, 2, Body::Ack { seq });
+        assert!(rig.swim.code_probes() & CodeProbe::ReconnectSynced.bit() != 0);
+        let [(
+            2,
+            Body::MemberSync {
+                members,
+                reply: true,
+            },
+            None,
+        )] = &rig.send[..]
+        else {
+            panic!("a push-pull opening to 2: {:?}", rig.send);
+        };
+        assert_eq!(members.len(), 5);
+    }
+
+    /// A whole view goes out itself first, `view_chunk` members a message; only a push's first
+    /// message asks for the receiver's view back.
+    #[test]
+    fn a_whole_view_goes_in_chunks_and_only_a_push_opening_asks_for_a_reply() {
+        let mut rig = Rig::new(5, SwimConfig::default(), NEVER);
+        rig.swim.view_chunk = 2;
+        let me = update(0, 0, MemberState::Alive, 0);
+        rig.step(|s, out| s.send_view(3, out, ViewMessage::Push));
+        let replies: Vec<(usize, bool)> = rig
+            .send
+            .iter()
+            .map(|(to, b, _)| match b {
+                Body::MemberSync { members, reply } if *to == 3 => (members.len(), *reply),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(replies, vec![(2, true), (2, false), (1, false)]);
+        let Body::MemberSync { members, .. } = &rig.send[0].1 else {
+            unreachable!()
+        };
+        assert_eq!(members[0], me);
+        rig.send.clear();
+        rig.handle(
+            SEC,
+            3,
+            Body::MemberSync {
+                members: vec![],
+                reply: false,
+            },
+        );
+        assert!(rig.send.is_empty());
+        rig.handle(
+            SEC,
+            3,
+            Body::MemberSync {
+                members: vec![],
+                reply: true,
+            },
+        );
+        let answer = |b: &Body| matches!(b, Body::MemberSync { reply: false, .. });
+        assert_eq!(rig.send.len(), 3);
+        assert!(rig.send.iter().all(|(to, b, _)| *to == 3 && answer(b)));
+    }
+
+    /// Push-pull every `push_pull_interval` to one live member, none when it is 0.
+    #[test]
+    fn push_pull_opens_every_interval_with_one_live_member() {
+        let cfg = SwimConfig {
+            push_pull_interval: 10 * SEC,
+            ..SwimConfig::default()
+        };
+        let mut rig = Rig::new(4, cfg, 0);
+        rig.apply(0, update(1, 0, MemberState::Dead, 0));
+        rig.apply(0, update(2, 0, MemberState::Left, 0));
+        let opens = |rig: &Rig| {
+            let open = |b: &Body| matches!(b, Body::MemberSync { reply: true, .. });
+            let to: Vec<u64> = rig
+                .send
+                .iter()
+                .filter(|(_, b, _)| open(b))
+                .map(|s| s.0)
+                .collect();
+            to
+        };
+        rig.tick(10 * SEC - 1);
+        assert!(opens(&rig).is_empty());
+        rig.tick(10 * SEC);
+        assert_eq!(opens(&rig), vec![3]);
+        rig.tick(25 * SEC);
+        assert_eq!(opens(&rig), vec![3, 3]);
+        rig.tick(30 * SEC - 1);
+        assert_eq!(opens(&rig).len(), 2, "the next one is due at 30 s");
+        let cfg = SwimConfig {
+            push_pull_interval: 0,
+            ..SwimConfig::default()
+        };
+        let mut rig = Rig::new(4, cfg, 0);
+        rig.tick(100 * SEC);
+        assert!(opens(&rig).is_empty());
+    }
+
+    /// As in memberlist, a pushed `Dead` is taken as `Suspect` when suspicion is on, so the
+    /// member can still refute; without suspicion it is taken as it is.
+    #[test]
+    fn a_pushed_death_is_only_a_suspicion_when_suspicion_is_on() {
+        for (suspicion, state) in [(Some(SEC), MemberState::Suspect), (None, MemberState::Dead)] {
+            let cfg = SwimConfig {
+                suspicion,
+                ..SwimConfig::default()
+            };
+            let mut rig = Rig::new(4, cfg, NEVER);
+            let members = vec![update(2, 1, MemberState::Dead, 1)];
+            rig.handle(
+                SEC,
+                1,
+                Body::MemberSync {
+                    members,
+                    reply: false,
+                },
+            );
+            let m = rig.swim.members()[&2];
+            assert_eq!((m.state, m.incarnation), (state, 1));
+        }
+    }
+
+    /// A graceful leave tells max(k, 1) + 1 live members, sends the `Left` notice first in
+    /// every later message and goes quiet.
+    #[test]
+    fn a_leave_tells_k_plus_1_live_members_and_goes_quiet() {
+        for (indirect_probes, told) in [(3, 4), (0, 2)] {
+            let cfg = SwimConfig {
+                indirect_probes,
+                ..SwimConfig::default()
+            };
+            let mut rig = Rig::new(8, cfg, SEC);
+            rig.apply(0, update(5, 0, MemberState::Dead, 0));
+            rig.apply(0, update(6, 0, MemberState::Suspect, 0));
+            rig.step(|s, out| s.leave(out));
+            let to: BTreeSet<u64> = rig
+                .send
+                .iter()
+                .map(|(to, b, _)| {
+                    assert_eq!(*b, Body::Leave);
+                    *to
+                })
+                .collect();
+            assert_eq!(to.len(), told);
+            assert_eq!(rig.send.len(), told);
+            assert!(!to.contains(&0) && !to.contains(&5));
+            assert_eq!(rig.swim.deadline(), None);
+            let left = update(0, 0, MemberState::Left, 0);
+            assert_eq!(rig.drain(1, 10), vec![left]);
+            rig.send.clear();
+            rig.tick(10 * SEC);
+            rig.handle(10 * SEC, 1, Body::Ping { seq: 1 });
+            assert!(rig.send.is_empty(), "quiet");
+        }
+    }
+
+    #[test]
+    fn next_period_is_the_first_due_time_after_now() {
+        assert_eq!(next_period(10, 5, 9), 10);
+        assert_eq!(next_period(10, 5, 10), 15);
+        assert_eq!(next_period(10, 5, 22), 25);
     }
 }
