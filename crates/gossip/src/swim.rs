@@ -1389,7 +1389,9 @@ mod tests {
         assert_eq!(pings(&rig).len(), 1);
         rig.tick(3 * SEC + 500 * MS);
         assert_eq!(pings(&rig).len(), 2);
+        let first = seq;
         let (_, seq) = last_ping(&rig);
+        assert_ne!(seq, first, "each probe has a sequence number of its own");
         rig.handle(3 * SEC + 510 * MS, 1, Body::Ack { seq });
         assert_eq!(rig.swim.deadline(), Some(4 * SEC));
     }
@@ -1593,5 +1595,75 @@ mod tests {
         assert_eq!(next_period(10, 5, 9), 10);
         assert_eq!(next_period(10, 5, 10), 15);
         assert_eq!(next_period(10, 5, 22), 25);
+    }
+
+    /// A join request makes the joiner an alive member at its incarnation and is answered with
+    /// the whole view; a joiner asks its seeds (not itself) again each protocol period until
+    /// one answers.
+    #[test]
+    fn a_join_is_answered_with_the_view_and_retried_each_period_until_answered() {
+        let mut rig = Rig::new(3, SwimConfig::default(), NEVER);
+        rig.handle(SEC, 7, Body::Join { incarnation: 2 });
+        let m = rig.swim.members()[&7];
+        assert_eq!((m.state, m.incarnation), (MemberState::Alive, 2));
+        let [(7, Body::JoinReply { members }, None)] = &rig.send[..] else {
+            panic!("a join reply to 7: {:?}", rig.send);
+        };
+        let ids: Vec<u64> = members.iter().map(|u| u.id).collect();
+        assert_eq!(ids, vec![0, 1, 2, 7]);
+
+        let mut joiner = Rig::new(1, SwimConfig::default(), SEC);
+        let asks = |rig: &Rig| {
+            let join = |(to, b, _): &(u64, Body, Option<MemberUpdate>)| match b {
+                Body::Join { incarnation: 0 } => Some(*to),
+                _ => None,
+            };
+            rig.send.iter().filter_map(join).collect::<Vec<u64>>()
+        };
+        joiner.swim.join(SEC / 2, &[0, 5, 6], &mut joiner.send);
+        assert_eq!(asks(&joiner), vec![5, 6]);
+        assert_eq!(
+            joiner.drain(1, 10),
+            vec![update(0, 0, MemberState::Alive, 0)]
+        );
+        joiner.tick(SEC);
+        assert_eq!(asks(&joiner).len(), 2, "not yet a period since it asked");
+        joiner.tick(2 * SEC);
+        assert_eq!(asks(&joiner), vec![5, 6, 5, 6]);
+        assert!(joiner.swim.code_probes() & CodeProbe::JoinRetried.bit() != 0);
+        let members = vec![update(5, 0, MemberState::Alive, 5)];
+        joiner.handle(2 * SEC + 10 * MS, 5, Body::JoinReply { members });
+        assert_eq!(joiner.state(5), Some(MemberState::Alive));
+        joiner.tick(4 * SEC);
+        assert_eq!(asks(&joiner).len(), 4, "answered: no more asking");
+    }
+
+    /// An accusation of this node older than its incarnation is answered straight to whoever
+    /// sent it; a current one is refuted through the piggyback only, and an old verdict about
+    /// another member, or an old alive of this node, gets no answer.
+    #[test]
+    fn only_a_stale_accusation_of_this_node_is_answered_directly() {
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        let from = |rig: &mut Rig, by: u64, u: MemberUpdate| {
+            rig.step(|s, out| s.apply_from(SEC, by, u, out));
+        };
+        from(&mut rig, 1, update(0, 0, MemberState::Suspect, 1));
+        assert_eq!(rig.swim.incarnation(), 1);
+        from(&mut rig, 2, update(3, 0, MemberState::Suspect, 2));
+        from(&mut rig, 2, update(0, 0, MemberState::Alive, 2));
+        assert!(rig.send.is_empty());
+        assert_eq!(
+            rig.swim.code_probes() & CodeProbe::StaleAccusationAnswered.bit(),
+            0
+        );
+        from(&mut rig, 2, update(0, 0, MemberState::Dead, 2));
+        let me = vec![update(0, 1, MemberState::Alive, 0)];
+        let answer = Body::MemberSync {
+            members: me,
+            reply: false,
+        };
+        assert_eq!(rig.send, vec![(2, answer, None)]);
+        assert!(rig.swim.code_probes() & CodeProbe::StaleAccusationAnswered.bit() != 0);
+        assert_eq!(rig.swim.incarnation(), 1);
     }
 }
