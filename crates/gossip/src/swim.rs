@@ -1394,6 +1394,7 @@ mod tests {
         assert_ne!(seq, first, "each probe has a sequence number of its own");
         rig.handle(3 * SEC + 510 * MS, 1, Body::Ack { seq });
         assert_eq!(rig.swim.deadline(), Some(4 * SEC));
+        assert_eq!(rig.swim.code_probes(), 0, "a quiet run passes no code probe");
     }
 
     /// Serf's reconnection pings a failed member, telling it it is thought dead, with
