@@ -1394,7 +1394,11 @@ mod tests {
         assert_ne!(seq, first, "each probe has a sequence number of its own");
         rig.handle(3 * SEC + 510 * MS, 1, Body::Ack { seq });
         assert_eq!(rig.swim.deadline(), Some(4 * SEC));
-        assert_eq!(rig.swim.code_probes(), 0, "a quiet run passes no code probe");
+        assert_eq!(
+            rig.swim.code_probes(),
+            0,
+            "a quiet run passes no code probe"
+        );
     }
 
     /// Serf's reconnection pings a failed member, telling it it is thought dead, with
@@ -1503,7 +1507,7 @@ mod tests {
             push_pull_interval: 10 * SEC,
             ..SwimConfig::default()
         };
-        let mut rig = Rig::new(4, cfg, 0);
+        let mut rig = Rig::new(4, cfg, 5 * SEC);
         rig.apply(0, update(1, 0, MemberState::Dead, 0));
         rig.apply(0, update(2, 0, MemberState::Left, 0));
         let opens = |rig: &Rig| {
@@ -1516,21 +1520,40 @@ mod tests {
                 .collect();
             to
         };
-        rig.tick(10 * SEC - 1);
+        rig.tick(15 * SEC - 1);
         assert!(opens(&rig).is_empty());
-        rig.tick(10 * SEC);
+        rig.tick(15 * SEC);
         assert_eq!(opens(&rig), vec![3]);
-        rig.tick(25 * SEC);
+        rig.tick(30 * SEC);
         assert_eq!(opens(&rig), vec![3, 3]);
-        rig.tick(30 * SEC - 1);
-        assert_eq!(opens(&rig).len(), 2, "the next one is due at 30 s");
+        rig.tick(35 * SEC - 1);
+        assert_eq!(opens(&rig).len(), 2, "the next one is due at 35 s");
         let cfg = SwimConfig {
             push_pull_interval: 0,
             ..SwimConfig::default()
         };
-        let mut rig = Rig::new(4, cfg, 0);
+        let mut rig = Rig::new(4, cfg, 5 * SEC);
         rig.tick(100 * SEC);
         assert!(opens(&rig).is_empty());
+    }
+
+    /// Reconnection runs every `reconnect_interval` from the first probe, on its grid.
+    #[test]
+    fn reconnection_runs_every_interval() {
+        let mut rig = Rig::new(3, SwimConfig::default(), 5 * SEC);
+        rig.apply(0, update(1, 0, MemberState::Dead, 0));
+        rig.apply(0, update(2, 0, MemberState::Dead, 0));
+        // Every other member is dead: each due reconnection pings one of them.
+        rig.tick(35 * SEC - 1);
+        assert!(pings(&rig).is_empty());
+        rig.tick(35 * SEC);
+        assert_eq!(pings(&rig).len(), 1);
+        rig.tick(65 * SEC - 1);
+        assert_eq!(pings(&rig).len(), 1);
+        rig.tick(70 * SEC);
+        assert_eq!(pings(&rig).len(), 2);
+        rig.tick(95 * SEC - 1);
+        assert_eq!(pings(&rig).len(), 2, "the next one is due at 95 s");
     }
 
     /// As in memberlist, a pushed `Dead` is taken as `Suspect` when suspicion is on, so the
