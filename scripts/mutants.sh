@@ -11,6 +11,11 @@
 # values are skipped: any change of behaviour moves a hash, so they would "kill" mutants without
 # finding anything wrong. Results land in target/mutants/CRATE-<file>/mutants.out (caught.txt,
 # missed.txt, timeout.txt, unviable.txt); the score printed is caught / (caught + missed).
+#
+# MUTANTS_TIMEOUT (seconds) bounds each mutant's test run; a mutant that exceeds it is counted as
+# timed out. Default 20 in quick mode: the gossip crate's own tests take about 1.2 s un-mutated
+# (debug profile, 2026-12-06), so 20 s leaves room for a loaded machine while a hung mutant costs
+# 20 s instead of 300. Default 300 with --deep (the harness's template sweeps take minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,18 +36,21 @@ case "$crate" in
   *) echo "scripts/mutants.sh: CRATE: expected raft or gossip, found '$crate'" >&2; exit 2 ;;
 esac
 packages=(--test-package "faultline-$crate")
+timeout=${MUTANTS_TIMEOUT:-20}
 if [ "${1:-}" = "--deep" ]; then
   shift
   packages+=(--test-package faultline-harness)
   export FAULTLINE_TEST_SEEDS="${FAULTLINE_TEST_SEEDS:-100}"
+  timeout=${MUTANTS_TIMEOUT:-300}
 fi
 [ "${1:-}" = "--" ] && shift
 
 out="target/mutants/$crate-$(echo "$file" | tr -c 'A-Za-z0-9._\n-' '_')"
 mkdir -p "$out"
 status=0
-nice -n 5 cargo mutants -p "faultline-$crate" -f "$file" "${packages[@]}" -j 1 --timeout 300 \
-  --output "$out" "$@" -- -- --skip every_pinned_trace_hash_is_unchanged || status=$?
+nice -n 5 cargo mutants -p "faultline-$crate" -f "$file" "${packages[@]}" -j 1 \
+  --timeout "$timeout" --output "$out" "$@" -- -- --skip every_pinned_trace_hash_is_unchanged \
+  || status=$?
 # cargo-mutants exits 2 when mutants were missed, 3 on timeouts: the counts below say which.
 results="$out/mutants.out"
 count() { if [ -f "$results/$1.txt" ]; then grep -c . "$results/$1.txt" || true; else echo 0; fi; }

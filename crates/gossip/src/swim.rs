@@ -876,6 +876,7 @@ fn next_period(mut due: u64, period: u64, now: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DynamicSuspicion, Lifeguard, RetransmitScale};
     use proptest::prelude::*;
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
@@ -889,19 +890,80 @@ mod tests {
         ]
     }
 
-    fn view_after(updates: &[MemberUpdate]) -> Member {
-        let mut swim = Swim::new(0, SwimConfig::default(), vec![1].into(), 0, 1024);
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let (mut send, mut events) = (Vec::new(), Vec::new());
-        let mut out = Out {
-            rng: &mut rng,
-            send: &mut send,
-            events: &mut events,
-        };
-        for u in updates {
-            swim.apply(1, *u, &mut out);
+    const SEC: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    /// One SWIM core, node 0 of a cluster `0..n`, with its outputs kept for inspection.
+    struct Rig {
+        swim: Swim,
+        rng: ChaCha8Rng,
+        send: Vec<(u64, Body, Option<MemberUpdate>)>,
+        events: Vec<Event>,
+    }
+
+    impl Rig {
+        /// Node 0 of `0..n` under `cfg`, probing first at `first_probe` (use [`NEVER`] to keep
+        /// probes, reconnection and push-pull out of the way).
+        fn new(n: u64, cfg: SwimConfig, first_probe: u64) -> Self {
+            Self {
+                swim: Swim::new(0, cfg, (0..n).collect::<Vec<_>>().into(), first_probe, 1024),
+                rng: ChaCha8Rng::seed_from_u64(0),
+                send: Vec::new(),
+                events: Vec::new(),
+            }
         }
-        swim.members()[&1]
+
+        fn step(&mut self, f: impl FnOnce(&mut Swim, &mut Out<'_, ChaCha8Rng>)) {
+            let mut out = Out {
+                rng: &mut self.rng,
+                send: &mut self.send,
+                events: &mut self.events,
+            };
+            f(&mut self.swim, &mut out);
+        }
+
+        fn apply(&mut self, now: u64, u: MemberUpdate) {
+            self.step(|s, out| s.apply(now, u, out));
+        }
+
+        fn tick(&mut self, now: u64) {
+            self.step(|s, out| s.tick(now, out));
+        }
+
+        fn handle(&mut self, now: u64, from: u64, body: Body) {
+            self.step(|s, out| s.handle(now, from, &body, out));
+        }
+
+        fn state(&self, id: u64) -> Option<MemberState> {
+            self.swim.members().get(&id).map(|m| m.state)
+        }
+
+        /// The queued updates that `rounds` messages with room for `per_message` updates carry.
+        fn drain(&mut self, rounds: usize, per_message: usize) -> Vec<MemberUpdate> {
+            (0..rounds)
+                .flat_map(|_| self.swim.piggyback(per_message * MemberUpdate::SIZE))
+                .collect()
+        }
+    }
+
+    /// Far enough that no probe, reconnection or push-pull happens in a test.
+    const NEVER: u64 = 1 << 60;
+
+    fn update(id: u64, incarnation: u64, state: MemberState, by: u64) -> MemberUpdate {
+        MemberUpdate {
+            id,
+            incarnation,
+            state,
+            by,
+        }
+    }
+
+    fn view_after(updates: &[MemberUpdate]) -> Member {
+        let mut rig = Rig::new(2, SwimConfig::default(), NEVER);
+        for u in updates {
+            rig.apply(1, *u);
+        }
+        rig.swim.members()[&1]
     }
 
     proptest! {
@@ -946,5 +1008,688 @@ mod tests {
         assert!(up(Dead, 2).overrides(&cur(Suspect, 2)));
         assert!(!up(Suspect, 1).overrides(&cur(Alive, 2)));
         assert!(up(Left, 2).overrides(&cur(Dead, 2)));
+    }
+
+    /// Dissemination (SWIM section 4.1, memberlist's `TransmitLimitedQueue`): an update rides
+    /// `retransmit_mult * ceil(log(n + 1))` messages, `n` the cluster size, then no more.
+    #[test]
+    fn an_update_is_piggybacked_mult_times_log_n_plus_1_then_dropped() {
+        let times = |n, retransmit_mult, retransmit_scale| {
+            let cfg = SwimConfig {
+                retransmit_mult,
+                retransmit_scale,
+                ..SwimConfig::default()
+            };
+            let mut rig = Rig::new(n, cfg, NEVER);
+            rig.apply(SEC, update(1, 0, MemberState::Suspect, 2));
+            let sent = rig.drain(100, 10);
+            assert!(sent
+                .iter()
+                .all(|u| *u == update(1, 0, MemberState::Suspect, 2)));
+            sent.len()
+        };
+        // 4 nodes: 4 * ceil(log2 5) = 12; 8 nodes: 4 * ceil(log2 9) = 16.
+        assert_eq!(times(4, 4, RetransmitScale::Log2), 12);
+        assert_eq!(times(8, 4, RetransmitScale::Log2), 16);
+        // memberlist's base: 3 * ceil(log10 5) = 3; 10 nodes: 3 * ceil(log10 11) = 6.
+        assert_eq!(times(4, 3, RetransmitScale::Log10), 3);
+        assert_eq!(times(10, 3, RetransmitScale::Log10), 6);
+    }
+
+    /// A message carries as many queued updates as its budget holds, those sent least often
+    /// first; a budget below one update carries none and spends nothing.
+    #[test]
+    fn piggyback_fills_the_budget_with_the_least_sent_updates_first() {
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        rig.apply(SEC, update(1, 0, MemberState::Suspect, 0));
+        assert_eq!(rig.drain(1, 3).len(), 1);
+        rig.apply(SEC, update(2, 0, MemberState::Suspect, 0));
+        rig.apply(SEC, update(3, 0, MemberState::Suspect, 0));
+        assert!(rig.swim.piggyback(MemberUpdate::SIZE - 1).is_empty());
+        // Two slots: the two never sent, not the one sent once.
+        let ids = |us: Vec<MemberUpdate>| us.iter().map(|u| u.id).collect::<BTreeSet<_>>();
+        assert_eq!(ids(rig.drain(1, 2)), BTreeSet::from([2, 3]));
+        // Each rides 12 times in all (4 nodes), whatever the budgets were.
+        let rest = rig.drain(100, 2);
+        for id in 1..=3 {
+            assert_eq!(
+                rest.iter().filter(|u| u.id == id).count() + 1,
+                12,
+                "member {id}"
+            );
+        }
+    }
+
+    /// A newer update about a member replaces the queued one: only the newest rides.
+    #[test]
+    fn a_newer_update_about_a_member_replaces_its_queued_one() {
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        rig.apply(SEC, update(1, 0, MemberState::Suspect, 0));
+        rig.apply(SEC, update(2, 0, MemberState::Suspect, 0));
+        rig.apply(SEC, update(1, 1, MemberState::Alive, 1));
+        let sent = rig.drain(100, 10);
+        assert!(!sent.contains(&update(1, 0, MemberState::Suspect, 0)));
+        assert_eq!(sent.iter().filter(|u| u.id == 1).count(), 12);
+        assert_eq!(sent.iter().filter(|u| u.id == 2).count(), 12);
+    }
+
+    /// Lifeguard's dynamic suspicion with memberlist's parameters on a 1 s base: in a cluster
+    /// of 4 (log10 4 < 1, so min = 1 s), a suspicion lasts max = 6 * min with no confirmation.
+    fn dynamic() -> SwimConfig {
+        SwimConfig {
+            suspicion: Some(SEC),
+            lifeguard: Lifeguard {
+                dynamic_suspicion: Some(DynamicSuspicion {
+                    max_mult: 6,
+                    confirmations: 2,
+                }),
+                ..Lifeguard::default()
+            },
+            ..SwimConfig::default()
+        }
+    }
+
+    /// A suspect is declared dead exactly when its suspicion times out: not a nanosecond
+    /// before, and at the deadline itself.
+    #[test]
+    fn an_unconfirmed_suspicion_ends_in_death_at_max_mult_times_min() {
+        for (cfg, timeout) in [(SwimConfig::default(), 5 * SEC), (dynamic(), 6 * SEC)] {
+            let mut rig = Rig::new(4, cfg, NEVER);
+            rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+            rig.tick(10 * SEC + timeout - 1);
+            assert_eq!(rig.state(3), Some(MemberState::Suspect));
+            rig.tick(10 * SEC + timeout);
+            assert_eq!(rig.state(3), Some(MemberState::Dead));
+            assert_eq!(rig.swim.members()[&3].since, 10 * SEC + timeout);
+            assert_eq!(rig.swim.code_probes(), CodeProbe::MemberDeclaredDead.bit());
+            rig.apply(20 * SEC, update(3, 1, MemberState::Alive, 3));
+            assert_eq!(rig.state(3), Some(MemberState::Alive));
+            let revived = CodeProbe::DeadMemberRevived.bit();
+            assert_eq!(rig.swim.code_probes() & revived, revived);
+        }
+    }
+
+    /// Each independent accuser shortens the suspicion, counted from when it began, by
+    /// memberlist's formula: one confirmation gives 6 - 5 * ln 2 / ln 3 = 2.85 s, two reach
+    /// min = 1 s and it goes no lower; an accuser heard again is no confirmation. Each new
+    /// accusation is passed on.
+    #[test]
+    fn independent_confirmations_shorten_a_suspicion_down_to_min() {
+        let mut rig = Rig::new(4, dynamic(), NEVER);
+        rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+        rig.apply(10 * SEC + 100 * MS, update(3, 0, MemberState::Suspect, 1));
+        rig.tick(15 * SEC);
+        assert_eq!(
+            rig.state(3),
+            Some(MemberState::Suspect),
+            "a repeat is no confirmation"
+        );
+        assert_eq!(
+            rig.swim.code_probes() & CodeProbe::SuspicionConfirmed.bit(),
+            0
+        );
+        rig.events.clear();
+        rig.apply(11 * SEC, update(3, 0, MemberState::Suspect, 2));
+        assert!(rig.swim.code_probes() & CodeProbe::SuspicionConfirmed.bit() != 0);
+        let news = Event::Member {
+            id: 3,
+            state: MemberState::Suspect,
+            incarnation: 0,
+        };
+        assert_eq!(rig.events, vec![news]);
+        let sent = rig.drain(100, 10);
+        assert_eq!(sent.iter().filter(|u| u.by == 2).count(), 12, "passed on");
+        rig.tick(12 * SEC + 840 * MS);
+        assert_eq!(rig.state(3), Some(MemberState::Suspect));
+        rig.tick(12 * SEC + 850 * MS);
+        assert_eq!(rig.state(3), Some(MemberState::Dead));
+
+        let mut rig = Rig::new(4, dynamic(), NEVER);
+        rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+        rig.apply(10 * SEC + 200 * MS, update(3, 0, MemberState::Suspect, 2));
+        rig.apply(10 * SEC + 400 * MS, update(3, 0, MemberState::Suspect, 0));
+        rig.tick(11 * SEC - 1);
+        assert_eq!(rig.state(3), Some(MemberState::Suspect));
+        rig.tick(11 * SEC);
+        assert_eq!(
+            rig.state(3),
+            Some(MemberState::Dead),
+            "min: 1 s after it began"
+        );
+    }
+
+    /// Under dynamic suspicion only a suspicion at the incarnation this node suspects is a
+    /// confirmation: a death or a suspicion of a newer incarnation is news and applies.
+    #[test]
+    fn only_a_same_incarnation_suspicion_is_a_confirmation() {
+        let mut rig = Rig::new(4, dynamic(), NEVER);
+        rig.apply(10 * SEC, update(3, 0, MemberState::Suspect, 1));
+        rig.apply(10 * SEC, update(2, 0, MemberState::Suspect, 1));
+        rig.apply(11 * SEC, update(3, 0, MemberState::Dead, 2));
+        assert_eq!(rig.state(3), Some(MemberState::Dead));
+        rig.apply(11 * SEC, update(2, 1, MemberState::Suspect, 3));
+        let m = rig.swim.members()[&2];
+        assert_eq!(
+            (m.state, m.incarnation, m.since),
+            (MemberState::Suspect, 1, 11 * SEC)
+        );
+        // A fresh suspicion (one accuser): the full 6 s from 11 s.
+        rig.tick(17 * SEC - 1);
+        assert_eq!(rig.state(2), Some(MemberState::Suspect));
+        rig.tick(17 * SEC);
+        assert_eq!(rig.state(2), Some(MemberState::Dead));
+    }
+
+    /// Lifeguard's local health awareness with memberlist's cap of 8.
+    fn healthy() -> SwimConfig {
+        SwimConfig {
+            lifeguard: Lifeguard {
+                local_health: Some(8),
+                ..Lifeguard::default()
+            },
+            ..SwimConfig::default()
+        }
+    }
+
+    /// The probe in flight, as sent: its target and sequence number.
+    fn last_ping(rig: &Rig) -> (u64, u64) {
+        match rig.send.last() {
+            Some((to, Body::Ping { seq }, _)) => (*to, *seq),
+            other => panic!("expected a ping, found {other:?}"),
+        }
+    }
+
+    fn ping_reqs(rig: &Rig) -> usize {
+        let is_req = |b: &Body| matches!(b, Body::PingReq { .. });
+        rig.send.iter().filter(|(_, b, _)| is_req(b)).count()
+    }
+
+    /// A probe (health score `s`) asks for indirect pings after (s + 1) * ping_timeout and
+    /// gives up after (s + 1) * probe_interval; a failed probe raises the score by the helpers
+    /// that sent no nack, an answered one lowers it by one. Scores are capped at 0 and max - 1.
+    #[test]
+    fn local_health_follows_missed_nacks_and_answered_probes_and_stretches_timeouts() {
+        let mut rig = Rig::new(4, healthy(), SEC);
+        rig.tick(SEC);
+        let (target, seq) = last_ping(&rig);
+        assert_eq!(rig.swim.deadline(), Some(SEC + 200 * MS));
+        rig.tick(SEC + 200 * MS - 1);
+        assert_eq!(ping_reqs(&rig), 0);
+        rig.tick(SEC + 200 * MS);
+        // k = 3, but only the two members besides the target can help.
+        let helpers: Vec<u64> = rig
+            .send
+            .iter()
+            .filter(|(_, b, _)| *b == Body::PingReq { seq, target })
+            .map(|(to, _, _)| *to)
+            .collect();
+        assert_eq!(helpers.len(), 2);
+        assert!(!helpers.contains(&target) && !helpers.contains(&0));
+        rig.tick(SEC + 500 * MS);
+        assert_eq!(ping_reqs(&rig), 2, "asked once");
+        assert_eq!(rig.swim.deadline(), Some(2 * SEC));
+        rig.handle(SEC + 600 * MS, helpers[0], Body::Nack { seq });
+        // Nacks for other probes count for nothing.
+        rig.handle(SEC + 600 * MS, helpers[1], Body::Nack { seq: seq + 100 });
+        rig.handle(SEC + 600 * MS, helpers[1], Body::Nack { seq: seq + 200 });
+        rig.tick(2 * SEC - 1);
+        assert_eq!(rig.state(target), Some(MemberState::Alive));
+        assert_eq!(rig.swim.health_score(), 0);
+        rig.send.clear();
+        rig.tick(2 * SEC);
+        assert_eq!(rig.state(target), Some(MemberState::Suspect));
+        assert_eq!(rig.swim.health_score(), 1, "one helper sent no nack");
+        // The next probe, with score 1: indirect after 400 ms, failure after 2 s.
+        let (_, seq) = last_ping(&rig);
+        assert_eq!(rig.swim.deadline(), Some(2 * SEC + 400 * MS));
+        rig.tick(2 * SEC + 400 * MS - 1);
+        assert_eq!(ping_reqs(&rig), 0);
+        rig.tick(2 * SEC + 400 * MS);
+        assert_eq!(ping_reqs(&rig), 2);
+        rig.handle(2 * SEC + 500 * MS, 1, Body::Ack { seq: seq + 1 });
+        assert_eq!(rig.swim.health_score(), 1, "not this probe's ack");
+        rig.handle(2 * SEC + 500 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.health_score(), 0);
+        assert!(rig.swim.probe.is_none());
+        rig.handle(2 * SEC + 600 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.health_score(), 0, "never below 0");
+    }
+
+    /// Having to refute a suspicion or a death of itself counts against a node's health (and
+    /// so does a refutation of a departure: it did not leave); a higher incarnation of its own
+    /// is adopted without a refutation.
+    #[test]
+    fn refuting_an_accusation_raises_local_health_and_the_incarnation() {
+        let mut rig = Rig::new(4, healthy(), NEVER);
+        rig.apply(SEC, update(0, 0, MemberState::Suspect, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (1, 1));
+        rig.apply(SEC, update(0, 0, MemberState::Dead, 1));
+        assert_eq!(
+            (rig.swim.incarnation(), rig.swim.health_score()),
+            (1, 1),
+            "stale"
+        );
+        rig.apply(SEC, update(0, 1, MemberState::Dead, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (2, 2));
+        rig.apply(SEC, update(0, 4, MemberState::Left, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (5, 2));
+        rig.apply(SEC, update(0, 7, MemberState::Alive, 1));
+        assert_eq!((rig.swim.incarnation(), rig.swim.health_score()), (7, 2));
+        rig.apply(SEC, update(0, 3, MemberState::Alive, 1));
+        assert_eq!(rig.swim.incarnation(), 7, "an older alive is no news");
+        for _ in 0..20 {
+            let now = rig.swim.incarnation();
+            rig.apply(SEC, update(0, now, MemberState::Suspect, 1));
+        }
+        assert_eq!(rig.swim.health_score(), 7, "capped at max - 1");
+        let refuted = [
+            CodeProbe::SuspicionRefuted,
+            CodeProbe::DeathRefuted,
+            CodeProbe::DepartureRefuted,
+        ];
+        let bits = refuted.iter().fold(0, |bits, p| bits | p.bit());
+        assert_eq!(
+            rig.swim.code_probes(),
+            bits,
+            "each kind of refutation passed its probe"
+        );
+        // Each refutation rides the piggyback: the last one, at the current incarnation.
+        let me = update(0, rig.swim.incarnation(), MemberState::Alive, 0);
+        assert_eq!(rig.drain(1, 10), vec![me]);
+    }
+
+    /// A relay pings the target with a sequence number of its own, forwards the target's ack to
+    /// the requester under the requester's number, and under local health sends a nack once
+    /// the ping timeout has passed without one; a relay is forgotten after a probe interval.
+    #[test]
+    fn a_relay_forwards_the_ack_and_nacks_a_silent_target() {
+        let mut rig = Rig::new(4, healthy(), NEVER);
+        rig.handle(10 * SEC, 1, Body::PingReq { seq: 9, target: 2 });
+        let (to, relayed) = last_ping(&rig);
+        assert_eq!(to, 2);
+        rig.send.clear();
+        rig.tick(10 * SEC + 200 * MS - 1);
+        assert!(rig.send.is_empty());
+        rig.tick(10 * SEC + 200 * MS);
+        rig.tick(10 * SEC + 300 * MS);
+        assert_eq!(rig.send, vec![(1, Body::Nack { seq: 9 }, None)]);
+        rig.send.clear();
+        rig.handle(10 * SEC + 600 * MS, 2, Body::Ack { seq: relayed });
+        assert_eq!(rig.send, vec![(1, Body::Ack { seq: 9 }, None)]);
+
+        rig.handle(11 * SEC, 1, Body::PingReq { seq: 10, target: 3 });
+        let (to, second) = last_ping(&rig);
+        assert_eq!(to, 3);
+        assert_ne!(second, relayed);
+        rig.tick(12 * SEC - 1);
+        rig.send.clear();
+        rig.handle(12 * SEC - 1, 3, Body::Ack { seq: second });
+        assert_eq!(
+            rig.send,
+            vec![(1, Body::Ack { seq: 10 }, None)],
+            "still relayed"
+        );
+        rig.handle(12 * SEC, 1, Body::PingReq { seq: 11, target: 3 });
+        let (_, third) = last_ping(&rig);
+        rig.tick(13 * SEC);
+        rig.send.clear();
+        rig.handle(13 * SEC, 3, Body::Ack { seq: third });
+        assert!(rig.send.is_empty(), "expired");
+        // Without local health there are no nacks.
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        rig.handle(10 * SEC, 1, Body::PingReq { seq: 9, target: 2 });
+        rig.send.clear();
+        rig.tick(11 * SEC - 1);
+        assert!(rig.send.is_empty());
+    }
+
+    fn pings(rig: &Rig) -> Vec<(u64, u64, Option<MemberUpdate>)> {
+        let ping = |(to, b, about): &(u64, Body, Option<MemberUpdate>)| match b {
+            Body::Ping { seq } => Some((*to, *seq, *about)),
+            _ => None,
+        };
+        rig.send.iter().filter_map(ping).collect()
+    }
+
+    /// Lifeguard's buddy system: a ping to a member this node suspects tells it so; a ping to
+    /// an alive member, or without the buddy system, carries nothing.
+    #[test]
+    fn the_buddy_system_tells_a_suspect_in_the_ping() {
+        let buddy = |on: bool, suspect: bool| {
+            let mut cfg = SwimConfig::default();
+            cfg.lifeguard.buddy = on;
+            let mut rig = Rig::new(2, cfg, SEC);
+            if suspect {
+                rig.apply(SEC / 2, update(1, 4, MemberState::Suspect, 0));
+            }
+            rig.tick(SEC);
+            let [(1, _, about)] = pings(&rig)[..] else {
+                panic!("one ping to 1: {:?}", rig.send);
+            };
+            about
+        };
+        assert_eq!(
+            buddy(true, true),
+            Some(update(1, 4, MemberState::Suspect, 0))
+        );
+        assert_eq!(buddy(true, false), None);
+        assert_eq!(buddy(false, true), None);
+    }
+
+    /// One probe per protocol period, on the period's grid even when ticks come late.
+    #[test]
+    fn probes_start_once_per_period_on_the_grid() {
+        let mut rig = Rig::new(4, SwimConfig::default(), SEC);
+        rig.tick(SEC - 1);
+        assert!(rig.send.is_empty());
+        assert_eq!(rig.swim.deadline(), Some(SEC));
+        rig.tick(SEC);
+        let (_, seq) = last_ping(&rig);
+        rig.handle(SEC + 10 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.deadline(), Some(2 * SEC));
+        rig.tick(SEC + 500 * MS);
+        assert_eq!(pings(&rig).len(), 1);
+        rig.tick(3 * SEC + 500 * MS);
+        assert_eq!(pings(&rig).len(), 2);
+        let first = seq;
+        let (_, seq) = last_ping(&rig);
+        assert_ne!(seq, first, "each probe has a sequence number of its own");
+        rig.handle(3 * SEC + 510 * MS, 1, Body::Ack { seq });
+        assert_eq!(rig.swim.deadline(), Some(4 * SEC));
+        assert_eq!(
+            rig.swim.code_probes(),
+            0,
+            "a quiet run passes no code probe"
+        );
+    }
+
+    /// Serf's reconnection pings a failed member, telling it it is thought dead, with
+    /// probability failed / alive (this node counted); its ack opens a push-pull with it.
+    #[test]
+    fn reconnection_pings_the_dead_at_the_failed_to_alive_ratio_and_syncs_on_an_answer() {
+        // 5 nodes, 4 held dead: always; 3 alive others and 1 dead: one time in four.
+        for (dead, low, high) in [(&[1, 2, 3, 4][..], 400, 400), (&[4][..], 80, 120)] {
+            let mut rig = Rig::new(5, SwimConfig::default(), NEVER);
+            for id in dead {
+                rig.apply(SEC, update(*id, 2, MemberState::Dead, 0));
+            }
+            for _ in 0..400 {
+                rig.step(|s, out| s.reconnect(out));
+            }
+            let sent = pings(&rig);
+            assert!((low..=high).contains(&sent.len()), "{} pings", sent.len());
+            let seqs: BTreeSet<u64> = sent.iter().map(|p| p.1).collect();
+            assert_eq!(
+                seqs.len(),
+                sent.len(),
+                "each with a sequence number of its own"
+            );
+            for (to, _, about) in sent {
+                assert!(dead.contains(&to));
+                assert_eq!(about, Some(update(to, 2, MemberState::Dead, 0)));
+            }
+        }
+        let mut rig = Rig::new(5, SwimConfig::default(), NEVER);
+        rig.step(|s, out| s.reconnect(out));
+        assert!(rig.send.is_empty(), "no one is dead");
+        rig.apply(SEC, update(2, 0, MemberState::Dead, 0));
+        rig.apply(SEC, update(3, 0, MemberState::Suspect, 0));
+        while rig.send.is_empty() {
+            rig.step(|s, out| s.reconnect(out));
+        }
+        let (to, seq) = last_ping(&rig);
+        assert_eq!(to, 2, "only the dead are retried");
+        rig.send.clear();
+        rig.handle(2 * SEC, 1, Body::Ack { seq });
+        assert!(rig.send.is_empty(), "an ack from another member");
+        rig.handle(2 * SEC, 2, Body::Ack { seq });
+        assert!(rig.swim.code_probes() & CodeProbe::ReconnectSynced.bit() != 0);
+        let [(
+            2,
+            Body::MemberSync {
+                members,
+                reply: true,
+            },
+            None,
+        )] = &rig.send[..]
+        else {
+            panic!("a push-pull opening to 2: {:?}", rig.send);
+        };
+        assert_eq!(members.len(), 5);
+    }
+
+    /// A whole view goes out itself first, `view_chunk` members a message; only a push's first
+    /// message asks for the receiver's view back.
+    #[test]
+    fn a_whole_view_goes_in_chunks_and_only_a_push_opening_asks_for_a_reply() {
+        let mut rig = Rig::new(5, SwimConfig::default(), NEVER);
+        rig.swim.view_chunk = 2;
+        let me = update(0, 0, MemberState::Alive, 0);
+        rig.step(|s, out| s.send_view(3, out, ViewMessage::Push));
+        let replies: Vec<(usize, bool)> = rig
+            .send
+            .iter()
+            .map(|(to, b, _)| match b {
+                Body::MemberSync { members, reply } if *to == 3 => (members.len(), *reply),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(replies, vec![(2, true), (2, false), (1, false)]);
+        let Body::MemberSync { members, .. } = &rig.send[0].1 else {
+            unreachable!()
+        };
+        assert_eq!(members[0], me);
+        rig.send.clear();
+        rig.handle(
+            SEC,
+            3,
+            Body::MemberSync {
+                members: vec![],
+                reply: false,
+            },
+        );
+        assert!(rig.send.is_empty());
+        rig.handle(
+            SEC,
+            3,
+            Body::MemberSync {
+                members: vec![],
+                reply: true,
+            },
+        );
+        let answer = |b: &Body| matches!(b, Body::MemberSync { reply: false, .. });
+        assert_eq!(rig.send.len(), 3);
+        assert!(rig.send.iter().all(|(to, b, _)| *to == 3 && answer(b)));
+    }
+
+    /// Push-pull every `push_pull_interval` to one live member, none when it is 0.
+    #[test]
+    fn push_pull_opens_every_interval_with_one_live_member() {
+        let cfg = SwimConfig {
+            push_pull_interval: 10 * SEC,
+            ..SwimConfig::default()
+        };
+        let mut rig = Rig::new(4, cfg, 5 * SEC);
+        rig.apply(0, update(1, 0, MemberState::Dead, 0));
+        rig.apply(0, update(2, 0, MemberState::Left, 0));
+        let opens = |rig: &Rig| {
+            let open = |b: &Body| matches!(b, Body::MemberSync { reply: true, .. });
+            let to: Vec<u64> = rig
+                .send
+                .iter()
+                .filter(|(_, b, _)| open(b))
+                .map(|s| s.0)
+                .collect();
+            to
+        };
+        rig.tick(15 * SEC - 1);
+        assert!(opens(&rig).is_empty());
+        rig.tick(15 * SEC);
+        assert_eq!(opens(&rig), vec![3]);
+        rig.tick(30 * SEC);
+        assert_eq!(opens(&rig), vec![3, 3]);
+        rig.tick(35 * SEC - 1);
+        assert_eq!(opens(&rig).len(), 2, "the next one is due at 35 s");
+        let cfg = SwimConfig {
+            push_pull_interval: 0,
+            ..SwimConfig::default()
+        };
+        let mut rig = Rig::new(4, cfg, 5 * SEC);
+        rig.tick(100 * SEC);
+        assert!(opens(&rig).is_empty());
+    }
+
+    /// Reconnection runs every `reconnect_interval` from the first probe, on its grid.
+    #[test]
+    fn reconnection_runs_every_interval() {
+        let mut rig = Rig::new(3, SwimConfig::default(), 5 * SEC);
+        rig.apply(0, update(1, 0, MemberState::Dead, 0));
+        rig.apply(0, update(2, 0, MemberState::Dead, 0));
+        // Every other member is dead: each due reconnection pings one of them.
+        rig.tick(35 * SEC - 1);
+        assert!(pings(&rig).is_empty());
+        rig.tick(35 * SEC);
+        assert_eq!(pings(&rig).len(), 1);
+        rig.tick(65 * SEC - 1);
+        assert_eq!(pings(&rig).len(), 1);
+        rig.tick(70 * SEC);
+        assert_eq!(pings(&rig).len(), 2);
+        rig.tick(95 * SEC - 1);
+        assert_eq!(pings(&rig).len(), 2, "the next one is due at 95 s");
+    }
+
+    /// As in memberlist, a pushed `Dead` is taken as `Suspect` when suspicion is on, so the
+    /// member can still refute; without suspicion it is taken as it is.
+    #[test]
+    fn a_pushed_death_is_only_a_suspicion_when_suspicion_is_on() {
+        for (suspicion, state) in [(Some(SEC), MemberState::Suspect), (None, MemberState::Dead)] {
+            let cfg = SwimConfig {
+                suspicion,
+                ..SwimConfig::default()
+            };
+            let mut rig = Rig::new(4, cfg, NEVER);
+            let members = vec![update(2, 1, MemberState::Dead, 1)];
+            rig.handle(
+                SEC,
+                1,
+                Body::MemberSync {
+                    members,
+                    reply: false,
+                },
+            );
+            let m = rig.swim.members()[&2];
+            assert_eq!((m.state, m.incarnation), (state, 1));
+        }
+    }
+
+    /// A graceful leave tells max(k, 1) + 1 live members, sends the `Left` notice first in
+    /// every later message and goes quiet.
+    #[test]
+    fn a_leave_tells_k_plus_1_live_members_and_goes_quiet() {
+        for (indirect_probes, told) in [(3, 4), (0, 2)] {
+            let cfg = SwimConfig {
+                indirect_probes,
+                ..SwimConfig::default()
+            };
+            let mut rig = Rig::new(8, cfg, SEC);
+            rig.apply(0, update(5, 0, MemberState::Dead, 0));
+            rig.apply(0, update(6, 0, MemberState::Suspect, 0));
+            rig.step(|s, out| s.leave(out));
+            let to: BTreeSet<u64> = rig
+                .send
+                .iter()
+                .map(|(to, b, _)| {
+                    assert_eq!(*b, Body::Leave);
+                    *to
+                })
+                .collect();
+            assert_eq!(to.len(), told);
+            assert_eq!(rig.send.len(), told);
+            assert!(!to.contains(&0) && !to.contains(&5));
+            assert_eq!(rig.swim.deadline(), None);
+            let left = update(0, 0, MemberState::Left, 0);
+            assert_eq!(rig.drain(1, 10), vec![left]);
+            rig.send.clear();
+            rig.tick(10 * SEC);
+            rig.handle(10 * SEC, 1, Body::Ping { seq: 1 });
+            assert!(rig.send.is_empty(), "quiet");
+        }
+    }
+
+    /// (Callers only ask once `due` has come: `now >= due`.)
+    #[test]
+    fn next_period_is_the_first_due_time_after_now() {
+        assert_eq!(next_period(10, 5, 10), 15);
+        assert_eq!(next_period(10, 5, 22), 25);
+    }
+
+    /// A join request makes the joiner an alive member at its incarnation and is answered with
+    /// the whole view; a joiner asks its seeds (not itself) again each protocol period until
+    /// one answers.
+    #[test]
+    fn a_join_is_answered_with_the_view_and_retried_each_period_until_answered() {
+        let mut rig = Rig::new(3, SwimConfig::default(), NEVER);
+        rig.handle(SEC, 7, Body::Join { incarnation: 2 });
+        let m = rig.swim.members()[&7];
+        assert_eq!((m.state, m.incarnation), (MemberState::Alive, 2));
+        let [(7, Body::JoinReply { members }, None)] = &rig.send[..] else {
+            panic!("a join reply to 7: {:?}", rig.send);
+        };
+        let ids: Vec<u64> = members.iter().map(|u| u.id).collect();
+        assert_eq!(ids, vec![0, 1, 2, 7]);
+
+        let mut joiner = Rig::new(1, SwimConfig::default(), SEC);
+        let asks = |rig: &Rig| {
+            let join = |(to, b, _): &(u64, Body, Option<MemberUpdate>)| match b {
+                Body::Join { incarnation: 0 } => Some(*to),
+                _ => None,
+            };
+            rig.send.iter().filter_map(join).collect::<Vec<u64>>()
+        };
+        joiner.swim.join(SEC / 2, &[0, 5, 6], &mut joiner.send);
+        assert_eq!(asks(&joiner), vec![5, 6]);
+        assert_eq!(
+            joiner.drain(1, 10),
+            vec![update(0, 0, MemberState::Alive, 0)]
+        );
+        joiner.tick(SEC);
+        assert_eq!(asks(&joiner).len(), 2, "not yet a period since it asked");
+        joiner.tick(2 * SEC);
+        assert_eq!(asks(&joiner), vec![5, 6, 5, 6]);
+        assert!(joiner.swim.code_probes() & CodeProbe::JoinRetried.bit() != 0);
+        let members = vec![update(5, 0, MemberState::Alive, 5)];
+        joiner.handle(2 * SEC + 10 * MS, 5, Body::JoinReply { members });
+        assert_eq!(joiner.state(5), Some(MemberState::Alive));
+        joiner.tick(4 * SEC);
+        assert_eq!(asks(&joiner).len(), 4, "answered: no more asking");
+    }
+
+    /// An accusation of this node older than its incarnation is answered straight to whoever
+    /// sent it; a current one is refuted through the piggyback only, and an old verdict about
+    /// another member, or an old alive of this node, gets no answer.
+    #[test]
+    fn only_a_stale_accusation_of_this_node_is_answered_directly() {
+        let mut rig = Rig::new(4, SwimConfig::default(), NEVER);
+        let from = |rig: &mut Rig, by: u64, u: MemberUpdate| {
+            rig.step(|s, out| s.apply_from(SEC, by, u, out));
+        };
+        from(&mut rig, 1, update(0, 0, MemberState::Suspect, 1));
+        assert_eq!(rig.swim.incarnation(), 1);
+        from(&mut rig, 2, update(3, 0, MemberState::Suspect, 2));
+        from(&mut rig, 2, update(0, 0, MemberState::Alive, 2));
+        assert!(rig.send.is_empty());
+        assert_eq!(
+            rig.swim.code_probes() & CodeProbe::StaleAccusationAnswered.bit(),
+            0
+        );
+        from(&mut rig, 2, update(0, 0, MemberState::Dead, 2));
+        let me = vec![update(0, 1, MemberState::Alive, 0)];
+        let answer = Body::MemberSync {
+            members: me,
+            reply: false,
+        };
+        assert_eq!(rig.send, vec![(2, answer, None)]);
+        assert!(rig.swim.code_probes() & CodeProbe::StaleAccusationAnswered.bit() != 0);
+        assert_eq!(rig.swim.incarnation(), 1);
     }
 }
