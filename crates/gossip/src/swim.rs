@@ -635,7 +635,9 @@ impl Swim {
 
     /// The probe in flight: past the (health-scaled) ping timeout, asks `indirect_probes`
     /// members to ping the target; past the (scaled) probe interval, gives up on it. A failed
-    /// probe counts the nacks that did not come against local health.
+    /// probe counts against local health the nacks that did not come, or one if no member was
+    /// asked to relay (memberlist's probeNode: with nobody to vouch for the network, the prober
+    /// may be the one at fault).
     fn advance_probe<R: RngCore>(&mut self, now: u64, out: &mut Out<'_, R>) {
         let Some(mut p) = self.probe else {
             return;
@@ -653,7 +655,11 @@ impl Swim {
         }
         if now >= p.start + self.scaled(self.cfg.probe_interval) {
             self.probe = None;
-            self.health_delta(i64::from(p.helpers.saturating_sub(p.nacks)));
+            let missed = match p.helpers {
+                0 => 1,
+                helpers => helpers.saturating_sub(p.nacks),
+            };
+            self.health_delta(i64::from(missed));
             self.probe_failed(now, p.target, out);
         }
     }
@@ -1253,6 +1259,27 @@ mod tests {
         assert!(rig.swim.probe.is_none());
         rig.handle(2 * SEC + 600 * MS, 1, Body::Ack { seq });
         assert_eq!(rig.swim.health_score(), 0, "never below 0");
+    }
+
+    /// A failed probe with nobody to relay it counts one against local health (memberlist's
+    /// probeNode; the Lifeguard paper's +1 for a failed probe): in a two-member cluster, and
+    /// with indirect probes off.
+    #[test]
+    fn a_failed_probe_with_no_relay_counts_against_local_health() {
+        let no_relays = SwimConfig {
+            indirect_probes: 0,
+            ..healthy()
+        };
+        for (members, cfg) in [(2, healthy()), (4, no_relays)] {
+            let mut rig = Rig::new(members, cfg, SEC);
+            rig.tick(SEC);
+            let (target, _) = last_ping(&rig);
+            rig.tick(SEC + 200 * MS);
+            assert_eq!(ping_reqs(&rig), 0, "{members} members: nobody to ask");
+            rig.tick(2 * SEC);
+            assert_eq!(rig.state(target), Some(MemberState::Suspect));
+            assert_eq!(rig.swim.health_score(), 1, "{members} members");
+        }
     }
 
     /// Having to refute a suspicion or a death of itself counts against a node's health (and
