@@ -328,6 +328,20 @@ fn hearing_the_leader_of_the_same_term_keeps_the_vote() {
         "voted for 1 in term 2"
     );
     assert_eq!(n.status().vote, Some(1));
+    // A candidate that learns the winner of its term steps down and keeps its own vote.
+    let mut c = voter(2, &[1], 1);
+    c.handle_timeout(c.poll_timeout().unwrap());
+    assert_eq!((c.role(), c.term()), (Role::Candidate, 2));
+    c.take_ready();
+    c.handle_message(3, 1, msg(2, MessageBody::Heartbeat { commit: 0, seq: 1 }));
+    assert_eq!((c.role(), c.leader()), (Role::Follower, Some(1)));
+    assert_eq!(c.take_ready().hard_state, None, "the same term and vote");
+    c.handle_message(4, 3, msg(2, vote_request(1, 1)));
+    assert_eq!(
+        granted(&drain(&mut c)),
+        Some(false),
+        "voted for itself in term 2"
+    );
 }
 
 /// A candidate counts only answers to its own round: a granted pre-vote (of any term) is no
