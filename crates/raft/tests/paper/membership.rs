@@ -107,20 +107,26 @@ fn learner_catches_up_then_is_promoted() {
     c.propose(1, b"b");
     assert_eq!(c.node(4).last_index(), c.node(1).last_index());
     assert_eq!(c.node(1).commit_index(), before);
-    // Nor can a learner campaign.
+    // Nor can a learner campaign, not even while a change (a second learner) is uncommitted.
+    c.campaign(4);
+    assert_eq!(c.node(4).role(), Role::Follower);
+    add_joiners(&mut c, &[5]);
+    propose_change(&mut c, 1, change(&[1, 2, 3], &[4, 5])).unwrap();
+    c.stabilize();
+    assert!(c.node(4).commit_index() < c.node(4).last_index());
     c.campaign(4);
     assert_eq!(c.node(4).role(), Role::Follower);
     c.heal();
     c.heartbeat(1);
-    // Promotion.
-    propose_change(&mut c, 1, change(&[1, 2, 3, 4], &[])).unwrap();
+    // Promotion (5 stays a learner).
+    propose_change(&mut c, 1, change(&[1, 2, 3, 4], &[5])).unwrap();
     c.stabilize();
     c.heartbeat(1);
     for id in 1..=4 {
         let cfg = c.node(id).config();
         assert!(!cfg.is_joint(), "server {id} left joint consensus");
         assert_eq!(cfg.voters, set(&[1, 2, 3, 4]));
-        assert!(cfg.learners.is_empty());
+        assert_eq!(cfg.learners, set(&[5]));
     }
     let configs: Vec<Membership> = c.slots[&4]
         .applied
@@ -130,8 +136,12 @@ fn learner_catches_up_then_is_promoted() {
             _ => None,
         })
         .collect();
-    assert_eq!(configs.len(), 3, "learner add, enter joint, leave joint");
-    assert!(configs[1].is_joint() && !configs[2].is_joint());
+    assert_eq!(
+        configs.len(),
+        4,
+        "learner 4, learner 5, enter joint, leave joint"
+    );
+    assert!(configs[2].is_joint() && !configs[3].is_joint());
 }
 
 /// §6: during joint consensus, agreement needs separate majorities of the old and the new

@@ -409,3 +409,25 @@ fn a_read_needs_acknowledgements_from_a_quorum_of_its_round() {
     assert_eq!(c.node(2).role(), Role::Follower);
     assert!(!aborted(&c, 2), "node 2 led with no read pending");
 }
+
+/// A leader serves no read from its lease once it started handing leadership over, even
+/// before the target caught up and was told to campaign (it may be told at any moment, and
+/// then wins without waiting the lease out).
+#[test]
+fn no_lease_read_during_a_leadership_transfer() {
+    let mut c = Cluster::new(3, lease_config(test_config()));
+    c.elect(1);
+    c.isolate(3);
+    c.propose(1, b"a");
+    c.heartbeat(1);
+    let now = c.local_now(1);
+    assert!(c.node(1).holds_read_lease(now), "1 and 2 acknowledged");
+    c.node_mut(1).transfer_leadership(now, 3).unwrap();
+    c.process(1);
+    let told = c
+        .queue
+        .iter()
+        .any(|(_, _, m)| m.body == MessageBody::TimeoutNow);
+    assert!(!told, "3 lags: no TimeoutNow yet");
+    assert!(!c.node(1).holds_read_lease(now));
+}
