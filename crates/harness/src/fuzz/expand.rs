@@ -94,7 +94,8 @@ struct Episodes<'a> {
     membership_free_at: u64,
     /// Raft voters at the start (1-based), for membership episodes.
     voters: Vec<u32>,
-    /// The Raft election timeout's `[min, max]` (ns); zeros for other protocols.
+    /// The Raft election timeout's `[min, max]` (ns), for `voter` episodes (Raft only); zeros
+    /// for other protocols.
     election_timeout: [u64; 2],
     /// (node, down from, back at) for each drawn crash.
     crashes: Vec<(u32, u64, u64)>,
@@ -456,7 +457,7 @@ impl<'a> Episodes<'a> {
         let end = end
             .max(start + 3 * (rhythm.election + rhythm.catch_up))
             .min(self.window_end);
-        let bridged = start >= self.network_free_at && self.nodes >= 3 && rhythm.election > 0;
+        let bridged = start >= self.network_free_at && self.nodes >= 3;
         // A bridged election ends with its winner's isolation, at most two elections on.
         let room = match bridged {
             true => 2 * rhythm.election,
@@ -812,12 +813,11 @@ impl<'a> Episodes<'a> {
 /// network whole for a while before the next.
 struct Rhythm {
     /// From a blip to the end of the election it forces: the longest election timeout and
-    /// 30-60 ms more for a pre-vote and a vote round, each with its sync; 0 without Raft timing.
+    /// 30-60 ms more for a pre-vote and a vote round, each with its sync.
     election: u64,
     /// From there to the next blip: the winner's isolation ends first (it lasts an election),
-    /// then half to one election timeout for a leader to bring the others' logs up to date;
-    /// 150-400 ms without Raft timing. A blip sooner than an election timeout after the last
-    /// would only reset the timers.
+    /// then half to one election timeout for a leader to bring the others' logs up to date. A
+    /// blip sooner than an election timeout after the last would only reset the timers.
     catch_up: u64,
     /// How much later than the bridge's subject its far side comes back from a bridged blip:
     /// 10-30 ms, a campaign's round trip and sync, so the far side's campaign tends to come
@@ -832,14 +832,6 @@ struct Rhythm {
 impl Rhythm {
     fn draw([shortest, longest]: [u64; 2], bits: &mut DetRng) -> Self {
         let [shortest, longest] = [shortest / MS, longest / MS];
-        if longest == 0 {
-            return Rhythm {
-                election: 0,
-                catch_up: bits.between(150, 400) * MS,
-                far_late: 0,
-                bridge_late: 0,
-            };
-        }
         let election = (longest + bits.between(30, 60)) * MS;
         let far_late = bits.between(10, 30);
         let spread = (longest - shortest + far_late).min(shortest);
