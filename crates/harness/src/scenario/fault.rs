@@ -885,26 +885,11 @@ fn validate_partition(groups: &[Vec<u32>], nodes: u32, field: &str) -> Result<()
     if groups.len() < 2 {
         return Err(Invalid::new(field, "expected at least two groups"));
     }
-    let mut seen = BTreeSet::new();
-    for (g, group) in groups.iter().enumerate() {
-        if group.is_empty() {
-            return Err(Invalid::new(
-                format!("{field}[{g}]"),
-                "expected a non-empty group",
-            ));
-        }
-        for (i, &node) in group.iter().enumerate() {
-            let here = format!("{field}[{g}][{i}]");
-            check::node_id(node, nodes, &here)?;
-            if !seen.insert(node) {
-                return Err(Invalid::new(
-                    here,
-                    format!("node {node} appears in two groups"),
-                ));
-            }
-        }
-    }
-    Ok(())
+    let paths = groups.iter().enumerate();
+    check::disjoint_groups(
+        paths.map(|(g, group)| (format!("{field}[{g}]"), &group[..])),
+        nodes,
+    )
 }
 
 fn validate_cut(cut: &CutSpec, nodes: u32, field: &str) -> Result<(), Invalid> {

@@ -7,7 +7,6 @@ use super::duration::Span;
 use super::error::Invalid;
 use super::validate as check;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// Every node down for `down`; the nodes of each `late` group that much longer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -125,28 +124,12 @@ impl OutageSpec {
             true => check::positive(self.down, field)?,
             false => check::positive(self.down, &format!("{field}.down"))?,
         }
-        let mut seen = BTreeSet::new();
         for (g, group) in self.late.iter().enumerate() {
-            let here = format!("{field}.late[{g}]");
-            check::positive(group.by, &format!("{here}.by"))?;
-            if group.nodes.is_empty() {
-                return Err(Invalid::new(
-                    format!("{here}.nodes"),
-                    "expected at least one node",
-                ));
-            }
-            for (i, &node) in group.nodes.iter().enumerate() {
-                let at = format!("{here}.nodes[{i}]");
-                check::node_id(node, nodes, &at)?;
-                if !seen.insert(node) {
-                    return Err(Invalid::new(
-                        at,
-                        format!("node {node} is late in two groups"),
-                    ));
-                }
-            }
+            check::positive(group.by, &format!("{field}.late[{g}].by"))?;
         }
-        Ok(())
+        let groups = self.late.iter().enumerate();
+        let paths = groups.map(|(g, group)| (format!("{field}.late[{g}].nodes"), &group.nodes[..]));
+        check::disjoint_groups(paths, nodes)
     }
 }
 

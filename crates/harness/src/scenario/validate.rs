@@ -348,6 +348,31 @@ pub(crate) fn node_id(node: u32, nodes: u32, field: &str) -> Check {
     }
 }
 
+/// Checks groups of node ids, each given with its field path: every group non-empty, every id
+/// in the cluster (named `{path}[i]`), no id in two groups.
+pub(crate) fn disjoint_groups<'a>(
+    groups: impl IntoIterator<Item = (String, &'a [u32])>,
+    nodes: u32,
+) -> Check {
+    let mut seen = BTreeSet::new();
+    for (path, group) in groups {
+        if group.is_empty() {
+            return Err(Invalid::new(path, "expected a non-empty group"));
+        }
+        for (i, &node) in group.iter().enumerate() {
+            let here = format!("{path}[{i}]");
+            node_id(node, nodes, &here)?;
+            if !seen.insert(node) {
+                return Err(Invalid::new(
+                    here,
+                    format!("node {node} appears in two groups"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn at_most(value: u32, limit: u32, field: &str, what: &str) -> Check {
     if value > limit {
         Err(Invalid::new(

@@ -349,42 +349,36 @@ fn hearing_the_leader_of_the_same_term_keeps_the_vote() {
 /// answer to an earlier round).
 #[test]
 fn only_answers_to_this_round_are_counted() {
-    let mut n = voter(1, &[1], 1);
-    n.handle_timeout(n.poll_timeout().unwrap());
+    let pre_vote_answers = |n: &mut RaftNode, term, granted| {
+        for from in [2, 3] {
+            n.handle_message(0, from, msg(term, MessageBody::PreVoteResponse { granted }));
+        }
+    };
+    let timed_out = |mut n: RaftNode| {
+        n.handle_timeout(n.poll_timeout().unwrap());
+        n
+    };
+    let pre_candidate = || {
+        timed_out(lone_node(
+            1,
+            test_config(),
+            disk_with_log(&[1, 2, 3], &[1], 1),
+        ))
+    };
+    let mut n = timed_out(voter(1, &[1], 1));
     assert_eq!((n.role(), n.term()), (Role::Candidate, 2));
-    for from in [2, 3] {
-        n.handle_message(
-            0,
-            from,
-            msg(2, MessageBody::PreVoteResponse { granted: true }),
-        );
-    }
+    pre_vote_answers(&mut n, 2, true);
     assert_eq!(n.role(), Role::Candidate, "pre-vote grants are not votes");
-    let cfg = test_config();
-    let mut p = lone_node(1, cfg, disk_with_log(&[1, 2, 3], &[1], 1));
-    p.handle_timeout(p.poll_timeout().unwrap());
+    let mut p = pre_candidate();
     assert_eq!((p.role(), p.term()), (Role::PreCandidate, 1));
-    for from in [2, 3] {
-        p.handle_message(
-            0,
-            from,
-            msg(1, MessageBody::PreVoteResponse { granted: true }),
-        );
-    }
+    pre_vote_answers(&mut p, 1, true);
     assert_eq!(p.role(), Role::PreCandidate, "grants for an earlier round");
     p.handle_message(0, 2, msg(2, MessageBody::PreVoteResponse { granted: true }));
     assert_eq!((p.role(), p.term()), (Role::Candidate, 2));
     // Refusals name the voter's own term: from a majority at the pre-candidate's term, it
     // gives up the round.
-    let mut q = lone_node(1, test_config(), disk_with_log(&[1, 2, 3], &[1], 1));
-    q.handle_timeout(q.poll_timeout().unwrap());
-    for from in [2, 3] {
-        q.handle_message(
-            0,
-            from,
-            msg(1, MessageBody::PreVoteResponse { granted: false }),
-        );
-    }
+    let mut q = pre_candidate();
+    pre_vote_answers(&mut q, 1, false);
     assert_eq!((q.role(), q.term()), (Role::Follower, 1));
 }
 
