@@ -4,7 +4,7 @@ use super::template::{set_pointer, EpisodeKind as Kind, FuzzSpec, Template};
 use crate::scenario::{
     member_changes, Aim, AimedFault, ChangeKind, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec,
     FaultAction, FaultSpec, JoinSpec, LateRestart, LinkOverride, MembershipSpec, OutageSpec,
-    ProtocolSpec, Scenario, Span, TransferSpec,
+    ProtocolSpec, ReadMode, Scenario, Span, TransferSpec,
 };
 use faultline_sim::{DetRng, RngStreams};
 use std::time::Duration;
@@ -19,10 +19,11 @@ const MS: u64 = 1_000_000;
 /// [`super::swarm`]) and `fuzz.faults`.
 pub fn expand(template: &Template, seed: u64) -> Scenario {
     let scenario = vary(template, seed);
-    let (mut scenario, fuzz) = match &template.fuzz.swarm {
+    let (mut scenario, mut fuzz) = match &template.fuzz.swarm {
         Some(swarm) => super::swarm::apply(swarm, &template.fuzz, scenario, seed),
         None => (scenario, template.fuzz.clone()),
     };
+    keep_clocks_within_lease(&scenario, &mut fuzz);
     scenario.seed = seed;
     scenario.name = format!("{}-seed-{seed}", template.base.name);
     let mut rng = RngStreams::new(seed).stream("fuzz.faults");
@@ -33,6 +34,17 @@ pub fn expand(template: &Template, seed: u64) -> Scenario {
     scenario.faults.extend(drawn.faults);
     scenario.faults.sort_by_key(|f| f.at);
     scenario
+}
+
+/// With lease reads, the clock rates drawn for faults narrowed to what the lease's drift bound
+/// allows ([`super::swarm::lease_clock_rates`]): a clock beyond the bound breaks a lease whatever
+/// the core does, so such a failure would be the template's, not the protocol's.
+fn keep_clocks_within_lease(scenario: &Scenario, fuzz: &mut FuzzSpec) {
+    if let ProtocolSpec::Raft(raft) = &scenario.protocol {
+        if raft.reads == ReadMode::Lease {
+            fuzz.clock_rate = super::swarm::lease_clock_rates(raft, fuzz.clock_rate);
+        }
+    }
 }
 
 /// The base scenario with each `vary` field set to a value drawn from its own stream,
@@ -411,27 +423,38 @@ impl<'a> Episodes<'a> {
         self.network_free_at = end + 1;
     }
 
-    /// The next server to start a campaign in the first half of the episode is split off as
-    /// it campaigns, with the servers after it (half the cluster), for the second half; the
-    /// election that would have settled the term reaches one side only.
+    /// A campaign, provoked and split: the leader is cut off for an election (the longest
+    /// election timeout and a vote round, see [`Rhythm`]) so that a follower campaigns, and the
+    /// first server to campaign within the episode's first half (at least that election) is
+    /// split off as it campaigns, with the servers after it (half the cluster), for the second
+    /// half; the election that would have settled the term reaches one side only. A split
+    /// waiting for a campaign that never comes would cut nothing.
     fn campaign(&mut self, slot: Slot) {
-        let Slot { start, end, .. } = slot;
+        let Slot {
+            start, end, split, ..
+        } = slot;
         if start < self.network_free_at {
             return;
         }
-        let half = Duration::from_nanos((end - start) / 2);
-        if half.is_zero() {
+        let half = (end - start) / 2;
+        if half == 0 {
             return;
         }
-        let half = Some(Span(half));
+        let election = Rhythm::draw(self.election_timeout, &mut DetRng::from_seed(split)).election;
+        let cut_off = AimedFault {
+            isolate: Some(Span(Duration::from_nanos(election))),
+            ..AimedFault::default()
+        };
         let split = AimedFault {
-            split: half,
-            within: half,
+            split: Some(Span(Duration::from_nanos(half))),
+            within: Some(Span(Duration::from_nanos(half.max(election)))),
             ..AimedFault::default()
         };
         self.faults
+            .push(at(start, FaultAction::Aimed(Aim::Leader, cut_off)));
+        self.faults
             .push(at(start, FaultAction::Aimed(Aim::Candidate, split)));
-        self.network_free_at = end + 1;
+        self.network_free_at = end.max(start + election) + 1;
     }
 
     /// Power blips: every server crashes and is back within a few milliseconds, so all of them
@@ -533,7 +556,10 @@ impl<'a> Episodes<'a> {
 
     /// Crash points at acknowledgements: for the episode, each server that acknowledges its
     /// leader crashes as the acknowledgement leaves and is back 1-3 ms later (one server down
-    /// at a time). Only while nothing else is down.
+    /// at a time). Only while nothing else is down. While the network is free, a campaign is
+    /// provoked for them to meet: the leader is bridged off from half the others for an
+    /// election (see [`Rhythm`]), so those time out and ask for votes from servers that keep
+    /// acknowledging the leader, and restarting, all the while.
     fn follower(&mut self, slot: Slot) {
         let Slot {
             start, end, split, ..
@@ -541,7 +567,8 @@ impl<'a> Episodes<'a> {
         if !self.nothing_down(start, end) {
             return;
         }
-        let down = DetRng::from_seed(split).between(1, 3);
+        let mut bits = DetRng::from_seed(split);
+        let down = bits.between(1, 3);
         if (end - start) / MS <= down {
             return;
         }
@@ -550,6 +577,16 @@ impl<'a> Episodes<'a> {
             within: Some(Span(Duration::from_nanos(end - start - down * MS))),
             ..AimedFault::default()
         };
+        if start >= self.network_free_at {
+            let election = Rhythm::draw(self.election_timeout, &mut bits).election;
+            let bridge = AimedFault {
+                bridge: Some(Span(Duration::from_nanos(election))),
+                ..AimedFault::default()
+            };
+            self.faults
+                .push(at(start, FaultAction::Aimed(Aim::Leader, bridge)));
+            self.network_free_at = start + election + 1;
+        }
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::Follower, aimed)));
         self.crashes.push((0, start, end));
@@ -940,6 +977,75 @@ mod tests {
                         "quiet_tail": "2s", "kinds": {kinds}}}}}"#
         );
         parse_template(&text, Path::new("r.json")).unwrap()
+    }
+
+    /// The leader's aimed faults at `at` in `s`, each with its effect's field.
+    fn leader_faults_at(s: &Scenario, at: u64) -> Vec<(&'static str, &AimedFault)> {
+        s.faults
+            .iter()
+            .filter(|f| f.at.nanos() == at)
+            .filter_map(|f| match &f.action {
+                FaultAction::Aimed(Aim::Leader, aimed) => Some((aimed.effect().field(), aimed)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A campaign episode provokes its campaign: the leader is cut off for an election (the
+    /// longest timeout, 300 ms, and 30-60 ms) as the split is armed, and the split waits at
+    /// least that long for the candidate.
+    #[test]
+    fn campaign_episodes_cut_the_leader_off_for_an_election_as_the_split_waits() {
+        let t = raft_template(r#"{"campaign": 1}"#);
+        let mut episodes = 0;
+        for seed in 0..50 {
+            let s = expand(&t, seed);
+            for split in s.faults.iter().filter(|f| f.field() == "candidate") {
+                let FaultAction::Aimed(_, aimed) = &split.action else {
+                    unreachable!()
+                };
+                let cut = leader_faults_at(&s, split.at.nanos());
+                let [("isolate", leader)] = cut[..] else {
+                    panic!("seed {seed}: {cut:?}");
+                };
+                let election = leader.isolate.unwrap().nanos();
+                assert!((330 * MS..=360 * MS).contains(&election), "{election}");
+                assert!(aimed.within.unwrap().nanos() >= election, "seed {seed}");
+                episodes += 1;
+            }
+        }
+        assert!(episodes > 20, "{episodes} episodes");
+    }
+
+    /// Crash points at acknowledgements meet a provoked campaign: while the network is free
+    /// the leader is bridged off from half the others for an election as they are armed; a
+    /// bridge never overlaps another network fault.
+    #[test]
+    fn follower_episodes_bridge_the_leader_off_while_the_network_is_free() {
+        let t = raft_template(r#"{"follower": 1, "partition": 1}"#);
+        let (mut bridged, mut plain) = (0, 0);
+        for seed in 0..80 {
+            let s = expand(&t, seed);
+            for follower in s.faults.iter().filter(|f| f.field() == "follower") {
+                let at = follower.at.nanos();
+                match leader_faults_at(&s, at)[..] {
+                    [("bridge", leader)] => {
+                        let until = at + leader.bridge.unwrap().nanos();
+                        assert!((at + 330 * MS..=at + 360 * MS).contains(&until));
+                        let cuts = s.faults.iter().filter(|f| f.field() == "partition");
+                        let overlapping = cuts.filter(|f| (at..=until).contains(&f.at.nanos()));
+                        assert_eq!(overlapping.count(), 0, "seed {seed}");
+                        bridged += 1;
+                    }
+                    [] => plain += 1,
+                    ref other => panic!("seed {seed}: {other:?}"),
+                }
+            }
+        }
+        assert!(
+            bridged > 20 && plain > 0,
+            "{bridged} bridged, {plain} plain"
+        );
     }
 
     /// Storage episodes: every effect drawn, each on one node and repaired (a damaging one by

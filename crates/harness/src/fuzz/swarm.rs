@@ -155,8 +155,8 @@ fn validate_draws(spec: &SwarmSpec) -> Result<(), (String, String)> {
 }
 
 /// The seed's scenario and fuzz block after the swarm draws: fault kinds left out (and the
-/// others reweighed), cluster size and Raft timing set, clock rates kept within
-/// a lease's drift bound. A draw that would make the scenario invalid is skipped (the field
+/// others reweighed), cluster size and Raft timing set (the expansion then keeps clock rates
+/// within a lease's drift bound, swarm or not). A draw that would make the scenario invalid is skipped (the field
 /// keeps its value), so every expansion is valid.
 pub fn apply(
     spec: &SwarmSpec,
@@ -166,7 +166,7 @@ pub fn apply(
 ) -> (Scenario, FuzzSpec) {
     let streams = RngStreams::new(seed);
     let draw = Ranged { edges: spec.edges };
-    let mut fuzz = draw_fuzz(spec, fuzz, &streams);
+    let fuzz = draw_fuzz(spec, fuzz, &streams);
     if let Some([low, high]) = spec.nodes {
         let mut candidate = scenario.clone();
         candidate.cluster.nodes = draw.whole(
@@ -180,11 +180,6 @@ pub fn apply(
         let mut candidate = scenario.clone();
         candidate.protocol = ProtocolSpec::Raft(draw_raft(timing, draw, raft.clone(), &streams));
         scenario = valid_or(candidate, scenario);
-    }
-    if let ProtocolSpec::Raft(raft) = &scenario.protocol {
-        if raft.reads == ReadMode::Lease {
-            fuzz.clock_rate = lease_clock_rates(raft, fuzz.clock_rate);
-        }
     }
     (scenario, fuzz)
 }
