@@ -214,6 +214,19 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// The earliest event, if any (the one [`EventQueue::pop`] would return next).
+    #[inline]
+    pub fn peek(&self) -> Option<&E> {
+        let top = self.heap.peek()?;
+        match top.source {
+            Source::Slot(slot) => self.slots[slot as usize].as_ref(),
+            Source::Lane(index) => self.lanes[index as usize]
+                .events
+                .front()
+                .map(|(_, _, event)| event),
+        }
+    }
+
     /// The time of the earliest event, if any.
     pub fn peek_time(&self) -> Option<Time> {
         self.heap.peek().map(|key| key.time)
@@ -263,7 +276,8 @@ mod tests {
 
     proptest! {
         /// Whatever mix of heap and lane pushes (including delays that break a lane's order and
-        /// more delays than lanes), events pop exactly in (time, push order).
+        /// more delays than lanes), events pop exactly in (time, push order), and `peek` shows
+        /// the event `pop` returns next.
         #[test]
         fn lanes_pop_in_the_same_order_as_one_heap(
             ops in prop::collection::vec((0u8..4, 0u64..12, any::<bool>()), 1..400)
@@ -275,7 +289,10 @@ mod tests {
             let mut expected = Vec::new();
             for (pushed, (op, delay, lane)) in ops.into_iter().enumerate() {
                 if op == 0 {
-                    if let Some((time, id)) = queue.pop() {
+                    let peeked = queue.peek().copied();
+                    let next = queue.pop();
+                    prop_assert_eq!(peeked, next.map(|(_, id)| id));
+                    if let Some((time, id)) = next {
                         now = time;
                         popped.push((time, id));
                     }
