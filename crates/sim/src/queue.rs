@@ -227,6 +227,22 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Starts loading the events likely to come after the earliest one (see [`crate::prefetch`]):
+    /// the heap's second level holds the next smallest key, so its events in the slab are
+    /// prefetched one step before [`EventQueue::peek`] reads them. Lanes are read in order and
+    /// need no hint.
+    #[inline]
+    pub(crate) fn prefetch_following(&self) {
+        for key in self.heap.as_slice().iter().skip(1).take(2) {
+            if let Some(event) = match key.source {
+                Source::Slot(slot) => self.slots.get(slot as usize),
+                Source::Lane(_) => None,
+            } {
+                crate::prefetch::prefetch(event);
+            }
+        }
+    }
+
     /// The time of the earliest event, if any.
     pub fn peek_time(&self) -> Option<Time> {
         self.heap.peek().map(|key| key.time)

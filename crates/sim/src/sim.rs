@@ -472,11 +472,13 @@ impl<P: Process> Simulation<P> {
     }
 
     /// Starts loading what the next event will read while this one runs (see
-    /// [`crate::prefetch`]): its node's slot and liveness entry, and a delivery's message. The
+    /// [`crate::prefetch`]): its node's slot and liveness entry, and a delivery's message; and
+    /// the queued events that may come after it, whose nodes the next step prefetches. The
     /// next event is known now unless this one schedules an earlier one (then the hint is
     /// wasted, nothing else).
     #[inline]
     fn prefetch_next(&self) {
+        self.queue.prefetch_following();
         let Some(event) = self.queue.peek() else {
             return;
         };
