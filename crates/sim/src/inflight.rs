@@ -46,6 +46,14 @@ impl<M> InFlight<M> {
         msg
     }
 
+    /// Starts loading the message parked in `slot` into the cache (see [`crate::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, slot: u32) {
+        if let Some(msg) = self.slots.get(slot as usize) {
+            crate::prefetch::prefetch(msg);
+        }
+    }
+
     /// Number of messages parked.
     #[cfg(test)]
     fn len(&self) -> usize {

@@ -45,6 +45,7 @@ mod fault;
 mod hash;
 mod inflight;
 mod net;
+mod prefetch;
 mod probe;
 mod process;
 mod queue;

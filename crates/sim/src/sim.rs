@@ -5,6 +5,7 @@ use crate::fault::Fault;
 use crate::hash::StableHasher;
 use crate::inflight::InFlight;
 use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
+use crate::prefetch::prefetch;
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
@@ -426,6 +427,7 @@ impl<P: Process> Simulation<P> {
     pub fn step(&mut self) -> Option<Stepped> {
         let (time, event) = self.queue.pop()?;
         self.now = time;
+        self.prefetch_next();
         if self.rates_changed && self.is_stale_timer(&event) {
             // Re-planned by a clock-rate change: its replacement is queued.
             return Some(self.stepped(TraceKind::Timer, None));
@@ -467,6 +469,35 @@ impl<P: Process> Simulation<P> {
                 upto,
             } => self.sync_done(node, incarnation, id, upto),
         })
+    }
+
+    /// Starts loading what the next event will read while this one runs (see
+    /// [`crate::prefetch`]): its node's slot and liveness entry, and a delivery's message; and
+    /// the queued events that may come after it, whose nodes the next step prefetches. The
+    /// next event is known now unless this one schedules an earlier one (then the hint is
+    /// wasted, nothing else).
+    #[inline]
+    fn prefetch_next(&self) {
+        self.queue.prefetch_following();
+        let Some(event) = self.queue.peek() else {
+            return;
+        };
+        let node = match *event {
+            Event::Deliver { to, msg, .. } => {
+                self.in_flight.prefetch(msg);
+                to
+            }
+            Event::Start { node, .. } | Event::Timer { node, .. } | Event::Sync { node, .. } => {
+                node
+            }
+            Event::Fault(_) => return,
+        };
+        if let (Some(slot), Some(meta)) =
+            (self.nodes.get(node.index()), self.meta.get(node.index()))
+        {
+            prefetch(slot);
+            prefetch(meta);
+        }
     }
 
     /// True for a timer planned under a clock rate its node no longer runs at.
