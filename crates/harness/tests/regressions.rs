@@ -7,7 +7,7 @@ use faultline_harness::{run, scenario, RunOptions};
 use std::path::Path;
 
 /// (file under scenarios/regressions, planted bug that re-opens it, check that catches it)
-const REGRESSIONS: [(&str, &str, &str); 5] = [
+const REGRESSIONS: [(&str, &str, &str); 6] = [
     (
         "lease-restart-promise.json",
         "forget_lease_promise_on_restart",
@@ -20,6 +20,11 @@ const REGRESSIONS: [(&str, &str, &str); 5] = [
     ),
     (
         "prevote-deadlock-split.json",
+        "prevote_rejection_hides_term",
+        "leader_within",
+    ),
+    (
+        "prevote-deadlock-six.json",
         "prevote_rejection_hides_term",
         "leader_within",
     ),
