@@ -493,17 +493,18 @@ impl Server {
         let EntryKind::Normal(data) = &entry.kind else {
             return;
         };
-        let Some(command) = Command::decode(data) else {
+        let applied = Command::decode_with(data, |command| {
+            let result = self.kv.apply(command);
+            (command.client, command.seq, result)
+        });
+        let Some((client, seq, result)) = applied else {
             return;
         };
-        let result = self.kv.apply(&command);
-        if let (Some(client), Some(result)) =
-            (self.waiters.remove(&(command.client, command.seq)), result)
-        {
+        if let (Some(waiter), Some(result)) = (self.waiters.remove(&(client, seq)), result) {
             ctx.send(
-                client,
+                waiter,
                 Msg::Reply {
-                    seq: command.seq,
+                    seq,
                     reply: Reply::Done(result),
                 },
             );
@@ -511,6 +512,9 @@ impl Server {
     }
 
     fn serve_reads(&mut self, ctx: &mut Ctx) {
+        if self.confirmed.is_empty() {
+            return;
+        }
         let applied = self.core.applied_index();
         let (ready, waiting): (Vec<_>, Vec<_>) = self
             .confirmed
