@@ -358,11 +358,11 @@ impl Server {
     /// reads, snapshot. Stops at a ready that waits for its sync.
     fn drive(&mut self, ctx: &mut Ctx) {
         while !self.persistence.blocked() && self.core.has_ready() {
-            let ready = self.core.take_ready();
+            let mut ready = self.core.take_ready();
             self.observe(ctx, &ready);
             // Persist before anything that depends on it leaves the node.
-            match self.persistence.persist(ctx, ready) {
-                Persisted::Done(ready) => self.release(ctx, *ready),
+            match self.persistence.persist(ctx, &mut ready) {
+                Persisted::Done => self.release(ctx, ready),
                 Persisted::Waiting(true) => self.observe_grant(),
                 Persisted::Waiting(false) => {}
             }
@@ -418,11 +418,11 @@ impl Server {
     }
 
     /// A durable ready's effects: send, apply, serve reads, snapshot.
-    fn release(&mut self, ctx: &mut Ctx, ready: Ready) {
+    fn release(&mut self, ctx: &mut Ctx, mut ready: Ready) {
         if self.setup.storage != Storage::Instant && persist::grants_vote(&ready.messages) {
             self.observe_grant();
         }
-        for out in ready.messages {
+        for out in ready.messages.drain(..) {
             self.acknowledged |= matches!(
                 out.message.body,
                 MessageBody::HeartbeatResponse { .. }
@@ -433,19 +433,20 @@ impl Server {
             }
         }
         if ready.apply_snapshot {
-            if let Some(kv) = ready.snapshot.and_then(|s| KvStore::decode(&s.data)) {
+            if let Some(kv) = ready.snapshot.take().and_then(|s| KvStore::decode(&s.data)) {
                 self.kv = kv;
             }
         }
         for entry in &ready.committed_entries {
             self.apply(ctx, entry);
         }
-        for read in ready.read_states {
+        for read in ready.read_states.drain(..) {
             match read.result {
                 Ok(ConfirmedRead { index, .. }) => self.confirmed.push((index, read.request_id)),
                 Err(error) => self.refuse_read(ctx, read.request_id, error),
             }
         }
+        self.core.recycle(ready);
         self.serve_reads(ctx);
         self.maybe_compact();
     }
