@@ -183,7 +183,9 @@ impl Server {
     /// is handled.
     pub fn on_sync(&mut self, ctx: &mut Ctx, sync: SyncId) {
         if let Some(ready) = self.persistence.synced(ctx, sync) {
-            self.release(ctx, *ready);
+            let mut ready = *ready;
+            self.release(ctx, &mut ready);
+            self.core.recycle(ready);
             self.drive(ctx);
         }
         while let Some(input) = self.persistence.next_input() {
@@ -362,7 +364,10 @@ impl Server {
             self.observe(ctx, &ready);
             // Persist before anything that depends on it leaves the node.
             match self.persistence.persist(ctx, &mut ready) {
-                Persisted::Done => self.release(ctx, ready),
+                Persisted::Done => {
+                    self.release(ctx, &mut ready);
+                    self.core.recycle(ready);
+                }
                 Persisted::Waiting(true) => self.observe_grant(),
                 Persisted::Waiting(false) => {}
             }
@@ -417,8 +422,9 @@ impl Server {
         });
     }
 
-    /// A durable ready's effects: send, apply, serve reads, snapshot.
-    fn release(&mut self, ctx: &mut Ctx, mut ready: Ready) {
+    /// A durable ready's effects: send, apply, serve reads, snapshot (what it held is taken
+    /// out; the caller hands the emptied ready back to the core).
+    fn release(&mut self, ctx: &mut Ctx, ready: &mut Ready) {
         if self.setup.storage != Storage::Instant && persist::grants_vote(&ready.messages) {
             self.observe_grant();
         }
@@ -446,7 +452,6 @@ impl Server {
                 Err(error) => self.refuse_read(ctx, read.request_id, error),
             }
         }
-        self.core.recycle(ready);
         self.serve_reads(ctx);
         self.maybe_compact();
     }
