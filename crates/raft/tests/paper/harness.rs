@@ -147,7 +147,7 @@ impl Cluster {
         for e in ready.committed_entries.drain(..) {
             slot.applied.insert(e.index, e);
         }
-        slot.reads.extend(ready.read_states.drain(..));
+        slot.reads.append(&mut ready.read_states);
         // Handing the ready back makes every test run on reused vectors.
         raft.recycle(ready);
     }
