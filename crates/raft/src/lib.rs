@@ -28,7 +28,8 @@
 //!    `committed_entries` in order ([`EntryKind::Normal`] data, [`EntryKind::Config`], and
 //!    [`EntryKind::Noop`] which changes nothing). The applied index advances as entries are
 //!    handed out; finish applying before the next input. Serve each [`ReadState`] once the
-//!    applied index reaches its index.
+//!    applied index reaches its index. Optionally hand the ready back with
+//!    [`RaftNode::recycle`]: its vectors then carry the next readies instead of new ones.
 //! 6. **Sleep** until [`RaftNode::poll_timeout`] or the next message, then go to 1.
 //!
 //! To restart after a crash, build the node again with [`RaftNode::new`] from the persisted

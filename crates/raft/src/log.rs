@@ -91,12 +91,14 @@ impl RaftLog {
         out
     }
 
-    /// All held entries from `lo` on.
-    pub(crate) fn tail(&self, lo: u64) -> Vec<Entry> {
-        let start = lo.max(self.first_index()) - self.first_index();
-        self.entries
-            .get(start as usize..)
-            .map_or_else(Vec::new, <[Entry]>::to_vec)
+    /// Appends the held entries with indexes in `lo..=hi` to `out`.
+    pub(crate) fn extend_range(&self, lo: u64, hi: u64, out: &mut Vec<Entry>) {
+        let first = self.first_index();
+        let start = lo.max(first) - first;
+        let end = (hi.min(self.last_index()) + 1).saturating_sub(first);
+        if let Some(held) = self.entries.get(start as usize..end.max(start) as usize) {
+            out.extend_from_slice(held);
+        }
     }
 
     /// Appends one entry at `last_index() + 1` (the caller sets its index).
@@ -284,6 +286,15 @@ mod tests {
         let l = log(&[1, 1, 1, 1]);
         assert_eq!(l.slice(2, 4, 2, u64::MAX).len(), 2);
         assert_eq!(l.slice(1, 4, 10, 1).len(), 1);
-        assert_eq!(l.tail(3).len(), 2);
+        let mut out = Vec::new();
+        l.extend_range(3, u64::MAX, &mut out);
+        assert_eq!(out.iter().map(|e| e.index).collect::<Vec<_>>(), [3, 4]);
+        l.extend_range(2, 2, &mut out);
+        l.extend_range(5, 9, &mut out);
+        l.extend_range(0, 1, &mut out);
+        assert_eq!(
+            out.iter().map(|e| e.index).collect::<Vec<_>>(),
+            [3, 4, 2, 1]
+        );
     }
 }

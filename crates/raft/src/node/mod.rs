@@ -74,6 +74,25 @@ struct Pending {
     apply_snapshot: bool,
     read_states: Vec<ReadState>,
     reported: Option<SoftState>,
+    /// Emptied vectors of readies handed back ([`RaftNode::recycle`]).
+    spare: Spare,
+}
+
+/// Emptied vectors of handed-back readies, whose memory the next readies reuse.
+#[derive(Debug, Default)]
+struct Spare {
+    messages: Vec<Outbound>,
+    read_states: Vec<ReadState>,
+    log: Vec<Entry>,
+    committed: Vec<Entry>,
+}
+
+/// Keeps `used`, emptied, in `spare` if it holds more memory.
+fn keep_spare<T>(spare: &mut Vec<T>, mut used: Vec<T>) {
+    used.clear();
+    if used.capacity() > spare.capacity() {
+        *spare = used;
+    }
 }
 
 impl Pending {
@@ -296,31 +315,47 @@ impl RaftNode {
             vote: self.vote,
             commit: self.commit,
         });
+        let spare = &mut self.out.spare;
         let log = self.out.log_dirty_from.take().map(|from| {
             let from = from.max(self.log.first_index());
+            let mut entries = std::mem::take(&mut spare.log);
+            self.log.extend_range(from, u64::MAX, &mut entries);
             LogWrite {
                 truncate_from: from,
-                entries: self.log.tail(from),
+                entries,
             }
         });
-        let committed_entries = if self.commit > self.applied {
-            let entries = self
-                .log
-                .slice(self.applied + 1, self.commit, usize::MAX, u64::MAX);
+        let mut committed_entries = Vec::new();
+        if self.commit > self.applied {
+            committed_entries = std::mem::take(&mut spare.committed);
+            self.log
+                .extend_range(self.applied + 1, self.commit, &mut committed_entries);
             self.applied = self.commit;
-            entries
-        } else {
-            Vec::new()
-        };
+        }
+        let messages = std::mem::take(&mut spare.messages);
+        let read_states = std::mem::take(&mut spare.read_states);
         Ready {
             soft_state,
             hard_state,
             snapshot: self.out.snapshot.take(),
             apply_snapshot: std::mem::take(&mut self.out.apply_snapshot),
             log,
-            messages: std::mem::take(&mut self.out.messages),
+            messages: std::mem::replace(&mut self.out.messages, messages),
             committed_entries,
-            read_states: std::mem::take(&mut self.out.read_states),
+            read_states: std::mem::replace(&mut self.out.read_states, read_states),
+        }
+    }
+
+    /// Hands back a ready the caller has handled, so that the memory of its vectors serves
+    /// the next readies instead of fresh allocations. Optional: dropping a ready is as
+    /// correct. Whatever the ready still holds is dropped.
+    pub fn recycle(&mut self, ready: Ready) {
+        let spare = &mut self.out.spare;
+        keep_spare(&mut spare.messages, ready.messages);
+        keep_spare(&mut spare.read_states, ready.read_states);
+        keep_spare(&mut spare.committed, ready.committed_entries);
+        if let Some(log) = ready.log {
+            keep_spare(&mut spare.log, log.entries);
         }
     }
 

@@ -1,6 +1,7 @@
 //! A hand-driven cluster for the rule tests: it routes messages between nodes one at a time,
 //! persists each node's `Ready` into an in-memory disk before sending, and records what each
-//! node applied. No simulator, no clock: tests move time explicitly.
+//! node applied (then hands the ready back for its vectors to be reused). No simulator, no
+//! clock: tests move time explicitly.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -120,7 +121,7 @@ impl Cluster {
             return;
         };
         let (pending, applied) = (raft.has_ready(), raft.applied_index());
-        let ready = raft.take_ready();
+        let mut ready = raft.take_ready();
         // `has_ready` is the promise that `take_ready` returns something, and only then.
         assert_eq!(
             pending,
@@ -135,7 +136,7 @@ impl Cluster {
         for out in &ready.messages {
             assert_durable_before_send(id, &slot.disk, out);
         }
-        for out in ready.messages {
+        for out in ready.messages.drain(..) {
             self.queue.push_back((id, out.to, out.message));
         }
         // An incarnation hands each index out for applying once, in order.
@@ -143,10 +144,12 @@ impl Cluster {
         let in_order = indices.windows(2).all(|w| w[1] == w[0] + 1);
         let fresh = indices.first().is_none_or(|first| *first > applied);
         assert!(in_order && fresh, "node {id}: {indices:?} after {applied}");
-        for e in ready.committed_entries {
+        for e in ready.committed_entries.drain(..) {
             slot.applied.insert(e.index, e);
         }
-        slot.reads.extend(ready.read_states);
+        slot.reads.append(&mut ready.read_states);
+        // Handing the ready back makes every test run on reused vectors.
+        raft.recycle(ready);
     }
 
     /// Fires the node's due timers at its local time.

@@ -502,3 +502,46 @@ fn a_leaders_next_timer_is_its_next_heartbeat() {
     let now = c.local_now(1);
     assert_eq!(c.node(1).poll_timeout(), Some(now + 20 * MS));
 }
+
+/// A ready handed back with `recycle` lends its vectors to the next readies (the log write
+/// and the outbox keep the memory a larger ready grew), and nothing it held shows again.
+#[test]
+fn recycled_readies_lend_their_vectors_and_show_nothing_old() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    let now = c.local_now(1);
+    let node = c.node_mut(1);
+    let mut capacities = Vec::new();
+    for batch in [6, 1, 1] {
+        let indexes: Vec<u64> = (0..batch)
+            .map(|_| node.propose(now, b"x".to_vec()).expect("leader").index)
+            .collect();
+        if batch > 1 {
+            // Heartbeats as well: this outbox grows larger than the later ones need.
+            node.read_index(now, 1).expect("leader");
+            node.handle_timeout(now + 20 * MS);
+        }
+        let ready = node.take_ready();
+        let entries = &ready.log.as_ref().expect("a log write").entries;
+        assert_eq!(entries.iter().map(|e| e.index).collect::<Vec<_>>(), indexes);
+        let sent: Vec<u64> = (ready.messages.iter())
+            .filter_map(|out| match &out.message.body {
+                MessageBody::AppendEntries { entries, .. } => Some(entries),
+                _ => None,
+            })
+            .flatten()
+            .map(|e| e.index)
+            .collect();
+        assert!(
+            !sent.is_empty() && sent.iter().all(|i| indexes.contains(i)),
+            "{sent:?}"
+        );
+        capacities.push((entries.capacity(), ready.messages.capacity()));
+        node.recycle(ready);
+    }
+    assert!(capacities[1].0 >= 6, "the log write reuses its vector");
+    assert!(
+        capacities[2].1 >= capacities[0].1,
+        "outbox and ready swap their vectors"
+    );
+}

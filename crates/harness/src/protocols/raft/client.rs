@@ -244,17 +244,20 @@ impl Client {
         let [get, put, append, _] = self.setup.mix;
         let total: f64 = self.setup.mix.iter().sum();
         let draw = ctx.rng().unit() * total;
-        let key = format!("k{}", ctx.rng().below(u64::from(self.setup.keys)));
-        let value = format!("c{}.{}", self.setup.number, self.seq);
+        // Built without the formatting machinery: this runs for every operation of a run.
+        let mut key = String::from("k");
+        push_decimal(&mut key, ctx.rng().below(u64::from(self.setup.keys)));
+        let mut value = String::from("c");
+        push_decimal(&mut value, u64::from(self.setup.number));
+        value.push('.');
+        push_decimal(&mut value, self.seq);
         if draw < get {
             KvInput::Get { key }
         } else if draw < get + put {
             KvInput::Put { key, value }
         } else if draw < get + put + append {
-            KvInput::Append {
-                key,
-                value: format!("{value},"),
-            }
+            value.push(',');
+            KvInput::Append { key, value }
         } else {
             let expected = self.last_seen.get(&key).cloned().unwrap_or_default();
             KvInput::Cas {
@@ -298,6 +301,36 @@ impl Client {
     }
 }
 
+/// Appends `n` in decimal, as `format!("{n}")` writes it.
+fn push_decimal(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
 fn local(ctx: &Ctx) -> u64 {
     ctx.now().as_nanos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_decimal;
+
+    /// Keys and values are part of every trace hash: the digits must be `format!`'s.
+    #[test]
+    fn decimals_are_written_as_format_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut text = String::from("k");
+            push_decimal(&mut text, n);
+            assert_eq!(text, format!("k{n}"));
+        }
+    }
 }

@@ -101,6 +101,16 @@ impl Invariant {
     }
 }
 
+/// The entry applied at an index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AppliedAt {
+    /// Term and digest of the entry.
+    entry: (u64, u64),
+    /// The lowest term of a server that applied it: the entry was committed no later than
+    /// that term, so every leader of a later term must hold it.
+    committed_by: u64,
+}
+
 /// Online checker state.
 #[derive(Debug, Default)]
 pub struct Invariants {
@@ -108,11 +118,8 @@ pub struct Invariants {
     leaders: BTreeMap<u64, u64>,
     /// Every (index, term) ever written to a log: payload digest and previous term.
     written: BTreeMap<(u64, u64), (u64, Option<u64>)>,
-    /// Every applied index: term and digest of the entry applied there.
-    applied: BTreeMap<u64, (u64, u64)>,
-    /// Per applied index, the lowest term of a server that applied it: the entry was committed
-    /// no later than that term, so every leader of a later term must hold it.
-    committed_by: BTreeMap<u64, u64>,
+    /// Per log index, what was applied there, if anything (indexes are dense from 1).
+    applied: Vec<Option<AppliedAt>>,
     /// Indexes applied for the first time (by anyone) since the last [`Self::take_new_commits`],
     /// with their terms.
     new_commits: Vec<(u64, u64)>,
@@ -203,7 +210,7 @@ impl Invariants {
     ) {
         // A server may hold stale entries where others committed, but never below its
         // own commit index.
-        if let Some(&(applied_term, _)) = self.applied.get(&index) {
+        if let Some((applied_term, _)) = self.applied_at(index).map(|a| a.entry) {
             if applied_term != term && index <= core.commit_index() {
                 self.violate(
                     Invariant::StateMachineSafety,
@@ -244,12 +251,19 @@ impl Invariants {
         seen_in: u64,
         at: &dyn fmt::Display,
     ) {
-        let by = self.committed_by.entry(index).or_insert(seen_in);
-        *by = (*by).min(seen_in);
-        let known = *self.applied.entry(index).or_insert_with(|| {
+        let slot = usize::try_from(index).expect("a log index fits in memory");
+        if self.applied.len() <= slot {
+            self.applied.resize(slot + 1, None);
+        }
+        let at_index = self.applied[slot].get_or_insert_with(|| {
             self.new_commits.push((index, term));
-            (term, digest)
+            AppliedAt {
+                entry: (term, digest),
+                committed_by: seen_in,
+            }
         });
+        at_index.committed_by = at_index.committed_by.min(seen_in);
+        let known = at_index.entry;
         if known != (term, digest) {
             self.violate(
                 Invariant::StateMachineSafety,
@@ -273,9 +287,8 @@ impl Invariants {
         core: &RaftNode,
         at: &dyn fmt::Display,
     ) {
-        let committed = self.applied.get(&index) == Some(&(term, digest));
-        let committed_by = self.committed_by.get(&index).copied();
-        if committed && committed_by.is_some_and(|by| by <= core.term()) {
+        let at_index = self.applied_at(index);
+        if at_index.is_some_and(|a| a.entry == (term, digest) && a.committed_by <= core.term()) {
             self.violate(
                 Invariant::StateMachineSafety,
                 format!("n{id} cut the committed term-{term} entry at index {index} out of its log; {at}"),
@@ -292,13 +305,13 @@ impl Invariants {
             );
         }
         // Every entry committed in an earlier term must be in the new leader's log.
-        let from = core.first_index();
-        let missing = self.applied.range(from..).find(|(index, (t, _))| {
-            self.committed_by.get(index).is_some_and(|by| *by < term)
-                && core.term_at(**index) != Some(*t)
-        });
-        if let Some((index, (t, _))) = missing {
-            let has = match core.term_at(*index) {
+        let from = usize::try_from(core.first_index()).unwrap_or(usize::MAX);
+        let missing = (self.applied.iter().enumerate().skip(from))
+            .filter_map(|(index, slot)| Some((index as u64, slot.as_ref()?)))
+            .find(|(index, a)| a.committed_by < term && core.term_at(*index) != Some(a.entry.0))
+            .map(|(index, a)| (index, a.entry.0));
+        if let Some((index, t)) = missing {
+            let has = match core.term_at(index) {
                 Some(other) => format!("a term-{other} entry"),
                 None => "nothing".to_string(),
             };
@@ -307,6 +320,11 @@ impl Invariants {
                 format!("n{id} became leader of term {term} without the committed term-{t} entry at index {index} (it has {has}); {at}"),
             );
         }
+    }
+
+    /// What was applied at `index`, if anything.
+    fn applied_at(&self, index: u64) -> Option<&AppliedAt> {
+        self.applied.get(usize::try_from(index).ok()?)?.as_ref()
     }
 
     /// The entries first applied since the last call: (index, term).

@@ -33,18 +33,85 @@ impl Command {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Reads a log entry payload; `None` if it is not a command. Every server decodes every
-    /// entry it applies, so the exact form [`Command::encode`] writes is read by hand
-    /// ([`Command::decode_plain`]); anything else (escaped strings, other spacing) goes through
-    /// serde_json, which has the last word.
-    pub fn decode(data: &[u8]) -> Option<Command> {
-        Command::decode_plain(data).or_else(|| serde_json::from_slice(data).ok())
+    /// The command with its strings borrowed.
+    fn as_ref(&self) -> CommandRef<'_> {
+        let op = match &self.op {
+            KvInput::Get { key } => OpRef::Get { key },
+            KvInput::Put { key, value } => OpRef::Put { key, value },
+            KvInput::Append { key, value } => OpRef::Append { key, value },
+            KvInput::Cas { key, expected, new } => OpRef::Cas { key, expected, new },
+        };
+        CommandRef {
+            client: self.client,
+            seq: self.seq,
+            op,
+        }
     }
 
+    /// Reads a log entry payload and hands the command to `f`; `None` (and `f` not called) if
+    /// the payload is not a command. Every server decodes every entry it applies, so the exact
+    /// form [`Command::encode`] writes is read by hand ([`CommandRef::plain`]), its strings
+    /// borrowed from the payload; anything else (escaped strings, other spacing) goes through
+    /// serde_json, which has the last word.
+    pub fn decode_with<R>(data: &[u8], f: impl FnOnce(CommandRef<'_>) -> R) -> Option<R> {
+        if let Some(command) = CommandRef::plain(data) {
+            return Some(f(command));
+        }
+        let command: Command = serde_json::from_slice(data).ok()?;
+        Some(f(command.as_ref()))
+    }
+}
+
+/// A decoded [`Command`] whose strings are borrowed (from the entry's payload when it is in
+/// the plain form), so applying it allocates only what the store keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandRef<'a> {
+    /// The client (kernel node index).
+    pub client: u64,
+    /// The client's sequence number for this operation.
+    pub seq: u64,
+    /// The operation.
+    pub op: OpRef<'a>,
+}
+
+/// A [`KvInput`] with borrowed strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpRef<'a> {
+    /// Read a key.
+    Get {
+        /// The key.
+        key: &'a str,
+    },
+    /// Overwrite a key.
+    Put {
+        /// The key.
+        key: &'a str,
+        /// The new value.
+        value: &'a str,
+    },
+    /// Append to a key's value.
+    Append {
+        /// The key.
+        key: &'a str,
+        /// The suffix.
+        value: &'a str,
+    },
+    /// Set a key to `new` if it currently equals `expected`.
+    Cas {
+        /// The key.
+        key: &'a str,
+        /// The value the key must hold for the swap to happen.
+        expected: &'a str,
+        /// The value written when it does.
+        new: &'a str,
+    },
+}
+
+impl<'a> CommandRef<'a> {
     /// Decodes `{"client":N,"seq":N,"op":{"Variant":{"field":"text",...}}}` exactly as
     /// serde_json writes it, with no escapes or control characters in the strings and no
     /// leading zeros; `None` for anything else (then serde_json decides).
-    fn decode_plain(data: &[u8]) -> Option<Command> {
+    fn plain(data: &'a [u8]) -> Option<CommandRef<'a>> {
         let mut r = Plain { rest: data };
         r.literal(b"{\"client\":")?;
         let client = r.number()?;
@@ -52,35 +119,35 @@ impl Command {
         let seq = r.number()?;
         r.literal(b",\"op\":{\"")?;
         let op = if r.literal(b"Get\":{").is_some() {
-            KvInput::Get {
+            OpRef::Get {
                 key: r.field(b"\"key\":")?,
             }
         } else if r.literal(b"Put\":{").is_some() {
             let key = r.field(b"\"key\":")?;
             let value = r.field(b",\"value\":")?;
-            KvInput::Put { key, value }
+            OpRef::Put { key, value }
         } else if r.literal(b"Append\":{").is_some() {
             let key = r.field(b"\"key\":")?;
             let value = r.field(b",\"value\":")?;
-            KvInput::Append { key, value }
+            OpRef::Append { key, value }
         } else {
             r.literal(b"Cas\":{")?;
             let key = r.field(b"\"key\":")?;
             let expected = r.field(b",\"expected\":")?;
             let new = r.field(b",\"new\":")?;
-            KvInput::Cas { key, expected, new }
+            OpRef::Cas { key, expected, new }
         };
         r.literal(b"}}}")?;
-        r.rest.is_empty().then_some(Command { client, seq, op })
+        r.rest.is_empty().then_some(CommandRef { client, seq, op })
     }
 }
 
-/// A cursor over the plain form of a [`Command`] (see [`Command::decode_plain`]).
+/// A cursor over the plain form of a [`Command`] (see [`CommandRef::plain`]).
 struct Plain<'a> {
     rest: &'a [u8],
 }
 
-impl Plain<'_> {
+impl<'a> Plain<'a> {
     /// Consumes `expected` if the input starts with it.
     fn literal(&mut self, expected: &[u8]) -> Option<()> {
         self.rest = self.rest.strip_prefix(expected)?;
@@ -102,7 +169,7 @@ impl Plain<'_> {
     }
 
     /// `name` followed by a string with no escapes or control characters.
-    fn field(&mut self, name: &[u8]) -> Option<String> {
+    fn field(&mut self, name: &[u8]) -> Option<&'a str> {
         self.literal(name)?;
         self.literal(b"\"")?;
         let len = self
@@ -112,7 +179,7 @@ impl Plain<'_> {
         if self.rest[len] != b'"' {
             return None;
         }
-        let text = std::str::from_utf8(&self.rest[..len]).ok()?.to_string();
+        let text = std::str::from_utf8(&self.rest[..len]).ok()?;
         self.rest = &self.rest[len + 1..];
         Some(text)
     }
@@ -148,27 +215,30 @@ impl KvStore {
 
     /// Applies `command` once: a repeat of the client's latest command returns the cached
     /// result without applying it again; an older one is ignored (`None`).
-    pub fn apply(&mut self, command: &Command) -> Option<OpResult> {
+    pub fn apply(&mut self, command: CommandRef<'_>) -> Option<OpResult> {
         if let Some(result) = self.cached(command.client, command.seq) {
             return Some(result.clone());
         }
         if self.superseded(command.client, command.seq) {
             return None;
         }
-        let result = match &command.op {
-            KvInput::Get { key } => OpResult::Value(self.get(key)),
-            KvInput::Put { key, value } => {
-                self.data.insert(key.clone(), value.clone());
+        let result = match command.op {
+            OpRef::Get { key } => OpResult::Value(self.get(key)),
+            OpRef::Put { key, value } => {
+                self.set(key, value);
                 OpResult::Done
             }
-            KvInput::Append { key, value } => {
-                self.data.entry(key.clone()).or_default().push_str(value);
+            OpRef::Append { key, value } => {
+                match self.data.get_mut(key) {
+                    Some(held) => held.push_str(value),
+                    None => self.set(key, value),
+                }
                 OpResult::Done
             }
-            KvInput::Cas { key, expected, new } => {
-                let swap = self.get(key) == *expected;
+            OpRef::Cas { key, expected, new } => {
+                let swap = self.data.get(key).map_or("", String::as_str) == expected;
                 if swap {
-                    self.data.insert(key.clone(), new.clone());
+                    self.set(key, new);
                 }
                 OpResult::Swapped(swap)
             }
@@ -176,6 +246,16 @@ impl KvStore {
         self.sessions
             .insert(command.client, (command.seq, result.clone()));
         Some(result)
+    }
+
+    /// Sets `key` to `value` (in place when the key is held).
+    fn set(&mut self, key: &str, value: &str) {
+        match self.data.get_mut(key) {
+            Some(held) => value.clone_into(held),
+            None => {
+                self.data.insert(key.to_string(), value.to_string());
+            }
+        }
     }
 
     /// Snapshot bytes.
@@ -210,11 +290,20 @@ mod tests {
     #[test]
     fn retried_commands_apply_once() {
         let mut kv = KvStore::default();
-        assert_eq!(kv.apply(&cmd(1, 1, append("k", "a"))), Some(OpResult::Done));
-        assert_eq!(kv.apply(&cmd(1, 1, append("k", "a"))), Some(OpResult::Done));
+        assert_eq!(
+            kv.apply(cmd(1, 1, append("k", "a")).as_ref()),
+            Some(OpResult::Done)
+        );
+        assert_eq!(
+            kv.apply(cmd(1, 1, append("k", "a")).as_ref()),
+            Some(OpResult::Done)
+        );
         assert_eq!(kv.get("k"), "a");
-        assert_eq!(kv.apply(&cmd(1, 2, append("k", "b"))), Some(OpResult::Done));
-        assert_eq!(kv.apply(&cmd(1, 1, append("k", "a"))), None);
+        assert_eq!(
+            kv.apply(cmd(1, 2, append("k", "b")).as_ref()),
+            Some(OpResult::Done)
+        );
+        assert_eq!(kv.apply(cmd(1, 1, append("k", "a")).as_ref()), None);
         assert_eq!(kv.get("k"), "ab");
     }
 
@@ -227,19 +316,32 @@ mod tests {
             new: new.into(),
         };
         assert_eq!(
-            kv.apply(&cmd(1, 1, cas("x", "y"))),
+            kv.apply(cmd(1, 1, cas("x", "y")).as_ref()),
             Some(OpResult::Swapped(false))
         );
         assert_eq!(
-            kv.apply(&cmd(1, 2, cas("", "y"))),
+            kv.apply(cmd(1, 2, cas("", "y")).as_ref()),
             Some(OpResult::Swapped(true))
         );
         let copy = KvStore::decode(&kv.encode()).unwrap();
         assert_eq!(copy, kv);
         assert_eq!(copy.get("k"), "y");
         assert_eq!(KvStore::decode(b""), Some(KvStore::default()));
+        let put = |value: &str| KvInput::Put {
+            key: "k".into(),
+            value: value.into(),
+        };
+        kv.apply(cmd(1, 3, put("longer")).as_ref());
+        assert_eq!(kv.apply(cmd(1, 4, put("s")).as_ref()), Some(OpResult::Done));
+        assert_eq!(kv.get("k"), "s");
         let c = cmd(3, 4, KvInput::Get { key: "k".into() });
-        assert_eq!(Command::decode(&c.encode()), Some(c));
+        assert!(decodes_to(&c.encode(), Some(&c)));
+    }
+
+    /// True if `data` decodes to `expected` (or to nothing when `expected` is `None`).
+    fn decodes_to(data: &[u8], expected: Option<&Command>) -> bool {
+        let same = Command::decode_with(data, |d| expected.is_some_and(|e| e.as_ref() == d));
+        same.unwrap_or(expected.is_none())
     }
 
     /// The hand-written reader agrees with serde_json on what `encode` writes, and leaves
@@ -253,19 +355,18 @@ mod tests {
         };
         for op in [KvInput::Get { key: "k".into() }, append("k", "v"), cas] {
             let c = cmd(u64::MAX, 0, op);
-            assert_eq!(Command::decode_plain(&c.encode()), Some(c.clone()));
-            assert_eq!(Command::decode(&c.encode()), Some(c));
+            let data = c.encode();
+            assert_eq!(CommandRef::plain(&data), Some(c.as_ref()));
+            assert!(decodes_to(&data, Some(&c)));
         }
         let put = KvInput::Put {
             key: "a\"b".into(),
             value: "line\n".into(),
         };
         let escaped = cmd(1, 2, put).encode();
-        assert_eq!(Command::decode_plain(&escaped), None);
-        assert_eq!(
-            Command::decode(&escaped),
-            serde_json::from_slice(&escaped).ok()
-        );
+        assert_eq!(CommandRef::plain(&escaped), None);
+        let parsed: Option<Command> = serde_json::from_slice(&escaped).ok();
+        assert!(parsed.is_some() && decodes_to(&escaped, parsed.as_ref()));
         for other in [
             &br#"{"client":01,"seq":2,"op":{"Get":{"key":"k"}}}"#[..],
             br#"{"client":18446744073709551616,"seq":2,"op":{"Get":{"key":"k"}}}"#,
@@ -274,8 +375,9 @@ mod tests {
             br#"{"client":1,"seq":2,"op":{"Get":{"key":"k"}}}x"#,
             br#"{"client":1,"seq":2,"op":{"Put":{"value":"v","key":"k"}}}"#,
         ] {
-            assert_eq!(Command::decode_plain(other), None);
-            assert_eq!(Command::decode(other), serde_json::from_slice(other).ok());
+            assert_eq!(CommandRef::plain(other), None);
+            let parsed: Option<Command> = serde_json::from_slice(other).ok();
+            assert!(decodes_to(other, parsed.as_ref()));
         }
     }
 }

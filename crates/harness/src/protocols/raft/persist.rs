@@ -180,9 +180,9 @@ pub enum Input {
 /// What became of a ready handed to [`Persistence::persist`].
 pub enum Persisted {
     /// Durable now: send, apply and serve it.
-    Done(Box<Ready>),
-    /// Waiting for its sync ([`Persistence::synced`] gives it back); true if a planted bug let
-    /// a vote grant leave already.
+    Done,
+    /// Taken to wait for its sync ([`Persistence::synced`] gives it back); true if a planted
+    /// bug let a vote grant leave already.
     Waiting(bool),
 }
 
@@ -244,23 +244,24 @@ impl Persistence {
         self.queued.pop_front()
     }
 
-    /// Makes `ready`'s state durable, or starts to.
-    pub fn persist(&mut self, ctx: &mut Ctx, mut ready: Ready) -> Persisted {
+    /// Makes `ready`'s state durable, or starts to (then it takes the ready, leaving an empty
+    /// one).
+    pub fn persist(&mut self, ctx: &mut Ctx, ready: &mut Ready) -> Persisted {
         let bugs = match self.storage {
             Storage::Instant => {
-                ctx.durable().apply_ready(&ready);
-                return Persisted::Done(Box::new(ready));
+                ctx.durable().apply_ready(ready);
+                return Persisted::Done;
             }
             Storage::Disk(bugs) => bugs,
         };
         let was_unwritten = self.snapshot_unwritten;
-        match self.write(ctx, &mut ready, bugs) {
-            Ok(false) => Persisted::Done(Box::new(ready)),
+        match self.write(ctx, ready, bugs) {
+            Ok(false) => Persisted::Done,
             Ok(true) => {
-                let granted = send_early(ctx, &mut ready, bugs);
+                let granted = send_early(ctx, ready, bugs);
                 let sync = ctx.sync();
                 let reread = was_unwritten || self.snapshot_unwritten;
-                self.syncing = Some((sync, Box::new(ready), reread));
+                self.syncing = Some((sync, Box::new(std::mem::take(ready)), reread));
                 Persisted::Waiting(granted)
             }
             Err(error) => {

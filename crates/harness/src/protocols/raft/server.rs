@@ -183,7 +183,9 @@ impl Server {
     /// is handled.
     pub fn on_sync(&mut self, ctx: &mut Ctx, sync: SyncId) {
         if let Some(ready) = self.persistence.synced(ctx, sync) {
-            self.release(ctx, *ready);
+            let mut ready = *ready;
+            self.release(ctx, &mut ready);
+            self.core.recycle(ready);
             self.drive(ctx);
         }
         while let Some(input) = self.persistence.next_input() {
@@ -358,11 +360,14 @@ impl Server {
     /// reads, snapshot. Stops at a ready that waits for its sync.
     fn drive(&mut self, ctx: &mut Ctx) {
         while !self.persistence.blocked() && self.core.has_ready() {
-            let ready = self.core.take_ready();
+            let mut ready = self.core.take_ready();
             self.observe(ctx, &ready);
             // Persist before anything that depends on it leaves the node.
-            match self.persistence.persist(ctx, ready) {
-                Persisted::Done(ready) => self.release(ctx, *ready),
+            match self.persistence.persist(ctx, &mut ready) {
+                Persisted::Done => {
+                    self.release(ctx, &mut ready);
+                    self.core.recycle(ready);
+                }
                 Persisted::Waiting(true) => self.observe_grant(),
                 Persisted::Waiting(false) => {}
             }
@@ -417,12 +422,13 @@ impl Server {
         });
     }
 
-    /// A durable ready's effects: send, apply, serve reads, snapshot.
-    fn release(&mut self, ctx: &mut Ctx, ready: Ready) {
+    /// A durable ready's effects: send, apply, serve reads, snapshot (what it held is taken
+    /// out; the caller hands the emptied ready back to the core).
+    fn release(&mut self, ctx: &mut Ctx, ready: &mut Ready) {
         if self.setup.storage != Storage::Instant && persist::grants_vote(&ready.messages) {
             self.observe_grant();
         }
-        for out in ready.messages {
+        for out in ready.messages.drain(..) {
             self.acknowledged |= matches!(
                 out.message.body,
                 MessageBody::HeartbeatResponse { .. }
@@ -433,14 +439,14 @@ impl Server {
             }
         }
         if ready.apply_snapshot {
-            if let Some(kv) = ready.snapshot.and_then(|s| KvStore::decode(&s.data)) {
+            if let Some(kv) = ready.snapshot.take().and_then(|s| KvStore::decode(&s.data)) {
                 self.kv = kv;
             }
         }
         for entry in &ready.committed_entries {
             self.apply(ctx, entry);
         }
-        for read in ready.read_states {
+        for read in ready.read_states.drain(..) {
             match read.result {
                 Ok(ConfirmedRead { index, .. }) => self.confirmed.push((index, read.request_id)),
                 Err(error) => self.refuse_read(ctx, read.request_id, error),
@@ -493,17 +499,18 @@ impl Server {
         let EntryKind::Normal(data) = &entry.kind else {
             return;
         };
-        let Some(command) = Command::decode(data) else {
+        let applied = Command::decode_with(data, |command| {
+            let result = self.kv.apply(command);
+            (command.client, command.seq, result)
+        });
+        let Some((client, seq, result)) = applied else {
             return;
         };
-        let result = self.kv.apply(&command);
-        if let (Some(client), Some(result)) =
-            (self.waiters.remove(&(command.client, command.seq)), result)
-        {
+        if let (Some(waiter), Some(result)) = (self.waiters.remove(&(client, seq)), result) {
             ctx.send(
-                client,
+                waiter,
                 Msg::Reply {
-                    seq: command.seq,
+                    seq,
                     reply: Reply::Done(result),
                 },
             );
@@ -511,6 +518,9 @@ impl Server {
     }
 
     fn serve_reads(&mut self, ctx: &mut Ctx) {
+        if self.confirmed.is_empty() {
+            return;
+        }
         let applied = self.core.applied_index();
         let (ready, waiting): (Vec<_>, Vec<_>) = self
             .confirmed
