@@ -428,7 +428,8 @@ impl<'a> Episodes<'a> {
     /// first server to campaign within the episode's first half (at least that election) is
     /// split off as it campaigns, with the servers after it (half the cluster), for the second
     /// half; the election that would have settled the term reaches one side only. A split
-    /// waiting for a campaign that never comes would cut nothing.
+    /// waiting for a campaign that never comes would cut nothing. Not within an election of
+    /// the quiet tail.
     fn campaign(&mut self, slot: Slot) {
         let Slot {
             start, end, split, ..
@@ -441,20 +442,24 @@ impl<'a> Episodes<'a> {
             return;
         }
         let election = Rhythm::draw(self.election_timeout, &mut DetRng::from_seed(split)).election;
+        let within = half.max(election);
+        if start + within + half > self.window_end {
+            return;
+        }
         let cut_off = AimedFault {
             isolate: Some(Span(Duration::from_nanos(election))),
             ..AimedFault::default()
         };
         let split = AimedFault {
             split: Some(Span(Duration::from_nanos(half))),
-            within: Some(Span(Duration::from_nanos(half.max(election)))),
+            within: Some(Span(Duration::from_nanos(within))),
             ..AimedFault::default()
         };
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::Leader, cut_off)));
         self.faults
             .push(at(start, FaultAction::Aimed(Aim::Candidate, split)));
-        self.network_free_at = end.max(start + election) + 1;
+        self.network_free_at = start + within + half + 1;
     }
 
     /// Power blips: every server crashes and is back within a few milliseconds, so all of them
@@ -559,7 +564,8 @@ impl<'a> Episodes<'a> {
     /// at a time). Only while nothing else is down. While the network is free, a campaign is
     /// provoked for them to meet: the leader is bridged off from half the others for an
     /// election (see [`Rhythm`]), so those time out and ask for votes from servers that keep
-    /// acknowledging the leader, and restarting, all the while.
+    /// acknowledging the leader, and restarting, all the while; not within an election of the
+    /// quiet tail.
     fn follower(&mut self, slot: Slot) {
         let Slot {
             start, end, split, ..
@@ -577,8 +583,8 @@ impl<'a> Episodes<'a> {
             within: Some(Span(Duration::from_nanos(end - start - down * MS))),
             ..AimedFault::default()
         };
-        if start >= self.network_free_at {
-            let election = Rhythm::draw(self.election_timeout, &mut bits).election;
+        let election = Rhythm::draw(self.election_timeout, &mut bits).election;
+        if start >= self.network_free_at && start + election <= self.window_end {
             let bridge = AimedFault {
                 bridge: Some(Span(Duration::from_nanos(election))),
                 ..AimedFault::default()
@@ -991,6 +997,12 @@ mod tests {
             .collect()
     }
 
+    /// Every fault of `s` (an expansion of [`raft_template`]) is over before its 2 s quiet tail.
+    fn assert_over_before_the_quiet_tail(s: &Scenario) {
+        let last = s.faults.iter().map(|f| f.repaired_at().nanos()).max();
+        assert!(last <= Some(8000 * MS), "{}: over at {last:?}", s.name);
+    }
+
     /// A campaign episode provokes its campaign: the leader is cut off for an election (the
     /// longest timeout, 300 ms, and 30-60 ms) as the split is armed, and the split waits at
     /// least that long for the candidate.
@@ -1000,6 +1012,7 @@ mod tests {
         let mut episodes = 0;
         for seed in 0..50 {
             let s = expand(&t, seed);
+            assert_over_before_the_quiet_tail(&s);
             for split in s.faults.iter().filter(|f| f.field() == "candidate") {
                 let FaultAction::Aimed(_, aimed) = &split.action else {
                     unreachable!()
@@ -1026,6 +1039,7 @@ mod tests {
         let (mut bridged, mut plain) = (0, 0);
         for seed in 0..80 {
             let s = expand(&t, seed);
+            assert_over_before_the_quiet_tail(&s);
             for follower in s.faults.iter().filter(|f| f.field() == "follower") {
                 let at = follower.at.nanos();
                 match leader_faults_at(&s, at)[..] {
