@@ -927,6 +927,19 @@ impl<P: Process> Simulation<P> {
             self.drop_message(from, to, DropReason::Partition, (digest, id), &msg);
             return;
         }
+        self.transmit(from, to, msg, (digest, id), sent_in);
+    }
+
+    /// A message sent at step `sent_in` over the network: lost, or delivered after its link's
+    /// latency, in send order on its link unless reordered, and perhaps twice.
+    fn transmit(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: P::Message,
+        (digest, id): (u64, u64),
+        sent_in: u64,
+    ) {
         let link = link_between(&self.topology, &self.meta, from, to);
         if self.net_rng.loss.chance(link.drop) {
             self.drop_message(from, to, DropReason::Loss, (digest, id), &msg);
