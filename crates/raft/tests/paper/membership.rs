@@ -296,3 +296,50 @@ fn a_change_waits_for_the_uncommitted_one_before_it() {
     c.heartbeat(1);
     assert!(propose_change(&mut c, 1, change(&[1, 2, 3], &[4, 5])).is_ok());
 }
+
+/// A server added by a change starts in Probe state one past the leader's last entry: the
+/// leader probes it once, at that entry (an empty append the joiner refuses with a hint), and
+/// sends nothing more until it answers; its answer alone brings it the whole log, without
+/// waiting for a heartbeat. A paused probe is not a full pipeline (no flow-control probe).
+#[test]
+fn a_joiner_is_probed_once_at_the_leaders_last_entry() {
+    let mut c = Cluster::new(3, test_config());
+    add_joiners(&mut c, &[4]);
+    c.elect(1);
+    c.propose(1, b"a");
+    c.holding.insert((1, 4));
+    let index = propose_change(&mut c, 1, change(&[1, 2, 3], &[4])).unwrap();
+    c.stabilize();
+    assert_eq!(c.node(1).commit_index(), index, "committed by 1, 2 and 3");
+    let probes: Vec<(u64, usize)> = c
+        .held
+        .iter()
+        .filter_map(|(_, _, m)| match &m.body {
+            MessageBody::AppendEntries {
+                prev_log_index,
+                entries,
+                ..
+            } => Some((*prev_log_index, entries.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        probes,
+        vec![(index, 0)],
+        "one empty probe at the last entry"
+    );
+    let full = Probe::FlowControlFull.bit();
+    assert_eq!(
+        c.node(1).probes() & full,
+        0,
+        "a paused probe is no full window"
+    );
+    c.release_held();
+    c.stabilize();
+    assert_eq!(
+        c.node(4).last_index(),
+        index,
+        "caught up by the probe's answer"
+    );
+    assert_eq!(c.applied_data(4), vec![b"a".to_vec()]);
+}

@@ -431,3 +431,39 @@ fn no_lease_read_during_a_leadership_transfer() {
     assert!(!told, "3 lags: no TimeoutNow yet");
     assert!(!c.node(1).holds_read_lease(now));
 }
+
+/// The leader remembers the send times of its last 64 heartbeat rounds, and an answer to any
+/// of them vouches for the lease from that round's send time: with a round every millisecond,
+/// answers to the oldest remembered round (63 ms old, inside the 70 ms lease) hold the lease.
+#[test]
+fn an_answer_to_the_oldest_remembered_round_holds_the_lease() {
+    let cfg = Config {
+        heartbeat_interval: MS,
+        ..lease_config(test_config())
+    };
+    let mut c = Cluster::new(3, cfg);
+    c.elect(1);
+    c.holding.extend([(2, 1), (3, 1)]);
+    c.elapse(100 * MS);
+    for _ in 0..64 {
+        c.elapse(MS);
+        c.tick(1);
+        c.stabilize();
+    }
+    let now = c.local_now(1);
+    assert!(!c.node(1).holds_read_lease(now), "no answer for 100 ms");
+    let held = std::mem::take(&mut c.held);
+    c.holding.clear();
+    for follower in [2, 3] {
+        let first = held
+            .iter()
+            .find(|(from, _, m)| {
+                *from == follower && matches!(m.body, MessageBody::HeartbeatResponse { .. })
+            })
+            .cloned()
+            .expect("an answer to the oldest round");
+        c.queue.push_back(first);
+    }
+    c.stabilize();
+    assert!(c.node(1).holds_read_lease(now));
+}

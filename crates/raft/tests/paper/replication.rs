@@ -1,6 +1,6 @@
 //! §5.3 Log replication, and Figure 2's AppendEntries rules.
 
-use faultline_raft::{Config, ConflictHint, EntryKind, Message, MessageBody, Role};
+use faultline_raft::{Config, ConflictHint, EntryKind, Message, MessageBody, Probe, Role};
 
 use crate::harness::*;
 
@@ -104,6 +104,8 @@ fn conflicting_suffix_is_replaced() {
         ),
     );
     assert_eq!(terms(&n), vec![1, 1, 3, 3, 3]);
+    let truncated = Probe::LogTruncated.bit();
+    assert_ne!(n.probes() & truncated, 0, "entries were truncated");
     let ready = n.take_ready();
     let write = ready.log.expect("log write");
     assert_eq!(write.truncate_from, 3);
@@ -134,6 +136,12 @@ fn follower_commit_is_bounded_by_last_new_entry() {
     // The leader has committed 10 but only vouches for entries up to 2 here.
     n.handle_message(0, 1, msg(1, append(1, 1, vec![entry(2, 1)], 10)));
     assert_eq!(n.commit_index(), 2);
+    let truncated = Probe::LogTruncated.bit();
+    assert_eq!(
+        n.probes() & truncated,
+        0,
+        "an append past the log truncates nothing"
+    );
     let ready = n.take_ready();
     assert_eq!(
         ready.committed_entries.len(),
@@ -317,6 +325,128 @@ fn lost_appends_are_resent() {
         c.applied_data(3),
         vec![b"lost".to_vec(), b"also lost".to_vec()]
     );
+}
+
+/// An append that only carries the commit index (nothing new to send) names the follower's
+/// match point, which it is known to hold: even when the append before it was lost, the
+/// follower accepts it instead of refusing it and knocking a pipelining follower back to probing.
+#[test]
+fn a_commit_only_append_names_the_match_point() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    let matched = c.node(1).match_index(3).expect("a follower");
+    c.holding.insert((1, 3));
+    let i = c.propose(1, b"lost");
+    assert_eq!(c.node(1).commit_index(), i, "committed with server 2");
+    let mut held = std::mem::take(&mut c.held);
+    assert_eq!(held.len(), 2, "the entry, then the commit index: {held:?}");
+    let (from, to, commit_only) = held.pop().expect("two");
+    let MessageBody::AppendEntries {
+        prev_log_index,
+        ref entries,
+        leader_commit,
+        ..
+    } = commit_only.body
+    else {
+        panic!("{commit_only:?}");
+    };
+    assert_eq!(
+        (prev_log_index, entries.len(), leader_commit),
+        (matched, 0, i)
+    );
+    // The entry's append is lost; the commit-only one arrives and is accepted.
+    c.holding.clear();
+    c.queue.push_back((from, to, commit_only));
+    c.deliver_one();
+    let answer = c.queue.back().map(|(_, _, m)| m.body.clone());
+    assert!(
+        matches!(
+            answer,
+            Some(MessageBody::AppendEntriesResponse { success: true, .. })
+        ),
+        "{answer:?}"
+    );
+    c.stabilize();
+    c.heartbeat(1);
+    assert_eq!(c.applied_data(3), vec![b"lost".to_vec()]);
+}
+
+/// A heartbeat round in a caught-up cluster is only heartbeats and their answers: an answer
+/// from a follower that holds the leader's last entry asks for no append.
+#[test]
+fn a_caught_up_follower_gets_only_heartbeats() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.propose(1, b"a");
+    c.heartbeat(1);
+    c.elapse(20 * MS);
+    c.tick(1);
+    let mut bodies = Vec::new();
+    while let Some((_, _, m)) = c.deliver_one() {
+        bodies.push(m.body);
+    }
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    assert!(bodies.iter().all(|b| matches!(
+        b,
+        MessageBody::Heartbeat { .. } | MessageBody::HeartbeatResponse { .. }
+    )));
+}
+
+/// A heartbeat answer frees a slot of the in-flight window only when the window is full (the
+/// answer proves the follower is alive, so one slot is reopened to avoid a stall); a window
+/// with room keeps counting the unacknowledged append.
+#[test]
+fn a_heartbeat_answer_frees_no_slot_of_a_window_with_room() {
+    let cfg = Config {
+        max_inflight_msgs: 2,
+        max_entries_per_msg: 1,
+        ..test_config()
+    };
+    let mut c = Cluster::new(3, cfg);
+    c.elect(1);
+    c.heartbeat(1);
+    // Server 2 receives everything, but its append answers are held back.
+    let acks_from_2 = |from: u64, to: u64, m: &Message| {
+        (from, to) == (2, 1) && matches!(m.body, MessageBody::AppendEntriesResponse { .. })
+    };
+    let mut delayed = Vec::new();
+    let mut run = |c: &mut Cluster| {
+        while let Some((from, to, m)) = c.queue.pop_front() {
+            if acks_from_2(from, to, &m) {
+                delayed.push((from, to, m));
+            } else {
+                c.queue.push_front((from, to, m));
+                c.deliver_one();
+            }
+        }
+    };
+    c.node_mut(1).propose(0, b"a".to_vec()).unwrap();
+    c.process(1);
+    run(&mut c);
+    c.elapse(20 * MS);
+    c.tick(1);
+    run(&mut c);
+    c.node_mut(1).propose(0, b"b".to_vec()).unwrap();
+    c.node_mut(1).propose(0, b"c".to_vec()).unwrap();
+    c.process(1);
+    let to2: Vec<usize> = c
+        .queue
+        .iter()
+        .filter(|(_, to, _)| *to == 2)
+        .filter_map(|(_, _, m)| match &m.body {
+            MessageBody::AppendEntries { entries, .. } if !entries.is_empty() => {
+                Some(entries.len())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(to2, vec![1], "\"a\" still in flight: room for one more");
+    c.stabilize();
+    c.queue.extend(delayed);
+    c.stabilize();
+    c.heartbeat(1);
+    assert_eq!(c.applied_data(2).len(), 3);
 }
 
 /// §5.3: heartbeats keep followers from starting elections.

@@ -90,6 +90,105 @@ fn lagging_follower_installs_a_chunked_snapshot() {
     c.assert_log_matching();
 }
 
+/// etcd's rule: while a snapshot streams to a follower, an acknowledgement showing that the
+/// follower already holds the snapshot's last entry (appends that arrived late) ends the
+/// transfer: the leader goes back to appends and sends no further chunk, so the follower never
+/// installs the snapshot it does not need.
+#[test]
+fn a_late_ack_past_the_snapshot_ends_its_transfer() {
+    let mut c = Cluster::new(3, small_chunks());
+    c.elect(1);
+    c.heartbeat(1);
+    c.holding.insert((1, 3));
+    for k in 0..3u8 {
+        c.propose(1, &[k]);
+    }
+    c.holding.clear();
+    let late = std::mem::take(&mut c.held);
+    let snap_index = c.node(1).commit_index();
+    c.node_mut(1)
+        .compact(snap_index, b"0123456789".to_vec())
+        .unwrap();
+    c.process(1);
+    c.elapse(20 * MS);
+    c.tick(1);
+    c.deliver_until(|_, to, m| to == 3 && matches!(m.body, MessageBody::InstallSnapshot { .. }));
+    c.queue.extend(late);
+    let mut chunks = 0;
+    while let Some((_, to, m)) = c.deliver_one() {
+        chunks += usize::from(to == 3 && matches!(m.body, MessageBody::InstallSnapshot { .. }));
+    }
+    assert_eq!(chunks, 1, "only the chunk the first answer asked for");
+    c.heartbeat(1);
+    assert_eq!(c.node(3).snapshot().meta.index, 0, "no snapshot installed");
+    assert_eq!(c.applied_data(3), vec![vec![0], vec![1], vec![2]]);
+    assert_eq!(c.node(3).last_index(), snap_index);
+}
+
+/// Server 3 falls behind a compaction (a 10-byte snapshot, 4-byte chunks) and the leader starts
+/// streaming it; returns once the first chunk has reached server 3 (its answer is queued).
+fn first_chunk_delivered_to_3() -> Cluster {
+    let mut c = Cluster::new(3, small_chunks());
+    c.elect(1);
+    c.isolate(3);
+    c.propose(1, b"x");
+    let idx = c.node(1).commit_index();
+    c.node_mut(1).compact(idx, b"0123456789".to_vec()).unwrap();
+    c.process(1);
+    c.heal();
+    c.elapse(20 * MS);
+    c.tick(1);
+    c.deliver_until(|_, to, m| to == 3 && matches!(m.body, MessageBody::InstallSnapshot { .. }));
+    c
+}
+
+/// Delivers everything; returns how many chunks reached server 3 and checks it installed.
+fn remaining_chunks_to_3(c: &mut Cluster) -> usize {
+    let mut chunks = 0;
+    while let Some((_, to, m)) = c.deliver_one() {
+        chunks += usize::from(to == 3 && matches!(m.body, MessageBody::InstallSnapshot { .. }));
+    }
+    c.heartbeat(1);
+    assert_eq!(c.node(3).snapshot().data, b"0123456789".to_vec());
+    assert_eq!(c.node(3).commit_index(), c.node(1).commit_index());
+    chunks
+}
+
+/// A duplicated chunk answer is no news: the leader sends the next chunk once, not again.
+#[test]
+fn a_duplicate_chunk_answer_sends_nothing() {
+    let mut c = first_chunk_delivered_to_3();
+    let answer = c
+        .queue
+        .iter()
+        .rev()
+        .find(|(from, _, m)| {
+            *from == 3 && matches!(m.body, MessageBody::InstallSnapshotResponse { .. })
+        })
+        .cloned()
+        .expect("server 3 answered the first chunk");
+    c.queue.push_back(answer);
+    assert_eq!(
+        remaining_chunks_to_3(&mut c),
+        2,
+        "chunks 2 and 3, once each"
+    );
+}
+
+/// A follower that lost its partial snapshot (it restarted) answers the next chunk with offset
+/// 0, and the leader streams the snapshot again from its start.
+#[test]
+fn a_restarted_follower_gets_the_snapshot_from_its_start() {
+    let mut c = first_chunk_delivered_to_3();
+    c.crash(3);
+    c.restart(3);
+    assert_eq!(
+        remaining_chunks_to_3(&mut c),
+        4,
+        "chunk 2, refused, then all 3"
+    );
+}
+
 /// A lost chunk is sent again; the transfer still completes.
 #[test]
 fn lost_snapshot_chunks_are_resent() {

@@ -57,6 +57,32 @@ fn transfer_catches_up_a_lagging_target_first() {
     assert_eq!(c.applied_data(3), vec![b"a".to_vec(), b"b".to_vec()]);
 }
 
+/// TimeoutNow goes to the transfer's target only: another follower whose acknowledgement
+/// shows it caught up during the transfer is not told to campaign.
+#[test]
+fn only_the_target_is_told_to_campaign() {
+    let mut c = Cluster::new(3, test_config());
+    c.elect(1);
+    c.heartbeat(1);
+    let term = c.node(1).term();
+    c.holding.insert((1, 2));
+    c.isolate(3);
+    let i = c.propose(1, b"a");
+    let now = c.local_now(1);
+    c.node_mut(1).transfer_leadership(now, 3).unwrap();
+    c.process(1);
+    c.release_held();
+    let mut timeouts_now = Vec::new();
+    while let Some((_, to, m)) = c.deliver_one() {
+        if m.body == MessageBody::TimeoutNow {
+            timeouts_now.push(to);
+        }
+    }
+    assert_eq!(c.node(1).match_index(2), Some(i), "server 2 caught up");
+    assert_eq!(timeouts_now, Vec::<u64>::new());
+    assert_eq!(c.leaders(), vec![(1, term)]);
+}
+
 /// During a transfer the leader refuses new proposals; if the target never answers, the
 /// transfer is abandoned after an election timeout and proposals are accepted again.
 #[test]
