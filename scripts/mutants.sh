@@ -9,7 +9,8 @@
 # harness's tests, whose template_sweeps test runs FAULTLINE_TEST_SEEDS (default here 100) seeds
 # of every shipped fuzz template with all its checks. Tests that compare trace hashes with pinned
 # values are skipped: any change of behaviour moves a hash, so they would "kill" mutants without
-# finding anything wrong. Results land in target/mutants/CRATE-<file>/mutants.out (caught.txt,
+# finding anything wrong. The same tests run un-mutated first; if they fail, nothing is mutated.
+# Results land in target/mutants/CRATE-<file>/mutants.out (caught.txt,
 # missed.txt, timeout.txt, unviable.txt); the score printed is caught / (caught + missed).
 #
 # MUTANTS_TIMEOUT (seconds) bounds each mutant's test run; a mutant that exceeds it is counted as
@@ -36,10 +37,12 @@ case "$crate" in
   *) echo "scripts/mutants.sh: CRATE: expected raft or gossip, found '$crate'" >&2; exit 2 ;;
 esac
 packages=(--test-package "faultline-$crate")
+tested=(-p "faultline-$crate")
 timeout=${MUTANTS_TIMEOUT:-20}
 if [ "${1:-}" = "--deep" ]; then
   shift
   packages+=(--test-package faultline-harness)
+  tested+=(-p faultline-harness)
   export FAULTLINE_TEST_SEEDS="${FAULTLINE_TEST_SEEDS:-100}"
   timeout=${MUTANTS_TIMEOUT:-300}
 fi
@@ -47,9 +50,17 @@ fi
 
 out="target/mutants/$crate-$(echo "$file" | tr -c 'A-Za-z0-9._\n-' '_')"
 mkdir -p "$out"
+# cargo-mutants' own baseline runs only the mutated package's tests: a harness test failing
+# un-mutated would stop `cargo test` before the sweeps and count every mutant as caught.
+skip=(--skip every_pinned_trace_hash_is_unchanged)
+echo "== baseline: the same tests, un-mutated"
+if ! nice -n 5 cargo test "${tested[@]}" -- "${skip[@]}" >"$out/baseline.log" 2>&1; then
+  echo "scripts/mutants.sh: the tests fail un-mutated (see $out/baseline.log): every mutant would count as caught" >&2
+  exit 1
+fi
 status=0
 nice -n 5 cargo mutants -p "faultline-$crate" -f "$file" "${packages[@]}" -j 1 \
-  --timeout "$timeout" --output "$out" "$@" -- -- --skip every_pinned_trace_hash_is_unchanged \
+  --timeout "$timeout" --output "$out" "$@" -- -- "${skip[@]}" \
   || status=$?
 # cargo-mutants exits 2 when mutants were missed, 3 on timeouts: the counts below say which.
 results="$out/mutants.out"
