@@ -426,10 +426,11 @@ impl<'a> Episodes<'a> {
     /// A campaign, provoked and split: the leader is cut off for an election (the longest
     /// election timeout and a vote round, see [`Rhythm`]) so that a follower campaigns, and the
     /// first server to campaign within the episode's first half (at least that election) is
-    /// split off as it campaigns, with the servers after it (half the cluster), for the second
-    /// half; the election that would have settled the term reaches one side only. A split
-    /// waiting for a campaign that never comes would cut nothing. Not within an election of
-    /// the quiet tail.
+    /// split off as it campaigns, with the servers after it (half the cluster; the leader on
+    /// the other side), for up to half the episode; the election that would have settled the
+    /// term reaches one side only. The split's partition replaces the leader's isolation, and
+    /// the first of their two heals ends both. A split waiting for a campaign that never comes
+    /// would cut nothing. Not within an election of the quiet tail.
     fn campaign(&mut self, slot: Slot) {
         let Slot {
             start, end, split, ..
