@@ -23,7 +23,7 @@ pub fn expand(template: &Template, seed: u64) -> Scenario {
         Some(swarm) => super::swarm::apply(swarm, &template.fuzz, scenario, seed),
         None => (scenario, template.fuzz.clone()),
     };
-    keep_clocks_within_lease(&scenario, &mut fuzz);
+    narrow_clock_rates_to_lease(&scenario, &mut fuzz);
     scenario.seed = seed;
     scenario.name = format!("{}-seed-{seed}", template.base.name);
     let mut rng = RngStreams::new(seed).stream("fuzz.faults");
@@ -39,7 +39,7 @@ pub fn expand(template: &Template, seed: u64) -> Scenario {
 /// With lease reads, the clock rates drawn for faults narrowed to what the lease's drift bound
 /// allows ([`super::swarm::lease_clock_rates`]): a clock beyond the bound breaks a lease whatever
 /// the core does, so such a failure would be the template's, not the protocol's.
-fn keep_clocks_within_lease(scenario: &Scenario, fuzz: &mut FuzzSpec) {
+fn narrow_clock_rates_to_lease(scenario: &Scenario, fuzz: &mut FuzzSpec) {
     if let ProtocolSpec::Raft(raft) = &scenario.protocol {
         if raft.reads == ReadMode::Lease {
             fuzz.clock_rate = super::swarm::lease_clock_rates(raft, fuzz.clock_rate);

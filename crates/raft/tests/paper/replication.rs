@@ -230,10 +230,9 @@ fn leader_repairs_divergent_followers_quickly() {
     assert_eq!(c.node(3).commit_index(), 11);
 }
 
-/// Pipelining: in Replicate state the leader sends without waiting, but never more than
-/// `max_inflight_msgs` messages ahead; acknowledgements reopen the window.
-#[test]
-fn inflight_appends_are_bounded() {
+/// Three servers, server 1 leading after a heartbeat round, sending one entry per append with
+/// at most two appends in flight per follower.
+fn pipelined_with_window_of_two() -> Cluster {
     let cfg = Config {
         max_inflight_msgs: 2,
         max_entries_per_msg: 1,
@@ -242,6 +241,14 @@ fn inflight_appends_are_bounded() {
     let mut c = Cluster::new(3, cfg);
     c.elect(1);
     c.heartbeat(1);
+    c
+}
+
+/// Pipelining: in Replicate state the leader sends without waiting, but never more than
+/// `max_inflight_msgs` messages ahead; acknowledgements reopen the window.
+#[test]
+fn inflight_appends_are_bounded() {
+    let mut c = pipelined_with_window_of_two();
     for k in 0..6u8 {
         c.node_mut(1).propose(0, vec![k]).unwrap();
     }
@@ -398,14 +405,7 @@ fn a_caught_up_follower_gets_only_heartbeats() {
 /// with room keeps counting the unacknowledged append.
 #[test]
 fn a_heartbeat_answer_frees_no_slot_of_a_window_with_room() {
-    let cfg = Config {
-        max_inflight_msgs: 2,
-        max_entries_per_msg: 1,
-        ..test_config()
-    };
-    let mut c = Cluster::new(3, cfg);
-    c.elect(1);
-    c.heartbeat(1);
+    let mut c = pipelined_with_window_of_two();
     // Server 2 receives everything, but its append answers are held back.
     let acks_from_2 = |from: u64, to: u64, m: &Message| {
         (from, to) == (2, 1) && matches!(m.body, MessageBody::AppendEntriesResponse { .. })

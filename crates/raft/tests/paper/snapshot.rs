@@ -125,17 +125,24 @@ fn a_late_ack_past_the_snapshot_ends_its_transfer() {
     assert_eq!(c.node(3).last_index(), snap_index);
 }
 
-/// Server 3 falls behind a compaction (a 10-byte snapshot, 4-byte chunks) and the leader starts
-/// streaming it; returns once the first chunk has reached server 3 (its answer is queued).
-fn first_chunk_delivered_to_3() -> Cluster {
+/// Three servers sending snapshots in small chunks: server 3 is cut off while an entry
+/// commits, the leader compacts into `snapshot`, and the network heals (nothing sent yet).
+fn compacted_past_3(snapshot: &[u8]) -> Cluster {
     let mut c = Cluster::new(3, small_chunks());
     c.elect(1);
     c.isolate(3);
     c.propose(1, b"x");
     let idx = c.node(1).commit_index();
-    c.node_mut(1).compact(idx, b"0123456789".to_vec()).unwrap();
+    c.node_mut(1).compact(idx, snapshot.to_vec()).unwrap();
     c.process(1);
     c.heal();
+    c
+}
+
+/// Server 3 falls behind a compaction (a 10-byte snapshot, 4-byte chunks) and the leader starts
+/// streaming it; returns once the first chunk has reached server 3 (its answer is queued).
+fn first_chunk_delivered_to_3() -> Cluster {
+    let mut c = compacted_past_3(b"0123456789");
     c.elapse(20 * MS);
     c.tick(1);
     c.deliver_until(|_, to, m| to == 3 && matches!(m.body, MessageBody::InstallSnapshot { .. }));
@@ -192,14 +199,7 @@ fn a_restarted_follower_gets_the_snapshot_from_its_start() {
 /// A lost chunk is sent again; the transfer still completes.
 #[test]
 fn lost_snapshot_chunks_are_resent() {
-    let mut c = Cluster::new(3, small_chunks());
-    c.elect(1);
-    c.isolate(3);
-    c.propose(1, b"x");
-    let idx = c.node(1).commit_index();
-    c.node_mut(1).compact(idx, b"abcdefghij".to_vec()).unwrap();
-    c.process(1);
-    c.heal();
+    let mut c = compacted_past_3(b"abcdefghij");
     // Drop every second message to server 3 for a while.
     for round in 0..20 {
         c.elapse(20 * MS);
