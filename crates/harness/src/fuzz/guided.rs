@@ -76,14 +76,7 @@ pub fn scenario_for(template: &Template, corpus: &Corpus, seed: u64) -> Scenario
         .0
         .saturating_sub(template.fuzz.quiet_tail.0);
     let mut mutant = mutate(parent, &fresh, latest, &mut rng);
-    if let Some(swarm_rates) = template
-        .fuzz
-        .swarm
-        .as_ref()
-        .map(|_| template.fuzz.clock_rate)
-    {
-        keep_clocks_within_lease(&mut mutant, swarm_rates);
-    }
+    keep_clocks_within_lease(&mut mutant, template.fuzz.clock_rate);
     mutant.name = format!("{}-seed-{seed}-mutant", template.base.name);
     match validate(&mutant) {
         Ok(()) => mutant,
@@ -92,8 +85,8 @@ pub fn scenario_for(template: &Template, corpus: &Corpus, seed: u64) -> Scenario
 }
 
 /// With lease reads, every clock rate of the faults clamped into what the lease's drift bound
-/// allows ([`super::swarm::lease_clock_rates`] of the template's `rates`), as a swarm expansion
-/// draws them: a mutant may pair lease reads with a parent's clock faults drawn for another
+/// allows ([`super::swarm::lease_clock_rates`] of the template's `rates`), as every expansion
+/// draws them (expand's `narrow_clock_rates_to_lease`): a mutant may pair lease reads with a parent's clock faults drawn for another
 /// read path, and a clock beyond the drift bound breaks a lease whatever the core does.
 fn keep_clocks_within_lease(mutant: &mut Scenario, rates: [f64; 2]) {
     let ProtocolSpec::Raft(raft) = &mutant.protocol else {
@@ -243,8 +236,6 @@ mod tests {
         assert!((10..=50).contains(&mutants), "mutants: {mutants}");
     }
 
-    /// A mutant with lease reads keeps its clock faults within the drift bound, as a swarm
-    /// expansion would have drawn them.
     /// A shifted episode keeps its repair after its cause (a fault moved alone could leave a
     /// node down for good) and never enters the quiet tail.
     #[test]
@@ -274,24 +265,48 @@ mod tests {
         assert!(shifted > 400, "episodes moved: {shifted}");
     }
 
+    /// A mutant with lease reads keeps its clock faults within the drift bound, as an
+    /// expansion would have drawn them, whatever the template (here the default, not a swarm
+    /// template): a parent with lease reads and a clock at half speed, beyond
+    /// its bound.
     #[test]
     fn lease_mutants_keep_clocks_within_the_drift_bound() {
-        let t = template();
-        let mut s = (0..200)
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        let t = crate::fuzz::load_template(&dir.join("raft.json")).unwrap();
+        let mut parent = (0..200)
             .map(|seed| expand(&t, seed))
-            .find(|s| matches!(&s.protocol, ProtocolSpec::Raft(r) if r.reads == ReadMode::Lease))
-            .expect("a seed with lease reads");
-        s.faults = vec![FaultSpec::new(
+            .find(|s| {
+                matches!(&s.protocol, ProtocolSpec::Raft(r) if r.reads == ReadMode::Lease
+                    && crate::fuzz::swarm::lease_clock_rates(r, [0.5, 2.0])[0] > 0.5)
+            })
+            .expect("a seed with lease reads whose drift bound excludes half speed");
+        parent.faults = vec![FaultSpec::new(
             Span(Duration::from_millis(100)),
             FaultAction::Clock(crate::scenario::ClockSpec { node: 1, rate: 0.5 }),
         )];
-        keep_clocks_within_lease(&mut s, [0.5, 2.0]);
-        let ProtocolSpec::Raft(raft) = &s.protocol else {
-            unreachable!()
-        };
-        let [low, _] = crate::fuzz::swarm::lease_clock_rates(raft, [0.5, 2.0]);
-        assert!(matches!(&s.faults[0].action, FaultAction::Clock(c) if c.rate == low));
-        assert!(low > 0.5);
+        let mut corpus = Corpus::default();
+        corpus.offer(&parent, &["x".to_string()]);
+        let mut checked = 0;
+        for seed in 0..400 {
+            let s = scenario_for(&t, &corpus, seed);
+            let ProtocolSpec::Raft(raft) = &s.protocol else {
+                unreachable!()
+            };
+            if !s.name.ends_with("-mutant") || raft.reads != ReadMode::Lease {
+                continue;
+            }
+            let [low, high] = crate::fuzz::swarm::lease_clock_rates(raft, t.fuzz.clock_rate);
+            for fault in &s.faults {
+                if let FaultAction::Clock(clock) = &fault.action {
+                    assert!((low..=high).contains(&clock.rate), "seed {seed}: {clock:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            checked >= 20,
+            "clock faults of lease mutants checked: {checked}"
+        );
     }
 
     /// A guided sweep gives the same results with 1 or 2 jobs, and its second batch differs
