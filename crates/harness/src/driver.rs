@@ -1,9 +1,9 @@
 //! What every protocol's run does on the kernel: build the simulation of a scenario's nodes
 //! and faults, and fill in the report fields every protocol reports the same way.
 
-use crate::report::RunReport;
+use crate::report::{CheckOutcome, RunReport};
 use crate::scenario::{node, Scenario};
-use faultline_sim::{Process, Simulation, Time};
+use faultline_sim::{Process, Simulation, Stall, Time};
 use std::io::Write;
 
 /// Choices made at run time rather than in the scenario file.
@@ -42,13 +42,17 @@ pub fn build<P: Process>(
     sim
 }
 
-/// Fills in the fields every protocol reports the same way.
+/// Fills in the fields every protocol reports the same way; a run whose virtual time stood
+/// still ([`Simulation::stall`]) gets the failed [`TIME_ADVANCES`] check first.
 pub fn finish<P: Process>(
     scenario: &Scenario,
     sim: &mut Simulation<P>,
     summary: Vec<(String, String)>,
-    checks: Vec<crate::report::CheckOutcome>,
+    mut checks: Vec<CheckOutcome>,
 ) -> std::io::Result<RunReport> {
+    if let Some(stall) = sim.stall() {
+        checks.insert(0, time_stood_still(stall));
+    }
     sim.finish_trace()?;
     Ok(RunReport {
         scenario: scenario.name.clone(),
@@ -63,6 +67,28 @@ pub fn finish<P: Process>(
         history: None,
         probes: crate::probes::kernel(sim.probes()),
     })
+}
+
+/// The check a run fails when one instant of virtual time ran its limit of events: a livelock
+/// in a protocol (a zero-delay timer re-armed as it fires, messages answered back and forth
+/// over zero-latency links) would otherwise never end.
+pub const TIME_ADVANCES: &str = "time_advances";
+
+fn time_stood_still(stall: Stall) -> CheckOutcome {
+    CheckOutcome::liveness(
+        TIME_ADVANCES,
+        false,
+        format!(
+            "virtual time stood still at {}: {} events ran at that instant, the limit of {} \
+             ({} plus {} per node); the run stopped there (a livelock: work scheduled for the \
+             instant it is in, again and again)",
+            stall.time,
+            stall.events,
+            stall.limit,
+            faultline_sim::stall::INSTANT_EVENTS_BASE,
+            faultline_sim::stall::INSTANT_EVENTS_PER_NODE,
+        ),
+    )
 }
 
 /// The end of the scenario in virtual time.

@@ -52,6 +52,7 @@ mod queue;
 mod rng;
 mod seeds;
 mod sim;
+pub mod stall;
 mod time;
 mod timers;
 mod trace;
@@ -66,6 +67,7 @@ pub use queue::EventQueue;
 pub use rng::{DetRng, RngStreams};
 pub use seeds::{check_seeds, SEED_ENV};
 pub use sim::{SimConfig, Simulation, Stepped, PPM_ONE};
+pub use stall::Stall;
 pub use time::{duration_nanos, Time};
 pub use trace::{Counters, DropReason, Trace, TraceKind};
 

@@ -9,6 +9,7 @@ use crate::prefetch::prefetch;
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
+use crate::stall::{InstantGuard, Stall};
 use crate::time::{duration_nanos, Time};
 use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
@@ -194,6 +195,8 @@ pub struct Simulation<P: Process> {
     /// Set once any node is paused. Until then no event can be held back, and [`Self::step`]
     /// skips the check (a read of the node's entry in `meta`).
     ever_paused: bool,
+    /// Counts the events of the current instant, against a livelock.
+    instant: InstantGuard,
     factory: Factory<P>,
     streams: RngStreams,
     net_rng: NetRngs,
@@ -228,6 +231,7 @@ impl<P: Process> Simulation<P> {
             waiting: BTreeMap::new(),
             rates_changed: false,
             ever_paused: false,
+            instant: InstantGuard::default(),
             factory: Box::new(factory),
             net_rng: NetRngs {
                 latency: streams.stream("net.latency"),
@@ -418,14 +422,33 @@ impl<P: Process> Simulation<P> {
         &self.connectivity
     }
 
-    /// Time of the next pending event.
+    /// Time of the next pending event; `None` once the run has stalled ([`Self::stall`]).
     pub fn next_event_time(&self) -> Option<Time> {
+        if self.instant.stall().is_some() {
+            return None;
+        }
         self.queue.peek_time()
     }
 
-    /// Processes the next event, if any.
+    /// Where virtual time stood still, if it did: one instant ran its limit of events (see
+    /// [`crate::stall`]), and the kernel runs no more.
+    pub fn stall(&self) -> Option<Stall> {
+        self.instant.stall()
+    }
+
+    /// Sets how many events one instant may run before the run stalls, instead of the
+    /// default for the node count ([`crate::stall`]).
+    pub fn set_instant_limit(&mut self, events: u64) {
+        self.instant.set_limit(events);
+    }
+
+    /// Processes the next event, if any; none once the run has stalled ([`Self::stall`]).
     pub fn step(&mut self) -> Option<Stepped> {
+        if self.instant.stall().is_some() {
+            return None;
+        }
         let (time, event) = self.queue.pop()?;
+        self.instant.count(time, self.nodes.len());
         self.now = time;
         self.prefetch_next();
         if self.rates_changed && self.is_stale_timer(&event) {
@@ -520,12 +543,15 @@ impl<P: Process> Simulation<P> {
         self.meta[node.index()].paused.then_some((node, kind))
     }
 
-    /// Runs every event due at or before `until`, then advances the clock to `until`.
+    /// Runs every event due at or before `until`, then advances the clock to `until`; a run
+    /// that stalls ([`Self::stall`]) stays at the instant that never ended.
     pub fn run_until(&mut self, until: Time) {
-        while self.queue.peek_time().is_some_and(|t| t <= until) {
+        while self.next_event_time().is_some_and(|t| t <= until) {
             self.step();
         }
-        self.now = self.now.max(until);
+        if self.instant.stall().is_none() {
+            self.now = self.now.max(until);
+        }
     }
 
     /// Runs until no event is pending or the next one is after `limit`; returns true if quiescent.

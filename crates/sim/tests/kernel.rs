@@ -582,3 +582,55 @@ fn a_crash_while_paused_loses_what_waited() {
         "the new incarnation sees only the 40 ms message"
     );
 }
+
+/// Re-arms a zero-delay timer every time it fires after 5 ms: virtual time never passes 5 ms.
+#[derive(Default)]
+struct Spinner {
+    fired: u64,
+}
+
+impl Process for Spinner {
+    type Message = ();
+    type Durable = ();
+
+    fn on_start(&mut self, ctx: &mut Context<'_, (), ()>) {
+        ctx.set_timer(Duration::from_millis(5), 0);
+    }
+
+    fn on_message(&mut self, _: &mut Context<'_, (), ()>, _: NodeId, _: ()) {}
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, (), ()>, _: TimerId, _: u64) {
+        self.fired += 1;
+        ctx.set_timer(Duration::ZERO, 0);
+    }
+}
+
+#[test]
+fn a_livelock_stalls_the_run_at_its_instant_instead_of_hanging() {
+    let mut sim = Simulation::new(SimConfig::new(1, LinkConfig::default()), |_, _| {
+        Spinner::default()
+    });
+    let node = sim.add_node("spinner");
+    sim.set_instant_limit(1_000);
+    sim.run_until(Time::from_millis(100));
+    let stall = sim.stall().expect("the zero-delay timer loop stalls");
+    assert_eq!(stall.time, Time::from_millis(5));
+    assert_eq!((stall.events, stall.limit), (1_000, 1_000));
+    assert_eq!(
+        sim.now(),
+        Time::from_millis(5),
+        "time stays where it stood still"
+    );
+    assert_eq!(sim.process(node).unwrap().fired, 1_000);
+    assert_eq!(sim.next_event_time(), None);
+    assert!(sim.step().is_none());
+}
+
+#[test]
+fn busy_instants_below_the_limit_do_not_stall() {
+    let mut sim = cluster(3, 5, LinkConfig::default());
+    sim.set_instant_limit(50);
+    sim.run_until(Time::from_secs(1));
+    assert_eq!(sim.stall(), None);
+    assert_eq!(sim.now(), Time::from_secs(1));
+}
