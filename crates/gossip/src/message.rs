@@ -1,6 +1,6 @@
 //! The wire messages between gossip nodes and their estimated sizes.
 
-use crate::bandwidth::Transport;
+use crate::bandwidth::{Priority, Transport};
 use crate::clock::Dot;
 use crate::config::Exchange;
 use crate::dots::DotSet;
@@ -176,19 +176,24 @@ impl Body {
         }
     }
 
-    /// True for the bodies that open (or accept) an exchange whose later messages cost more:
-    /// anti-entropy digests, the summary or first Merkle level that accepts one, and a whole
-    /// view pushed for an answer. Under a bandwidth budget they leave a reserve in the bucket.
-    pub fn opens(&self) -> bool {
+    /// How much of a bandwidth budget the body may use ([`Priority`]): the failure detector's
+    /// own messages (pings, acks, nacks, indirect probe requests) the whole bucket; the bodies
+    /// that open (or accept) an exchange whose later messages cost more (anti-entropy digests,
+    /// the summary or first Merkle level that accepts one, a whole view pushed for an answer)
+    /// must leave half of it; every other body all but the failure detector's reserve.
+    pub fn priority(&self) -> Priority {
         match self {
-            Body::SyncDigest { .. } | Body::SyncSummary { .. } => true,
+            Body::Ping { .. } | Body::Ack { .. } | Body::Nack { .. } | Body::PingReq { .. } => {
+                Priority::FailureDetection
+            }
+            Body::SyncDigest { .. } | Body::SyncSummary { .. } => Priority::Opens,
             Body::MerkleNodes {
                 level,
                 from_initiator,
                 ..
-            } => *level == 1 && !*from_initiator,
-            Body::MemberSync { reply, .. } => *reply,
-            _ => false,
+            } if *level == 1 && !*from_initiator => Priority::Opens,
+            Body::MemberSync { reply: true, .. } => Priority::Opens,
+            _ => Priority::Continues,
         }
     }
 
