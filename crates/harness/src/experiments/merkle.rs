@@ -79,7 +79,7 @@ pub struct Repair {
     pub bytes: u64,
     /// Exchange rounds (the initiator's gossip rounds) until the digests matched.
     pub rounds: u32,
-    /// False when the digests still differed after [`MAX_ROUNDS`] rounds.
+    /// False when the digests still differed after 1,000 rounds (`MAX_ROUNDS`).
     pub converged: bool,
 }
 

@@ -67,7 +67,7 @@ pub struct RaftSwarm {
     pub election_spread: [f64; 2],
     /// With lease reads: the drift bound as a fraction of the minimum election timeout,
     /// `[low, high]` within `[0, 1)`. Clock faults are then kept within it (see
-    /// [`lease_clock_rates`]).
+    /// `lease_clock_rates`).
     pub drift: [f64; 2],
 }
 

@@ -265,7 +265,7 @@ impl DiskFaultSpec {
     /// A weaker form of this fault for the shrinker, with what changed: a corruption or read
     /// error of a named record moved to the next record (less of the log behind it is lost); a
     /// corruption of a seeded record or a slot turned into a read error there (detected without
-    /// a checksum); a full disk turned into a slow one ([`FULL_AS_SLOW`]); slow syncs at half
+    /// a checksum); a full disk turned into a slow one (`FULL_AS_SLOW`); slow syncs at half
     /// their latency while it exceeds 1 ms. `None` for a repair or a read error of a seeded
     /// record or slot.
     pub fn weakened(&self) -> Option<(String, DiskFaultSpec)> {

@@ -60,7 +60,7 @@ pub enum FaultAction {
     Aimed(Aim, AimedFault),
     /// A storage fault on one node's disk (see [`DiskFaultSpec`]).
     Disk(DiskFaultSpec),
-    /// Gossip with SWIM: a node joins through seeds (see [`super::members`]).
+    /// Gossip with SWIM: a node joins through seeds (see `scenario::members`).
     Join(JoinSpec),
     /// Gossip: this node leaves gracefully (it tells a few members, then goes quiet).
     Leave(u32),
@@ -462,7 +462,7 @@ impl RawFault {
 /// Who carries a fault out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Carrier {
-    /// The kernel, at the fault's time ([`FaultSpec::kernel_faults`]).
+    /// The kernel, at the fault's time (`FaultSpec::kernel_faults`).
     Kernel,
     /// An operator, through the protocol (membership changes, leadership transfers).
     Operator,
