@@ -78,3 +78,64 @@ impl GossipNode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bandwidth::{Bandwidth, FAILURE_DETECTOR_RESERVE};
+    use crate::config::Config;
+    use crate::node::Membership;
+    use rand_core::SeedableRng;
+
+    /// A node whose bucket (burst 1,400 B, refilled at 1 B/s) holds `left` bytes at time 0.
+    fn node_holding(left: usize) -> GossipNode {
+        let config = Config {
+            bandwidth: Bandwidth::TokenBucket {
+                bytes_per_second: 1,
+                burst: 1_400,
+            },
+            ..Config::default()
+        };
+        let members = Membership::Static { nodes: 2 };
+        let rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut node = GossipNode::new(0, config, members, None, rng).unwrap();
+        node.spend(1_400 - left);
+        node
+    }
+
+    #[test]
+    fn a_probe_may_spend_the_failure_detectors_reserve_but_its_piggybacks_and_data_may_not() {
+        let reserve = FAILURE_DETECTOR_RESERVE as usize;
+        let ping = Body::Ping { seq: 1 };
+        let ping_bytes = HEADER_BYTES + 2 + ping.size_bytes();
+        let mut node = node_holding(reserve);
+        assert_eq!(
+            node.piggyback_room(&ping, false),
+            Some(0),
+            "no room for piggybacks"
+        );
+        let rumor = Body::Rumor {
+            updates: Vec::new(),
+            feedback: false,
+        };
+        assert_eq!(node.piggyback_room(&rumor, false), None, "data is dropped");
+        let mut node = node_holding(reserve + ping_bytes + 30);
+        assert_eq!(node.piggyback_room(&ping, false), Some(30));
+    }
+
+    #[test]
+    fn each_priority_leaves_its_reserve() {
+        let node = node_holding(1_000);
+        let bucket = node.bucket.as_deref().unwrap();
+        assert_eq!(bucket.reserve(Priority::FailureDetection), 0);
+        assert_eq!(
+            bucket.reserve(Priority::Continues),
+            FAILURE_DETECTOR_RESERVE as usize
+        );
+        assert_eq!(bucket.reserve(Priority::Opens), 700);
+        assert_eq!(
+            node.data_budget(0, Transport::Stream),
+            1_000 - 64 - HEADER_BYTES - 16
+        );
+    }
+}
