@@ -42,8 +42,9 @@ pub fn build<P: Process>(
     sim
 }
 
-/// Fills in the fields every protocol reports the same way; a run whose virtual time stood
-/// still ([`Simulation::stall`]) gets the failed [`TIME_ADVANCES`] check first.
+/// Fills in the fields every protocol reports the same way; a run the kernel stopped early
+/// ([`Simulation::stall`]) gets the failed [`TIME_ADVANCES`] or [`BACKLOG_BOUNDED`] check
+/// first.
 pub fn finish<P: Process>(
     scenario: &Scenario,
     sim: &mut Simulation<P>,
@@ -51,7 +52,7 @@ pub fn finish<P: Process>(
     mut checks: Vec<CheckOutcome>,
 ) -> std::io::Result<RunReport> {
     if let Some(stall) = sim.stall() {
-        checks.insert(0, time_stood_still(stall));
+        checks.insert(0, stalled(stall));
     }
     sim.finish_trace()?;
     Ok(RunReport {
@@ -74,21 +75,41 @@ pub fn finish<P: Process>(
 /// over zero-latency links) would otherwise never end.
 pub const TIME_ADVANCES: &str = "time_advances";
 
-fn time_stood_still(stall: Stall) -> CheckOutcome {
-    CheckOutcome::liveness(
-        TIME_ADVANCES,
-        false,
-        format!(
-            "virtual time stood still at {}: {} events ran at that instant, the limit of {} \
-             ({} plus {} per node); the run stopped there (a livelock: work scheduled for the \
-             instant it is in, again and again)",
-            stall.time,
-            stall.events,
-            stall.limit,
-            faultline_sim::stall::INSTANT_EVENTS_BASE,
-            faultline_sim::stall::INSTANT_EVENTS_PER_NODE,
+/// The check a run fails when the events waiting in the queue reached their limit: a message
+/// storm (each message answered by more than one) would otherwise exhaust memory.
+pub const BACKLOG_BOUNDED: &str = "backlog_bounded";
+
+/// The failed check for why the run stopped early, naming the limit and what sets it.
+fn stalled(stall: Stall) -> CheckOutcome {
+    use faultline_sim::stall::*;
+    let (name, detail) = match stall {
+        Stall::TimeStoodStill {
+            time,
+            events,
+            limit,
+        } => (
+            TIME_ADVANCES,
+            format!(
+                "virtual time stood still at {time}: {events} events ran at that instant, the \
+                 limit of {limit} ({INSTANT_EVENTS_BASE} plus {INSTANT_EVENTS_PER_NODE} per \
+                 node); the run stopped there (a livelock: work scheduled for the instant it is \
+                 in, again and again)"
+            ),
         ),
-    )
+        Stall::Backlog {
+            time,
+            pending,
+            limit,
+        } => (
+            BACKLOG_BOUNDED,
+            format!(
+                "{pending} events waited in the queue at {time}, the limit of {limit} \
+                 ({BACKLOG_BASE} plus {BACKLOG_PER_NODE} per node); the run stopped there (a \
+                 message storm: work growing faster than it is done)"
+            ),
+        ),
+    };
+    CheckOutcome::liveness(name, false, detail)
 }
 
 /// The end of the scenario in virtual time.

@@ -9,7 +9,7 @@ use crate::prefetch::prefetch;
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
-use crate::stall::{InstantGuard, Stall};
+use crate::stall::{RunawayGuard, Stall};
 use crate::time::{duration_nanos, Time};
 use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
@@ -195,8 +195,9 @@ pub struct Simulation<P: Process> {
     /// Set once any node is paused. Until then no event can be held back, and [`Self::step`]
     /// skips the check (a read of the node's entry in `meta`).
     ever_paused: bool,
-    /// Counts the events of the current instant, against a livelock.
-    instant: InstantGuard,
+    /// Counts the events of the current instant and watches the queue's length, against a
+    /// livelock or a message storm.
+    runaway: RunawayGuard,
     factory: Factory<P>,
     streams: RngStreams,
     net_rng: NetRngs,
@@ -231,7 +232,7 @@ impl<P: Process> Simulation<P> {
             waiting: BTreeMap::new(),
             rates_changed: false,
             ever_paused: false,
-            instant: InstantGuard::default(),
+            runaway: RunawayGuard::default(),
             factory: Box::new(factory),
             net_rng: NetRngs {
                 latency: streams.stream("net.latency"),
@@ -424,31 +425,37 @@ impl<P: Process> Simulation<P> {
 
     /// Time of the next pending event; `None` once the run has stalled ([`Self::stall`]).
     pub fn next_event_time(&self) -> Option<Time> {
-        if self.instant.stall().is_some() {
+        if self.runaway.stall().is_some() {
             return None;
         }
         self.queue.peek_time()
     }
 
-    /// Where virtual time stood still, if it did: one instant ran its limit of events (see
-    /// [`crate::stall`]), and the kernel runs no more.
+    /// Why the run stopped before its end, if it did: one instant ran its limit of events, or
+    /// the queue held its limit (see [`crate::stall`]); the kernel runs no more events.
     pub fn stall(&self) -> Option<Stall> {
-        self.instant.stall()
+        self.runaway.stall()
     }
 
     /// Sets how many events one instant may run before the run stalls, instead of the
     /// default for the node count ([`crate::stall`]).
     pub fn set_instant_limit(&mut self, events: u64) {
-        self.instant.set_limit(events);
+        self.runaway.set_instant_limit(events);
+    }
+
+    /// Sets how many events may wait in the queue before the run stalls, instead of the
+    /// default for the node count ([`crate::stall`]).
+    pub fn set_backlog_limit(&mut self, pending: u64) {
+        self.runaway.set_backlog_limit(pending);
     }
 
     /// Processes the next event, if any; none once the run has stalled ([`Self::stall`]).
     pub fn step(&mut self) -> Option<Stepped> {
-        if self.instant.stall().is_some() {
+        if self.runaway.stall().is_some() {
             return None;
         }
         let (time, event) = self.queue.pop()?;
-        self.instant.count(time, self.nodes.len());
+        self.runaway.count(time, self.nodes.len(), self.queue.len());
         self.now = time;
         self.prefetch_next();
         if self.rates_changed && self.is_stale_timer(&event) {
@@ -549,7 +556,7 @@ impl<P: Process> Simulation<P> {
         while self.next_event_time().is_some_and(|t| t <= until) {
             self.step();
         }
-        if self.instant.stall().is_none() {
+        if self.runaway.stall().is_none() {
             self.now = self.now.max(until);
         }
     }

@@ -1,13 +1,18 @@
-//! The guard against a livelock: a process that keeps scheduling work for the instant it is
-//! in (a zero-delay timer re-armed as it fires, two nodes answering each other over
-//! zero-latency links) never lets virtual time advance, and a run would never end. The kernel
-//! counts the events that run at one instant; past a limit it stops handing out events, and
-//! [`crate::Simulation::stall`] says where time stood still.
+//! The guards against a runaway run, which would otherwise hang or exhaust memory:
 //!
-//! The limit is generous, so no run that ends is cut short: [`INSTANT_EVENTS_BASE`] plus
-//! [`INSTANT_EVENTS_PER_NODE`] for each node (a start, a timer and a burst of zero-latency
-//! deliveries per node at one instant stay far below it). A test or a tool may set its own
-//! with [`crate::Simulation::set_instant_limit`].
+//! - **Time standing still** (a livelock): a process that keeps scheduling work for the instant
+//!   it is in (a zero-delay timer re-armed as it fires, two nodes answering each other over
+//!   zero-latency links) never lets virtual time advance. The kernel counts the events that
+//!   run at one instant, up to [`INSTANT_EVENTS_BASE`] plus [`INSTANT_EVENTS_PER_NODE`] per node.
+//! - **A backlog without bound** (a message storm: each message answered by two): the events
+//!   waiting in the queue grow until memory runs out. The kernel caps them at
+//!   [`BACKLOG_BASE`] plus [`BACKLOG_PER_NODE`] per node.
+//!
+//! Past either limit the kernel hands out no more events and [`crate::Simulation::stall`] says
+//! what happened and when. The limits are generous, so no run that ends is cut short (a
+//! 10^6-node gossip run, its million first timers queued at once, stays under its 17 million). A test or a
+//! tool may set its own with [`crate::Simulation::set_instant_limit`] and
+//! [`crate::Simulation::set_backlog_limit`].
 
 use crate::Time;
 
@@ -18,45 +23,93 @@ pub const INSTANT_EVENTS_BASE: u64 = 10_000_000;
 /// Events each node adds to the limit of one instant.
 pub const INSTANT_EVENTS_PER_NODE: u64 = 64;
 
-/// Where virtual time stood still: the run stopped after `events` events at `time`, the
-/// instant's limit.
+/// Events that may wait in the queue at once, before the per-node share.
+pub const BACKLOG_BASE: u64 = 1 << 20;
+
+/// Queued events each node adds to the backlog's limit.
+pub const BACKLOG_PER_NODE: u64 = 16;
+
+/// Why a run stopped before its end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stall {
-    /// The instant that never ended.
-    pub time: Time,
-    /// The events that ran at it before the kernel stopped.
-    pub events: u64,
-    /// The limit in force (`events` reached it).
-    pub limit: u64,
+pub enum Stall {
+    /// Virtual time stood still: `events` events ran at `time`, the instant's limit.
+    TimeStoodStill {
+        /// The instant that never ended.
+        time: Time,
+        /// The events that ran at it before the kernel stopped.
+        events: u64,
+        /// The limit in force (`events` reached it).
+        limit: u64,
+    },
+    /// Work grew faster than it was done: `pending` events waited in the queue at `time`.
+    Backlog {
+        /// When the queue reached its limit.
+        time: Time,
+        /// The events waiting then.
+        pending: u64,
+        /// The limit in force (`pending` reached it).
+        limit: u64,
+    },
 }
 
-/// Counts the events of the current instant.
+impl Stall {
+    /// When the run stopped.
+    pub fn time(&self) -> Time {
+        match *self {
+            Stall::TimeStoodStill { time, .. } | Stall::Backlog { time, .. } => time,
+        }
+    }
+}
+
+/// Watches the events of the current instant and the queue's length.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct InstantGuard {
+pub(crate) struct RunawayGuard {
     time: Time,
     events: u64,
-    /// A limit set by the caller, instead of the default for the node count.
-    fixed_limit: Option<u64>,
+    /// Limits set by the caller, instead of the defaults for the node count.
+    instant_limit: Option<u64>,
+    backlog_limit: Option<u64>,
     stall: Option<Stall>,
 }
 
-impl InstantGuard {
-    /// Counts one event at `time` in a run of `nodes` nodes; the instant stalls when its
-    /// events reach the limit.
+impl RunawayGuard {
+    /// Counts one event at `time` in a run of `nodes` nodes, with `pending` events still
+    /// queued; the run stalls when the instant's events or the queue reach their limit.
     #[inline]
-    pub(crate) fn count(&mut self, time: Time, nodes: usize) {
+    pub(crate) fn count(&mut self, time: Time, nodes: usize, pending: usize) {
+        if pending as u64 >= self.backlog_limit.unwrap_or(BACKLOG_BASE) {
+            self.check_backlog(time, nodes, pending as u64);
+        }
         if time != self.time {
             self.time = time;
             self.events = 1;
             return;
         }
         self.events += 1;
-        if self.events < self.fixed_limit.unwrap_or(INSTANT_EVENTS_BASE) {
-            return;
+        if self.events >= self.instant_limit.unwrap_or(INSTANT_EVENTS_BASE) {
+            self.check_instant(time, nodes);
         }
-        let limit = self.limit(nodes);
+    }
+
+    fn check_backlog(&mut self, time: Time, nodes: usize, pending: u64) {
+        let limit = self
+            .backlog_limit
+            .unwrap_or_else(|| per_node(BACKLOG_BASE, BACKLOG_PER_NODE, nodes));
+        if pending >= limit {
+            self.stall.get_or_insert(Stall::Backlog {
+                time,
+                pending,
+                limit,
+            });
+        }
+    }
+
+    fn check_instant(&mut self, time: Time, nodes: usize) {
+        let limit = self
+            .instant_limit
+            .unwrap_or_else(|| per_node(INSTANT_EVENTS_BASE, INSTANT_EVENTS_PER_NODE, nodes));
         if self.events >= limit {
-            self.stall = Some(Stall {
+            self.stall.get_or_insert(Stall::TimeStoodStill {
                 time,
                 events: self.events,
                 limit,
@@ -64,48 +117,78 @@ impl InstantGuard {
         }
     }
 
-    /// The limit for a run of `nodes` nodes.
-    fn limit(&self, nodes: usize) -> u64 {
-        self.fixed_limit.unwrap_or_else(|| {
-            INSTANT_EVENTS_BASE.saturating_add(INSTANT_EVENTS_PER_NODE.saturating_mul(nodes as u64))
-        })
+    /// Sets the instant's limit (at least 1), whatever the node count.
+    pub(crate) fn set_instant_limit(&mut self, events: u64) {
+        self.instant_limit = Some(events.max(1));
     }
 
-    /// Sets the limit (at least 1), whatever the node count.
-    pub(crate) fn set_limit(&mut self, events: u64) {
-        self.fixed_limit = Some(events.max(1));
+    /// Sets the backlog's limit (at least 1), whatever the node count.
+    pub(crate) fn set_backlog_limit(&mut self, pending: u64) {
+        self.backlog_limit = Some(pending.max(1));
     }
 
-    /// The stall, once an instant reached its limit.
+    /// Why the run stopped, once it did.
     pub(crate) fn stall(&self) -> Option<Stall> {
         self.stall
     }
+}
+
+/// `base` plus `each` per node.
+fn per_node(base: u64, each: u64, nodes: usize) -> u64 {
+    base.saturating_add(each.saturating_mul(nodes as u64))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_instant_stalls_at_its_limit_and_time_moving_on_resets_the_count() {
-        let mut guard = InstantGuard::default();
-        guard.set_limit(3);
-        let at = |ms: u64| Time::from_nanos(ms * 1_000_000);
-        for t in [1, 1, 2, 2, 3, 3] {
-            guard.count(at(t), 5);
-        }
-        assert_eq!(guard.stall(), None);
-        guard.count(at(3), 5);
-        let stall = guard.stall().expect("three events at 3 ms");
-        assert_eq!((stall.time, stall.events, stall.limit), (at(3), 3, 3));
+    fn at(ms: u64) -> Time {
+        Time::from_nanos(ms * 1_000_000)
     }
 
     #[test]
-    fn the_default_limit_grows_with_the_nodes() {
-        let guard = InstantGuard::default();
-        assert_eq!(guard.limit(0), INSTANT_EVENTS_BASE);
+    fn an_instant_stalls_at_its_limit_and_time_moving_on_resets_the_count() {
+        let mut guard = RunawayGuard::default();
+        guard.set_instant_limit(3);
+        for t in [1, 1, 2, 2, 3, 3] {
+            guard.count(at(t), 5, 0);
+        }
+        assert_eq!(guard.stall(), None);
+        guard.count(at(3), 5, 0);
+        let stall = Stall::TimeStoodStill {
+            time: at(3),
+            events: 3,
+            limit: 3,
+        };
+        assert_eq!(guard.stall(), Some(stall));
+    }
+
+    #[test]
+    fn a_backlog_stalls_at_its_limit() {
+        let mut guard = RunawayGuard::default();
+        guard.set_backlog_limit(100);
+        guard.count(at(1), 5, 99);
+        assert_eq!(guard.stall(), None);
+        guard.count(at(2), 5, 100);
+        let stall = Stall::Backlog {
+            time: at(2),
+            pending: 100,
+            limit: 100,
+        };
+        assert_eq!(guard.stall(), Some(stall));
+        assert_eq!(guard.stall().unwrap().time(), at(2));
+    }
+
+    #[test]
+    fn the_default_limits_grow_with_the_nodes() {
+        let mut guard = RunawayGuard::default();
+        let backlog = BACKLOG_BASE + 1000 * BACKLOG_PER_NODE;
+        guard.count(at(1), 1000, backlog as usize - 1);
+        assert_eq!(guard.stall(), None);
+        guard.count(at(1), 1000, backlog as usize);
+        assert!(matches!(guard.stall(), Some(Stall::Backlog { limit, .. }) if limit == backlog));
         assert_eq!(
-            guard.limit(1000),
+            per_node(INSTANT_EVENTS_BASE, INSTANT_EVENTS_PER_NODE, 1000),
             INSTANT_EVENTS_BASE + 1000 * INSTANT_EVENTS_PER_NODE
         );
     }

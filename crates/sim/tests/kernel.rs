@@ -614,8 +614,12 @@ fn a_livelock_stalls_the_run_at_its_instant_instead_of_hanging() {
     sim.set_instant_limit(1_000);
     sim.run_until(Time::from_millis(100));
     let stall = sim.stall().expect("the zero-delay timer loop stalls");
-    assert_eq!(stall.time, Time::from_millis(5));
-    assert_eq!((stall.events, stall.limit), (1_000, 1_000));
+    let expected = faultline_sim::Stall::TimeStoodStill {
+        time: Time::from_millis(5),
+        events: 1_000,
+        limit: 1_000,
+    };
+    assert_eq!(stall, expected);
     assert_eq!(
         sim.now(),
         Time::from_millis(5),
