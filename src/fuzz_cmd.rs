@@ -74,8 +74,8 @@ impl FuzzArgs {
 /// Loads a template and warns (on standard error) about combinations of `vary` choices that
 /// `expand` cannot apply together.
 fn load_template(path: &Path) -> Result<fuzz::Template> {
-    let template = fuzz::load_template(path)?;
-    let conflicts = fuzz::vary_conflicts(&template);
+    let mut template = fuzz::load_template(path)?;
+    let conflicts = template.check_vary();
     if let Some(first) = conflicts.first() {
         eprintln!(
             "warning: {}: {} combination(s) of fuzz.vary choices make the scenario invalid; a seed that draws one runs without the choice that breaks it (the field keeps its earlier value). The first: {first}",

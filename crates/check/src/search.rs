@@ -94,6 +94,7 @@ pub(crate) fn search<M: Model>(
         path: ROOT,
     }];
     let mut live: Vec<Indeterminate> = Vec::new();
+    let mut walk = Walk::default();
     let mut upcoming = 0;
     let (mut from, mut span) = (0, 1);
     loop {
@@ -112,7 +113,7 @@ pub(crate) fn search<M: Model>(
                 .filter(|i| i.until >= seg.start),
         );
         let starts = forget_expired(std::mem::take(&mut frontier), &here);
-        match run.segment(&seg, &here, &starts, last) {
+        match run.segment(&mut walk, &seg, &here, &starts, last) {
             SegmentEnd::Next(next) => {
                 (frontier, live, from, span) = (next, here, to, 1);
                 upcoming += arriving;
@@ -235,7 +236,9 @@ struct Placed {
     forced: bool,
 }
 
-/// The depth-first walk's mutable position.
+/// The depth-first walk's mutable position; [`Walk::reset`] readies it for the next
+/// segment in place, so one walk (and its vectors) serves every segment of a search.
+#[derive(Default)]
 struct Walk {
     events: Events,
     keys: Vec<u64>,
@@ -250,6 +253,28 @@ struct Walk {
 }
 
 impl Walk {
+    /// The walk of a segment's `uops` (the first `completed` of them completed; `eager`
+    /// says which of those are read-only) from the empty set, before any start.
+    fn reset<I, O>(
+        &mut self,
+        uops: &[&Operation<I, O>],
+        completed: usize,
+        eager: impl Iterator<Item = bool>,
+    ) {
+        self.events.reset(uops);
+        self.keys.clear();
+        self.keys.extend((0..uops.len() as u32).map(zobrist));
+        self.eager.clear();
+        self.eager.extend(eager);
+        self.bits.clear();
+        self.bits.resize(uops.len().div_ceil(64), 0);
+        self.set_hash = 0;
+        self.stack.clear();
+        self.state = 0;
+        self.remaining = completed;
+        self.entry = 0;
+    }
+
     fn flip(&mut self, local: u32) {
         self.bits[local as usize / 64] ^= 1u64 << (local % 64);
         self.set_hash ^= self.keys[local as usize];
@@ -321,6 +346,7 @@ enum WalkEnd {
 impl<M: Model> Run<'_, M> {
     fn segment(
         &mut self,
+        walk: &mut Walk,
         seg: &Segment,
         live: &[Indeterminate],
         starts: &[Config<M::State>],
@@ -334,23 +360,14 @@ impl<M: Model> Run<'_, M> {
         let uops = &self.uops;
         let words = uops.len().div_ceil(64);
         self.memo.reset(words);
-        let mut walk = Walk {
-            events: Events::new(uops),
-            keys: (0..uops.len() as u32).map(zobrist).collect(),
-            eager: uops
-                .iter()
-                .enumerate()
-                .map(|(l, op)| {
-                    l < universe.completed && self.model.read_only(&op.input, op.output.as_ref())
-                })
-                .collect(),
-            bits: vec![0; words],
-            set_hash: 0,
-            stack: Vec::new(),
-            state: 0,
-            remaining: universe.completed,
-            entry: 0,
-        };
+        let model = self.model;
+        walk.reset(
+            uops,
+            universe.completed,
+            uops.iter().enumerate().map(|(l, op)| {
+                l < universe.completed && model.read_only(&op.input, op.output.as_ref())
+            }),
+        );
         let mut next = Frontier::new();
         let mut best: Option<Best> = None;
         let allowance = if last {
@@ -373,7 +390,7 @@ impl<M: Model> Run<'_, M> {
                 Some(state) => {
                     walk.state = state;
                     walk.entry = walk.events.next[walk.events.head() as usize];
-                    self.walk(&mut walk, &universe, start, last, &mut next, &mut best)
+                    self.walk(walk, &universe, start, last, &mut next, &mut best)
                 }
                 None => Ok(WalkEnd::Explored),
             };

@@ -1,6 +1,6 @@
 //! Expanding a template and a seed into a concrete scenario with every fault listed.
 
-use super::template::{set_pointer, EpisodeKind as Kind, FuzzSpec, Template};
+use super::template::{set_pointer, set_pointer_in, EpisodeKind as Kind, FuzzSpec, Template};
 use crate::scenario::{
     member_changes, Aim, AimedFault, ChangeKind, ClockSpec, CutSpec, DiskFaultSpec, DiskTargetSpec,
     FaultAction, FaultSpec, JoinSpec, LateRestart, LinkOverride, MembershipSpec, OutageSpec,
@@ -51,6 +51,8 @@ fn narrow_clock_rates_to_lease(scenario: &Scenario, fuzz: &mut FuzzSpec) {
 /// `fuzz.vary` followed by the field's pointer: adding a field to a template leaves the other
 /// fields' draws as they were. A choice that would make the scenario invalid together with
 /// earlier choices is skipped (the field keeps its base value), so every expansion is valid.
+/// A template checked free of such combinations ([`Template::check_vary`]) sets every choice
+/// and parses once: the scenario the field-by-field way gives when no choice is skipped.
 fn vary(template: &Template, seed: u64) -> Scenario {
     if template.fuzz.vary.is_empty() {
         return template.base.clone();
@@ -59,16 +61,25 @@ fn vary(template: &Template, seed: u64) -> Scenario {
     let Ok(mut value) = serde_json::to_value(&template.base) else {
         return template.base.clone();
     };
-    let mut scenario = template.base.clone();
-    for (pointer, choices) in &template.fuzz.vary {
+    let drawn = template.fuzz.vary.iter().map(|(pointer, choices)| {
         let mut rng = streams.stream(&format!("fuzz.vary{pointer}"));
-        let choice = &choices[rng.below(choices.len() as u64) as usize];
+        (pointer, &choices[rng.below(choices.len() as u64) as usize])
+    });
+    let parse = |value: &serde_json::Value| {
+        crate::scenario::parse(&value.to_string(), std::path::Path::new("<fuzz>")).ok()
+    };
+    if template.vary_conflict_free {
+        for (pointer, choice) in drawn {
+            set_pointer_in(&mut value, pointer, choice);
+        }
+        return parse(&value).expect("check_vary: every combination of choices parses");
+    }
+    let mut scenario = template.base.clone();
+    for (pointer, choice) in drawn {
         let Some(varied) = set_pointer(&value, pointer, choice) else {
             continue;
         };
-        if let Ok(parsed) =
-            crate::scenario::parse(&varied.to_string(), std::path::Path::new("<fuzz>"))
-        {
+        if let Some(parsed) = parse(&varied) {
             value = varied;
             scenario = parsed;
         }
@@ -1428,6 +1439,26 @@ mod tests {
                         "{name}: {pointer} = {choice} is never drawn"
                     );
                 }
+            }
+        }
+    }
+
+    /// A template checked free of `vary` conflicts sets every choice and parses once; that
+    /// must give the scenario the field-by-field way gives, seed by seed.
+    #[test]
+    fn a_conflict_free_template_expands_as_the_field_by_field_way() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/fuzz");
+        for name in ["raft.json", "raft-swarm.json"] {
+            let unchecked = crate::fuzz::load_template(&dir.join(name)).unwrap();
+            let mut checked = unchecked.clone();
+            assert!(checked.check_vary().is_empty(), "{name}");
+            assert!(checked.vary_conflict_free && !unchecked.vary_conflict_free);
+            for seed in 0..60 {
+                assert_eq!(
+                    expand(&checked, seed),
+                    expand(&unchecked, seed),
+                    "{name} {seed}"
+                );
             }
         }
     }

@@ -399,6 +399,21 @@ pub struct Template {
     pub base: Scenario,
     /// What to draw.
     pub fuzz: FuzzSpec,
+    /// True once [`Template::check_vary`] found no combination of `vary` choices that makes the
+    /// scenario invalid: `expand` may then set every drawn choice and parse the scenario once,
+    /// rather than once per field to skip a choice that breaks it.
+    pub(crate) vary_conflict_free: bool,
+}
+
+impl Template {
+    /// The combinations of `vary` choices that make the scenario invalid ([`vary_conflicts`]);
+    /// when there are none the template remembers it, so each expansion parses its scenario
+    /// once rather than once per varied field (the same scenario either way).
+    pub fn check_vary(&mut self) -> Vec<String> {
+        let conflicts = vary_conflicts(self);
+        self.vary_conflict_free = conflicts.is_empty();
+        conflicts
+    }
 }
 
 /// Reads and validates a template file (at most [`crate::files::input_limit`] bytes read, the
@@ -467,7 +482,11 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
     validate_fuzz(&fuzz, &base)
         .and_then(|()| validate_vary(&fuzz.vary, &base))
         .map_err(|(field, message)| field_error(format!("fuzz.{field}"), message))?;
-    Ok(Template { base, fuzz })
+    Ok(Template {
+        base,
+        fuzz,
+        vary_conflict_free: false,
+    })
 }
 
 /// `an array`, `a string`, ...: what a JSON value is, for messages.
@@ -615,25 +634,39 @@ pub(crate) fn set_pointer(
     pointer: &str,
     choice: &serde_json::Value,
 ) -> Option<serde_json::Value> {
-    if !pointer.starts_with('/') {
-        return None;
-    }
     let mut varied = value.clone();
-    if let Some(slot) = varied.pointer_mut(pointer) {
+    set_pointer_in(&mut varied, pointer, choice).then_some(varied)
+}
+
+/// [`set_pointer`] in place: false (and `value` unchanged) when `pointer` names no field.
+pub(crate) fn set_pointer_in(
+    value: &mut serde_json::Value,
+    pointer: &str,
+    choice: &serde_json::Value,
+) -> bool {
+    if !pointer.starts_with('/') {
+        return false;
+    }
+    if let Some(slot) = value.pointer_mut(pointer) {
         match (slot.as_object_mut(), choice.as_object()) {
             (Some(fields), Some(chosen)) => {
                 fields.extend(chosen.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             _ => *slot = choice.clone(),
         }
-        return Some(varied);
+        return true;
     }
-    let (parent, key) = pointer.rsplit_once('/')?;
-    varied
-        .pointer_mut(parent)?
-        .as_object_mut()?
-        .insert(key.to_string(), choice.clone());
-    Some(varied)
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let Some(fields) = value
+        .pointer_mut(parent)
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return false;
+    };
+    fields.insert(key.to_string(), choice.clone());
+    true
 }
 
 fn validate_fuzz(fuzz: &FuzzSpec, base: &Scenario) -> Result<(), (String, String)> {

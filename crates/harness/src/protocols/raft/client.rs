@@ -7,6 +7,7 @@ use super::msg::{Msg, Reply};
 use super::server::{kernel_id, Ctx};
 use faultline_check::KvInput;
 use faultline_sim::NodeId;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -100,13 +101,12 @@ impl Client {
         }
     }
 
-    /// Finished operations, then the one still running (indeterminate, or failed for a read).
-    pub fn records(&self) -> Vec<Record> {
-        let mut all = self.records.clone();
-        if let Some(op) = &self.current {
-            all.push(self.given_up(op));
-        }
-        all
+    /// Finished operations (borrowed), then the one still running (indeterminate, or failed
+    /// for a read).
+    pub fn records(&self) -> impl Iterator<Item = Cow<'_, Record>> {
+        let running = self.current.as_ref().map(|op| self.given_up(op));
+        let finished = self.records.iter().map(Cow::Borrowed);
+        finished.chain(running.map(Cow::Owned))
     }
 
     /// Operations the run ended before this client could issue.

@@ -2,7 +2,7 @@
 //! fault, the invariants' verdicts, and the summary lines of the report.
 
 use super::actor::Actor;
-use super::client::{Outcome, Record};
+use super::client::{Client, Outcome, Record};
 use super::electable::{self, Ballot, Elector};
 use super::expect::RaftExpect;
 use super::invariants::Invariant;
@@ -16,6 +16,7 @@ use faultline_check::formats::AnyHistory;
 use faultline_check::{check, CheckOptions, History, KvInput, KvModel, KvOutput, Verdict};
 use faultline_raft::RaftNode;
 use faultline_sim::{NodeId, Simulation, Time};
+use std::borrow::Cow;
 
 /// What the client records add up to.
 #[derive(Clone, Copy)]
@@ -38,7 +39,7 @@ pub fn judge(
         (0..sim.node_count() as u32)
             .filter_map(|i| sim.process(NodeId::new(i)).and_then(Actor::client))
     };
-    let records: Vec<Record> = clients().flat_map(|c| c.records()).collect();
+    let records: Vec<Cow<Record>> = clients().flat_map(Client::records).collect();
     let count = |o| records.iter().filter(|r| r.outcome == o).count();
     let tally = Tally {
         ok: count(Outcome::Ok),
@@ -230,7 +231,7 @@ fn focus(watch: &Watch, verdict: &Verdict) -> Option<crate::report::Focus> {
     })
 }
 
-fn history(records: &[Record]) -> History<KvInput, KvOutput> {
+fn history(records: &[Cow<Record>]) -> History<KvInput, KvOutput> {
     let mut history = History::new();
     for r in records {
         let input = r.op.clone();
