@@ -99,7 +99,8 @@ fn refuse_out_among_shards(args: &MergeArgs) -> Result<()> {
 fn template_at_hand(args: &MergeArgs, merged: &Merged) -> Result<(Option<Template>, String)> {
     let expected = &merged.header.template_hash;
     if let Some(path) = &args.template {
-        let template = fuzz::load_template(path)?;
+        let mut template = fuzz::load_template(path)?;
+        template.check_vary();
         let found = fuzz::template_hash(&template);
         if &found != expected {
             bail!(
@@ -111,7 +112,11 @@ fn template_at_hand(args: &MergeArgs, merged: &Merged) -> Result<(Option<Templat
     }
     let path = Path::new(&merged.header.template);
     match fuzz::load_template(path) {
-        Ok(t) if &fuzz::template_hash(&t) == expected => Ok((Some(t), String::new())),
+        Ok(mut t) if &fuzz::template_hash(&t) == expected => {
+            // Expansions parse once per seed when no vary combination conflicts.
+            t.check_vary();
+            Ok((Some(t), String::new()))
+        }
         Ok(_) => Ok((None, format!(
             "Not shown: {} now holds another template than the shards ran (hash {expected}); pass --template to merge.",
             path.display()

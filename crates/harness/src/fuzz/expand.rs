@@ -16,7 +16,7 @@ const MS: u64 = 1_000_000;
 ///
 /// The same (template, seed) always gives the same scenario: every draw comes from the seed's
 /// streams `fuzz.vary<pointer>` (one per varied field), `fuzz.swarm.<purpose>` (see
-/// [`super::swarm`]) and `fuzz.faults`.
+/// `fuzz::swarm`) and `fuzz.faults`.
 pub fn expand(template: &Template, seed: u64) -> Scenario {
     let scenario = vary(template, seed);
     let (mut scenario, mut fuzz) = match &template.fuzz.swarm {

@@ -89,7 +89,7 @@ pub struct SweepOptions {
     pub shrink: bool,
     /// What produced the results: written first to a new `results.jsonl`, and required of an
     /// existing one on `resume`. Its `guided` runs the seeds coverage-guided (see
-    /// [`super::guided`]): in batches, part of each batch mutating scenarios that reached new code
+    /// `fuzz::guided`): in batches, part of each batch mutating scenarios that reached new code
     /// probes. Not with `resume` or shards.
     pub header: ResultsHeader,
     /// When set (e.g. by a Ctrl-C handler), no further seed starts; seeds already running
