@@ -31,7 +31,7 @@ pub fn print_line(args: std::fmt::Arguments) {
     }
 }
 
-/// `println!` through [`print_line`]: a closed pipe ends the output quietly instead of panicking.
+/// `println!` through `print_line`: a closed pipe ends the output quietly instead of panicking.
 #[macro_export]
 macro_rules! outln {
     () => {
