@@ -4,7 +4,7 @@ use crate::disk::{Disk, DiskConfig, DiskFault, NewSync, SyncId};
 use crate::fault::Fault;
 use crate::hash::StableHasher;
 use crate::inflight::InFlight;
-use crate::net::{Connectivity, FifoLinks, LinkConfig, Topology, ZoneId};
+use crate::net::{Connectivity, FifoLinks, LastLink, LinkConfig, Topology, ZoneId, LAST_LINK_FROM};
 use crate::prefetch::prefetch;
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
@@ -140,6 +140,8 @@ struct NodeMeta {
     paused: bool,
     /// Number of the event that last crashed the node (0: never).
     crashed_in: u64,
+    /// The node's latest FIFO link as a sender (used from [`LAST_LINK_FROM`] nodes).
+    last_link: LastLink,
 }
 
 impl NodeMeta {
@@ -301,6 +303,7 @@ impl<P: Process> Simulation<P> {
             up: true,
             paused: false,
             crashed_in: 0,
+            last_link: LastLink::default(),
         });
         self.trace.add_name(name);
         self.push_now(Event::Start {
@@ -969,7 +972,13 @@ impl<P: Process> Simulation<P> {
         let at = if self.net_rng.reorder.chance(link.reorder) || fixed.is_some() {
             arrival
         } else {
-            self.fifo.order(from, to, arrival, self.now)
+            fifo_order(
+                &mut self.fifo,
+                &mut self.meta,
+                (from, to),
+                arrival,
+                self.now,
+            )
         };
         if self.net_rng.duplicate.chance(link.duplicate) {
             let copy_at = self.now + link.latency.sample(&mut self.net_rng.latency);
@@ -1010,6 +1019,22 @@ impl<P: Process> Simulation<P> {
             None => self.queue.push(at, event),
         }
     }
+}
+
+/// The delivery time on the FIFO link `from` -> `to` for a message that would arrive at
+/// `arrival`: never before an earlier message on that link.
+#[inline]
+fn fifo_order(
+    fifo: &mut FifoLinks,
+    meta: &mut [NodeMeta],
+    (from, to): (NodeId, NodeId),
+    arrival: Time,
+    now: Time,
+) -> Time {
+    if meta.len() < LAST_LINK_FROM {
+        return fifo.order(from, to, arrival, now);
+    }
+    fifo.order_from(&mut meta[from.index()].last_link, (from, to), arrival, now)
 }
 
 /// The link from `from` to `to`; with a single zone, without reading either node.
