@@ -5,7 +5,7 @@ use crate::fault::Fault;
 use crate::hash::StableHasher;
 use crate::inflight::InFlight;
 use crate::net::{Connectivity, FifoLinks, LastLink, LinkConfig, Topology, ZoneId, LAST_LINK_FROM};
-use crate::prefetch::prefetch;
+use crate::prefetch::{prefetch, PREFETCH_FROM};
 use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
@@ -491,9 +491,12 @@ impl<P: Process> Simulation<P> {
     /// [`crate::prefetch`]): its node's slot and liveness entry, and a delivery's message; and
     /// the queued events that may come after it, whose nodes the next step prefetches. The
     /// next event is known now unless this one schedules an earlier one (then the hint is
-    /// wasted, nothing else).
+    /// wasted, nothing else). Only from [`PREFETCH_FROM`] nodes: below, everything is in cache.
     #[inline]
     fn prefetch_next(&self) {
+        if self.meta.len() < PREFETCH_FROM {
+            return;
+        }
         self.queue.prefetch_following();
         let Some(event) = self.queue.peek() else {
             return;
