@@ -98,6 +98,8 @@ pub fn execute(args: RunArgs) -> Result<u8> {
         RunOptions {
             seed: args.seed,
             trace,
+            // One run, then the process exits: the OS takes the nodes' memory back at once.
+            skip_teardown: true,
         },
     )
     .with_context(|| match &trace_path {

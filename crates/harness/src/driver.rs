@@ -13,6 +13,10 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Where to write the trace as JSON lines.
     pub trace: Option<Box<dyn Write>>,
+    /// Leaves the simulation's nodes allocated when the run ends
+    /// ([`Simulation::skip_teardown`]): for a process that exits after one run (the CLI's
+    /// `faultline run`). Never set it in a program that runs many scenarios.
+    pub skip_teardown: bool,
 }
 
 /// A simulation of `scenario`'s protocol nodes (named n1..nN, in their zones) with its faults
@@ -25,6 +29,9 @@ pub fn build<P: Process>(
     let seed = options.seed.unwrap_or(scenario.seed);
     let config = scenario.sim_config(seed);
     let mut sim = Simulation::new(config.clone(), factory);
+    if options.skip_teardown {
+        sim.skip_teardown();
+    }
     if let Some(sink) = options.trace.take() {
         sim.record_trace(sink);
     }

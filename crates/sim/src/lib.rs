@@ -39,6 +39,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod calendar;
 pub mod detmath;
 mod disk;
 mod fault;

@@ -6,6 +6,10 @@
 //! prefetch never faults and changes no value: it only moves cache lines, so no outcome or trace
 //! hash depends on it. On other architectures it is a no-op.
 
+/// Below this many nodes the nodes' memory stays in the cache (4,096 gossip slots are ~2 MB):
+/// the kernel gives no hints, which would only cost instructions (3.5% of the Raft swarm's).
+pub(crate) const PREFETCH_FROM: usize = 4096;
+
 /// Size of a cache line on the machines this targets.
 const LINE: usize = 64;
 

@@ -10,16 +10,18 @@
 //!   head of each lane sits in the heap. A run whose events mostly share a few delays keeps its
 //!   heap tiny and its lanes read sequentially.
 //! - **The heap.** Every other event: a binary heap of small keys (time, sequence, slot) while the
-//!   events themselves wait in a slab of reusable slots, so sifting moves 24-byte keys.
+//!   events themselves wait in a slab of reusable slots, so sifting moves 24-byte keys. When it
+//!   grows large, keys for the next second wait in time buckets in front of it
+//!   ([`crate::calendar`]).
 //!
-//! The heap holds every heap event and the head of every non-empty lane, so its minimum is the
-//! global minimum by (time, sequence): the pop order is exactly that of a single heap. A steady
-//! run allocates nothing per event.
+//! The keys are those of every heap event and the head of every non-empty lane, so their minimum
+//! is the global minimum by (time, sequence): the pop order is exactly that of a single heap. A
+//! steady run allocates nothing per event.
 
+use crate::calendar::{Calendar, Timed};
 use crate::time::Time;
 use std::cmp::Ordering;
-use std::collections::binary_heap::PeekMut;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Lanes kept at most; a delay without a lane (and no empty lane to take over) uses the heap.
 const MAX_LANES: usize = 8;
@@ -27,11 +29,6 @@ const MAX_LANES: usize = 8;
 /// A lane that empties gives back its buffer if it had grown beyond this many events, so a burst
 /// (every node starting at once) does not hold its memory for the rest of the run.
 const LANE_KEEP: usize = 1024;
-
-/// The heap gives back most of its buffer once it holds under a quarter of it, above this many
-/// keys: the burst of every node's first (staggered) timer grows it to 2^20 keys at 10^6 nodes,
-/// and a steady run then holds a few thousand.
-const HEAP_KEEP: usize = 1 << 16;
 
 /// Where the event a heap key stands for waits.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,6 +60,13 @@ impl Key {
     }
 }
 
+impl Timed for Key {
+    #[inline]
+    fn nanos(&self) -> u64 {
+        self.time.as_nanos()
+    }
+}
+
 impl Ord for Key {
     /// Reversed so the max-heap pops the earliest (time, seq) first.
     #[inline]
@@ -79,7 +83,7 @@ struct Lane<E> {
 
 /// A min-queue of events keyed by virtual time with FIFO tie-breaking.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Key>,
+    keys: Calendar<Key>,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     lanes: Vec<Lane<E>>,
@@ -90,7 +94,7 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            keys: Calendar::default(),
             slots: Vec::new(),
             free: Vec::new(),
             lanes: Vec::new(),
@@ -104,6 +108,15 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty queue whose keys go to buckets of 2^shift ns once its heap holds `spill`.
+    #[cfg(test)]
+    fn with_calendar(spill: usize, shift: u32) -> Self {
+        EventQueue {
+            keys: Calendar::new(spill, shift),
+            ..Self::default()
+        }
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -130,7 +143,7 @@ impl<E> EventQueue<E> {
                 u32::try_from(self.slots.len() - 1).expect("more than 2^32 pending events")
             }
         };
-        self.heap.push(Key {
+        self.keys.push(Key {
             time,
             seq,
             source: Source::Slot(slot),
@@ -155,7 +168,7 @@ impl<E> EventQueue<E> {
         };
         let lane = &mut self.lanes[index];
         if lane.events.is_empty() {
-            self.heap.push(Key {
+            self.keys.push(Key {
                 time,
                 seq,
                 source: Source::Lane(index as u32),
@@ -184,34 +197,29 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        let mut top = self.heap.peek_mut()?;
+        let top = *self.keys.peek()?;
         self.len -= 1;
         match top.source {
             Source::Slot(slot) => {
-                let time = PeekMut::pop(top).time;
+                self.keys.pop();
                 let event = self.slots[slot as usize]
                     .take()
                     .expect("a queued slot holds its event");
                 self.free.push(slot);
-                if self.heap.capacity() > HEAP_KEEP && self.heap.len() < self.heap.capacity() / 4 {
-                    self.heap.shrink_to(self.heap.len() * 2);
-                }
-                Some((time, event))
+                Some((top.time, event))
             }
             Source::Lane(index) => {
                 let lane = &mut self.lanes[index as usize].events;
                 let (time, _, event) = lane.pop_front().expect("a lane in the heap has a head");
                 match lane.front() {
                     // Replacing the top sifts it down once, instead of a pop and a push.
-                    Some(&(time, seq, _)) => {
-                        *top = Key {
-                            time,
-                            seq,
-                            source: Source::Lane(index),
-                        }
-                    }
+                    Some(&(time, seq, _)) => self.keys.replace_top(Key {
+                        time,
+                        seq,
+                        source: Source::Lane(index),
+                    }),
                     None => {
-                        PeekMut::pop(top);
+                        self.keys.pop();
                         if lane.capacity() > LANE_KEEP {
                             *lane = VecDeque::new();
                         }
@@ -225,7 +233,7 @@ impl<E> EventQueue<E> {
     /// The earliest event, if any (the one [`EventQueue::pop`] would return next).
     #[inline]
     pub fn peek(&self) -> Option<&E> {
-        let top = self.heap.peek()?;
+        let top = self.keys.peek()?;
         match top.source {
             Source::Slot(slot) => self.slots[slot as usize].as_ref(),
             Source::Lane(index) => self.lanes[index as usize]
@@ -241,7 +249,7 @@ impl<E> EventQueue<E> {
     /// need no hint.
     #[inline]
     pub(crate) fn prefetch_following(&self) {
-        for key in self.heap.as_slice().iter().skip(1).take(2) {
+        for key in self.keys.heap_slice().iter().skip(1).take(2) {
             if let Some(event) = match key.source {
                 Source::Slot(slot) => self.slots.get(slot as usize),
                 Source::Lane(_) => None,
@@ -253,7 +261,7 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest event, if any.
     pub fn peek_time(&self) -> Option<Time> {
-        self.heap.peek().map(|key| key.time)
+        self.keys.peek().map(|key| key.time)
     }
 
     /// Every pending event, in storage order (not time order): the slab, then each lane.
@@ -298,31 +306,21 @@ mod tests {
         assert!(queue.is_empty());
     }
 
-    #[test]
-    fn the_heap_gives_back_the_buffer_of_a_burst() {
-        let mut queue = EventQueue::new();
-        for i in 0..4 * HEAP_KEEP {
-            queue.push(Time::from_nanos(i as u64), i);
-        }
-        while queue.len() > 10 {
-            queue.pop();
-        }
-        assert!(
-            queue.heap.capacity() <= HEAP_KEEP,
-            "{}",
-            queue.heap.capacity()
-        );
-    }
-
     proptest! {
         /// Whatever mix of heap and lane pushes (including delays that break a lane's order and
-        /// more delays than lanes), events pop exactly in (time, push order), and `peek` shows
-        /// the event `pop` returns next.
+        /// more delays than lanes) and whatever calendar in front of the heap (buckets from a
+        /// heap of 0 to 5 keys, of 1 to 8 ns, keys beyond the last bucket), events pop exactly
+        /// in (time, push order), and `peek` shows the event `pop` returns next.
         #[test]
         fn lanes_pop_in_the_same_order_as_one_heap(
-            ops in prop::collection::vec((0u8..4, 0u64..12, any::<bool>()), 1..400)
+            ops in prop::collection::vec(
+                (0u8..4, prop_oneof![3 => 0u64..12, 1 => 0u64..10_000], any::<bool>()),
+                1..400,
+            ),
+            spill in 0usize..6,
+            shift in 0u32..4,
         ) {
-            let mut queue = EventQueue::new();
+            let mut queue = EventQueue::with_calendar(spill, shift);
             let mut reference: Vec<(Time, usize)> = Vec::new();
             let mut now = Time::ZERO;
             let mut popped = Vec::new();

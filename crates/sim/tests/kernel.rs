@@ -5,7 +5,7 @@ use faultline_sim::{
     Time, TimerId, TraceKind,
 };
 use proptest::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::rc::Rc;
 use std::time::Duration;
@@ -637,4 +637,48 @@ fn busy_instants_below_the_limit_do_not_stall() {
     sim.run_until(Time::from_secs(1));
     assert_eq!(sim.stall(), None);
     assert_eq!(sim.now(), Time::from_secs(1));
+}
+
+/// A silent process that counts its drops in a shared cell.
+struct Counted(Rc<Cell<u32>>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+impl Process for Counted {
+    type Message = u64;
+    type Durable = ();
+
+    fn on_start(&mut self, _ctx: &mut Context<'_, u64, ()>) {}
+
+    fn on_message(&mut self, _ctx: &mut Context<'_, u64, ()>, _from: NodeId, _msg: u64) {}
+
+    fn on_timer(&mut self, _ctx: &mut Context<'_, u64, ()>, _timer: TimerId, _tag: u64) {}
+}
+
+/// How many of three nodes' processes a simulation's drop drops.
+fn processes_dropped(skip_teardown: bool) -> u32 {
+    let drops = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&drops);
+    let mut sim = Simulation::new(SimConfig::new(1, fixed_latency(1)), move |_, _| {
+        Counted(Rc::clone(&counter))
+    });
+    for i in 1..=3 {
+        sim.add_node(&format!("n{i}"));
+    }
+    sim.run_until(Time::from_nanos(1_000_000));
+    if skip_teardown {
+        sim.skip_teardown();
+    }
+    drop(sim);
+    drops.get()
+}
+
+#[test]
+fn skip_teardown_leaves_the_nodes_allocated_when_the_simulation_drops() {
+    assert_eq!(processes_dropped(false), 3);
+    assert_eq!(processes_dropped(true), 0);
 }
