@@ -743,21 +743,7 @@ impl Swim {
             return;
         }
         match body {
-            Body::Ping { seq } => {
-                // A ping from a member this node holds dead or gone: the answer says so, and
-                // the pinger refutes (or answers a stale verdict with its incarnation).
-                let about = self
-                    .members
-                    .get(&from)
-                    .filter(|m| matches!(m.state, MemberState::Dead | MemberState::Left))
-                    .map(|m| MemberUpdate {
-                        id: from,
-                        incarnation: m.incarnation,
-                        state: m.state,
-                        by: self.me,
-                    });
-                out.send.push((from, Body::Ack { seq: *seq }, about));
-            }
+            Body::Ping { seq } => self.answer_ping(from, *seq, out),
             Body::Ack { seq } => {
                 if self.probe.is_some_and(|p| p.seq == *seq) {
                     self.probe = None;
@@ -775,19 +761,7 @@ impl Swim {
                     p.nacks += 1;
                 }
             }
-            Body::PingReq { seq, target } => {
-                self.seq += 1;
-                let relay = Relay {
-                    requester: from,
-                    seq: *seq,
-                    expires: now + self.cfg.probe_interval,
-                    nack_at: self
-                        .health
-                        .map(|_| now + self.scaled(self.cfg.ping_timeout)),
-                };
-                self.relays.insert(self.seq, relay);
-                out.to(*target, Body::Ping { seq: self.seq });
-            }
+            Body::PingReq { seq, target } => self.relay_ping(now, from, *seq, *target, out),
             Body::Join { incarnation } => {
                 let joiner = MemberUpdate {
                     id: from,
@@ -812,6 +786,45 @@ impl Swim {
             }
             _ => {}
         }
+    }
+
+    /// Acks a ping. From a member this node holds dead or gone, the answer says so, and the
+    /// pinger refutes (or answers a stale verdict with its incarnation).
+    fn answer_ping<R: RngCore>(&self, from: u64, seq: u64, out: &mut Out<'_, R>) {
+        let about = self
+            .members
+            .get(&from)
+            .filter(|m| matches!(m.state, MemberState::Dead | MemberState::Left))
+            .map(|m| MemberUpdate {
+                id: from,
+                incarnation: m.incarnation,
+                state: m.state,
+                by: self.me,
+            });
+        out.send.push((from, Body::Ack { seq }, about));
+    }
+
+    /// Pings `target` for `requester`'s indirect probe `seq`, remembering to relay the ack
+    /// (and, with local health, a nack if none comes in time).
+    fn relay_ping<R: RngCore>(
+        &mut self,
+        now: u64,
+        requester: u64,
+        seq: u64,
+        target: u64,
+        out: &mut Out<'_, R>,
+    ) {
+        self.seq += 1;
+        let relay = Relay {
+            requester,
+            seq,
+            expires: now + self.cfg.probe_interval,
+            nack_at: self
+                .health
+                .map(|_| now + self.scaled(self.cfg.ping_timeout)),
+        };
+        self.relays.insert(self.seq, relay);
+        out.to(target, Body::Ping { seq: self.seq });
     }
 
     /// Asks `seeds` to let this node in; asks them again every protocol period until one

@@ -475,6 +475,26 @@ impl GossipNode {
         changed
     }
 
+    /// Takes in a rumor's updates and, when asked, tells the sender which were news.
+    fn on_rumor(&mut self, from: u64, updates: Vec<Update>, feedback: bool) {
+        let (mut known, mut fresh) = (Vec::new(), Vec::new());
+        for u in updates {
+            let dot = u.version.dot;
+            if self.absorb(&u) {
+                fresh.push(dot);
+                self.rumor(u);
+            } else if self.rumors.learned_in(&dot, self.rounds) {
+                // News this round: the contact was as useful as the one that came first.
+                fresh.push(dot);
+            } else {
+                known.push(dot);
+            }
+        }
+        if feedback {
+            self.send(from, Body::RumorFeedback { known, fresh });
+        }
+    }
+
     /// Handles one message from `from`. Messages arriving after `leave` are ignored.
     pub fn handle_message(&mut self, now: u64, from: u64, msg: Message) -> Result<(), GossipError> {
         if from == self.id {
@@ -507,22 +527,7 @@ impl GossipNode {
             | Body::MerkleNodes { .. }
             | Body::MerkleLeaves { .. }) => self.on_sync(from, body),
             Body::Rumor { updates, feedback } => {
-                let (mut known, mut fresh) = (Vec::new(), Vec::new());
-                for u in updates {
-                    let dot = u.version.dot;
-                    if self.absorb(&u) {
-                        fresh.push(dot);
-                        self.rumor(u);
-                    } else if self.rumors.learned_in(&dot, self.rounds) {
-                        // News this round: the contact was as useful as the one that came first.
-                        fresh.push(dot);
-                    } else {
-                        known.push(dot);
-                    }
-                }
-                if feedback {
-                    self.send(from, Body::RumorFeedback { known, fresh });
-                }
+                self.on_rumor(from, updates, feedback);
                 Ok(())
             }
             Body::RumorFeedback { known, fresh } => {
