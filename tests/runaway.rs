@@ -126,13 +126,19 @@ fn run(spec: &str) -> faultline_harness::RunReport {
     faultline_harness::run(&scenario, Default::default()).unwrap()
 }
 
+/// The run's first check, which must be the failed `name` (and fail the run).
+fn first_failed<'a>(report: &'a faultline_harness::RunReport, name: &str) -> &'a CheckOutcome {
+    assert!(!report.ok(), "{:?}", report.checks);
+    let first = &report.checks[0];
+    assert_eq!(first.name, name);
+    assert!(!first.ok);
+    first
+}
+
 #[test]
 fn a_livelocked_protocol_fails_time_advances_at_the_instant_it_stood_still() {
     let report = run(r#"{"at": "505ms", "how": "spin"}"#);
-    assert!(!report.ok(), "{:?}", report.checks);
-    let first = &report.checks[0];
-    assert_eq!(first.name, "time_advances");
-    assert!(!first.ok);
+    let first = first_failed(&report, "time_advances");
     assert!(
         first.detail.contains("stood still at 0.510s"),
         "{}",
@@ -152,10 +158,7 @@ fn a_protocol_that_does_not_run_away_runs_to_the_end_with_neither_check() {
 #[test]
 fn a_message_storm_fails_backlog_bounded_before_memory_runs_out() {
     let report = run(r#"{"at": "505ms", "how": "storm"}"#);
-    assert!(!report.ok(), "{:?}", report.checks);
-    let first = &report.checks[0];
-    assert_eq!(first.name, "backlog_bounded");
-    assert!(!first.ok);
+    let first = first_failed(&report, "backlog_bounded");
     // Three nodes: the limit is 2^20 + 3 * 16 queued events, doubling every millisecond or so.
     assert!(
         first.detail.contains("the limit of 1048624"),

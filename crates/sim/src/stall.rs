@@ -61,15 +61,59 @@ impl Stall {
     }
 }
 
+/// One of the guard's limits: `base` plus `per_node` for each node, unless the caller fixed it.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    base: u64,
+    per_node: u64,
+    fixed: Option<u64>,
+}
+
+impl Limit {
+    const fn new(base: u64, per_node: u64) -> Self {
+        Limit {
+            base,
+            per_node,
+            fixed: None,
+        }
+    }
+
+    /// A count below this is under the limit whatever the node count (a cheap first test).
+    #[inline]
+    fn floor(&self) -> u64 {
+        self.fixed.unwrap_or(self.base)
+    }
+
+    /// The limit for a run of `nodes` nodes, when `count` reached it.
+    fn reached(&self, count: u64, nodes: usize) -> Option<u64> {
+        let limit = self.fixed.unwrap_or_else(|| {
+            self.base
+                .saturating_add(self.per_node.saturating_mul(nodes as u64))
+        });
+        (count >= limit).then_some(limit)
+    }
+}
+
 /// Watches the events of the current instant and the queue's length.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct RunawayGuard {
     time: Time,
     events: u64,
-    /// Limits set by the caller, instead of the defaults for the node count.
-    instant_limit: Option<u64>,
-    backlog_limit: Option<u64>,
+    instant: Limit,
+    backlog: Limit,
     stall: Option<Stall>,
+}
+
+impl Default for RunawayGuard {
+    fn default() -> Self {
+        RunawayGuard {
+            time: Time::ZERO,
+            events: 0,
+            instant: Limit::new(INSTANT_EVENTS_BASE, INSTANT_EVENTS_PER_NODE),
+            backlog: Limit::new(BACKLOG_BASE, BACKLOG_PER_NODE),
+            stall: None,
+        }
+    }
 }
 
 impl RunawayGuard {
@@ -77,8 +121,15 @@ impl RunawayGuard {
     /// queued; the run stalls when the instant's events or the queue reach their limit.
     #[inline]
     pub(crate) fn count(&mut self, time: Time, nodes: usize, pending: usize) {
-        if pending as u64 >= self.backlog_limit.unwrap_or(BACKLOG_BASE) {
-            self.check_backlog(time, nodes, pending as u64);
+        let pending = pending as u64;
+        if pending >= self.backlog.floor() {
+            if let Some(limit) = self.backlog.reached(pending, nodes) {
+                self.stall.get_or_insert(Stall::Backlog {
+                    time,
+                    pending,
+                    limit,
+                });
+            }
         }
         if time != self.time {
             self.time = time;
@@ -86,56 +137,31 @@ impl RunawayGuard {
             return;
         }
         self.events += 1;
-        if self.events >= self.instant_limit.unwrap_or(INSTANT_EVENTS_BASE) {
-            self.check_instant(time, nodes);
-        }
-    }
-
-    fn check_backlog(&mut self, time: Time, nodes: usize, pending: u64) {
-        let limit = self
-            .backlog_limit
-            .unwrap_or_else(|| per_node(BACKLOG_BASE, BACKLOG_PER_NODE, nodes));
-        if pending >= limit {
-            self.stall.get_or_insert(Stall::Backlog {
-                time,
-                pending,
-                limit,
-            });
-        }
-    }
-
-    fn check_instant(&mut self, time: Time, nodes: usize) {
-        let limit = self
-            .instant_limit
-            .unwrap_or_else(|| per_node(INSTANT_EVENTS_BASE, INSTANT_EVENTS_PER_NODE, nodes));
-        if self.events >= limit {
-            self.stall.get_or_insert(Stall::TimeStoodStill {
-                time,
-                events: self.events,
-                limit,
-            });
+        if self.events >= self.instant.floor() {
+            if let Some(limit) = self.instant.reached(self.events, nodes) {
+                self.stall.get_or_insert(Stall::TimeStoodStill {
+                    time,
+                    events: self.events,
+                    limit,
+                });
+            }
         }
     }
 
     /// Sets the instant's limit (at least 1), whatever the node count.
     pub(crate) fn set_instant_limit(&mut self, events: u64) {
-        self.instant_limit = Some(events.max(1));
+        self.instant.fixed = Some(events.max(1));
     }
 
     /// Sets the backlog's limit (at least 1), whatever the node count.
     pub(crate) fn set_backlog_limit(&mut self, pending: u64) {
-        self.backlog_limit = Some(pending.max(1));
+        self.backlog.fixed = Some(pending.max(1));
     }
 
     /// Why the run stopped, once it did.
     pub(crate) fn stall(&self) -> Option<Stall> {
         self.stall
     }
-}
-
-/// `base` plus `each` per node.
-fn per_node(base: u64, each: u64, nodes: usize) -> u64 {
-    base.saturating_add(each.saturating_mul(nodes as u64))
 }
 
 #[cfg(test)]
@@ -187,9 +213,8 @@ mod tests {
         assert_eq!(guard.stall(), None);
         guard.count(at(1), 1000, backlog as usize);
         assert!(matches!(guard.stall(), Some(Stall::Backlog { limit, .. }) if limit == backlog));
-        assert_eq!(
-            per_node(INSTANT_EVENTS_BASE, INSTANT_EVENTS_PER_NODE, 1000),
-            INSTANT_EVENTS_BASE + 1000 * INSTANT_EVENTS_PER_NODE
-        );
+        let instant = INSTANT_EVENTS_BASE + 1000 * INSTANT_EVENTS_PER_NODE;
+        assert_eq!(guard.instant.reached(instant - 1, 1000), None);
+        assert_eq!(guard.instant.reached(instant, 1000), Some(instant));
     }
 }
