@@ -76,7 +76,10 @@ pub fn validate(spec: &SwarmSpec, raft: bool) -> Result<(), (String, String)> {
     if !(0.0..=1.0).contains(&spec.keep_kind) {
         return Err((
             "swarm.keep_kind".into(),
-            format!("expected a probability in [0, 1], found {}", spec.keep_kind),
+            format!(
+                "expected a probability in [0, 1], found {:?}",
+                spec.keep_kind
+            ),
         ));
     }
     validate_draws(spec)?;
@@ -139,7 +142,7 @@ fn validate_draws(spec: &SwarmSpec) -> Result<(), (String, String)> {
     if !(0.0..=1.0).contains(&spec.edges) {
         return Err((
             "swarm.edges".into(),
-            format!("expected a probability in [0, 1], found {}", spec.edges),
+            format!("expected a probability in [0, 1], found {:?}", spec.edges),
         ));
     }
     if spec.reweigh > MAX_REWEIGH {

@@ -2,6 +2,7 @@
 
 mod disk;
 mod duration;
+mod enum_error;
 mod episodes;
 mod error;
 mod expect;
@@ -64,9 +65,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
             let path = error.path().to_string();
+            let misplaced = if error.inner().is_syntax() {
+                enum_error::misplaced_enum::<Scenario>(text, error.path())
+            } else {
+                None
+            };
             let inner = error.into_inner();
             let message = strip_position(&inner.to_string());
-            if let Some(invalid) = shape_error(text, &path) {
+            if let Some(invalid) = shape_error(text, &path).or(misplaced) {
                 ScenarioError::Field {
                     file: file.clone(),
                     field: invalid.field,

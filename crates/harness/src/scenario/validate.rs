@@ -150,7 +150,7 @@ fn validate_workload(workload: &WorkloadSpec) -> Check {
         if !(weight.is_finite() && weight >= 0.0) {
             return Err(Invalid::new(
                 format!("workload.mix.{name}"),
-                format!("expected a non-negative weight, found {weight}"),
+                format!("expected a non-negative weight, found {weight:?}"),
             ));
         }
     }
@@ -283,7 +283,7 @@ pub(crate) fn latency(spec: &LatencySpec, field: &str) -> Check {
             if !(alpha.is_finite() && alpha > 0.0) {
                 return Err(Invalid::new(
                     format!("{field}.pareto.alpha"),
-                    format!("expected a positive shape, found {alpha}"),
+                    format!("expected a positive shape, found {alpha:?}"),
                 ));
             }
             positive(min, &format!("{field}.pareto.min"))?;
@@ -313,7 +313,7 @@ pub(crate) fn clock_rate(rate: f64, field: &str) -> Check {
     } else {
         Err(Invalid::new(
             field,
-            format!("expected a rate between {min} and {max}, found {rate}"),
+            format!("expected a rate between {min} and {max}, found {rate:?}"),
         ))
     }
 }
@@ -324,7 +324,7 @@ pub(crate) fn probability(p: f64, field: &str) -> Check {
     } else {
         Err(Invalid::new(
             field,
-            format!("expected a probability between 0 and 1, found {p}"),
+            format!("expected a probability between 0 and 1, found {p:?}"),
         ))
     }
 }
