@@ -75,6 +75,9 @@ pub struct Server {
     core: RaftNode,
     kv: KvStore,
     timer: Option<Armed>,
+    /// The last handled ready, kept so that the next one fills its vectors (boxed: it moves
+    /// in and out of `drive` as a pointer).
+    spare_ready: Option<Box<Ready>>,
     /// Writes (and log reads) proposed here, by (client, seq), waiting to be applied.
     waiters: BTreeMap<(u64, u64), NodeId>,
     /// Reads asked of the core, by request id.
@@ -137,6 +140,7 @@ impl Server {
             core,
             kv,
             timer: None,
+            spare_ready: None,
             waiters: BTreeMap::new(),
             reads: BTreeMap::new(),
             confirmed: Vec::new(),
@@ -374,19 +378,18 @@ impl Server {
     /// Handles everything the core has ready: persist, then (once durable) send, apply, serve
     /// reads, snapshot. Stops at a ready that waits for its sync.
     fn drive(&mut self, ctx: &mut Ctx) {
+        let mut ready = self.spare_ready.take().unwrap_or_default();
         while !self.persistence.blocked() && self.core.has_ready() {
-            let mut ready = self.core.take_ready();
+            self.core.take_ready_into(&mut ready);
             self.observe(ctx, &ready);
             // Persist before anything that depends on it leaves the node.
             match self.persistence.persist(ctx, &mut ready) {
-                Persisted::Done => {
-                    self.release(ctx, &mut ready);
-                    self.core.recycle(ready);
-                }
+                Persisted::Done => self.release(ctx, &mut ready),
                 Persisted::Waiting(true) => self.observe_grant(),
                 Persisted::Waiting(false) => {}
             }
         }
+        self.spare_ready = Some(ready);
         self.reset_timer(ctx);
     }
 
