@@ -249,15 +249,25 @@ impl Connectivity {
 
 /// Per-link FIFO bookkeeping: the latest delivery time scheduled on each directed link.
 ///
-/// A hash map with a fixed hasher, used only for lookups (never iterated to decide anything).
-/// In a large cluster each sender's latest link is kept with the sender instead ([`LastLink`],
-/// [`FifoLinks::order_from`]); the map then holds only links left while a message on them was
-/// still in flight.
+/// Links between the first [`DENSE_NODES`] nodes live in a dense table indexed by the pair
+/// (one load and store per send in a small cluster); the others in a hash map with a fixed
+/// hasher, used only for lookups (never iterated to decide anything). A link without an entry
+/// and a link whose entry is [`Time::ZERO`] or in the past order alike: a new message never
+/// arrives before now. In a large cluster each sender's latest link is kept with the sender
+/// instead ([`LastLink`], [`FifoLinks::order_from`]); the map then holds only links left while
+/// a message on them was still in flight.
 #[derive(Debug, Default)]
 pub(crate) struct FifoLinks {
+    /// Row-major `dim x dim`: the latest delivery from node `i` to node `j` at `i * dim + j`.
+    dense: Vec<Time>,
+    dim: usize,
     last_delivery: HashMap<(NodeId, NodeId), Time, StableBuildHasher>,
     prune_at: usize,
 }
+
+/// Links between nodes below this index are kept in [`FifoLinks`]' dense table (at most
+/// 32 KiB); the rest in its map.
+const DENSE_NODES: usize = 64;
 
 /// From this many nodes the kernel orders FIFO links with [`FifoLinks::order_from`]. At 10^6
 /// nodes the map is a cache miss per send while the sender's own metadata is in cache (it is
@@ -286,7 +296,21 @@ impl Default for LastLink {
 impl FifoLinks {
     /// The delivery time for a FIFO message proposed to arrive at `arrival`: never before an
     /// earlier message on the same link.
+    #[inline]
     pub(crate) fn order(&mut self, from: NodeId, to: NodeId, arrival: Time, now: Time) -> Time {
+        match self.dense_index(from, to) {
+            Some(i) => {
+                let at = arrival.max(self.dense[i]);
+                self.dense[i] = at;
+                at
+            }
+            None => self.order_in_map(from, to, arrival, now),
+        }
+    }
+
+    /// [`FifoLinks::order`] for a link kept in the map.
+    #[inline(never)]
+    fn order_in_map(&mut self, from: NodeId, to: NodeId, arrival: Time, now: Time) -> Time {
         let slot = self.last_delivery.entry((from, to)).or_insert(Time::ZERO);
         let at = arrival.max(*slot);
         *slot = at;
@@ -295,8 +319,8 @@ impl FifoLinks {
     }
 
     /// Like [`FifoLinks::order`], with `last`, the sender's remembered link, looked at first.
-    /// Sending on another link moves the remembered one into the map if a message on it is
-    /// still in flight, and takes the new link out of the map: each link has one entry.
+    /// Sending on another link moves the remembered one into the table if a message on it is
+    /// still in flight, and takes the new link out of the table: each link has one entry.
     pub(crate) fn order_from(
         &mut self,
         last: &mut LastLink,
@@ -306,17 +330,60 @@ impl FifoLinks {
     ) -> Time {
         if last.to != to {
             if last.at > now {
-                self.last_delivery.insert((from, last.to), last.at);
-                self.prune(now);
+                self.put((from, last.to), last.at, now);
             }
-            let at = match self.last_delivery.is_empty() {
-                true => Time::ZERO,
-                false => self.last_delivery.remove(&(from, to)).unwrap_or(Time::ZERO),
-            };
+            let at = self.take((from, to));
             *last = LastLink { to, at };
         }
         last.at = arrival.max(last.at);
         last.at
+    }
+
+    /// Records `at` as the latest delivery on `link`.
+    fn put(&mut self, (from, to): (NodeId, NodeId), at: Time, now: Time) {
+        match self.dense_index(from, to) {
+            Some(i) => self.dense[i] = at,
+            None => {
+                self.last_delivery.insert((from, to), at);
+                self.prune(now);
+            }
+        }
+    }
+
+    /// Removes and returns the latest delivery on `link` ([`Time::ZERO`] if none).
+    fn take(&mut self, (from, to): (NodeId, NodeId)) -> Time {
+        match self.dense_index(from, to) {
+            Some(i) => std::mem::replace(&mut self.dense[i], Time::ZERO),
+            None if self.last_delivery.is_empty() => Time::ZERO,
+            None => self.last_delivery.remove(&(from, to)).unwrap_or(Time::ZERO),
+        }
+    }
+
+    /// The dense table's slot for the link, growing the table to take its nodes; `None` for a
+    /// link kept in the map.
+    #[inline]
+    fn dense_index(&mut self, from: NodeId, to: NodeId) -> Option<usize> {
+        let (from, to) = (from.index(), to.index());
+        let needed = from.max(to) + 1;
+        if needed > DENSE_NODES {
+            return None;
+        }
+        if needed > self.dim {
+            self.grow(needed.max(2 * self.dim).min(DENSE_NODES));
+        }
+        Some(from * self.dim + to)
+    }
+
+    /// Re-lays the dense table out as `dim x dim`, keeping every entry.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, dim: usize) {
+        let mut dense = vec![Time::ZERO; dim * dim];
+        for (from, row) in self.dense.chunks_exact(self.dim.max(1)).enumerate() {
+            dense[from * dim..from * dim + row.len()].copy_from_slice(row);
+        }
+        self.dense = dense;
+        self.dim = dim;
     }
 
     /// Entries in the past no longer constrain anything; dropping them changes no outcome.
@@ -415,22 +482,45 @@ mod tests {
         );
     }
 
+    /// Node indices on both sides of the dense table's edge and of its growth steps.
+    const NODES: [u32; 6] = [0, 1, 5, 63, 64, 900];
+
     proptest::proptest! {
+        /// The dense table (grown as nodes appear) and the map together give every message
+        /// the delivery time of a plain per-link record of the latest delivery.
+        #[test]
+        fn dense_table_orders_as_a_plain_record(
+            sends in proptest::collection::vec((0usize..6, 0usize..6, 0u64..20, 0u64..3), 1..300)
+        ) {
+            let mut fifo = FifoLinks::default();
+            let mut record = std::collections::BTreeMap::new();
+            let mut now = 0;
+            for (from, to, latency, wait) in sends {
+                now += wait;
+                let (from, to) = (n(NODES[from]), n(NODES[to]));
+                let arrival = Time::from_nanos(now + latency);
+                let last = record.entry((from, to)).or_insert(Time::ZERO);
+                *last = arrival.max(*last);
+                let got = fifo.order(from, to, arrival, Time::from_nanos(now));
+                proptest::prop_assert_eq!(got, *last);
+            }
+        }
+
         /// The senders' remembered links with the map give every message the same delivery
         /// time as the map alone, whatever the order of sends over a few links.
         #[test]
         fn remembered_links_order_as_the_map_alone(
-            sends in proptest::collection::vec((0u32..3, 0u32..4, 0u64..20, 0u64..3), 1..300)
+            sends in proptest::collection::vec((0usize..3, 0usize..6, 0u64..20, 0u64..3), 1..300)
         ) {
             let (mut plain, mut remembered) = (FifoLinks::default(), FifoLinks::default());
             let mut last = [LastLink::default(); 3];
             let mut now = 0;
-            for (from, to, latency, wait) in sends {
+            for (sender, to, latency, wait) in sends {
                 now += wait;
                 let (arrival, at) = (Time::from_nanos(now + latency), Time::from_nanos(now));
-                let (from, to) = (n(from), n(to));
+                let (from, to) = (n(NODES[sender * 2]), n(NODES[to]));
                 let expected = plain.order(from, to, arrival, at);
-                let got = remembered.order_from(&mut last[from.index()], (from, to), arrival, at);
+                let got = remembered.order_from(&mut last[sender], (from, to), arrival, at);
                 proptest::prop_assert_eq!(got, expected);
             }
         }

@@ -304,19 +304,37 @@ impl RaftNode {
     /// Drains everything the caller must do, in the order documented on [`Ready`]. Entries in
     /// `committed_entries` count as applied once handed out: apply them before the next input.
     pub fn take_ready(&mut self) -> Ready {
+        let spare = &mut self.out.spare;
+        let mut ready = Ready {
+            messages: std::mem::take(&mut spare.messages),
+            read_states: std::mem::take(&mut spare.read_states),
+            committed_entries: std::mem::take(&mut spare.committed),
+            ..Ready::default()
+        };
+        self.take_ready_into(&mut ready);
+        ready
+    }
+
+    /// Like [`RaftNode::take_ready`], into `ready`: a handled ready kept by the caller, whose
+    /// vectors hold the next ready's contents instead of fresh allocations (no ready moves in
+    /// or out). Whatever `ready` still holds is replaced.
+    pub fn take_ready_into(&mut self, ready: &mut Ready) {
         self.flush_broadcast();
         let soft = self.soft_state();
-        let soft_state = (self.out.reported != Some(soft)).then(|| {
+        ready.soft_state = (self.out.reported != Some(soft)).then(|| {
             self.out.reported = Some(soft);
             soft
         });
-        let hard_state = std::mem::take(&mut self.out.hard_state_dirty).then_some(HardState {
+        ready.hard_state = std::mem::take(&mut self.out.hard_state_dirty).then_some(HardState {
             term: self.term,
             vote: self.vote,
             commit: self.commit,
         });
         let spare = &mut self.out.spare;
-        let log = self.out.log_dirty_from.take().map(|from| {
+        if let Some(old) = ready.log.take() {
+            keep_spare(&mut spare.log, old.entries);
+        }
+        ready.log = self.out.log_dirty_from.take().map(|from| {
             let from = from.max(self.log.first_index());
             let mut entries = std::mem::take(&mut spare.log);
             self.log.extend_range(from, u64::MAX, &mut entries);
@@ -325,25 +343,18 @@ impl RaftNode {
                 entries,
             }
         });
-        let mut committed_entries = Vec::new();
+        ready.committed_entries.clear();
         if self.commit > self.applied {
-            committed_entries = std::mem::take(&mut spare.committed);
             self.log
-                .extend_range(self.applied + 1, self.commit, &mut committed_entries);
+                .extend_range(self.applied + 1, self.commit, &mut ready.committed_entries);
             self.applied = self.commit;
         }
-        let messages = std::mem::take(&mut spare.messages);
-        let read_states = std::mem::take(&mut spare.read_states);
-        Ready {
-            soft_state,
-            hard_state,
-            snapshot: self.out.snapshot.take(),
-            apply_snapshot: std::mem::take(&mut self.out.apply_snapshot),
-            log,
-            messages: std::mem::replace(&mut self.out.messages, messages),
-            committed_entries,
-            read_states: std::mem::replace(&mut self.out.read_states, read_states),
-        }
+        ready.snapshot = self.out.snapshot.take();
+        ready.apply_snapshot = std::mem::take(&mut self.out.apply_snapshot);
+        ready.messages.clear();
+        std::mem::swap(&mut ready.messages, &mut self.out.messages);
+        ready.read_states.clear();
+        std::mem::swap(&mut ready.read_states, &mut self.out.read_states);
     }
 
     /// Hands back a ready the caller has handled, so that the memory of its vectors serves

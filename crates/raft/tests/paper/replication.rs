@@ -1,6 +1,6 @@
 //! §5.3 Log replication, and Figure 2's AppendEntries rules.
 
-use faultline_raft::{Config, ConflictHint, EntryKind, Message, MessageBody, Probe, Role};
+use faultline_raft::{Config, ConflictHint, EntryKind, Message, MessageBody, Probe, Ready, Role};
 
 use crate::harness::*;
 
@@ -674,4 +674,51 @@ fn recycled_readies_lend_their_vectors_and_show_nothing_old() {
         capacities[2].1 >= capacities[0].1,
         "outbox and ready swap their vectors"
     );
+}
+
+/// A ready filled in place by `take_ready_into` holds what `take_ready` returns: two copies of
+/// a cluster driven alike give equal readies, one taken fresh, the other into one kept ready
+/// that is never drained, so nothing it held before may show again (or be sent twice).
+#[test]
+fn readies_filled_in_place_equal_fresh_ones() {
+    let (mut fresh, mut kept) = (
+        Cluster::new(3, test_config()),
+        Cluster::new(3, test_config()),
+    );
+    fresh.elect(1);
+    kept.elect(1);
+    let now = fresh.local_now(1);
+    let mut ready = Ready::default();
+    let mut committed = 0;
+    for batch in [6, 1, 0, 2] {
+        for c in [&mut fresh, &mut kept] {
+            let node = c.node_mut(1);
+            for _ in 0..batch {
+                node.propose(now, b"x".to_vec()).expect("leader");
+            }
+            node.read_index(now, 1).expect("leader");
+            node.handle_timeout(now + 20 * MS);
+        }
+        let expected = fresh.node_mut(1).take_ready();
+        kept.node_mut(1).take_ready_into(&mut ready);
+        assert!(!expected.messages.is_empty());
+        assert_eq!(ready, expected, "batch {batch}");
+        committed += ready.committed_entries.len();
+        // The followers answer, so that the next readies commit entries.
+        for c in [&mut fresh, &mut kept] {
+            answer_leader(c, &expected.messages, now);
+        }
+    }
+    assert!(committed >= 7, "{committed} entries committed");
+}
+
+/// Hands `sent` (the leader n1's messages) to their followers and their answers back to n1.
+fn answer_leader(c: &mut Cluster, sent: &[faultline_raft::Outbound], now: u64) {
+    for out in sent {
+        let follower = c.node_mut(out.to);
+        follower.handle_message(now, 1, out.message.clone());
+        for answer in follower.take_ready().messages {
+            c.node_mut(1).handle_message(now, out.to, answer.message);
+        }
+    }
 }

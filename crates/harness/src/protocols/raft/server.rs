@@ -50,6 +50,16 @@ enum Step {
     Propose(ConfChange),
 }
 
+/// The one kernel timer a server keeps. It fires at `at`; `due` is the core's wake-up, later
+/// than `at` when the wake-up moved on since the timer was set (the timer is then kept rather
+/// than cancelled and set again, and set again for `due` when it fires).
+#[derive(Clone, Copy, Debug)]
+struct Armed {
+    id: TimerId,
+    at: u64,
+    due: u64,
+}
+
 /// A read waiting for its ReadIndex confirmation.
 #[derive(Clone, Debug)]
 struct PendingRead {
@@ -64,7 +74,10 @@ pub struct Server {
     setup: ServerSetup,
     core: RaftNode,
     kv: KvStore,
-    timer: Option<(u64, TimerId)>,
+    timer: Option<Armed>,
+    /// The last handled ready, kept so that the next one fills its vectors (boxed: it moves
+    /// in and out of `drive` as a pointer).
+    spare_ready: Option<Box<Ready>>,
     /// Writes (and log reads) proposed here, by (client, seq), waiting to be applied.
     waiters: BTreeMap<(u64, u64), NodeId>,
     /// Reads asked of the core, by request id.
@@ -127,6 +140,7 @@ impl Server {
             core,
             kv,
             timer: None,
+            spare_ready: None,
             waiters: BTreeMap::new(),
             reads: BTreeMap::new(),
             confirmed: Vec::new(),
@@ -168,8 +182,13 @@ impl Server {
 
     /// The core's wake-up timer fired.
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
-        if self.timer.is_some_and(|(_, id)| id == timer) {
+        if let Some(armed) = self.timer.filter(|armed| armed.id == timer) {
             self.timer = None;
+            if armed.due != armed.at && now(ctx) < armed.due {
+                // Kept while the wake-up moved later: nothing is due yet.
+                self.reset_timer(ctx);
+                return;
+            }
         }
         self.input(ctx, Input::Timeout);
     }
@@ -359,19 +378,18 @@ impl Server {
     /// Handles everything the core has ready: persist, then (once durable) send, apply, serve
     /// reads, snapshot. Stops at a ready that waits for its sync.
     fn drive(&mut self, ctx: &mut Ctx) {
+        let mut ready = self.spare_ready.take().unwrap_or_default();
         while !self.persistence.blocked() && self.core.has_ready() {
-            let mut ready = self.core.take_ready();
+            self.core.take_ready_into(&mut ready);
             self.observe(ctx, &ready);
             // Persist before anything that depends on it leaves the node.
             match self.persistence.persist(ctx, &mut ready) {
-                Persisted::Done => {
-                    self.release(ctx, &mut ready);
-                    self.core.recycle(ready);
-                }
+                Persisted::Done => self.release(ctx, &mut ready),
                 Persisted::Waiting(true) => self.observe_grant(),
                 Persisted::Waiting(false) => {}
             }
         }
+        self.spare_ready = Some(ready);
         self.reset_timer(ctx);
     }
 
@@ -552,23 +570,32 @@ impl Server {
         }
     }
 
-    /// Keeps exactly one kernel timer, at the core's next wake-up.
+    /// Keeps exactly one kernel timer, at the core's next wake-up or before it. A wake-up
+    /// that moved later (a follower's election deadline at every heartbeat) keeps the timer:
+    /// it fires early and is set again then, instead of being cancelled and set at each move.
     fn reset_timer(&mut self, ctx: &mut Ctx) {
         let mut want = self.core.poll_timeout();
-        if self.fence.holds_timeouts() {
+        let holds = self.fence.holds_timeouts();
+        if holds {
             // Timeouts are held back: check again a heartbeat later rather than at once.
             let later = now(ctx) + self.setup.config.heartbeat_interval;
             want = want.map(|at| at.max(later));
         }
-        if self.timer.map(|(at, _)| at) == want {
-            return;
+        match (&mut self.timer, want) {
+            (Some(armed), Some(due)) if due == armed.due => return,
+            (Some(armed), Some(due)) if due >= armed.at && !holds => {
+                armed.due = due;
+                return;
+            }
+            _ => {}
         }
-        if let Some((_, id)) = self.timer.take() {
-            ctx.cancel_timer(id);
+        if let Some(armed) = self.timer.take() {
+            ctx.cancel_timer(armed.id);
         }
         if let Some(at) = want {
             let delay = Duration::from_nanos(at.saturating_sub(now(ctx)));
-            self.timer = Some((at, ctx.set_timer(delay, 0)));
+            let id = ctx.set_timer(delay, 0);
+            self.timer = Some(Armed { id, at, due: at });
         }
     }
 }
@@ -581,5 +608,41 @@ fn hint(error: ReadError) -> Option<u64> {
     match error {
         ReadError::NotLeader { leader_hint } => leader_hint,
         ReadError::LeadershipLost => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::driver::RunOptions;
+    use crate::protocols::raft::simulate;
+    use crate::scenario::{parse, ProtocolSpec};
+    use std::path::Path;
+
+    /// A fault-free run of 5 servers and a client for 8 s: heartbeats every 20 ms, election
+    /// timeouts of 200-300 ms. Every server keeps its timer while heartbeats move its election
+    /// deadline later, so the queue pops few cancelled timers (61; setting a new timer at every
+    /// move popped 2,128), and still exactly one leader is elected, once.
+    #[test]
+    fn followers_keep_their_timer_while_heartbeats_arrive() {
+        let text = r#"{"version": 1, "name": "t", "seed": 5, "duration": "8s",
+          "protocol": {"raft": {"election_timeout": ["200ms", "300ms"], "heartbeat": "20ms"}},
+          "cluster": {"nodes": 5}, "network": {"latency": ["1ms", "5ms"]},
+          "workload": {"clients": 1, "ops": 50, "keys": 2, "timeout": "1s", "mix": {"put": 1.0}}}"#;
+        let scenario = parse(text, Path::new("t.json")).unwrap();
+        let ProtocolSpec::Raft(spec) = &scenario.protocol else {
+            unreachable!()
+        };
+        let run = simulate(&scenario, spec, RunOptions::default()).unwrap();
+        assert!(run.report.ok(), "{:?}", run.report.failed_checks());
+        assert_eq!(run.leaders.len(), 1, "{:?}", run.leaders);
+        let c = &run.report.counters;
+        let starts = 6;
+        let cancelled = c.events - starts - c.delivered - c.timers - c.syncs;
+        assert!(
+            cancelled < 100,
+            "{cancelled} cancelled timers popped ({} fired, {} delivered)",
+            c.timers,
+            c.delivered
+        );
     }
 }
