@@ -1,10 +1,11 @@
-//! Transparent huge pages for the node arrays of a large simulation.
+//! Transparent huge pages for the large arrays of a large simulation: the node slots, their
+//! `NodeMeta`, and the event queue's slab.
 //!
-//! At 10^6 gossip nodes each event reads a random node's slot in a ~500 MB array: with 4 KiB
-//! pages nearly every such read misses the TLB, and in a virtual machine the page walk that
-//! follows is itself several cache misses (BENCHMARKS.md, "Push-pull at 10^6 nodes"). Where
-//! the kernel gives huge pages only to memory that asks (`madvise` mode, a common default),
-//! the arrays ask for them. Advice changes where pages come from, never a value: no outcome or
+//! At 10^6 gossip nodes each event reads a random node's slot in a ~500 MB array and a slab
+//! slot in a ~40 MB one: with 4 KiB pages nearly every such read misses the TLB, and in a
+//! virtual machine the page walk that follows is itself several cache misses (BENCHMARKS.md,
+//! "Push-pull at 10^6 nodes"). Where the kernel gives huge pages only to memory that asks
+//! (`madvise` mode, a common default), the arrays ask for them. Advice changes where pages come from, never a value: no outcome or
 //! trace hash depends on it. Elsewhere than Linux it is a no-op.
 
 /// Below this many bytes an array's pages stay in the TLB's reach; no advice is given.
