@@ -35,6 +35,8 @@ pub fn build<P: Process>(
     if let Some(sink) = options.trace.take() {
         sim.record_trace(sink);
     }
+    // One allocation for the node arrays: at 10^6 nodes it asks for huge pages.
+    sim.reserve_nodes(scenario.cluster.nodes as usize);
     for id in 1..=scenario.cluster.nodes {
         let zone = config.topology.zone(scenario.zone_of(id)).unwrap_or(0);
         let added = sim.add_node_in_zone(&format!("n{id}"), zone);

@@ -44,6 +44,7 @@ pub mod detmath;
 mod disk;
 mod fault;
 mod hash;
+mod hugepages;
 mod inflight;
 mod net;
 mod prefetch;

@@ -139,7 +139,13 @@ impl<E> EventQueue<E> {
                 slot
             }
             None => {
+                let grows = self.slots.len() == self.slots.capacity();
                 self.slots.push(Some(event));
+                if grows {
+                    // At 10^6 nodes the slab holds every node's first timer: huge pages for
+                    // the part not yet written.
+                    crate::hugepages::advise(&self.slots);
+                }
                 u32::try_from(self.slots.len() - 1).expect("more than 2^32 pending events")
             }
         };

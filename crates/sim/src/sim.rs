@@ -272,6 +272,16 @@ impl<P: Process> Simulation<P> {
         self.skip_teardown = true;
     }
 
+    /// Makes room for `additional` more nodes at once, before adding them: the node array is
+    /// then one allocation, which at 10^6 nodes asks for huge pages ([`crate::hugepages`]), and
+    /// is never copied as it grows.
+    pub fn reserve_nodes(&mut self, additional: usize) {
+        self.nodes.reserve_exact(additional);
+        self.meta.reserve_exact(additional);
+        crate::hugepages::advise(&self.nodes);
+        crate::hugepages::advise(&self.meta);
+    }
+
     /// Adds a node in the default zone; it starts at the current time.
     pub fn add_node(&mut self, name: &str) -> NodeId {
         self.add_node_in_zone(name, 0)
