@@ -914,9 +914,40 @@ impl<P: Process> Simulation<P> {
         };
         f(process, &mut ctx);
         let incarnation = self.meta[node.index()].incarnation;
-        for id in self.cancelled.drain(..) {
-            self.pending_timers.remove(id.0);
+        // Most callbacks cancel, set, sync or send little: an empty list is skipped, not
+        // drained (a drain of an empty vector still costs its guard's drop, per callback).
+        if !self.cancelled.is_empty() {
+            for id in self.cancelled.drain(..) {
+                self.pending_timers.remove(id.0);
+            }
         }
+        if !self.new_timers.is_empty() {
+            self.queue_new_timers(node, incarnation);
+        }
+        if !self.new_syncs.is_empty() {
+            for NewSync { id, at, upto } in self.new_syncs.drain(..) {
+                let event = Event::Sync {
+                    node,
+                    incarnation,
+                    id,
+                    upto,
+                };
+                self.queue.push(at, event);
+            }
+        }
+        if self.outbox.is_empty() {
+            return;
+        }
+        // Sending needs the whole simulation: borrow the outbox out and back (no allocation).
+        let mut outbox = std::mem::take(&mut self.outbox);
+        for (to, msg) in outbox.drain(..) {
+            self.send(node, to, msg);
+        }
+        self.outbox = outbox;
+    }
+
+    /// Queues the timers a callback of `node` set.
+    fn queue_new_timers(&mut self, node: NodeId, incarnation: u32) {
         let epoch = self.nodes[node.index()].clock.epoch;
         for NewTimer {
             id,
@@ -940,21 +971,6 @@ impl<P: Process> Simulation<P> {
                 },
             );
         }
-        for NewSync { id, at, upto } in self.new_syncs.drain(..) {
-            let event = Event::Sync {
-                node,
-                incarnation,
-                id,
-                upto,
-            };
-            self.queue.push(at, event);
-        }
-        // Sending needs the whole simulation: borrow the outbox out and back (no allocation).
-        let mut outbox = std::mem::take(&mut self.outbox);
-        for (to, msg) in outbox.drain(..) {
-            self.send(node, to, msg);
-        }
-        self.outbox = outbox;
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
