@@ -179,17 +179,7 @@ impl RaftNode {
             prev_t = t;
         }
         if self.log.term_at(prev) != Some(prev_t) {
-            let last = self.log.last_index();
-            let hint = match self.log.term_at(prev) {
-                Some(t) if prev <= last => ConflictHint {
-                    index: self.log.first_index_of_term_run(prev),
-                    term: Some(t),
-                },
-                _ => ConflictHint {
-                    index: last + 1,
-                    term: None,
-                },
-            };
+            let hint = self.conflict_hint(prev);
             self.send(
                 from,
                 MessageBody::AppendEntriesResponse {
@@ -227,6 +217,22 @@ impl RaftNode {
                 hint: None,
             },
         );
+    }
+
+    /// Where the leader should look next after `prev` did not match: the first index of this
+    /// log's term at `prev` (the whole run can be skipped), or just past this log's end.
+    fn conflict_hint(&self, prev: u64) -> ConflictHint {
+        let last = self.log.last_index();
+        match self.log.term_at(prev) {
+            Some(t) if prev <= last => ConflictHint {
+                index: self.log.first_index_of_term_run(prev),
+                term: Some(t),
+            },
+            _ => ConflictHint {
+                index: last + 1,
+                term: None,
+            },
+        }
     }
 
     /// Leader side of an append answer: advance match/commit, or back off using the hint.
