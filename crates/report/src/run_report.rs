@@ -124,6 +124,24 @@ pub fn run_report(
     let stats = TraceStats::of(events);
     let mut report = Report::new(title);
     report.summary.extend_from_slice(extra_summary);
+    report.summary.extend(summary_rows(&stats, events.len()));
+    push_message_charts(&mut report, &stats)?;
+    let d = spacetime::render_svg(events, diagram)?;
+    report.figures.push(Figure::svg(
+        format!(
+            "Space-time diagram: {} of {} events, {} – {}. Hover a mark for details.",
+            d.shown,
+            d.total,
+            format_ms(d.span_ns.0),
+            format_ms(d.span_ns.1)
+        ),
+        d.svg,
+    ));
+    Ok(report)
+}
+
+/// The trace's counts as summary rows: events, virtual time, nodes, messages and faults.
+fn summary_rows(stats: &TraceStats, event_count: usize) -> Vec<(String, String)> {
     let drops: Vec<String> = stats
         .drops_by_reason
         .iter()
@@ -134,18 +152,11 @@ pub fn run_report(
         .iter()
         .map(|(t, f)| format!("{f} at {}", format_ms(*t)))
         .collect();
+    let nodes: Vec<&str> = stats.nodes.iter().map(|(n, _)| n.as_str()).collect();
     let rows = [
-        ("trace events", events.len().to_string()),
+        ("trace events", event_count.to_string()),
         ("virtual time", format_ms(stats.end_ns)),
-        (
-            "nodes",
-            stats
-                .nodes
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
+        ("nodes", nodes.join(", ")),
         ("messages sent", stats.sent().to_string()),
         ("bytes sent", stats.bytes_sent().to_string()),
         ("messages delivered", stats.delivered().to_string()),
@@ -163,10 +174,12 @@ pub fn run_report(
             },
         ),
     ];
-    report
-        .summary
-        .extend(rows.into_iter().map(|(k, v)| (k.to_string(), v)));
+    rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
 
+/// The message charts: messages per node, bytes per node (when the protocol sizes its
+/// messages) and drops by reason (when there are drops).
+fn push_message_charts(report: &mut Report, stats: &TraceStats) -> Result<(), ReportError> {
     let categories: Vec<String> = stats.nodes.iter().map(|(n, _)| n.clone()).collect();
     let group = |name: &str, f: fn(&NodeCounts) -> u64| BarGroup {
         name: name.to_string(),
@@ -191,7 +204,7 @@ pub fn run_report(
         ImageFormat::Svg,
     )?);
     if stats.bytes_sent() > 0 {
-        let bytes = sent_per_node(&stats, "Bytes sent per node", "KiB sent", |c| {
+        let bytes = sent_per_node(stats, "Bytes sent per node", "KiB sent", |c| {
             c.bytes_sent as f64 / 1024.0
         });
         report.figures.push(Figure::chart(
@@ -220,18 +233,7 @@ pub fn run_report(
             ImageFormat::Svg,
         )?);
     }
-    let d = spacetime::render_svg(events, diagram)?;
-    report.figures.push(Figure::svg(
-        format!(
-            "Space-time diagram: {} of {} events, {} – {}. Hover a mark for details.",
-            d.shown,
-            d.total,
-            format_ms(d.span_ns.0),
-            format_ms(d.span_ns.1)
-        ),
-        d.svg,
-    ));
-    Ok(report)
+    Ok(())
 }
 
 /// Every file of a run's report directory, as (file name, contents): `report.html` (summary,
