@@ -191,6 +191,32 @@ fn time_labels(out: &mut String, layout: &Layout) {
     }
 }
 
+/// What message arrows are drawn from: the events, their layout and the highlights asked for.
+struct Arrows<'a> {
+    events: &'a [TraceEvent],
+    layout: &'a Layout,
+    options: &'a SpaceTimeOptions,
+    highlighted: BTreeSet<u64>,
+}
+
+impl Arrows<'_> {
+    /// Whether message `msg`, sent by `send`, is highlighted: by id, or by its send's detail.
+    fn is_highlighted(&self, msg: u64, send: &TraceEvent) -> bool {
+        self.highlighted.contains(&msg)
+            || send.detail.as_deref().is_some_and(|d| {
+                self.options
+                    .highlight_detail
+                    .iter()
+                    .any(|h| d.contains(h.as_str()))
+            })
+    }
+
+    /// The x of a node's lane (the left edge for no node or one outside the layout).
+    fn x_of(&self, node: Option<&str>) -> f64 {
+        node.and_then(|n| self.layout.x(n)).unwrap_or(LEFT)
+    }
+}
+
 /// Message arrows: send → deliver, send → cross for drops, dashed to an edge when one end is
 /// outside the selection.
 fn messages(
@@ -199,27 +225,23 @@ fn messages(
     layout: &Layout,
     o: &SpaceTimeOptions,
 ) -> Result<(), ReportError> {
-    let sends = send_index(events);
-    let highlighted: BTreeSet<u64> = o.highlight_msgs.iter().copied().collect();
-    let is_highlighted = |msg: u64, send: &TraceEvent| {
-        highlighted.contains(&msg)
-            || send
-                .detail
-                .as_deref()
-                .is_some_and(|d| o.highlight_detail.iter().any(|h| d.contains(h.as_str())))
+    let arrows = Arrows {
+        events,
+        layout,
+        options: o,
+        highlighted: o.highlight_msgs.iter().copied().collect(),
     };
-    // Messages with at least one outcome (delivery or drop) drawn.
+    let drawn = outcome_arrows(out, &arrows)?;
+    sends_without_drawn_outcome(out, &arrows, &drawn);
+    Ok(())
+}
+
+/// An arrow for each selected delivery or drop, from its send (or the top edge when the send
+/// is outside the selection); returns the messages drawn.
+fn outcome_arrows(out: &mut String, arrows: &Arrows) -> Result<BTreeSet<u64>, ReportError> {
+    let (events, layout) = (arrows.events, arrows.layout);
+    let sends = send_index(events);
     let mut drawn: BTreeSet<u64> = BTreeSet::new();
-    let mut outcomes: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-    for (i, e) in events.iter().enumerate() {
-        if matches!(e.kind, EventKind::Deliver | EventKind::Drop) {
-            outcomes
-                .entry(e.msg.unwrap_or_default())
-                .or_default()
-                .push(i);
-        }
-    }
-    let x_of = |node: Option<&str>| node.and_then(|n| layout.x(n)).unwrap_or(LEFT);
     for &i in &layout.selected {
         let e = &events[i];
         if !matches!(e.kind, EventKind::Deliver | EventKind::Drop) {
@@ -234,7 +256,7 @@ fn messages(
             ))
         })?;
         let send = &events[s];
-        let sx = x_of(send.node.as_deref());
+        let sx = arrows.x_of(send.node.as_deref());
         let start = if layout.contains(s) {
             (sx, layout.y(send.t_ns))
         } else {
@@ -244,16 +266,16 @@ fn messages(
         if !layout.contains(s) {
             class.push_str(" out");
         }
-        let hl = is_highlighted(msg, send);
+        let hl = arrows.is_highlighted(msg, send);
         if hl {
             class.push_str(" hl");
         }
         let title = format!("{}\nsent {}", describe(e), format_ms(send.t_ns));
         if e.kind == EventKind::Deliver {
-            let end = (x_of(e.node.as_deref()), layout.y(e.t_ns));
+            let end = (arrows.x_of(e.node.as_deref()), layout.y(e.t_ns));
             line(out, &class, start, end, &marker(hl), Some(&title));
         } else {
-            let rx = x_of(e.peer.as_deref());
+            let rx = arrows.x_of(e.peer.as_deref());
             let mut y = layout.y(e.t_ns);
             if y <= start.1 {
                 y = start.1 + ROW_H * 0.6;
@@ -264,6 +286,22 @@ fn messages(
             cross(out, "cross", end, 4.0, &title);
         }
         drawn.insert(msg);
+    }
+    Ok(drawn)
+}
+
+/// A dashed arrow to the bottom edge for each selected send whose delivery or drop was not
+/// drawn (it falls outside the selection, or never happened), titled with its fate.
+fn sends_without_drawn_outcome(out: &mut String, arrows: &Arrows, drawn: &BTreeSet<u64>) {
+    let (events, layout) = (arrows.events, arrows.layout);
+    let mut outcomes: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if matches!(e.kind, EventKind::Deliver | EventKind::Drop) {
+            outcomes
+                .entry(e.msg.unwrap_or_default())
+                .or_default()
+                .push(i);
+        }
     }
     for &i in &layout.selected {
         let e = &events[i];
@@ -281,9 +319,9 @@ fn messages(
             Some(l) => format!("{} {}", l.kind.as_str(), format_ms(l.t_ns)),
             None => "still in flight at the end of the trace".to_string(),
         };
-        let sx = x_of(e.node.as_deref());
-        let rx = x_of(e.peer.as_deref());
-        let hl = is_highlighted(msg, e);
+        let sx = arrows.x_of(e.node.as_deref());
+        let rx = arrows.x_of(e.peer.as_deref());
+        let hl = arrows.is_highlighted(msg, e);
         let class = if hl { "msg out hl" } else { "msg out" };
         let title = format!("{}\n{fate} (outside the window)", describe(e));
         line(
@@ -295,7 +333,6 @@ fn messages(
             Some(&title),
         );
     }
-    Ok(())
 }
 
 fn marker(highlighted: bool) -> String {
