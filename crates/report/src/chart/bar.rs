@@ -16,28 +16,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     c: &BarChart,
     family: &'static str,
 ) -> Result<(), ReportError> {
-    let n = c.categories.len();
-    if n == 0 || c.groups.is_empty() {
-        return Err(ReportError::input(format!(
-            "bar chart {:?} needs categories and groups",
-            c.title
-        )));
-    }
-    for g in &c.groups {
-        if g.values.len() != n {
-            return Err(ReportError::input(format!(
-                "bar group {:?} has {} values for {n} categories",
-                g.name,
-                g.values.len()
-            )));
-        }
-        if let Some(bad) = g.values.iter().find(|v| !v.is_finite() || **v < 0.0) {
-            return Err(ReportError::input(format!(
-                "bar group {:?}: value {bad} is not a finite non-negative number",
-                g.name
-            )));
-        }
-    }
+    let n = check(c)?;
     let max = c
         .groups
         .iter()
@@ -97,6 +76,34 @@ pub(crate) fn draw<DB: DrawingBackend>(
         frame::draw_legend(&mut chart, c.legend, family)?;
     }
     Ok(())
+}
+
+/// The chart's number of categories, once every group has one finite, non-negative value per
+/// category.
+fn check(c: &BarChart) -> Result<usize, ReportError> {
+    let n = c.categories.len();
+    if n == 0 || c.groups.is_empty() {
+        return Err(ReportError::input(format!(
+            "bar chart {:?} needs categories and groups",
+            c.title
+        )));
+    }
+    for g in &c.groups {
+        if g.values.len() != n {
+            return Err(ReportError::input(format!(
+                "bar group {:?} has {} values for {n} categories",
+                g.name,
+                g.values.len()
+            )));
+        }
+        if let Some(bad) = g.values.iter().find(|v| !v.is_finite() || **v < 0.0) {
+            return Err(ReportError::input(format!(
+                "bar group {:?}: value {bad} is not a finite non-negative number",
+                g.name
+            )));
+        }
+    }
+    Ok(n)
 }
 
 /// The category name for an x tick that falls on a slot centre, otherwise nothing.

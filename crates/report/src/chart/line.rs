@@ -25,6 +25,22 @@ pub(crate) fn cdf_as_lines(c: &CdfChart) -> Result<LineChart, ReportError> {
     })
 }
 
+/// Every point of every series is finite (checked before anything is drawn).
+fn check_points(c: &LineChart) -> Result<(), ReportError> {
+    for s in &c.series {
+        if let Some(bad) = s
+            .points
+            .iter()
+            .find(|p| !(p.0.is_finite() && p.1.is_finite()))
+        {
+            return Err(ReportError::input(format!(
+                "series {:?}: point {bad:?} is not finite",
+                s.name
+            )));
+        }
+    }
+    Ok(())
+}
 /// Draws `c` on `root`.
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -92,6 +108,7 @@ where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
+    check_points(c)?;
     root.fill(&WHITE).map_err(draw_err)?;
     let (y_lo, y_hi) = (y.start, y.end);
     let mut chart = ChartBuilder::on(root)
@@ -131,16 +148,6 @@ where
     }
 
     for (i, s) in c.series.iter().enumerate() {
-        if let Some(bad) = s
-            .points
-            .iter()
-            .find(|p| !(p.0.is_finite() && p.1.is_finite()))
-        {
-            return Err(ReportError::input(format!(
-                "series {:?}: point {bad:?} is not finite",
-                s.name
-            )));
-        }
         let style = color(s.color.unwrap_or(i)).stroke_width(2);
         let points = s.points.iter().copied();
         let anno = match s.style {
