@@ -27,31 +27,7 @@ pub fn to_chrome_trace(events: &[TraceEvent]) -> Result<String, ReportError> {
     let mut flow_id = 0u64;
     for e in events {
         let pid = e.node.as_deref().map_or(0, |n| pid_of[n]);
-        let mut args = Map::new();
-        for (key, value) in [
-            ("peer", &e.peer),
-            ("reason", &e.reason),
-            ("fault", &e.fault),
-            ("detail", &e.detail),
-        ] {
-            if let Some(v) = value {
-                args.insert(key.to_string(), json!(v));
-            }
-        }
-        if let Some(msg) = e.msg {
-            args.insert("msg".to_string(), json!(msg));
-        }
-        let name = match (&e.fault, &e.peer) {
-            (Some(fault), _) => format!("fault {fault}"),
-            (None, Some(peer)) if e.kind == EventKind::Deliver => format!("deliver from {peer}"),
-            (None, Some(peer)) => format!("{} to {peer}", e.kind.as_str()),
-            (None, None) => e.kind.as_str().to_string(),
-        };
-        let scope = if pid == 0 { "g" } else { "t" };
-        out.push(json!({
-            "ph": "i", "s": scope, "name": name, "cat": e.kind.as_str(),
-            "ts": micros(e.t_ns), "pid": pid, "tid": 0, "args": args,
-        }));
+        out.push(instant_event(e, pid));
         match (e.kind, e.msg) {
             (EventKind::Send, Some(msg)) => {
                 sends.insert(msg, e);
@@ -84,6 +60,36 @@ pub fn to_chrome_trace(events: &[TraceEvent]) -> Result<String, ReportError> {
     }
     text.push_str("\n]}\n");
     Ok(text)
+}
+
+/// The instant event for `e` on process `pid` (0: the network): named for what happened, with
+/// its peer, reason, fault, detail and message id as arguments.
+fn instant_event(e: &TraceEvent, pid: usize) -> Value {
+    let mut args = Map::new();
+    for (key, value) in [
+        ("peer", &e.peer),
+        ("reason", &e.reason),
+        ("fault", &e.fault),
+        ("detail", &e.detail),
+    ] {
+        if let Some(v) = value {
+            args.insert(key.to_string(), json!(v));
+        }
+    }
+    if let Some(msg) = e.msg {
+        args.insert("msg".to_string(), json!(msg));
+    }
+    let name = match (&e.fault, &e.peer) {
+        (Some(fault), _) => format!("fault {fault}"),
+        (None, Some(peer)) if e.kind == EventKind::Deliver => format!("deliver from {peer}"),
+        (None, Some(peer)) => format!("{} to {peer}", e.kind.as_str()),
+        (None, None) => e.kind.as_str().to_string(),
+    };
+    let scope = if pid == 0 { "g" } else { "t" };
+    json!({
+        "ph": "i", "s": scope, "name": name, "cat": e.kind.as_str(),
+        "ts": micros(e.t_ns), "pid": pid, "tid": 0, "args": args,
+    })
 }
 
 /// Nanoseconds as the format's microseconds.
