@@ -64,9 +64,10 @@ fn regressions_pass_with_the_fix_and_fail_without_it() {
 
 /// Shrunk failures of bugs fixed without a planted-bug switch (a core bug, with a core-level
 /// test that fails without its fix, or a checker's false alarm): they must pass.
-const FIXED: [&str; 5] = [
+const FIXED: [&str; 6] = [
     "gossip-rejoin-stale-reply.json",
     "wal-append-after-stopped-tail.json",
+    "wal-unreadable-snapshot-splice.json",
     "fenced-voter-in-two-voter-config.json",
     "lease-read-released-after-slow-sync.json",
     "lease-promise-late-answer.json",

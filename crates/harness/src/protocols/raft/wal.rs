@@ -248,10 +248,18 @@ impl Wal {
         }
         let LogRead {
             wal,
-            entries,
+            mut entries,
             damaged: bad,
             end,
         } = read_log(disk, &snapshot.meta);
+        if damaged == Some(Damaged::Snapshot) {
+            // Installing a snapshot leaves the records it replaced on disk, so read from the
+            // initial snapshot the records may splice a stale entry the lost snapshot had
+            // superseded with the entries appended after it: a log that never existed, which
+            // the leader's consistency check (one entry's term) cannot see through. None of it
+            // is trusted; the fence has the server catch up from its leader.
+            entries.clear();
+        }
         damaged = damaged.or(bad);
         let records_end = match wal.first {
             Some(first) => first + disk.len(),
@@ -478,6 +486,48 @@ mod tests {
         d.crash();
         let (_, again) = Wal::recover(&d, &initial);
         assert_eq!(again.state.entries, appended, "{:?}", again.damaged);
+    }
+
+    /// A deposed leader's uncommitted term-1 entries 1-4, then the leader's snapshot installed
+    /// at index 4 (term 2) and entry 5 of term 3 appended after it; the snapshot slot then
+    /// cannot be read. The records read from the start would be the stale 1-4 followed by 5, a
+    /// log that never existed whose entry 5 still matches the leader's (seed 6382 of
+    /// raft-storage.json applied a stale entry so): none of it may be recovered.
+    #[test]
+    fn an_unreadable_snapshot_recovers_no_records_it_superseded() {
+        let (mut d, mut wal) = four_entries_on(disk());
+        let snapshot = Snapshot {
+            meta: SnapshotMeta {
+                index: 4,
+                term: 2,
+                config: faultline_raft::Membership::new([1, 2, 3]),
+            },
+            data: Vec::new(),
+        };
+        let install = Ready {
+            snapshot: Some(snapshot),
+            apply_snapshot: true,
+            ..Ready::default()
+        };
+        wal.write(&mut d, &install).unwrap();
+        wal.write(&mut d, &ready(5, vec![entry(5, 3)], 3)).unwrap();
+        d.sync_all();
+        let initial = PersistentState::bootstrap([1, 2, 3]);
+        let (_, back) = Wal::recover(&d, &initial);
+        assert_eq!(back.damaged, None);
+        assert_eq!(back.state.entries, vec![entry(5, 3)]);
+        d.apply_fault(&DiskFault::ReadError(DiskTarget::Slot(SNAPSHOT.into())));
+        let (_, back) = Wal::recover(&d, &initial);
+        assert_eq!(back.damaged, Some(Damaged::Snapshot));
+        assert!(
+            back.state.entries.is_empty(),
+            "spliced log recovered: {:?}",
+            back.state.entries
+        );
+        assert_eq!(
+            back.acknowledged, 5,
+            "the fence waits for what it acknowledged"
+        );
     }
 
     #[test]
