@@ -181,18 +181,20 @@ fn print_storage(cells: &[storage::Cell]) {
 
 fn print_rows(rows: &[Row]) {
     outln!(
-        "{:<42} {:>10} {:>10} {:>7} {:>5}  note",
+        "{:<42} {:>10} {:>9} {:>10} {:>7} {:>5}  note",
         "measure",
         "measured",
+        "std.err",
         "reference",
         "ratio",
         "runs"
     );
     for row in rows {
+        let std_error = row.std_error.map_or("-".to_string(), |e| format!("{e:.4}"));
         let reference = row.reference.map_or("-".to_string(), |r| format!("{r:.4}"));
         let ratio = row.ratio().map_or("-".to_string(), |r| format!("{r:.3}"));
         outln!(
-            "{:<42} {:>10.4} {reference:>10} {ratio:>7} {:>5}  {}",
+            "{:<42} {:>10.4} {std_error:>9} {reference:>10} {ratio:>7} {:>5}  {}",
             row.label,
             row.measured,
             row.runs,

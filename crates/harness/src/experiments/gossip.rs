@@ -3,7 +3,7 @@
 //! Each `*_table` function takes `on_run`, called after every simulated run (the bare models'
 //! runs are not counted), so a caller can show progress.
 
-use super::{mean, Row};
+use super::{mean, per_seed, std_error, Row};
 use crate::protocols::gossip::{simulate, GossipRun};
 use crate::scenario::{self, ProtocolSpec, Scenario};
 use crate::RunOptions;
@@ -160,16 +160,14 @@ fn curve(run: &GossipRun, n: u32) -> Vec<(f64, f64)> {
 
 /// Rows for [`push_pull_rounds`] at each size: against log3(n) + ln(ln(n)), against
 /// log3(n) + log2(ln(n)), and against the mean of [`model_push_pull_rounds`] over as many runs.
-pub fn push_pull_table(sizes: &[(u32, usize)], first_seed: u64, on_run: &dyn Fn()) -> Vec<Row> {
+pub fn push_pull_table(
+    sizes: &[(u32, usize)],
+    first_seed: u64,
+    on_run: &(dyn Fn() + Sync),
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for &(n, runs) in sizes {
-        let rounds: Vec<f64> = (0..runs as u64)
-            .map(|i| {
-                let rounds = push_pull_rounds(n, first_seed + i);
-                on_run();
-                rounds
-            })
-            .collect();
+        let rounds = per_seed(runs, first_seed, on_run, |seed| push_pull_rounds(n, seed));
         let (min, max) = rounds
             .iter()
             .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(*r), b.max(*r)));
@@ -186,6 +184,7 @@ pub fn push_pull_table(sizes: &[(u32, usize)], first_seed: u64, on_run: &dyn Fn(
             rows.push(Row {
                 label: format!("n = {n} vs {formula}"),
                 measured: mean(&rounds),
+                std_error: std_error(&rounds),
                 reference: Some(reference),
                 runs,
                 note: note.clone(),
@@ -335,21 +334,15 @@ pub fn rumor_table(
     max_k: u32,
     runs: usize,
     first_seed: u64,
-    on_run: &dyn Fn(),
+    on_run: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     for variant in RumorVariant::ALL {
         for k in 1..=max_k {
-            let seeds = first_seed..first_seed + runs as u64;
-            let measured: Vec<f64> = seeds
-                .clone()
-                .map(|seed| {
-                    let residue = rumor_residue(n, variant, k, seed);
-                    on_run();
-                    residue
-                })
-                .collect();
-            let model: Vec<f64> = seeds
+            let measured = per_seed(runs, first_seed, on_run, |seed| {
+                rumor_residue(n, variant, k, seed)
+            });
+            let model: Vec<f64> = (first_seed..first_seed + runs as u64)
                 .map(|seed| model_rumor_residue(n, variant, k, seed))
                 .collect();
             let model = mean(&model);
@@ -369,6 +362,7 @@ pub fn rumor_table(
             rows.push(Row {
                 label: format!("{}, k = {k}", variant.name()),
                 measured: mean(&measured),
+                std_error: std_error(&measured),
                 reference: Some(reference),
                 runs,
                 note: format!("residue on {n} nodes vs {source}; model {model:.4}{formula}"),
@@ -408,16 +402,18 @@ pub fn swim_table(
     seconds: u32,
     runs: usize,
     first_seed: u64,
-    on_run: &dyn Fn(),
+    on_run: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
     [false, true]
         .iter()
         .map(|&suspicion| {
-            let counts: Vec<f64> =
-                (0..runs as u64).map(|i| { let count = swim_false_positives(n, loss, suspicion, seconds, first_seed + i); on_run(); count as f64 }).collect();
+            let counts = per_seed(runs, first_seed, on_run, |seed| {
+                swim_false_positives(n, loss, suspicion, seconds, seed) as f64
+            });
             Row {
                 label: format!("suspicion {}", if suspicion { "on" } else { "off" }),
                 measured: counts.iter().sum(),
+                std_error: None,
                 reference: None,
                 runs,
                 note: format!("live members declared dead, {n} nodes, {}% loss, {seconds}s per run, 1 indirect probe", loss * 100.0),
@@ -542,18 +538,14 @@ pub fn lifeguard_table(
     seconds: u32,
     runs: usize,
     first_seed: u64,
-    on_run: &dyn Fn(),
+    on_run: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
     let counts: Vec<(f64, f64)> = LifeguardSet::ALL
         .iter()
         .map(|&set| {
-            let per_run: Vec<(usize, usize)> = (0..runs as u64)
-                .map(|i| {
-                    let counts = lifeguard_false_positives(n, slow, set, seconds, first_seed + i);
-                    on_run();
-                    counts
-                })
-                .collect();
+            let per_run = per_seed(runs, first_seed, on_run, |seed| {
+                lifeguard_false_positives(n, slow, set, seconds, seed)
+            });
             let healthy: Vec<f64> = per_run.iter().map(|c| c.0 as f64).collect();
             let slow: Vec<f64> = per_run.iter().map(|c| c.1 as f64).collect();
             (mean(&healthy), mean(&slow))
@@ -566,6 +558,7 @@ pub fn lifeguard_table(
         .map(|(set, (healthy, slow_fp))| Row {
             label: format!("{}: false positives cut by", set.name()),
             measured: plain.0 / healthy.max(1.0 / runs as f64),
+            std_error: None,
             reference: Some(50.0),
             runs,
             note: format!(
@@ -605,16 +598,14 @@ pub fn spatial_table(
     exponents: &[f64],
     runs: usize,
     first_seed: u64,
-    on_run: &dyn Fn(),
+    on_run: &(dyn Fn() + Sync),
 ) -> Vec<Row> {
     let measure = |peers: Value| -> (f64, f64) {
-        let (cross, ms): (Vec<f64>, Vec<f64>) = (0..runs as u64)
-            .map(|i| {
-                let measured = two_regions(n, peers.clone(), first_seed + i);
-                on_run();
-                measured
-            })
-            .unzip();
+        let (cross, ms): (Vec<f64>, Vec<f64>) = per_seed(runs, first_seed, on_run, |seed| {
+            two_regions(n, peers.clone(), seed)
+        })
+        .into_iter()
+        .unzip();
         (mean(&cross), mean(&ms))
     };
     let (uniform_cross, uniform_ms) = measure(json!("uniform"));
@@ -625,6 +616,7 @@ pub fn spatial_table(
             Row {
                 label: format!("a = {a}: cross-region messages cut by"),
                 measured: uniform_cross / cross,
+                std_error: None,
                 reference: Some(4.0),
                 runs,
                 note: format!(

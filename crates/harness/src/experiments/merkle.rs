@@ -187,6 +187,7 @@ pub fn repair_table(n: u32, differences: &[u32], on_run: &dyn Fn()) -> Vec<Row> 
             rows.push(Row {
                 label: format!("d = {d}: {}", method.label(n)),
                 measured: bytes,
+                std_error: None,
                 reference: Some(full),
                 runs: 1,
                 note: format!(

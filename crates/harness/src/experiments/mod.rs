@@ -76,6 +76,11 @@ pub struct Row {
     pub label: String,
     /// The measured mean.
     pub measured: f64,
+    /// Standard error of `measured` when it is a mean over runs (the sample standard deviation
+    /// over the square root of the run count): a measured-to-reference gap within about two of
+    /// these is run-to-run noise, not a difference. `None` for a total, a ratio of means or a
+    /// single deterministic measurement.
+    pub std_error: Option<f64>,
     /// What theory or the paper gives, when there is a number to compare with.
     pub reference: Option<f64>,
     /// Runs behind the mean.
@@ -102,9 +107,56 @@ pub fn mean(values: &[f64]) -> f64 {
     }
 }
 
+/// Standard error of the mean of `values`: the sample standard deviation over the square root of
+/// their count (`None` for fewer than two values, which have no spread to estimate).
+pub fn std_error(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let m = mean(values);
+    let variance = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
+    Some((variance / n as f64).sqrt())
+}
+
+/// `measure` of each seed `first_seed..first_seed + runs`, the seeds run in parallel and the
+/// results returned in seed order (each run is independent and deterministic in its seed, so
+/// the result does not depend on the thread count); `on_run` is called after each.
+pub fn per_seed<T: Send>(
+    runs: usize,
+    first_seed: u64,
+    on_run: &(dyn Fn() + Sync),
+    measure: impl Fn(u64) -> T + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    (first_seed..first_seed + runs as u64)
+        .into_par_iter()
+        .map(|seed| {
+            let result = measure(seed);
+            on_run();
+            result
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_standard_error_is_the_spread_over_the_root_of_the_count() {
+        // Sample standard deviation of 1, 2, 3, 4 is sqrt(5/3); over sqrt(4).
+        let se = std_error(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert!((se - (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12, "{se}");
+        assert_eq!(std_error(&[7.0]), None);
+        assert_eq!(std_error(&[2.0, 2.0, 2.0]), Some(0.0));
+    }
+
+    #[test]
+    fn seeds_come_back_in_order_whatever_thread_ran_them() {
+        let seeds = per_seed(1000, 5, &|| {}, |seed| seed);
+        assert_eq!(seeds, (5..1005).collect::<Vec<u64>>());
+    }
 
     #[test]
     fn arguments_outside_their_range_name_the_flag_and_the_range() {
