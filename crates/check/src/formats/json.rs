@@ -42,6 +42,7 @@ use crate::models::set::{SetInput, SetOutput};
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileJson {
+    #[serde(deserialize_with = "model_name")]
     model: ModelKind,
     ops: Vec<OpJson>,
 }
@@ -65,8 +66,17 @@ enum Scalar {
     List(Vec<i64>),
 }
 
+/// The operation names `f` takes, over every model, in [`CallJson`]'s order.
+const OPERATIONS: &str =
+    "get, put, append, read, write, add, enqueue, dequeue, acquire, release, cas";
+
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "f", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    tag = "f",
+    rename_all = "lowercase",
+    deny_unknown_fields,
+    expecting = "an operation object {\"f\": NAME, ...} (NAME an operation's name)"
+)]
 enum CallJson {
     Get {
         key: String,
@@ -113,10 +123,35 @@ struct OkJson {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a result: null (no answer), {\"ok\": true or false} or {\"value\": V} (V null, an integer, a string or a list of integers)"
+)]
 enum ResultJson {
     Value(ValueJson),
     Ok(OkJson),
+}
+
+/// `model`: a model's name, read as a string and checked by [`ModelKind`]'s `FromStr`, so that a
+/// number, null or an unknown name is answered with the names (serde's derived enum says only
+/// "expected value" for anything but a string).
+fn model_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<ModelKind, D::Error> {
+    struct Name;
+    impl serde::de::Visitor<'_> for Name {
+        type Value = ModelKind;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
+            write!(
+                f,
+                "a model name, one of {} (or cas-register)",
+                names.join(", ")
+            )
+        }
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ModelKind, E> {
+            name.parse().map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_str(Name)
 }
 
 fn op_error(i: usize, message: impl std::fmt::Display) -> ParseError {
@@ -336,9 +371,14 @@ fn deserialize(text: &str) -> Result<FileJson, ParseError> {
         } else {
             path
         };
+        // The tag `f` given as a number, null, ...: serde names its own identifier type.
+        let message = inner.to_string().replace(
+            "expected variant identifier",
+            &format!("expected an operation name, one of {OPERATIONS}"),
+        );
         ParseError {
             line: Some(inner.line()),
-            message: format!("{what}: {inner}"),
+            message: format!("{what}: {message}"),
         }
     })
 }
@@ -551,9 +591,44 @@ mod tests {
         assert_eq!(syntax.line, Some(3));
         let unknown_model = parse(r#"{"model": "queue", "ops": []}"#, None).unwrap_err();
         assert!(
-            unknown_model.message.contains("unknown variant"),
+            unknown_model
+                .message
+                .contains("unknown model \"queue\", expected one of kv"),
             "{unknown_model}"
         );
+        let op = |op: &str, result: &str| {
+            let text = format!(
+                r#"{{"model": "kv", "ops": [{{"client": 0, "invoke_ns": 1, "complete_ns": 2, "op": {op}, "result": {result}}}]}}"#
+            );
+            parse(&text, None).unwrap_err().message
+        };
+        let ok = r#"{"ok": true}"#;
+        for (wrong, expected) in [
+            (
+                op(r#"{"f": 7, "key": "k"}"#, ok),
+                "ops[0].op.f: invalid type: integer `7`, expected an operation name, one of get, put",
+            ),
+            (
+                op("7", ok),
+                r#"ops[0].op: invalid type: integer `7`, expected an operation object {"f": NAME"#,
+            ),
+            (
+                op(r#"{"f": "get", "key": "k"}"#, "7"),
+                r#"ops[0].result: expected a result: null (no answer), {"ok": true or false}"#,
+            ),
+        ] {
+            assert!(wrong.contains(expected), "{wrong}");
+            assert!(!wrong.contains("Json"), "a Rust type named: {wrong}");
+        }
+        for (model, found) in [("7", "integer `7`"), ("null", "null"), ("[]", "sequence")] {
+            let error = parse(&format!(r#"{{"model": {model}, "ops": []}}"#), None).unwrap_err();
+            assert!(
+                error.message.contains(&format!(
+                    "model: invalid type: {found}, expected a model name, one of kv, register"
+                )),
+                "{error}"
+            );
+        }
         let cases = [
             (
                 r#"{"f":"write","value":1}"#,
