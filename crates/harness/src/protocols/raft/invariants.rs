@@ -186,6 +186,14 @@ impl Invariants {
         self.lease_after_successor(id, term, "held", at);
     }
 
+    /// True if a term after `term` has a leader (a lease of `term` held now would break lease
+    /// safety).
+    pub fn has_leader_after(&self, term: u64) -> bool {
+        self.leaders
+            .last_key_value()
+            .is_some_and(|(&last, _)| last > term)
+    }
+
     /// Lease safety: server `id` `did` something with its `term` lease; a violation if a later
     /// term already has a leader.
     fn lease_after_successor(&mut self, id: u64, term: u64, did: &str, at: &dyn fmt::Display) {
