@@ -76,6 +76,9 @@ impl AimedFaults {
         now: Time,
     ) {
         self.armed.retain(|armed| armed.lapses_at >= now);
+        if self.armed.is_empty() {
+            return;
+        }
         let once = [
             (Aim::NewLeader, watch.elected_now),
             (Aim::Candidate, watch.campaigned_now),

@@ -335,6 +335,12 @@ impl Invariants {
         self.applied.get(usize::try_from(index).ok()?)?.as_ref()
     }
 
+    /// True if an entry was first applied since the last [`Self::take_new_commits`] (one
+    /// observation in sixteen commits one; the electors are looked at only then).
+    pub fn has_new_commits(&self) -> bool {
+        !self.new_commits.is_empty()
+    }
+
     /// The entries first applied since the last call: (index, term).
     pub fn take_new_commits(&mut self) -> Vec<(u64, u64)> {
         std::mem::take(&mut self.new_commits)

@@ -112,11 +112,13 @@ impl Watch {
         let at = StepAt { sim, stepped };
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
-            let voters = Voters {
-                sim,
-                ballots: &self.ballots,
-            };
-            check_new_commits(&mut self.invariants, &voters, core.config(), &at);
+            if self.invariants.has_new_commits() {
+                let voters = Voters {
+                    sim,
+                    ballots: &self.ballots,
+                };
+                check_new_commits(&mut self.invariants, &voters, core.config(), &at);
+            }
             note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
             match observation {
                 Observation::Role {
@@ -205,9 +207,6 @@ fn check_new_commits(
     at: &dyn fmt::Display,
 ) {
     let commits = invariants.take_new_commits();
-    if commits.is_empty() {
-        return;
-    }
     let electors: Vec<Option<Elector>> = (0..voters.ballots.len())
         .map(|i| {
             let log = voters.sim.durable(NodeId::new(i as u32))?;
