@@ -35,10 +35,18 @@ pub enum LatencyDist {
 impl LatencyDist {
     /// Draws one latency.
     pub fn sample(&self, rng: &mut DetRng) -> Duration {
+        Duration::from_nanos(self.sample_nanos(rng))
+    }
+
+    /// Draws one latency in whole nanoseconds (saturating at `u64::MAX`): the same draw as
+    /// [`LatencyDist::sample`] without the round trip through `Duration` (the send path
+    /// wants nanoseconds).
+    #[inline]
+    pub fn sample_nanos(&self, rng: &mut DetRng) -> u64 {
         match *self {
-            LatencyDist::Fixed(d) => d,
+            LatencyDist::Fixed(d) => duration_nanos(d),
             LatencyDist::Uniform { min, max } => {
-                Duration::from_nanos(rng.between(duration_nanos(min), duration_nanos(max)))
+                rng.between(duration_nanos(min), duration_nanos(max))
             }
             LatencyDist::Pareto { min, alpha, max } => {
                 // Inverse CDF: min * U^(-1/alpha), U in (0, 1].
@@ -46,7 +54,7 @@ impl LatencyDist {
                 let factor = pareto_factor(u, alpha);
                 let nanos = duration_nanos(min) as f64 * factor;
                 let capped = nanos.min(duration_nanos(max) as f64);
-                Duration::from_nanos(capped as u64)
+                capped as u64
             }
         }
     }
