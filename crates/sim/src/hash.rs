@@ -28,6 +28,7 @@ impl StableHasher {
     }
 
     /// Hashes one value from scratch.
+    #[inline]
     pub fn hash_one<T: Hash + ?Sized>(value: &T) -> u64 {
         let mut hasher = StableHasher::new();
         value.hash(&mut hasher);

@@ -10,7 +10,7 @@ use crate::process::{Context, NewTimer, Process, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{DetRng, RngStreams};
 use crate::stall::{RunawayGuard, Stall};
-use crate::time::{duration_nanos, Time};
+use crate::time::Time;
 use crate::timers::PendingTimers;
 use crate::trace::{Counters, DropReason, Trace, TraceEvent, TraceKind};
 use crate::NodeId;
@@ -1028,7 +1028,7 @@ impl<P: Process> Simulation<P> {
         let fixed = link.latency.fixed_nanos();
         let latency = match fixed {
             Some(nanos) => nanos,
-            None => duration_nanos(link.latency.sample(&mut self.net_rng.latency)),
+            None => link.latency.sample_nanos(&mut self.net_rng.latency),
         };
         let arrival = Time::from_nanos(self.now.as_nanos().saturating_add(latency));
         let at = if self.net_rng.reorder.chance(link.reorder) || fixed.is_some() {
@@ -1043,7 +1043,8 @@ impl<P: Process> Simulation<P> {
             )
         };
         if self.net_rng.duplicate.chance(link.duplicate) {
-            let copy_at = self.now + link.latency.sample(&mut self.net_rng.latency);
+            let delay = link.latency.sample_nanos(&mut self.net_rng.latency);
+            let copy_at = Time::from_nanos(self.now.as_nanos().saturating_add(delay));
             self.counters.duplicated += 1;
             self.trace(
                 TraceKind::Duplicate,

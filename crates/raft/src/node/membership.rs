@@ -91,15 +91,15 @@ impl RaftNode {
         if self.role != Role::Leader || self.log.config_index() > self.commit {
             return;
         }
-        let config = self.log.config().clone();
+        let config = self.log.config();
         if config.is_joint() {
+            let leave = Membership {
+                outgoing: Default::default(),
+                ..config.clone()
+            };
             if self.log.term_at(self.log.config_index()) != Some(self.term) {
                 self.probe(Probe::JointLeftByNewLeader);
             }
-            let leave = Membership {
-                outgoing: Default::default(),
-                ..config
-            };
             self.append_as_leader(now, EntryKind::Config(leave));
         } else if !config.is_voter(self.id) {
             self.probe(Probe::RemovedLeaderStepsDown);

@@ -76,6 +76,9 @@ impl AimedFaults {
         now: Time,
     ) {
         self.armed.retain(|armed| armed.lapses_at >= now);
+        if self.armed.is_empty() {
+            return;
+        }
         let once = [
             (Aim::NewLeader, watch.elected_now),
             (Aim::Candidate, watch.campaigned_now),
@@ -93,13 +96,15 @@ impl AimedFaults {
         ];
         for (aim, target) in repeated {
             let Some(target) = target else { continue };
+            let Some(armed) = self.armed.iter().find(|a| a.aim == aim) else {
+                continue;
+            };
             // Every moment in the window is a fault point, one server down at a time.
             let others_up = (0..servers)
                 .map(NodeId::new)
                 .all(|n| n == target || sim.is_up(n));
-            let armed = self.armed.iter().find(|a| a.aim == aim);
-            if let Some(fault) = armed.filter(|_| others_up).map(|a| a.fault.clone()) {
-                schedule(sim, servers, target, now, &fault);
+            if others_up {
+                schedule(sim, servers, target, now, &armed.fault);
             }
         }
     }

@@ -149,11 +149,14 @@ impl Client {
         let Msg::Reply { seq, reply } = msg else {
             return;
         };
-        let Some(op) = self.current.clone().filter(|op| op.seq == seq) else {
+        if self.current.as_ref().is_none_or(|op| op.seq != seq) {
             return;
-        };
+        }
         match reply {
             Reply::Done(result) => {
+                let Some(op) = self.current.take() else {
+                    return;
+                };
                 self.remember(&op.op, &result);
                 self.records.push(Record {
                     client: self.setup.number,
@@ -163,7 +166,6 @@ impl Client {
                     result: Some(result),
                     outcome: Outcome::Ok,
                 });
-                self.current = None;
                 if let Some(i) = self.setup.servers.iter().position(|s| *s == from) {
                     self.target = i;
                 }

@@ -186,6 +186,14 @@ impl Invariants {
         self.lease_after_successor(id, term, "held", at);
     }
 
+    /// True if a term after `term` has a leader (a lease of `term` held now would break lease
+    /// safety).
+    pub fn has_leader_after(&self, term: u64) -> bool {
+        self.leaders
+            .last_key_value()
+            .is_some_and(|(&last, _)| last > term)
+    }
+
     /// Lease safety: server `id` `did` something with its `term` lease; a violation if a later
     /// term already has a leader.
     fn lease_after_successor(&mut self, id: u64, term: u64, did: &str, at: &dyn fmt::Display) {
@@ -325,6 +333,12 @@ impl Invariants {
     /// What was applied at `index`, if anything.
     fn applied_at(&self, index: u64) -> Option<&AppliedAt> {
         self.applied.get(usize::try_from(index).ok()?)?.as_ref()
+    }
+
+    /// True if an entry was first applied since the last [`Self::take_new_commits`] (one
+    /// observation in sixteen commits one; the electors are looked at only then).
+    pub fn has_new_commits(&self) -> bool {
+        !self.new_commits.is_empty()
     }
 
     /// The entries first applied since the last call: (index, term).

@@ -28,9 +28,38 @@ pub struct Command {
 }
 
 impl Command {
-    /// Log entry payload.
+    /// Log entry payload: serde_json's form of the command. When its strings need no escapes
+    /// (the plain form [`CommandRef::plain`] reads) it is written by hand, the same bytes
+    /// without serde (once per proposed command); otherwise by serde_json.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let op = self.as_ref().op;
+        let (fields, count) = op.fields();
+        let fields = &fields[..count];
+        if !fields.iter().all(|(_, text)| is_plain(text)) {
+            return serde_json::to_vec(self).unwrap_or_default();
+        }
+        let text_len: usize = fields
+            .iter()
+            .map(|(name, text)| name.len() + text.len())
+            .sum();
+        let mut out = Vec::with_capacity(64 + text_len);
+        out.extend_from_slice(b"{\"client\":");
+        push_decimal(&mut out, self.client);
+        out.extend_from_slice(b",\"seq\":");
+        push_decimal(&mut out, self.seq);
+        out.extend_from_slice(b",\"op\":{\"");
+        out.extend_from_slice(op.name().as_bytes());
+        out.extend_from_slice(b"\":{");
+        for (i, (name, text)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_string(&mut out, name);
+            out.push(b':');
+            push_string(&mut out, text);
+        }
+        out.extend_from_slice(b"}}}");
+        out
     }
 
     /// The command with its strings borrowed.
@@ -105,6 +134,58 @@ pub enum OpRef<'a> {
         /// The value written when it does.
         new: &'a str,
     },
+}
+
+impl<'a> OpRef<'a> {
+    /// The variant's name, as serde names it.
+    fn name(&self) -> &'static str {
+        match self {
+            OpRef::Get { .. } => "Get",
+            OpRef::Put { .. } => "Put",
+            OpRef::Append { .. } => "Append",
+            OpRef::Cas { .. } => "Cas",
+        }
+    }
+
+    /// The fields (name, text) in serde's order: the first `count` of the array.
+    fn fields(&self) -> ([(&'static str, &'a str); 3], usize) {
+        match *self {
+            OpRef::Get { key } => ([("key", key), ("", ""), ("", "")], 1),
+            OpRef::Put { key, value } | OpRef::Append { key, value } => {
+                ([("key", key), ("value", value), ("", "")], 2)
+            }
+            OpRef::Cas { key, expected, new } => {
+                ([("key", key), ("expected", expected), ("new", new)], 3)
+            }
+        }
+    }
+}
+
+/// Appends `n` in decimal, as serde_json writes it (no formatting machinery).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Appends `text` in quotes, as serde_json writes a string that [`is_plain`].
+fn push_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
+/// True if serde_json writes `text` as it is: no quote, backslash or control character.
+fn is_plain(text: &str) -> bool {
+    !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 impl<'a> CommandRef<'a> {
@@ -258,9 +339,55 @@ impl KvStore {
         }
     }
 
-    /// Snapshot bytes.
+    /// Snapshot bytes: serde_json's form of the store. When no string needs an escape it is
+    /// written by hand, the same bytes without serde (a server snapshots as often as every
+    /// third entry); otherwise by serde_json.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let texts = self.data.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+        let values = self
+            .sessions
+            .values()
+            .filter_map(|(_, result)| match result {
+                OpResult::Value(value) => Some(value.as_str()),
+                _ => None,
+            });
+        if !texts.chain(values).all(is_plain) {
+            return serde_json::to_vec(self).unwrap_or_default();
+        }
+        let mut out = Vec::with_capacity(64 + 32 * (self.data.len() + self.sessions.len()));
+        out.extend_from_slice(b"{\"data\":{");
+        for (i, (key, value)) in self.data.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_string(&mut out, key);
+            out.push(b':');
+            push_string(&mut out, value);
+        }
+        out.extend_from_slice(b"},\"sessions\":{");
+        for (i, (client, (seq, result))) in self.sessions.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            push_decimal(&mut out, *client);
+            out.extend_from_slice(b"\":[");
+            push_decimal(&mut out, *seq);
+            out.push(b',');
+            match result {
+                OpResult::Value(value) => {
+                    out.extend_from_slice(b"{\"Value\":");
+                    push_string(&mut out, value);
+                    out.push(b'}');
+                }
+                OpResult::Done => out.extend_from_slice(b"\"Done\""),
+                OpResult::Swapped(true) => out.extend_from_slice(b"{\"Swapped\":true}"),
+                OpResult::Swapped(false) => out.extend_from_slice(b"{\"Swapped\":false}"),
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b"}}");
+        out
     }
 
     /// Restores from snapshot bytes; an empty snapshot is the empty store.
@@ -336,6 +463,72 @@ mod tests {
         assert_eq!(kv.get("k"), "s");
         let c = cmd(3, 4, KvInput::Get { key: "k".into() });
         assert!(decodes_to(&c.encode(), Some(&c)));
+    }
+
+    /// `encode` writes exactly serde_json's bytes, by hand or (with escapes) through serde_json.
+    #[test]
+    fn encode_writes_serde_json_bytes() {
+        let text = [
+            "",
+            "k",
+            "v1 v2",
+            "é1",
+            "a\"b",
+            "back\\slash",
+            "line\n",
+            "\u{7f}/",
+        ];
+        let mut ops = Vec::new();
+        for (a, b, c) in text
+            .iter()
+            .flat_map(|a| text.iter().map(move |b| (a, b, b)))
+        {
+            let (key, value) = (a.to_string(), b.to_string());
+            ops.push(KvInput::Get { key: key.clone() });
+            ops.push(KvInput::Put {
+                key: key.clone(),
+                value: value.clone(),
+            });
+            ops.push(append(&key, &value));
+            let (expected, new) = (c.to_string(), value);
+            ops.push(KvInput::Cas { key, expected, new });
+        }
+        for (i, op) in ops.into_iter().enumerate() {
+            let c = cmd(i as u64 * 7919 % 1000, u64::MAX - i as u64, op);
+            assert_eq!(c.encode(), serde_json::to_vec(&c).unwrap(), "{c:?}");
+        }
+    }
+
+    /// A store's `encode` writes exactly serde_json's bytes, by hand or (with escapes) through
+    /// serde_json, and decodes back to the store.
+    #[test]
+    fn store_encode_writes_serde_json_bytes() {
+        let mut kv = KvStore::default();
+        assert_eq!(kv.encode(), serde_json::to_vec(&kv).unwrap());
+        let text = ["", "k", "v1 v2", "é1", "\u{7f}/", "a\"b", "line\n"];
+        for (i, t) in text.iter().enumerate() {
+            let client = [0, 7, u64::MAX - 1][i % 3] + i as u64 % 2;
+            let key = format!("k{}", i % 4);
+            let op = match i % 4 {
+                0 => KvInput::Put {
+                    key,
+                    value: t.to_string(),
+                },
+                1 => append(&key, t),
+                2 => KvInput::Get { key },
+                _ => KvInput::Cas {
+                    key,
+                    expected: String::new(),
+                    new: t.to_string(),
+                },
+            };
+            kv.apply(cmd(client, i as u64 * 1000, op).as_ref());
+            kv.sessions.insert(99, (1, OpResult::Value(t.to_string())));
+            kv.sessions.insert(98, (2, OpResult::Swapped(i % 2 == 0)));
+            let data = kv.encode();
+            assert_eq!(data, serde_json::to_vec(&kv).unwrap(), "{kv:?}");
+            assert_eq!(KvStore::decode(&data).as_ref(), Some(&kv));
+        }
     }
 
     /// True if `data` decodes to `expected` (or to nothing when `expected` is `None`).

@@ -194,6 +194,7 @@ impl Server {
     }
 
     /// A message arrived.
+    #[inline]
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         self.input(ctx, Input::Message(from, msg));
     }
@@ -213,6 +214,7 @@ impl Server {
     }
 
     /// Handles `input` now, or keeps it while the server waits for a sync.
+    #[inline]
     fn input(&mut self, ctx: &mut Ctx, input: Input) {
         if let Some(input) = self.persistence.hold(input) {
             self.handle(ctx, input);

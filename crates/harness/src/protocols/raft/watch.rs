@@ -72,6 +72,7 @@ impl Watch {
     }
 
     /// Checks everything the step may have changed.
+    #[inline]
     pub fn after_step(&mut self, sim: &mut Simulation<Actor>, stepped: &Stepped) {
         self.invariants.step();
         self.elected_now = None;
@@ -93,6 +94,7 @@ impl Watch {
         }
     }
 
+    #[inline]
     fn observe(&mut self, sim: &mut Simulation<Actor>, node: NodeId, stepped: &Stepped) {
         if let Some(Actor::Server(server)) = sim.process_mut(node) {
             server.drain_observations(&mut self.buffer);
@@ -110,11 +112,13 @@ impl Watch {
         let at = StepAt { sim, stepped };
         for observation in self.buffer.drain(..) {
             self.invariants.observe(id, &observation, core, &at);
-            let voters = Voters {
-                sim,
-                ballots: &self.ballots,
-            };
-            check_new_commits(&mut self.invariants, &voters, core.config(), &at);
+            if self.invariants.has_new_commits() {
+                let voters = Voters {
+                    sim,
+                    ballots: &self.ballots,
+                };
+                check_new_commits(&mut self.invariants, &voters, core.config(), &at);
+            }
             note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
             match observation {
                 Observation::Role {
@@ -143,14 +147,8 @@ impl Watch {
     /// has a leader, and when a server wins an election no leader of an earlier term may still
     /// hold one. A lease only shrinks between its holder's steps, so these two moments see
     /// every overlap.
+    #[inline]
     fn check_leases(&mut self, sim: &Simulation<Actor>, node: NodeId, stepped: &Stepped) {
-        // (Raft id, term) of `server` if it leads and holds a read lease at its own clock.
-        let lease_of = |server: NodeId| {
-            let core = sim.process(server).and_then(Actor::server)?.core();
-            let now = sim.local_time(server)?.as_nanos();
-            (core.role() == Role::Leader && core.holds_read_lease(now))
-                .then(|| (core.id(), core.term()))
-        };
         let stepped_server = node.index() as u32;
         let servers = match self.elected_now {
             Some(_) => 0..self.servers,
@@ -158,14 +156,32 @@ impl Watch {
         };
         let at = StepAt { sim, stepped };
         let mut held = false;
-        for (id, term) in servers.map(NodeId::new).filter_map(lease_of) {
-            self.invariants.lease_held(id, term, &at);
-            held = true;
+        for server in servers.map(NodeId::new) {
+            if let Some((id, term)) = lease_at_risk(sim, &self.invariants, server) {
+                self.invariants.lease_held(id, term, &at);
+                held = true;
+            }
         }
         if held {
             note_first_violation(&self.invariants, &mut self.first_violation_at, stepped.time);
         }
     }
+}
+
+/// (Raft id, term) of `server` if it leads, a later term already has a leader, and it holds a
+/// read lease at its own clock. Only then can a held lease break lease safety, so the lease (a
+/// quorum of acknowledgement times) is not computed at the other steps of a leader.
+fn lease_at_risk(
+    sim: &Simulation<Actor>,
+    invariants: &Invariants,
+    server: NodeId,
+) -> Option<(u64, u64)> {
+    let core = sim.process(server).and_then(Actor::server)?.core();
+    if core.role() != Role::Leader || !invariants.has_leader_after(core.term()) {
+        return None;
+    }
+    let now = sim.local_time(server)?.as_nanos();
+    core.holds_read_lease(now).then(|| (core.id(), core.term()))
 }
 
 /// Sets `first` to `time` if it is unset and some invariant is broken.
@@ -191,9 +207,6 @@ fn check_new_commits(
     at: &dyn fmt::Display,
 ) {
     let commits = invariants.take_new_commits();
-    if commits.is_empty() {
-        return;
-    }
     let electors: Vec<Option<Elector>> = (0..voters.ballots.len())
         .map(|i| {
             let log = voters.sim.durable(NodeId::new(i as u32))?;
