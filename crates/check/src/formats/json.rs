@@ -596,39 +596,6 @@ mod tests {
                 .contains("unknown model \"queue\", expected one of kv"),
             "{unknown_model}"
         );
-        let op = |op: &str, result: &str| {
-            let text = format!(
-                r#"{{"model": "kv", "ops": [{{"client": 0, "invoke_ns": 1, "complete_ns": 2, "op": {op}, "result": {result}}}]}}"#
-            );
-            parse(&text, None).unwrap_err().message
-        };
-        let ok = r#"{"ok": true}"#;
-        for (wrong, expected) in [
-            (
-                op(r#"{"f": 7, "key": "k"}"#, ok),
-                "ops[0].op.f: invalid type: integer `7`, expected an operation name, one of get, put",
-            ),
-            (
-                op("7", ok),
-                r#"ops[0].op: invalid type: integer `7`, expected an operation object {"f": NAME"#,
-            ),
-            (
-                op(r#"{"f": "get", "key": "k"}"#, "7"),
-                r#"ops[0].result: expected a result: null (no answer), {"ok": true or false}"#,
-            ),
-        ] {
-            assert!(wrong.contains(expected), "{wrong}");
-            assert!(!wrong.contains("Json"), "a Rust type named: {wrong}");
-        }
-        for (model, found) in [("7", "integer `7`"), ("null", "null"), ("[]", "sequence")] {
-            let error = parse(&format!(r#"{{"model": {model}, "ops": []}}"#), None).unwrap_err();
-            assert!(
-                error.message.contains(&format!(
-                    "model: invalid type: {found}, expected a model name, one of kv, register"
-                )),
-                "{error}"
-            );
-        }
         let cases = [
             (
                 r#"{"f":"write","value":1}"#,
@@ -688,6 +655,43 @@ mod tests {
             .contains(">= invoke_ns"));
         let mismatch = parse(KV, Some(ModelKind::Register)).unwrap_err();
         assert!(mismatch.message.contains("kv history, not register"));
+    }
+
+    #[test]
+    fn a_wrong_type_names_what_was_expected_and_no_rust_type() {
+        let op = |op: &str, result: &str| {
+            let text = format!(
+                r#"{{"model": "kv", "ops": [{{"client": 0, "invoke_ns": 1, "complete_ns": 2, "op": {op}, "result": {result}}}]}}"#
+            );
+            parse(&text, None).unwrap_err().message
+        };
+        let ok = r#"{"ok": true}"#;
+        for (wrong, expected) in [
+            (
+                op(r#"{"f": 7, "key": "k"}"#, ok),
+                "ops[0].op.f: invalid type: integer `7`, expected an operation name, one of get, put",
+            ),
+            (
+                op("7", ok),
+                r#"ops[0].op: invalid type: integer `7`, expected an operation object {"f": NAME"#,
+            ),
+            (
+                op(r#"{"f": "get", "key": "k"}"#, "7"),
+                r#"ops[0].result: expected a result: null (no answer), {"ok": true or false}"#,
+            ),
+        ] {
+            assert!(wrong.contains(expected), "{wrong}");
+            assert!(!wrong.contains("Json"), "a Rust type named: {wrong}");
+        }
+        for (model, found) in [("7", "integer `7`"), ("null", "null"), ("[]", "sequence")] {
+            let error = parse(&format!(r#"{{"model": {model}, "ops": []}}"#), None).unwrap_err();
+            assert!(
+                error.message.contains(&format!(
+                    "model: invalid type: {found}, expected a model name, one of kv, register"
+                )),
+                "{error}"
+            );
+        }
     }
 
     #[test]
