@@ -40,7 +40,10 @@ use crate::models::register::{RegisterInput, RegisterOutput};
 use crate::models::set::{SetInput, SetOutput};
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a faultline history {\"model\": NAME, \"ops\": [...]}"
+)]
 struct FileJson {
     #[serde(deserialize_with = "model_name")]
     model: ModelKind,
@@ -48,7 +51,10 @@ struct FileJson {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an operation record {\"client\", \"invoke_ns\", \"complete_ns\", \"op\", \"result\"}"
+)]
 struct OpJson {
     client: u64,
     invoke_ns: u64,
@@ -59,7 +65,10 @@ struct OpJson {
 }
 
 #[derive(Serialize, Deserialize, Clone, PartialEq)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected an integer, a string or a list of integers"
+)]
 enum Scalar {
     Int(i64),
     Str(String),
@@ -111,13 +120,13 @@ enum CallJson {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a result {\"value\": V}")]
 struct ValueJson {
     value: Option<Scalar>,
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a result {\"ok\": true or false}")]
 struct OkJson {
     ok: bool,
 }
@@ -674,6 +683,16 @@ mod tests {
             (
                 op("7", ok),
                 r#"ops[0].op: invalid type: integer `7`, expected an operation object {"f": NAME"#,
+            ),
+            (
+                op(r#"{"f": "cas", "key": "k", "expected": null, "new": "w"}"#, ok),
+                "ops[0].op: expected an integer, a string or a list of integers",
+            ),
+            (
+                parse(r#"{"model": "kv", "ops": [7]}"#, None)
+                    .unwrap_err()
+                    .message,
+                r#"ops[0]: invalid type: integer `7`, expected an operation record {"client""#,
             ),
             (
                 op(r#"{"f": "get", "key": "k"}"#, "7"),
