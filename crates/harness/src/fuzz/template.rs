@@ -1,7 +1,7 @@
 //! Fuzz templates: a scenario plus a `fuzz` block saying which faults to draw, how often and how big.
 
 use crate::scenario::{
-    self, field_path, strip_position, LatencySpec, Scenario, ScenarioError, Span,
+    self, field_path, plain_message, LatencySpec, Scenario, ScenarioError, Span,
 };
 use faultline_sim::detmath::{exp, ln};
 use faultline_sim::DetRng;
@@ -446,7 +446,7 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
             file: path.to_path_buf(),
             line: error.line(),
             column: error.column(),
-            message: strip_position(&error.to_string()),
+            message: plain_message(&error.to_string()),
         })?;
     let fuzz_value = value
         .as_object_mut()
@@ -467,7 +467,7 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
         ));
     }
     let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
-        let inner = strip_position(&error.inner().to_string());
+        let inner = plain_message(&error.inner().to_string());
         let path = field_path(&error.path().to_string(), &inner);
         field_error(
             if path.is_empty() {

@@ -31,7 +31,7 @@ impl Scenario {
         let value = serde_json::Value::Object(block.clone());
         serde_path_to_error::deserialize(value).map_err(|error| {
             let path = error.path().to_string();
-            let message = super::strip_position(&error.into_inner().to_string());
+            let message = super::plain_message(&error.into_inner().to_string());
             match super::field_path(&path, &message).as_str() {
                 "" => Invalid::new("expect", message),
                 field => Invalid::new(format!("expect.{field}"), message),

@@ -71,7 +71,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 None
             };
             let inner = error.into_inner();
-            let message = strip_position(&inner.to_string());
+            let message = plain_message(&inner.to_string());
             if let Some(invalid) = shape_error(text, &path).or(misplaced) {
                 ScenarioError::Field {
                     file: file.clone(),
@@ -97,7 +97,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         file: file.clone(),
         line: inner.line(),
         column: inner.column(),
-        message: strip_position(&inner.to_string()),
+        message: plain_message(&inner.to_string()),
     })?;
     validate(&scenario).map_err(|invalid| ScenarioError::Field {
         file,
@@ -164,8 +164,24 @@ pub(crate) fn field_path(path: &str, message: &str) -> String {
     }
 }
 
-/// serde_json appends " at line L column C" to data errors; the field path already locates them.
-pub(crate) fn strip_position(message: &str) -> String {
+/// serde's data error as a user reads it: without serde_json's " at line L column C" (the field
+/// path already locates it) and without Rust type names. A struct is "a JSON object": "invalid
+/// type: integer `7`, expected struct RaftSpec" ends "expected a JSON object", and an array
+/// where an object belongs ("invalid length 0, expected struct X with 5 elements") reads
+/// "expected a JSON object, found an array".
+pub(crate) fn plain_message(message: &str) -> String {
+    let message = strip_position(message);
+    let Some(at) = message.find("expected struct ") else {
+        return message;
+    };
+    if message.starts_with("invalid length ") {
+        return "expected a JSON object, found an array".to_string();
+    }
+    format!("{}expected a JSON object", &message[..at])
+}
+
+/// serde_json appends " at line L column C" to data errors.
+fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(cut) => message[..cut].to_string(),
         None => message.to_string(),
@@ -281,6 +297,23 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_of_the_wrong_kind_is_called_a_json_object_not_a_rust_struct() {
+        let base = r#"{"version": 1, "name": "t", "seed": 1, "duration": "3s",
+            "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}}, "cluster": CLUSTER}"#;
+        for (cluster, expected) in [
+            ("7", "invalid type: integer `7`, expected a JSON object"),
+            ("\"x\"", "invalid type: string \"x\", expected a JSON object"),
+            ("[]", "expected a JSON object, found an array"),
+        ] {
+            let text = base.replace("CLUSTER", cluster);
+            let error = parse(&text, Path::new("t.json")).unwrap_err().to_string();
+            assert!(error.contains("field `cluster`"), "{error}");
+            assert!(error.contains(expected), "{error}");
+            assert!(!error.contains("struct"), "{error}");
+        }
+    }
 
     #[test]
     fn an_outage_crashes_every_node_and_restarts_them_all_after_it() {
