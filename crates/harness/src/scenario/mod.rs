@@ -304,7 +304,10 @@ mod tests {
             "protocol": {"heartbeat": {"interval": "50ms", "timeout": "400ms"}}, "cluster": CLUSTER}"#;
         for (cluster, expected) in [
             ("7", "invalid type: integer `7`, expected a JSON object"),
-            ("\"x\"", "invalid type: string \"x\", expected a JSON object"),
+            (
+                "\"x\"",
+                "invalid type: string \"x\", expected a JSON object",
+            ),
             ("[]", "expected a JSON object, found an array"),
         ] {
             let text = base.replace("CLUSTER", cluster);
