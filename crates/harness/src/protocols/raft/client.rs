@@ -2,7 +2,7 @@
 //! leader by following hints, retries with the same sequence number (the servers deduplicate),
 //! and gives up after the workload's timeout. Every operation is recorded with virtual times.
 
-use super::kv::OpResult;
+use super::kv::{decimal_digits, OpResult};
 use super::msg::{Msg, Reply};
 use super::server::{kernel_id, Ctx};
 use faultline_check::KvInput;
@@ -304,18 +304,12 @@ impl Client {
 }
 
 /// Appends `n` in decimal, as `format!("{n}")` writes it.
-fn push_decimal(text: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    text.extend(digits[start..].iter().map(|&d| char::from(d)));
+fn push_decimal(text: &mut String, n: u64) {
+    text.extend(
+        decimal_digits(n, &mut [0; 20])
+            .iter()
+            .map(|&d| char::from(d)),
+    );
 }
 
 fn local(ctx: &Ctx) -> u64 {

@@ -50,14 +50,7 @@ impl Command {
         out.extend_from_slice(b",\"op\":{\"");
         out.extend_from_slice(op.name().as_bytes());
         out.extend_from_slice(b"\":{");
-        for (i, (name, text)) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_string(&mut out, name);
-            out.push(b':');
-            push_string(&mut out, text);
-        }
+        push_string_pairs(&mut out, fields.iter().copied());
         out.extend_from_slice(b"}}}");
         out
     }
@@ -161,9 +154,9 @@ impl<'a> OpRef<'a> {
     }
 }
 
-/// Appends `n` in decimal, as serde_json writes it (no formatting machinery).
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
+/// The ASCII digits of `n` in decimal, as serde_json and `format!` write it (no formatting
+/// machinery), at the end of `digits`.
+pub(super) fn decimal_digits(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut start = digits.len();
     loop {
         start -= 1;
@@ -173,7 +166,25 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&digits[start..]);
+    &digits[start..]
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(decimal_digits(n, &mut [0; 20]));
+}
+
+/// Appends `"name":"text"` for each pair, separated by commas, as serde_json writes a map or a
+/// struct whose strings are [`is_plain`].
+fn push_string_pairs<'s>(out: &mut Vec<u8>, pairs: impl IntoIterator<Item = (&'s str, &'s str)>) {
+    for (i, (name, text)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_string(out, name);
+        out.push(b':');
+        push_string(out, text);
+    }
 }
 
 /// Appends `text` in quotes, as serde_json writes a string that [`is_plain`].
@@ -356,14 +367,8 @@ impl KvStore {
         }
         let mut out = Vec::with_capacity(64 + 32 * (self.data.len() + self.sessions.len()));
         out.extend_from_slice(b"{\"data\":{");
-        for (i, (key, value)) in self.data.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_string(&mut out, key);
-            out.push(b':');
-            push_string(&mut out, value);
-        }
+        let data = self.data.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        push_string_pairs(&mut out, data);
         out.extend_from_slice(b"},\"sessions\":{");
         for (i, (client, (seq, result))) in self.sessions.iter().enumerate() {
             if i > 0 {
