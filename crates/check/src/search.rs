@@ -336,6 +336,16 @@ enum Stop {
     Cancelled,
 }
 
+/// What [`Run::try_place`] did with the operation at the walk's entry.
+enum Try {
+    /// Not placed (the model refused it, or the configuration was seen): try the next entry.
+    Next,
+    /// Not placed, and undoing a forced placement emptied the stack.
+    Exhausted,
+    /// Placed; `forced` if it was a read-only operation placed eagerly.
+    Placed { forced: bool },
+}
+
 enum WalkEnd {
     Exhausted,
     Found,
@@ -428,59 +438,21 @@ impl<M: Model> Run<'_, M> {
     ) -> Result<WalkEnd, Stop> {
         let head = walk.events.head();
         loop {
-            if self.steps == 0 {
-                return Err(Stop::Exhausted(Exhausted::Steps));
+            if let Some(stop) = self.spend_step(last) {
+                return stop;
             }
-            if self.steps % CANCEL_CHECK_STEPS == 0 && (self.cancelled)() {
-                return Err(Stop::Cancelled);
-            }
-            if self.steps <= self.enumeration_floor && !last {
-                return Ok(WalkEnd::TooWide);
-            }
-            self.steps -= 1;
-            let e = walk.entry as usize;
-            if walk.entry == head || !walk.events.is_call[e] {
+            if walk.entry == head || !walk.events.is_call[walk.entry as usize] {
                 note_best(best, walk, universe, start.path, walk.entry);
                 if !walk.pop(universe.completed) {
                     return Ok(WalkEnd::Exhausted);
                 }
                 continue;
             }
-            let local = walk.events.op[e];
-            let op = self.uops[local as usize];
-            let state = self.memo.state(walk.state);
-            let Some(after) = self.model.step(state, &op.input, op.output.as_ref()) else {
-                walk.entry = walk.events.next[e];
-                continue;
+            let forced = match self.try_place(walk, universe) {
+                Try::Next => continue,
+                Try::Exhausted => return Ok(WalkEnd::Exhausted),
+                Try::Placed { forced } => forced,
             };
-            let completed = (local as usize) < universe.completed;
-            // An indeterminate operation that changes nothing here can be left out.
-            if !completed && after == *state {
-                walk.entry = walk.events.next[e];
-                continue;
-            }
-            let forced = walk.eager[local as usize];
-            walk.flip(local);
-            let Some(after) = self.memo.insert(walk.set_hash, &walk.bits, after) else {
-                walk.flip(local);
-                walk.entry = walk.events.next[e];
-                // Placing a read-only operation first was explored, so was all from here.
-                if forced && !walk.pop(universe.completed) {
-                    return Ok(WalkEnd::Exhausted);
-                }
-                continue;
-            };
-            walk.stack.push(Placed {
-                call: walk.entry,
-                before: walk.state,
-                forced,
-            });
-            walk.state = after;
-            walk.events.lift(walk.entry);
-            walk.entry = walk.events.next[head as usize];
-            if completed {
-                walk.remaining -= 1;
-            }
             if walk.remaining == 0 {
                 if last {
                     return Ok(WalkEnd::Found);
@@ -503,6 +475,67 @@ impl<M: Model> Run<'_, M> {
                 return Err(Stop::Exhausted(Exhausted::Memory));
             }
         }
+    }
+
+    /// Takes one step of the budget; `Some` with the end when the budget is spent, the search
+    /// was given up, or (not `last`) the segment's enumeration allowance ran out.
+    #[inline]
+    fn spend_step(&mut self, last: bool) -> Option<Result<WalkEnd, Stop>> {
+        if self.steps == 0 {
+            return Some(Err(Stop::Exhausted(Exhausted::Steps)));
+        }
+        if self.steps % CANCEL_CHECK_STEPS == 0 && (self.cancelled)() {
+            return Some(Err(Stop::Cancelled));
+        }
+        if self.steps <= self.enumeration_floor && !last {
+            return Some(Ok(WalkEnd::TooWide));
+        }
+        self.steps -= 1;
+        None
+    }
+
+    /// Tries the operation whose call is at `walk.entry` as the next one linearized: placed
+    /// if the model accepts it and the configuration it reaches is new, else the walk moves
+    /// on to the next entry.
+    #[inline]
+    fn try_place(&mut self, walk: &mut Walk, universe: &Universe) -> Try {
+        let e = walk.entry as usize;
+        let local = walk.events.op[e];
+        let op = self.uops[local as usize];
+        let state = self.memo.state(walk.state);
+        let Some(after) = self.model.step(state, &op.input, op.output.as_ref()) else {
+            walk.entry = walk.events.next[e];
+            return Try::Next;
+        };
+        let completed = (local as usize) < universe.completed;
+        // An indeterminate operation that changes nothing here can be left out.
+        if !completed && after == *state {
+            walk.entry = walk.events.next[e];
+            return Try::Next;
+        }
+        let forced = walk.eager[local as usize];
+        walk.flip(local);
+        let Some(after) = self.memo.insert(walk.set_hash, &walk.bits, after) else {
+            walk.flip(local);
+            walk.entry = walk.events.next[e];
+            // Placing a read-only operation first was explored, so was all from here.
+            if forced && !walk.pop(universe.completed) {
+                return Try::Exhausted;
+            }
+            return Try::Next;
+        };
+        walk.stack.push(Placed {
+            call: walk.entry,
+            before: walk.state,
+            forced,
+        });
+        walk.state = after;
+        walk.events.lift(walk.entry);
+        walk.entry = walk.events.next[walk.events.head() as usize];
+        if completed {
+            walk.remaining -= 1;
+        }
+        Try::Placed { forced }
     }
 
     /// The first of the next few return events in the list whose operation cannot

@@ -78,183 +78,245 @@ fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     rng.next_u64() % n
 }
 
+/// One randomized run: the cluster, its random stream and the oracle that watches it.
+struct Chaos {
+    c: Cluster,
+    rng: ChaCha8Rng,
+    oracle: Oracle,
+    /// Number of servers (3 or 5).
+    n: u64,
+    proposals: u32,
+}
+
+impl Chaos {
+    /// A cluster of 3 or 5 servers with the features drawn from `seed`; five-server runs start
+    /// with three voters, 4 and 5 join later through membership changes.
+    fn new(seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let cfg = Config {
+            pre_vote: rng.next_u64() % 2 == 0,
+            check_quorum: rng.next_u64() % 2 == 0,
+            lease_reads: rng.next_u64() % 2 == 0,
+            max_entries_per_msg: 3,
+            max_inflight_msgs: 4,
+            snapshot_chunk_size: 8,
+            ..test_config()
+        };
+        let n = 3 + 2 * below(&mut rng, 2);
+        let mut c = Cluster::empty();
+        for id in 1..=n {
+            let disk = if id <= 3 {
+                PersistentState::bootstrap(1..=3)
+            } else {
+                PersistentState::default()
+            };
+            c.add_node(id, cfg.clone(), disk);
+            // Clocks run at 0.95x to 1.05x: within the 15 ms drift bound over a 100 ms lease.
+            c.slots.get_mut(&id).unwrap().rate =
+                [(19, 20), (1, 1), (21, 20)][below(&mut rng, 3) as usize];
+        }
+        let oracle = Oracle {
+            reads: BTreeMap::new(),
+            read_cursor: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            committed: BTreeMap::new(),
+        };
+        Chaos {
+            c,
+            rng,
+            oracle,
+            n,
+            proposals: 0,
+        }
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        below(&mut self.rng, n)
+    }
+
+    fn any_server(&mut self) -> u64 {
+        1 + self.below(self.n)
+    }
+
+    /// One random action, then the safety check.
+    fn step(&mut self) {
+        match self.below(100) {
+            0..=54 if !self.c.queue.is_empty() => self.deliver_random(),
+            0..=79 => self.elapse(),
+            80..=83 => self.read(),
+            84..=89 => self.write(),
+            90..=92 => self.crash_or_restart(),
+            93..=95 => self.partition_or_heal(),
+            96..=97 => self.change_membership(),
+            _ => self.snapshot(),
+        }
+        self.oracle.check(&self.c);
+    }
+
+    /// Delivers a random queued message (reordering); sometimes loses or duplicates it.
+    fn deliver_random(&mut self) {
+        let i = self.below(self.c.queue.len() as u64) as usize;
+        let m = self.c.queue.remove(i).unwrap();
+        match self.below(20) {
+            0 => {}
+            1 => {
+                self.c.queue.push_back(m.clone());
+                self.c.queue.push_front(m);
+                self.c.deliver_one();
+            }
+            _ => {
+                self.c.queue.push_front(m);
+                self.c.deliver_one();
+            }
+        }
+    }
+
+    /// Time passes; due timers fire.
+    fn elapse(&mut self) {
+        let by = 1 + self.below(15) * MS;
+        self.c.elapse(by);
+        let ids: Vec<u64> = self.c.slots.keys().copied().collect();
+        for id in ids {
+            let due = self.c.slots[&id]
+                .raft
+                .as_ref()
+                .and_then(|r| r.poll_timeout())
+                .is_some_and(|t| t <= self.c.local_now(id));
+            if due {
+                self.c.tick(id);
+            }
+        }
+    }
+
+    /// A linearizable read at a random server.
+    fn read(&mut self) {
+        let id = self.any_server();
+        let now = self.c.local_now(id);
+        let request = self.oracle.reads.len() as u64;
+        if let Some(r) = self.c.slots.get_mut(&id).and_then(|s| s.raft.as_mut()) {
+            if r.read_index(now, request).is_ok() {
+                let floor = self.oracle.committed_index();
+                self.oracle.reads.insert(request, floor);
+            }
+            self.c.process(id);
+        }
+    }
+
+    /// A client write at whoever leads.
+    fn write(&mut self) {
+        if let Some(&(id, _)) = self.c.leaders().first() {
+            let now = self.c.local_now(id);
+            self.proposals += 1;
+            let data = self.proposals.to_be_bytes().to_vec();
+            let _ = self.c.node_mut(id).propose(now, data);
+            self.c.process(id);
+        }
+    }
+
+    /// Crashes or restarts one server (never more than a minority down).
+    fn crash_or_restart(&mut self) {
+        let id = self.any_server();
+        let down = self.c.slots.values().filter(|s| s.raft.is_none()).count() as u64;
+        if self.c.slots[&id].raft.is_none() {
+            self.c.restart(id);
+        } else if down < (self.n - 1) / 2 {
+            self.c.crash(id);
+        }
+    }
+
+    /// Partitions one server away, or heals.
+    fn partition_or_heal(&mut self) {
+        if self.c.cut.is_empty() {
+            let id = self.any_server();
+            self.c.isolate(id);
+        } else {
+            self.c.heal();
+        }
+    }
+
+    /// A membership change: a random voter set, the other servers as learners.
+    fn change_membership(&mut self) {
+        let Some(&(id, _)) = self.c.leaders().first() else {
+            return;
+        };
+        let n = self.n;
+        let voters: BTreeSet<u64> = (1..=n).filter(|_| self.below(3) > 0).collect();
+        let current = self.c.node(id).config().voters.clone();
+        let learners = (1..=n)
+            .filter(|v| !voters.contains(v) && !current.contains(v))
+            .collect();
+        let now = self.c.local_now(id);
+        let _ = self
+            .c
+            .node_mut(id)
+            .change_membership(now, ConfChange { voters, learners });
+        self.c.process(id);
+    }
+
+    /// The application snapshots what it applied.
+    fn snapshot(&mut self) {
+        let id = self.any_server();
+        if let Some(r) = self.c.slots.get_mut(&id).and_then(|s| s.raft.as_mut()) {
+            let applied = r.applied_index();
+            let _ = r.compact(applied, applied.to_be_bytes().to_vec());
+            self.c.process(id);
+        }
+    }
+
+    /// Liveness: heals everything and lets the cluster settle; one leader emerges, commits,
+    /// and every member catches up.
+    fn settle(mut self, seed: u64) {
+        let c = &mut self.c;
+        c.heal();
+        let ids: Vec<u64> = c.slots.keys().copied().collect();
+        for &id in &ids {
+            if c.slots[&id].raft.is_none() {
+                c.restart(id);
+            }
+        }
+        for _ in 0..200 {
+            c.elapse(10 * MS);
+            for &id in &ids {
+                if c.node(id)
+                    .poll_timeout()
+                    .is_some_and(|t| t <= c.local_now(id))
+                {
+                    c.tick(id);
+                }
+            }
+            c.stabilize();
+            self.oracle.check(c);
+        }
+        let leaders = c.leaders();
+        assert_eq!(leaders.len(), 1, "seed {seed}: one leader after healing");
+        let leader = leaders[0].0;
+        // Followers learn the new commit index with the next heartbeats.
+        let i = c.propose(leader, b"final");
+        for _ in 0..3 {
+            c.heartbeat(leader);
+        }
+        let members = c.node(leader).config().members();
+        for &id in &ids {
+            if members.contains(&id) {
+                assert!(
+                    c.node(id).commit_index() >= i,
+                    "seed {seed}: server {id} caught up"
+                );
+            }
+            assert_eq!(c.node(id).role() == Role::Leader, id == leader);
+        }
+        c.assert_log_matching();
+        self.oracle.check(c);
+    }
+}
+
 fn run(seed: u64, steps: usize) {
     eprintln!("chaos seed {seed}");
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let cfg = Config {
-        pre_vote: rng.next_u64() % 2 == 0,
-        check_quorum: rng.next_u64() % 2 == 0,
-        lease_reads: rng.next_u64() % 2 == 0,
-        max_entries_per_msg: 3,
-        max_inflight_msgs: 4,
-        snapshot_chunk_size: 8,
-        ..test_config()
-    };
-    let n = 3 + 2 * below(&mut rng, 2);
-    // Five-server runs start with three voters; 4 and 5 join later through membership changes.
-    let mut c = Cluster::empty();
-    for id in 1..=n {
-        let disk = if id <= 3 {
-            PersistentState::bootstrap(1..=3)
-        } else {
-            PersistentState::default()
-        };
-        c.add_node(id, cfg.clone(), disk);
-        // Clocks run at 0.95x to 1.05x: within the 15 ms drift bound over a 100 ms lease.
-        c.slots.get_mut(&id).unwrap().rate =
-            [(19, 20), (1, 1), (21, 20)][below(&mut rng, 3) as usize];
-    }
-    let mut oracle = Oracle {
-        reads: BTreeMap::new(),
-        read_cursor: BTreeMap::new(),
-        leaders: BTreeMap::new(),
-        committed: BTreeMap::new(),
-    };
-    let mut proposals = 0u32;
+    let mut chaos = Chaos::new(seed);
     for _ in 0..steps {
-        match below(&mut rng, 100) {
-            // Deliver a random queued message (reordering); sometimes lose or duplicate it.
-            0..=54 if !c.queue.is_empty() => {
-                let i = below(&mut rng, c.queue.len() as u64) as usize;
-                let m = c.queue.remove(i).unwrap();
-                match below(&mut rng, 20) {
-                    0 => {}
-                    1 => {
-                        c.queue.push_back(m.clone());
-                        c.queue.push_front(m);
-                        c.deliver_one();
-                    }
-                    _ => {
-                        c.queue.push_front(m);
-                        c.deliver_one();
-                    }
-                }
-            }
-            // Time passes; due timers fire.
-            0..=79 => {
-                c.elapse(1 + below(&mut rng, 15) * MS);
-                let ids: Vec<u64> = c.slots.keys().copied().collect();
-                for id in ids {
-                    let due = c.slots[&id]
-                        .raft
-                        .as_ref()
-                        .and_then(|r| r.poll_timeout())
-                        .is_some_and(|t| t <= c.local_now(id));
-                    if due {
-                        c.tick(id);
-                    }
-                }
-            }
-            // A linearizable read at a random server.
-            80..=83 => {
-                let id = 1 + below(&mut rng, n);
-                let now = c.local_now(id);
-                let request = oracle.reads.len() as u64;
-                if let Some(r) = c.slots.get_mut(&id).and_then(|s| s.raft.as_mut()) {
-                    if r.read_index(now, request).is_ok() {
-                        oracle.reads.insert(request, oracle.committed_index());
-                    }
-                    c.process(id);
-                }
-            }
-            // A client write at whoever leads.
-            84..=89 => {
-                if let Some(&(id, _)) = c.leaders().first() {
-                    let now = c.local_now(id);
-                    proposals += 1;
-                    let _ = c
-                        .node_mut(id)
-                        .propose(now, proposals.to_be_bytes().to_vec());
-                    c.process(id);
-                }
-            }
-            // Crash or restart one server (never more than a minority down).
-            90..=92 => {
-                let id = 1 + below(&mut rng, n);
-                let down = c.slots.values().filter(|s| s.raft.is_none()).count() as u64;
-                if c.slots[&id].raft.is_none() {
-                    c.restart(id);
-                } else if down < (n - 1) / 2 {
-                    c.crash(id);
-                }
-            }
-            // Partition one server away, or heal.
-            93..=95 => {
-                if c.cut.is_empty() {
-                    c.isolate(1 + below(&mut rng, n));
-                } else {
-                    c.heal();
-                }
-            }
-            // A membership change: a random voter set, the other servers as learners.
-            96..=97 => {
-                if let Some(&(id, _)) = c.leaders().first() {
-                    let voters: BTreeSet<u64> =
-                        (1..=n).filter(|_| below(&mut rng, 3) > 0).collect();
-                    let current = c.node(id).config().voters.clone();
-                    let learners = (1..=n)
-                        .filter(|v| !voters.contains(v) && !current.contains(v))
-                        .collect();
-                    let now = c.local_now(id);
-                    let _ = c
-                        .node_mut(id)
-                        .change_membership(now, ConfChange { voters, learners });
-                    c.process(id);
-                }
-            }
-            // The application snapshots what it applied.
-            _ => {
-                let id = 1 + below(&mut rng, n);
-                if let Some(r) = c.slots.get_mut(&id).and_then(|s| s.raft.as_mut()) {
-                    let applied = r.applied_index();
-                    let _ = r.compact(applied, applied.to_be_bytes().to_vec());
-                    c.process(id);
-                }
-            }
-        }
-        oracle.check(&c);
+        chaos.step();
     }
-    // Liveness: heal everything and let the cluster settle; a leader emerges and commits.
-    c.heal();
-    let ids: Vec<u64> = c.slots.keys().copied().collect();
-    for &id in &ids {
-        if c.slots[&id].raft.is_none() {
-            c.restart(id);
-        }
-    }
-    for _ in 0..200 {
-        c.elapse(10 * MS);
-        for &id in &ids {
-            if c.node(id)
-                .poll_timeout()
-                .is_some_and(|t| t <= c.local_now(id))
-            {
-                c.tick(id);
-            }
-        }
-        c.stabilize();
-        oracle.check(&c);
-    }
-    let leaders = c.leaders();
-    assert_eq!(leaders.len(), 1, "seed {seed}: one leader after healing");
-    let leader = leaders[0].0;
-    // Followers learn the new commit index with the next heartbeats.
-    let i = c.propose(leader, b"final");
-    for _ in 0..3 {
-        c.heartbeat(leader);
-    }
-    let members = c.node(leader).config().members();
-    for &id in &ids {
-        if members.contains(&id) {
-            assert!(
-                c.node(id).commit_index() >= i,
-                "seed {seed}: server {id} caught up"
-            );
-        }
-        assert_eq!(c.node(id).role() == Role::Leader, id == leader);
-    }
-    c.assert_log_matching();
-    oracle.check(&c);
+    chaos.settle(seed);
 }
 
 #[test]
