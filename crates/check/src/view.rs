@@ -28,65 +28,84 @@ pub fn history_data<I: Display, O: Display>(
         .partitions
         .iter()
         .map(|part| {
-            let (status, order, blocked, pending, state) = match &part.result {
-                PartitionResult::Linearizable { order } => (
-                    "linearizable".to_owned(),
-                    order.clone(),
-                    None,
-                    Vec::new(),
-                    None,
-                ),
-                PartitionResult::NotLinearizable {
-                    prefix,
-                    blocked,
-                    pending,
-                    state,
-                } => (
-                    "NOT linearizable".to_owned(),
-                    prefix.clone(),
-                    *blocked,
-                    pending.clone(),
-                    Some(state.clone()),
-                ),
-                PartitionResult::Unknown(why) => {
-                    (format!("unknown: {why}"), vec![], None, vec![], None)
-                }
-                PartitionResult::Skipped => (
-                    "skipped: another partition was refuted first".to_owned(),
-                    vec![],
-                    None,
-                    vec![],
-                    None,
-                ),
-            };
-            let shown = window(&part.ops, history, blocked);
-            let ops: Vec<Value> = shown
-                .iter()
-                .map(|&i| {
-                    let op = &history.ops[i];
-                    json!([
-                        i,
-                        op.client,
-                        op.invoke,
-                        op.complete,
-                        op.input.to_string(),
-                        op.output.as_ref().map(ToString::to_string)
-                    ])
-                })
-                .collect();
+            let outcome = Outcome::of(&part.result);
+            let shown = window(&part.ops, history, outcome.blocked);
             json!({
                 "key": part.key,
-                "status": status,
+                "status": outcome.status,
                 "total": part.ops.len(),
-                "ops": ops,
-                "order": order,
-                "blocked": blocked,
-                "pending": pending,
-                "state": state,
+                "ops": op_rows(&shown, history),
+                "order": outcome.order,
+                "blocked": outcome.blocked,
+                "pending": outcome.pending,
+                "state": outcome.state,
             })
         })
         .collect();
     json!({ "name": name, "model": model, "verdict": verdict, "partitions": partitions })
+}
+
+/// What the view shows of a partition's result.
+struct Outcome {
+    status: String,
+    /// The linearization, or the longest linearizable prefix found.
+    order: Vec<usize>,
+    blocked: Option<usize>,
+    pending: Vec<usize>,
+    /// The model state after the prefix of a refuted partition.
+    state: Option<String>,
+}
+
+impl Outcome {
+    fn of(result: &PartitionResult) -> Self {
+        let plain = |status: String| Outcome {
+            status,
+            order: Vec::new(),
+            blocked: None,
+            pending: Vec::new(),
+            state: None,
+        };
+        match result {
+            PartitionResult::Linearizable { order } => Outcome {
+                order: order.clone(),
+                ..plain("linearizable".to_owned())
+            },
+            PartitionResult::NotLinearizable {
+                prefix,
+                blocked,
+                pending,
+                state,
+            } => Outcome {
+                status: "NOT linearizable".to_owned(),
+                order: prefix.clone(),
+                blocked: *blocked,
+                pending: pending.clone(),
+                state: Some(state.clone()),
+            },
+            PartitionResult::Unknown(why) => plain(format!("unknown: {why}")),
+            PartitionResult::Skipped => {
+                plain("skipped: another partition was refuted first".to_owned())
+            }
+        }
+    }
+}
+
+/// One row per shown operation: index, client, call and return times, input, output.
+fn op_rows<I: Display, O: Display>(shown: &[usize], history: &History<I, O>) -> Vec<Value> {
+    shown
+        .iter()
+        .map(|&i| {
+            let op = &history.ops[i];
+            json!([
+                i,
+                op.client,
+                op.invoke,
+                op.complete,
+                op.input.to_string(),
+                op.output.as_ref().map(ToString::to_string)
+            ])
+        })
+        .collect()
 }
 
 /// The operations shown of a partition: all, or [`MAX_VIEW_OPS`] of them by invocation,

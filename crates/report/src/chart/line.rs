@@ -130,6 +130,24 @@ where
         .draw()
         .map_err(draw_err)?;
 
+    draw_windows(&mut chart, c, family, (y_lo, y_hi))?;
+    draw_lines(&mut chart, c)?;
+    frame::draw_legend(&mut chart, c.legend, family)?;
+    Ok(())
+}
+
+/// Shades each window across the whole height (`y` is its low and high end) and labels it
+/// at its top left.
+fn draw_windows<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    c: &LineChart,
+    family: &'static str,
+    (y_lo, y_hi): (f64, f64),
+) -> Result<(), ReportError>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
     for w in &c.windows {
         let shade = RGBColor(120, 120, 120).mix(0.18).filled();
         chart
@@ -146,7 +164,18 @@ where
             )))
             .map_err(draw_err)?;
     }
+    Ok(())
+}
 
+/// Draws each series, solid or dashed, with a legend entry drawn the same way.
+fn draw_lines<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    c: &LineChart,
+) -> Result<(), ReportError>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
     for (i, s) in c.series.iter().enumerate() {
         let style = color(s.color.unwrap_or(i)).stroke_width(2);
         let points = s.points.iter().copied();
@@ -170,6 +199,5 @@ where
                 )
         });
     }
-    frame::draw_legend(&mut chart, c.legend, family)?;
     Ok(())
 }
