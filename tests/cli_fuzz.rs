@@ -177,27 +177,8 @@ fn failures_replay_to_the_same_failure_and_shrink() {
         "the fuzzer finds the late-repair failures"
     );
     for failure in &failed {
-        let scenario = failure["scenario"].as_str().unwrap();
-        let replay = faultline(&["run", scenario, "--json"]);
-        assert_eq!(replay.status.code(), Some(1));
-        let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
-        assert_eq!(
-            report["trace_hash"], failure["trace_hash"],
-            "replays the same run"
-        );
-        assert_eq!(report["checks"]["live_nodes_connected"]["ok"], false);
-
-        let shrunk = failure["shrunk"].as_str().unwrap();
-        assert!(failure["shrunk_faults"].as_u64() <= failure["faults"].as_u64());
-        assert!(failure["shrunk_faults"].as_u64().unwrap() <= 5);
-        let replay_min = faultline(&["run", shrunk]);
-        assert_eq!(
-            replay_min.status.code(),
-            Some(1),
-            "the shrunk scenario still fails"
-        );
+        assert_replays_and_shrinks(failure);
     }
-
     // `expand` prints exactly the scenario the sweep ran (and wrote) for a seed.
     let seed = failed[0]["seed"].as_u64().unwrap().to_string();
     let expanded = faultline(&["expand", template.to_str().unwrap(), "--seed", &seed]);
@@ -207,9 +188,39 @@ fn failures_replay_to_the_same_failure_and_shrink() {
         serde_json::from_slice::<serde_json::Value>(&expanded.stdout).unwrap(),
         serde_json::from_slice::<serde_json::Value>(&written).unwrap()
     );
-
     let copy = dir.join("copy.json");
     std::fs::copy(failed[0]["scenario"].as_str().unwrap(), &copy).unwrap();
+    assert_shrink_command_keeps_files(&dir, &copy);
+}
+
+/// A sweep's failure replays to the same trace and failed check, and its shrunk scenario
+/// (at most 5 faults, no more than the original) still fails.
+fn assert_replays_and_shrinks(failure: &serde_json::Value) {
+    let scenario = failure["scenario"].as_str().unwrap();
+    let replay = faultline(&["run", scenario, "--json"]);
+    assert_eq!(replay.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(
+        report["trace_hash"], failure["trace_hash"],
+        "replays the same run"
+    );
+    assert_eq!(report["checks"]["live_nodes_connected"]["ok"], false);
+
+    let shrunk = failure["shrunk"].as_str().unwrap();
+    assert!(failure["shrunk_faults"].as_u64() <= failure["faults"].as_u64());
+    assert!(failure["shrunk_faults"].as_u64().unwrap() <= 5);
+    let replay_min = faultline(&["run", shrunk]);
+    assert_eq!(
+        replay_min.status.code(),
+        Some(1),
+        "the shrunk scenario still fails"
+    );
+}
+
+/// `faultline shrink` of the failing scenario `copy` (in `dir`) exits 0 and writes
+/// `copy.min.json`, never replaces it without `--overwrite`, gives the same shrink again with
+/// it, and exits 1 on a scenario that passes.
+fn assert_shrink_command_keeps_files(dir: &std::path::Path, copy: &std::path::Path) {
     let shrink = faultline(&["shrink", copy.to_str().unwrap()]);
     assert_eq!(shrink.status.code(), Some(0), "a successful shrink exits 0");
     let text = String::from_utf8_lossy(&shrink.stdout);

@@ -19,7 +19,7 @@ fn msg(body: Body) -> Message {
 }
 
 #[test]
-fn bad_input_is_an_error_value() {
+fn bad_messages_are_an_error_value() {
     let cfg = Config::default();
     let mut n = node(0, cfg, Membership::Static { nodes: 3 }, None);
     assert_eq!(
@@ -41,7 +41,11 @@ fn bad_input_is_an_error_value() {
         n.handle_message(0, 1, merkle),
         Err(GossipError::Unexpected(_))
     ));
+}
 
+#[test]
+fn merkle_ranges_outside_the_tree_are_an_error_value() {
+    let cfg = Config::default();
     let shape = MerkleShape {
         fanout_bits: 2,
         depth: 2,
@@ -74,7 +78,11 @@ fn bad_input_is_an_error_value() {
         m.handle_message(0, 1, bucket),
         Err(GossipError::MerkleRange)
     );
+}
 
+#[test]
+fn configurations_the_node_cannot_run_are_an_error_value() {
+    let cfg = Config::default();
     let rng = || ChaCha8Rng::seed_from_u64(1);
     let spatial = Config {
         peer_selection: PeerSelection::Spatial { a: 2.0 },

@@ -44,46 +44,7 @@ fn first_200_events_draw_every_message_and_mark() {
         .collect();
     assert_eq!(lanes, vec!["n1", "n2", "n3", "n4", "n5"]);
 
-    // An arrow for every delivery and drop shown, plus a dashed stub for every shown send
-    // whose outcome lies beyond the window.
-    let outcome_msgs: BTreeSet<u64> = shown
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Deliver | EventKind::Drop))
-        .map(|e| e.msg.unwrap())
-        .collect();
-    let outcomes = shown
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Deliver | EventKind::Drop))
-        .count();
-    let open_sends = shown
-        .iter()
-        .filter(|e| e.kind == EventKind::Send && !outcome_msgs.contains(&e.msg.unwrap()))
-        .count();
-    assert!(open_sends > 0);
-    assert_eq!(
-        tags_with(&d.svg, "line", "class=\"msg").len(),
-        outcomes + open_sends
-    );
-    let drops = shown.iter().filter(|e| e.kind == EventKind::Drop).count();
-    assert!(drops > 0);
-    assert_eq!(tags_with(&d.svg, "path", "class=\"cross\"").len(), drops);
-    let count = |kind| shown.iter().filter(|e| e.kind == kind).count();
-    assert_eq!(
-        tags_with(&d.svg, "circle", "class=\"send\"").len(),
-        count(EventKind::Send)
-    );
-    assert_eq!(
-        tags_with(&d.svg, "circle", "class=\"deliver\"").len(),
-        count(EventKind::Deliver)
-    );
-    assert_eq!(
-        tags_with(&d.svg, "circle", "class=\"timer\"").len(),
-        count(EventKind::Timer)
-    );
-    assert_eq!(
-        tags_with(&d.svg, "rect", "class=\"start\"").len(),
-        count(EventKind::Start)
-    );
+    assert_every_message_and_mark_drawn(&d.svg, shown);
     // Hover titles carry the message text.
     assert!(d
         .svg
@@ -99,6 +60,50 @@ fn first_200_events_draw_every_message_and_mark() {
         .map(|t| t.1)
         .collect();
     assert!(times.len() > 20 && times.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// An arrow for every delivery and drop shown, plus a dashed stub for every shown send whose
+/// outcome lies beyond the window; a cross per drop and a mark per send, delivery, timer and
+/// start.
+fn assert_every_message_and_mark_drawn(svg: &str, shown: &[TraceEvent]) {
+    let outcome_msgs: BTreeSet<u64> = shown
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Deliver | EventKind::Drop))
+        .map(|e| e.msg.unwrap())
+        .collect();
+    let outcomes = shown
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Deliver | EventKind::Drop))
+        .count();
+    let open_sends = shown
+        .iter()
+        .filter(|e| e.kind == EventKind::Send && !outcome_msgs.contains(&e.msg.unwrap()))
+        .count();
+    assert!(open_sends > 0);
+    assert_eq!(
+        tags_with(svg, "line", "class=\"msg").len(),
+        outcomes + open_sends
+    );
+    let drops = shown.iter().filter(|e| e.kind == EventKind::Drop).count();
+    assert!(drops > 0);
+    assert_eq!(tags_with(svg, "path", "class=\"cross\"").len(), drops);
+    let count = |kind| shown.iter().filter(|e| e.kind == kind).count();
+    assert_eq!(
+        tags_with(svg, "circle", "class=\"send\"").len(),
+        count(EventKind::Send)
+    );
+    assert_eq!(
+        tags_with(svg, "circle", "class=\"deliver\"").len(),
+        count(EventKind::Deliver)
+    );
+    assert_eq!(
+        tags_with(svg, "circle", "class=\"timer\"").len(),
+        count(EventKind::Timer)
+    );
+    assert_eq!(
+        tags_with(svg, "rect", "class=\"start\"").len(),
+        count(EventKind::Start)
+    );
 }
 
 #[test]

@@ -591,7 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_files_say_where_and_what() {
+    fn a_syntax_error_names_its_line_and_an_unknown_model_the_known_ones() {
         let syntax = parse(
             "{\"model\": \"kv\",\n \"ops\": [\n {\"client\": 0,}]}",
             None,
@@ -605,6 +605,10 @@ mod tests {
                 .contains("unknown model \"queue\", expected one of kv"),
             "{unknown_model}"
         );
+    }
+
+    #[test]
+    fn an_operation_that_does_not_fit_its_model_is_named_with_what_was_expected() {
         let cases = [
             (
                 r#"{"f":"write","value":1}"#,
@@ -657,6 +661,10 @@ mod tests {
             assert!(err.message.starts_with("ops[0]: "), "{err}");
             assert!(err.message.contains(needle), "{op} {result}: {err}");
         }
+    }
+
+    #[test]
+    fn a_return_before_its_call_and_a_model_mismatch_are_named() {
         let backwards = r#"{"model":"register","ops":[{"client":0,"invoke_ns":5,"complete_ns":2,"op":{"f":"read"}}]}"#;
         assert!(parse(backwards, None)
             .unwrap_err()

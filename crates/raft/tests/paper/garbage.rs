@@ -17,22 +17,35 @@ fn num(rng: &mut ChaCha8Rng) -> u64 {
     }
 }
 
+/// Up to three configuration entries, their indexes consecutive or arbitrary.
+fn random_entries(rng: &mut ChaCha8Rng) -> Vec<Entry> {
+    let start = num(rng);
+    (0..rng.next_u64() % 4)
+        .map(|i| Entry {
+            term: num(rng),
+            index: if rng.next_u64() % 2 == 0 {
+                start.wrapping_add(i)
+            } else {
+                num(rng)
+            },
+            kind: EntryKind::Config(Membership::new([num(rng), 1])),
+        })
+        .collect()
+}
+
 fn random_message(rng: &mut ChaCha8Rng) -> Message {
-    let entries = |rng: &mut ChaCha8Rng| {
-        let start = num(rng);
-        (0..rng.next_u64() % 4)
-            .map(|i| Entry {
-                term: num(rng),
-                index: if rng.next_u64() % 2 == 0 {
-                    start.wrapping_add(i)
-                } else {
-                    num(rng)
-                },
-                kind: EntryKind::Config(Membership::new([num(rng), 1])),
-            })
-            .collect()
+    let body = random_body(rng);
+    let term = if rng.next_u64() % 3 == 0 {
+        num(rng)
+    } else {
+        rng.next_u64() % 4
     };
-    let body = match rng.next_u64() % 11 {
+    Message { term, body }
+}
+
+/// Any message body, its numbers drawn from the edges of their ranges.
+fn random_body(rng: &mut ChaCha8Rng) -> MessageBody {
+    match rng.next_u64() % 11 {
         0 => MessageBody::PreVote {
             last_log_index: num(rng),
             last_log_term: num(rng),
@@ -51,7 +64,7 @@ fn random_message(rng: &mut ChaCha8Rng) -> Message {
         4 => MessageBody::AppendEntries {
             prev_log_index: num(rng),
             prev_log_term: num(rng),
-            entries: entries(rng),
+            entries: random_entries(rng),
             leader_commit: num(rng),
         },
         5 => MessageBody::AppendEntriesResponse {
@@ -83,13 +96,7 @@ fn random_message(rng: &mut ChaCha8Rng) -> Message {
             done: rng.next_u64() % 2 == 0,
         },
         _ => MessageBody::TimeoutNow,
-    };
-    let term = if rng.next_u64() % 3 == 0 {
-        num(rng)
-    } else {
-        rng.next_u64() % 4
-    };
-    Message { term, body }
+    }
 }
 
 #[test]
