@@ -252,6 +252,27 @@ fn assert_shrink_command_keeps_files(dir: &std::path::Path, copy: &std::path::Pa
     assert_eq!(passing.status.code(), Some(1), "nothing to shrink");
 }
 
+/// An --out that cannot be created (here: under a file) is named as the --out folder, with
+/// nothing written.
+#[test]
+fn an_out_folder_that_cannot_be_created_is_named() {
+    let dir = tempdir("fuzz-out-under-file");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = file.join("out");
+    let run = sweep(&repo_arg(TEMPLATE), "0..2", &out, &[]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: cannot create the --out folder",
+            out.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
 /// Regression (issue 16): `--resume` into a folder holding another template's sweep ran 0 seeds,
 /// counted the other template's results as resumed and exited 0.
 #[test]

@@ -153,6 +153,14 @@ pub enum SweepError {
         /// The seed range.
         seeds: Range<u64>,
     },
+    /// The output folder could not be created.
+    #[error("{path}: cannot create the --out folder: {source}")]
+    OutFolder {
+        /// The folder.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// Reading or writing the output failed.
     #[error("{path}: {source}")]
     Io {
@@ -218,6 +226,10 @@ pub fn sweep(
     }
     let results_path = options.out.join("results.jsonl");
     let failures_dir = options.out.join("failures");
+    std::fs::create_dir_all(&options.out).map_err(|source| SweepError::OutFolder {
+        path: options.out.clone(),
+        source,
+    })?;
     std::fs::create_dir_all(&failures_dir).map_err(io_at(&failures_dir))?;
     let (writer, done) = open_results(&results_path, options)?;
     let progress = Progress {
