@@ -33,7 +33,7 @@ pub struct CheckArgs {
     #[arg(long)]
     no_partition: bool,
     /// Search steps allowed per partition (key) before its verdict is "unknown".
-    #[arg(long, default_value_t = DEFAULT_MAX_STEPS)]
+    #[arg(long, default_value_t = DEFAULT_MAX_STEPS, allow_negative_numbers = true, value_parser = parse_steps)]
     max_steps: u64,
     /// Memory one partition's search may hold (memo, frontier, paths), e.g. 512MiB or
     /// 2GiB, before its verdict is "unknown"; partitions are searched in parallel.
@@ -62,6 +62,16 @@ fn parse_format(text: &str) -> Result<Format, String> {
 
 /// A size in [`files::parse_size`]'s syntax (`N`, `NKiB`, `NMiB` or `NGiB`, also `K`, `M`, `G`):
 /// bytes, at least 1 MiB.
+fn parse_steps(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(steps) if steps > 0 => Ok(steps),
+        _ => Err(format!(
+            "expected a whole number of steps from 1 to {}, found {text:?}",
+            u64::MAX
+        )),
+    }
+}
+
 fn parse_memory(text: &str) -> Result<usize, String> {
     let bytes = files::parse_size(text)
         .ok_or_else(|| format!("expected a size like 512MiB or 2GiB, found {text:?}"))?;

@@ -238,12 +238,20 @@ fn budgets_give_unknown_naming_the_flag_to_raise() {
             "{report}"
         );
     }
-    for bad in ["lots", "12XB", "1KiB", "99999999999999999999GiB"] {
-        let out = faultline(&["check", hard, "--memory", bad]);
-        assert_eq!(out.status.code(), Some(2), "--memory {bad}");
+    let bad_values = [
+        ("--memory", "lots"),
+        ("--memory", "12XB"),
+        ("--memory", "1KiB"),
+        ("--memory", "99999999999999999999GiB"),
+        ("--max-steps", "0"),
+        ("--max-steps", "-5"),
+    ];
+    for (flag, bad) in bad_values {
+        let out = faultline(&["check", hard, flag, bad]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {bad}");
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("--memory"),
-            "--memory {bad}"
+            String::from_utf8_lossy(&out.stderr).contains(flag),
+            "{flag} {bad}"
         );
     }
 }

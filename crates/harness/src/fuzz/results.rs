@@ -240,7 +240,8 @@ pub fn read_results(path: &Path) -> std::io::Result<Results> {
             continue;
         }
         let damaged = |what: &str, e: serde_json::Error| {
-            let message = format!("{}:{}: not a {what}: {e}", path.display(), number + 1);
+            // Every caller names the file: the message names the line.
+            let message = format!("line {}: not a {what}: {e}", number + 1);
             std::io::Error::new(std::io::ErrorKind::InvalidData, message)
         };
         if number == 0 && line.starts_with(b"{\"faultline_results\"") {
