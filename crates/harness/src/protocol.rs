@@ -131,16 +131,20 @@ impl<P: Protocol> Typed<P> {
         if name != P::NAME {
             return Err(Invalid::new("protocol", format!("expected {}", P::NAME)));
         }
-        serde_path_to_error::deserialize(block.clone()).map_err(|error| {
-            let path = error.path().to_string();
-            let message = error.into_inner().to_string();
-            let field = crate::scenario::field_path(&path, &message);
+        let in_block = |path: &str, message: String| {
+            let field = crate::scenario::field_path(path, &message);
             let field = if field.is_empty() {
-                prefix
+                prefix.clone()
             } else {
                 format!("{prefix}.{field}")
             };
             Invalid::new(field, message)
+        };
+        crate::scenario::strict::objects_only::<P::Spec>(block)
+            .map_err(|(path, message)| in_block(&path, message))?;
+        serde_path_to_error::deserialize(block.clone()).map_err(|error| {
+            let path = error.path().to_string();
+            in_block(&path, error.into_inner().to_string())
         })
     }
 

@@ -466,17 +466,22 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
             ),
         ));
     }
-    let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
-        let inner = plain_message(&error.inner().to_string());
-        let path = field_path(&error.path().to_string(), &inner);
+    let in_fuzz = |path: &str, message: String| {
+        let path = field_path(path, &message);
         field_error(
             if path.is_empty() {
                 "fuzz".into()
             } else {
                 format!("fuzz.{path}")
             },
-            inner,
+            message,
         )
+    };
+    scenario::strict::objects_only::<FuzzSpec>(&fuzz_value)
+        .map_err(|(path, message)| in_fuzz(&path, message))?;
+    let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
+        let path = error.path().to_string();
+        in_fuzz(&path, plain_message(&error.inner().to_string()))
     })?;
     let base = scenario::parse(&value.to_string(), path)?;
     validate_fuzz(&fuzz, &base)

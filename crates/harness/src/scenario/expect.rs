@@ -29,13 +29,16 @@ impl Scenario {
             }
         }
         let value = serde_json::Value::Object(block.clone());
-        serde_path_to_error::deserialize(value).map_err(|error| {
-            let path = error.path().to_string();
-            let message = super::plain_message(&error.into_inner().to_string());
-            match super::field_path(&path, &message).as_str() {
+        let in_block =
+            |path: &str, message: String| match super::field_path(path, &message).as_str() {
                 "" => Invalid::new("expect", message),
                 field => Invalid::new(format!("expect.{field}"), message),
-            }
+            };
+        super::strict::objects_only::<T>(&value)
+            .map_err(|(path, message)| in_block(&path, message))?;
+        serde_path_to_error::deserialize(value).map_err(|error| {
+            let path = error.path().to_string();
+            in_block(&path, super::plain_message(&error.into_inner().to_string()))
         })
     }
 }

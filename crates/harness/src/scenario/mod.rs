@@ -10,6 +10,7 @@ mod fault;
 mod members;
 mod outage;
 mod spec;
+pub(crate) mod strict;
 mod validate;
 
 /// The gossip protocol block's types (defined with the gossip protocol).
@@ -61,6 +62,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parses and validates scenario text; `path` is only used to name the file in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.to_path_buf();
+    // A top level that is not an object is named by the ordinary reading below.
+    if let Ok(value @ serde_json::Value::Object(_)) = serde_json::from_str(text) {
+        strict::objects_only::<Scenario>(&value).map_err(|(path, message)| {
+            ScenarioError::Field {
+                file: file.clone(),
+                field: field_path(&path, &message),
+                message,
+            }
+        })?;
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let scenario: Scenario =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

@@ -339,13 +339,17 @@ impl<'de> Deserialize<'de> for LatencySpec {
                 }
                 _ => Err(invalid(&value.to_string())),
             },
-            serde_json::Value::Object(_) => serde_json::from_value::<ParetoWrapper>(value)
-                .map(|w| LatencySpec::Pareto {
-                    min: w.pareto.min,
-                    alpha: w.pareto.alpha,
-                    max: w.pareto.max,
-                })
-                .map_err(|e| invalid(&e.to_string())),
+            serde_json::Value::Object(_) => {
+                super::strict::objects_only::<ParetoWrapper>(&value)
+                    .map_err(|(path, _)| invalid(&format!("an array at `{path}`")))?;
+                serde_json::from_value::<ParetoWrapper>(value)
+                    .map(|w| LatencySpec::Pareto {
+                        min: w.pareto.min,
+                        alpha: w.pareto.alpha,
+                        max: w.pareto.max,
+                    })
+                    .map_err(|e| invalid(&e.to_string()))
+            }
             other => Err(invalid(&other.to_string())),
         }
     }
