@@ -50,8 +50,12 @@ struct FileJson {
     ops: Vec<OpJson>,
 }
 
+/// An operation record. `remote = "Self"` makes the derives inherent functions, so the trait
+/// impls below can read the record only as a JSON object ([`ObjectOnly`]): serde's derive
+/// would also take its fields as an array, in order.
 #[derive(Serialize, Deserialize)]
 #[serde(
+    remote = "Self",
     deny_unknown_fields,
     expecting = "an operation record {\"client\", \"invoke_ns\", \"complete_ns\", \"op\", \"result\"}"
 )]
@@ -62,6 +66,46 @@ struct OpJson {
     op: CallJson,
     #[serde(default)]
     result: Option<ResultJson>,
+}
+
+impl Serialize for OpJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        OpJson::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for OpJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        OpJson::deserialize(ObjectOnly(deserializer))
+    }
+}
+
+/// A deserializer that reads a struct only from a map: serde_json's `deserialize_map`
+/// refuses an array ("invalid type: sequence, expected ..."), where its `deserialize_struct`
+/// would read one. Everything else goes to the deserializer it wraps.
+struct ObjectOnly<D>(D);
+
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, PartialEq)]
@@ -381,10 +425,16 @@ fn deserialize(text: &str) -> Result<FileJson, ParseError> {
             path
         };
         // The tag `f` given as a number, null, ...: serde names its own identifier type.
-        let message = inner.to_string().replace(
-            "expected variant identifier",
-            &format!("expected an operation name, one of {OPERATIONS}"),
-        );
+        let message = inner
+            .to_string()
+            .replace(
+                "expected variant identifier",
+                &format!("expected an operation name, one of {OPERATIONS}"),
+            )
+            .replace(
+                "invalid type: sequence, expected",
+                "found an array, expected",
+            );
         ParseError {
             line: Some(inner.line()),
             message: format!("{what}: {message}"),
@@ -710,15 +760,27 @@ mod tests {
             assert!(wrong.contains(expected), "{wrong}");
             assert!(!wrong.contains("Json"), "a Rust type named: {wrong}");
         }
-        for (model, found) in [("7", "integer `7`"), ("null", "null"), ("[]", "sequence")] {
+        for (model, found) in [
+            ("7", "invalid type: integer `7`"),
+            ("null", "invalid type: null"),
+            ("[]", "found an array"),
+        ] {
             let error = parse(&format!(r#"{{"model": {model}, "ops": []}}"#), None).unwrap_err();
             assert!(
                 error.message.contains(&format!(
-                    "model: invalid type: {found}, expected a model name, one of kv, register"
+                    "model: {found}, expected a model name, one of kv, register"
                 )),
                 "{error}"
             );
         }
+        let record = r#"{"model": "kv", "ops": [[0, 1, 2, {"f": "get", "key": "k"}, null]]}"#;
+        assert!(
+            parse(record, None)
+                .unwrap_err()
+                .message
+                .contains(r#"ops[0]: found an array, expected an operation record {"client""#),
+            "an operation record given as an array of its fields"
+        );
     }
 
     #[test]
