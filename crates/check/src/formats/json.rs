@@ -80,31 +80,36 @@ impl<'de> Deserialize<'de> for OpJson {
     }
 }
 
-/// A deserializer that reads a struct only from a map: serde_json's `deserialize_map`
-/// refuses an array ("invalid type: sequence, expected ..."), where its `deserialize_struct`
-/// would read one. Everything else goes to the deserializer it wraps.
+impl Serialize for CallJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CallJson::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CallJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        CallJson::deserialize(ObjectOnly(deserializer))
+    }
+}
+
+/// A deserializer for a type that is written only as a JSON object: whatever the type's
+/// derive asks for (`deserialize_struct` for a struct, `deserialize_any` for an enum tagged
+/// inside its content) is asked of the wrapped deserializer as `deserialize_map`, which
+/// serde_json refuses for an array ("invalid type: sequence, expected ..."), where the other
+/// two would read one.
 struct ObjectOnly<D>(D);
 
 impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for ObjectOnly<D> {
     type Error = D::Error;
 
     fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(visitor)
-    }
-
-    fn deserialize_struct<V: serde::de::Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
         self.0.deserialize_map(visitor)
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
     }
 }
 
@@ -123,8 +128,12 @@ enum Scalar {
 const OPERATIONS: &str =
     "get, put, append, read, write, add, enqueue, dequeue, acquire, release, cas";
 
+/// An operation's call. As with [`OpJson`], the derives are inherent (`remote = "Self"`) so
+/// that the trait impls read it only as a JSON object: serde's derive for a tag inside the
+/// content would also take `["get", "k"]`, the tag first.
 #[derive(Serialize, Deserialize)]
 #[serde(
+    remote = "Self",
     tag = "f",
     rename_all = "lowercase",
     deny_unknown_fields,
@@ -780,6 +789,14 @@ mod tests {
                 .message
                 .contains(r#"ops[0]: found an array, expected an operation record {"client""#),
             "an operation record given as an array of its fields"
+        );
+        let call = r#"{"model": "kv", "ops": [{"client": 0, "invoke_ns": 1, "op": ["get", "k"]}]}"#;
+        assert!(
+            parse(call, None)
+                .unwrap_err()
+                .message
+                .contains(r#"ops[0].op: found an array, expected an operation object {"f": NAME"#),
+            "an operation given as an array, its name first"
         );
     }
 
