@@ -28,8 +28,8 @@ pub struct LateRestart {
     pub by: Span,
 }
 
-/// What an `outage` field reads: a duration, or an object with `down` and `late`.
-#[derive(Serialize, Deserialize)]
+/// What an `outage` field is written as: a duration, or an object with `down` and `late`.
+#[derive(Serialize)]
 #[serde(untagged)]
 enum RawOutage {
     Plain(Span),
@@ -46,13 +46,23 @@ struct Staggered {
 
 impl<'de> Deserialize<'de> for OutageSpec {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // serde's own message for an untagged enum names neither form.
-        let raw = RawOutage::deserialize(deserializer)
-            .map_err(|_| serde::de::Error::custom(format!("expected {OUTAGE_EXPECTED}")))?;
-        Ok(match raw {
-            RawOutage::Plain(down) => OutageSpec::plain(down),
-            RawOutage::Staggered(Staggered { down, late }) => OutageSpec { down, late },
-        })
+        // One message for every wrong form: serde's for an untagged enum names neither, and
+        // the object form is read only as an object (not as its fields in an array).
+        let expected = || serde::de::Error::custom(format!("expected {OUTAGE_EXPECTED}"));
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value {
+            serde_json::Value::String(_) => Span::deserialize(value)
+                .map(OutageSpec::plain)
+                .map_err(|_| expected()),
+            serde_json::Value::Object(_)
+                if super::strict::objects_only::<Staggered>(&value).is_ok() =>
+            {
+                let Staggered { down, late } =
+                    Staggered::deserialize(value).map_err(|_| expected())?;
+                Ok(OutageSpec { down, late })
+            }
+            _ => Err(expected()),
+        }
     }
 }
 
@@ -186,6 +196,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("{\"down\": DURATION"));
+    }
+
+    #[test]
+    fn the_object_forms_are_read_only_as_objects() {
+        for text in [
+            r#"["5ms"]"#,
+            r#"["5ms", []]"#,
+            r#"{"down": "5ms", "late": [[[2], "10ms"]]}"#,
+            "5",
+        ] {
+            let error = serde_json::from_str::<OutageSpec>(text).unwrap_err();
+            assert!(
+                error.to_string().contains("{\"down\": DURATION"),
+                "{text}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //! except that a struct (or a struct variant of an enum) given an array is an error. Only
 //! that error is reported: the ordinary reading, with its line numbers, has the last word on
 //! everything else. Enums tagged inside their content (`#[serde(tag = ...)]`) and
-//! untagged ones are read by serde through its own buffer, not through this deserializer, so
-//! their structs still take the array form.
+//! untagged ones are read by serde through its own buffer, not through this deserializer: a
+//! type that reads one of its forms as a struct calls [`objects_only`] itself (the Pareto
+//! latency in `spec.rs`, the staggered outage in `outage.rs`).
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
