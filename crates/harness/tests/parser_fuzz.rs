@@ -359,3 +359,62 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
     }
     index
 }
+
+/// Every shipped scenario and template, and under `scenarios/fuzz` the templates, with each
+/// JSON object in it (one at a time, the top level aside) replaced by the array of its values:
+/// serde's derive would read a struct's fields from such an array, in order; the readers
+/// refuse it instead, with the file named.
+#[test]
+fn no_object_of_a_shipped_file_is_read_from_the_array_of_its_values() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(&root).expect("scenarios/ is there") {
+        let dir = dir.unwrap().path();
+        if dir.is_dir() {
+            files.extend(std::fs::read_dir(&dir).unwrap().map(|f| f.unwrap().path()));
+        }
+    }
+    files.retain(|f| f.extension().is_some_and(|e| e == "json"));
+    assert!(
+        files.len() > 50,
+        "the shipped scenarios are missing: {files:?}"
+    );
+    let mut tried = 0;
+    for file in &files {
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let is_template = original.get("fuzz").is_some();
+        let mut all = Vec::new();
+        paths(&original, &mut Vec::new(), &mut all);
+        for path in all.iter().filter(|p| !p.is_empty()) {
+            let mut value = original.clone();
+            let Some(Value::Object(map)) = path.iter().try_fold(&original, |v, step| match v {
+                Value::Object(m) => m.get(step),
+                Value::Array(items) => items.get(step.parse::<usize>().ok()?),
+                _ => None,
+            }) else {
+                continue;
+            };
+            replace_at(
+                &mut value,
+                path,
+                Value::Array(map.values().cloned().collect()),
+            );
+            let text = value.to_string();
+            let name = Path::new("shipped.json");
+            let accepted = if is_template {
+                fuzz::parse_template(&text, name).is_ok()
+            } else {
+                scenario::parse(&text, name).is_ok()
+            };
+            assert!(
+                !accepted,
+                "{}: `{}` read from an array",
+                file.display(),
+                path.join(".")
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried > 500, "only {tried} objects tried");
+}
