@@ -140,12 +140,8 @@ impl<P: Protocol> Typed<P> {
             };
             Invalid::new(field, message)
         };
-        crate::scenario::strict::objects_only::<P::Spec>(block)
-            .map_err(|(path, message)| in_block(&path, message))?;
-        serde_path_to_error::deserialize(block.clone()).map_err(|error| {
-            let path = error.path().to_string();
-            in_block(&path, error.into_inner().to_string())
-        })
+        crate::scenario::strict::read_block(block.clone())
+            .map_err(|(path, message)| in_block(&path, message))
     }
 
     /// The scenario's `expect` block read as `P::Expect` and checked by `protocol`; errors name

@@ -68,29 +68,25 @@ struct OpJson {
     result: Option<ResultJson>,
 }
 
-impl Serialize for OpJson {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        OpJson::serialize(self, serializer)
-    }
+/// The serde traits of a type whose derives are inherent (`remote = "Self"`): written as
+/// derived, read only as a JSON object ([`ObjectOnly`]).
+macro_rules! object_only_serde {
+    ($($name:ident),*) => {$(
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                $name::serialize(self, serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $name::deserialize(ObjectOnly(deserializer))
+            }
+        }
+    )*};
 }
 
-impl<'de> Deserialize<'de> for OpJson {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        OpJson::deserialize(ObjectOnly(deserializer))
-    }
-}
-
-impl Serialize for CallJson {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        CallJson::serialize(self, serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for CallJson {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        CallJson::deserialize(ObjectOnly(deserializer))
-    }
-}
+object_only_serde!(OpJson, CallJson);
 
 /// A deserializer for a type that is written only as a JSON object: whatever the type's
 /// derive asks for (`deserialize_struct` for a struct, `deserialize_any` for an enum tagged

@@ -477,12 +477,8 @@ pub fn parse_template(text: &str, path: &Path) -> Result<Template, ScenarioError
             message,
         )
     };
-    scenario::strict::objects_only::<FuzzSpec>(&fuzz_value)
+    let fuzz: FuzzSpec = scenario::strict::read_block(fuzz_value)
         .map_err(|(path, message)| in_fuzz(&path, message))?;
-    let fuzz: FuzzSpec = serde_path_to_error::deserialize(fuzz_value).map_err(|error| {
-        let path = error.path().to_string();
-        in_fuzz(&path, plain_message(&error.inner().to_string()))
-    })?;
     let base = scenario::parse(&value.to_string(), path)?;
     validate_fuzz(&fuzz, &base)
         .and_then(|()| validate_vary(&fuzz.vary, &base))

@@ -34,12 +34,7 @@ impl Scenario {
                 "" => Invalid::new("expect", message),
                 field => Invalid::new(format!("expect.{field}"), message),
             };
-        super::strict::objects_only::<T>(&value)
-            .map_err(|(path, message)| in_block(&path, message))?;
-        serde_path_to_error::deserialize(value).map_err(|error| {
-            let path = error.path().to_string();
-            in_block(&path, super::plain_message(&error.into_inner().to_string()))
-        })
+        super::strict::read_block(value).map_err(|(path, message)| in_block(&path, message))
     }
 }
 

@@ -34,6 +34,17 @@ pub(crate) fn objects_only<T: DeserializeOwned>(value: &Value) -> Result<(), (St
     }
 }
 
+/// A block held as a `Value` (a protocol block, an `expect` block, a template's `fuzz` block)
+/// read as `T`: first [`objects_only`], then serde (the field path from serde_path_to_error);
+/// `Err((path, message))`, the path relative to the block, the message in plain words.
+pub(crate) fn read_block<T: DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
+    objects_only::<T>(&value)?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        (path, super::plain_message(&error.into_inner().to_string()))
+    })
+}
+
 /// A deserializer over a borrowed `Value` that refuses arrays for structs.
 struct Strict<'a>(&'a Value);
 
